@@ -1,0 +1,41 @@
+# defrost — set-up, run and test. `make run` and `make test` work on a fresh Debian/Ubuntu
+# machine with Node 20: they install what is missing (npm packages; OpenBLAS via apt-get when
+# running as root), build the TypeScript and the native kernels, then run.
+SHELL := /bin/bash
+NODE ?= node
+CONFIG ?= experiments/default.yaml
+DEFROST := $(NODE) bin/defrost.js
+STAMP := node_modules/.defrost-install-stamp
+
+.PHONY: setup deps native build run test bench chaos clean
+
+setup: deps native build
+
+# npm packages, reinstalled when package.json or the lock file changes.
+deps: $(STAMP)
+$(STAMP): package.json $(wildcard package-lock.json)
+	npm install --no-audit --no-fund
+	@touch $@
+
+# OpenBLAS kernels for the wasm backend. Never fails set-up: without OpenBLAS defrost still runs
+# on plain wasm and says so.
+native: deps
+	@$(NODE) scripts/build-native.mjs
+
+build: deps
+	npx tsc -p tsconfig.json
+
+run: setup
+	$(DEFROST) run $(CONFIG)
+
+test: setup
+	$(NODE) --test --test-concurrency=1 dist/test/
+
+bench: setup
+	$(NODE) scripts/bench.mjs
+
+chaos: setup
+	$(NODE) dist/bench/chaos/run.js
+
+clean:
+	rm -rf dist native/build test/out bench/out

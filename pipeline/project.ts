@@ -1,0 +1,49 @@
+/**
+ * A project is what the engine runs: a config schema, a planner that expands a valid config into
+ * stage instances, and the stages themselves. defrost's own project lives in `stages/project.ts`;
+ * the engine's tests define small projects of their own with the same interface.
+ */
+import type { ZodType } from 'zod';
+import type { AnyStage, InstanceSpec } from './stage.js';
+
+/** Facts about the compute runtime of a worker process, recorded in every manifest. */
+export interface RuntimeInfo {
+  /** The compute backend in use (`wasm-blas`, `wasm`, `cpu`, `tensorflow`, ...). */
+  readonly backend: string;
+  /** Why faster backends were not used, said once per run by the scheduler. */
+  readonly notes: readonly string[];
+  /** Library versions besides node's and the project's own (e.g. `{ tfjs: "4.22.0" }`). */
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+/** A problem with a config, found before anything runs. Exit code 2. */
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `transfer.depths[3]`. */
+  readonly key: string;
+  readonly value: unknown;
+  /** What is allowed, in words: "an integer from 0 to 4 (the network has 4 hidden blocks)". */
+  readonly allowed: string;
+}
+
+export interface Project<C> {
+  readonly name: string;
+  readonly version: string;
+  /** Absolute directory the stages' `code` globs are relative to (the repository root). */
+  readonly codeRoot: string;
+  readonly stages: Readonly<Record<string, AnyStage>>;
+  /** Validates and fills defaults. Unknown keys must be rejected (strict objects). */
+  readonly configSchema: ZodType<C>;
+  /** Cross-field checks that the schema alone cannot express (a depth beyond L, n > pool...). */
+  check(config: C): ConfigIssue[];
+  /** Expands a valid config into stage instances, in any order; the engine sorts them. */
+  plan(config: C): InstanceSpec[];
+  /**
+   * Initialises the compute runtime once per worker process, before its first instance, with
+   * the thread budget the engine assigned. Runs only in workers, never in the scheduler, so that
+   * a fully cached run never pays for loading TensorFlow.js.
+   */
+  initRuntime(threads: number): Promise<RuntimeInfo>;
+}
+
+/** Methods are bivariant in their parameters, so any `Project<C>` is an `AnyProject`. */
+export type AnyProject = Project<unknown>;

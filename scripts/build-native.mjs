@@ -1,0 +1,2 @@
+// Placeholder: the compute-backend owner replaces this with the OpenBLAS addon build.
+console.log('native kernels: not built yet (plain wasm backend will be used)');

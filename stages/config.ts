@@ -1,0 +1,271 @@
+/**
+ * The defrost config: the YAML files in `experiments/`, after `--set` overrides, validated here.
+ *
+ * Every section is a strict object, so an unknown key is an error that names it. Defaults are
+ * filled in here, so a config file only says what it changes; the planner (`plan.ts`) and the
+ * stages read the parsed, defaulted form. Cross-field rules (a depth beyond the network, n larger
+ * than the pool...) are in `checkConfig`, which reports every problem with the allowed values.
+ * SPEC section 4 names the keys; do not rename them.
+ */
+import { z } from 'zod';
+import type { ConfigIssue } from '../pipeline/project.js';
+
+export const STAGE_NAMES = [
+  'generate-data',
+  'train-source',
+  'train-scratch',
+  'transfer',
+  'similarity',
+  'aggregate',
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export const MEASURES = [
+  'cka',
+  'rbf_cka',
+  'neighbour_overlap',
+  'information_imbalance',
+  'intrinsic_dimension',
+] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export const TRANSFER_MODES = ['defrost', 'reinit'] as const;
+export type TransferMode = (typeof TRANSFER_MODES)[number];
+
+export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
+
+const count = z.number().int().positive();
+const correlation = z.number().min(0).max(1);
+
+/** `fashion-mnist`, `mnist`, or `idx:<dir>` holding the standard IDX files. */
+export const datasetSchema = z
+  .string()
+  .regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');
+
+const classSubset = z.strictObject({
+  dataset: datasetSchema,
+  classes: z.array(z.number().int().min(0)).min(2),
+});
+
+const sizes = {
+  /** Source training samples. */
+  source_size: count.default(20000),
+  /** Largest target training set; every n in target_sizes is a nested prefix of it. */
+  target_pool: count.default(5000),
+  target_sizes: z.array(count).min(1).default([50, 500, 5000]),
+  /** Target samples of the reference network that `similarity` compares with the source. */
+  target_reference_size: count.default(5000),
+  /** Test samples per task. */
+  test_size: count.default(2000),
+  label_noise: z.number().min(0).max(1).default(0),
+  input_noise: z.number().min(0).default(0),
+};
+
+export const syntheticTaskSchema = z.strictObject({
+  kind: z.literal('synthetic'),
+  latent_dim: count.default(16),
+  input_dim: count.default(256),
+  /** K; 0 makes the teacher linear (h = z). */
+  teacher_hidden: z.number().int().min(0).default(64),
+  classes: z.number().int().min(2).default(4),
+  correlations: z.array(correlation).min(1).default([1]),
+  /** Pins rho_f for every correlation in the sweep; null: rho_f = rho. */
+  feature_correlation: correlation.nullable().default(null),
+  /** Pins rho_r for every correlation in the sweep; null: rho_r = rho. */
+  rule_correlation: correlation.nullable().default(null),
+  ...sizes,
+});
+
+export const imageTaskSchema = z.strictObject({
+  kind: z.literal('image'),
+  source: classSubset,
+  target: classSubset,
+  ...sizes,
+});
+
+export const taskSchema = z.discriminatedUnion('kind', [syntheticTaskSchema, imageTaskSchema]);
+
+export const modelSchema = z.strictObject({
+  kind: z.enum(['mlp', 'cnn']).default('mlp'),
+  /** Widths of the L hidden blocks (MLP units, or CNN channels). */
+  hidden: z.array(count).min(1).default([256, 256, 256, 256]),
+  activation: z.enum(ACTIVATIONS).default('relu'),
+  /** CNN only: square kernel size of every conv block. */
+  kernel_size: count.default(3),
+  /** CNN only: 1-based indices of the blocks followed by 2x2 max-pooling. */
+  pool_after: z.array(count).default([1, 2]),
+});
+
+export const trainSchema = z.strictObject({
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),
+  learning_rate: z.number().positive().default(0.001),
+  /** Only for `momentum`. */
+  momentum: z.number().min(0).max(1).default(0.9),
+  batch_size: count.default(64),
+  epochs: count.default(20),
+  /** Train for at least this many optimizer steps, adding epochs if needed (small n). */
+  min_steps: z.number().int().min(0).default(0),
+  /** null: no early stopping. Otherwise stop after `patience` epochs without improvement on a
+   * held-out `validation_fraction` of the training set, and restore the best weights. */
+  early_stopping: z
+    .strictObject({
+      patience: count.default(5),
+      validation_fraction: z.number().gt(0).max(0.5).default(0.1),
+    })
+    .nullable()
+    .default(null),
+});
+
+export const transferSchema = z.strictObject({
+  modes: z.array(z.enum(TRANSFER_MODES)).min(1).default(['defrost']),
+  /** `all` = 0..L, or a list of depths. */
+  depths: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).default('all'),
+});
+
+export const similaritySchema = z.strictObject({
+  probe_size: count.default(1000),
+  measures: z.array(z.enum(MEASURES)).min(1).default([...MEASURES]),
+  k: count.default(10),
+  rbf_sigma: z.number().positive().default(1),
+  save_activations: z.boolean().default(false),
+});
+
+/** Per-stage resources for cluster executors; `mem` like "4G", `time` like "01:00:00". */
+export const resourceSchema = z.strictObject({
+  cpus: count.default(1),
+  mem: z.string().regex(/^\d+[KMGT]?$/, 'expected a size such as "4G" or "512M"').default('4G'),
+  time: z
+    .string()
+    .regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/, 'expected a Slurm time such as "30", "01:00:00" or "1-00:00:00"')
+    .default('01:00:00'),
+});
+
+export const resourcesSchema = z
+  .strictObject(Object.fromEntries(STAGE_NAMES.map((s) => [s, resourceSchema.optional()])) as {
+    [K in StageName]: z.ZodOptional<typeof resourceSchema>;
+  })
+  .default({});
+
+export const configSchema = z.strictObject({
+  /** Seed of everything random in the data: matrices, samples, label noise, subsets. */
+  seed: z.number().int().min(0).default(0),
+  task: taskSchema,
+  model: modelSchema.default(modelSchema.parse({})),
+  train: trainSchema.default(trainSchema.parse({})),
+  transfer: transferSchema.default(transferSchema.parse({})),
+  /** Training seeds: every scratch and transfer run is repeated once per seed. */
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  similarity: similaritySchema.default(similaritySchema.parse({})),
+  resources: resourcesSchema,
+});
+
+export type DefrostConfig = z.infer<typeof configSchema>;
+export type TaskConfig = DefrostConfig['task'];
+export type SyntheticTaskConfig = z.infer<typeof syntheticTaskSchema>;
+export type ImageTaskConfig = z.infer<typeof imageTaskSchema>;
+export type ModelConfig = DefrostConfig['model'];
+export type TrainConfig = DefrostConfig['train'];
+export type SimilarityConfig = DefrostConfig['similarity'];
+
+/** Number of hidden blocks L of the configured network. */
+export function depthOf(config: DefrostConfig): number {
+  return config.model.hidden.length;
+}
+
+/** Transfer depths the sweep covers: `all` = 0..L. */
+export function depthsOf(config: DefrostConfig): number[] {
+  const L = depthOf(config);
+  return config.transfer.depths === 'all' ? Array.from({ length: L + 1 }, (_, i) => i) : [...config.transfer.depths];
+}
+
+/** Classes of the task's target (and source) problem. */
+export function classesOf(task: TaskConfig): number {
+  return task.kind === 'synthetic' ? task.classes : task.target.classes.length;
+}
+
+/** The correlation sweep; image tasks have one, null, correlation. */
+export function correlationsOf(task: TaskConfig): (number | null)[] {
+  return task.kind === 'synthetic' ? [...task.correlations] : [null];
+}
+
+/** Datasets whose class count is known without reading them. */
+const KNOWN_CLASS_COUNTS: Record<string, number> = { 'fashion-mnist': 10, mnist: 10 };
+
+function duplicates(values: readonly (number | string)[]): (number | string)[] {
+  return values.filter((v, i) => values.indexOf(v) !== i);
+}
+
+/** Cross-field rules; every problem is reported with the key, the value and what is allowed. */
+export function checkConfig(config: DefrostConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { task, model, transfer, similarity } = config;
+  const L = depthOf(config);
+
+  if (transfer.depths !== 'all') {
+    transfer.depths.forEach((d, i) => {
+      if (d > L)
+        issues.push({
+          key: `transfer.depths[${i}]`,
+          value: d,
+          allowed: `an integer from 0 to ${L} (model.hidden has ${L} hidden blocks), or "all"`,
+        });
+    });
+  }
+  task.target_sizes.forEach((n, i) => {
+    if (n > task.target_pool)
+      issues.push({
+        key: `task.target_sizes[${i}]`,
+        value: n,
+        allowed: `at most task.target_pool = ${task.target_pool} (every n is a prefix of the pool)`,
+      });
+  });
+  if (task.target_reference_size > task.target_pool)
+    issues.push({
+      key: 'task.target_reference_size',
+      value: task.target_reference_size,
+      allowed: `at most task.target_pool = ${task.target_pool}`,
+    });
+  for (const [key, list] of [
+    ['task.target_sizes', task.target_sizes],
+    ['seeds', config.seeds],
+    ['transfer.modes', transfer.modes],
+    ['similarity.measures', similarity.measures],
+    ...(task.kind === 'synthetic' ? [['task.correlations', task.correlations] as const] : []),
+  ] as const) {
+    const dup = duplicates(list as readonly (number | string)[]);
+    if (dup.length > 0) issues.push({ key, value: dup[0], allowed: 'each value at most once' });
+  }
+  if (similarity.probe_size > task.test_size)
+    issues.push({
+      key: 'similarity.probe_size',
+      value: similarity.probe_size,
+      allowed: `at most task.test_size = ${task.test_size} (probes are target test inputs)`,
+    });
+  if (similarity.k >= similarity.probe_size)
+    issues.push({
+      key: 'similarity.k',
+      value: similarity.k,
+      allowed: `less than similarity.probe_size = ${similarity.probe_size}`,
+    });
+  model.pool_after.forEach((b, i) => {
+    if (b > L)
+      issues.push({ key: `model.pool_after[${i}]`, value: b, allowed: `a block index from 1 to ${L}` });
+  });
+  if (task.kind === 'image') {
+    for (const role of ['source', 'target'] as const) {
+      const { dataset, classes } = task[role];
+      const known = KNOWN_CLASS_COUNTS[dataset];
+      classes.forEach((c, i) => {
+        if (known !== undefined && c >= known)
+          issues.push({
+            key: `task.${role}.classes[${i}]`,
+            value: c,
+            allowed: `a class of ${dataset}: an integer from 0 to ${known - 1}`,
+          });
+      });
+      const dup = duplicates(classes);
+      if (dup.length > 0) issues.push({ key: `task.${role}.classes`, value: dup[0], allowed: 'each class at most once' });
+    }
+  }
+  return issues;
+}

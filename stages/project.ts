@@ -1,0 +1,45 @@
+/**
+ * The defrost project as the engine sees it: config schema, planner, the six stages of SPEC
+ * section 2, and the compute runtime that workers initialise.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Project } from '../pipeline/project.js';
+import { aggregateStage } from './aggregate.js';
+import { initRuntime } from './backend.js';
+import { checkConfig, configSchema, type DefrostConfig } from './config.js';
+import { generateDataStage } from './generate-data.js';
+import { planDefrost } from './plan.js';
+import { similarityStage } from './similarity.js';
+import { trainScratchStage } from './train-scratch.js';
+import { trainSourceStage } from './train-source.js';
+import { transferStage } from './transfer.js';
+
+/** The repository root: `dist/stages/project.js` and `stages/project.ts` are both two levels down. */
+function findCodeRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const up = here.endsWith(join('dist', 'stages')) ? join(here, '..', '..') : join(here, '..');
+  return up;
+}
+
+const codeRoot = findCodeRoot();
+const version = (JSON.parse(readFileSync(join(codeRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export const defrostProject: Project<DefrostConfig> = {
+  name: 'defrost',
+  version,
+  codeRoot: process.env.DEFROST_CODE_ROOT ?? codeRoot,
+  stages: {
+    'generate-data': generateDataStage,
+    'train-source': trainSourceStage,
+    'train-scratch': trainScratchStage,
+    transfer: transferStage,
+    similarity: similarityStage,
+    aggregate: aggregateStage,
+  },
+  configSchema,
+  check: checkConfig,
+  plan: planDefrost,
+  initRuntime,
+};
