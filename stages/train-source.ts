@@ -1,12 +1,28 @@
-/** Placeholder for the `train-source` stage: its owner replaces this file (keep the export name). */
+/**
+ * `train-source` (SPEC 2): trains the source network from scratch on the whole source pool and
+ * stores it (`model/`), its training curve and its test metrics. Every transfer of the same seed
+ * starts from it, and `similarity` compares it with the target reference network.
+ *
+ * The work is in `training-job.ts`, loaded on demand so the scheduler never loads TensorFlow.js.
+ */
 import { defineStage } from '../pipeline/stage.js';
-import { StageFailure } from '../pipeline/errors.js';
+import type { TrainSourceParams } from './training-job.js';
 
-export const trainSourceStage = defineStage({
+/** The files whose bytes decide what every training stage computes. */
+export const TRAINING_CODE = [
+  'stages/training-job.ts',
+  'stages/training.ts',
+  'stages/models.ts',
+  'stages/dataset-table.ts',
+  'stages/random.ts',
+] as const;
+
+export const trainSourceStage = defineStage<TrainSourceParams>({
   name: 'train-source',
-  description: '(not built yet)',
-  code: ['stages/train-source.ts'],
-  async run() {
-    throw new StageFailure('stage train-source is not built yet');
+  description: 'train the source network on the source pool; store it, its curve and test metrics',
+  code: ['stages/train-source.ts', ...TRAINING_CODE],
+  async run(ctx) {
+    const { runTrainSource } = await import('./training-job.js');
+    return runTrainSource(ctx);
   },
 });
