@@ -1,0 +1,206 @@
+/**
+ * The work of the `generate-data` stage: turns its params (built by `plan.ts`: `sourceDataParams`,
+ * `targetDataParams`) into `train.arrow` and `test.arrow`. Kept apart from the stage module so the
+ * scheduler never loads apache-arrow; the stage imports this module inside `run`.
+ *
+ * Conventions (README "data" section):
+ * - label noise replaces training labels only (train.arrow, i.e. the source training set and the
+ *   target pool); test labels stay clean, so test accuracy measures the rule itself (the
+ *   convention of the reference paper);
+ * - input noise is part of the input distribution: added to train and test inputs alike;
+ * - the target pool is written in stratified, nested order (image tasks) or as i.i.d. draws
+ *   (synthetic tasks, whose classes are what the teacher gives), so its first n rows are the
+ *   training set of size n.
+ */
+import { join } from 'node:path';
+import type { JsonObject } from '../../pipeline/stage.js';
+import { writeDataset, type DatasetToWrite } from '../dataset-table.js';
+import { Rng } from '../random.js';
+import { loadClassSubset, type ClassImages } from './image-data.js';
+import { classNamesOf } from './image-catalog.js';
+import { classBalance, stratifiedOrder } from './stratified.js';
+import { generateSyntheticSet, sourceTeacher, targetTeacher, applyLabelNoise, type SyntheticShape } from './synthetic.js';
+
+interface NoiseParams {
+  readonly test_size: number;
+  readonly label_noise: number;
+  readonly input_noise: number;
+}
+
+export interface SyntheticTaskParams extends NoiseParams {
+  readonly kind: 'synthetic';
+  readonly latent_dim: number;
+  readonly input_dim: number;
+  readonly teacher_hidden: number;
+  readonly classes: number;
+  readonly source_size?: number;
+  readonly target_pool?: number;
+  readonly feature_correlation?: number;
+  readonly rule_correlation?: number;
+}
+
+export interface ClassSubsetParams {
+  readonly dataset: string;
+  readonly classes: readonly number[];
+}
+
+export interface ImageTaskParams extends NoiseParams {
+  readonly kind: 'image';
+  readonly source?: ClassSubsetParams;
+  readonly target?: ClassSubsetParams;
+  readonly source_size?: number;
+  readonly target_pool?: number;
+}
+
+/** The params of one `generate-data` instance, as `plan.ts` builds them. */
+export interface GenerateDataParams {
+  readonly role: 'source' | 'target';
+  readonly seed: number;
+  readonly correlation?: number | null;
+  readonly task: SyntheticTaskParams | ImageTaskParams;
+}
+
+/** A param the plan should have set is missing: a bug in the plan, or a hand-written call. */
+export class GenerateParamsError extends Error {
+  constructor(key: string) {
+    super(`generate-data params lack ${key}`);
+    this.name = 'GenerateParamsError';
+  }
+}
+
+function required<T>(value: T | undefined | null, key: string): T {
+  if (value === undefined || value === null) throw new GenerateParamsError(key);
+  return value;
+}
+
+/** What the stage reports (manifest summary). */
+export interface GenerateSummary extends JsonObject {
+  role: string;
+  train_rows: number;
+  test_rows: number;
+  dim: number;
+  shape: number[];
+  classes: string[];
+  /** Fraction of each class in train.arrow / test.arrow. */
+  train_balance: number[];
+  test_balance: number[];
+}
+
+function rounded(values: number[]): number[] {
+  return values.map((v) => Math.round(v * 1e4) / 1e4);
+}
+
+interface Split {
+  readonly features: Float32Array;
+  readonly labels: Int32Array;
+  readonly rows: number;
+}
+
+/** Writes both tables and returns the summary. */
+function writeSplits(
+  outDir: string,
+  params: GenerateDataParams,
+  shape: number[],
+  classes: string[],
+  dataset: string,
+  train: Split,
+  test: Split,
+): GenerateSummary {
+  const provenance = (split: string, labelNoise: boolean): JsonObject => ({
+    generator: 'defrost generate-data',
+    dataset,
+    role: params.role,
+    split,
+    label_noise_applied: labelNoise,
+    params: params as unknown as JsonObject,
+  });
+  const table = (split: Split, name: string, noisy: boolean): DatasetToWrite => ({
+    ...split,
+    shape,
+    classes,
+    provenance: provenance(name, noisy),
+  });
+  writeDataset(join(outDir, 'train.arrow'), table(train, params.role === 'source' ? 'train' : 'pool', params.task.label_noise > 0));
+  writeDataset(join(outDir, 'test.arrow'), table(test, 'test', false));
+  return {
+    role: params.role,
+    train_rows: train.rows,
+    test_rows: test.rows,
+    dim: shape.reduce((a, b) => a * b, 1),
+    shape,
+    classes,
+    train_balance: rounded(classBalance(train.labels, classes.length)),
+    test_balance: rounded(classBalance(test.labels, classes.length)),
+  };
+}
+
+function generateSynthetic(outDir: string, params: GenerateDataParams, task: SyntheticTaskParams): GenerateSummary {
+  const shape: SyntheticShape = {
+    latentDim: task.latent_dim,
+    inputDim: task.input_dim,
+    teacherHidden: task.teacher_hidden,
+    classes: task.classes,
+  };
+  const isSource = params.role === 'source';
+  const teacher = isSource
+    ? sourceTeacher(params.seed, shape)
+    : targetTeacher(params.seed, shape, required(task.feature_correlation, 'task.feature_correlation'), required(task.rule_correlation, 'task.rule_correlation'));
+  const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
+  // Target latents do not depend on the correlation: every target of a sweep shares them, so the
+  // correlation is the only thing that differs between two targets.
+  const train = generateSyntheticSet(params.seed, teacher, {
+    rows: trainRows,
+    stream: isSource ? 'source/train' : 'target/pool',
+    labelNoise: task.label_noise,
+    inputNoise: task.input_noise,
+  });
+  const test = generateSyntheticSet(params.seed, teacher, {
+    rows: task.test_size,
+    stream: isSource ? 'source/test' : 'target/test',
+    labelNoise: 0,
+    inputNoise: task.input_noise,
+  });
+  const classes = Array.from({ length: task.classes }, (_, c) => `class ${c}`);
+  return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, test);
+}
+
+/** `total` images in stratified nested order, scaled to [0, 1], labelled by class position. */
+function sampleImages(byClass: ClassImages[], pixels: number, total: number, rng: Rng, inputNoise: number): Split {
+  const picks = stratifiedOrder(
+    byClass.map((c) => c.count),
+    total,
+    rng.fork('order'),
+  );
+  const features = new Float32Array(total * pixels);
+  const labels = new Int32Array(total);
+  const noise = rng.fork('input-noise');
+  picks.forEach((pick, row) => {
+    const src = byClass[pick.classIndex].images;
+    const from = pick.item * pixels;
+    const to = row * pixels;
+    for (let j = 0; j < pixels; j++) features[to + j] = src[from + j] / 255;
+    if (inputNoise > 0) for (let j = 0; j < pixels; j++) features[to + j] += inputNoise * noise.normal();
+    labels[row] = pick.classIndex;
+  });
+  return { features, labels, rows: total };
+}
+
+function generateImage(outDir: string, params: GenerateDataParams, task: ImageTaskParams): GenerateSummary {
+  const isSource = params.role === 'source';
+  const subset = isSource ? required(task.source, 'task.source') : required(task.target, 'task.target');
+  const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
+  const images = loadClassSubset(subset.dataset, subset.classes);
+  const pixels = images.shape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${subset.dataset}`);
+  const trainRng = rng.fork(isSource ? 'train' : 'pool');
+  const train = sampleImages(images.train, pixels, trainRows, trainRng, task.input_noise);
+  applyLabelNoise(train.labels, task.label_noise, subset.classes.length, trainRng.fork('label-noise'));
+  const test = sampleImages(images.test, pixels, task.test_size, rng.fork('test'), task.input_noise);
+  return writeSplits(outDir, params, images.shape, classNamesOf(subset.dataset, subset.classes), subset.dataset, train, test);
+}
+
+/** Generates the instance's datasets into `outDir`. */
+export function generateData(outDir: string, params: GenerateDataParams): GenerateSummary {
+  const task = params.task;
+  return task.kind === 'synthetic' ? generateSynthetic(outDir, params, task) : generateImage(outDir, params, task);
+}
