@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { ConfigIssue } from '../pipeline/project.js';
+import { imageTaskIssues } from './tasks/image-catalog.js';
 
 export const STAGE_NAMES = [
   'generate-data',
@@ -266,6 +267,9 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
       const dup = duplicates(classes);
       if (dup.length > 0) issues.push({ key: `task.${role}.classes`, value: dup[0], allowed: 'each class at most once' });
     }
+    // The data itself: dataset installed/readable, classes present, sizes within the class subsets.
+    const reported = new Set(issues.map((i) => i.key));
+    for (const issue of imageTaskIssues(task)) if (!reported.has(issue.key)) issues.push(issue);
   }
   return issues;
 }
