@@ -1,0 +1,139 @@
+/**
+ * Dense row-major matrices and the one heavy kernel the similarity measures need: the Gram
+ * matrix X X^T of a representation (N samples x p features).
+ *
+ * Everything is Float64: CKA must agree with an independent float64 implementation to 1e-4,
+ * and squared distances derived from a Gram matrix (||a||^2 + ||b||^2 - 2 a.b) lose digits to
+ * cancellation when points are close, which float32 accumulation would make far worse.
+ *
+ * The Gram kernel is plain TypeScript, register-blocked 4x4 (16 accumulators, row panels that
+ * stay in cache). It does not use TensorFlow.js: `defrost compare` then starts without loading
+ * it, results do not depend on the compute backend, and every entry g_ij sums its products in
+ * the same order, so two identical rows give g_ij = g_ii = g_jj bit for bit (their squared
+ * distance is exactly 0, which makes tie handling exact for duplicates).
+ */
+
+/** A dense N x p matrix, row-major: entry (i, k) is `data[i * cols + k]`. */
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+}
+
+/** Wraps (copying to Float64) row-major values as a matrix, checking the size. */
+export function matrixFrom(values: ArrayLike<number>, rows: number, cols: number): Matrix {
+  if (values.length !== rows * cols) {
+    throw new RangeError(`matrix of ${rows} x ${cols} needs ${rows * cols} values, got ${values.length}`);
+  }
+  return { rows, cols, data: Float64Array.from(values) };
+}
+
+/** Copy with every column's mean subtracted (the centring that linear CKA is defined on). */
+export function centreColumns(m: Matrix): Matrix {
+  const { rows, cols, data } = m;
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let k = 0; k < cols; k++) mean[k] += data[o + k];
+  }
+  for (let k = 0; k < cols; k++) mean[k] /= rows;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let k = 0; k < cols; k++) out[o + k] = data[o + k] - mean[k];
+  }
+  return { rows, cols, data: out };
+}
+
+/** Index of the first non-finite entry (NaN or +-Infinity), or -1. */
+export function firstNonFinite(m: Matrix): number {
+  const d = m.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return i;
+  return -1;
+}
+
+/** Rows per panel of the Gram kernel: a panel of rows (x p features) is reused by every row block. */
+const PANEL = 64;
+
+/**
+ * Gram matrix G = X X^T (N x N, symmetric, both halves filled).
+ *
+ * Rows are packed in groups of 4, interleaved feature-major (`packed[(i0 * p) + 4k + t]` is
+ * x[i0 + t][k]), zero-padded to a multiple of 4, so the 4 x 4 kernel reads two contiguous
+ * streams. Only blocks on or below the diagonal are computed; the rest is mirrored, so G is
+ * exactly symmetric. Every entry sums its p products in order k = 0..p-1 with one accumulator.
+ */
+export function gram(m: Matrix): Float64Array {
+  const n = m.rows;
+  const p = m.cols;
+  const x = m.data;
+  const padded = Math.ceil(n / 4) * 4;
+  const packed = new Float64Array(padded * p);
+  for (let i = 0; i < n; i++) {
+    const base = (i - (i % 4)) * p + (i % 4);
+    const row = i * p;
+    for (let k = 0; k < p; k++) packed[base + 4 * k] = x[row + k];
+  }
+  const g = new Float64Array(n * n);
+  const out = new Float64Array(16);
+  for (let jb = 0; jb < padded; jb += PANEL) {
+    const jEnd = Math.min(padded, jb + PANEL);
+    for (let i0 = jb; i0 < padded; i0 += 4) {
+      for (let j0 = jb; j0 < jEnd && j0 <= i0; j0 += 4) {
+        block4x4(packed, p, i0, j0, out);
+        for (let s = 0; s < 4; s++) {
+          const i = i0 + s;
+          if (i >= n) break;
+          for (let t = 0; t < 4; t++) {
+            const j = j0 + t;
+            if (j < n) g[i * n + j] = out[4 * s + t];
+          }
+        }
+      }
+    }
+  }
+  // Mirror the lower triangle into the upper one.
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j < i; j++) g[j * n + i] = g[row + j];
+  }
+  return g;
+}
+
+/** 4 x 4 block of dot products between packed row groups i0 and j0, each summed over k in order. */
+function block4x4(packed: Float64Array, p: number, i0: number, j0: number, out: Float64Array): void {
+  const a = i0 * p;
+  const b = j0 * p;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < p; k++) {
+    const ka = a + 4 * k;
+    const kb = b + 4 * k;
+    const u0 = packed[ka], u1 = packed[ka + 1], u2 = packed[ka + 2], u3 = packed[ka + 3];
+    const v0 = packed[kb], v1 = packed[kb + 1], v2 = packed[kb + 2], v3 = packed[kb + 3];
+    c00 += u0 * v0; c01 += u0 * v1; c02 += u0 * v2; c03 += u0 * v3;
+    c10 += u1 * v0; c11 += u1 * v1; c12 += u1 * v2; c13 += u1 * v3;
+    c20 += u2 * v0; c21 += u2 * v1; c22 += u2 * v2; c23 += u2 * v3;
+    c30 += u3 * v0; c31 += u3 * v1; c32 += u3 * v2; c33 += u3 * v3;
+  }
+  out[0] = c00; out[1] = c01; out[2] = c02; out[3] = c03;
+  out[4] = c10; out[5] = c11; out[6] = c12; out[7] = c13;
+  out[8] = c20; out[9] = c21; out[10] = c22; out[11] = c23;
+  out[12] = c30; out[13] = c31; out[14] = c32; out[15] = c33;
+}
+
+/** Squared Euclidean distance between rows i and j, summed directly over k (no cancellation). */
+export function directSquaredDistance(m: Matrix, i: number, j: number): number {
+  const x = m.data;
+  const p = m.cols;
+  const a = i * p;
+  const b = j * p;
+  let s = 0;
+  for (let k = 0; k < p; k++) {
+    const d = x[a + k] - x[b + k];
+    s += d * d;
+  }
+  return s;
+}

@@ -1,0 +1,222 @@
+/**
+ * One representation (N probe inputs x p features) with the derived quantities that several
+ * measures share, each computed once and cached: the centred Gram matrix, squared distances,
+ * nearest-neighbour lists, the median pairwise distance.
+ *
+ * Distances. Squared distances come from the Gram matrix of the centred data,
+ * d2(i, j) = g_ii + g_jj - 2 g_ij, in Float64. That formula cancels badly for close points, so a
+ * pair whose d2 is below `NEAR_DUPLICATE` x (g_ii + g_jj) is recomputed directly as
+ * sum_k (x_ik - x_jk)^2; identical rows get exactly 0. The result is exactly symmetric.
+ *
+ * Ties. Neighbours are ordered by (squared distance, index): of two points at the same distance
+ * from i the one with the lower row index is nearer. Every ranking (kNN lists, nearest neighbour,
+ * ranks in the information imbalance) uses this one order, so results never depend on the order
+ * a sort or a selection happened to visit points.
+ */
+import { centreColumns, directSquaredDistance, gram, type Matrix } from './matrix.js';
+
+/** Below this fraction of g_ii + g_jj a Gram-derived squared distance is recomputed directly. */
+const NEAR_DUPLICATE = 1e-4;
+
+export class Representation {
+  readonly n: number;
+  readonly dim: number;
+  /** The data with column means subtracted (distances and linear CKA are translation-invariant). */
+  readonly centred: Matrix;
+  private gramCache: Float64Array | null = null;
+  private neighbourCache: { k: number; index: Int32Array; distance: Float64Array } | null = null;
+  private medianCache: number | null = null;
+
+  constructor(m: Matrix) {
+    this.n = m.rows;
+    this.dim = m.cols;
+    this.centred = centreColumns(m);
+  }
+
+  /** Gram matrix of the centred data: doubly centred, as linear CKA needs (N x N). */
+  get gram(): Float64Array {
+    if (this.gramCache === null) this.gramCache = gram(this.centred);
+    return this.gramCache;
+  }
+
+  /** Fills `out` (length N) with squared distances from point i; out[i] = 0. */
+  squaredDistanceRow(i: number, out: Float64Array): Float64Array {
+    const g = this.gram;
+    const n = this.n;
+    const gii = g[i * n + i];
+    const row = i * n;
+    for (let j = 0; j < n; j++) {
+      const gjj = g[j * n + j];
+      const scale = gii + gjj;
+      let d2 = scale - 2 * g[row + j];
+      if (d2 < NEAR_DUPLICATE * scale) d2 = j === i ? 0 : directSquaredDistance(this.centred, i, j);
+      out[j] = d2;
+    }
+    return out;
+  }
+
+  /**
+   * The k nearest neighbours of every point (self excluded), nearest first, in (distance, index)
+   * order: `index[i * k + r]` is the (r+1)-th neighbour of i and `distance[i * k + r]` its
+   * squared distance. Partial selection with a bounded max-heap: O(N^2 log k), no full sorts.
+   */
+  neighbours(k: number): { k: number; index: Int32Array; distance: Float64Array } {
+    if (k >= this.n) throw new RangeError(`k = ${k} must be less than the number of points ${this.n}`);
+    const cached = this.neighbourCache;
+    if (cached !== null && cached.k >= k) return cached;
+    const n = this.n;
+    const index = new Int32Array(n * k);
+    const distance = new Float64Array(n * k);
+    const row = new Float64Array(n);
+    const heapIdx = new Int32Array(k);
+    const heapD = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      this.squaredDistanceRow(i, row);
+      const size = selectNearest(row, i, k, heapIdx, heapD);
+      // The heap holds the k nearest with the farthest on top: pop into place, farthest last.
+      for (let r = size - 1; r >= 0; r--) {
+        index[i * k + r] = heapIdx[0];
+        distance[i * k + r] = heapD[0];
+        heapPop(heapIdx, heapD, r + 1);
+      }
+    }
+    const result = { k, index, distance };
+    this.neighbourCache = result;
+    return result;
+  }
+
+  /**
+   * Median of the Euclidean distances over all pairs i < j (the RBF CKA bandwidth scale). With an
+   * even number of pairs it is the mean of the two middle values.
+   */
+  medianDistance(): number {
+    if (this.medianCache !== null) return this.medianCache;
+    const n = this.n;
+    const pairs = (n * (n - 1)) / 2;
+    const values = new Float64Array(pairs);
+    const row = new Float64Array(n);
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      this.squaredDistanceRow(i, row);
+      for (let j = i + 1; j < n; j++) values[t++] = row[j];
+    }
+    const hi = Math.floor(pairs / 2);
+    let median: number;
+    if (pairs % 2 === 1) median = Math.sqrt(quickSelect(values, hi));
+    else {
+      const upper = quickSelect(values, hi);
+      // After selection every value left of `hi` is <= upper: the lower middle is their maximum.
+      let lower = -Infinity;
+      for (let s = 0; s < hi; s++) if (values[s] > lower) lower = values[s];
+      median = (Math.sqrt(lower) + Math.sqrt(upper)) / 2;
+    }
+    this.medianCache = median;
+    return median;
+  }
+
+  /**
+   * Rank (1 = nearest) of point j among i's neighbours, self excluded, in (distance, index)
+   * order. `row` must hold i's squared distances.
+   */
+  static rankIn(row: Float64Array, i: number, j: number): number {
+    const dj = row[j];
+    let rank = 1;
+    for (let m = 0; m < row.length; m++) {
+      if (m === i || m === j) continue;
+      const dm = row[m];
+      if (dm < dj || (dm === dj && m < j)) rank++;
+    }
+    return rank;
+  }
+}
+
+/** True when (da, ia) comes after (db, ib) in neighbour order. */
+function farther(da: number, ia: number, db: number, ib: number): boolean {
+  return da > db || (da === db && ia > ib);
+}
+
+/**
+ * Keeps the k nearest points of `row` (excluding `self`) in a max-heap (farthest on top).
+ * Returns the heap size (k, since k < N).
+ */
+function selectNearest(row: Float64Array, self: number, k: number, heapIdx: Int32Array, heapD: Float64Array): number {
+  let size = 0;
+  const n = row.length;
+  for (let j = 0; j < n; j++) {
+    if (j === self) continue;
+    const d = row[j];
+    if (size < k) {
+      // Sift up.
+      let c = size++;
+      while (c > 0) {
+        const parent = (c - 1) >> 1;
+        if (!farther(d, j, heapD[parent], heapIdx[parent])) break;
+        heapD[c] = heapD[parent];
+        heapIdx[c] = heapIdx[parent];
+        c = parent;
+      }
+      heapD[c] = d;
+      heapIdx[c] = j;
+    } else if (farther(heapD[0], heapIdx[0], d, j)) {
+      siftDown(heapIdx, heapD, size, d, j);
+    }
+  }
+  return size;
+}
+
+/** Replaces the top of the heap with (d, j) and restores the heap order. */
+function siftDown(heapIdx: Int32Array, heapD: Float64Array, size: number, d: number, j: number): void {
+  let c = 0;
+  for (;;) {
+    const l = 2 * c + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    let m = l;
+    if (r < size && farther(heapD[r], heapIdx[r], heapD[l], heapIdx[l])) m = r;
+    if (!farther(heapD[m], heapIdx[m], d, j)) break;
+    heapD[c] = heapD[m];
+    heapIdx[c] = heapIdx[m];
+    c = m;
+  }
+  heapD[c] = d;
+  heapIdx[c] = j;
+}
+
+/** Removes the top of a heap of `size` entries. */
+function heapPop(heapIdx: Int32Array, heapD: Float64Array, size: number): void {
+  const last = size - 1;
+  if (last <= 0) return;
+  siftDown(heapIdx, heapD, last, heapD[last], heapIdx[last]);
+}
+
+/** Hoare-style quickselect: the value of rank `target` (0-based); partially reorders `a`. */
+function quickSelect(a: Float64Array, target: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    // Median of three as pivot, deterministic.
+    const mid = (lo + hi) >> 1;
+    const pivot = median3(a[lo], a[mid], a[hi]);
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
