@@ -113,6 +113,33 @@ test('rule and feature correlations act separately: rho_r = 1, rho_f = 0 keeps t
   assert.ok(Math.abs(pearson(featuresOf(source, z, ROWS), featuresOf(target, z, ROWS))) < 0.05);
 });
 
+function moments(a: Float64Array, b: Float64Array): { corr: number; varB: number } {
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += a[i] * b[i];
+    saa += a[i] * a[i];
+    sbb += b[i] * b[i];
+  }
+  return { corr: sab / Math.sqrt(saa * sbb), varB: sbb / b.length };
+}
+
+test('target matrices are rho M + sqrt(1 - rho^2) M\': N(0,1) entries correlated rho_f (F, A) and rho_r (B) with the source', () => {
+  const big: SyntheticShape = { latentDim: 32, inputDim: 256, teacherHidden: 128, classes: 16 };
+  const source = sourceTeacher(9, big);
+  const target = targetTeacher(9, big, 0.6, 0.3);
+  for (const [name, rho] of [
+    ['F', 0.6],
+    ['A', 0.6],
+    ['B', 0.3],
+  ] as const) {
+    const { corr, varB } = moments(source[name], target[name]);
+    assert.ok(Math.abs(corr - rho) < 0.05, `${name}: entry correlation ${corr}, expected ${rho}`);
+    assert.ok(Math.abs(varB - 1) < 0.08, `${name}: entry variance ${varB}, expected 1`);
+  }
+});
+
 /** Least-squares one-hot regression with a bias on the latents; returns test accuracy. */
 function linearProbeAccuracy(zTrain: Float64Array, yTrain: Int32Array, zTest: Float64Array, yTest: Int32Array, D: number, C: number): number {
   const P = D + 1;
