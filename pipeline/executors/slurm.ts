@@ -227,15 +227,17 @@ export class SlurmExecutor implements Executor {
     const node = shellQuote(this.opts.nodePath ?? process.execPath);
     const cli = shellQuote(resolve(this.opts.cliPath));
     const execLine = (m: Member): string =>
-      `DEFROST_THREADS=${threads} ${node} ${cli} exec ${shellQuote(m.req.stage)} ${shellQuote(m.req.key)} --store ${shellQuote(resolve(m.req.store))}`;
-    if (members.length === 1) return `exec ${execLine(members[0])}`;
+      `${node} ${cli} exec ${shellQuote(m.req.stage)} ${shellQuote(m.req.key)} --store ${shellQuote(resolve(m.req.store))}`;
+    // The job was allocated `threads` cpus; exec sizes its compute pool from DEFROST_THREADS.
+    const env = `export DEFROST_THREADS=${threads}`;
+    if (members.length === 1) return `${env}; exec ${execLine(members[0])}`;
     // A group: one failing instance must not stop the others; the job fails if any did.
     const lines = members.map((m) => {
       const [before, after] = this.slurmLogPattern(m.req).split('%j');
       const log = `${shellQuote(before)}"$SLURM_JOB_ID"${shellQuote(after)}`;
       return `${execLine(m)} >>${log} 2>&1 || rc=1`;
     });
-    return ['rc=0', ...lines, 'exit $rc'].join('; ');
+    return [env, 'rc=0', ...lines, 'exit $rc'].join('; ');
   }
 
   /** `<store>/.logs/<stage>/<key>.slurm-%j.log`, next to the engine's own log of the instance. */
@@ -393,7 +395,9 @@ export class SlurmExecutor implements Executor {
     }
     this.buffers.clear();
     // Let an sbatch in flight return its id (submit() cancels it itself when stopped).
-    await Promise.race([this.submitting, sleep(15_000)]);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([this.submitting, new Promise<void>((r) => (giveUp = setTimeout(r, 15_000)))]);
+    clearTimeout(giveUp);
     const active = this.activeJobs();
     const ids = active.map((j) => j.id);
     const problem = await cancelJobs(this.tools, ids);

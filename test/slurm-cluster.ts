@@ -1,0 +1,65 @@
+/**
+ * Test helper (no tests here): makes sure a Slurm cluster answers for the `slurm-*` tests. When
+ * Slurm is not already there it runs `scripts/slurm/up.sh` (which installs Debian's slurm-wlm and
+ * munge when missing, as root) and `stopCluster` runs `down.sh` afterwards, so a test run leaves
+ * nothing behind; a cluster that was already up is left as it was.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is compiled to dist/test/). */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface ClusterHandle {
+  readonly startedHere: boolean;
+}
+
+function sinfoIdle(): boolean {
+  const out = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 10_000 });
+  return out.status === 0 && /^(idle|mix|alloc|comp)$/m.test(out.stdout);
+}
+
+/** Brings the single-node cluster up unless Slurm already answers; throws with up.sh's output otherwise. */
+export function ensureCluster(): ClusterHandle {
+  if (sinfoIdle()) return { startedHere: false };
+  const up = spawnSync('bash', [join(repoRoot, 'scripts/slurm/up.sh')], { encoding: 'utf8', timeout: 300_000 });
+  if (up.status !== 0 || !sinfoIdle())
+    throw new Error(`could not bring up the Slurm test cluster (scripts/slurm/up.sh exit ${up.status}):\n${up.stderr}${up.stdout}`);
+  return { startedHere: true };
+}
+
+export function stopCluster(handle: ClusterHandle): void {
+  if (!handle.startedHere) return;
+  spawnSync('bash', [join(repoRoot, 'scripts/slurm/down.sh')], { encoding: 'utf8', timeout: 60_000 });
+}
+
+/** Names of the jobs Slurm lists in the given states (default: pending/running/completing). */
+export function queuedJobNames(options: { all?: boolean; ids?: readonly string[] } = {}): string[] {
+  const args = ['-h', '-o', '%j'];
+  if (options.all) args.push('--states=all');
+  if (options.ids) {
+    if (options.ids.length === 0) return [];
+    args.push(`--jobs=${options.ids.join(',')}`);
+  }
+  const out = spawnSync('squeue', args, { encoding: 'utf8', timeout: 10_000 });
+  if (out.status !== 0) {
+    if (/Invalid job id/i.test(out.stderr)) return [];
+    throw new Error(`squeue failed: ${out.stderr}`);
+  }
+  return out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** `id -> state` of the given jobs, finished ones included. */
+export function jobStates(ids: readonly string[]): Map<string, string> {
+  const out = execFileSync('squeue', ['-h', '--states=all', `--jobs=${ids.join(',')}`, '-o', '%i|%T|%j'], {
+    encoding: 'utf8',
+  });
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split('|'))
+      .map(([id, state]) => [id, state] as [string, string]),
+  );
+}
