@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "defrost_kernels",
+      "sources": ["src/addon.cc", "src/kernels.cc"],
+      "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
+      "libraries": ["-lopenblas"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

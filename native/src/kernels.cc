@@ -1,0 +1,237 @@
+// im2col + sgemm implementations of the kernels declared in kernels.h. Scratch space for the
+// column matrices lives in this process's own heap (never in the wasm heap, which tfjs owns).
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace defrost {
+namespace {
+
+// Column buffers are reused between calls: a training step calls the conv kernels many times
+// with the same shapes, and reallocating tens of megabytes each time costs page faults.
+std::vector<float>& Scratch() {
+  static thread_local std::vector<float> buffer;
+  return buffer;
+}
+
+float* ScratchOf(size_t floats) {
+  std::vector<float>& buffer = Scratch();
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
+}
+
+// Upper bound on the floats of one column-matrix chunk (64 MiB): large enough that the gemm
+// sees many rows, small enough to stay in memory for big batches.
+constexpr size_t kChunkFloats = size_t(16) << 20;
+
+inline float Activate(float v, int32_t activation, float preluWeight, float leakyAlpha) {
+  switch (activation) {
+    case kRelu: return v > 0.f ? v : 0.f;
+    case kRelu6: return std::min(std::max(v, 0.f), 6.f);
+    case kPrelu: return v < 0.f ? preluWeight * v : v;
+    case kLeakyRelu: return v < 0.f ? leakyAlpha * v : v;
+    case kSigmoid: return 1.f / (1.f + std::exp(-v));
+    case kElu: return v >= 0.f ? v : std::expm1(v);
+    default: return v;
+  }
+}
+
+// Writes the bias into every row of c so that the following gemm can accumulate onto it
+// (beta = 1) instead of making a second pass.
+void FillBias(float* c, int64_t rows, int32_t cols, const Epilogue& e) {
+  if (e.biasLen == 1) {
+    std::fill(c, c + rows * cols, e.bias[0]);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(c + r * cols, e.bias, sizeof(float) * cols);
+}
+
+void ApplyActivation(float* c, int64_t rows, int32_t cols, const Epilogue& e) {
+  if (e.activation == kLinear) return;
+  if (e.activation == kRelu) {
+    const int64_t total = rows * cols;
+    for (int64_t i = 0; i < total; ++i) c[i] = c[i] > 0.f ? c[i] : 0.f;
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * cols;
+    for (int32_t j = 0; j < cols; ++j) {
+      const float w = e.activation == kPrelu ? e.prelu[e.preluLen == 1 ? 0 : j] : 0.f;
+      row[j] = Activate(row[j], e.activation, w, e.leakyAlpha);
+    }
+  }
+}
+
+bool HasBias(const Epilogue& e) { return e.bias != nullptr && e.biasLen > 0; }
+
+// c[rows, cols] = a[rows, k] x b[k, cols] with the epilogue; b row-major (an HWIO filter).
+void GemmWithEpilogue(int64_t rows, int32_t cols, int32_t k, const float* a, const float* b,
+                      float* c, const Epilogue& e) {
+  const bool bias = HasBias(e);
+  if (bias) FillBias(c, rows, cols, e);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), cols, k, 1.f, a,
+              k, b, cols, bias ? 1.f : 0.f, c, cols);
+  ApplyActivation(c, rows, cols, e);
+}
+
+int64_t PatchSize(const ConvGeometry& g) { return int64_t(g.filterH) * g.filterW * g.inC; }
+int64_t RowsPerImage(const ConvGeometry& g) { return int64_t(g.outH) * g.outW; }
+
+// True when the column matrix of an image equals the image itself (1x1 filter, stride 1,
+// no padding), so the gemm can read the input in place.
+bool IsPointwise(const ConvGeometry& g) {
+  return g.filterH == 1 && g.filterW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
+         g.padLeft == 0 && g.outH == g.inH && g.outW == g.inW;
+}
+
+int32_t ImagesPerChunk(const ConvGeometry& g) {
+  const int64_t perImage = std::max<int64_t>(1, RowsPerImage(g) * PatchSize(g));
+  return static_cast<int32_t>(
+      std::max<int64_t>(1, std::min<int64_t>(g.batch, kChunkFloats / perImage)));
+}
+
+// cols[(n, oh, ow), (kh, kw, c)] for images [first, first + count): the rows of the patch
+// matrix in the order of the output pixels and the columns in the order of an HWIO filter.
+void Im2Col(const ConvGeometry& g, const float* x, int32_t first, int32_t count, float* cols) {
+  const int64_t patch = PatchSize(g);
+  const size_t channelBytes = sizeof(float) * g.inC;
+  for (int32_t n = first; n < first + count; ++n) {
+    const float* image = x + int64_t(n) * g.inH * g.inW * g.inC;
+    for (int32_t oh = 0; oh < g.outH; ++oh) {
+      for (int32_t ow = 0; ow < g.outW; ++ow) {
+        float* row = cols + ((int64_t(n - first) * g.outH + oh) * g.outW + ow) * patch;
+        for (int32_t kh = 0; kh < g.filterH; ++kh) {
+          const int32_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          for (int32_t kw = 0; kw < g.filterW; ++kw) {
+            const int32_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            float* dst = row + (int64_t(kh) * g.filterW + kw) * g.inC;
+            if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) {
+              std::memset(dst, 0, channelBytes);
+            } else {
+              std::memcpy(dst, image + (int64_t(ih) * g.inW + iw) * g.inC, channelBytes);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of Im2Col: adds every column entry back onto the input pixel it was read from.
+void Col2ImAdd(const ConvGeometry& g, const float* cols, int32_t first, int32_t count, float* dx) {
+  const int64_t patch = PatchSize(g);
+  for (int32_t n = first; n < first + count; ++n) {
+    float* image = dx + int64_t(n) * g.inH * g.inW * g.inC;
+    for (int32_t oh = 0; oh < g.outH; ++oh) {
+      for (int32_t ow = 0; ow < g.outW; ++ow) {
+        const float* row = cols + ((int64_t(n - first) * g.outH + oh) * g.outW + ow) * patch;
+        for (int32_t kh = 0; kh < g.filterH; ++kh) {
+          const int32_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= g.inH) continue;
+          for (int32_t kw = 0; kw < g.filterW; ++kw) {
+            const int32_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= g.inW) continue;
+            const float* src = row + (int64_t(kh) * g.filterW + kw) * g.inC;
+            float* dst = image + (int64_t(ih) * g.inW + iw) * g.inC;
+            for (int32_t c = 0; c < g.inC; ++c) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void BatchMatMul(int32_t batch, bool transA, bool transB, int32_t m, int32_t n, int32_t k,
+                 const float* a, int64_t aStride, const float* b, int64_t bStride, float* c,
+                 int64_t cStride, const Epilogue& e) {
+  const int lda = transA ? m : k;
+  const int ldb = transB ? k : n;
+  const bool bias = HasBias(e);
+  for (int32_t i = 0; i < batch; ++i) {
+    float* ci = c + i * cStride;
+    if (k == 0) {
+      std::fill(ci, ci + int64_t(m) * n, 0.f);
+    }
+    if (bias) FillBias(ci, m, n, e);
+    // With k == 0 the product is empty and the output is the bias (or zeros) alone.
+    if (k > 0 && m > 0 && n > 0) {
+      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                  transB ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a + i * aStride, lda,
+                  b + i * bStride, ldb, bias ? 1.f : 0.f, ci, n);
+    }
+    ApplyActivation(ci, m, n, e);
+  }
+}
+
+void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y,
+            const Epilogue& e) {
+  const int64_t patch = PatchSize(g);
+  const int64_t rowsPerImage = RowsPerImage(g);
+  if (IsPointwise(g)) {
+    GemmWithEpilogue(int64_t(g.batch) * rowsPerImage, g.outC, g.inC, x, filter, y, e);
+    return;
+  }
+  const int32_t chunk = ImagesPerChunk(g);
+  float* cols = ScratchOf(size_t(chunk) * rowsPerImage * patch);
+  for (int32_t first = 0; first < g.batch; first += chunk) {
+    const int32_t count = std::min(chunk, g.batch - first);
+    Im2Col(g, x, first, count, cols);
+    GemmWithEpilogue(int64_t(count) * rowsPerImage, g.outC, static_cast<int32_t>(patch), cols,
+                     filter, y + int64_t(first) * rowsPerImage * g.outC, e);
+  }
+}
+
+void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
+  const int64_t patch = PatchSize(g);
+  const int64_t rowsPerImage = RowsPerImage(g);
+  if (IsPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.batch * static_cast<int>(rowsPerImage),
+                g.inC, g.outC, 1.f, dy, g.outC, filter, g.outC, 0.f, dx, g.inC);
+    return;
+  }
+  std::fill(dx, dx + int64_t(g.batch) * g.inH * g.inW * g.inC, 0.f);
+  const int32_t chunk = ImagesPerChunk(g);
+  float* cols = ScratchOf(size_t(chunk) * rowsPerImage * patch);
+  for (int32_t first = 0; first < g.batch; first += chunk) {
+    const int32_t count = std::min(chunk, g.batch - first);
+    const int rows = static_cast<int>(int64_t(count) * rowsPerImage);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, static_cast<int>(patch), g.outC,
+                1.f, dy + int64_t(first) * rowsPerImage * g.outC, g.outC, filter, g.outC, 0.f,
+                cols, static_cast<int>(patch));
+    Col2ImAdd(g, cols, first, count, dx);
+  }
+}
+
+void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int64_t patch = PatchSize(g);
+  const int64_t rowsPerImage = RowsPerImage(g);
+  if (IsPointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.inC, g.outC,
+                g.batch * static_cast<int>(rowsPerImage), 1.f, x, g.inC, dy, g.outC, 0.f, dw,
+                g.outC);
+    return;
+  }
+  if (g.batch == 0 || rowsPerImage == 0) {
+    std::fill(dw, dw + patch * g.outC, 0.f);
+    return;
+  }
+  const int32_t chunk = ImagesPerChunk(g);
+  float* cols = ScratchOf(size_t(chunk) * rowsPerImage * patch);
+  for (int32_t first = 0; first < g.batch; first += chunk) {
+    const int32_t count = std::min(chunk, g.batch - first);
+    const int rows = static_cast<int>(int64_t(count) * rowsPerImage);
+    Im2Col(g, x, first, count, cols);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch), g.outC, rows,
+                1.f, cols, static_cast<int>(patch), dy + int64_t(first) * rowsPerImage * g.outC,
+                g.outC, first == 0 ? 0.f : 1.f, dw, g.outC);
+  }
+}
+
+}  // namespace defrost

@@ -1,0 +1,64 @@
+/**
+ * Loads the OpenBLAS N-API addon (`native/`, built by `make native`). Loading never throws: a
+ * missing or broken addon yields the reason, so backend selection can fall back to plain wasm
+ * and say why.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the addon reports about the OpenBLAS it is linked against. */
+export interface BlasInfo {
+  readonly config: string;
+  readonly corename: string;
+  readonly threads: number;
+}
+
+/**
+ * The addon's functions. Each kernel takes the wasm heap (an ArrayBuffer, fetched fresh per call
+ * since memory can grow), an Int32Array of sizes and float-element offsets into the heap (layout
+ * documented in native/src/addon.cc), and for activations with a parameter the leaky-relu alpha.
+ */
+export interface NativeKernels {
+  matMul(heap: ArrayBuffer, params: Int32Array, alpha?: number): void;
+  conv2d(heap: ArrayBuffer, params: Int32Array, alpha?: number): void;
+  conv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;
+  conv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
+  setThreads(threads: number): void;
+  info(): BlasInfo;
+}
+
+export type AddonLoad =
+  | { readonly ok: true; readonly addon: NativeKernels; readonly path: string }
+  | { readonly ok: false; readonly reason: string };
+
+/** `native/build/Release/defrost_kernels.node`, from `stages/kernels` or `dist/stages/kernels`. */
+export function addonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const inDist = here.endsWith(join('dist', 'stages', 'kernels'));
+  const root = join(here, inDist ? '../../..' : '../..');
+  return join(root, 'native', 'build', 'Release', 'defrost_kernels.node');
+}
+
+let cached: AddonLoad | undefined;
+
+export function loadNativeKernels(): AddonLoad {
+  if (cached) return cached;
+  const path = process.env.DEFROST_NATIVE_ADDON ?? addonPath();
+  if (!existsSync(path)) {
+    cached = {
+      ok: false,
+      reason: `the OpenBLAS kernels are not built (${path} is missing; run \`make native\`, which needs libopenblas-dev)`,
+    };
+    return cached;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeKernels;
+    cached = { ok: true, addon, path };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    cached = { ok: false, reason: `the OpenBLAS kernels at ${path} failed to load: ${message}` };
+  }
+  return cached;
+}

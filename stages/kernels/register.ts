@@ -1,0 +1,76 @@
+/**
+ * Installs defrost's kernels into TensorFlow.js's wasm backend. `wasm-blas` replaces the matrix
+ * multiply and convolution kernels with the OpenBLAS ones; `wasm` restores the stock kernels.
+ * Both add the JavaScript `Conv2DBackpropFilter`, which stock wasm lacks (CNNs cannot train
+ * without it). The stock kernels are remembered the first time, so switching back and forth
+ * (as the tests do) is exact. tfjs keeps kernels per backend name, so this is process-wide.
+ */
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterJs } from './conv2d-backprop-filter-js.js';
+import {
+  makeConv2D,
+  makeConv2DBackpropFilter,
+  makeConv2DBackpropInput,
+  makeFusedConv2D,
+} from './conv2d.js';
+import { makeBatchMatMul, makeFusedMatMul } from './matmul.js';
+import type { NativeKernels } from './native-addon.js';
+
+/** The kernels replaced by wasm-blas (SPEC section 6). */
+export const blasKernelNames = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2D',
+  '_FusedConv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+] as const;
+
+const backendName = 'wasm';
+let stockKernels: Map<string, KernelConfig | undefined> | null = null;
+
+function rememberStock(): Map<string, KernelConfig | undefined> {
+  if (stockKernels === null) {
+    stockKernels = new Map(blasKernelNames.map((name) => [name, getKernel(name, backendName)]));
+  }
+  return stockKernels;
+}
+
+function replace(name: string, kernelFunc: KernelFunc): void {
+  if (getKernel(name, backendName) !== undefined) unregisterKernel(name, backendName);
+  registerKernel({ kernelName: name, backendName, kernelFunc });
+}
+
+function stockFunc(name: string): KernelFunc | undefined {
+  return rememberStock().get(name)?.kernelFunc;
+}
+
+/** Stock wasm kernels, plus the JavaScript Conv2DBackpropFilter. */
+export function installPlainWasmKernels(): void {
+  const stock = rememberStock();
+  for (const name of blasKernelNames) {
+    const config = stock.get(name);
+    if (config) {
+      if (getKernel(name, backendName) !== undefined) unregisterKernel(name, backendName);
+      registerKernel(config);
+    }
+  }
+  if (stock.get('Conv2DBackpropFilter') === undefined) {
+    replace('Conv2DBackpropFilter', conv2DBackpropFilterJs);
+  }
+}
+
+/** OpenBLAS kernels; what they do not cover falls through to the stock (or JS) kernel. */
+export function installBlasKernels(addon: NativeKernels): void {
+  rememberStock();
+  replace('BatchMatMul', makeBatchMatMul(addon, stockFunc('BatchMatMul')));
+  replace('_FusedMatMul', makeFusedMatMul(addon, stockFunc('_FusedMatMul')));
+  replace('Conv2D', makeConv2D(addon, stockFunc('Conv2D')));
+  replace('_FusedConv2D', makeFusedConv2D(addon, stockFunc('_FusedConv2D')));
+  replace('Conv2DBackpropInput', makeConv2DBackpropInput(addon, stockFunc('Conv2DBackpropInput')));
+  replace(
+    'Conv2DBackpropFilter',
+    makeConv2DBackpropFilter(addon, stockFunc('Conv2DBackpropFilter') ?? conv2DBackpropFilterJs),
+  );
+}
