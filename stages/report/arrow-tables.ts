@@ -1,0 +1,141 @@
+/**
+ * Reading and writing the report's Arrow IPC tables. This module imports apache-arrow
+ * statically, so only code that runs inside `aggregate.run` or a command action may import it
+ * (dynamically): the scheduler must not pay for it on a cached run.
+ *
+ * Column types are explicit (nullable Float64 correlation, Int32 sizes and depths), so a table
+ * reads the same from Python/pandas whatever the values happen to be.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  Field,
+  Float64,
+  Int32,
+  Schema,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+} from 'apache-arrow';
+import type { OptimalDepthRow, ResultRow, SimilarityRow } from './types.js';
+
+type ColumnKind = 'float' | 'int' | 'string';
+
+const ARROW_TYPE: Record<ColumnKind, () => DataType> = {
+  float: () => new Float64(),
+  int: () => new Int32(),
+  string: () => new Utf8(),
+};
+
+export const RESULT_COLUMNS: Record<keyof ResultRow, ColumnKind> = {
+  correlation: 'float',
+  n: 'int',
+  mode: 'string',
+  depth: 'int',
+  seed: 'int',
+  test_accuracy: 'float',
+  test_loss: 'float',
+  train_steps: 'int',
+  seconds: 'float',
+};
+
+export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = {
+  correlation: 'float',
+  n: 'int',
+  mode: 'string',
+  optimal_depth: 'int',
+  optimal_accuracy: 'float',
+  optimal_accuracy_se: 'float',
+  full_depth_accuracy: 'float',
+  full_depth_accuracy_se: 'float',
+  scratch_accuracy: 'float',
+  scratch_accuracy_se: 'float',
+  gain_over_full_depth: 'float',
+  gain_over_scratch: 'float',
+  seeds: 'int',
+  missing_runs: 'int',
+};
+
+export const SIMILARITY_COLUMNS: Record<keyof SimilarityRow, ColumnKind> = {
+  correlation: 'float',
+  block_a: 'int',
+  block_b: 'int',
+  measure: 'string',
+  value: 'float',
+};
+
+/** Serialises rows to Arrow IPC file bytes with the given column types (every column nullable). */
+export function rowsToIPC<R extends object>(rows: readonly R[], columns: Record<keyof R & string, ColumnKind>): Uint8Array {
+  const names = Object.keys(columns) as (keyof R & string)[];
+  const fields = names.map((name) => new Field(name, ARROW_TYPE[columns[name]](), true));
+  const vectors = Object.fromEntries(
+    names.map((name, i) => [
+      name,
+      vectorFromArray(
+        rows.map((r) => (r as Record<string, unknown>)[name] ?? null),
+        fields[i].type,
+      ),
+    ]),
+  );
+  const table = new Table(new Schema(fields), vectors);
+  return tableToIPC(table, 'file');
+}
+
+export async function writeRows<R extends object>(
+  file: string,
+  rows: readonly R[],
+  columns: Record<keyof R & string, ColumnKind>,
+): Promise<void> {
+  await writeFile(file, rowsToIPC(rows, columns));
+}
+
+/** Plain JS value of an Arrow cell: BigInt to number, everything else as is. */
+function plain(value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+/** Reads any Arrow IPC table into plain row objects. */
+export async function readRows(file: string): Promise<Record<string, unknown>[]> {
+  const table = tableFromIPC(await readFile(file));
+  const names = table.schema.fields.map((f) => f.name);
+  const columns = names.map((name) => table.getChild(name));
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const row: Record<string, unknown> = {};
+    names.forEach((name, j) => {
+      row[name] = plain(columns[j]?.get(i) ?? null);
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Reads one similarity instance's `similarity.arrow` (long format: correlation, block_a,
+ * block_b, measure, value). A missing correlation column falls back to the instance's coords.
+ */
+export async function readSimilarity(file: string, correlation: number | null): Promise<SimilarityRow[]> {
+  return (await readRows(file)).map((r) => ({
+    correlation: 'correlation' in r ? toNumber(r.correlation) : correlation,
+    block_a: toNumber(r.block_a) ?? 0,
+    block_b: toNumber(r.block_b) ?? 0,
+    measure: String(r.measure),
+    value: toNumber(r.value),
+  }));
+}
+
+export async function readOptimalDepth(file: string): Promise<OptimalDepthRow[]> {
+  return (await readRows(file)) as unknown as OptimalDepthRow[];
+}
+
+export async function readResults(file: string): Promise<ResultRow[]> {
+  return (await readRows(file)) as unknown as ResultRow[];
+}

@@ -1,0 +1,109 @@
+/**
+ * Builds the whole report from planned runs: the three Arrow tables, the text table and
+ * `report.html`, written into one directory. Both the `aggregate` stage (every run published)
+ * and `defrost report` on a partial sweep (some runs missing) call this, so both produce the
+ * same files. Heavy libraries (apache-arrow, vega) load here, never in the scheduler.
+ */
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StageFailure } from '../../pipeline/errors.js';
+import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from './arrow-tables.js';
+import { reportCharts } from './charts.js';
+import { reportHtml, type RenderedChart } from './html.js';
+import { computeOptimalDepth } from './optimal-depth.js';
+import { renderSvg } from './render-svg.js';
+import { collectRuns, compareCorrelation, coordNumber } from './results.js';
+import { formatOptimalDepthTable } from './text-table.js';
+import type { ReportTables, RunRecord, SimilarityRow } from './types.js';
+
+/** File names inside the aggregate instance (SPEC section 3), and the text answer. */
+export const REPORT_FILES = {
+  results: 'results.arrow',
+  optimalDepth: 'optimal_depth.arrow',
+  similarity: 'similarity.arrow',
+  html: 'report.html',
+  text: 'optimal_depth.txt',
+} as const;
+
+export interface BuildReportOptions {
+  readonly runs: readonly RunRecord[];
+  /** Number of hidden blocks L. */
+  readonly depth: number;
+  readonly classes: number;
+  readonly taskKind: string;
+  readonly outDir: string;
+  /** Where the report comes from, e.g. "experiments/default.yaml, store artifacts/". */
+  readonly subtitle: string;
+  readonly partial: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface BuiltReport {
+  readonly tables: ReportTables;
+  /** The compact l* table `run` ends with. */
+  readonly text: string;
+  readonly htmlPath: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Concatenates every published similarity instance's table, in a fixed order. */
+async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityRow[]> {
+  const rows: SimilarityRow[] = [];
+  for (const run of runs) {
+    const file = join(run.dir ?? '', 'similarity.arrow');
+    if (run.dir === undefined || !(await exists(file)))
+      throw new StageFailure(`similarity instance ${run.id} has no similarity.arrow (looked in ${run.dir ?? '(no directory)'})`);
+    rows.push(...(await readSimilarity(file, coordNumber(run.coords, 'correlation'))));
+  }
+  return rows.sort(
+    (a, b) =>
+      compareCorrelation(a.correlation, b.correlation) ||
+      (a.measure < b.measure ? -1 : a.measure > b.measure ? 1 : 0) ||
+      a.block_a - b.block_a ||
+      a.block_b - b.block_b,
+  );
+}
+
+/** The tables alone, without writing anything (tests and the partial report use them). */
+export async function buildTables(options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind'>): Promise<ReportTables> {
+  const collected = collectRuns(options.runs);
+  return {
+    depth: options.depth,
+    classes: options.classes,
+    taskKind: options.taskKind,
+    results: collected.results,
+    optimal: computeOptimalDepth(collected.results, collected.missing, options.depth),
+    similarity: await gatherSimilarity(collected.similarityRuns),
+    missing: collected.missing,
+    missingSimilarity: collected.missingSimilarity,
+  };
+}
+
+export async function buildReport(options: BuildReportOptions): Promise<BuiltReport> {
+  const log = options.log ?? (() => {});
+  const tables = await buildTables(options);
+  log(`${tables.results.length} runs, ${tables.missing.length} missing, ${tables.similarity.length} similarity rows`);
+  await mkdir(options.outDir, { recursive: true });
+  await writeRows(join(options.outDir, REPORT_FILES.results), tables.results, RESULT_COLUMNS);
+  await writeRows(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal, OPTIMAL_DEPTH_COLUMNS);
+  await writeRows(join(options.outDir, REPORT_FILES.similarity), tables.similarity, SIMILARITY_COLUMNS);
+  const text = formatOptimalDepthTable(tables.optimal, tables.depth);
+  await writeFile(join(options.outDir, REPORT_FILES.text), text);
+
+  const charts: RenderedChart[] = [];
+  for (const [i, chart] of reportCharts(tables).entries()) {
+    charts.push({ id: chart.id, title: chart.title, caption: chart.caption, svg: await renderSvg(chart.spec, `c${i}`) });
+    log(`rendered chart ${chart.id}`);
+  }
+  const htmlPath = join(options.outDir, REPORT_FILES.html);
+  await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial }));
+  return { tables, text, htmlPath };
+}

@@ -1,0 +1,48 @@
+/**
+ * The compact text answer `defrost run` ends with and `defrost report` re-prints: per transfer
+ * mode, a grid of l* over correlation (rows) and n (columns). Each cell reads
+ * `l*=3 0.842 +0.031/+0.120`: l*, mean test accuracy at l*, gain over l = L, gain over scratch.
+ * A cell with missing runs is marked `*`; one with no result at all reads `missing`.
+ */
+import { compareMode } from './results.js';
+import type { OptimalDepthRow } from './types.js';
+
+function signed(value: number | null): string {
+  if (value === null) return '?';
+  const text = value.toFixed(3);
+  return value >= 0 || text === '-0.000' ? `+${text.replace('-', '')}` : text;
+}
+
+/** One grid cell; also what tests parse back (`l*=D ACC`). */
+export function formatCell(row: OptimalDepthRow | undefined): string {
+  if (row === undefined || row.optimal_depth === null || row.optimal_accuracy === null) return 'missing';
+  const mark = row.missing_runs > 0 ? '*' : '';
+  return `l*=${row.optimal_depth}${mark} ${row.optimal_accuracy.toFixed(3)} ${signed(row.gain_over_full_depth)}/${signed(row.gain_over_scratch)}`;
+}
+
+export function correlationLabel(c: number | null): string {
+  return c === null ? '(image task)' : String(c);
+}
+
+export function formatOptimalDepthTable(rows: readonly OptimalDepthRow[], fullDepth: number): string {
+  if (rows.length === 0) return 'No scratch or transfer results yet: nothing to report.\n';
+  const lines: string[] = [
+    `Optimal transfer depth l* (leading blocks frozen, 0..${fullDepth}; l=${fullDepth} trains only the readout), by mean test accuracy over seeds.`,
+    'Cell: l*, accuracy at l*, gain over l=L / gain over scratch.  * some runs missing.',
+  ];
+  const modes = [...new Set(rows.map((r) => r.mode))].sort(compareMode);
+  const ns = [...new Set(rows.map((r) => r.n))].sort((a, b) => a - b);
+  const correlations: (number | null)[] = [];
+  for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
+  for (const mode of modes) {
+    const header = ['correlation', ...ns.map((n) => `n=${n}`)];
+    const body = correlations.map((c) => [
+      correlationLabel(c),
+      ...ns.map((n) => formatCell(rows.find((r) => r.mode === mode && r.correlation === c && r.n === n))),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => line[i].length)));
+    const pad = (cells: string[]): string => `  ${cells.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`.trimEnd();
+    lines.push('', `mode ${mode}:`, pad(header), ...body.map(pad));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,87 @@
+/**
+ * Hand-made inputs for the report tests: planned scratch, transfer and similarity runs with
+ * known accuracies, and similarity tables on disk, shaped like what the real stages publish.
+ * Not a test file itself.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
+import type { RunRecord, SimilarityRow } from '../stages/report/types.js';
+import { instanceId } from '../stages/plan.js';
+import { Rng } from '../stages/random.js';
+
+export interface FixtureOptions {
+  readonly correlations?: readonly (number | null)[];
+  readonly ns?: readonly number[];
+  readonly modes?: readonly string[];
+  /** Hidden blocks L; depths 0..L are planned. */
+  readonly depth?: number;
+  readonly seeds?: readonly number[];
+  /** Instance ids to plan but leave unpublished (failed). */
+  readonly failed?: (run: RunRecord) => boolean;
+}
+
+export interface Fixture {
+  readonly dir: string;
+  readonly runs: RunRecord[];
+  readonly depth: number;
+}
+
+/**
+ * A smooth, seed-noisy accuracy curve whose best depth moves with correlation and n, like the
+ * study's: deep for rho = 1 and small n, shallow for low rho.
+ */
+function accuracyOf(rng: Rng, correlation: number, n: number, mode: string, depth: number, L: number): number {
+  const best = Math.round(L * correlation * correlation * (n < 50 ? 1 : 0.7));
+  const base = 0.55 + 0.3 * Math.min(1, Math.log10(n) / 3) + (mode === 'defrost' ? 0.02 : 0);
+  return base - 0.03 * Math.abs(depth - best) + 0.01 * rng.normal();
+}
+
+export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture> {
+  const correlations = options.correlations ?? [1, 0.8];
+  const ns = options.ns ?? [20, 100];
+  const modes = options.modes ?? ['defrost', 'reinit'];
+  const L = options.depth ?? 2;
+  const seeds = options.seeds ?? [0, 1, 2];
+  const dir = await mkdtemp(join(tmpdir(), 'defrost-report-'));
+  const rng = new Rng(7, 'report-fixture');
+  const runs: RunRecord[] = [];
+  const add = (stage: string, coords: Record<string, string | number | null>, summary?: Record<string, number>): void => {
+    const id = instanceId(stage, coords);
+    const base: RunRecord = { id, stage, coords, published: true, summary, durationSeconds: 1 + rng.uniform(), dir: join(dir, id) };
+    const failed = options.failed?.(base) ?? false;
+    runs.push(failed ? { id, stage, coords, published: false } : base);
+  };
+  for (const correlation of correlations) {
+    const rho = correlation ?? 0.9;
+    for (const n of ns) {
+      for (const seed of seeds) {
+        const scratch = 0.5 + 0.35 * Math.min(1, Math.log10(n) / 3) + 0.01 * rng.normal();
+        add('train-scratch', { correlation, n, seed }, { test_accuracy: scratch, test_loss: 1 - scratch, train_steps: 100, epochs: 5 });
+        for (const mode of modes) {
+          for (let depth = 0; depth <= L; depth++) {
+            const acc = accuracyOf(rng, rho, n, mode, depth, L);
+            add('transfer', { correlation, n, mode, depth, seed }, { test_accuracy: acc, test_loss: 1 - acc, train_steps: 100 + depth, epochs: 5 });
+          }
+        }
+      }
+    }
+    add('similarity', { correlation });
+  }
+  // Similarity tables of the published similarity instances.
+  for (const run of runs.filter((r) => r.stage === 'similarity' && r.published)) {
+    const correlation = run.coords.correlation as number | null;
+    const rho = correlation ?? 0.9;
+    const rows: SimilarityRow[] = [];
+    for (let a = 1; a <= L; a++) {
+      for (let b = 1; b <= L; b++) rows.push({ correlation, block_a: a, block_b: b, measure: 'cka', value: rho ** (a + b) * 0.95 });
+      rows.push({ correlation, block_a: a, block_b: a, measure: 'neighbour_overlap', value: 0.8 * rho ** a });
+      rows.push({ correlation, block_a: a, block_b: a, measure: 'information_imbalance_a_to_b', value: 1 - 0.8 * rho ** a });
+      rows.push({ correlation, block_a: a, block_b: a, measure: 'intrinsic_dimension_a', value: 6 + a });
+    }
+    await mkdir(run.dir as string, { recursive: true });
+    await writeFile(join(run.dir as string, 'similarity.arrow'), rowsToIPC(rows, SIMILARITY_COLUMNS));
+  }
+  return { dir, runs, depth: L };
+}
