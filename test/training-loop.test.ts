@@ -1,0 +1,112 @@
+/**
+ * The seeded training loop: it learns, it is bit-for-bit repeatable, frozen blocks do not move,
+ * divergence fails the instance with a clear message, early stopping restores the best epoch, and
+ * nothing leaks.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { StageFailure } from '../pipeline/errors.js';
+import { blockWeightValues, buildNetwork } from '../stages/models.js';
+import { evaluateNetwork, plannedEpochs, trainNetwork, type TrainRecipe } from '../stages/training.js';
+import { prepareTransfer } from '../stages/training-job.js';
+import { CLASSES, RECIPE, TINY_MLP, linearTask, sameBytes, useCpuBackend } from './training-fixtures.js';
+
+before(useCpuBackend);
+const train = linearTask(200, 'train');
+const test_ = linearTask(300, 'test');
+const options = (recipe: TrainRecipe = RECIPE, seed = 0) => ({ recipe, seed, classes: CLASSES, label: 'test-run' });
+
+test('a small task is learned: test accuracy far above chance (1/3)', async () => {
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  const before = evaluateNetwork(net, test_, CLASSES);
+  const result = await trainNetwork(net, train, options({ ...RECIPE, epochs: 10 }));
+  const after = evaluateNetwork(net, test_, CLASSES);
+  assert.ok(after.accuracy > 0.75, `accuracy ${after.accuracy}`);
+  assert.ok(after.loss < before.loss, `loss ${before.loss} -> ${after.loss}`);
+  assert.equal(result.curve.length, 10);
+  assert.ok(result.curve[9].loss < result.curve[0].loss);
+  net.dispose();
+});
+
+test('min_steps adds epochs for small n; steps and epochs are reported', async () => {
+  assert.deepEqual(plannedEpochs({ ...RECIPE, epochs: 2, min_steps: 30, batch_size: 32 }, 20), { epochs: 30, batchSize: 20, stepsPerEpoch: 1 });
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  const r = await trainNetwork(net, linearTask(40, 'small'), options({ ...RECIPE, epochs: 1, min_steps: 9, batch_size: 16 }));
+  assert.equal(r.trainSteps, 9);
+  assert.equal(r.epochs, 3);
+  net.dispose();
+});
+
+test('same seed => bit-identical weights and metrics; another seed => different', async () => {
+  const runOnce = async (seed: number) => {
+    const net = buildNetwork(TINY_MLP, seed, 'target/init');
+    const r = await trainNetwork(net, train, options(RECIPE, seed));
+    const weights = [1, 2, 3, 'readout'].flatMap((b) => blockWeightValues(net, b as number | 'readout'));
+    const e = evaluateNetwork(net, test_, CLASSES);
+    net.dispose();
+    return { weights, curve: r.curve, e };
+  };
+  const a = await runOnce(5);
+  const b = await runOnce(5);
+  const c = await runOnce(6);
+  assert.ok(sameBytes(a.weights, b.weights));
+  assert.deepEqual(a.curve, b.curve);
+  assert.deepEqual(a.e, b.e);
+  assert.ok(!sameBytes(a.weights, c.weights));
+});
+
+test('frozen blocks are bit-identical after training; the others and the readout move', async () => {
+  const source = buildNetwork(TINY_MLP, 0, 'source/init');
+  for (const mode of ['defrost', 'reinit'] as const) {
+    const net = buildNetwork(TINY_MLP, 1, 'target/init');
+    prepareTransfer(net, source, mode, 2);
+    const initial = [1, 2, 3, 'readout'].map((b) => blockWeightValues(net, b as number | 'readout').map((w) => w.slice()));
+    await trainNetwork(net, train, options({ ...RECIPE, optimizer: 'momentum', epochs: 2 }, 1));
+    assert.ok(sameBytes(blockWeightValues(net, 1), initial[0]), `${mode}: block 1 frozen`);
+    assert.ok(sameBytes(blockWeightValues(net, 2), initial[1]), `${mode}: block 2 frozen`);
+    assert.ok(sameBytes(blockWeightValues(net, 1), blockWeightValues(source, 1)), `${mode}: block 1 is the source's`);
+    assert.ok(!sameBytes(blockWeightValues(net, 3), initial[2]), `${mode}: block 3 trains`);
+    assert.ok(!sameBytes(blockWeightValues(net, 'readout'), initial[3]), `${mode}: readout trains`);
+    net.dispose();
+  }
+  source.dispose();
+});
+
+test('a diverging run (huge learning rate) fails with a StageFailure naming the epoch and the learning rate', async () => {
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  await assert.rejects(
+    trainNetwork(net, train, options({ ...RECIPE, optimizer: 'sgd', learning_rate: 1e12, epochs: 5 })),
+    (error: unknown) =>
+      error instanceof StageFailure &&
+      /test-run: training diverged at epoch \d+/.test(error.message) &&
+      /learning_rate \(now 1000000000000\)/.test(error.message),
+  );
+  net.dispose();
+});
+
+test('early stopping holds out a validation split, records it and restores the best epoch', async () => {
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  const r = await trainNetwork(
+    net,
+    linearTask(60, 'es'),
+    options({ ...RECIPE, learning_rate: 0.05, epochs: 40, min_steps: 0, early_stopping: { patience: 3, validation_fraction: 0.25 } }),
+  );
+  assert.ok(r.curve.every((e) => e.val_loss !== null && e.val_accuracy !== null));
+  const bestVal = Math.min(...r.curve.map((e) => e.val_loss as number));
+  assert.equal(r.curve[r.bestEpoch - 1].val_loss, bestVal);
+  assert.ok(r.epochs < 40, `stopped early: ${r.epochs} epochs`);
+  assert.equal(r.epochs - r.bestEpoch, 3);
+  net.dispose();
+});
+
+test('no tensors leak over repeated trainings', async () => {
+  const start = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const net = buildNetwork(TINY_MLP, i, 'target/init');
+    await trainNetwork(net, train, options({ ...RECIPE, epochs: 1, min_steps: 0, early_stopping: { patience: 1, validation_fraction: 0.2 } }, i));
+    evaluateNetwork(net, test_, CLASSES);
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, start);
+});
