@@ -62,9 +62,14 @@ interface CommandOutput {
 }
 
 /** Runs a program without a shell; never rejects for a non-zero exit (the caller decides). */
-function runCommand(file: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandOutput> {
+function runCommand(
+  file: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommandOutput> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (error, stdout, stderr) => {
       if (!error) return resolve({ code: 0, stdout, stderr });
       const err = error as NodeJS.ErrnoException & { code?: number | string };
       if (err.code === 'ENOENT')
@@ -127,6 +132,8 @@ export interface SubmitRequest {
   readonly extraArgs: readonly string[];
   /** The shell script `--wrap` runs. */
   readonly script: string;
+  /** Environment of sbatch, which the job inherits (`--export=ALL`). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Submits a job and returns its id; throws an Error with sbatch's own message on refusal. */
@@ -146,7 +153,7 @@ export async function submitJob(tools: SlurmTools, req: SubmitRequest): Promise<
     ...req.extraArgs,
     `--wrap=${req.script}`,
   ];
-  const out = await runCommand(tools.sbatch, args);
+  const out = await runCommand(tools.sbatch, args, 60_000, req.env);
   // --parsable prints "jobid" or "jobid;cluster".
   const id = out.stdout.trim().split(/\s+/).pop()?.split(';')[0] ?? '';
   if (out.code !== 0 || !/^\d+$/.test(id)) {

@@ -16,7 +16,10 @@
  *   no longer lists them as pending or running, so Ctrl-C leaves no defrost job behind.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
 import type { ExecRequest, ExecResult, Executor, ExecutorEvents } from '../executor.js';
 import { publishedManifest } from '../manifest.js';
 import {
@@ -26,11 +29,13 @@ import {
   jobExitCode,
   queryJobs,
   shellQuote,
+  splitArgs,
   submitJob,
   type JobStatus,
   type SlurmTools,
 } from './slurm-commands.js';
 import { installSlurmLockCheck } from './slurm-lock.js';
+import type { ExecutorOptions } from './registry.js';
 
 /** Slurm resources of one job (per instance; a group multiplies `time` by its size). */
 export interface SlurmResources {
@@ -65,6 +70,8 @@ export interface SlurmExecutorOptions {
   /** Working directory of the jobs; default this process's. */
   readonly cwd?: string;
   readonly tools?: SlurmTools;
+  /** Extra environment for the jobs (DEFROST_BACKEND, DEFROST_PROJECT_MODULE...), over this process's. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Where the executor says things the user should know (a refused sbatch, a lost job). */
   readonly note?: (line: string) => void;
 }
@@ -75,6 +82,8 @@ interface Member {
   readonly events: ExecutorEvents;
   readonly settle: (result: ExecResult) => void;
   settled: boolean;
+  /** With `force`: the `created` stamp of the manifest being replaced, so it is not taken for the new one. */
+  readonly replaces?: string;
   /** Per-instance Slurm log, known once the job id is. */
   logPath?: string;
 }
@@ -173,10 +182,12 @@ export class SlurmExecutor implements Executor {
 
   run(req: ExecRequest, events: ExecutorEvents): Promise<ExecResult> {
     return new Promise<ExecResult>((resolvePromise) => {
+      const published = publishedManifest(join(resolve(req.store), req.stage, req.key), req.key);
       const member: Member = {
         req,
         events,
         settled: false,
+        replaces: req.force ? published?.created : undefined,
         settle: (result) => {
           if (member.settled) return;
           member.settled = true;
@@ -185,8 +196,7 @@ export class SlurmExecutor implements Executor {
       };
       if (this.stopped) return member.settle({ status: 'failed', reason: 'interrupted before submission' });
       // Published meanwhile (another run, or an earlier job of ours): nothing to submit.
-      const published = publishedManifest(join(resolve(req.store), req.stage, req.key), req.key);
-      if (published) return member.settle({ status: 'cached', seconds: 0 });
+      if (published && !req.force) return member.settle({ status: 'cached', seconds: 0 });
       if (this.group === 1) return this.enqueueSubmit(req.stage, [member]);
       this.addToGroup(member);
     });
@@ -227,7 +237,8 @@ export class SlurmExecutor implements Executor {
     const node = shellQuote(this.opts.nodePath ?? process.execPath);
     const cli = shellQuote(resolve(this.opts.cliPath));
     const execLine = (m: Member): string =>
-      `${node} ${cli} exec ${shellQuote(m.req.stage)} ${shellQuote(m.req.key)} --store ${shellQuote(resolve(m.req.store))}`;
+      `${node} ${cli} exec ${shellQuote(m.req.stage)} ${shellQuote(m.req.key)} --store ${shellQuote(resolve(m.req.store))}` +
+      (m.req.force ? ' --force' : '');
     // The job was allocated `threads` cpus; exec sizes its compute pool from DEFROST_THREADS.
     const env = `export DEFROST_THREADS=${threads}`;
     if (members.length === 1) return `${env}; exec ${execLine(members[0])}`;
@@ -267,6 +278,7 @@ export class SlurmExecutor implements Executor {
         chdir: this.opts.cwd ?? process.cwd(),
         extraArgs: this.opts.slurmArgs ?? [],
         script: this.script(members, res.cpus),
+        env: { ...process.env, ...this.opts.env },
       });
     } catch (error) {
       const reason = (error as Error).message;
@@ -372,7 +384,7 @@ export class SlurmExecutor implements Executor {
   private publish(m: Member, job: Job): boolean {
     if (m.settled) return true;
     const manifest = publishedManifest(join(resolve(m.req.store), m.req.stage, m.req.key), m.req.key);
-    if (!manifest) return false;
+    if (!manifest || (m.replaces !== undefined && manifest.created === m.replaces)) return false;
     if (!this.runtimeReported) {
       this.runtimeReported = true;
       m.events.runtime?.({ backend: manifest.backend, notes: [] });
@@ -432,4 +444,57 @@ export class SlurmExecutor implements Executor {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
   }
+}
+
+/** What `defrost run --executor slurm` adds to the engine's executor options. */
+export interface SlurmRunOptions {
+  /** `--slurm-args "..."`: extra sbatch arguments, split like a shell would. */
+  readonly slurmArgs?: string;
+  /** `--group N`: instances of one stage per job. */
+  readonly group?: number;
+  /** The validated config; its `resources.<stage>` blocks size each stage's jobs. */
+  readonly config?: unknown;
+  /** Instances submitted at once; default 512 (the cluster queues the rest). */
+  readonly maxJobs?: number;
+}
+
+/** `resources.<stage>` of a config, with the defaults for whatever it leaves out. */
+export function resourcesFrom(config: unknown, stage: string): SlurmResources {
+  const all = (config as { resources?: Record<string, Partial<SlurmResources> | undefined> } | undefined)?.resources;
+  const mine = all && typeof all === 'object' ? all[stage] : undefined;
+  return {
+    cpus: typeof mine?.cpus === 'number' ? mine.cpus : DEFAULT_RESOURCES.cpus,
+    mem: typeof mine?.mem === 'string' ? mine.mem : DEFAULT_RESOURCES.mem,
+    time: typeof mine?.time === 'string' ? mine.time : DEFAULT_RESOURCES.time,
+  };
+}
+
+/** The `defrost` entry point jobs run: this build's own `bin/defrost.js` (dist/pipeline/executors/ -> bin/). */
+export const CLI_PATH = fileURLToPath(new URL('../../../bin/defrost.js', import.meta.url));
+
+/** Entry point of `--executor slurm` (see `registry.ts`). */
+export async function createExecutor(options: ExecutorOptions & SlurmRunOptions): Promise<Executor> {
+  try {
+    execFileSync(DEFAULT_TOOLS.sbatch, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    throw new UsageError('--executor slurm: sbatch is not available here (run on a Slurm submit host, or use --executor local)');
+  }
+  let slurmArgs: string[] = [];
+  try {
+    slurmArgs = splitArgs(options.slurmArgs ?? '');
+  } catch (error) {
+    throw new UsageError(`--slurm-args: got ${JSON.stringify(options.slurmArgs)}; ${(error as Error).message}`);
+  }
+  const group = options.group ?? 1;
+  if (!Number.isInteger(group) || group < 1) throw new UsageError(`--group: got ${JSON.stringify(options.group)}; allowed: a whole number >= 1`);
+  return new SlurmExecutor({
+    store: options.store,
+    cliPath: CLI_PATH,
+    resources: (stage) => resourcesFrom(options.config, stage),
+    slurmArgs,
+    group,
+    slots: options.maxJobs,
+    env: { ...options.env, DEFROST_PROJECT_MODULE: options.projectModule },
+    note: (line) => process.stderr.write(`slurm: ${line}\n`),
+  });
 }
