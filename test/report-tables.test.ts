@@ -1,0 +1,266 @@
+/**
+ * The aggregate tables from hand-made inputs with known accuracies: l*, means, standard errors
+ * and gains are recomputed here, independently, from `results.arrow`; the printed l* table is
+ * parsed back and matched against `optimal_depth.arrow`; missing runs stay missing.
+ */
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { aggregateStage } from '../stages/aggregate.js';
+import type { InputArtifact, StageContext } from '../pipeline/stage.js';
+import { readOptimalDepth, readResults, readRows } from '../stages/report/arrow-tables.js';
+import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
+import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/report/types.js';
+import { makeFixture } from './report-fixture.js';
+
+const cleanup: string[] = [];
+after(async () => {
+  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+});
+
+/** Independent recomputation of one optimal-depth row from results rows. */
+function expectedRow(results: ResultRow[], correlation: number | null, n: number, mode: string, L: number) {
+  const accs = (m: string, d: number | null) =>
+    results.filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d && r.test_accuracy !== null).map((r) => r.test_accuracy as number);
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const se = (xs: number[]) => {
+    if (xs.length < 2) return null;
+    const m = avg(xs);
+    return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
+  };
+  let best: number | null = null;
+  let bestMean = -Infinity;
+  for (let d = L; d >= 0; d--) {
+    // Walking from deep to shallow with a strict '>' keeps the deeper depth on ties.
+    const xs = accs(mode, d);
+    if (xs.length > 0 && avg(xs) > bestMean) {
+      best = d;
+      bestMean = avg(xs);
+    }
+  }
+  const full = accs(mode, L);
+  const scratch = accs('scratch', null);
+  return {
+    optimal_depth: best,
+    optimal_accuracy: best === null ? null : bestMean,
+    optimal_accuracy_se: best === null ? null : se(accs(mode, best)),
+    full_depth_accuracy: full.length ? avg(full) : null,
+    scratch_accuracy: scratch.length ? avg(scratch) : null,
+    scratch_accuracy_se: se(scratch),
+    gain_over_full_depth: best === null || !full.length ? null : bestMean - avg(full),
+    gain_over_scratch: best === null || !scratch.length ? null : bestMean - avg(scratch),
+  };
+}
+
+function close(actual: number | null, expected: number | null, what: string): void {
+  if (expected === null) return assert.equal(actual, null, what);
+  assert.ok(actual !== null && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} vs ${expected}`);
+}
+
+function checkAgainstResults(optimal: OptimalDepthRow[], results: ResultRow[], L: number): void {
+  for (const row of optimal) {
+    const e = expectedRow(results, row.correlation, row.n, row.mode, L);
+    const where = `correlation ${row.correlation}, n ${row.n}, mode ${row.mode}`;
+    assert.equal(row.optimal_depth, e.optimal_depth, `l* at ${where}`);
+    close(row.optimal_accuracy, e.optimal_accuracy, `accuracy at l*, ${where}`);
+    close(row.optimal_accuracy_se, e.optimal_accuracy_se, `s.e. at l*, ${where}`);
+    close(row.full_depth_accuracy, e.full_depth_accuracy, `accuracy at L, ${where}`);
+    close(row.scratch_accuracy, e.scratch_accuracy, `scratch accuracy, ${where}`);
+    close(row.scratch_accuracy_se, e.scratch_accuracy_se, `scratch s.e., ${where}`);
+    close(row.gain_over_full_depth, e.gain_over_full_depth, `gain over L, ${where}`);
+    close(row.gain_over_scratch, e.gain_over_scratch, `gain over scratch, ${where}`);
+  }
+}
+
+/** Parses the printed table back into (mode, correlation label, n) -> {depth, accuracy} or 'missing'. */
+function parseTextTable(text: string): Map<string, { depth: number; accuracy: number; partial: boolean } | 'missing'> {
+  const cells = new Map<string, { depth: number; accuracy: number; partial: boolean } | 'missing'>();
+  let mode = '';
+  let ns: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^mode (\S+):$/.exec(line);
+    if (m) {
+      mode = m[1];
+      continue;
+    }
+    if (/^\s+correlation\s/.test(line)) {
+      ns = [...line.matchAll(/n=(\d+)/g)].map((x) => Number(x[1]));
+      continue;
+    }
+    if (mode === '' || !/^\s+\S/.test(line)) continue;
+    const label = line.trim().split(/\s+/)[0];
+    const found = [...line.matchAll(/l\*=(\d+)(\*?) (\d\.\d{3})|missing/g)];
+    assert.equal(found.length, ns.length, `one cell per n in: ${line}`);
+    found.forEach((f, i) =>
+      cells.set(`${mode}|${label}|${ns[i]}`, f[0] === 'missing' ? 'missing' : { depth: Number(f[1]), accuracy: Number(f[3]), partial: f[2] === '*' }),
+    );
+  }
+  return cells;
+}
+
+function checkTextTable(text: string, optimal: OptimalDepthRow[]): void {
+  const cells = parseTextTable(text);
+  assert.equal(cells.size, optimal.length, 'one printed cell per optimal_depth row');
+  for (const row of optimal) {
+    const cell = cells.get(`${row.mode}|${row.correlation === null ? '(image' : row.correlation}|${row.n}`);
+    assert.ok(cell !== undefined, `printed cell for ${row.mode} ${row.correlation} ${row.n}`);
+    if (row.optimal_depth === null) {
+      assert.equal(cell, 'missing');
+      continue;
+    }
+    assert.notEqual(cell, 'missing');
+    const c = cell as { depth: number; accuracy: number; partial: boolean };
+    assert.equal(c.depth, row.optimal_depth);
+    assert.equal(c.accuracy.toFixed(3), (row.optimal_accuracy as number).toFixed(3));
+    assert.equal(c.partial, row.missing_runs > 0);
+  }
+}
+
+describe('aggregate tables', () => {
+  test('complete sweep: results.arrow has every run; optimal_depth.arrow and the text table match a recomputation', async () => {
+    const fx = await makeFixture({ correlations: [1, 0.8], ns: [20, 100], depth: 3 });
+    cleanup.push(fx.dir);
+    const out = join(fx.dir, 'out');
+    const built = await buildReport({ runs: fx.runs, depth: 3, classes: 4, taskKind: 'synthetic', outDir: out, subtitle: 't', partial: false });
+    const results = await readResults(join(out, REPORT_FILES.results));
+    // 2 correlations x 2 n x 3 seeds x (1 scratch + 2 modes x 4 depths)
+    assert.equal(results.length, 2 * 2 * 3 * 9);
+    const scratch = results.filter((r) => r.mode === 'scratch');
+    assert.equal(scratch.length, 12);
+    assert.ok(scratch.every((r) => r.depth === null));
+    assert.ok(results.every((r) => typeof r.seconds === 'number' && typeof r.test_accuracy === 'number' && r.train_steps !== null));
+    // The accuracies are the inputs' own, row for row.
+    for (const run of fx.runs.filter((r) => r.stage !== 'similarity')) {
+      const c = run.coords;
+      const row = results.find(
+        (r) => r.correlation === c.correlation && r.n === c.n && r.seed === c.seed && r.mode === (c.mode ?? 'scratch') && r.depth === (c.depth ?? null),
+      );
+      assert.equal(row?.test_accuracy, run.summary?.test_accuracy, run.id);
+    }
+    const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
+    assert.equal(optimal.length, 2 * 2 * 2);
+    assert.deepEqual(optimal, built.tables.optimal.map((r) => ({ ...r })));
+    checkAgainstResults(optimal, results, 3);
+    checkTextTable(built.text, optimal);
+    assert.equal(await readFile(join(out, REPORT_FILES.text), 'utf8'), built.text);
+    // The fixture's best depth is deep at rho = 1 with n = 20 and shallower at rho = 0.8.
+    const l = (c: number, n: number) => optimal.find((r) => r.correlation === c && r.n === n && r.mode === 'defrost')?.optimal_depth as number;
+    assert.ok(l(1, 20) > l(0.8, 100), `l* moves with correlation: ${l(1, 20)} vs ${l(0.8, 100)}`);
+
+    const similarity = await readRows(join(out, REPORT_FILES.similarity));
+    // per correlation: 3x3 CKA pairs + 3 blocks x 3 per-block measures
+    assert.equal(similarity.length, 2 * (9 + 9));
+    assert.deepEqual([...new Set(similarity.map((r) => r.correlation))], [1, 0.8]);
+  });
+
+  test('ties go to the deeper depth; one seed has no standard error', async () => {
+    const run = (depth: number | null, acc: number): RunRecord => ({
+      id: `r${depth}`,
+      stage: depth === null ? 'train-scratch' : 'transfer',
+      coords: depth === null ? { correlation: 0.5, n: 10, seed: 0 } : { correlation: 0.5, n: 10, mode: 'defrost', depth, seed: 0 },
+      published: true,
+      summary: { test_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
+      durationSeconds: 1,
+    });
+    const tables = await buildTables({ runs: [run(null, 0.6), run(0, 0.7), run(1, 0.8), run(2, 0.8), run(3, 0.75)], depth: 3, classes: 2, taskKind: 'synthetic' });
+    const [row] = tables.optimal;
+    assert.equal(row.optimal_depth, 2);
+    assert.equal(row.optimal_accuracy, 0.8);
+    assert.equal(row.optimal_accuracy_se, null);
+    close(row.gain_over_full_depth, 0.05, 'gain over L');
+    close(row.gain_over_scratch, 0.2, 'gain over scratch');
+  });
+
+  test('partial sweep: missing runs are left out of the means, counted, and shown as missing', async () => {
+    const failed = (r: RunRecord): boolean =>
+      // every reinit run at (0.8, 100): that cell has no answer at all
+      (r.coords.correlation === 0.8 && r.coords.n === 100 && r.coords.mode === 'reinit') ||
+      // seed 1 of everything at (1, 20): means over seeds 0 and 2 only
+      (r.coords.correlation === 1 && r.coords.n === 20 && r.coords.seed === 1) ||
+      // the similarity of correlation 0.8
+      (r.stage === 'similarity' && r.coords.correlation === 0.8);
+    const fx = await makeFixture({ correlations: [1, 0.8], ns: [20, 100], depth: 2, failed });
+    cleanup.push(fx.dir);
+    const out = join(fx.dir, 'out');
+    const built = await buildReport({ runs: fx.runs, depth: 2, classes: 4, taskKind: 'synthetic', outDir: out, subtitle: 't', partial: true });
+    const results = await readResults(join(out, REPORT_FILES.results));
+    const published = fx.runs.filter((r) => r.published && r.stage !== 'similarity');
+    assert.equal(results.length, published.length, 'only published runs are rows');
+    assert.ok(results.every((r) => r.test_accuracy !== null && r.test_accuracy > 0));
+    const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
+    checkAgainstResults(optimal, results, 2);
+    checkTextTable(built.text, optimal);
+
+    const hole = optimal.find((r) => r.correlation === 0.8 && r.n === 100 && r.mode === 'reinit') as OptimalDepthRow;
+    assert.equal(hole.optimal_depth, null);
+    assert.equal(hole.optimal_accuracy, null);
+    assert.equal(hole.gain_over_scratch, null);
+    assert.equal(hole.missing_runs, 3 * 3);
+    const thin = optimal.find((r) => r.correlation === 1 && r.n === 20 && r.mode === 'defrost') as OptimalDepthRow;
+    assert.equal(thin.seeds, 2);
+    assert.equal(thin.missing_runs, 1 + 3, 'one scratch and three transfer runs of seed 1');
+    const complete = optimal.find((r) => r.correlation === 1 && r.n === 100 && r.mode === 'defrost') as OptimalDepthRow;
+    assert.equal(complete.missing_runs, 0);
+    assert.match(built.text, /missing/);
+
+    const similarity = await readRows(join(out, REPORT_FILES.similarity));
+    assert.deepEqual([...new Set(similarity.map((r) => r.correlation))], [1]);
+    const html = await readFile(built.htmlPath, 'utf8');
+    assert.match(html, /Partial sweep: \d+ planned runs have no result/);
+    assert.match(html, /Similarity missing for correlation 0\.8/);
+    assert.ok(html.includes('transfer[correlation=0.8,n=100,mode=reinit,depth=0,seed=0]'), 'missing runs are listed by id');
+  });
+
+  test('the same inputs give byte-identical files', async () => {
+    const fx = await makeFixture({ correlations: [0.9], ns: [20], depth: 2, seeds: [0, 1] });
+    cleanup.push(fx.dir);
+    const a = join(fx.dir, 'a');
+    const b = join(fx.dir, 'b');
+    await buildReport({ runs: fx.runs, depth: 2, classes: 3, taskKind: 'synthetic', outDir: a, subtitle: 't', partial: false });
+    await buildReport({ runs: [...fx.runs].reverse(), depth: 2, classes: 3, taskKind: 'synthetic', outDir: b, subtitle: 't', partial: false });
+    for (const file of Object.values(REPORT_FILES)) assert.ok((await readFile(join(a, file))).equals(await readFile(join(b, file))), file);
+  });
+
+  test('the aggregate stage writes every table from its inputs; image tasks have a null correlation', async () => {
+    const fx = await makeFixture({ correlations: [null], ns: [20, 50], depth: 2, seeds: [0, 1], modes: ['defrost'] });
+    cleanup.push(fx.dir);
+    const inputs: Record<string, InputArtifact> = {};
+    for (const r of fx.runs)
+      inputs[r.id] = {
+        name: r.id,
+        stage: r.stage,
+        key: `k-${r.id}`,
+        dir: r.dir as string,
+        coords: r.coords,
+        params: {},
+        summary: r.summary ?? {},
+        durationSeconds: r.durationSeconds ?? 0,
+      };
+    const outDir = join(fx.dir, 'stage-out');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(outDir);
+    const lines: string[] = [];
+    const ctx: StageContext = {
+      stage: 'aggregate',
+      key: 'k',
+      params: { classes: 5, depth: 2, task_kind: 'image' },
+      coords: {},
+      inputs,
+      outDir,
+      threads: 1,
+      log: (line) => lines.push(line),
+      progress: () => {},
+      signal: new AbortController().signal,
+    };
+    const outcome = await aggregateStage.run(ctx);
+    assert.equal(outcome.summary?.runs, 2 * 2 * (1 + 3));
+    const results = await readResults(join(outDir, REPORT_FILES.results));
+    assert.ok(results.length > 0 && results.every((r) => r.correlation === null));
+    const optimal = await readOptimalDepth(join(outDir, REPORT_FILES.optimalDepth));
+    assert.equal(optimal.length, 2);
+    checkAgainstResults(optimal, results, 2);
+    checkTextTable(await readFile(join(outDir, REPORT_FILES.text), 'utf8'), optimal);
+    assert.match(await readFile(join(outDir, REPORT_FILES.html), 'utf8'), /<svg/);
+  });
+});
