@@ -1,0 +1,106 @@
+/**
+ * The three training stages end to end on small Arrow datasets, with a hand-made context: their
+ * outputs (network, curve, metrics), summaries, byte-for-byte repeatability, and the transfer
+ * stage reading the source network.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { tableFromIPC } from 'apache-arrow';
+import { StageFailure } from '../pipeline/errors.js';
+import type { InputArtifact, JsonObject, ProgressUpdate, StageContext } from '../pipeline/stage.js';
+import { writeDataset } from '../stages/dataset-table.js';
+import { runTrainScratch, runTrainSource, runTransfer } from '../stages/training-job.js';
+import { CLASSES, DIM, linearTask, useCpuBackend } from './training-fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'defrost-training-stages-'));
+before(useCpuBackend);
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function writeTask(name: string, trainRows: number, teacherSeed: number): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const meta = { shape: [DIM], classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`), provenance: { test: name } };
+  writeDataset(join(dir, 'train.arrow'), { ...linearTask(trainRows, `${name}/train`, teacherSeed), ...meta });
+  writeDataset(join(dir, 'test.arrow'), { ...linearTask(200, `${name}/test`, teacherSeed), ...meta });
+  return dir;
+}
+
+const artifact = (name: string, dir: string): InputArtifact => ({
+  name,
+  stage: name === 'source' ? 'train-source' : 'generate-data',
+  key: name,
+  dir,
+  coords: {},
+  params: {},
+  summary: {},
+  durationSeconds: 0,
+});
+
+let counter = 0;
+function context<P extends JsonObject>(stage: string, params: P, inputs: Record<string, string>) {
+  const outDir = join(root, `out-${counter++}`);
+  mkdirSync(outDir);
+  const progress: ProgressUpdate[] = [];
+  const ctx: StageContext<P> = {
+    stage,
+    key: 'k',
+    params,
+    coords: { seed: params.seed as number },
+    inputs: Object.fromEntries(Object.entries(inputs).map(([n, d]) => [n, artifact(n, d)])),
+    outDir,
+    threads: 1,
+    log: () => {},
+    progress: (u) => progress.push(u),
+    signal: new AbortController().signal,
+  };
+  return { ctx, outDir, progress };
+}
+
+const model = { kind: 'mlp' as const, hidden: [16, 16], activation: 'relu' as const, kernel_size: 3, pool_after: [] };
+const train = { optimizer: 'adam' as const, learning_rate: 0.01, momentum: 0.9, batch_size: 32, epochs: 2, min_steps: 20, early_stopping: null };
+
+test('train-source, train-scratch and transfer write their outputs and summaries, repeatably', async () => {
+  const sourceData = writeTask('source', 300, 7);
+  const targetData = writeTask('target', 120, 8);
+
+  const src = context('train-source', { model, train, seed: 0 }, { data: sourceData });
+  const srcOut = await runTrainSource(src.ctx);
+  assert.deepEqual(readdirSync(src.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
+  assert.deepEqual(readdirSync(join(src.outDir, 'model')).sort(), ['model.json', 'weights.bin']);
+  assert.ok((srcOut.summary?.test_accuracy as number) > 0.6, `source accuracy ${srcOut.summary?.test_accuracy}`);
+  assert.deepEqual(Object.keys(srcOut.summary ?? {}).sort(), ['epochs', 'test_accuracy', 'test_loss', 'train_steps']);
+  assert.ok(src.progress.length >= 2 && src.progress.every((p) => p.epoch !== undefined && p.loss !== undefined));
+  const metrics = tableFromIPC(readFileSync(join(src.outDir, 'metrics.arrow')));
+  assert.equal(metrics.numRows, 1);
+  assert.equal(metrics.getChild('test_accuracy')?.get(0), srcOut.summary?.test_accuracy);
+  assert.equal(metrics.getChild('train_steps')?.get(0), srcOut.summary?.train_steps);
+  const curve = tableFromIPC(readFileSync(join(src.outDir, 'curve.arrow')));
+  assert.deepEqual(curve.schema.fields.map((f) => f.name), ['epoch', 'loss', 'train_accuracy']);
+  assert.equal(curve.numRows, srcOut.summary?.epochs);
+
+  const scratch = context('train-scratch', { model, train, seed: 0, correlation: 0.9, n: 50 }, { data: targetData });
+  const scratchOut = await runTrainScratch(scratch.ctx);
+  assert.deepEqual(readdirSync(scratch.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
+
+  const transferParams = { model, train, seed: 0, correlation: 0.9, n: 50, mode: 'defrost' as const, depth: 1 };
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const t = context('transfer', transferParams, { data: targetData, source: src.outDir });
+    runs.push({ out: await runTransfer(t.ctx), dir: t.outDir });
+  }
+  assert.deepEqual(readdirSync(runs[0].dir).sort(), ['curve.arrow', 'metrics.arrow']);
+  assert.deepEqual(runs[0].out, runs[1].out);
+  for (const f of ['curve.arrow', 'metrics.arrow'])
+    assert.equal(Buffer.compare(readFileSync(join(runs[0].dir, f)), readFileSync(join(runs[1].dir, f))), 0, `${f} is repeatable`);
+
+  // reinit at depth 0 is training from scratch: the same network, the same result
+  const reinit0 = context('transfer', { ...transferParams, mode: 'reinit' as const, depth: 0 }, { data: targetData, source: src.outDir });
+  assert.deepEqual(await runTransfer(reinit0.ctx), scratchOut);
+
+  // n beyond the pool is a clear StageFailure
+  const tooMany = context('train-scratch', { model, train, seed: 0, correlation: 0.9, n: 500 }, { data: targetData });
+  await assert.rejects(runTrainScratch(tooMany.ctx), (e: unknown) => e instanceof StageFailure && /n = 500 .* holds 120/.test(e.message));
+});
