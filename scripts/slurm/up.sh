@@ -87,6 +87,8 @@ JobCompLoc=$STATE_DIR/log/jobcomp.log
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
+# A test cluster: schedule pending jobs every second, not every minute.
+SchedulerParameters=sched_interval=1,sched_min_interval=0
 ReturnToService=2
 MinJobAge=900
 DefMemPerCPU=1024
