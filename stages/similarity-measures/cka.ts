@@ -6,15 +6,16 @@
  *
  * with H = I - 11^T/N the centring matrix (the 1/(N-1)^2 factors of the HSIC estimator cancel).
  */
+import { doubleCentre } from './matrix.js';
 import type { Representation } from './representation.js';
 
 /**
- * Linear CKA: K = A A^T, L = B B^T on column-centred features, which are already doubly centred,
- * so HSIC(K, L) = sum_ij K_ij L_ij (= ||A^T B||_F^2). Invariant to orthogonal transforms and
- * isotropic scaling of either representation.
+ * Linear CKA: K = A A^T, L = B B^T on column-centred features, i.e. the doubly centred Gram
+ * matrices, so HSIC(K, L) = sum_ij K_ij L_ij (= ||A^T B||_F^2). Invariant to orthogonal
+ * transforms and isotropic scaling of either representation.
  */
 export function linearCka(a: Representation, b: Representation): number {
-  return alignment(a.gram, b.gram);
+  return alignment(a.centredGram, b.centredGram);
 }
 
 /** sum(K o L) / sqrt(sum(K o K) sum(L o L)) for doubly centred K and L. */
@@ -58,23 +59,4 @@ export function centredRbfKernel(r: Representation, sigmaFactor: number): Float6
 /** RBF CKA: Gaussian kernels with median-heuristic bandwidths, each scaled by `sigmaFactor`. */
 export function rbfCka(a: Representation, b: Representation, sigmaFactor: number): number {
   return alignment(centredRbfKernel(a, sigmaFactor), centredRbfKernel(b, sigmaFactor));
-}
-
-/** In place: K <- H K H for a symmetric N x N matrix (subtract row and column means, add the grand mean). */
-export function doubleCentre(k: Float64Array, n: number): void {
-  const mean = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    const o = i * n;
-    for (let j = 0; j < n; j++) s += k[o + j];
-    mean[i] = s / n;
-    total += s;
-  }
-  const grand = total / (n * n);
-  for (let i = 0; i < n; i++) {
-    const o = i * n;
-    const mi = mean[i] - grand;
-    for (let j = 0; j < n; j++) k[o + j] -= mi + mean[j];
-  }
 }

@@ -28,19 +28,39 @@ export function matrixFrom(values: ArrayLike<number>, rows: number, cols: number
   return { rows, cols, data: Float64Array.from(values) };
 }
 
-/** Copy with every column's mean subtracted (the centring that linear CKA is defined on). */
-export function centreColumns(m: Matrix): Matrix {
+/**
+ * Copy with every column shifted close to zero mean, by an offset that keeps the arithmetic exact
+ * where it can be: the column mean rounded to a multiple of the largest power of two not above the
+ * column's standard deviation (an integer whenever the spread is at least 1). Integer-valued data
+ * thus stay integers (their distances, hence their ties, are computed exactly), float32 inputs
+ * shift without rounding, and what is left of the mean (at most half a standard deviation) is too
+ * small to cause cancellation in distances derived from the Gram matrix.
+ */
+export function shiftColumns(m: Matrix): Matrix {
   const { rows, cols, data } = m;
   const mean = new Float64Array(cols);
+  const sq = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let k = 0; k < cols; k++) mean[k] += data[o + k];
   }
   for (let k = 0; k < cols; k++) mean[k] /= rows;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let k = 0; k < cols; k++) sq[k] += (data[o + k] - mean[k]) ** 2;
+  }
+  const offset = new Float64Array(cols);
+  for (let k = 0; k < cols; k++) {
+    const sd = Math.sqrt(sq[k] / rows);
+    if (sd > 0) {
+      const step = 2 ** Math.floor(Math.log2(sd));
+      offset[k] = Math.round(mean[k] / step) * step;
+    } else offset[k] = data[k]; // a constant column becomes exactly 0
+  }
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
-    for (let k = 0; k < cols; k++) out[o + k] = data[o + k] - mean[k];
+    for (let k = 0; k < cols; k++) out[o + k] = data[o + k] - offset[k];
   }
   return { rows, cols, data: out };
 }
@@ -136,4 +156,23 @@ export function directSquaredDistance(m: Matrix, i: number, j: number): number {
     s += d * d;
   }
   return s;
+}
+
+/** In place: K <- H K H for a symmetric N x N matrix (subtract row and column means, add the grand mean). */
+export function doubleCentre(k: Float64Array, n: number): void {
+  const mean = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const o = i * n;
+    for (let j = 0; j < n; j++) s += k[o + j];
+    mean[i] = s / n;
+    total += s;
+  }
+  const grand = total / (n * n);
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    const mi = mean[i] - grand;
+    for (let j = 0; j < n; j++) k[o + j] -= mi + mean[j];
+  }
 }

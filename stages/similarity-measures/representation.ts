@@ -3,17 +3,19 @@
  * measures share, each computed once and cached: the centred Gram matrix, squared distances,
  * nearest-neighbour lists, the median pairwise distance.
  *
- * Distances. Squared distances come from the Gram matrix of the centred data,
+ * Distances. The data are first shifted near zero mean by exactness-preserving offsets
+ * (`shiftColumns`). Squared distances come from the Gram matrix G of the shifted data,
  * d2(i, j) = g_ii + g_jj - 2 g_ij, in Float64. That formula cancels badly for close points, so a
  * pair whose d2 is below `NEAR_DUPLICATE` x (g_ii + g_jj) is recomputed directly as
- * sum_k (x_ik - x_jk)^2; identical rows get exactly 0. The result is exactly symmetric.
+ * sum_k (x_ik - x_jk)^2; identical rows get exactly 0, integer data exact distances. The result
+ * is exactly symmetric. Linear CKA uses H G H, the Gram matrix of the exactly centred data.
  *
  * Ties. Neighbours are ordered by (squared distance, index): of two points at the same distance
  * from i the one with the lower row index is nearer. Every ranking (kNN lists, nearest neighbour,
  * ranks in the information imbalance) uses this one order, so results never depend on the order
  * a sort or a selection happened to visit points.
  */
-import { centreColumns, directSquaredDistance, gram, type Matrix } from './matrix.js';
+import { directSquaredDistance, doubleCentre, gram, shiftColumns, type Matrix } from './matrix.js';
 
 /** Below this fraction of g_ii + g_jj a Gram-derived squared distance is recomputed directly. */
 const NEAR_DUPLICATE = 1e-4;
@@ -21,22 +23,33 @@ const NEAR_DUPLICATE = 1e-4;
 export class Representation {
   readonly n: number;
   readonly dim: number;
-  /** The data with column means subtracted (distances and linear CKA are translation-invariant). */
-  readonly centred: Matrix;
+  /** The data shifted near zero mean (`shiftColumns`): every measure is translation-invariant. */
+  readonly shifted: Matrix;
   private gramCache: Float64Array | null = null;
+  private centredGramCache: Float64Array | null = null;
   private neighbourCache: { k: number; index: Int32Array; distance: Float64Array } | null = null;
   private medianCache: number | null = null;
 
   constructor(m: Matrix) {
     this.n = m.rows;
     this.dim = m.cols;
-    this.centred = centreColumns(m);
+    this.shifted = shiftColumns(m);
   }
 
-  /** Gram matrix of the centred data: doubly centred, as linear CKA needs (N x N). */
+  /** Gram matrix of the shifted data (N x N), the source of every distance. */
   get gram(): Float64Array {
-    if (this.gramCache === null) this.gramCache = gram(this.centred);
+    if (this.gramCache === null) this.gramCache = gram(this.shifted);
     return this.gramCache;
+  }
+
+  /** H G H: the Gram matrix of the column-centred data, as linear CKA needs (N x N). */
+  get centredGram(): Float64Array {
+    if (this.centredGramCache === null) {
+      const g = Float64Array.from(this.gram);
+      doubleCentre(g, this.n);
+      this.centredGramCache = g;
+    }
+    return this.centredGramCache;
   }
 
   /** Fills `out` (length N) with squared distances from point i; out[i] = 0. */
@@ -49,7 +62,7 @@ export class Representation {
       const gjj = g[j * n + j];
       const scale = gii + gjj;
       let d2 = scale - 2 * g[row + j];
-      if (d2 < NEAR_DUPLICATE * scale) d2 = j === i ? 0 : directSquaredDistance(this.centred, i, j);
+      if (d2 < NEAR_DUPLICATE * scale) d2 = j === i ? 0 : directSquaredDistance(this.shifted, i, j);
       out[j] = d2;
     }
     return out;
