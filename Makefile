@@ -7,7 +7,7 @@ CONFIG ?= experiments/default.yaml
 DEFROST := $(NODE) bin/defrost.js
 STAMP := node_modules/.defrost-install-stamp
 
-.PHONY: setup deps native build run test bench chaos clean
+.PHONY: setup deps native build run test browser bench chaos clean
 
 setup: deps native build
 
@@ -28,7 +28,11 @@ build: deps
 run: setup
 	$(DEFROST) run $(CONFIG)
 
-test: setup
+# Debian's Chromium for the report's headless-browser test (apt-get when root and missing).
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: setup browser
 	$(NODE) --test --test-concurrency=1 dist/test/
 
 bench: setup
