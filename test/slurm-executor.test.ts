@@ -35,6 +35,8 @@ writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({
   duration_s: 0.25, backend: 'fake-backend', threads: Number(process.env.DEFROST_THREADS), versions: {}, log: '',
 }));
 renameSync(tmp, dir);
+// As the real exec does when another run published the instance while it waited for the lock.
+if (plan.other_run) console.error('cached   ' + stage + '[' + key + '] ' + key);
 `;
 
 let cluster: ClusterHandle;
@@ -55,7 +57,7 @@ after(() => {
 });
 
 /** A fresh store with one plan record per instance: `{sleep_s, fail}`. */
-function makeStore(plans: Record<string, { sleep_s?: number; fail?: string }>, stage = 'toy'): string {
+function makeStore(plans: Record<string, { sleep_s?: number; fail?: string; other_run?: boolean }>, stage = 'toy'): string {
   const store = join(work, `store-${storeCounter++}`);
   mkdirSync(join(store, '.plans', stage), { recursive: true });
   for (const [key, plan] of Object.entries(plans)) writeFileSync(join(store, '.plans', stage, `${key}.json`), JSON.stringify(plan));
@@ -99,16 +101,17 @@ test('sbatch arguments: time scaling for groups, job names, --slurm-args splitti
 });
 
 test('each instance runs as a named sbatch job; success is its published manifest', async () => {
-  const keys = [key(1), key(2), key(3)];
-  const store = makeStore(Object.fromEntries(keys.map((k) => [k, {}])));
+  const keys = [key(1), key(2), key(3), key(4)];
+  const store = makeStore({ [key(1)]: {}, [key(2)]: {}, [key(3)]: {}, [key(4)]: { other_run: true } });
   const exec = executor();
   const backends: string[] = [];
   const results = await Promise.all(
     keys.map((k) => exec.run(req(store, k), { progress: () => {}, runtime: (info) => backends.push(info.backend) })),
   );
   await exec.shutdown('done');
-  for (const r of results) assert.deepEqual(r, { status: 'executed', seconds: 0.25 });
-  assert.equal(exec.submitted.length, 3);
+  for (const r of results.slice(0, 3)) assert.deepEqual(r, { status: 'executed', seconds: 0.25 });
+  assert.deepEqual(results[3], { status: 'cached', seconds: 0 }, 'published by another run meanwhile: cached');
+  assert.equal(exec.submitted.length, 4);
   assert.deepEqual(queuedJobNames({ all: true, ids: exec.submitted }).sort(), keys.map((k) => `defrost:toy:${k.slice(0, 8)}`).sort());
   assert.deepEqual(backends, ['fake-backend']);
   // The job's output is kept next to the instance's log, and the job ran with the stage's cpus as threads.
@@ -116,7 +119,7 @@ test('each instance runs as a named sbatch job; success is its published manifes
   assert.match(log, new RegExp(`exec toy ${keys[0]} threads=1 job=${exec.submitted[0]}`));
   // Already published: reported cached without a new job.
   assert.deepEqual(await exec.run(req(store, keys[0]), quietEvents), { status: 'cached', seconds: 0 });
-  assert.equal(exec.submitted.length, 3);
+  assert.equal(exec.submitted.length, 4);
 });
 
 test('a failing job fails only its instance, with the Slurm state, the cause and the log path', async () => {

@@ -150,6 +150,18 @@ function lastLogLine(path: string | undefined): string | undefined {
   }
 }
 
+/** Whether `defrost exec` reported the instance as cached (published by someone else) in its log. */
+function execSaidCached(logPath: string | undefined, key: string): boolean {
+  if (!logPath) return false;
+  try {
+    return readFileSync(logPath, 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith('cached ') && line.trimEnd().endsWith(` ${key}`));
+  } catch {
+    return false;
+  }
+}
+
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm';
   readonly slots: number;
@@ -389,7 +401,9 @@ export class SlurmExecutor implements Executor {
       this.runtimeReported = true;
       m.events.runtime?.({ backend: manifest.backend, notes: [] });
     }
-    m.settle({ status: 'executed', seconds: manifest.duration_s });
+    // `exec` says `cached <id> <key>` when another run published the instance while it waited.
+    if (execSaidCached(m.logPath, m.req.key)) m.settle({ status: 'cached', seconds: 0 });
+    else m.settle({ status: 'executed', seconds: manifest.duration_s });
     return true;
   }
 
