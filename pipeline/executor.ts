@@ -13,6 +13,8 @@ export interface ExecRequest {
   readonly store: string;
   /** Compute threads the instance may use. */
   readonly threads: number;
+  /** Recompute even if already published (`--force STAGE`); the old instance is replaced. */
+  readonly force?: boolean;
 }
 
 export type ExecResult =
@@ -31,6 +33,8 @@ export interface WorkerInfo {
 
 export interface ExecutorEvents {
   progress(req: ExecRequest, update: ProgressUpdate): void;
+  /** Another process holds the instance's lock; this request waits for it. */
+  waiting?(req: ExecRequest): void;
   /** A worker initialised its runtime; the scheduler prints the backend once per run. */
   runtime?(info: WorkerInfo): void;
 }

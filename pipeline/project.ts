@@ -43,6 +43,20 @@ export interface Project<C> {
    * a fully cached run never pays for loading TensorFlow.js.
    */
   initRuntime(threads: number): Promise<RuntimeInfo>;
+  /**
+   * Optional: called by `run` in the scheduler process after the run, with every instance of the
+   * plan that is published (executed now or cached). The returned text (e.g. the l* table and the
+   * report path) is printed; null prints nothing. Keep heavy imports inside it (dynamic import).
+   */
+  afterRun?(published: ReadonlyArray<PublishedRef>): Promise<string | null>;
+}
+
+/** A published instance as `afterRun` sees it. */
+export interface PublishedRef {
+  readonly stage: string;
+  readonly key: string;
+  /** Absolute path of the instance directory. */
+  readonly dir: string;
 }
 
 /** Methods are bivariant in their parameters, so any `Project<C>` is an `AnyProject`. */

@@ -1,0 +1,78 @@
+/**
+ * What every engine command needs: the project (loaded lazily, so commands that do not need it
+ * never import the stages), where output goes, and the shared option helpers.
+ */
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { loadProjectModule } from '../project-module.js';
+import type { AnyProject } from '../project.js';
+import { Store, resolveStoreRoot } from '../store.js';
+
+export interface CliContext {
+  /** URL of the project module; workers import the same one. */
+  readonly projectModule: string;
+  project(): Promise<AnyProject>;
+  /** Machine-readable output (stdout). */
+  out(text: string): void;
+  /** Human output; stderr when a command prints JSON on stdout. */
+  err(text: string): void;
+  /** Set by the command that ran; main() returns it. */
+  exitCode: number;
+}
+
+/** Wraps a command handler returning an exit code as a commander action. */
+export function act<A extends unknown[]>(ctx: CliContext, handler: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    ctx.exitCode = await handler(...args);
+  };
+}
+
+export function createContext(projectModule: string): CliContext {
+  let loaded: Promise<AnyProject> | null = null;
+  return {
+    projectModule,
+    project: () => (loaded ??= loadProjectModule(projectModule)),
+    out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    exitCode: 0,
+  };
+}
+
+export const DEFAULT_CONFIG = 'experiments/default.yaml';
+export const BACKENDS = ['auto', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'] as const;
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function addStoreOption(cmd: Command): Command {
+  return cmd.option('--store <dir>', 'artifact store (default: $DEFROST_STORE or ./artifacts)');
+}
+
+export function addSetOption(cmd: Command): Command {
+  return cmd.option('--set <key=value>', 'override a config key, e.g. task.target_sizes=[20,100] (repeatable)', collect, []);
+}
+
+export function storeFrom(options: { store?: string }): Store {
+  return new Store(resolveStoreRoot(options.store));
+}
+
+export function parseJobs(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs: got ${JSON.stringify(value)}; allowed: a whole number >= 1`);
+  return n;
+}
+
+export function parseBackend(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!(BACKENDS as readonly string[]).includes(value))
+    throw new UsageError(`--backend: got ${JSON.stringify(value)}; allowed: ${BACKENDS.join(', ')}`);
+  return value;
+}
+
+/** Threads per worker: max(1, floor(cores / jobs)). */
+export function threadsPerJob(jobs: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / jobs));
+}

@@ -1,0 +1,70 @@
+/**
+ * `defrost exec STAGE KEY`: runs one planned instance in this process (what exported Makefiles
+ * and Slurm jobs call; pool workers run the same `execInstance`). Exit 0 executed or already
+ * cached, 1 failed, 2 unknown stage/key or no plan record.
+ */
+import { availableParallelism, hostname } from 'node:os';
+import type { Command } from 'commander';
+import { abandonAll, execInstance } from '../exec.js';
+import { publishedManifest } from '../manifest.js';
+import { formatSeconds } from '../progress.js';
+import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+
+interface ExecOptions {
+  store?: string;
+  force?: boolean;
+  verbose?: boolean;
+}
+
+export function registerExecCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('exec')
+    .argument('<stage>', 'stage name')
+    .argument('<key>', 'instance key (from the plan: `defrost make`/`run` write the plan records)')
+    .description('run one planned instance (what `make` and cluster jobs call)')
+    .option('--force', 'recompute even if already published')
+    .option('--verbose', "also show the stage's output on stderr");
+  addStoreOption(cmd);
+  cmd.action(
+    act(ctx, async (stage: string, key: string, options: ExecOptions) => {
+      const store = storeFrom(options);
+      const record = store.readPlanRecord(stage, key); // exit 2 if unknown
+      if (!options.force && publishedManifest(store.instanceDir(stage, key), key)) {
+        ctx.err(`cached   ${record.id} ${key}`);
+        return 0;
+      }
+      const project = await ctx.project();
+      const threads = Math.max(1, Number(process.env.DEFROST_THREADS ?? availableParallelism()) || 1);
+      const runtime = await project.initRuntime(threads);
+      const stop = (code: number) => () => {
+        abandonAll();
+        process.exit(code);
+      };
+      process.once('SIGINT', stop(130));
+      process.once('SIGTERM', stop(143));
+      const result = await execInstance({
+        project,
+        store,
+        stage,
+        key,
+        threads,
+        runtime,
+        runId: `exec-${hostname()}-${process.pid}`,
+        force: options.force,
+        echo: options.verbose,
+        onWait: () => ctx.err(`waiting  ${record.id} ${key} (another process is computing it)`),
+      });
+      switch (result.status) {
+        case 'executed':
+          ctx.err(`executed ${record.id} ${key} in ${formatSeconds(result.seconds)}`);
+          return 0;
+        case 'cached':
+          ctx.err(`cached   ${record.id} ${key}`);
+          return 0;
+        case 'failed':
+          ctx.err(`FAILED   ${record.id} ${key}: ${result.reason}${result.logPath ? `\n  log: ${result.logPath}` : ''}`);
+          return 1;
+      }
+    }),
+  );
+}

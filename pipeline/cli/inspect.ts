@@ -1,0 +1,108 @@
+/** `defrost ls` (published instances) and `defrost inspect KEY|DIR` (manifest, schemas, first rows). */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { formatSeconds } from '../progress.js';
+import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+
+interface LsOptions {
+  store?: string;
+  stage?: string;
+  json?: boolean;
+}
+
+export function registerLsCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('ls')
+    .description('list published instances')
+    .option('--stage <stage>', 'only this stage')
+    .option('--json', 'print a JSON array');
+  addStoreOption(cmd);
+  cmd.action(
+    act(ctx, async (options: LsOptions) => {
+      const store = storeFrom(options);
+      if (options.stage !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(options.stage))
+        throw new UsageError(`--stage: got ${JSON.stringify(options.stage)}; allowed: a stage name`);
+      const { published } = store.scan(options.stage);
+      published.sort((a, b) => a.stage.localeCompare(b.stage) || a.manifest.id.localeCompare(b.manifest.id));
+      if (options.json) {
+        ctx.out(
+          JSON.stringify(
+            published.map((p) => ({
+              stage: p.stage,
+              key: p.key,
+              id: p.manifest.id,
+              coords: p.manifest.coords,
+              created: p.manifest.created,
+              duration_s: p.manifest.duration_s,
+              backend: p.manifest.backend,
+              summary: p.manifest.summary,
+              dir: p.dir,
+            })),
+          ),
+        );
+        return 0;
+      }
+      for (const p of published)
+        ctx.out(`${p.stage.padEnd(14)} ${p.key} ${formatSeconds(p.manifest.duration_s).padStart(6)}  ${p.manifest.id}`);
+      ctx.err(`${published.length} published instance(s) in ${store.root}`);
+      return 0;
+    }),
+  );
+}
+
+interface InspectOptions {
+  store?: string;
+  rows: string;
+  json?: boolean;
+}
+
+export function registerInspectCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('inspect')
+    .argument('<ref>', 'instance key, unique key prefix, or instance directory')
+    .description('show an instance: manifest, and schema and first rows of each Arrow table')
+    .option('--rows <n>', 'rows to show per table', '5')
+    .option('--json', 'print {dir, manifest, tables} as JSON');
+  addStoreOption(cmd);
+  cmd.action(
+    act(ctx, async (ref: string, options: InspectOptions) => {
+      const rows = Number(options.rows);
+      if (!Number.isInteger(rows) || rows < 0) throw new UsageError(`--rows: got ${JSON.stringify(options.rows)}; allowed: a whole number >= 0`);
+      const inst = storeFrom(options).resolve(ref);
+      const { readArrowTable, describeSchema, headRows } = await import('../arrow.js');
+      const tables: Record<string, { rows: number; columns: unknown[]; metadata: Record<string, string>; head: unknown[] }> = {};
+      for (const file of inst.manifest.files.filter((f) => f.path.endsWith('.arrow'))) {
+        const table = await readArrowTable(join(inst.dir, file.path));
+        const schema = describeSchema(table);
+        tables[file.path] = { rows: table.numRows, columns: schema.columns, metadata: schema.metadata, head: headRows(table, rows) };
+      }
+      if (options.json) {
+        ctx.out(JSON.stringify({ dir: inst.dir, manifest: inst.manifest, tables }));
+        return 0;
+      }
+      const m = inst.manifest;
+      ctx.out(`${m.stage} ${m.key}  ${m.id}`);
+      ctx.out(`  dir:      ${inst.dir}`);
+      ctx.out(`  created:  ${m.created}  (${formatSeconds(m.duration_s)}, backend ${m.backend}, ${m.threads} thread(s))`);
+      ctx.out(`  params:   ${JSON.stringify(m.params)}`);
+      for (const [name, input] of Object.entries(m.inputs)) ctx.out(`  input:    ${name} = ${input.stage} ${input.key}`);
+      if (Object.keys(m.summary).length) ctx.out(`  summary:  ${JSON.stringify(m.summary)}`);
+      ctx.out(`  code:     ${m.code.fingerprint.slice(0, 16)} (${m.code.files.join(', ')})`);
+      for (const f of m.files) ctx.out(`  file:     ${f.path} (${f.bytes} bytes${f.rows !== undefined ? `, ${f.rows} rows` : ''})`);
+      ctx.out(`  log:      ${join(inst.dir, m.log)}`);
+      for (const [path, t] of Object.entries(tables)) {
+        ctx.out(`\n${path}: ${t.rows} rows`);
+        for (const c of t.columns as { name: string; type: string; nullable: boolean }[])
+          ctx.out(`  ${c.name}: ${c.type}${c.nullable ? '' : ' (not null)'}`);
+        for (const [k, v] of Object.entries(t.metadata)) ctx.out(`  metadata ${k}: ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`);
+        for (const row of t.head) ctx.out(`  ${abbreviate(JSON.stringify(row))}`);
+      }
+      return 0;
+    }),
+  );
+}
+
+function abbreviate(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}

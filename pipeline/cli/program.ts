@@ -1,0 +1,74 @@
+/**
+ * The engine's command line: builds the commander program with every engine command, lets the
+ * project add its own, and maps every outcome to an exit code. Users see messages, never stack
+ * traces: typed errors (`errors.ts`) print their message and exit 2 (usage/config) or 1;
+ * anything else is a bug and is reported as an internal error (exit 70).
+ */
+import { Command, CommanderError } from 'commander';
+import { DefrostError } from '../errors.js';
+import { FingerprintError } from '../fingerprint.js';
+import { PlanError } from '../dag.js';
+import { createContext, type CliContext } from './context.js';
+import { registerRunCommand } from './run.js';
+import { registerStatusCommand } from './status.js';
+import { registerDagCommand, registerMakeCommand } from './graph.js';
+import { registerExecCommand } from './exec.js';
+import { registerLsCommand, registerInspectCommand } from './inspect.js';
+import { registerExportCommand } from './export.js';
+import { registerGcCommand } from './gc.js';
+import { registerVerifyCommand } from './verify.js';
+
+export interface CliOptions {
+  /** URL of the project module (`stages/project.js` for defrost). */
+  readonly projectModule: string;
+  readonly name?: string;
+  readonly version?: string;
+  /** Adds the project's own commands (compare, bench, report...). */
+  readonly register?: (program: Command, ctx: CliContext) => void;
+}
+
+export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {
+  const ctx = createContext(options.projectModule);
+  const program = new Command(options.name ?? 'defrost');
+  program
+    .description('content-hashed, cached pipeline for the transfer-depth study')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  if (options.version) program.version(options.version);
+  registerRunCommand(program, ctx);
+  registerStatusCommand(program, ctx);
+  registerDagCommand(program, ctx);
+  registerMakeCommand(program, ctx);
+  registerExecCommand(program, ctx);
+  registerLsCommand(program, ctx);
+  registerInspectCommand(program, ctx);
+  registerExportCommand(program, ctx);
+  registerGcCommand(program, ctx);
+  registerVerifyCommand(program, ctx);
+  options.register?.(program, ctx);
+  // Every subcommand inherits exitOverride so commander never calls process.exit itself.
+  for (const cmd of program.commands) cmd.exitOverride();
+
+  try {
+    await program.parseAsync([...argv]);
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+        return 0;
+      if (error.code === 'commander.executeSubCommandAsync') return 0;
+      return 2; // commander already printed the message
+    }
+    if (error instanceof DefrostError) {
+      process.stderr.write(`defrost: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof FingerprintError || error instanceof PlanError) {
+      process.stderr.write(`defrost: project definition error: ${error.message}\n`);
+      return 70;
+    }
+    process.stderr.write(`defrost: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * `defrost run [CONFIG]`: validate, plan, key, then compute what is not cached.
+ *
+ * Nothing touches the store before the config validates. With `--json`, the last line of
+ * stdout is the SPEC summary object (plus `skipped` and `failures`) and all human output goes to
+ * stderr. SIGINT/SIGTERM stop the run within seconds: workers are killed before they can publish,
+ * their locks released, and what finished is reported (exit 130/143).
+ */
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { cleanupLeftovers } from '../cleanup.js';
+import { UsageError } from '../errors.js';
+import { createExecutor } from '../executors/registry.js';
+import { ProgressView, formatSeconds } from '../progress.js';
+import { findCached, schedule, type InstanceOutcome } from '../scheduler.js';
+import {
+  DEFAULT_CONFIG,
+  act,
+  addSetOption,
+  addStoreOption,
+  collect,
+  parseBackend,
+  parseJobs,
+  storeFrom,
+  threadsPerJob,
+  type CliContext,
+} from './context.js';
+import { countByStage, planConfig } from './plan.js';
+
+interface RunOptions {
+  set: string[];
+  store?: string;
+  jobs?: string;
+  dryRun?: boolean;
+  force: string[];
+  json?: boolean;
+  backend?: string;
+  executor: string;
+}
+
+/** The SPEC section 5 summary object. */
+export interface RunSummary {
+  stages: number;
+  executed: number;
+  cached: number;
+  failed: number;
+  executed_by_stage: Record<string, number>;
+  wall_s: number;
+  skipped: number;
+  interrupted: number;
+  failures: { id: string; stage: string; key: string; reason: string; log: string | null }[];
+}
+
+export function registerRunCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('run')
+    .argument('[config]', 'experiment config (YAML)', DEFAULT_CONFIG)
+    .description('run every stage instance of a config that is not cached')
+    .option('--jobs <n>', 'instances at a time (default: number of cores)')
+    .option('--dry-run', 'print what would execute; touch nothing')
+    .option('--force <stage>', 'recompute the instances of STAGE even if cached (repeatable)', collect, [])
+    .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu (sets DEFROST_BACKEND)')
+    .option('--executor <name>', 'where instances run: local|slurm', 'local');
+  addSetOption(cmd);
+  addStoreOption(cmd);
+  cmd.action(act(ctx, (config: string, options: RunOptions) => runCommand(ctx, config, options)));
+}
+
+async function runCommand(ctx: CliContext, configFile: string, options: RunOptions): Promise<number> {
+  const wallStart = performance.now();
+  const human = options.json ? ctx.err : ctx.out;
+  const project = await ctx.project();
+  const jobs = parseJobs(options.jobs);
+  const backend = parseBackend(options.backend);
+  for (const stage of options.force)
+    if (!project.stages[stage])
+      throw new UsageError(`--force: got ${JSON.stringify(stage)}; allowed: ${Object.keys(project.stages).join(', ')}`);
+  if (!['local', 'slurm'].includes(options.executor))
+    throw new UsageError(`--executor: got ${JSON.stringify(options.executor)}; allowed: local, slurm`);
+
+  const instances = planConfig(project, configFile, options.set);
+  const store = storeFrom(options);
+  const force = new Set(options.force);
+
+  if (options.dryRun) {
+    const cached = findCached(store, instances);
+    const todo = instances.filter((i) => !cached.has(i.id) || force.has(i.stage));
+    human(`${instances.length} instances: ${instances.length - todo.length} cached, ${todo.length} would execute`);
+    for (const [stage, n] of Object.entries(countByStage(todo))) {
+      human(`  ${stage}: ${n}`);
+      for (const inst of todo.filter((i) => i.stage === stage)) human(`    ${inst.id} ${inst.key}`);
+    }
+    if (options.json)
+      ctx.out(
+        JSON.stringify({
+          stages: instances.length,
+          executed: 0,
+          cached: instances.length - todo.length,
+          failed: 0,
+          executed_by_stage: {},
+          would_execute_by_stage: countByStage(todo),
+          dry_run: true,
+          wall_s: round((performance.now() - wallStart) / 1000),
+        }),
+      );
+    return 0;
+  }
+
+  mkdirSync(store.root, { recursive: true });
+  for (const inst of instances) store.writePlanRecord(inst);
+  const cachedAtStart = findCached(store, instances);
+  const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
+  if (needsWork) {
+    const { removed } = cleanupLeftovers(store);
+    if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
+  }
+
+  const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
+  const threads = threadsPerJob(jobs);
+  const executor = await createExecutor(options.executor, {
+    jobs,
+    threads,
+    store: store.root,
+    projectModule: ctx.projectModule,
+    env,
+  });
+
+  const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  const controller = new AbortController();
+  let signalName: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalName) process.exit(sig === 'SIGINT' ? 130 : 143); // second signal: leave now
+    signalName = sig;
+    human(`\n${sig}: stopping (workers are killed; nothing partial is published)...`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let result;
+  try {
+    result = await schedule({ instances, store, executor, threads, force, events: view, signal: controller.signal });
+    if (!result.interrupted) await executor.shutdown('done');
+  } finally {
+    view.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const summary = summarise(instances, result.outcomes, store, (performance.now() - wallStart) / 1000);
+  printSummary(human, summary, result.interrupted);
+
+  if (project.afterRun && !result.interrupted) {
+    const published = instances
+      .filter((i) => {
+        const s = result.outcomes.get(i.id)?.status;
+        return s === 'cached' || s === 'executed';
+      })
+      .map((i) => ({ stage: i.stage, key: i.key, dir: store.instanceDir(i.stage, i.key) }));
+    try {
+      const text = await project.afterRun(published);
+      if (text) human(text);
+    } catch (error) {
+      human(`after-run report failed: ${(error as Error).message}`);
+    }
+  }
+  if (options.json) ctx.out(JSON.stringify(summary));
+  if (result.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
+  return summary.failed > 0 ? 1 : 0;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function summarise(
+  instances: readonly { id: string; stage: string; key: string }[],
+  outcomes: ReadonlyMap<string, InstanceOutcome>,
+  store: { logPath(stage: string, key: string): string },
+  wall: number,
+): RunSummary {
+  const s: RunSummary = {
+    stages: instances.length,
+    executed: 0,
+    cached: 0,
+    failed: 0,
+    executed_by_stage: {},
+    wall_s: round(wall),
+    skipped: 0,
+    interrupted: 0,
+    failures: [],
+  };
+  for (const inst of instances) {
+    const o = outcomes.get(inst.id);
+    switch (o?.status) {
+      case 'executed':
+        s.executed++;
+        s.executed_by_stage[inst.stage] = (s.executed_by_stage[inst.stage] ?? 0) + 1;
+        break;
+      case 'cached':
+        s.cached++;
+        break;
+      case 'failed':
+        s.failed++;
+        s.failures.push({ id: inst.id, stage: inst.stage, key: inst.key, reason: o.reason, log: o.logPath ?? null });
+        break;
+      case 'skipped':
+        s.skipped++;
+        break;
+      default:
+        s.interrupted++;
+    }
+  }
+  void store;
+  return s;
+}
+
+function printSummary(human: (t: string) => void, s: RunSummary, interrupted: boolean): void {
+  const byStage = Object.entries(s.executed_by_stage)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  human(
+    `${interrupted ? 'interrupted' : 'finished'}: ${s.stages} instances, executed ${s.executed}${byStage ? ` (${byStage})` : ''}, ` +
+      `cached ${s.cached}, failed ${s.failed}${s.skipped ? `, skipped ${s.skipped}` : ''}` +
+      `${s.interrupted ? `, not finished ${s.interrupted}` : ''} in ${formatSeconds(s.wall_s)}`,
+  );
+  for (const f of s.failures) human(`  FAILED ${f.id} (${f.stage} ${f.key}): ${f.reason}${f.log ? `\n    log: ${f.log}` : ''}`);
+  if (s.skipped) human(`  ${s.skipped} instance(s) skipped because an upstream instance failed`);
+}

@@ -1,0 +1,218 @@
+/**
+ * Runs one stage instance from its plan record: the unit of work that pool workers, `defrost
+ * exec` (and so exported Makefiles and Slurm jobs) all share, so an instance computed anywhere is
+ * computed the same way.
+ *
+ *   1. already published with this key?  -> cached
+ *   2. take the key's lock; if a live process holds it, wait, and report `cached` if it published
+ *   3. check again (it may have been published while we waited), check the inputs are published
+ *   4. run the stage into a fresh staging dir, its output captured into `.logs/<stage>/<key>.log`
+ *   5. publish: hash + fsync every file, copy the log in, rename the staging dir into place,
+ *      write manifest.json last (temp + fsync + rename), fsync the directory; release the lock.
+ *
+ * A stage that throws, or a process that dies, publishes nothing; a directory left without a
+ * valid manifest is never a result and the next run removes it.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DefrostError, UsageError } from './errors.js';
+import type { ExecResult } from './executor.js';
+import { fingerprintStage } from './fingerprint.js';
+import { fsyncPath, listFiles, uniqueSuffix, writeFileAtomic } from './fsutil.js';
+import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
+import { LogCapture } from './log-capture.js';
+import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, type Manifest, type ManifestFile } from './manifest.js';
+import type { AnyProject, RuntimeInfo } from './project.js';
+import type { InputArtifact, ProgressUpdate, StageContext } from './stage.js';
+import type { Store } from './store.js';
+
+export interface ExecOptions {
+  readonly project: AnyProject;
+  readonly store: Store;
+  readonly stage: string;
+  readonly key: string;
+  readonly threads: number;
+  readonly runtime: RuntimeInfo;
+  /** Id of the run or command, recorded in the lock. */
+  readonly runId: string;
+  /** Recompute even if published (`--force STAGE`); the old instance is moved aside. */
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (update: ProgressUpdate) => void;
+  /** Called once if another process holds the lock and this one waits for it. */
+  readonly onWait?: () => void;
+  /** Also show the stage's output on stderr. */
+  readonly echo?: boolean;
+}
+
+/** Locks held by this process, released if it exits (or is told to stop) mid-instance. */
+const heldLocks = new Set<HeldLock>();
+/** Staging directories of this process, removed on the same occasions. */
+const stagingDirs = new Set<string>();
+
+/** Releases every lock and removes every staging dir of this process; synchronous for exit handlers. */
+export function abandonAll(): void {
+  for (const lock of heldLocks) lock.release();
+  heldLocks.clear();
+  for (const dir of stagingDirs) rmSync(dir, { recursive: true, force: true });
+  stagingDirs.clear();
+}
+
+export async function execInstance(options: ExecOptions): Promise<ExecResult> {
+  const { project, store, stage, key, force = false } = options;
+  const record = store.readPlanRecord(stage, key);
+  const definition = project.stages[stage];
+  if (!definition) throw new UsageError(`unknown stage ${stage} (known: ${Object.keys(project.stages).join(', ')})`);
+  const code = fingerprintStage(project.codeRoot, definition);
+  if (code.fingerprint !== record.code_fingerprint)
+    throw new UsageError(`code of stage ${stage} changed since it was planned; re-run \`defrost make\`/\`run\``);
+
+  const dir = store.instanceDir(stage, key);
+  const isPublished = (): boolean => publishedManifest(dir, key) !== null;
+  if (!force && isPublished()) return { status: 'cached', seconds: 0 };
+
+  const started = performance.now();
+  const lock = await acquireOrWait(store.lockPath(key), newOwner(options.runId), () => !force && isPublished(), {
+    signal: options.signal,
+    onWait: options.onWait,
+  });
+  if (lock === null) return { status: 'cached', seconds: (performance.now() - started) / 1000 };
+  heldLocks.add(lock);
+  const logPath = store.logPath(stage, key);
+  let staging: string | null = null;
+  let capture: LogCapture | null = null;
+  try {
+    if (!force && isPublished()) return { status: 'cached', seconds: (performance.now() - started) / 1000 };
+
+    const inputs: Record<string, InputArtifact> = {};
+    for (const [name, ref] of Object.entries(record.inputs)) {
+      const inputDir = store.instanceDir(ref.stage, ref.key);
+      const manifest = publishedManifest(inputDir, ref.key);
+      if (!manifest) return { status: 'failed', reason: `input ${name} (${ref.stage} ${ref.key}) is not published` };
+      inputs[name] = {
+        name,
+        stage: ref.stage,
+        key: ref.key,
+        dir: inputDir,
+        coords: manifest.coords,
+        params: manifest.params,
+        summary: manifest.summary,
+        durationSeconds: manifest.duration_s,
+      };
+    }
+
+    mkdirSync(dirname(logPath), { recursive: true });
+    staging = store.stagingDir(stage, key);
+    stagingDirs.add(staging);
+    capture = new LogCapture(logPath, options.echo ?? false);
+    const log = capture;
+    log.line(`# ${record.id} (${stage} ${key}), ${options.threads} thread(s), backend ${options.runtime.backend}`);
+    const controller = new AbortController();
+    options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const ctx: StageContext = {
+      stage,
+      key,
+      params: record.params,
+      coords: record.coords,
+      inputs,
+      outDir: staging,
+      threads: options.threads,
+      log: (line) => log.line(line),
+      progress: (update) => options.onProgress?.(update),
+      signal: controller.signal,
+    };
+    const runStart = performance.now();
+    let summary;
+    try {
+      const outcome = await definition.run(ctx);
+      summary = outcome.summary ?? {};
+      if (controller.signal.aborted) throw new Error('interrupted');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.line(`error: ${message}`);
+      if (!(error instanceof DefrostError) && error instanceof Error && error.stack) log.line(error.stack);
+      return { status: 'failed', reason: message.split('\n')[0], logPath };
+    }
+    const duration = (performance.now() - runStart) / 1000;
+    log.close();
+
+    const files = await describeOutputs(staging);
+    copyFileSync(logPath, join(staging, LOG_FILE));
+    fsyncPath(join(staging, LOG_FILE));
+    fsyncPath(staging);
+
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      key,
+      stage,
+      id: record.id,
+      coords: record.coords,
+      params: record.params,
+      inputs: Object.fromEntries(Object.entries(record.inputs).map(([n, r]) => [n, { stage: r.stage, key: r.key }])),
+      code: { fingerprint: code.fingerprint, files: [...code.files] },
+      files,
+      summary,
+      created: new Date().toISOString(),
+      duration_s: Math.round(duration * 1000) / 1000,
+      backend: options.runtime.backend,
+      threads: options.threads,
+      versions: { node: process.versions.node, [project.name]: project.version, ...options.runtime.versions },
+      log: LOG_FILE,
+    };
+    publish(store, dir, staging, manifest);
+    stagingDirs.delete(staging);
+    staging = null;
+    return { status: 'executed', seconds: (performance.now() - started) / 1000 };
+  } finally {
+    capture?.close();
+    if (staging) {
+      rmSync(staging, { recursive: true, force: true });
+      stagingDirs.delete(staging);
+    }
+    lock.release();
+    heldLocks.delete(lock);
+  }
+}
+
+/** Stage names reserved in an instance directory. */
+const RESERVED = new Set([MANIFEST_FILE, LOG_FILE]);
+
+/** Bytes, sha256 and (for Arrow tables) row counts of every output file; fsyncs each. */
+async function describeOutputs(staging: string): Promise<ManifestFile[]> {
+  const out: ManifestFile[] = [];
+  for (const path of listFiles(staging)) {
+    if (RESERVED.has(path)) throw new Error(`the stage wrote ${path}, a name the engine reserves`);
+    const full = join(staging, path);
+    const bytes = readFileSync(full);
+    const entry: ManifestFile = { path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    if (path.endsWith('.arrow')) {
+      const { countArrowRows } = await import('./arrow.js');
+      out.push({ ...entry, rows: await countArrowRows(full) });
+    } else out.push(entry);
+    const fd = openSync(full, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return out;
+}
+
+/**
+ * Moves the staging dir into place and writes the manifest last. Whatever is at the target is
+ * moved aside first: a manifest-less leftover of a dead attempt, or (with --force) the old instance.
+ * Called with the key's lock held.
+ */
+function publish(store: Store, dir: string, staging: string, manifest: Manifest): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  if (existsSync(dir)) {
+    const aside = join(store.tmpRoot, `replaced-${manifest.stage}-${manifest.key}-${uniqueSuffix()}`);
+    renameSync(dir, aside);
+    rmSync(aside, { recursive: true, force: true });
+  }
+  renameSync(staging, dir);
+  fsyncPath(dirname(dir));
+  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}

@@ -1,0 +1,54 @@
+/**
+ * Small durable-filesystem helpers. Publishing must survive a crash at any instant: data is
+ * fsynced before the rename that makes it visible, and the directory is fsynced after it.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export function fsyncPath(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; durability is then the filesystem's business.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A name no other process on any host can pick at the same time. */
+export function uniqueSuffix(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Writes `path` atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${uniqueSuffix()}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  fsyncPath(dirname(path));
+}
+
+/** Every regular file under `dir`, as sorted `/`-separated relative paths. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() || (entry.isSymbolicLink() && statSync(full).isFile())) out.push(relative(dir, full).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

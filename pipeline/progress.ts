@@ -1,0 +1,171 @@
+/**
+ * What a run shows while it works. On a TTY: a live view redrawn in place — counts of
+ * done/cached/running/failed of the total, and each running instance with its epoch and loss
+ * (from `ctx.progress`), elapsed time and an ETA from the mean duration of the finished instances
+ * of its stage. Off a TTY (logs, CI, pipes): one line per instance start and finish.
+ */
+import type { WriteStream } from 'node:tty';
+import type { PlannedInstance } from './dag.js';
+import type { WorkerInfo } from './executor.js';
+import type { InstanceOutcome, SchedulerEvents } from './scheduler.js';
+import type { ProgressUpdate } from './stage.js';
+
+interface Running {
+  readonly inst: PlannedInstance;
+  readonly started: number;
+  update: ProgressUpdate | null;
+  waiting: boolean;
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export class ProgressView implements SchedulerEvents {
+  private readonly live: boolean;
+  private total = 0;
+  private cached = 0;
+  private executed = 0;
+  private failed = 0;
+  private skipped = 0;
+  private readonly running = new Map<string, Running>();
+  private readonly stageDurations = new Map<string, number[]>();
+  private drawnLines = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private backendShown = false;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream & Partial<Pick<WriteStream, 'isTTY' | 'columns'>>,
+    options: { live?: boolean } = {},
+  ) {
+    this.live = options.live ?? Boolean(out.isTTY);
+  }
+
+  private print(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+    this.draw();
+  }
+
+  runtime(info: WorkerInfo): void {
+    if (this.backendShown) return;
+    this.backendShown = true;
+    this.print(`compute backend: ${info.backend}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
+  }
+
+  planned(total: number, cached: readonly PlannedInstance[]): void {
+    this.total = total;
+    this.cached = cached.length;
+    this.print(`${total} instances: ${cached.length} cached, ${total - cached.length} to run`);
+    if (this.live && !this.timer) {
+      this.timer = setInterval(() => this.redraw(), 250);
+      this.timer.unref();
+    }
+  }
+
+  start(inst: PlannedInstance): void {
+    this.running.set(inst.id, { inst, started: Date.now(), update: null, waiting: false });
+    if (!this.live) this.print(`start  ${inst.id} ${inst.key}`);
+    else this.redraw();
+  }
+
+  waiting(inst: PlannedInstance): void {
+    const r = this.running.get(inst.id);
+    if (r) r.waiting = true;
+    if (!this.live) this.print(`wait   ${inst.id} ${inst.key} (another run is computing it)`);
+  }
+
+  progress(inst: PlannedInstance, update: ProgressUpdate): void {
+    const r = this.running.get(inst.id);
+    if (r) r.update = update;
+  }
+
+  finish(inst: PlannedInstance, outcome: InstanceOutcome): void {
+    this.running.delete(inst.id);
+    let line: string;
+    switch (outcome.status) {
+      case 'executed': {
+        this.executed++;
+        const list = this.stageDurations.get(inst.stage) ?? [];
+        list.push(outcome.seconds);
+        this.stageDurations.set(inst.stage, list);
+        line = `done   ${inst.id} ${inst.key} (${formatSeconds(outcome.seconds)})`;
+        break;
+      }
+      case 'cached':
+        this.cached++;
+        line = `cached ${inst.id} ${inst.key} (computed by another run)`;
+        break;
+      case 'failed':
+        this.failed++;
+        line = `FAILED ${inst.id} ${inst.key}: ${outcome.reason}${outcome.logPath ? ` (log: ${outcome.logPath})` : ''}`;
+        break;
+      case 'skipped':
+        this.skipped++;
+        line = `skip   ${inst.id}: upstream ${outcome.upstream} failed`;
+        break;
+      case 'interrupted':
+        line = `stop   ${inst.id} (interrupted)`;
+        break;
+    }
+    // Live view: only failures scroll above it; everything else is in the counters.
+    if (!this.live || outcome.status === 'failed') this.print(line);
+    else this.redraw();
+  }
+
+  /** Stops redrawing and leaves the last view on screen. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.clear();
+  }
+
+  private eta(r: Running): string {
+    const list = this.stageDurations.get(r.inst.stage);
+    if (!list || list.length === 0) return '';
+    const mean = list.reduce((a, b) => a + b, 0) / list.length;
+    const left = mean - (Date.now() - r.started) / 1000;
+    return ` eta ${formatSeconds(Math.max(0, left))}`;
+  }
+
+  private lines(): string[] {
+    const done = this.executed + this.cached;
+    const head = `[${done}/${this.total}] executed ${this.executed}, cached ${this.cached}, running ${this.running.size}, failed ${this.failed}${this.skipped ? `, skipped ${this.skipped}` : ''}`;
+    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const rows = [...this.running.values()].slice(0, 12).map((r) => {
+      const u = r.update;
+      const parts: string[] = [];
+      if (r.waiting) parts.push('waiting for another run');
+      if (u?.epoch !== undefined) parts.push(`epoch ${u.epoch}${u.epochs ? `/${u.epochs}` : ''}`);
+      if (u?.step !== undefined) parts.push(`step ${u.step}${u.steps ? `/${u.steps}` : ''}`);
+      if (u?.loss !== undefined) parts.push(`loss ${u.loss.toFixed(4)}`);
+      if (u?.message) parts.push(u.message);
+      const elapsed = formatSeconds((Date.now() - r.started) / 1000);
+      return `  ${r.inst.id} ${parts.join(' ')} ${elapsed}${this.eta(r)}`.slice(0, width);
+    });
+    if (this.running.size > 12) rows.push(`  ... and ${this.running.size - 12} more`);
+    return [head, ...rows];
+  }
+
+  private clear(): void {
+    if (!this.live || this.drawnLines === 0) return;
+    this.out.write(`\x1b[${this.drawnLines}F\x1b[J`);
+    this.drawnLines = 0;
+  }
+
+  private draw(): void {
+    if (!this.live || this.total === 0 || !this.timer) return;
+    const lines = this.lines();
+    this.out.write(`${lines.join('\n')}\n`);
+    this.drawnLines = lines.length;
+  }
+
+  private redraw(): void {
+    if (!this.live) return;
+    this.clear();
+    this.draw();
+  }
+}
