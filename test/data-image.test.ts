@@ -172,11 +172,11 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     const issues = imageTaskIssues({ ...ok, target: { dataset: `idx:${data}`, classes: [1, 7] }, source_size: 41, test_size: 11 });
     assert.deepEqual(
       issues.map((i) => i.key),
-      ['task.source_size', 'task.test_size', 'task.target.classes[1]'],
+      ['task.source_size', 'task.target.classes[1]', 'task.test_size'],
     );
     assert.match(issues[0].allowed, /at most 40/);
-    assert.match(issues[1].allowed, /at most 10/);
-    assert.match(issues[2].allowed, /\[0,1,2\]/);
+    assert.match(issues[1].allowed, /\[0,1,2\]/);
+    assert.match(issues[2].allowed, /at most 10/);
     const missing = imageTaskIssues({ ...ok, target: { dataset: `idx:${join(dir, 'nowhere')}`, classes: [0, 1] } });
     assert.deepEqual(missing.map((i) => i.key), ['task.target.dataset']);
   });

@@ -165,6 +165,7 @@ export interface ImageTaskSizes {
  */
 export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  let testLimit: { max: number; what: string } | undefined;
   for (const role of ['source', 'target'] as const) {
     const { dataset, classes } = task[role];
     let counts: ClassCounts;
@@ -198,12 +199,10 @@ export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
         value: size,
         allowed: `at most ${train} (the training images of ${dataset} classes ${JSON.stringify(classes)})`,
       });
-    if (task.test_size > test)
-      issues.push({
-        key: 'task.test_size',
-        value: task.test_size,
-        allowed: `at most ${test} (the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task)`,
-      });
+    if (!testLimit || test < testLimit.max) testLimit = { max: test, what: `the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task` };
   }
+  // Both tasks draw test_size test images: one issue, with the smaller of the two limits.
+  if (testLimit && task.test_size > testLimit.max)
+    issues.push({ key: 'task.test_size', value: task.test_size, allowed: `at most ${testLimit.max} (${testLimit.what})` });
   return issues;
 }

@@ -1,0 +1,61 @@
+/**
+ * Impossible data settings are rejected before anything runs (exit 2, naming the key and what is
+ * allowed): more target samples than the pool, more images than a class subset holds, a class a
+ * dataset does not have. Loads the real experiment files with `--set` overrides.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConfigError } from '../pipeline/errors.js';
+import { loadConfig } from '../pipeline/config-loader.js';
+import { defrostProject } from '../stages/project.js';
+
+const root = defrostProject.codeRoot;
+const fashion = join(root, 'experiments', 'fashion.yaml');
+const quick = join(root, 'experiments', 'quick.yaml');
+
+/** The issues (key -> allowed) a config with these overrides is rejected with; {} when it loads. */
+function issuesOf(file: string, sets: string[]): Record<string, string> {
+  try {
+    loadConfig(defrostProject, file, sets);
+    return {};
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.equal(error.exitCode, 2);
+    return Object.fromEntries(error.issues.map((i) => [i.key, i.allowed]));
+  }
+}
+
+test('experiments/fashion.yaml is valid: Fashion-MNIST 0-4 -> 5-9 with the SPEC 1.4 CNN', () => {
+  const { config } = loadConfig(defrostProject, fashion);
+  assert.equal(config.task.kind, 'image');
+  if (config.task.kind !== 'image') return;
+  assert.deepEqual(config.task.source, { dataset: 'fashion-mnist', classes: [0, 1, 2, 3, 4] });
+  assert.deepEqual(config.task.target, { dataset: 'fashion-mnist', classes: [5, 6, 7, 8, 9] });
+  assert.deepEqual(config.model, { kind: 'cnn', hidden: [32, 32, 64, 64], kernel_size: 3, pool_after: [1, 2], activation: 'relu' });
+});
+
+test('more target samples than the pool is rejected naming the key', () => {
+  const issues = issuesOf(quick, ['task.target_sizes=[20,401]']);
+  assert.deepEqual(Object.keys(issues), ['task.target_sizes[1]']);
+  assert.match(issues['task.target_sizes[1]'], /at most task.target_pool = 400/);
+});
+
+test('sizes beyond what the class subsets hold are rejected with the maximum', () => {
+  const issues = issuesOf(fashion, ['task.source_size=30001', 'task.target_pool=30001', 'task.target_sizes=[20]', 'task.target_reference_size=20', 'task.test_size=5001']);
+  assert.deepEqual(Object.keys(issues).sort(), ['task.source_size', 'task.target_pool', 'task.test_size']);
+  assert.match(issues['task.source_size'], /at most 30000/);
+  assert.match(issues['task.target_pool'], /at most 30000/);
+  assert.match(issues['task.test_size'], /at most 5000/);
+  // Exactly the maximum is fine.
+  assert.deepEqual(issuesOf(fashion, ['task.source_size=30000', 'task.test_size=5000']), {});
+});
+
+test('a class the dataset does not have is rejected naming the key', () => {
+  const issues = issuesOf(fashion, ['task.target.classes=[5,6,10]']);
+  assert.deepEqual(Object.keys(issues), ['task.target.classes[2]']);
+  assert.match(issues['task.target.classes[2]'], /0 to 9/);
+  const missing = issuesOf(fashion, ['task.source.dataset=idx:/nonexistent/defrost-data']);
+  assert.deepEqual(Object.keys(missing), ['task.source.dataset']);
+  assert.match(missing['task.source.dataset'], /does not exist/);
+});
