@@ -9,7 +9,9 @@
 #include <cstring>
 #include <string>
 
+#include "adam.h"
 #include "kernels.h"
+#include "pooling.h"
 
 namespace {
 
@@ -185,6 +187,79 @@ napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// params: n, valueOff, gradOff, mOff, vOff, newValueOff, newMOff, newVOff; scalars: a
+// Float32Array of beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, epsilon, -lr.
+napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Args a;
+  if (argc < 3 || !ReadArgs(env, info, 8, &a)) {
+    if (argc < 3) Fail(env, "adam: expected (heap, params, scalars)");
+    return nullptr;
+  }
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value backing;
+  size_t offset = 0;
+  bool isTyped = false;
+  napi_is_typedarray(env, argv[2], &isTyped);
+  if (!isTyped ||
+      napi_get_typedarray_info(env, argv[2], &type, &length, &data, &backing, &offset) != napi_ok ||
+      type != napi_float32_array || length < 8) {
+    Fail(env, "adam: scalars must be a Float32Array of 8");
+    return nullptr;
+  }
+  const float* f = static_cast<const float*>(data);
+  const defrost::AdamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+  const int32_t* p = a.p;
+  const int64_t n = p[0];
+  for (int i = 1; i < 8; ++i) {
+    if (!InHeap(a, p[i], n)) {
+      Fail(env, "adam: operand outside the wasm heap");
+      return nullptr;
+    }
+  }
+  float* h = a.heap;
+  defrost::AdamUpdate(n, h + p[1], h + p[2], h + p[3], h + p[4], h + p[5], h + p[6], h + p[7], s);
+  return nullptr;
+}
+
+// params: batch, inH, inW, channels, outH, outW, strideH, strideW, dilationH, dilationW,
+//         effectiveFilterH, effectiveFilterW, padTop, padLeft, xOff, dyOff, dxOff.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ReadArgs(env, info, 17, &a)) return nullptr;
+  const int32_t* p = a.p;
+  const defrost::PoolGeometry g{p[0], p[1], p[2], p[3], p[4], p[5], p[6],
+                                p[7], p[8], p[9], p[10], p[11], p[12], p[13]};
+  bool ok = g.strideH > 0 && g.strideW > 0 && g.dilationH > 0 && g.dilationW > 0;
+  for (int i = 0; i < 14; ++i) ok = ok && p[i] >= 0;
+  const int64_t inFloats = int64_t(g.batch) * g.inH * g.inW * g.channels;
+  const int64_t outFloats = int64_t(g.batch) * g.outH * g.outW * g.channels;
+  if (!ok || !InHeap(a, p[14], inFloats) || !InHeap(a, p[15], outFloats) ||
+      !InHeap(a, p[16], inFloats)) {
+    Fail(env, "maxPoolGrad: invalid geometry or operand outside the wasm heap");
+    return nullptr;
+  }
+  defrost::MaxPoolGrad(g, a.heap + p[14], a.heap + p[15], a.heap + p[16]);
+  return nullptr;
+}
+
+// params: rows, cols, xOff, outOff.
+napi_value SumLeadingAxes(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!ReadArgs(env, info, 4, &a)) return nullptr;
+  const int32_t* p = a.p;
+  if (p[0] < 0 || p[1] < 0 || !InHeap(a, p[2], int64_t(p[0]) * p[1]) || !InHeap(a, p[3], p[1])) {
+    Fail(env, "sumLeadingAxes: operand outside the wasm heap");
+    return nullptr;
+  }
+  defrost::SumLeadingAxes(p[0], p[1], a.heap + p[2], a.heap + p[3]);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -220,6 +295,10 @@ napi_value Init(napi_env env, napi_value exports) {
        napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2DBackpropFilter, nullptr, nullptr, nullptr,
        napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLeadingAxes", nullptr, SumLeadingAxes, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -25,6 +25,10 @@ export interface NativeKernels {
   conv2d(heap: ArrayBuffer, params: Int32Array, alpha?: number): void;
   conv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
+  maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
+  sumLeadingAxes(heap: ArrayBuffer, params: Int32Array): void;
+  /** params: n and 7 offsets (value, grad, m, v, new value, new m, new v); scalars: see adam.h. */
+  adam(heap: ArrayBuffer, params: Int32Array, scalars: Float32Array): void;
   setThreads(threads: number): void;
   info(): BlasInfo;
 }

@@ -4,6 +4,8 @@
  * Both add the JavaScript `Conv2DBackpropFilter`, which stock wasm lacks (CNNs cannot train
  * without it). The stock kernels are remembered the first time, so switching back and forth
  * (as the tests do) is exact. tfjs keeps kernels per backend name, so this is process-wide.
+ * wasm-blas also makes tfjs's Adam optimizer run one fused native pass per variable
+ * (fused-adam.ts), which is what the elementwise-heavy optimizer step needs.
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
@@ -14,10 +16,12 @@ import {
   makeConv2DBackpropInput,
   makeFusedConv2D,
 } from './conv2d.js';
+import { installFusedAdam, uninstallFusedAdam } from './fused-adam.js';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul.js';
+import { makeMaxPoolGrad, makeSum } from './pooling.js';
 import type { NativeKernels } from './native-addon.js';
 
-/** The kernels replaced by wasm-blas (SPEC section 6). */
+/** The kernels replaced by wasm-blas: SPEC section 6's, plus two that dominated the CNN step. */
 export const blasKernelNames = [
   'BatchMatMul',
   '_FusedMatMul',
@@ -25,6 +29,8 @@ export const blasKernelNames = [
   '_FusedConv2D',
   'Conv2DBackpropInput',
   'Conv2DBackpropFilter',
+  'MaxPoolGrad',
+  'Sum',
 ] as const;
 
 const backendName = 'wasm';
@@ -49,6 +55,7 @@ function stockFunc(name: string): KernelFunc | undefined {
 /** Stock wasm kernels, plus the JavaScript Conv2DBackpropFilter. */
 export function installPlainWasmKernels(): void {
   const stock = rememberStock();
+  uninstallFusedAdam();
   for (const name of blasKernelNames) {
     const config = stock.get(name);
     if (config) {
@@ -73,4 +80,7 @@ export function installBlasKernels(addon: NativeKernels): void {
     'Conv2DBackpropFilter',
     makeConv2DBackpropFilter(addon, stockFunc('Conv2DBackpropFilter') ?? conv2DBackpropFilterJs),
   );
+  replace('MaxPoolGrad', makeMaxPoolGrad(addon, stockFunc('MaxPoolGrad')));
+  replace('Sum', makeSum(addon, stockFunc('Sum')));
+  installFusedAdam(addon);
 }
