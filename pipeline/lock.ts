@@ -54,7 +54,10 @@ export function isOwnerAlive(owner: LockOwner): boolean {
 }
 
 export function newOwner(run: string): LockOwner {
-  return { host: hostname(), pid: process.pid, started: new Date().toISOString(), run };
+  // Inside a Slurm job the job id is recorded too: the Slurm lock check (executors/slurm-lock.ts)
+  // declares the lock stale once that job has left the queue, from any host.
+  const job = process.env.SLURM_JOB_ID;
+  return { host: hostname(), pid: process.pid, started: new Date().toISOString(), run, ...(job ? { job } : {}) };
 }
 
 export class HeldLock {

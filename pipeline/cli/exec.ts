@@ -33,6 +33,8 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
         ctx.err(`cached   ${record.id} ${key}`);
         return 0;
       }
+      // In a Slurm job, locks of other jobs are judged by the queue too (see executors/slurm-lock.ts).
+      if (process.env.SLURM_JOB_ID) (await import('../executors/slurm-lock.js')).installSlurmLockCheck();
       const project = await ctx.project();
       const threads = Math.max(1, Number(process.env.DEFROST_THREADS ?? availableParallelism()) || 1);
       const runtime = await project.initRuntime(threads);

@@ -26,6 +26,7 @@ import {
   type CliContext,
 } from './context.js';
 import { countByStage, planConfig } from './plan.js';
+import { loadConfig } from '../config-loader.js';
 
 interface RunOptions {
   set: string[];
@@ -36,6 +37,8 @@ interface RunOptions {
   json?: boolean;
   backend?: string;
   executor: string;
+  slurmArgs?: string;
+  group?: string;
 }
 
 /** The SPEC section 5 summary object. */
@@ -61,7 +64,9 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .option('--force <stage>', 'recompute the instances of STAGE even if cached (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object on the last line of stdout')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu (sets DEFROST_BACKEND)')
-    .option('--executor <name>', 'where instances run: local|slurm', 'local');
+    .option('--executor <name>', 'where instances run: local|slurm', 'local')
+    .option('--slurm-args <args>', 'slurm: extra sbatch arguments, e.g. "--partition=short --account=lab"')
+    .option('--group <n>', 'slurm: run up to N ready instances of one stage in one job (default 1)');
   addSetOption(cmd);
   addStoreOption(cmd);
   cmd.action(act(ctx, (config: string, options: RunOptions) => runCommand(ctx, config, options)));
@@ -124,6 +129,10 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     store: store.root,
     projectModule: ctx.projectModule,
     env,
+    slurmArgs: options.slurmArgs,
+    group: options.group === undefined ? undefined : Number(options.group),
+    // The Slurm executor sizes each stage's jobs from the config's `resources` block.
+    config: options.executor === 'slurm' ? loadConfig(project, configFile, options.set).config : undefined,
   });
 
   const view = new ProgressView(options.json ? process.stderr : process.stdout);

@@ -18,6 +18,10 @@ export interface ExecutorOptions {
   readonly projectModule: string;
   /** Extra environment for whatever runs the instances (DEFROST_BACKEND...). */
   readonly env: Readonly<Record<string, string>>;
+  /** Slurm only (`executors/slurm.ts`): `--slurm-args`, `--group`, and the validated config (its `resources`). */
+  readonly slurmArgs?: string;
+  readonly group?: number;
+  readonly config?: unknown;
 }
 
 export const EXECUTORS = ['local', 'slurm'] as const;

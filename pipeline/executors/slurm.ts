@@ -500,7 +500,7 @@ export async function createExecutor(options: ExecutorOptions & SlurmRunOptions)
     throw new UsageError(`--slurm-args: got ${JSON.stringify(options.slurmArgs)}; ${(error as Error).message}`);
   }
   const group = options.group ?? 1;
-  if (!Number.isInteger(group) || group < 1) throw new UsageError(`--group: got ${JSON.stringify(options.group)}; allowed: a whole number >= 1`);
+  if (!Number.isInteger(group) || group < 1) throw new UsageError(`--group: got ${String(options.group)}; allowed: a whole number >= 1`);
   return new SlurmExecutor({
     store: options.store,
     cliPath: CLI_PATH,
