@@ -1,10 +1,14 @@
 /**
  * Impossible data settings are rejected before anything runs (exit 2, naming the key and what is
  * allowed): more target samples than the pool, more images than a class subset holds, a class a
- * dataset does not have. Loads the real experiment files with `--set` overrides.
+ * dataset does not have. Loads the real experiment files with `--set` overrides, and runs the
+ * CLI once per case to check the exit code and message users see.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../pipeline/errors.js';
 import { loadConfig } from '../pipeline/config-loader.js';
@@ -58,4 +62,54 @@ test('a class the dataset does not have is rejected naming the key', () => {
   const missing = issuesOf(fashion, ['task.source.dataset=idx:/nonexistent/defrost-data']);
   assert.deepEqual(Object.keys(missing), ['task.source.dataset']);
   assert.match(missing['task.source.dataset'], /does not exist/);
+});
+
+test('defrost run exits 2 naming the key for impossible data settings, before touching the store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-data-cli-'));
+  try {
+    // An IDX dataset whose training split has classes 0 and 1 only.
+    const data = join(dir, 'idx');
+    mkdirSync(data);
+    const labels = Buffer.from([0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 0, 1]);
+    const images = Buffer.alloc(16 + 4);
+    images.writeUInt32BE(0x803, 0);
+    images.writeUInt32BE(4, 4);
+    images.writeUInt32BE(1, 8);
+    images.writeUInt32BE(1, 12);
+    for (const split of ['train', 't10k']) {
+      writeFileSync(join(data, `${split}-labels-idx1-ubyte`), labels);
+      writeFileSync(join(data, `${split}-images-idx3-ubyte`), images);
+    }
+    const config = join(dir, 'absent-class.yaml');
+    writeFileSync(
+      config,
+      [
+        'task:',
+        '  kind: image',
+        `  source: {dataset: "idx:${data}", classes: [0, 1]}`,
+        `  target: {dataset: "idx:${data}", classes: [1, 2]}`,
+        '  source_size: 4',
+        '  target_pool: 4',
+        '  target_sizes: [2, 4]',
+        '  target_reference_size: 4',
+        '  test_size: 4',
+        'similarity: {probe_size: 4, k: 1}',
+      ].join('\n'),
+    );
+    const store = join(dir, 'store');
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bin', 'defrost.js'), 'run', ...args, '--store', store], { cwd: root, encoding: 'utf8' });
+
+    const absent = run([config]);
+    assert.equal(absent.status, 2, absent.stderr);
+    assert.match(absent.stderr, /task\.target\.classes\[1\]: got 2/);
+    assert.doesNotMatch(absent.stderr, /at .*\.js:\d+/, 'a stack trace reached the user');
+
+    const tooMany = run([quick, '--set', 'task.target_sizes=[20,401]']);
+    assert.equal(tooMany.status, 2, tooMany.stderr);
+    assert.match(tooMany.stderr, /task\.target_sizes\[1\]: got 401; allowed: at most task\.target_pool = 400/);
+    assert.equal(existsSync(join(store, 'generate-data')), false, 'a rejected config ran something');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
