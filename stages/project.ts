@@ -11,6 +11,7 @@ import { initRuntime } from './backend.js';
 import { checkConfig, configSchema, type DefrostConfig } from './config.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
+import { reportAfterRun } from './report/after-run.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
@@ -42,4 +43,6 @@ export const defrostProject: Project<DefrostConfig> = {
   check: checkConfig,
   plan: planDefrost,
   initRuntime,
+  /** Ends every `defrost run` with the l* table and the path of report.html (stages/report/after-run.ts). */
+  afterRun: reportAfterRun,
 };

@@ -1,0 +1,61 @@
+/**
+ * The text `defrost run` ends with (the project's `afterRun` hook) and `defrost report` prints:
+ * the compact l* table and the path of `report.html`.
+ *
+ * When the aggregate is published (the usual case, and every fully cached run) this only reads
+ * its `optimal_depth.txt`: no arrow, no vega, so a cached run stays fast. When it is not (an
+ * input failed), the same report is built from whatever the store holds, with the missing runs
+ * marked, under `<store>/.reports/` (a directory the engine never treats as a stage).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findAggregatePlan, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
+
+/** File names inside an aggregate instance (kept in step with `build.ts`'s REPORT_FILES). */
+const TEXT_FILE = 'optimal_depth.txt';
+const HTML_FILE = 'report.html';
+
+/** The printed answer of a published aggregate instance directory. */
+export function publishedReportText(aggregateDir: string): string {
+  const text = readFileSync(join(aggregateDir, TEXT_FILE), 'utf8');
+  return `${text.trimEnd()}\n\nReport: ${join(aggregateDir, HTML_FILE)}`;
+}
+
+/** Where a partial report of an aggregate goes. */
+export function partialReportDir(storeRoot: string, aggregateKey: string): string {
+  return join(storeRoot, '.reports', `partial-${aggregateKey}`);
+}
+
+/** Builds the report of an aggregate that is not published, from what is; returns the text. */
+export async function partialReportText(storeRoot: string, plan: AggregatePlan, subtitle: string): Promise<string | null> {
+  const runs = runsOfAggregate(storeRoot, plan);
+  if (!runs.some((r) => r.published && r.stage !== 'similarity')) return null;
+  const { buildReport } = await import('./build.js');
+  const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
+  const built = await buildReport({
+    runs,
+    depth: num(plan.params.depth, 0),
+    classes: num(plan.params.classes, 0),
+    taskKind: String(plan.params.task_kind ?? ''),
+    outDir: partialReportDir(storeRoot, plan.key),
+    subtitle,
+    partial: true,
+  });
+  const missing = built.tables.missing.length + built.tables.missingSimilarity.length;
+  return (
+    `${built.text.trimEnd()}\n\n` +
+    `Partial sweep: ${missing} of ${runs.length} runs have no result (shown as missing, not as zero).\n` +
+    `Report: ${built.htmlPath}`
+  );
+}
+
+/** The `afterRun` hook: the l* table and the report path after every `defrost run`. */
+export async function reportAfterRun(published: ReadonlyArray<{ stage: string; key: string; dir: string }>): Promise<string | null> {
+  const aggregate = published.find((p) => p.stage === 'aggregate');
+  if (aggregate !== undefined && existsSync(join(aggregate.dir, TEXT_FILE))) return publishedReportText(aggregate.dir);
+  if (published.length === 0) return null;
+  const storeRoot = storeRootOf(published[0].dir);
+  const plan = findAggregatePlan(storeRoot, published);
+  if (plan === null) return null;
+  return partialReportText(storeRoot, plan, 'Built from the published instances of an incomplete run');
+}

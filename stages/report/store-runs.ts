@@ -1,0 +1,105 @@
+/**
+ * Finds the runs of one config's aggregate in the store, published or not, without running
+ * anything: what `defrost report` and the end-of-run text need when `aggregate` itself could not
+ * run (an input failed). Reads only JSON (manifests and plan records), so it is cheap to load.
+ *
+ * The aggregate's inputs (every sweep scratch, transfer and similarity instance, by id and key)
+ * come either from the planned DAG (`defrost report CONFIG`) or from the aggregate's plan record,
+ * which `run` writes under `<store>/.plans/` for every planned instance before anything runs.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { publishedManifest } from '../../pipeline/manifest.js';
+import type { Coords, JsonObject } from '../../pipeline/stage.js';
+import type { RunRecord } from './types.js';
+
+/** An input of the aggregate: its instance id (the input name) and where it lives. */
+export interface AggregateInputRef {
+  readonly id: string;
+  readonly stage: string;
+  readonly key: string;
+}
+
+/** The aggregate instance of a config, as planned. */
+export interface AggregatePlan {
+  readonly key: string;
+  readonly params: JsonObject;
+  readonly inputs: readonly AggregateInputRef[];
+}
+
+interface PlanRecordLike {
+  readonly stage: string;
+  readonly key: string;
+  readonly coords: Coords;
+  readonly params: JsonObject;
+  readonly inputs: Readonly<Record<string, { stage: string; key: string }>>;
+}
+
+function readPlanRecord(file: string): PlanRecordLike | null {
+  try {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as PlanRecordLike;
+    return typeof record.key === 'string' && typeof record.inputs === 'object' ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `<store>/.plans/<stage>/<key>.json`, where `run` records every planned instance. */
+function planRecordPath(storeRoot: string, stage: string, key: string): string {
+  return join(storeRoot, '.plans', stage, `${key}.json`);
+}
+
+/** The store root of a published instance directory `<store>/<stage>/<key>`. */
+export function storeRootOf(instanceDir: string): string {
+  return dirname(dirname(instanceDir));
+}
+
+/**
+ * Every planned run of an aggregate, published or not. Published runs carry their manifest's
+ * coords, summary and duration; unpublished ones their plan record's coords (or none).
+ */
+export function runsOfAggregate(storeRoot: string, plan: AggregatePlan): RunRecord[] {
+  return plan.inputs.map((input) => {
+    const dir = join(storeRoot, input.stage, input.key);
+    const manifest = publishedManifest(dir, input.key);
+    if (manifest !== null)
+      return {
+        id: input.id,
+        stage: input.stage,
+        coords: manifest.coords,
+        published: true,
+        summary: manifest.summary,
+        durationSeconds: manifest.duration_s,
+        dir,
+      };
+    const record = readPlanRecord(planRecordPath(storeRoot, input.stage, input.key));
+    return { id: input.id, stage: input.stage, coords: record?.coords ?? {}, published: false };
+  });
+}
+
+/**
+ * The aggregate plan record that a run with these published instances belongs to: among the
+ * recorded aggregates whose inputs include every published transfer and similarity instance of
+ * the run (those are always aggregate inputs), the one with the fewest inputs. null when none.
+ */
+export function findAggregatePlan(storeRoot: string, published: readonly { stage: string; key: string }[]): AggregatePlan | null {
+  const dir = join(storeRoot, '.plans', 'aggregate');
+  if (!existsSync(dir)) return null;
+  const mustHave = published.filter((p) => p.stage === 'transfer' || p.stage === 'similarity').map((p) => p.key);
+  if (mustHave.length === 0) return null;
+  let best: AggregatePlan | null = null;
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith('.json')) continue;
+    const record = readPlanRecord(join(dir, name));
+    if (record === null) continue;
+    const keys = new Set(Object.values(record.inputs).map((i) => i.key));
+    if (!mustHave.every((k) => keys.has(k))) continue;
+    if (best === null || keys.size < best.inputs.length)
+      best = {
+        key: record.key,
+        params: record.params,
+        inputs: Object.entries(record.inputs).map(([id, ref]) => ({ id, stage: ref.stage, key: ref.key })),
+      };
+  }
+  return best;
+}
