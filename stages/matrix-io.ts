@@ -173,6 +173,11 @@ function parseNumber(field: string): number | null {
 // .arrow
 
 async function parseArrow(bytes: Buffer, path: string): Promise<Matrix> {
+  // An IPC file starts with "ARROW1"; a stream with a 0xFFFFFFFF continuation marker. arrow-js
+  // reads anything else as an empty table, so check first.
+  const isFile = bytes.subarray(0, 6).toString('latin1') === 'ARROW1';
+  const isStream = bytes.length >= 4 && bytes.readUInt32LE(0) === 0xffffffff;
+  if (!isFile && !isStream) throw new UsageError(`${path}: not a readable Arrow IPC file (no Arrow file or stream header)`);
   const arrow = await import('apache-arrow');
   let table: import('apache-arrow').Table;
   try {
