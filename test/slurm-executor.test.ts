@@ -20,23 +20,31 @@ import { ensureCluster, jobStates, queuedJobNames, stopCluster, type ClusterHand
 const FAKE_EXEC = `
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-const [, , command, stage, key, flag, store] = process.argv;
-if (command !== 'exec' || flag !== '--store') { console.error('usage: exec STAGE KEY --store S'); process.exit(2); }
-const plan = JSON.parse(readFileSync(join(store, '.plans', stage, key + '.json'), 'utf8'));
-console.log('exec ' + stage + ' ' + key + ' threads=' + process.env.DEFROST_THREADS + ' job=' + process.env.SLURM_JOB_ID);
-await new Promise((r) => setTimeout(r, (plan.sleep_s ?? 0) * 1000));
-if (plan.fail) { console.error('toy failure: ' + plan.fail); process.exit(1); }
-const dir = join(store, stage, key);
-const tmp = dir + '.tmp';
-mkdirSync(tmp, { recursive: true });
-writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({
-  format: 1, key, stage, id: stage + '[' + key + ']', coords: {}, params: {}, inputs: {},
-  code: { fingerprint: 'fake', files: [] }, files: [], summary: {}, created: new Date().toISOString(),
-  duration_s: 0.25, backend: 'fake-backend', threads: Number(process.env.DEFROST_THREADS), versions: {}, log: '',
-}));
-renameSync(tmp, dir);
-// As the real exec does when another run published the instance while it waited for the lock.
-if (plan.other_run) console.error('cached   ' + stage + '[' + key + '] ' + key);
+const args = process.argv.slice(2);
+const at = args.indexOf('--store');
+const [command, stage, ...keys] = args.slice(0, at);
+const store = args[at + 1];
+if (command !== 'exec' || at < 0) { console.error('usage: exec STAGE KEY... --store S'); process.exit(2); }
+let code = 0;
+for (const key of keys) {
+  const plan = JSON.parse(readFileSync(join(store, '.plans', stage, key + '.json'), 'utf8'));
+  const id = stage + '[' + key + ']';
+  console.error('start ' + id + ' threads=' + process.env.DEFROST_THREADS + ' job=' + process.env.SLURM_JOB_ID);
+  await new Promise((r) => setTimeout(r, (plan.sleep_s ?? 0) * 1000));
+  if (plan.fail) { console.error('FAILED   ' + id + ' ' + key + ': toy failure: ' + plan.fail); code = 1; continue; }
+  const dir = join(store, stage, key);
+  const tmp = dir + '.tmp';
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({
+    format: 1, key, stage, id, coords: {}, params: {}, inputs: {},
+    code: { fingerprint: 'fake', files: [] }, files: [], summary: {}, created: new Date().toISOString(),
+    duration_s: 0.25, backend: 'fake-backend', threads: Number(process.env.DEFROST_THREADS), versions: {}, log: '',
+  }));
+  renameSync(tmp, dir);
+  // As the real exec says when another run published the instance while it waited for the lock.
+  console.error((plan.other_run ? 'cached   ' : 'executed ') + id + ' ' + key);
+}
+process.exit(code);
 `;
 
 let cluster: ClusterHandle;
@@ -116,7 +124,10 @@ test('each instance runs as a named sbatch job; success is its published manifes
   assert.deepEqual(backends, ['fake-backend']);
   // The job's output is kept next to the instance's log, and the job ran with the stage's cpus as threads.
   const log = readFileSync(join(store, '.logs', 'toy', `${keys[0]}.slurm-${exec.submitted[0]}.log`), 'utf8');
-  assert.match(log, new RegExp(`exec toy ${keys[0]} threads=1 job=${exec.submitted[0]}`));
+  assert.match(log, new RegExp(`start toy\\[${keys[0]}\\] threads=1 job=${exec.submitted[0]}`));
+  // Slurm forgets finished jobs; the executor keeps its own record of which job ran what.
+  const record = readFileSync(join(store, '.logs', 'slurm-jobs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(record.map((r) => r.keys[0]).sort(), [...keys].sort());
   // Already published: reported cached without a new job.
   assert.deepEqual(await exec.run(req(store, keys[0]), quietEvents), { status: 'cached', seconds: 0 });
   assert.equal(exec.submitted.length, 4);
@@ -134,7 +145,7 @@ test('a failing job fails only its instance, with the Slurm state, the cause and
   assert.ok(failed.logPath && existsSync(failed.logPath), `log ${failed.logPath} exists`);
 });
 
-test('--group packs ready instances of one stage into one job, each with its own log', async () => {
+test('--group packs ready instances of one stage into one job run by one exec process', async () => {
   const keys = [key(11), key(12), key(13)];
   const store = makeStore({ [keys[0]]: {}, [keys[1]]: { fail: 'only me' }, [keys[2]]: {} });
   const exec = executor({ group: 3 });
@@ -144,7 +155,9 @@ test('--group packs ready instances of one stage into one job, each with its own
   assert.deepEqual(queuedJobNames({ all: true, ids: exec.submitted }), [`defrost:toy:${keys[0].slice(0, 8)}+2`]);
   assert.deepEqual(results.map((r) => r.status), ['executed', 'failed', 'executed']);
   assert.match((results[1] as { reason: string }).reason, /only me/);
-  for (const k of keys) assert.ok(existsSync(join(store, '.logs', 'toy', `${k}.slurm-${exec.submitted[0]}.log`)));
+  const log = readFileSync(join(store, '.logs', 'toy', `group-${keys[0]}.slurm-${exec.submitted[0]}.log`), 'utf8');
+  for (const k of keys) assert.match(log, new RegExp(`start toy\\[${k}\\]`));
+  assert.equal((results[1] as { logPath?: string }).logPath, join(store, '.logs', 'toy', `group-${keys[0]}.slurm-${exec.submitted[0]}.log`));
 });
 
 test('a job cancelled with scancel fails its instance with the reason; others continue', async () => {

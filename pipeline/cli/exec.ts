@@ -1,7 +1,7 @@
 /**
- * `defrost exec STAGE KEY`: runs one planned instance in this process (what exported Makefiles
- * and Slurm jobs call; pool workers run the same `execInstance`). Exit 0 executed or already
- * cached, 1 failed, 2 unknown stage/key or no plan record.
+ * `defrost exec STAGE KEY [KEY...]`: runs planned instances in this process, in turn (what
+ * exported Makefiles and Slurm jobs call; pool workers run the same `execInstance`). Exit 0 all
+ * executed or already cached, 1 any failed, 2 unknown stage/key or no plan record.
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
@@ -20,17 +20,18 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('exec')
     .argument('<stage>', 'stage name')
-    .argument('<key>', 'instance key (from the plan: `defrost make`/`run` write the plan records)')
-    .description('run one planned instance (what `make` and cluster jobs call)')
+    .argument('<keys...>', 'instance key(s) (from the plan: `defrost make`/`run` write the plan records); several run in turn in this process')
+    .description('run planned instances of one stage (what `make` and cluster jobs call)')
     .option('--force', 'recompute even if already published')
     .option('--verbose', "also show the stage's output on stderr");
   addStoreOption(cmd);
   cmd.action(
-    act(ctx, async (stage: string, key: string, options: ExecOptions) => {
+    act(ctx, async (stage: string, keys: string[], options: ExecOptions) => {
       const store = storeFrom(options);
-      const record = store.readPlanRecord(stage, key); // exit 2 if unknown
-      if (!options.force && publishedManifest(store.instanceDir(stage, key), key)) {
-        ctx.err(`cached   ${record.id} ${key}`);
+      const records = keys.map((key) => store.readPlanRecord(stage, key)); // exit 2 if unknown
+      const isCached = (key: string): boolean => !options.force && publishedManifest(store.instanceDir(stage, key), key) !== null;
+      if (keys.every(isCached)) {
+        for (const [i, key] of keys.entries()) ctx.err(`cached   ${records[i].id} ${key}`);
         return 0;
       }
       // In a Slurm job, locks of other jobs are judged by the queue too (see executors/slurm-lock.ts).
@@ -44,29 +45,36 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       };
       process.once('SIGINT', stop(130));
       process.once('SIGTERM', stop(143));
-      const result = await execInstance({
-        project,
-        store,
-        stage,
-        key,
-        threads,
-        runtime,
-        runId: `exec-${hostname()}-${process.pid}`,
-        force: options.force,
-        echo: options.verbose,
-        onWait: () => ctx.err(`waiting  ${record.id} ${key} (another process is computing it)`),
-      });
-      switch (result.status) {
-        case 'executed':
-          ctx.err(`executed ${record.id} ${key} in ${formatSeconds(result.seconds)}`);
-          return 0;
-        case 'cached':
-          ctx.err(`cached   ${record.id} ${key}`);
-          return 0;
-        case 'failed':
-          ctx.err(`FAILED   ${record.id} ${key}: ${result.reason}${result.logPath ? `\n  log: ${result.logPath}` : ''}`);
-          return 1;
+      // Several keys (a Slurm `--group` job) share one process, so the runtime is initialised once.
+      let exitCode = 0;
+      for (const [i, key] of keys.entries()) {
+        const record = records[i];
+        const result = await execInstance({
+          project,
+          store,
+          stage,
+          key,
+          threads,
+          runtime,
+          runId: `exec-${hostname()}-${process.pid}`,
+          force: options.force,
+          echo: options.verbose,
+          onWait: () => ctx.err(`waiting  ${record.id} ${key} (another process is computing it)`),
+        });
+        switch (result.status) {
+          case 'executed':
+            ctx.err(`executed ${record.id} ${key} in ${formatSeconds(result.seconds)}`);
+            break;
+          case 'cached':
+            ctx.err(`cached   ${record.id} ${key}`);
+            break;
+          case 'failed':
+            ctx.err(`FAILED   ${record.id} ${key}: ${result.reason}${result.logPath ? `\n  log: ${result.logPath}` : ''}`);
+            exitCode = 1;
+            break;
+        }
       }
+      return exitCode;
     }),
   );
 }

@@ -15,7 +15,7 @@
  * - `shutdown('interrupt')` cancels every job this run submitted and waits (bounded) until Slurm
  *   no longer lists them as pending or running, so Ctrl-C leaves no defrost job behind.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,19 +135,25 @@ export function scaleTime(time: string, n: number): string {
   return `${d}-${pad(h)}:${pad(m)}:${pad(s)}`;
 }
 
-/** The last meaningful line of a log, to put the cause of a failure into the summary. */
-function lastLogLine(path: string | undefined): string | undefined {
+/**
+ * Why an instance failed, from its job's log: exec's `FAILED <id> <key>: <reason>` line for that
+ * key, else the log's last line (a crash before exec could say anything), for the summary.
+ */
+function failureCause(path: string | undefined, key: string): string | undefined {
   if (!path) return undefined;
+  let lines: string[];
   try {
-    const lines = readFileSync(path, 'utf8')
+    lines = readFileSync(path, 'utf8')
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l.length > 0);
-    const line = lines.at(-1);
-    return line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
   } catch {
     return undefined;
   }
+  const marker = ` ${key}: `;
+  const failed = lines.find((l) => l.startsWith('FAILED') && l.includes(marker));
+  const line = failed ? failed.slice(failed.indexOf(marker) + marker.length) : lines.at(-1);
+  return line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
 /** Whether `defrost exec` reported the instance as cached (published by someone else) in its log. */
@@ -244,23 +250,24 @@ export class SlurmExecutor implements Executor {
     this.submitting = this.submitting.then(() => this.submit(stage, members));
   }
 
-  /** The shell script of a job: each member's `exec` in turn, each into its own log. */
+  /**
+   * The shell script of a job: one `exec STAGE KEY...` process for all its members, so a group
+   * loads the project and initialises the compute runtime once, not once per instance.
+   */
   private script(members: readonly Member[], threads: number): string {
-    const node = shellQuote(this.opts.nodePath ?? process.execPath);
-    const cli = shellQuote(resolve(this.opts.cliPath));
-    const execLine = (m: Member): string =>
-      `${node} ${cli} exec ${shellQuote(m.req.stage)} ${shellQuote(m.req.key)} --store ${shellQuote(resolve(m.req.store))}` +
-      (m.req.force ? ' --force' : '');
+    const first = members[0].req;
+    const words = [
+      this.opts.nodePath ?? process.execPath,
+      resolve(this.opts.cliPath),
+      'exec',
+      first.stage,
+      ...members.map((m) => m.req.key),
+      '--store',
+      resolve(first.store),
+      ...(first.force ? ['--force'] : []),
+    ];
     // The job was allocated `threads` cpus; exec sizes its compute pool from DEFROST_THREADS.
-    const env = `export DEFROST_THREADS=${threads}`;
-    if (members.length === 1) return `${env}; exec ${execLine(members[0])}`;
-    // A group: one failing instance must not stop the others; the job fails if any did.
-    const lines = members.map((m) => {
-      const [before, after] = this.slurmLogPattern(m.req).split('%j');
-      const log = `${shellQuote(before)}"$SLURM_JOB_ID"${shellQuote(after)}`;
-      return `${execLine(m)} >>${log} 2>&1 || rc=1`;
-    });
-    return [env, 'rc=0', ...lines, 'exit $rc'].join('; ');
+    return `export DEFROST_THREADS=${threads}; exec ${words.map(shellQuote).join(' ')}`;
   }
 
   /** `<store>/.logs/<stage>/<key>.slurm-%j.log`, next to the engine's own log of the instance. */
@@ -279,10 +286,11 @@ export class SlurmExecutor implements Executor {
     mkdirSync(logDir, { recursive: true });
     const output =
       members.length === 1 ? this.slurmLogPattern(first) : join(logDir, `group-${first.key}.slurm-%j.log`);
+    const jobName = jobNameFor(stage, members.map((m) => m.req.key));
     let id: string;
     try {
       id = await submitJob(this.tools, {
-        jobName: jobNameFor(stage, members.map((m) => m.req.key)),
+        jobName,
         cpus: res.cpus,
         mem: res.mem,
         time: members.length === 1 ? res.time : scaleTime(res.time, members.length),
@@ -299,8 +307,15 @@ export class SlurmExecutor implements Executor {
       return;
     }
     this.submitted.push(id);
+    // Which job ran which instances: Slurm forgets finished jobs (and sacct needs a database).
+    const record = { job: id, name: jobName, stage, keys: members.map((m) => m.req.key), submitted: new Date().toISOString() };
+    try {
+      appendFileSync(join(resolve(first.store), '.logs', 'slurm-jobs.jsonl'), `${JSON.stringify(record)}\n`);
+    } catch {
+      // A record for people; never a reason to fail the run.
+    }
     for (const m of members) {
-      m.logPath = this.slurmLogPattern(m.req).replace('%j', id);
+      m.logPath = output.replace('%j', id);
       m.events.progress(m.req, { message: `slurm job ${id} submitted` });
     }
     // Interrupted while sbatch ran: the job exists now, so cancel it too.
@@ -387,7 +402,8 @@ export class SlurmExecutor implements Executor {
         : `Slurm job ${job.id} ${status.state}${details ? ` (${details})` : ''}`;
     for (const m of unpublished) {
       const logPath = m.logPath && existsSync(m.logPath) ? m.logPath : undefined;
-      const cause = status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN' ? lastLogLine(logPath) : undefined;
+      const cause =
+        status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN' ? failureCause(logPath, m.req.key) : undefined;
       m.settle({ status: 'failed', reason: cause ? `${head}: ${cause}` : head, logPath: logPath ?? m.logPath });
     }
   }
