@@ -22,7 +22,8 @@ import { fingerprintStage } from './fingerprint.js';
 import { fsyncPath, listFiles, uniqueSuffix, writeFileAtomic } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
-import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, type Manifest, type ManifestFile } from './manifest.js';
+import { checkInstanceFiles, describeDamage } from './integrity.js';
+import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, sealManifest, type Manifest, type ManifestFile } from './manifest.js';
 import type { AnyProject, RuntimeInfo } from './project.js';
 import type { InputArtifact, ProgressUpdate, StageContext } from './stage.js';
 import type { Store } from './store.js';
@@ -90,6 +91,12 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       const inputDir = store.instanceDir(ref.stage, ref.key);
       const manifest = publishedManifest(inputDir, ref.key);
       if (!manifest) return { status: 'failed', reason: `input ${name} (${ref.stage} ${ref.key}) is not published` };
+      // Never compute from damaged inputs: the result would be cached under a key that promises
+      // the undamaged ones. (`run` re-executes damaged inputs before dispatching; this catches
+      // damage that happened since, and `defrost exec` run by hand or by make.)
+      const damage = checkInstanceFiles(inputDir, manifest);
+      if (damage.length > 0)
+        return { status: 'failed', reason: `input ${name} (${ref.stage} ${ref.key}) is damaged: ${describeDamage(damage)}; run \`defrost run\` to recompute it` };
       inputs[name] = {
         name,
         stage: ref.stage,
@@ -129,7 +136,13 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       summary = outcome.summary ?? {};
       if (controller.signal.aborted) throw new Error('interrupted');
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const code = (error as NodeJS.ErrnoException).code;
+      const message =
+        code === 'ENOSPC'
+          ? `no space left on device (ENOSPC) while the stage wrote its outputs; nothing was published`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       log.line(`error: ${message}`);
       if (!(error instanceof DefrostError) && error instanceof Error && error.stack) log.line(error.stack);
       return { status: 'failed', reason: message.split('\n')[0], logPath };
@@ -137,10 +150,15 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     const duration = (performance.now() - runStart) / 1000;
     log.close();
 
-    const files = await describeOutputs(staging);
-    copyFileSync(logPath, join(staging, LOG_FILE));
-    fsyncPath(join(staging, LOG_FILE));
-    fsyncPath(staging);
+    let files: ManifestFile[];
+    try {
+      files = await describeOutputs(staging);
+      copyFileSync(logPath, join(staging, LOG_FILE));
+      fsyncPath(join(staging, LOG_FILE));
+      fsyncPath(staging);
+    } catch (error) {
+      return { status: 'failed', reason: publishFailure(error), logPath };
+    }
 
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -160,7 +178,11 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       versions: { node: process.versions.node, [project.name]: project.version, ...options.runtime.versions },
       log: LOG_FILE,
     };
-    publish(store, dir, staging, manifest);
+    try {
+      publish(store, dir, staging, sealManifest(manifest));
+    } catch (error) {
+      return { status: 'failed', reason: publishFailure(error), logPath };
+    }
     stagingDirs.delete(staging);
     staging = null;
     return { status: 'executed', seconds: (performance.now() - started) / 1000 };
@@ -213,6 +235,21 @@ function publish(store: Store, dir: string, staging: string, manifest: Manifest)
     rmSync(aside, { recursive: true, force: true });
   }
   renameSync(staging, dir);
-  fsyncPath(dirname(dir));
-  writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  try {
+    fsyncPath(dirname(dir));
+    writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  } catch (error) {
+    // No manifest, no result; but leave no manifest-less directory behind either (a full disk
+    // gets its space back at once, and nobody mistakes the directory for an unfinished attempt).
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** One line for the run summary when publishing failed (e.g. the disk is full). */
+function publishFailure(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return `could not publish: no space left on device (ENOSPC); nothing was published`;
+  if (e.code === 'EDQUOT') return `could not publish: disk quota exceeded (EDQUOT); nothing was published`;
+  return `could not publish: ${(e.message ?? String(error)).split('\n')[0]}; nothing was published`;
 }

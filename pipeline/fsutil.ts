@@ -2,7 +2,7 @@
  * Small durable-filesystem helpers. Publishing must survive a crash at any instant: data is
  * fsynced before the rename that makes it visible, and the directory is fsynced after it.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,12 +30,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${uniqueSuffix()}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    // A failed write (e.g. ENOSPC) must not leave a half-written temp file behind.
+    rmSync(tmp, { force: true });
+    throw error;
   }
-  renameSync(tmp, path);
   fsyncPath(dirname(path));
 }
 

@@ -4,6 +4,7 @@
  * never a result. Only the `files` list describes deterministic outputs (the log and the
  * manifest itself, which hold times, are outside it), so `verify` can check every byte.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -18,9 +19,19 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
 );
 const jsonObject = z.record(z.string(), jsonValue);
 
+/**
+ * A path inside the instance directory: relative, `/`-separated, no `.`/`..` segments, no
+ * backslashes or NULs. An edited manifest must not make `inspect`/`export`/`verify` read outside
+ * the store.
+ */
+export function isSafeRelativePath(path: string): boolean {
+  if (path.length === 0 || path.startsWith('/') || path.includes('\\') || path.includes('\0')) return false;
+  return path.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
 export const manifestFileSchema = z.object({
   /** Relative to the instance directory, `/`-separated. */
-  path: z.string().min(1),
+  path: z.string().min(1).refine(isSafeRelativePath, 'a relative path inside the instance directory'),
   bytes: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Row count, for `.arrow` tables. */
@@ -44,6 +55,12 @@ export const manifestSchema = z.object({
   threads: z.number().int().min(1),
   versions: z.record(z.string(), z.string()),
   log: z.string(),
+  /**
+   * `sha256:<hex>` of the manifest's own JSON without this field (see `manifestDigest`): an edited
+   * manifest (params, summary, file list...) no longer matches and is treated as damaged. Written by
+   * every publish; optional only so that hand-made manifests of test fixtures still parse.
+   */
+  integrity: z.string().optional(),
 });
 
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
@@ -73,6 +90,11 @@ export function readManifest(dir: string): ManifestRead {
   } catch (error) {
     return { ok: false, reason: 'invalid', detail: `manifest.json is not JSON (${(error as Error).message})` };
   }
+  if (typeof json === 'object' && json !== null && !Array.isArray(json) && 'integrity' in json) {
+    const { integrity, ...rest } = json as Record<string, unknown>;
+    if (integrity !== manifestDigest(rest))
+      return { ok: false, reason: 'invalid', detail: 'manifest.json was edited (its integrity digest does not match its content)' };
+  }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -85,4 +107,20 @@ export function readManifest(dir: string): ManifestRead {
 export function publishedManifest(dir: string, key: string): Manifest | null {
   const read = readManifest(dir);
   return read.ok && read.manifest.key === key ? read.manifest : null;
+}
+
+/**
+ * The integrity digest of a manifest object (without its `integrity` field): sha256 of its
+ * compact JSON in the key order it was written. JSON.parse/JSON.stringify round-trip that order
+ * and every number exactly, so a reader recomputes the writer's digest from the file.
+ */
+export function manifestDigest(manifest: Record<string, unknown>): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(manifest)).digest('hex')}`;
+}
+
+/** The manifest as written to disk: its content plus its integrity digest, last. */
+export function sealManifest(manifest: Manifest): Manifest {
+  const { integrity: _old, ...rest } = manifest;
+  void _old;
+  return { ...rest, integrity: manifestDigest(rest as Record<string, unknown>) } as Manifest;
 }

@@ -50,6 +50,10 @@ export class ProgressView implements SchedulerEvents {
     this.draw();
   }
 
+  notice(text: string): void {
+    this.print(text);
+  }
+
   runtime(info: WorkerInfo): void {
     if (this.backendShown) return;
     this.backendShown = true;

@@ -10,6 +10,8 @@
 import type { PlannedInstance } from './dag.js';
 import { descendantsOf } from './dag.js';
 import type { ExecResult, Executor, WorkerInfo } from './executor.js';
+import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
+import { newOwner, tryAcquire } from './lock.js';
 import { publishedManifest } from './manifest.js';
 import type { ProgressUpdate } from './stage.js';
 import type { Store } from './store.js';
@@ -29,6 +31,8 @@ export interface SchedulerEvents {
   progress?(inst: PlannedInstance, update: ProgressUpdate): void;
   finish?(inst: PlannedInstance, outcome: InstanceOutcome): void;
   runtime?(info: WorkerInfo): void;
+  /** A one-line notice: a damaged input quarantined, a failed instance retried. */
+  notice?(text: string): void;
 }
 
 export interface ScheduleOptions {
@@ -40,6 +44,8 @@ export interface ScheduleOptions {
   readonly force?: ReadonlySet<string>;
   readonly events?: SchedulerEvents;
   readonly signal?: AbortSignal;
+  /** Times a failed instance is dispatched again before it counts as failed (`--retries N`). */
+  readonly retries?: number;
 }
 
 export interface ScheduleResult {
@@ -54,11 +60,60 @@ export function findCached(store: Store, instances: readonly PlannedInstance[]):
   return cached;
 }
 
+/**
+ * Checks, byte for byte, every published instance that an instance about to execute will read.
+ * A damaged one (truncated, bit-flipped or missing file, edited manifest) is moved to
+ * `<store>/.quarantine/` and dropped from `published`, so it is recomputed (same key, same bytes)
+ * before its consumers run instead of being fed to them. Returns one notice per quarantined instance.
+ */
+export function quarantineDamagedInputs(
+  store: Store,
+  instances: readonly PlannedInstance[],
+  published: Set<string>,
+  force: ReadonlySet<string>,
+): string[] {
+  const byId = new Map(instances.map((i) => [i.id, i]));
+  const willRun = (i: PlannedInstance): boolean => !published.has(i.id) || force.has(i.stage);
+  const toCheck = new Set<string>();
+  for (const inst of instances) if (willRun(inst)) for (const input of Object.values(inst.inputs)) if (published.has(input.id)) toCheck.add(input.id);
+  const notices: string[] = [];
+  for (const id of toCheck) {
+    const inst = byId.get(id) as PlannedInstance;
+    const dir = store.instanceDir(inst.stage, inst.key);
+    const manifest = publishedManifest(dir, inst.key);
+    if (!manifest) {
+      published.delete(id);
+      continue;
+    }
+    const damage = checkInstanceFiles(dir, manifest);
+    if (damage.length === 0) continue;
+    published.delete(id);
+    // Move it aside under its lock; if a live process holds the lock it is recomputing the key
+    // (--force) and will replace the directory itself.
+    const attempt = tryAcquire(store.lockPath(inst.key), newOwner(`quarantine-${process.pid}`));
+    if (!attempt.acquired) continue;
+    try {
+      const where = quarantine(store.root, inst.stage, inst.key, dir, describeDamage(damage));
+      notices.push(`damaged: ${inst.id} (${inst.stage} ${inst.key}): ${describeDamage(damage)}; moved to ${where}, recomputing`);
+    } finally {
+      attempt.lock.release();
+    }
+  }
+  return notices;
+}
+
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const { instances, store, executor, events = {}, force = new Set<string>() } = options;
   const outcomes = new Map<string, InstanceOutcome>();
   const byId = new Map(instances.map((i) => [i.id, i]));
   const published = findCached(store, instances);
+  // Damage found now is recomputed; damage between here and a consumer's start fails that
+  // consumer (exec checks its inputs again) instead of being read.
+  // Repeat until stable: an input that must now be recomputed may itself read cached inputs.
+  for (let before = -1; before !== published.size; ) {
+    before = published.size;
+    for (const n of quarantineDamagedInputs(store, instances, published, force)) events.notice?.(n);
+  }
   const cachedList: PlannedInstance[] = [];
   for (const inst of instances) {
     if (published.has(inst.id) && !force.has(inst.stage)) {
@@ -86,6 +141,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const ready: PlannedInstance[] = instances.filter((i) => waitingOn.get(i.id) === 0);
   let running = 0;
   let interrupted = false;
+  const retries = Math.max(0, options.retries ?? 0);
+  const attempts = new Map<string, number>();
 
   return new Promise<ScheduleResult>((resolveAll) => {
     const finishIfDone = (): void => {
@@ -104,6 +161,16 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
 
     const complete = (inst: PlannedInstance, result: ExecResult): void => {
       running--;
+      if (result.status === 'failed' && !interrupted) {
+        const attempt = (attempts.get(inst.id) ?? 0) + 1;
+        attempts.set(inst.id, attempt);
+        if (attempt <= retries) {
+          events.notice?.(`retrying ${inst.id} (attempt ${attempt + 1} of ${retries + 1}) after: ${result.reason}`);
+          ready.unshift(inst);
+          pump();
+          return;
+        }
+      }
       let outcome: InstanceOutcome;
       if (interrupted && result.status === 'failed') outcome = { status: 'interrupted' };
       else if (result.status === 'failed') outcome = { status: 'failed', reason: result.reason, logPath: result.logPath };

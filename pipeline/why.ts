@@ -53,19 +53,35 @@ export function indexByStage(published: readonly PublishedInstance[]): Map<strin
   return index;
 }
 
+/**
+ * Several published instances may share the coordinates (one per past value of a param). The
+ * one explaining best is the closest: fewest changed params, then same code, then fewest changed
+ * inputs; among equals, the newest. (Always taking the newest would explain "k 7 -> 5" after a
+ * k=7 experiment, when the k=5 instance differs only by an edit to the stage's code.)
+ */
 export function explain(inst: PlannedInstance, byStage: ReadonlyMap<string, PublishedInstance[]>): NotCachedReason {
-  const previous = (byStage.get(inst.stage) ?? [])
-    .filter((p) => sameCoords(p.manifest.coords, inst.coords))
-    .sort((a, b) => (a.manifest.created < b.manifest.created ? 1 : -1))[0];
-  if (!previous) return { kind: 'new' };
-  const changes = diffJson(previous.manifest.params, inst.params);
-  if (changes.length > 0) return { kind: 'params changed', changes };
-  if (previous.manifest.code.fingerprint !== inst.code.fingerprint) return { kind: 'code changed' };
-  const inputs = Object.entries(inst.inputs)
-    .filter(([name, ref]) => previous.manifest.inputs[name]?.key !== ref.key)
-    .map(([name]) => name);
-  const removed = Object.keys(previous.manifest.inputs).filter((n) => !(n in inst.inputs));
-  if (inputs.length + removed.length > 0) return { kind: 'input changed', inputs: [...inputs, ...removed] };
+  const candidates = (byStage.get(inst.stage) ?? []).filter((p) => sameCoords(p.manifest.coords, inst.coords));
+  if (candidates.length === 0) return { kind: 'new' };
+  const compared = candidates.map((p) => {
+    const changes = diffJson(p.manifest.params, inst.params);
+    const codeChanged = p.manifest.code.fingerprint !== inst.code.fingerprint;
+    const inputs = Object.entries(inst.inputs)
+      .filter(([name, ref]) => p.manifest.inputs[name]?.key !== ref.key)
+      .map(([name]) => name);
+    const removed = Object.keys(p.manifest.inputs).filter((n) => !(n in inst.inputs));
+    return { p, changes, codeChanged, inputs: [...inputs, ...removed] };
+  });
+  compared.sort(
+    (a, b) =>
+      a.changes.length - b.changes.length ||
+      Number(a.codeChanged) - Number(b.codeChanged) ||
+      a.inputs.length - b.inputs.length ||
+      (a.p.manifest.created < b.p.manifest.created ? 1 : -1),
+  );
+  const best = compared[0];
+  if (best.changes.length > 0) return { kind: 'params changed', changes: best.changes };
+  if (best.codeChanged) return { kind: 'code changed' };
+  if (best.inputs.length > 0) return { kind: 'input changed', inputs: best.inputs };
   return { kind: 'unknown' };
 }
 

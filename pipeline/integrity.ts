@@ -1,0 +1,94 @@
+/**
+ * Checking a published instance against its manifest, and moving a damaged one aside.
+ *
+ * A published instance is the research record, so damage (a truncated or bit-flipped file, a
+ * missing file, an edited manifest, a file swapped for a symlink) must be noticed wherever it
+ * matters: by `verify`, and by `run` before a downstream instance reads it. Damaged instances are
+ * never deleted — they are moved to `<store>/.quarantine/` for a human to look at — and the key is
+ * recomputed (stage outputs are deterministic, so the recomputed bytes equal the originals).
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { uniqueSuffix } from './fsutil.js';
+import { isSafeRelativePath, type Manifest } from './manifest.js';
+
+/** One problem with one file of an instance. */
+export interface FileDamage {
+  /** Path relative to the instance directory (`manifest.json` for manifest problems). */
+  readonly file: string;
+  readonly problem: string;
+}
+
+/** sha256 (hex) of a file, streamed in 1 MiB chunks so large tables do not need their size in memory. */
+function sha256File(fd: number): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n === 0) break;
+    hash.update(buffer.subarray(0, n));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Every listed file must be a regular file (not a symlink) with the recorded size and sha256.
+ * `deep: false` checks only presence, type and size (fast enough for every cached input).
+ */
+export function checkInstanceFiles(dir: string, manifest: Manifest, options: { deep?: boolean } = {}): FileDamage[] {
+  const deep = options.deep ?? true;
+  const damage: FileDamage[] = [];
+  if (manifest.integrity === undefined) damage.push({ file: 'manifest.json', problem: 'no integrity digest (not written by a defrost publish)' });
+  for (const f of manifest.files) {
+    if (!isSafeRelativePath(f.path)) {
+      damage.push({ file: f.path, problem: 'path leaves the instance directory' });
+      continue;
+    }
+    const path = join(dir, f.path);
+    let problem: string | null = null;
+    try {
+      const link = lstatSync(path);
+      if (link.isSymbolicLink()) problem = 'is a symbolic link, not a published file';
+      else if (!link.isFile()) problem = 'is not a regular file';
+      else {
+        const fd = openSync(path, 'r');
+        try {
+          const size = fstatSync(fd).size;
+          if (size !== f.bytes) problem = `size ${size}, manifest says ${f.bytes}`;
+          else if (deep && sha256File(fd) !== f.sha256) problem = 'sha256 differs from the manifest';
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : `unreadable (${(error as Error).message})`;
+    }
+    if (problem) damage.push({ file: f.path, problem });
+  }
+  return damage;
+}
+
+/** One line naming the damage, for summaries and logs. */
+export function describeDamage(damage: readonly FileDamage[]): string {
+  return damage.map((d) => `${d.file}: ${d.problem}`).join('; ');
+}
+
+/**
+ * Moves a damaged instance directory to `<store>/.quarantine/<stage>-<key>-<unique>/` (same
+ * filesystem, so a rename) with a `QUARANTINED.txt` saying why. Returns the new location. Call it
+ * only while holding the key's lock or when no live process can be publishing the key.
+ */
+export function quarantine(storeRoot: string, stage: string, key: string, dir: string, reason: string): string {
+  const root = join(storeRoot, '.quarantine');
+  mkdirSync(root, { recursive: true });
+  const target = join(root, `${stage}-${key}-${uniqueSuffix()}`);
+  renameSync(dir, target);
+  try {
+    writeFileSync(join(target, 'QUARANTINED.txt'), `${stage} ${key} moved here from ${dir}\nreason: ${reason}\n`);
+  } catch {
+    // The note is a courtesy; the move is what matters (and may have happened on a full disk).
+  }
+  return target;
+}

@@ -1,0 +1,97 @@
+/**
+ * Shared by the engine tests: a temporary code root for the toy project, a temporary store, and
+ * a runner for the real CLI (`bin/defrost.js`) pointed at the toy project.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run from dist/test/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'defrost.js');
+export const QUICK = join(ROOT, 'experiments', 'quick.yaml');
+const TOY_MODULE = join(ROOT, 'dist', 'test', 'fixtures', 'toy-project.js');
+const STAGES = ['generate-data', 'train-source', 'train-scratch', 'transfer', 'similarity', 'aggregate'];
+
+export interface Sandbox {
+  readonly dir: string;
+  readonly store: string;
+  readonly codeRoot: string;
+  readonly env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+/** A temp dir with `code/toy/<stage>.ts` (the toy stages' fingerprinted sources) and `store/`. */
+export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-engine-'));
+  const codeRoot = join(dir, 'code');
+  mkdirSync(join(codeRoot, 'toy'), { recursive: true });
+  for (const s of STAGES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);
+  const store = join(dir, 'store');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DEFROST_PROJECT_MODULE: TOY_MODULE,
+    DEFROST_TOY_CODE_ROOT: codeRoot,
+    DEFROST_STORE: store,
+    ...extraEnv,
+  };
+  return { dir, store, codeRoot, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function defrost(box: Sandbox, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...box.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI without waiting (for kill and concurrency tests). */
+export function defrostAsync(box: Sandbox, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...box.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolveDone) =>
+    child.on('close', (code) => resolveDone({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+export interface RunJson {
+  stages: number;
+  executed: number;
+  cached: number;
+  failed: number;
+  executed_by_stage: Record<string, number>;
+  wall_s: number;
+  skipped: number;
+  failures: { id: string; stage: string; key: string; reason: string; log: string | null }[];
+}
+
+/** The SPEC summary object: the last line of stdout. */
+export function lastJson<T = RunJson>(result: CliResult): T {
+  const lines = result.stdout.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1]) as T;
+  } catch {
+    throw new Error(`no JSON on the last stdout line (exit ${result.code})\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+/** Published (manifest-bearing) instance dirs in a store, as `stage/key`. */
+export function publishedKeys(store: string): string[] {
+  if (!existsSync(store)) return [];
+  const out: string[] = [];
+  for (const stage of readdirSync(store)) {
+    if (stage.startsWith('.')) continue;
+    for (const key of readdirSync(join(store, stage))) if (existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
+  }
+  return out.sort();
+}
