@@ -1,5 +1,5 @@
 /**
- * `Conv2D`, `_FusedConv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` for the wasm backend:
+ * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter` for the wasm backend:
  * im2col + OpenBLAS sgemm on the wasm heap (the column matrix lives in the addon's own memory).
  * NHWC only, which is what tfjs-layers uses; NCHW goes to the stock/fallback kernel. Padding
  * (same/valid/explicit), strides and dilations come from tfjs's own `computeConv2DInfo`, so they
@@ -98,7 +98,7 @@ export function makeFusedConv2D(addon: NativeKernels, stock: KernelFunc | undefi
       prelu: preluActivationWeights,
       alpha: attrs.leakyreluAlpha ?? 0.2,
     });
-    return out ?? delegate(stock, '_FusedConv2D', args);
+    return out ?? delegate(stock, 'FusedConv2D', args);
   }) as KernelFunc;
 }
 

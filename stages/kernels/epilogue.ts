@@ -1,5 +1,5 @@
 /**
- * The fused part of `_FusedMatMul` / `_FusedConv2D`: bias and activation applied to each output
+ * The fused part of `_FusedMatMul` / `FusedConv2D`: bias and activation applied to each output
  * row by the addon. Encoded as five int32 params (biasOff, biasLen, activation, preluOff,
  * preluLen), matching native/src/addon.cc. Shapes the addon does not cover (a bias or prelu
  * weight that varies along rows) return null so the caller can delegate to the stock kernel.

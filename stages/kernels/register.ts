@@ -8,7 +8,19 @@
  * (fused-adam.ts), which is what the elementwise-heavy optimizer step needs.
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  _FusedMatMul,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  FusedConv2D,
+  getKernel,
+  MaxPoolGrad,
+  registerKernel,
+  Sum,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterJs } from './conv2d-backprop-filter-js.js';
 import {
   makeConv2D,
@@ -23,14 +35,14 @@ import type { NativeKernels } from './native-addon.js';
 
 /** The kernels replaced by wasm-blas: SPEC section 6's, plus two that dominated the CNN step. */
 export const blasKernelNames = [
-  'BatchMatMul',
-  '_FusedMatMul',
-  'Conv2D',
-  '_FusedConv2D',
-  'Conv2DBackpropInput',
-  'Conv2DBackpropFilter',
-  'MaxPoolGrad',
-  'Sum',
+  BatchMatMul,
+  _FusedMatMul,
+  Conv2D,
+  FusedConv2D, // the kernel name is 'FusedConv2D' (the op is fused.conv2d)
+  Conv2DBackpropInput,
+  Conv2DBackpropFilter,
+  MaxPoolGrad,
+  Sum,
 ] as const;
 
 const backendName = 'wasm';
@@ -63,24 +75,24 @@ export function installPlainWasmKernels(): void {
       registerKernel(config);
     }
   }
-  if (stock.get('Conv2DBackpropFilter') === undefined) {
-    replace('Conv2DBackpropFilter', conv2DBackpropFilterJs);
+  if (stock.get(Conv2DBackpropFilter) === undefined) {
+    replace(Conv2DBackpropFilter, conv2DBackpropFilterJs);
   }
 }
 
 /** OpenBLAS kernels; what they do not cover falls through to the stock (or JS) kernel. */
 export function installBlasKernels(addon: NativeKernels): void {
   rememberStock();
-  replace('BatchMatMul', makeBatchMatMul(addon, stockFunc('BatchMatMul')));
-  replace('_FusedMatMul', makeFusedMatMul(addon, stockFunc('_FusedMatMul')));
-  replace('Conv2D', makeConv2D(addon, stockFunc('Conv2D')));
-  replace('_FusedConv2D', makeFusedConv2D(addon, stockFunc('_FusedConv2D')));
-  replace('Conv2DBackpropInput', makeConv2DBackpropInput(addon, stockFunc('Conv2DBackpropInput')));
+  replace(BatchMatMul, makeBatchMatMul(addon, stockFunc(BatchMatMul)));
+  replace(_FusedMatMul, makeFusedMatMul(addon, stockFunc(_FusedMatMul)));
+  replace(Conv2D, makeConv2D(addon, stockFunc(Conv2D)));
+  replace(FusedConv2D, makeFusedConv2D(addon, stockFunc(FusedConv2D)));
+  replace(Conv2DBackpropInput, makeConv2DBackpropInput(addon, stockFunc(Conv2DBackpropInput)));
   replace(
-    'Conv2DBackpropFilter',
-    makeConv2DBackpropFilter(addon, stockFunc('Conv2DBackpropFilter') ?? conv2DBackpropFilterJs),
+    Conv2DBackpropFilter,
+    makeConv2DBackpropFilter(addon, stockFunc(Conv2DBackpropFilter) ?? conv2DBackpropFilterJs),
   );
-  replace('MaxPoolGrad', makeMaxPoolGrad(addon, stockFunc('MaxPoolGrad')));
-  replace('Sum', makeSum(addon, stockFunc('Sum')));
+  replace(MaxPoolGrad, makeMaxPoolGrad(addon, stockFunc(MaxPoolGrad)));
+  replace(Sum, makeSum(addon, stockFunc(Sum)));
   installFusedAdam(addon);
 }
