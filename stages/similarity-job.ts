@@ -142,6 +142,7 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
 
   const a = source.map((v) => toRepresentation(v, n));
   const b = reference.map((v) => toRepresentation(v, n));
+  for (const r of [...a, ...b]) await r.prepare(ctx.threads);
   const rows: SimilarityRow[] = [];
   for (let la = 1; la <= L; la++) {
     for (let lb = 1; lb <= L; lb++) {

@@ -145,3 +145,13 @@ test('compareMatrices reports the requested values, in SPEC order, and rejects b
   const withNaN: Matrix = { ...b, data: b.data.map((v, t) => (t === 17 ? Number.NaN : v)) };
   assert.throws(() => compareMatrices(a, withNaN, ['cka'], { k: 5, rbfSigma: 1 }), /non-finite value \(NaN\) at row 2, column 3/);
 });
+
+test('the Gram matrix split over worker threads is bit-identical to the single-thread one', async () => {
+  const { gram, shiftColumns } = await import('../stages/similarity-measures/matrix.js');
+  const { parallelGram } = await import('../stages/similarity-measures/parallel-gram.js');
+  const m = shiftColumns(gaussian(new Rng(8, 'parallel-gram'), 501, 401)); // above the threshold, N not a multiple of 4
+  const single = gram(m);
+  const parallel = await parallelGram(m, 3);
+  assert.equal(parallel.length, single.length);
+  assert.ok(Buffer.from(single.buffer).equals(Buffer.from(parallel.buffer)));
+});

@@ -11,7 +11,8 @@ import { UsageError } from '../../pipeline/errors.js';
 import { readMatrix } from '../matrix-io.js';
 import {
   checkComparable,
-  compareMatrices,
+  compareMatricesParallel,
+  defaultThreads,
   isMeasureName,
   MEASURE_NAMES,
   type MeasureName,
@@ -80,7 +81,7 @@ export async function compareFiles(pathA: string, pathB: string, options: Compar
     if (problem.startsWith('k = ')) throw new UsageError(`--k: got ${k}; allowed: an integer from 1 to N - 1 = ${a.rows - 1} (N = ${a.rows} rows)`);
     throw new UsageError(problem.replace(/^A /, `A (${pathA}) `).replace(/^B /, `B (${pathB}) `));
   }
-  return { n: a.rows, measures: compareMatrices(a, b, measures, { k, rbfSigma }) };
+  return { n: a.rows, measures: await compareMatricesParallel(a, b, measures, { k, rbfSigma }, defaultThreads()) };
 }
 
 /** The human-readable table `compare` prints without `--json`. */

@@ -16,6 +16,7 @@ export { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
 export { matrixFrom, type Matrix } from './matrix.js';
 export { informationImbalance, neighbourOverlap } from './neighbours.js';
 export { Representation } from './representation.js';
+export { defaultThreads } from './parallel-gram.js';
 
 /** Measure names as configs and the command line spell them (SPEC 1.5, `similarity.measures`). */
 export const MEASURE_NAMES = [
@@ -79,6 +80,23 @@ export function compareMatrices(a: Matrix, b: Matrix, measures: readonly Measure
   const problem = checkComparable(a, b, measures, options);
   if (problem !== null) throw new RangeError(problem);
   return compareRepresentations(new Representation(a), new Representation(b), measures, options);
+}
+
+/** `compareMatrices` with the Gram matrices computed on `threads` threads (same results). */
+export async function compareMatricesParallel(
+  a: Matrix,
+  b: Matrix,
+  measures: readonly MeasureName[],
+  options: MeasureOptions,
+  threads: number,
+): Promise<MeasureValues> {
+  const problem = checkComparable(a, b, measures, options);
+  if (problem !== null) throw new RangeError(problem);
+  const ra = new Representation(a);
+  const rb = new Representation(b);
+  await ra.prepare(threads);
+  await rb.prepare(threads);
+  return compareRepresentations(ra, rb, measures, options);
 }
 
 /** Like `compareMatrices`, on representations whose cached Grams and neighbours can be reused. */

@@ -76,27 +76,43 @@ export function firstNonFinite(m: Matrix): number {
 const PANEL = 64;
 
 /**
- * Gram matrix G = X X^T (N x N, symmetric, both halves filled).
- *
- * Rows are packed in groups of 4, interleaved feature-major (`packed[(i0 * p) + 4k + t]` is
- * x[i0 + t][k]), zero-padded to a multiple of 4, so the 4 x 4 kernel reads two contiguous
- * streams. Only blocks on or below the diagonal are computed; the rest is mirrored, so G is
- * exactly symmetric. Every entry sums its p products in order k = 0..p-1 with one accumulator.
+ * Gram matrix G = X X^T (N x N, symmetric, both halves filled), on this thread. See
+ * `parallel-gram.ts` for the same computation split over worker threads (identical bytes).
  */
 export function gram(m: Matrix): Float64Array {
-  const n = m.rows;
-  const p = m.cols;
-  const x = m.data;
+  const packed = packRows(m);
+  const g = new Float64Array(m.rows * m.rows);
+  gramPanels(packed, m.rows, m.cols, g, 0, 1);
+  mirrorLower(g, m.rows);
+  return g;
+}
+
+/**
+ * Rows packed in groups of 4, interleaved feature-major (`packed[i0 * p + 4k + t]` is
+ * x[i0 + t][k]), zero-padded to a multiple of 4 rows, so the 4 x 4 kernel reads two contiguous
+ * streams. `buffer` lets the caller put it in shared memory.
+ */
+export function packRows(m: Matrix, buffer?: ArrayBufferLike): Float64Array {
+  const { rows: n, cols: p, data: x } = m;
   const padded = Math.ceil(n / 4) * 4;
-  const packed = new Float64Array(padded * p);
+  const packed = buffer ? new Float64Array(buffer, 0, padded * p) : new Float64Array(padded * p);
   for (let i = 0; i < n; i++) {
     const base = (i - (i % 4)) * p + (i % 4);
     const row = i * p;
     for (let k = 0; k < p; k++) packed[base + 4 * k] = x[row + k];
   }
-  const g = new Float64Array(n * n);
+  return packed;
+}
+
+/**
+ * Computes the lower-triangle blocks of G for the column panels first, first + step, ... (panels
+ * of `PANEL` rows): a worker takes every `step`-th panel. Every entry sums its p products in
+ * order k = 0..p-1 with one accumulator, whoever computes it.
+ */
+export function gramPanels(packed: Float64Array, n: number, p: number, g: Float64Array, first: number, step: number): void {
+  const padded = Math.ceil(n / 4) * 4;
   const out = new Float64Array(16);
-  for (let jb = 0; jb < padded; jb += PANEL) {
+  for (let jb = first * PANEL; jb < padded; jb += step * PANEL) {
     const jEnd = Math.min(padded, jb + PANEL);
     for (let i0 = jb; i0 < padded; i0 += 4) {
       for (let j0 = jb; j0 < jEnd && j0 <= i0; j0 += 4) {
@@ -112,12 +128,14 @@ export function gram(m: Matrix): Float64Array {
       }
     }
   }
-  // Mirror the lower triangle into the upper one.
+}
+
+/** Copies the lower triangle into the upper one, making G exactly symmetric. */
+export function mirrorLower(g: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const row = i * n;
     for (let j = 0; j < i; j++) g[j * n + i] = g[row + j];
   }
-  return g;
 }
 
 /** 4 x 4 block of dot products between packed row groups i0 and j0, each summed over k in order. */

@@ -15,6 +15,7 @@
  * ranks in the information imbalance) uses this one order, so results never depend on the order
  * a sort or a selection happened to visit points.
  */
+import { parallelGram } from './parallel-gram.js';
 import { directSquaredDistance, doubleCentre, gram, shiftColumns, type Matrix } from './matrix.js';
 
 /** Below this fraction of g_ii + g_jj a Gram-derived squared distance is recomputed directly. */
@@ -34,6 +35,14 @@ export class Representation {
     this.n = m.rows;
     this.dim = m.cols;
     this.shifted = shiftColumns(m);
+  }
+
+  /**
+   * Computes the Gram matrix ahead of use on `threads` threads (worker threads for large N);
+   * without it the first measure computes it on the calling thread. Same bytes either way.
+   */
+  async prepare(threads: number): Promise<void> {
+    if (this.gramCache === null) this.gramCache = await parallelGram(this.shifted, threads);
   }
 
   /** Gram matrix of the shifted data (N x N), the source of every distance. */
