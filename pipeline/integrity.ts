@@ -8,10 +8,15 @@
  * recomputed (stage outputs are deterministic, so the recomputed bytes equal the originals).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { uniqueSuffix } from './fsutil.js';
 import { isSafeRelativePath, type Manifest } from './manifest.js';
+
+function isWithin(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
 
 /** One problem with one file of an instance. */
 export interface FileDamage {
@@ -50,6 +55,7 @@ export function checkInstanceFiles(dir: string, manifest: Manifest, options: { d
     try {
       const link = lstatSync(path);
       if (link.isSymbolicLink()) problem = 'is a symbolic link, not a published file';
+      else if (!isWithin(realpathSync(dir), realpathSync(path))) problem = 'leads outside the instance directory (symbolic link)';
       else if (!link.isFile()) problem = 'is not a regular file';
       else {
         const fd = openSync(path, 'r');

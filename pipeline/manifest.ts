@@ -5,7 +5,7 @@
  * manifest itself, which hold times, are outside it), so `verify` can check every byte.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { JsonObject } from './stage.js';
@@ -76,13 +76,19 @@ export type ManifestRead =
 /** Reads and validates `<dir>/manifest.json`; never throws. */
 export function readManifest(dir: string): ManifestRead {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(join(dir, MANIFEST_FILE), 'utf8');
+    // O_NOFOLLOW: a manifest.json planted as a symlink is damage, never a way to read elsewhere.
+    fd = openSync(join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+    text = readFileSync(fd, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, reason: 'invalid', detail: 'manifest.json is a symbolic link' };
     return code === 'ENOENT' || code === 'ENOTDIR'
       ? { ok: false, reason: 'missing', detail: 'no manifest.json' }
       : { ok: false, reason: 'invalid', detail: (error as Error).message };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   let json: unknown;
   try {

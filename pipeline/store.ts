@@ -10,11 +10,12 @@
  *   <store>/.logs/<stage>/<key>.log          log of the latest attempt
  *   <store>/.tmp/<stage>-<key>-<host>-<pid>-<rand>/   staging, renamed into place on publish
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { StoreError, UsageError } from './errors.js';
+import { checkInstanceFiles, describeDamage } from './integrity.js';
 import { writeFileAtomic, uniqueSuffix } from './fsutil.js';
 import { readManifest, type Manifest } from './manifest.js';
 import type { Coords, JsonObject } from './stage.js';
@@ -80,8 +81,9 @@ export class Store {
 
   private inside(...parts: string[]): string {
     const path = resolve(this.root, ...parts);
-    const rel = relative(this.root, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(`path ${path} is outside the store ${this.root}`);
+    if (!isWithin(this.root, path)) throw new UsageError(`path ${path} is outside the store ${this.root}`);
+    if (escapesBySymlink(this.root, path))
+      throw new UsageError(`path ${path} leads outside the store ${this.root} through a symbolic link planted in the store`);
     return path;
   }
 
@@ -194,9 +196,14 @@ export class Store {
     const looksLikePath = ref.includes('/') || ref.includes(sep) || ref.startsWith('.');
     if (looksLikePath) {
       const dir = resolve(ref);
+      // A directory argument must name an instance of this store: `../x`, absolute paths elsewhere
+      // and symlinks out of the store are refused before anything is read.
+      if (!isWithin(this.root, dir) || dir === this.root)
+        throw new UsageError(`${ref} is outside the store ${this.root}; give a key, a key prefix, or an instance directory inside the store`);
+      this.inside(relative(this.root, dir));
       const read = readManifest(dir);
       if (!read.ok) throw new UsageError(`${ref} is not a published instance (${read.detail})`);
-      return { stage: read.manifest.stage, key: read.manifest.key, dir, manifest: read.manifest };
+      return this.checked({ stage: read.manifest.stage, key: read.manifest.key, dir, manifest: read.manifest });
     }
     if (!KEY_PREFIX.test(ref)) throw new UsageError(`"${ref}" is neither an instance key (prefix of hex digits) nor a directory`);
     const candidates: { stage: string; key: string }[] = [];
@@ -212,7 +219,15 @@ export class Store {
         `key prefix ${ref} is ambiguous; candidates:\n${valid.map((c) => `  ${c.stage} ${c.key}`).join('\n')}`,
       );
     const c = valid[0];
-    return { stage: c.stage, key: c.key, dir: c.dir, manifest: (c.read as { manifest: Manifest }).manifest };
+    return this.checked({ stage: c.stage, key: c.key, dir: c.dir, manifest: (c.read as { manifest: Manifest }).manifest });
+  }
+
+  /** Refuses an instance whose files are symlinks or escape it (shallow check: no hashing). */
+  private checked(inst: PublishedInstance): PublishedInstance {
+    const damage = checkInstanceFiles(inst.dir, inst.manifest, { deep: false }).filter((d) => d.file !== 'manifest.json');
+    if (damage.length > 0)
+      throw new StoreError(`${inst.stage} ${inst.key} is damaged (${describeDamage(damage)}); see \`defrost verify\``);
+    return inst;
   }
 
   /** Removes a directory inside the store (never anything outside it). */
@@ -246,3 +261,39 @@ export class Store {
 }
 
 export const thisHost = hostname();
+
+/** True if `path` is `root` or below it, lexically. */
+export function isWithin(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * True if following symlinks, `path` (below `root`) ends up outside the store: its deepest
+ * existing ancestor resolves outside `realpath(root)`, or a component is a dangling symlink
+ * (writing through one would create its target wherever it points).
+ */
+export function escapesBySymlink(root: string, path: string): boolean {
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return false; // no store yet: nothing in it can be a symlink
+  }
+  for (let probe = path; ; ) {
+    try {
+      return !isWithin(realRoot, realpathSync(probe));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return true; // ELOOP and the like: refuse
+      try {
+        if (lstatSync(probe).isSymbolicLink()) return true; // dangling symlink
+      } catch {
+        // does not exist at all: look at the parent
+      }
+      const parent = dirname(probe);
+      if (parent === probe || !isWithin(root, parent)) return false;
+      probe = parent;
+    }
+  }
+}

@@ -1,12 +1,13 @@
 /**
  * `defrost gc [CONFIG...] [--dry-run]`: deletes published instances that no given config
  * (default: every `experiments/*.yaml`) plans, with their plan records and logs. An instance
- * whose key is locked by a live process is never deleted. `--dry-run` lists exactly what would go.
+ * whose key is locked by a live process, or planned by a running `run`, is never deleted. `--dry-run` lists exactly what would go.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { instancesInUse } from '../active-runs.js';
 import { isOwnerAlive, readOwner } from '../lock.js';
 import { formatSeconds } from '../progress.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
@@ -41,12 +42,14 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       for (const file of files) for (const inst of planConfig(project, file, [])) keep.add(`${inst.stage}/${inst.key}`);
       const store = storeFrom(options);
       const { published } = store.scan();
+      // Instances a running `run` planned (it may be reading them) are kept like configured ones.
+      const inUse = instancesInUse(store.root, { removeStale: !options.dryRun });
       const doomed = published.filter((p) => !keep.has(`${p.stage}/${p.key}`));
       const locked: string[] = [];
       const deleted: { stage: string; key: string; id: string }[] = [];
       for (const p of doomed) {
         const owner = readOwner(store.lockPath(p.key));
-        if (owner && isOwnerAlive(owner)) {
+        if ((owner && isOwnerAlive(owner)) || inUse.has(`${p.stage}/${p.key}`)) {
           locked.push(`${p.stage}/${p.key}`);
           continue;
         }
@@ -63,7 +66,7 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       }
       const verb = options.dryRun ? 'would delete' : 'deleted';
       for (const d of deleted) ctx.out(`${verb} ${d.stage} ${d.key} ${d.id}`);
-      for (const l of locked) ctx.out(`kept (locked by a running process) ${l}`);
+      for (const l of locked) ctx.out(`kept (in use by a running process) ${l}`);
       const total = doomed.reduce((s, p) => s + p.manifest.duration_s, 0);
       ctx.err(
         `${verb} ${deleted.length} instance(s) (${formatSeconds(total)} of compute); kept ${published.length - doomed.length} planned by ${files.join(', ')}`,

@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
+import { registerActiveRun } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
 import { UsageError } from '../errors.js';
 import { createExecutor } from '../executors/registry.js';
@@ -39,6 +40,7 @@ interface RunOptions {
   executor: string;
   slurmArgs?: string;
   group?: string;
+  retries?: string;
 }
 
 /** The SPEC section 5 summary object. */
@@ -65,6 +67,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the summary as one JSON object on the last line of stdout')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu (sets DEFROST_BACKEND)')
     .option('--executor <name>', 'where instances run: local|slurm', 'local')
+    .option('--retries <n>', 'dispatch a failed instance up to N more times (crashed workers, flaky nodes)', '0')
     .option('--slurm-args <args>', 'slurm: extra sbatch arguments, e.g. "--partition=short --account=lab"')
     .option('--group <n>', 'slurm: run up to N ready instances of one stage in one job (default 1)');
   addSetOption(cmd);
@@ -77,6 +80,9 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const human = options.json ? ctx.err : ctx.out;
   const project = await ctx.project();
   const jobs = parseJobs(options.jobs);
+  const retries = Number(options.retries ?? '0');
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new UsageError(`--retries: got ${JSON.stringify(options.retries)}; allowed: a whole number >= 0`);
   const backend = parseBackend(options.backend);
   for (const stage of options.force)
     if (!project.stages[stage])
@@ -117,8 +123,9 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const cachedAtStart = findCached(store, instances);
   const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
   if (needsWork) {
-    const { removed } = cleanupLeftovers(store);
+    const { removed, quarantined } = cleanupLeftovers(store);
     if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
+    for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
   }
 
   const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
@@ -147,11 +154,14 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // While it works, this run's plan protects every instance it may read from `gc`.
+  const active = registerActiveRun(store.root, instances);
   let result;
   try {
-    result = await schedule({ instances, store, executor, threads, force, events: view, signal: controller.signal });
+    result = await schedule({ instances, store, executor, threads, force, events: view, signal: controller.signal, retries });
     if (!result.interrupted) await executor.shutdown('done');
   } finally {
+    active.end();
     view.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

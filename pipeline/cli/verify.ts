@@ -1,12 +1,10 @@
 /**
- * `defrost verify`: checks every published instance — manifest valid, every listed file present
- * with the recorded size and sha256. Exit 1 naming each damaged instance and file. Directories
+ * `defrost verify`: checks every published instance — manifest valid and unedited (integrity
+ * digest), every listed file a regular file with the recorded size and sha256. Exit 1 naming each damaged instance and file. Directories
  * without a manifest are unfinished attempts (never results) and are only reported.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
+import { checkInstanceFiles } from '../integrity.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 
 interface VerifyOptions {
@@ -39,23 +37,9 @@ export function registerVerifyCommand(program: Command, ctx: CliContext): void {
       }
       let ok = 0;
       for (const p of published) {
-        let good = true;
-        for (const f of p.manifest.files) {
-          const path = join(p.dir, f.path);
-          let problem: string | null = null;
-          try {
-            const size = statSync(path).size;
-            if (size !== f.bytes) problem = `size ${size}, manifest says ${f.bytes}`;
-            else if (createHash('sha256').update(readFileSync(path)).digest('hex') !== f.sha256) problem = 'sha256 differs from the manifest';
-          } catch {
-            problem = 'missing';
-          }
-          if (problem) {
-            good = false;
-            damaged.push({ stage: p.stage, key: p.key, file: f.path, problem });
-          }
-        }
-        if (good) ok++;
+        const damage = checkInstanceFiles(p.dir, p.manifest);
+        for (const d of damage) damaged.push({ stage: p.stage, key: p.key, file: d.file, problem: d.problem });
+        if (damage.length === 0) ok++;
       }
       if (options.json) ctx.out(JSON.stringify({ instances: published.length, ok, damaged, unfinished }));
       else {
