@@ -164,7 +164,7 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
         (headline[name] ??= []).push(value === null ? null : Number(value.toPrecision(6)));
       }
     }
-    ctx.log(`block ${l}: ${Object.entries(values).map(([m, v]) => `${m}=${v.toFixed(4)}`).join(' ')}`);
+    ctx.log(`block ${l}: cka=${headline.cka?.[l - 1] ?? '-'} ${Object.entries(values).map(([m, v]) => `${m}=${v.toFixed(4)}`).join(' ')}`);
   }
 
   await writeFile(join(ctx.outDir, SIMILARITY_FILE), similarityTableBytes(rows));

@@ -6,7 +6,7 @@
  *
  * with H = I - 11^T/N the centring matrix (the 1/(N-1)^2 factors of the HSIC estimator cancel).
  */
-import { doubleCentre } from './matrix.js';
+import { doubleCentre, mirrorLower } from './matrix.js';
 import type { Representation } from './representation.js';
 
 /**
@@ -47,11 +47,14 @@ export function centredRbfKernel(r: Representation, sigmaFactor: number): Float6
   if (!(s > 0)) return kernel;
   const scale = -1 / (2 * s * s);
   const row = new Float64Array(n);
+  // Lower triangle and diagonal (exp(0) = 1), then the mirror: K is exactly symmetric.
   for (let i = 0; i < n; i++) {
-    r.squaredDistanceRow(i, row);
+    r.squaredDistanceRow(i, row, i);
     const o = i * n;
-    for (let j = 0; j < n; j++) kernel[o + j] = Math.exp(row[j] * scale);
+    for (let j = 0; j < i; j++) kernel[o + j] = Math.exp(row[j] * scale);
+    kernel[o + i] = 1;
   }
+  mirrorLower(kernel, n);
   doubleCentre(kernel, n);
   return kernel;
 }

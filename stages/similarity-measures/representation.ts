@@ -61,13 +61,16 @@ export class Representation {
     return this.centredGramCache;
   }
 
-  /** Fills `out` (length N) with squared distances from point i; out[i] = 0. */
-  squaredDistanceRow(i: number, out: Float64Array): Float64Array {
+  /**
+   * Fills `out` with squared distances from point i to points 0..count-1 (default: all N);
+   * out[i] = 0.
+   */
+  squaredDistanceRow(i: number, out: Float64Array, count = this.n): Float64Array {
     const g = this.gram;
     const n = this.n;
     const gii = g[i * n + i];
     const row = i * n;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < count; j++) {
       const gjj = g[j * n + j];
       const scale = gii + gjj;
       let d2 = scale - 2 * g[row + j];
@@ -118,9 +121,9 @@ export class Representation {
     const values = new Float64Array(pairs);
     const row = new Float64Array(n);
     let t = 0;
-    for (let i = 0; i < n; i++) {
-      this.squaredDistanceRow(i, row);
-      for (let j = i + 1; j < n; j++) values[t++] = row[j];
+    for (let i = 1; i < n; i++) {
+      this.squaredDistanceRow(i, row, i);
+      for (let j = 0; j < i; j++) values[t++] = row[j];
     }
     const hi = Math.floor(pairs / 2);
     let median: number;
