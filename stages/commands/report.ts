@@ -55,7 +55,12 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   const plan = {
     key: aggregate.key,
     params: aggregate.params,
-    inputs: Object.entries(aggregate.inputs).map(([id, ref]) => ({ id, stage: ref.stage, key: ref.key })),
+    inputs: Object.entries(aggregate.inputs).map(([id, ref]) => ({
+      id,
+      stage: ref.stage,
+      key: ref.key,
+      coords: instances.find((i) => i.id === ref.id)?.coords,
+    })),
   };
   const subtitle = `${options.config}${(options.sets ?? []).map((s) => ` --set ${s}`).join('')}, store ${storeRoot}`;
   const text = await partialReportText(storeRoot, plan, subtitle);
@@ -66,8 +71,12 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   return { text, htmlPath: join(partialReportDir(storeRoot, aggregate.key), 'report.html'), partial: true };
 }
 
-/** Opens a file with the desktop's opener when there is one; returns what happened, in words. */
+/**
+ * Opens a file with the desktop's opener when there is one (xdg-open, and a display to show it
+ * on); otherwise says where the file is. Returns what happened, in words.
+ */
 export function openInBrowser(file: string): string {
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return `No display here: open ${file} in a browser.`;
   const found = spawnSync('sh', ['-c', 'command -v xdg-open'], { encoding: 'utf8' });
   if (found.status !== 0 || found.stdout.trim() === '') return `No xdg-open here: open ${file} in a browser.`;
   const child = spawn(found.stdout.trim(), [file], { detached: true, stdio: 'ignore' });

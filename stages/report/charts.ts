@@ -327,6 +327,7 @@ export function ckaMatrixChart(tables: ReportTables): ChartSpec | null {
   const correlations: (number | null)[] = [];
   for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
   correlations.sort((a, b) => (a === null ? 1 : b === null ? -1 : b - a));
+  const blocks = new Set(rows.flatMap((r) => [r.block_a, r.block_b])).size;
   const values = rows.map((r) => ({
     correlation: correlationPanel(r.correlation),
     source: r.block_a,
@@ -340,8 +341,9 @@ export function ckaMatrixChart(tables: ReportTables): ChartSpec | null {
     data: { values },
     facet: { column: { field: 'correlation', type: 'nominal', title: null, sort: correlations.map(correlationPanel) } },
     spec: {
-      width: { step: 46 },
-      height: { step: 46 },
+      // Fixed size, at least wide enough for the panel title and axis title with few blocks.
+      width: Math.max(190, 46 * blocks),
+      height: Math.max(190, 46 * blocks),
       encoding: {
         x: { field: 'target', type: 'ordinal', title: 'Block of the target network', axis: { labelAngle: 0 } },
         y: { field: 'source', type: 'ordinal', title: 'Block of the source network', sort: 'descending' },

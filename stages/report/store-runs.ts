@@ -18,6 +18,8 @@ export interface AggregateInputRef {
   readonly id: string;
   readonly stage: string;
   readonly key: string;
+  /** Coordinates from the plan, when the caller has it; else read from the store. */
+  readonly coords?: Coords;
 }
 
 /** The aggregate instance of a config, as planned. */
@@ -49,6 +51,23 @@ function planRecordPath(storeRoot: string, stage: string, key: string): string {
   return join(storeRoot, '.plans', stage, `${key}.json`);
 }
 
+/**
+ * Coordinates read back from a readable instance id, `stage[k=v,...]` (see `instanceId` in
+ * plan.ts): the last resort for a run that never published and has no plan record.
+ */
+export function coordsFromId(id: string): Coords {
+  const m = /^[^[]+\[(.*)\]$/.exec(id);
+  if (m === null) return {};
+  const coords: Record<string, string | number | null> = {};
+  for (const part of m[1].split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const value = part.slice(eq + 1);
+    coords[part.slice(0, eq)] = value === 'none' ? null : value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  return coords;
+}
+
 /** The store root of a published instance directory `<store>/<stage>/<key>`. */
 export function storeRootOf(instanceDir: string): string {
   return dirname(dirname(instanceDir));
@@ -72,8 +91,8 @@ export function runsOfAggregate(storeRoot: string, plan: AggregatePlan): RunReco
         durationSeconds: manifest.duration_s,
         dir,
       };
-    const record = readPlanRecord(planRecordPath(storeRoot, input.stage, input.key));
-    return { id: input.id, stage: input.stage, coords: record?.coords ?? {}, published: false };
+    const coords = input.coords ?? readPlanRecord(planRecordPath(storeRoot, input.stage, input.key))?.coords ?? coordsFromId(input.id);
+    return { id: input.id, stage: input.stage, coords, published: false };
   });
 }
 

@@ -28,7 +28,7 @@ export function formatOptimalDepthTable(rows: readonly OptimalDepthRow[], fullDe
   if (rows.length === 0) return 'No scratch or transfer results yet: nothing to report.\n';
   const lines: string[] = [
     `Optimal transfer depth l* (leading blocks frozen, 0..${fullDepth}; l=${fullDepth} trains only the readout), by mean test accuracy over seeds.`,
-    'Cell: l*, accuracy at l*, gain over l=L / gain over scratch.  * some runs missing.',
+    `Cell: l*, accuracy at l*, gain over l=L / gain over scratch.${rows.some((r) => r.missing_runs > 0) ? '  * some runs missing.' : ''}`,
   ];
   const modes = [...new Set(rows.map((r) => r.mode))].sort(compareMode);
   const ns = [...new Set(rows.map((r) => r.n))].sort((a, b) => a - b);
