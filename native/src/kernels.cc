@@ -99,7 +99,6 @@ int32_t ImagesPerChunk(const ConvGeometry& g) {
 // matrix in the order of the output pixels and the columns in the order of an HWIO filter.
 void Im2Col(const ConvGeometry& g, const float* x, int32_t first, int32_t count, float* cols) {
   const int64_t patch = PatchSize(g);
-  const size_t channelBytes = sizeof(float) * g.inC;
   for (int32_t n = first; n < first + count; ++n) {
     const float* image = x + int64_t(n) * g.inH * g.inW * g.inC;
     for (int32_t oh = 0; oh < g.outH; ++oh) {
@@ -110,10 +109,13 @@ void Im2Col(const ConvGeometry& g, const float* x, int32_t first, int32_t count,
           for (int32_t kw = 0; kw < g.filterW; ++kw) {
             const int32_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
             float* dst = row + (int64_t(kh) * g.filterW + kw) * g.inC;
+            // Plain loops rather than memcpy/memset: the runs are short (inC floats, often
+            // 1 to 32) and a library call per run cost more than the copy.
             if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) {
-              std::memset(dst, 0, channelBytes);
+              for (int32_t c = 0; c < g.inC; ++c) dst[c] = 0.f;
             } else {
-              std::memcpy(dst, image + (int64_t(ih) * g.inW + iw) * g.inC, channelBytes);
+              const float* src = image + (int64_t(ih) * g.inW + iw) * g.inC;
+              for (int32_t c = 0; c < g.inC; ++c) dst[c] = src[c];
             }
           }
         }
@@ -139,6 +141,77 @@ void Col2ImAdd(const ConvGeometry& g, const float* cols, int32_t first, int32_t 
             const float* src = row + (int64_t(kh) * g.filterW + kw) * g.inC;
             float* dst = image + (int64_t(ih) * g.inW + iw) * g.inC;
             for (int32_t c = 0; c < g.inC; ++c) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Patch sizes up to this go through the direct loops below (forward and filter gradient; the
+// input gradient measured faster as sgemm + col2im even then) instead of im2col + sgemm: with a
+// handful of taps (a first layer on 1-channel images has 9) sgemm's packing dominates and the
+// column matrix costs more memory traffic than the convolution itself.
+constexpr int64_t kDirectMaxPatch = 16;
+
+bool UseDirect(const ConvGeometry& g) { return PatchSize(g) <= kDirectMaxPatch; }
+
+// y[row, :] = sum over valid taps of x[pixel, ci] * filter[tap, ci, :], then the epilogue.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void DirectConv2D(const ConvGeometry& g, const float* x, const float* filter, float* y,
+                  const Epilogue& e) {
+  const int32_t outC = g.outC;
+  const bool bias = HasBias(e);
+  for (int32_t n = 0; n < g.batch; ++n) {
+    const float* image = x + int64_t(n) * g.inH * g.inW * g.inC;
+    for (int32_t oh = 0; oh < g.outH; ++oh) {
+      for (int32_t ow = 0; ow < g.outW; ++ow) {
+        float* __restrict out = y + ((int64_t(n) * g.outH + oh) * g.outW + ow) * outC;
+        for (int32_t co = 0; co < outC; ++co) out[co] = bias ? e.bias[e.biasLen == 1 ? 0 : co] : 0.f;
+        for (int32_t kh = 0; kh < g.filterH; ++kh) {
+          const int32_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= g.inH) continue;
+          for (int32_t kw = 0; kw < g.filterW; ++kw) {
+            const int32_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= g.inW) continue;
+            const float* pixel = image + (int64_t(ih) * g.inW + iw) * g.inC;
+            const float* taps = filter + (int64_t(kh) * g.filterW + kw) * g.inC * outC;
+            for (int32_t ci = 0; ci < g.inC; ++ci) {
+              const float v = pixel[ci];
+              const float* __restrict w = taps + int64_t(ci) * outC;
+              for (int32_t co = 0; co < outC; ++co) out[co] += v * w[co];
+            }
+          }
+        }
+      }
+    }
+  }
+  ApplyActivation(y, int64_t(g.batch) * g.outH * g.outW, outC, e);
+}
+
+// dw[tap, ci, :] = sum over output pixels of x[pixel(tap), ci] * dy[row, :].
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void DirectConv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  const int32_t outC = g.outC;
+  std::fill(dw, dw + PatchSize(g) * outC, 0.f);
+  for (int32_t n = 0; n < g.batch; ++n) {
+    const float* image = x + int64_t(n) * g.inH * g.inW * g.inC;
+    for (int32_t oh = 0; oh < g.outH; ++oh) {
+      for (int32_t ow = 0; ow < g.outW; ++ow) {
+        const float* __restrict grad = dy + ((int64_t(n) * g.outH + oh) * g.outW + ow) * outC;
+        for (int32_t kh = 0; kh < g.filterH; ++kh) {
+          const int32_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= g.inH) continue;
+          for (int32_t kw = 0; kw < g.filterW; ++kw) {
+            const int32_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= g.inW) continue;
+            const float* pixel = image + (int64_t(ih) * g.inW + iw) * g.inC;
+            float* taps = dw + (int64_t(kh) * g.filterW + kw) * g.inC * outC;
+            for (int32_t ci = 0; ci < g.inC; ++ci) {
+              const float v = pixel[ci];
+              float* __restrict w = taps + int64_t(ci) * outC;
+              for (int32_t co = 0; co < outC; ++co) w[co] += v * grad[co];
+            }
           }
         }
       }
@@ -178,6 +251,10 @@ void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y
     GemmWithEpilogue(int64_t(g.batch) * rowsPerImage, g.outC, g.inC, x, filter, y, e);
     return;
   }
+  if (UseDirect(g)) {
+    DirectConv2D(g, x, filter, y, e);
+    return;
+  }
   const int32_t chunk = ImagesPerChunk(g);
   float* cols = ScratchOf(size_t(chunk) * rowsPerImage * patch);
   for (int32_t first = 0; first < g.batch; first += chunk) {
@@ -196,6 +273,7 @@ void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* fi
                 g.inC, g.outC, 1.f, dy, g.outC, filter, g.outC, 0.f, dx, g.inC);
     return;
   }
+
   std::fill(dx, dx + int64_t(g.batch) * g.inH * g.inW * g.inC, 0.f);
   const int32_t chunk = ImagesPerChunk(g);
   float* cols = ScratchOf(size_t(chunk) * rowsPerImage * patch);
@@ -220,6 +298,10 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
   }
   if (g.batch == 0 || rowsPerImage == 0) {
     std::fill(dw, dw + patch * g.outC, 0.f);
+    return;
+  }
+  if (UseDirect(g)) {
+    DirectConv2DBackpropFilter(g, x, dy, dw);
     return;
   }
   const int32_t chunk = ImagesPerChunk(g);
