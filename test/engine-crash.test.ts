@@ -1,0 +1,94 @@
+/**
+ * Acceptance 3 of issue 2: `kill -9` of the run, and of a worker, in the middle of stages; then
+ * `run` again completes, `verify` passes, and only the instances that had not been published
+ * re-execute.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QUICK, defrost, defrostAsync, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let box: Sandbox | null = null;
+afterEach(() => box?.cleanup());
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out');
+    await sleep(50);
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Rerun: completes, executes exactly the unpublished instances, and the store verifies. */
+function rerunCompletes(b: Sandbox, args: string[], total: number): void {
+  const before = publishedKeys(b.store).length;
+  assert.ok(before < total, 'the kill happened before the end');
+  const r = defrost(b, ['run', QUICK, '--json', '--jobs', '2', ...args], { DEFROST_TOY_SLEEP_MS: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = lastJson(r);
+  assert.equal(summary.executed, total - before, `only unfinished instances re-execute (${before} were published)`);
+  assert.equal(summary.cached, before);
+  assert.equal(publishedKeys(b.store).length, total);
+  const v = defrost(b, ['verify', '--json']);
+  assert.equal(v.code, 0, v.stdout);
+  const report = lastJson<{ ok: number; unfinished: string[] }>(v);
+  assert.equal(report.ok, total);
+  assert.deepEqual(report.unfinished, []);
+  assert.deepEqual(readdirSync(join(b.store, '.tmp')).filter((n) => !n.startsWith('replaced-')), [], 'no staging dirs left');
+}
+
+test('kill -9 of the run mid-stage: workers go away, the rerun completes and executes only the rest', async () => {
+  box = sandbox({ DEFROST_TOY_SLEEP_MS: '120' });
+  const b = box;
+  const { child, done } = defrostAsync(b, ['run', QUICK, '--jobs', '2']);
+  await waitFor(() => publishedKeys(b.store).length >= 12);
+  const workers = childPids(child.pid as number);
+  assert.ok(workers.length >= 1, 'workers are running');
+  child.kill('SIGKILL');
+  await done;
+  // Workers exit when their IPC channel closes, without publishing what they were computing.
+  await waitFor(() => workers.every((p) => !alive(p)), 10_000);
+  rerunCompletes(b, [], 135);
+});
+
+test('kill -9 of a worker mid-stage fails only that branch; the rerun completes', async () => {
+  box = sandbox({ DEFROST_TOY_SLEEP_MS: '200' });
+  const b = box;
+  const small = ['--set', 'seeds=[0]', '--set', 'transfer.modes=[defrost]'];
+  const { child, done } = defrostAsync(b, ['run', QUICK, '--json', '--jobs', '2', ...small]);
+  await waitFor(() => publishedKeys(b.store).length >= 6);
+  const workers = childPids(child.pid as number);
+  assert.ok(workers.length >= 1);
+  process.kill(workers[0], 'SIGKILL');
+  const r = await done;
+  assert.equal(r.code, 1, r.stderr);
+  const summary = lastJson(r);
+  assert.equal(summary.failed, 1);
+  assert.match(summary.failures[0].reason, /worker process \d+ died \(signal SIGKILL\)/);
+  assert.ok(summary.failures[0].log?.endsWith('.log'));
+  assert.equal(summary.executed + summary.failed + summary.skipped, 31);
+  rerunCompletes(b, small, 31);
+});
