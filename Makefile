@@ -32,8 +32,9 @@ run: setup
 browser:
 	@bash scripts/ensure-chromium.sh
 
+# Only the *.test.js files: node --test on a directory would also run every helper module in it.
 test: setup browser
-	$(NODE) --test --test-concurrency=1 dist/test/
+	$(NODE) --test --test-concurrency=1 dist/test/*.test.js
 
 bench: setup
 	$(NODE) scripts/bench.mjs
