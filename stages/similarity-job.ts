@@ -38,6 +38,11 @@ import {
   type MeasureName,
 } from './similarity-measures/index.js';
 
+/** Compile-time check: the config's measure names are exactly the measures module's. */
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const measureNamesAgree: SameNames<Measure, MeasureName> = true;
+void measureNamesAgree;
+
 /** The params the planner gives a similarity instance (see `plan.ts`). */
 export interface SimilarityParams extends JsonObject {
   correlation: number | null;

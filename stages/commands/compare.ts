@@ -76,11 +76,11 @@ export async function compareFiles(pathA: string, pathB: string, options: Compar
   if (a.rows !== b.rows) {
     throw new UsageError(`row counts differ: ${pathA} has ${a.rows} rows, ${pathB} has ${b.rows}; both must hold the same samples in the same order`);
   }
-  const problem = checkComparable(a, b, measures, { k, rbfSigma });
-  if (problem !== null) {
-    if (problem.startsWith('k = ')) throw new UsageError(`--k: got ${k}; allowed: an integer from 1 to N - 1 = ${a.rows - 1} (N = ${a.rows} rows)`);
-    throw new UsageError(problem.replace(/^A /, `A (${pathA}) `).replace(/^B /, `B (${pathB}) `));
+  if (measures.includes('neighbour_overlap') && k >= a.rows) {
+    throw new UsageError(`--k: got ${k}; allowed: an integer from 1 to N - 1 = ${a.rows - 1} (N = ${a.rows} rows)`);
   }
+  const problem = checkComparable(a, b, measures, { k, rbfSigma });
+  if (problem !== null) throw new UsageError(problem.replace(/^A /, `A (${pathA}) `).replace(/^B /, `B (${pathB}) `));
   return { n: a.rows, measures: await compareMatricesParallel(a, b, measures, { k, rbfSigma }, defaultThreads()) };
 }
 
