@@ -158,7 +158,17 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const active = registerActiveRun(store.root, instances);
   let result;
   try {
-    result = await schedule({ instances, store, executor, threads, force, events: view, signal: controller.signal, retries });
+    result = await schedule({
+      instances,
+      store,
+      executor,
+      threads,
+      force,
+      events: view,
+      signal: controller.signal,
+      retries,
+      published: cachedAtStart,
+    });
     if (!result.interrupted) await executor.shutdown('done');
   } finally {
     active.end();
