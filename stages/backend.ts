@@ -81,7 +81,22 @@ async function useTensorflow(threads: number): Promise<Record<string, string>> {
   return { tfjs: tf.version.tfjs };
 }
 
-async function useWasm(withBlas: boolean, threads: number): Promise<Record<string, string>> {
+/**
+ * OpenBLAS picks its kernels by CPU model; on CPUs newer than the library (Debian's 0.3.21 on
+ * Sapphire/Emerald Rapids, say) it falls back to its generic SSE3 'Prescott' kernels, which are
+ * several times slower. We leave OPENBLAS_CORETYPE to the user (it is read when the library
+ * loads), but say so.
+ */
+function genericCoreNote(corename: string): string | null {
+  if (!/^(prescott|core2|katmai|coppermine|northwood|banias|atom|nehalem)$/i.test(corename)) return null;
+  if (process.env.OPENBLAS_CORETYPE) return null;
+  return (
+    `OpenBLAS chose its generic '${corename}' kernels for this CPU (it predates the CPU model); ` +
+    'if the CPU has AVX-512 or AVX2, setting OPENBLAS_CORETYPE=SkylakeX or Haswell in the environment makes wasm-blas faster'
+  );
+}
+
+async function useWasm(withBlas: boolean, threads: number, notes: string[]): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
   let addon: import('./kernels/native-addon.js').NativeKernels | null = null;
   if (withBlas) {
@@ -90,7 +105,10 @@ async function useWasm(withBlas: boolean, threads: number): Promise<Record<strin
     if (!loaded.ok) throw new Unavailable(loaded.reason);
     addon = loaded.addon;
     addon.setThreads(threads);
-    versions.openblas = addon.info().config;
+    const info = addon.info();
+    versions.openblas = info.config;
+    const note = genericCoreNote(info.corename);
+    if (note) notes.push(note);
   }
   const tf = await loadTf();
   await import('@tensorflow/tfjs-backend-wasm');
@@ -108,14 +126,14 @@ async function useCpu(): Promise<Record<string, string>> {
   return { tfjs: tf.version.tfjs };
 }
 
-async function tryBackend(name: BackendName, threads: number): Promise<Record<string, string>> {
+async function tryBackend(name: BackendName, threads: number, notes: string[]): Promise<Record<string, string>> {
   switch (name) {
     case 'tensorflow':
       return useTensorflow(threads);
     case 'wasm-blas':
-      return useWasm(true, threads);
+      return useWasm(true, threads, notes);
     case 'wasm':
-      return useWasm(false, threads);
+      return useWasm(false, threads, notes);
     case 'cpu':
       return useCpu();
   }
@@ -131,7 +149,7 @@ export async function selectBackend(choice: BackendChoice, threads = 1): Promise
   const notes: string[] = [];
   for (const name of candidates) {
     try {
-      const versions = await tryBackend(name, threads);
+      const versions = await tryBackend(name, threads, notes);
       return { backend: name, notes, versions };
     } catch (error) {
       if (!(error instanceof Unavailable)) throw error;
