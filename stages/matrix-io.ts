@@ -91,10 +91,21 @@ export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
   if (bytes.length - dataStart < count * itemSize) {
     throw new UsageError(`${path}: truncated .npy data: shape (${shapeText}) needs ${count * itemSize} bytes, the file has ${bytes.length - dataStart}`);
   }
-  const data = new Float64Array(count);
-  if (itemSize === 4) for (let t = 0; t < count; t++) data[t] = bytes.readFloatLE(dataStart + 4 * t);
-  else for (let t = 0; t < count; t++) data[t] = bytes.readDoubleLE(dataStart + 8 * t);
+  const offset = bytes.byteOffset + dataStart;
+  let data: Float64Array;
+  if (offset % itemSize === 0 && littleEndianHost()) {
+    // Aligned (the .npy header pads the data to 64 bytes): read through a typed-array view.
+    data = itemSize === 4 ? Float64Array.from(new Float32Array(bytes.buffer, offset, count)) : new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
+  } else {
+    data = new Float64Array(count);
+    if (itemSize === 4) for (let t = 0; t < count; t++) data[t] = bytes.readFloatLE(dataStart + 4 * t);
+    else for (let t = 0; t < count; t++) data[t] = bytes.readDoubleLE(dataStart + 8 * t);
+  }
   return { rows, cols, data };
+}
+
+function littleEndianHost(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 
 /** Serialises a matrix as a version 1.0 .npy file (float64 or float32, C order). */
