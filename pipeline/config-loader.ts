@@ -15,12 +15,24 @@ import type { ConfigIssue, Project } from './project.js';
 
 type Segment = string | number;
 
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * YAML parse options: no warnings printed to stderr (an unknown tag or directive in a hostile
+ * file is not worth a process warning; what matters is the schema's verdict on the values).
+ */
+const YAML_OPTIONS = { logLevel: 'error' } as const;
+
 /** `a.b[2].c` -> ['a', 'b', 2, 'c']. */
 export function parseKeyPath(path: string): Segment[] {
   const segments: Segment[] = [];
   for (const part of path.split('.')) {
     const m = /^([A-Za-z0-9_-]+)((?:\[\d+\])*)$/.exec(part);
     if (!m) throw new UsageError(`--set: "${path}" is not a key path (expected e.g. task.target_sizes or transfer.depths[0])`);
+    // `__proto__`/`constructor`/`prototype` would walk into Object.prototype and pollute every
+    // object of the process (found by the config fuzz test); no config key has these names.
+    if (FORBIDDEN_SEGMENTS.has(m[1]))
+      throw new UsageError(`--set: "${path}": "${m[1]}" is not a config key (no config key has that name)`);
     segments.push(m[1]);
     for (const idx of m[2].matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
   }
@@ -49,7 +61,7 @@ export function applySet(raw: Record<string, unknown>, assignment: string): void
   const text = assignment.slice(eq + 1);
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = parseYaml(text, YAML_OPTIONS);
   } catch (error) {
     throw new UsageError(`--set ${assignment}: the value is not valid YAML (${(error as Error).message.split('\n')[0]})`);
   }
@@ -63,7 +75,7 @@ export function applySet(raw: Record<string, unknown>, assignment: string): void
     } else {
       if (!isMapping(node))
         throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, i))} is not a mapping`);
-      if (container[seg] === undefined || container[seg] === null) container[seg] = {};
+      if (!Object.hasOwn(container, seg) || container[seg] === undefined || container[seg] === null) container[seg] = {};
     }
     node = container[seg];
   }
@@ -212,7 +224,7 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    raw = parseYaml(text, YAML_OPTIONS) ?? {};
   } catch (error) {
     throw new UsageError(`config ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }

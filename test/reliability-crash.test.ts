@@ -1,0 +1,108 @@
+/**
+ * Issue 8, crashes: a worker that dies by SIGKILL, by a native abort (SIGABRT), by a segfault or by
+ * exhausting its heap fails only its own instance — named with the signal in the summary — while
+ * independent instances finish; `--retries N` recomputes it to the same key and bytes as an
+ * undisturbed run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { defrost, lastJson, QUICK, type Sandbox } from './engine-helpers.js';
+import {
+  compareFingerprints,
+  entries,
+  manifestlessDirs,
+  reliabilitySandbox,
+  SMALL_SWEEP,
+  SMALL_SWEEP_SIZE,
+  storeFingerprint,
+} from './reliability-helpers.js';
+
+// Three independent train-scratch instances and one transfer (whose only descendant is aggregate).
+const ABORT = 'train-scratch{"correlation":1,"n":20';
+const SIGKILL = 'train-scratch{"correlation":0.8,"n":20';
+const SEGV = 'train-scratch{"correlation":1,"n":100';
+const OOM = 'transfer{"correlation":0.8,"n":100,"mode":"reinit","depth":2';
+const FAULTS = `abort@${ABORT};sigkill@${SIGKILL};segv@${SEGV};oom@${OOM}`;
+
+let reference: Sandbox;
+let crashed: Sandbox;
+before(() => {
+  reference = reliabilitySandbox();
+  crashed = reliabilitySandbox();
+});
+after(() => {
+  reference.cleanup();
+  crashed.cleanup();
+});
+
+const run = (box: Sandbox, extra: string[], env: NodeJS.ProcessEnv = {}) =>
+  defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json', ...extra], env);
+
+test('crashed workers fail only their instances, naming the signal; independent work finishes', () => {
+  // A small heap makes the `oom` instance die in a second instead of after gigabytes.
+  const r = run(crashed, [], { DEFROST_FAULT: FAULTS, NODE_OPTIONS: '--max-old-space-size=96' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  const s = lastJson(r);
+  assert.equal(s.failed, 4, JSON.stringify(s.failures));
+  const reasonOf = (needle: string): string => {
+    const f = s.failures.find((x) => matchesCoords(x.id, needle));
+    assert.ok(f, `no failure for ${needle}: ${JSON.stringify(s.failures)}`);
+    return f.reason;
+  };
+  assert.match(reasonOf(ABORT), /SIGABRT/);
+  assert.match(reasonOf(SIGKILL), /SIGKILL/);
+  assert.match(reasonOf(SEGV), /SIGSEGV/);
+  // V8's "heap limit reached" ends in abort(); some builds exit 134 or report the OOM itself.
+  assert.match(reasonOf(OOM), /SIGABRT|SIGKILL|code 134|heap|memory/i);
+  // Transfer and similarity do not read train-scratch; aggregate reads everything, so it alone is skipped.
+  assert.equal(s.skipped, 1);
+  assert.equal(s.executed, SMALL_SWEEP_SIZE - 5);
+  assert.equal(entries(crashed.store, '.locks').filter((n) => n.endsWith('.lock')).length, 0, 'a dead worker left a lock');
+  assert.deepEqual(manifestlessDirs(crashed.store), []);
+  assert.equal(defrost(crashed, ['verify']).code, 0);
+});
+
+test('--retries recomputes crashed instances to the same keys and bytes as an undisturbed run', () => {
+  const clean = run(reference, []);
+  assert.equal(clean.code, 0, clean.stderr);
+  // A fresh store where each fault fires once: the first attempt crashes, the retry succeeds.
+  const retried = reliabilitySandbox();
+  try {
+    const r = run(retried, ['--retries', '2'], {
+      DEFROST_FAULT: FAULTS,
+      DEFROST_FAULT_ONCE_DIR: join(retried.dir, 'fired'),
+      NODE_OPTIONS: '--max-old-space-size=96',
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const s = lastJson(r);
+    assert.equal(s.failed, 0);
+    assert.equal(s.executed, SMALL_SWEEP_SIZE);
+    assert.match(r.stderr, /retrying .*SIGABRT/);
+    assert.deepEqual(compareFingerprints(storeFingerprint(reference.store), storeFingerprint(retried.store)), []);
+  } finally {
+    retried.cleanup();
+  }
+  // And the crashed store of the first test resumes to the same result.
+  const resumed = run(crashed, []);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(lastJson(resumed).executed, 5);
+  assert.deepEqual(compareFingerprints(storeFingerprint(reference.store), storeFingerprint(crashed.store)), []);
+});
+
+test('--retries rejects a bad value with exit 2 naming the option', () => {
+  const r = run(reference, ['--retries', '-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--retries: got "-1"/);
+});
+
+/** `train-scratch[correlation=1,n=20,seed=0]` matches `train-scratch{"correlation":1,"n":20`. */
+function matchesCoords(id: string, needle: string): boolean {
+  const want = needle
+    .slice(needle.indexOf('{') + 1)
+    .split(',')
+    .map((kv) => kv.replace(/"/g, '').replace(':', '='));
+  const have = id.slice(id.indexOf('[') + 1, -1).split(',');
+  return id.startsWith(needle.split('{')[0]) && want.every((w) => have.includes(w));
+}
