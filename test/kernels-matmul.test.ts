@@ -113,3 +113,24 @@ test('_FusedMatMul without bias, and its gradient, match cpu', async () => {
     return grads([tf.tensor2d(av, [9, 13]), tf.tensor2d(bv, [13, 6]), tf.tensor1d(biasValues)]);
   });
 });
+
+test('kernels use the current wasm heap after it grows', async () => {
+  const av = randomArray(rng, 64 * 96);
+  const bv = randomArray(rng, 96 * 80);
+  await assertMatchesCpu(
+    'matMul after heap growth',
+    () => {
+      const a = tf.tensor2d(av, [64, 96]);
+      const b = tf.tensor2d(bv, [96, 80]);
+      // ~256 MB: more than the heap holds at this point, so wasm memory grows and the old
+      // ArrayBuffer is detached; the kernels must fetch the new one.
+      const big = tf.zeros([64 * 1024 * 1024]);
+      const product = tf.matMul(a, b);
+      big.dispose();
+      return product;
+    },
+    'wasm-blas',
+    1e-4,
+    'matMul',
+  );
+});
