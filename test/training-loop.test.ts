@@ -100,6 +100,14 @@ test('early stopping holds out a validation split, records it and restores the b
   net.dispose();
 });
 
+test('an aborted signal stops training between batches with a StageFailure', async () => {
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  const controller = new AbortController();
+  const run = trainNetwork(net, train, { ...options({ ...RECIPE, epochs: 1000 }), signal: controller.signal, onEpoch: (r) => r.epoch === 2 && controller.abort() });
+  await assert.rejects(run, (e: unknown) => e instanceof StageFailure && /test-run: interrupted/.test(e.message));
+  net.dispose();
+});
+
 test('no tensors leak over repeated trainings', async () => {
   const start = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) {
