@@ -82,7 +82,7 @@ function main() {
   }
   say('building with node-gyp against the system OpenBLAS');
   // Node's headers: npm's nodedir when configured (here /usr), else node-gyp's own lookup.
-  const args = [gyp, 'rebuild', '-C', nativeDir];
+  const args = [gyp, 'rebuild', '-C', nativeDir, '--loglevel=warn'];
   const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   if (!run(process.execPath, args, { cwd: root })) {
