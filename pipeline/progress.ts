@@ -138,7 +138,7 @@ export class ProgressView implements SchedulerEvents {
   private lines(): string[] {
     const done = this.executed + this.cached;
     const head = `[${done}/${this.total}] executed ${this.executed}, cached ${this.cached}, running ${this.running.size}, failed ${this.failed}${this.skipped ? `, skipped ${this.skipped}` : ''}`;
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const width = Math.max(60, (this.out.columns || 120) - 1);
     const rows = [...this.running.values()].slice(0, 12).map((r) => {
       const u = r.update;
       const parts: string[] = [];
@@ -148,7 +148,8 @@ export class ProgressView implements SchedulerEvents {
       if (u?.loss !== undefined) parts.push(`loss ${u.loss.toFixed(4)}`);
       if (u?.message) parts.push(u.message);
       const elapsed = formatSeconds((Date.now() - r.started) / 1000);
-      return `  ${r.inst.id} ${parts.join(' ')} ${elapsed}${this.eta(r)}`.slice(0, width);
+      // Progress first: on a narrow terminal the cut falls on the (long) instance id.
+      return `  ${elapsed}${this.eta(r)} ${parts.join(' ')}  ${r.inst.id}`.replace(/ {3,}/g, '  ').slice(0, width);
     });
     if (this.running.size > 12) rows.push(`  ... and ${this.running.size - 12} more`);
     return [head, ...rows];

@@ -92,3 +92,24 @@ test('kill -9 of a worker mid-stage fails only that branch; the rerun completes'
   assert.equal(summary.executed + summary.failed + summary.skipped, 31);
   rerunCompletes(b, small, 31);
 });
+
+test('SIGINT stops the run within 5 s: exit 130, summary printed, no locks or staging dirs left', async () => {
+  box = sandbox({ DEFROST_TOY_SLEEP_MS: '400' });
+  const b = box;
+  const { child, done } = defrostAsync(b, ['run', QUICK, '--json', '--jobs', '2']);
+  await waitFor(() => publishedKeys(b.store).length >= 2);
+  const workers = childPids(child.pid as number);
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const r = await done;
+  assert.ok(Date.now() - sent < 5000, `stopped in ${Date.now() - sent} ms`);
+  assert.equal(r.code, 130, r.stderr);
+  const summary = lastJson(r);
+  assert.ok(summary.executed >= 2 && summary.executed < 135);
+  assert.match(r.stderr, /SIGINT: stopping/);
+  assert.match(r.stderr, /interrupted: 135 instances, executed \d+/);
+  await waitFor(() => workers.every((p) => !alive(p)), 5000);
+  assert.deepEqual(readdirSync(join(b.store, '.locks')).filter((n) => n.endsWith('.lock')), [], 'locks released');
+  assert.deepEqual(readdirSync(join(b.store, '.tmp')), [], 'staging dirs removed');
+  assert.equal(publishedKeys(b.store).length, summary.executed, 'nothing partial was published');
+});
