@@ -155,3 +155,18 @@ test('the Gram matrix split over worker threads is bit-identical to the single-t
   assert.equal(parallel.length, single.length);
   assert.ok(Buffer.from(single.buffer).equals(Buffer.from(parallel.buffer)));
 });
+
+test('the WebAssembly SIMD Gram kernel is available and bit-identical to the TypeScript one', async () => {
+  const { gram, shiftColumns } = await import('../stages/similarity-measures/matrix.js');
+  const { simdAvailable } = await import('../stages/similarity-measures/simd-kernel.js');
+  assert.ok(simdAvailable(), 'WebAssembly SIMD should be available on Node 20');
+  const m = shiftColumns(gaussian(new Rng(9, 'simd-gram'), 203, 77));
+  const simd = gram(m);
+  process.env.DEFROST_SIMILARITY_SIMD = '0';
+  try {
+    const plain = gram(m);
+    assert.ok(Buffer.from(simd.buffer).equals(Buffer.from(plain.buffer)));
+  } finally {
+    delete process.env.DEFROST_SIMILARITY_SIMD;
+  }
+});

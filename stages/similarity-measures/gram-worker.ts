@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { gramPanels } from './matrix.js';
+import { createBlockKernel } from './simd-kernel.js';
 
 export interface GramTask {
   readonly packed: SharedArrayBuffer;
@@ -16,6 +17,8 @@ export interface GramTask {
 
 parentPort?.on('message', (task: GramTask) => {
   const padded = Math.ceil(task.n / 4) * 4;
-  gramPanels(new Float64Array(task.packed, 0, padded * task.p), task.n, task.p, new Float64Array(task.gram), task.first, task.step);
+  const packed = new Float64Array(task.packed, 0, padded * task.p);
+  const kernel = createBlockKernel(packed, task.p);
+  gramPanels(packed, task.n, task.p, new Float64Array(task.gram), task.first, task.step, kernel);
   parentPort?.postMessage('done');
 });

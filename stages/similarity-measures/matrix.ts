@@ -13,6 +13,8 @@
  * distance is exactly 0, which makes tie handling exact for duplicates).
  */
 
+import { createBlockKernel, type BlockKernel } from './simd-kernel.js';
+
 /** A dense N x p matrix, row-major: entry (i, k) is `data[i * cols + k]`. */
 export interface Matrix {
   readonly rows: number;
@@ -82,7 +84,7 @@ const PANEL = 64;
 export function gram(m: Matrix): Float64Array {
   const packed = packRows(m);
   const g = new Float64Array(m.rows * m.rows);
-  gramPanels(packed, m.rows, m.cols, g, 0, 1);
+  gramPanels(packed, m.rows, m.cols, g, 0, 1, createBlockKernel(packed, m.cols));
   mirrorLower(g, m.rows);
   return g;
 }
@@ -109,14 +111,22 @@ export function packRows(m: Matrix, buffer?: ArrayBufferLike): Float64Array {
  * of `PANEL` rows): a worker takes every `step`-th panel. Every entry sums its p products in
  * order k = 0..p-1 with one accumulator, whoever computes it.
  */
-export function gramPanels(packed: Float64Array, n: number, p: number, g: Float64Array, first: number, step: number): void {
+export function gramPanels(
+  packed: Float64Array,
+  n: number,
+  p: number,
+  g: Float64Array,
+  first: number,
+  step: number,
+  kernel: BlockKernel = (i0, j0, out) => block4x4(packed, p, i0, j0, out),
+): void {
   const padded = Math.ceil(n / 4) * 4;
   const out = new Float64Array(16);
   for (let jb = first * PANEL; jb < padded; jb += step * PANEL) {
     const jEnd = Math.min(padded, jb + PANEL);
     for (let i0 = jb; i0 < padded; i0 += 4) {
       for (let j0 = jb; j0 < jEnd && j0 <= i0; j0 += 4) {
-        block4x4(packed, p, i0, j0, out);
+        kernel(i0, j0, out);
         for (let s = 0; s < 4; s++) {
           const i = i0 + s;
           if (i >= n) break;
@@ -139,7 +149,7 @@ export function mirrorLower(g: Float64Array, n: number): void {
 }
 
 /** 4 x 4 block of dot products between packed row groups i0 and j0, each summed over k in order. */
-function block4x4(packed: Float64Array, p: number, i0: number, j0: number, out: Float64Array): void {
+export function block4x4(packed: Float64Array, p: number, i0: number, j0: number, out: Float64Array): void {
   const a = i0 * p;
   const b = j0 * p;
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;

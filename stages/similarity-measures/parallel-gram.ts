@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { gram, gramPanels, mirrorLower, packRows, type Matrix } from './matrix.js';
 import type { GramTask } from './gram-worker.js';
+import { createBlockKernel } from './simd-kernel.js';
 
 /** Multiply-adds below which starting workers costs more than it saves. */
 const PARALLEL_THRESHOLD = 5e7;
@@ -41,7 +42,8 @@ export async function parallelGram(m: Matrix, threads: number): Promise<Float64A
         }),
     );
     // This thread takes panel 0, threads, 2 threads, ...: the largest share of the triangle.
-    gramPanels(new Float64Array(packedBuffer, 0, padded * p), n, p, g, 0, threads);
+    const packed = new Float64Array(packedBuffer, 0, padded * p);
+    gramPanels(packed, n, p, g, 0, threads, createBlockKernel(packed, p));
     await Promise.all(done);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
