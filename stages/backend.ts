@@ -117,6 +117,9 @@ async function useWasm(withBlas: boolean, threads: number, notes: string[]): Pro
   if (addon) installBlasKernels(addon);
   else installPlainWasmKernels();
   versions.tfjs = tf.version.tfjs;
+  // Which wasm binary tfjs loaded: Node gets the SIMD build but never the threaded one (tfjs
+  // disables wasm threads under Node), so native kernels carry the heavy work.
+  versions.wasm = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'simd' : 'plain';
   return versions;
 }
 
