@@ -42,16 +42,20 @@ export function alignment(k: Float64Array, l: Float64Array): number {
  */
 export function centredRbfKernel(r: Representation, sigmaFactor: number): Float64Array {
   const n = r.n;
-  const s = sigmaFactor * r.medianDistance();
   const kernel = new Float64Array(n * n);
-  if (!(s > 0)) return kernel;
-  const scale = -1 / (2 * s * s);
+  // Squared distances into the lower triangle, once: for the median, then the kernel in place.
   const row = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    r.squaredDistanceRow(i, row, i);
+    kernel.set(row.subarray(0, i), i * n);
+  }
+  const s = sigmaFactor * r.medianDistance(kernel);
+  if (!(s > 0)) return kernel.fill(0);
+  const scale = -1 / (2 * s * s);
   // Lower triangle and diagonal (exp(0) = 1), then the mirror: K is exactly symmetric.
   for (let i = 0; i < n; i++) {
-    r.squaredDistanceRow(i, row, i);
     const o = i * n;
-    for (let j = 0; j < i; j++) kernel[o + j] = Math.exp(row[j] * scale);
+    for (let j = 0; j < i; j++) kernel[o + j] = Math.exp(kernel[o + j] * scale);
     kernel[o + i] = 1;
   }
   mirrorLower(kernel, n);

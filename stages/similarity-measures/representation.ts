@@ -112,18 +112,23 @@ export class Representation {
 
   /**
    * Median of the Euclidean distances over all pairs i < j (the RBF CKA bandwidth scale). With an
-   * even number of pairs it is the mean of the two middle values.
+   * even number of pairs it is the mean of the two middle values. `lowerSquared`, an N x N array
+   * whose lower triangle already holds the squared distances, saves recomputing them.
    */
-  medianDistance(): number {
+  medianDistance(lowerSquared?: Float64Array): number {
     if (this.medianCache !== null) return this.medianCache;
     const n = this.n;
     const pairs = (n * (n - 1)) / 2;
     const values = new Float64Array(pairs);
-    const row = new Float64Array(n);
     let t = 0;
-    for (let i = 1; i < n; i++) {
-      this.squaredDistanceRow(i, row, i);
-      for (let j = 0; j < i; j++) values[t++] = row[j];
+    if (lowerSquared !== undefined) {
+      for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) values[t++] = lowerSquared[i * n + j];
+    } else {
+      const row = new Float64Array(n);
+      for (let i = 1; i < n; i++) {
+        this.squaredDistanceRow(i, row, i);
+        for (let j = 0; j < i; j++) values[t++] = row[j];
+      }
     }
     const hi = Math.floor(pairs / 2);
     let median: number;
