@@ -86,7 +86,14 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
       ctx.out(`  dir:      ${inst.dir}`);
       ctx.out(`  created:  ${m.created}  (${formatSeconds(m.duration_s)}, backend ${m.backend}, ${m.threads} thread(s))`);
       ctx.out(`  params:   ${JSON.stringify(m.params)}`);
-      for (const [name, input] of Object.entries(m.inputs)) ctx.out(`  input:    ${name} = ${input.stage} ${input.key}`);
+      const inputs = Object.entries(m.inputs);
+      if (inputs.length <= 8) for (const [name, input] of inputs) ctx.out(`  input:    ${name} = ${input.stage} ${input.key}`);
+      else {
+        // aggregate reads every run of the sweep: a count per stage says more than 100+ lines (--json lists them).
+        const perStage = new Map<string, number>();
+        for (const [, input] of inputs) perStage.set(input.stage, (perStage.get(input.stage) ?? 0) + 1);
+        ctx.out(`  inputs:   ${inputs.length} (${[...perStage].map(([s, n]) => `${s} ${n}`).join(', ')}; --json lists them)`);
+      }
       if (Object.keys(m.summary).length) ctx.out(`  summary:  ${JSON.stringify(m.summary)}`);
       ctx.out(`  code:     ${m.code.fingerprint.slice(0, 16)} (${m.code.files.join(', ')})`);
       for (const f of m.files) ctx.out(`  file:     ${f.path} (${f.bytes} bytes${f.rows !== undefined ? `, ${f.rows} rows` : ''})`);
