@@ -13,6 +13,8 @@
  *     fill    writes to its output directory until the disk is full (ENOSPC in the stage)
  *     ballast runs normally, then fills the disk through DEFROST_FAULT_BALLAST (a file outside the
  *             store) so that the engine's own publishing writes hit ENOSPC
+ *     enospc  writes part of an output, then fails as a write on a full disk does (a stub of `fill`
+ *             for machines where a small tmpfs cannot be mounted)
  * - DEFROST_FAULT_ONCE_DIR: if set, each fault fires once per key (a marker file per key in this
  *   directory), so `--retries` can recover.
  */
@@ -23,7 +25,7 @@ import type { AnyStage, StageContext, StageOutcome } from '../pipeline/stage.js'
 import type { DefrostConfig } from '../stages/config.js';
 import toyProject from './fixtures/toy-project.js';
 
-export type FaultMode = 'abort' | 'sigkill' | 'segv' | 'oom' | 'hang' | 'fill' | 'ballast';
+export type FaultMode = 'abort' | 'sigkill' | 'segv' | 'oom' | 'hang' | 'fill' | 'ballast' | 'enospc';
 
 interface Fault {
   readonly mode: FaultMode;
@@ -90,6 +92,9 @@ function injure(ctx: StageContext, fault: Fault): void {
       break;
     case 'ballast':
       break; // after the stage's own outputs, below
+    case 'enospc':
+      writeFileSync(join(ctx.outDir, 'partial.bin'), Buffer.alloc(4096));
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
   }
 }
 

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerActiveRun } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
-import { UsageError } from '../errors.js';
+import { StoreError, UsageError } from '../errors.js';
 import { createExecutor } from '../executors/registry.js';
 import { ProgressView, formatSeconds } from '../progress.js';
 import { findCached, schedule, type InstanceOutcome } from '../scheduler.js';
@@ -118,8 +118,10 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     return 0;
   }
 
-  mkdirSync(store.root, { recursive: true });
-  for (const inst of instances) store.writePlanRecord(inst);
+  storeWrite(store.root, () => {
+    mkdirSync(store.root, { recursive: true });
+    for (const inst of instances) store.writePlanRecord(inst);
+  });
   const cachedAtStart = findCached(store, instances);
   const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
   if (needsWork) {
@@ -155,7 +157,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   process.on('SIGTERM', onSignal);
 
   // While it works, this run's plan protects every instance it may read from `gc`.
-  const active = registerActiveRun(store.root, instances);
+  const active = storeWrite(store.root, () => registerActiveRun(store.root, instances));
   let result;
   try {
     result = await schedule({
@@ -197,6 +199,18 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   if (options.json) ctx.out(JSON.stringify(summary));
   if (result.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
   return summary.failed > 0 ? 1 : 0;
+}
+
+/** Runs the scheduler's own store writes; a full disk or a read-only store is a clear error (exit 1). */
+function storeWrite<T>(root: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES')
+      throw new StoreError(`cannot write to the store ${root}: ${(error as Error).message}; nothing was run`);
+    throw error;
+  }
 }
 
 function round(x: number): number {
