@@ -9,7 +9,7 @@
  * and `b` are byte offsets of two packed 4-row groups, `out` receives the 16 results row-major.
  * Where WebAssembly SIMD is unavailable `createBlockKernel` falls back to the TypeScript kernel.
  */
-import { block4x4 } from './matrix.js';
+import { block4x4, type BlockKernel } from './block-kernel.js';
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
 interface WasmApi {
@@ -20,8 +20,7 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** Computes the 4 x 4 block of packed row groups i0 and j0 into `out` (16 values). */
-export type BlockKernel = (i0: number, j0: number, out: Float64Array) => void;
+export type { BlockKernel } from './block-kernel.js';
 
 const enum Op {
   Block = 0x02,
