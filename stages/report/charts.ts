@@ -10,7 +10,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { meanAccuracyByDepth } from './optimal-depth.js';
 import { compareMode, SCRATCH_MODE } from './results.js';
-import { mean, standardError } from './stats.js';
+import { mean } from './stats.js';
 import type { ReportTables, SimilarityRow } from './types.js';
 
 /** A chart of the report: an anchor id, a heading, the question it answers, and its spec. */
@@ -386,4 +386,3 @@ export function reportCharts(tables: ReportTables): ChartSpec[] {
   return charts.filter((c): c is ChartSpec => c !== null);
 }
 
-export { standardError };
