@@ -502,6 +502,16 @@ export function resourcesFrom(config: unknown, stage: string): SlurmResources {
 /** The `defrost` entry point jobs run: this build's own `bin/defrost.js` (dist/pipeline/executors/ -> bin/). */
 export const CLI_PATH = fileURLToPath(new URL('../../../bin/defrost.js', import.meta.url));
 
+/** `DEFROST_SLURM_POLL_MS` (200..60000), else the default of one squeue per second. */
+function pollIntervalFromEnv(): number | undefined {
+  const raw = process.env.DEFROST_SLURM_POLL_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 200 || ms > 60_000)
+    throw new UsageError(`DEFROST_SLURM_POLL_MS: got ${JSON.stringify(raw)}; allowed: milliseconds from 200 to 60000`);
+  return ms;
+}
+
 /** Entry point of `--executor slurm` (see `registry.ts`). */
 export async function createExecutor(options: ExecutorOptions & SlurmRunOptions): Promise<Executor> {
   try {
@@ -524,6 +534,8 @@ export async function createExecutor(options: ExecutorOptions & SlurmRunOptions)
     slurmArgs,
     group,
     slots: options.maxJobs,
+    // A site (or a test on a one-node cluster) may poll faster or slower than once a second.
+    pollMs: pollIntervalFromEnv(),
     env: { ...options.env, DEFROST_PROJECT_MODULE: options.projectModule },
     note: (line) => process.stderr.write(`slurm: ${line}\n`),
   });
