@@ -14,12 +14,12 @@
  * valid manifest is never a result and the next run removes it.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DefrostError, UsageError } from './errors.js';
 import type { ExecResult } from './executor.js';
 import { fingerprintStage } from './fingerprint.js';
-import { fsyncPath, listFiles, uniqueSuffix, writeFileAtomic } from './fsutil.js';
+import { fsyncPath, listFiles, syncFd, uniqueSuffix, writeFileAtomic } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
@@ -214,7 +214,7 @@ async function describeOutputs(staging: string): Promise<ManifestFile[]> {
     } else out.push(entry);
     const fd = openSync(full, 'r');
     try {
-      fsyncSync(fd);
+      syncFd(fd);
     } finally {
       closeSync(fd);
     }

@@ -7,7 +7,22 @@ import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/**
+ * `DEFROST_UNSAFE_NO_FSYNC=1` skips every fsync: publishing stays atomic against process crashes
+ * (rename, manifest last) but not against power loss. Only for throwaway stores on slow disks —
+ * the engine's tests use it to keep the suite fast; never for results you keep.
+ */
+function fsyncDisabled(): boolean {
+  return process.env.DEFROST_UNSAFE_NO_FSYNC === '1';
+}
+
+/** fsync of an open file descriptor, unless disabled (see above). */
+export function syncFd(fd: number): void {
+  if (!fsyncDisabled()) fsyncSync(fd);
+}
+
 export function fsyncPath(path: string): void {
+  if (fsyncDisabled()) return;
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -32,7 +47,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
+      syncFd(fd);
     } finally {
       closeSync(fd);
     }

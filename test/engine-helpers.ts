@@ -35,6 +35,9 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
     DEFROST_PROJECT_MODULE: TOY_MODULE,
     DEFROST_TOY_CODE_ROOT: codeRoot,
     DEFROST_STORE: store,
+    // Throwaway stores: skip fsync (publishing stays atomic against process crashes). The
+    // kill -9 tests turn it back on to exercise the durable path.
+    DEFROST_UNSAFE_NO_FSYNC: '1',
     ...extraEnv,
   };
   return { dir, store, codeRoot, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
