@@ -191,3 +191,48 @@ test('MaxPoolGrad matches cpu (padding, strides, ties) and Sum over leading axes
   await assertMatchesCpu('sum over [0,1] keepDims', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 0], true), 'wasm-blas', 1e-5, 'sumLeadingAxes');
   await assertMatchesCpu('sum over [1,3] (stock kernel)', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 3]), 'wasm-blas', 1e-5);
 });
+
+test('Conv2D fixed-channel direct loops and im2col + sgemm both match cpu (DEFROST_CONV_DIRECT=1/0)', async () => {
+  const saved = process.env.DEFROST_CONV_DIRECT;
+  try {
+    for (const mode of ['1', '0']) {
+      process.env.DEFROST_CONV_DIRECT = mode;
+      const pads: Pad[] = ['same', 'valid', explicitPad()];
+      for (const [i, outC] of [8, 16, 32, 64, 16, 32].entries()) {
+        const inC = randomInt(rng, 1, 7);
+        const dilation = i === 4 ? 2 : 1;
+        const stride = i === 5 ? 2 : 1;
+        const c: ConvCase = {
+          x: [randomInt(rng, 1, 3), randomInt(rng, 5, 10), randomInt(rng, 5, 10), inC],
+          filter: [3, randomInt(rng, 1, 3), inC, outC],
+          strides: [stride, stride],
+          dilations: [dilation, dilation],
+          pad: pads[i % pads.length],
+          label: '',
+        };
+        const xv = randomArray(rng, size(c.x));
+        const fv = randomArray(rng, size(c.filter));
+        const bv = randomArray(rng, outC);
+        await assertMatchesCpu(
+          `conv2d DEFROST_CONV_DIRECT=${mode} x=[${c.x}] f=[${c.filter}] pad=${JSON.stringify(c.pad)} s=${stride} d=${dilation}`,
+          () =>
+            tf.fused.conv2d({
+              x: tf.tensor4d(xv, c.x),
+              filter: tf.tensor4d(fv, c.filter),
+              strides: c.strides,
+              pad: c.pad,
+              dilations: c.dilations,
+              bias: tf.tensor1d(bv),
+              activation: i % 2 === 0 ? 'relu' : 'elu',
+            }),
+          'wasm-blas',
+          1e-4,
+          'conv2d',
+        );
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DEFROST_CONV_DIRECT;
+    else process.env.DEFROST_CONV_DIRECT = saved;
+  }
+});
