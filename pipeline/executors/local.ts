@@ -13,7 +13,7 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import type { ExecRequest, ExecResult, Executor, ExecutorEvents, WorkerInfo } from '../executor.js';
 import { readOwner } from '../lock.js';
-import { Store } from '../store.js';
+import { Store, thisHost } from '../store.js';
 import type { FromWorker, ToWorker } from '../worker-protocol.js';
 
 export interface LocalExecutorOptions {
@@ -156,6 +156,7 @@ export class LocalExecutor implements Executor {
     worker.job = null;
     if (job) {
       releaseLockOf(job.req, worker.pid);
+      removeStagingOf(job.req, worker.pid);
       const how = signal ? `signal ${signal}` : `code ${code}`;
       job.resolve({
         status: 'failed',
@@ -186,6 +187,16 @@ export class LocalExecutor implements Executor {
     }, mode === 'done' ? 5000 : 2000);
     await Promise.all(exits);
     clearTimeout(timer);
+  }
+}
+
+/** Removes the staging directories a dead worker `pid` left (a crash cannot clean up after itself). */
+function removeStagingOf(req: ExecRequest, pid: number): void {
+  try {
+    const store = new Store(req.store);
+    for (const staging of store.stagingDirs()) if (staging.pid === pid && staging.host === thisHost) store.remove(staging.dir);
+  } catch {
+    // Best effort: the next run removes staging directories of dead processes anyway.
   }
 }
 
