@@ -88,6 +88,22 @@ test('export csv/json/npy by unique key prefix', () => {
   assert.match(bad.stderr, /--format: got "xml"; allowed: csv, json, npy/);
 });
 
+test('--force STAGE recomputes that stage only, with the same keys and bytes', () => {
+  const sim = publishedKeys(box.store).filter((k) => k.startsWith('similarity/'));
+  const before = sim.map((k) => readFileSync(join(box.store, k, 'out.arrow')));
+  const r = defrost(box, ['run', QUICK, '--json', '--jobs', '2', '--force', 'similarity', ...SMALL]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(lastJson(r).executed_by_stage, { similarity: 2 });
+  assert.deepEqual(
+    sim.map((k) => readFileSync(join(box.store, k, 'out.arrow'))),
+    before,
+    'deterministic outputs',
+  );
+  const bad = defrost(box, ['run', QUICK, '--force', 'simlarity']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--force: got "simlarity"; allowed: generate-data, /);
+});
+
 test('an ambiguous prefix exits 2 listing the candidates', () => {
   const keys = publishedKeys(box.store).map((k) => k.split('/')[1]);
   const first = keys.map((k) => k[0]);
