@@ -72,7 +72,7 @@ function makeStore(plans: Record<string, { sleep_s?: number; fail?: string; othe
   return store;
 }
 
-function executor(extra: { group?: number } = {}): SlurmExecutor {
+function executor(extra: { group?: number; slurmArgs?: string[] } = {}): SlurmExecutor {
   return new SlurmExecutor({
     store: work,
     cliPath: cli,
@@ -191,6 +191,24 @@ test("shutdown('interrupt') scancels every job this run submitted; none stays qu
   }
   assert.deepEqual(queuedJobNames({ ids: exec.submitted }), []);
   for (const state of jobStates(exec.submitted).values()) assert.equal(state, 'CANCELLED');
+});
+
+test('sbatch refusing a job (--slurm-args naming no partition) fails its instance with sbatch\'s message', async () => {
+  const store = makeStore({ [key(41)]: {} });
+  const notes: string[] = [];
+  const exec = new SlurmExecutor({
+    store,
+    cliPath: cli,
+    resources: () => ({ cpus: 1, mem: '256M', time: '5' }),
+    slurmArgs: ['--partition=no-such-partition'],
+    note: (line) => notes.push(line),
+  });
+  const result = await exec.run(req(store, key(41)), quietEvents);
+  await exec.shutdown('done');
+  assert.equal(result.status, 'failed');
+  assert.match((result as { reason: string }).reason, /^sbatch refused the job: .*[Ii]nvalid partition/);
+  assert.equal(exec.submitted.length, 0);
+  assert.equal(notes.length, 1);
 });
 
 test('a lock is stale once its Slurm job has left the queue, alive while the job runs', async () => {

@@ -185,6 +185,7 @@ export class SlurmExecutor implements Executor {
   private polling = false;
   private stopped = false;
   private runtimeReported = false;
+  private readonly noted = new Set<string>();
   /** Every job id this executor submitted, for `interrupt`. */
   readonly submitted: string[] = [];
 
@@ -247,7 +248,20 @@ export class SlurmExecutor implements Executor {
   }
 
   private enqueueSubmit(stage: string, members: Member[]): void {
-    this.submitting = this.submitting.then(() => this.submit(stage, members));
+    this.submitting = this.submitting
+      .then(() => this.submit(stage, members))
+      .catch((error: unknown) => {
+        // E.g. the log directory cannot be created: fail these instances, keep the chain alive.
+        const reason = `cannot submit to Slurm: ${(error as Error).message}`;
+        for (const m of members) m.settle({ status: 'failed', reason });
+      });
+  }
+
+  /** Says a thing once per run: a refused sbatch would otherwise repeat for every instance. */
+  private noteOnce(line: string): void {
+    if (this.noted.has(line)) return;
+    this.noted.add(line);
+    this.opts.note?.(line);
   }
 
   /**
@@ -302,7 +316,7 @@ export class SlurmExecutor implements Executor {
       });
     } catch (error) {
       const reason = (error as Error).message;
-      this.opts.note?.(reason);
+      this.noteOnce(reason);
       for (const m of members) m.settle({ status: 'failed', reason });
       return;
     }
@@ -351,7 +365,7 @@ export class SlurmExecutor implements Executor {
         statuses = await queryJobs(this.tools, active.map((j) => j.id));
       } catch (error) {
         // The controller may be briefly unreachable; keep polling, say so once in a while.
-        this.opts.note?.(`${(error as Error).message}; retrying`);
+        this.noteOnce(`${(error as Error).message}; retrying`);
         return;
       }
       if (this.stopped) return;
