@@ -1,7 +1,7 @@
 /**
- * Issue 8, hostile config: thousands of random and mutated YAML documents and `--set` values go
- * through the config loader in-process (the real schema, checks and planner); a few dozen more go
- * through the real CLI (`make chaos` sends thousands more in-process and hundreds through the CLI). Nothing may throw anything but a typed
+ * Issue 8, hostile config: a thousand random and mutated YAML documents and `--set` values go
+ * through the config loader in-process (the real schema, checks and planner), and a few through
+ * the real CLI (`make chaos` adds 4000 in-process and 200 through the CLI). Nothing may throw anything but a typed
  * UsageError/ConfigError (exit 2) whose message names the key, nothing may take long (no hang),
  * an accepted config must plan, and the CLI must never create or touch the store.
  */
@@ -79,12 +79,12 @@ function describe(c: HostileCase): string {
   return `case ${c.id} (${c.kind}): sets=${JSON.stringify(c.sets)}\n${c.yaml.slice(0, 600)}`;
 }
 
-test('1200 random and mutated configs and --set values: typed rejections naming the key, no hang', async () => {
+test('1000 random and mutated configs and --set values: typed rejections naming the key, no hang', async () => {
   const dir = join(box.dir, 'fuzz');
   mkdirSync(dir, { recursive: true });
   let accepted = 0;
   let worst = 0;
-  const cases = hostileCases(BASES, 1200, 8);
+  const cases = hostileCases(BASES, 1000, 8);
   for (const c of cases) {
     const v = await judge(project, c, join(dir, 'config.yaml'));
     if (v.accepted) accepted++;
@@ -101,7 +101,7 @@ test('hostile configs through the real CLI: exit 2, a message naming the key, no
   // Cases the loader rejects in-process (so that none of them starts a sweep), of every kind.
   const rejected: HostileCase[] = [];
   for (const c of hostileCases(BASES, 400, 31)) {
-    if (rejected.length >= 10) break;
+    if (rejected.length >= 8) break;
     if (!(await judge(project, c, join(dir, 'probe.yaml'))).accepted) rejected.push(c);
   }
   for (const c of rejected) {
