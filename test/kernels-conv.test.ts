@@ -192,7 +192,7 @@ test('MaxPoolGrad matches cpu (padding, strides, ties) and Sum over leading axes
   await assertMatchesCpu('sum over [1,3] (stock kernel)', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 3]), 'wasm-blas', 1e-5);
 });
 
-test('Conv2D fixed-channel direct loops and im2col + sgemm both match cpu (DEFROST_CONV_DIRECT=1/0)', async () => {
+test('Conv2D and its filter gradient: fixed-channel direct loops and im2col + sgemm both match cpu (DEFROST_CONV_DIRECT=1/0)', async () => {
   const saved = process.env.DEFROST_CONV_DIRECT;
   try {
     for (const mode of ['1', '0']) {
@@ -228,6 +228,16 @@ test('Conv2D fixed-channel direct loops and im2col + sgemm both match cpu (DEFRO
           'wasm-blas',
           1e-4,
           'conv2d',
+        );
+        const c1 = { ...c, dilations: [1, 1] as [number, number] };
+        const outShape = outputShape(c1);
+        const dyv = randomArray(rng, size(outShape));
+        await assertMatchesCpu(
+          `conv2dBackpropFilter DEFROST_CONV_DIRECT=${mode} x=[${c.x}] f=[${c.filter}] pad=${JSON.stringify(c.pad)} s=${stride}`,
+          () => backpropFilter(c1, xv, dyv, outShape),
+          'wasm-blas',
+          1e-4,
+          'conv2dBackpropFilter',
         );
       }
     }
