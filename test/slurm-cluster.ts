@@ -16,7 +16,8 @@ export interface ClusterHandle {
 }
 
 function sinfoIdle(): boolean {
-  const out = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 10_000 });
+  // sinfo retries for ~10 s when no controller answers; a running one answers in milliseconds.
+  const out = spawnSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 3_000 });
   return out.status === 0 && /^(idle|mix|alloc|comp)$/m.test(out.stdout);
 }
 

@@ -17,19 +17,18 @@ fi
 # Cancel whatever is still queued or running, so no job outlives the cluster.
 if command -v scancel >/dev/null; then timeout 10 scancel --full --quiet --user "$(id -un)" 2>/dev/null || true; fi
 
-stop_pidfile() {
-  local name="$1" f="$2"
-  [[ -s "$f" ]] || return 0
-  local pid; pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then say "$name ($pid) did not stop; killing it"; kill -9 "$pid" 2>/dev/null; fi
-  fi
+# Signal all three first, then wait for each: stopping them one after the other takes seconds each.
+pids=()
+for f in "$STATE_DIR/run/slurmd.pid" "$STATE_DIR/run/slurmctld.pid" /run/munge/munged.pid; do
+  [[ -s "$f" ]] || continue
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null && pids+=("$pid:$f"); else rm -f "$f"; fi
+done
+for entry in "${pids[@]}"; do
+  pid="${entry%%:*}"; f="${entry#*:}"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then say "$(basename "$f" .pid) ($pid) did not stop; killing it"; kill -9 "$pid" 2>/dev/null; fi
   rm -f "$f"
-  say "stopped $name"
-}
-stop_pidfile slurmd "$STATE_DIR/run/slurmd.pid"
-stop_pidfile slurmctld "$STATE_DIR/run/slurmctld.pid"
-stop_pidfile munged /run/munge/munged.pid
+  say "stopped $(basename "$f" .pid)"
+done
 exit 0

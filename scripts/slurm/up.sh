@@ -26,7 +26,8 @@ cluster_idle() {
   # A node that answers and is idle (or mixed/allocated: still usable). `sinfo -h -o %t` prints
   # compact states: idle, mix, alloc, down*, drain...
   local states
-  states="$(timeout 10 sinfo -h -o '%t' 2>/dev/null)" || return 1
+  # sinfo retries for ~10 s when no controller answers; a running one answers in milliseconds.
+  states="$(timeout 3 sinfo -h -o '%t' 2>/dev/null)" || return 1
   grep -Eq '^(idle|mix|alloc|comp)$' <<<"$states"
 }
 
