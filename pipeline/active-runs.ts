@@ -25,6 +25,8 @@ export interface ActiveRun {
 const runsDir = (storeRoot: string): string => join(storeRoot, '.runs');
 
 export function registerActiveRun(storeRoot: string, instances: readonly { stage: string; key: string }[]): ActiveRun {
+  // Records of runs that died without cleaning up (kill -9) protect nothing; drop them.
+  instancesInUse(storeRoot, { removeStale: true });
   const path = join(runsDir(storeRoot), `${uniqueSuffix()}.json`);
   const record: ActiveRunRecord = { owner: newOwner(`run-${process.pid}`), instances: instances.map((i) => `${i.stage}/${i.key}`) };
   writeFileAtomic(path, JSON.stringify(record));

@@ -64,7 +64,10 @@ function record(kind: string, ok: boolean, detail = ''): void {
   const t = tally.get(kind) ?? { injected: 0, survived: 0 };
   t.injected++;
   if (ok) t.survived++;
-  else problems.push(`${kind}: ${detail}`);
+  else {
+    problems.push(`${kind}: ${detail}`);
+    process.stderr.write(`NOT SURVIVED ${kind}: ${detail}\n`);
+  }
   tally.set(kind, t);
 }
 
@@ -98,9 +101,19 @@ async function killRun(store: string, signal: NodeJS.Signals, delayMs: number, e
   // Killed before it installed its handlers (still loading), a run dies of the signal itself:
   // fine, as long as it had started no worker.
   const codeOk = expectedCode === null ? result.code === null : result.code === expectedCode || (result.code === null && workers.size === 0);
-  const locks = entries(store, '.locks').filter((n) => n.endsWith('.lock'));
+  const locks = entries(store, '.locks')
+    .filter((n) => n.endsWith('.lock'))
+    .map((n) => `${n} ${readFileSafe(join(store, '.locks', n))}`);
   const ok = seconds < 5 && alive.length === 0 && codeOk && (signal === 'SIGKILL' || locks.length === 0) && manifestlessDirs(store).length === 0;
-  record(`${signal} of a run`, ok, `stopped in ${seconds.toFixed(1)} s, exit ${result.code}, workers alive ${alive.join(',')}, locks ${locks.length}, partial ${manifestlessDirs(store).join(',')}`);
+  record(`${signal} of a run`, ok, `stopped in ${seconds.toFixed(1)} s, exit ${result.code}, workers alive ${alive.join(',')}, locks ${locks.join(' ')}, partial ${manifestlessDirs(store).join(',')}`);
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '(gone)';
+  }
 }
 
 const DAMAGE = ['truncate', 'bit-flip', 'delete file', 'edit manifest'] as const;
@@ -155,9 +168,11 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>):
     record('resume after interrupts', resumed.code === 0, `exit ${resumed.code}: ${resumed.stderr.slice(-300)}`);
     injectCorruption(store);
   }
+  let resumeOutput = '';
   if (n % 5 === 0) {
     const runs = [0, 1, 2].map(() => defrostAsync(box, runArgs(store, ['--json', '--retries', '1']), env));
     const results = await Promise.all(runs.map((r) => r.done));
+    resumeOutput = results.map((r) => r.stderr).join('\n');
     const ok = results.every((r) => r.code === 0);
     record('3 concurrent resumes', ok, results.map((r) => `exit ${r.code}: ${r.stderr.split('\n').slice(-3).join(' ')}`).join(' | '));
   }
@@ -173,9 +188,10 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>):
   const ok = final.code === 0 && verify.code === 0 && diffs.length === 0 && leftovers.length === 0;
   const detail = `final exit ${final.code}, verify exit ${verify.code}, ${diffs.length} differences (${diffs.slice(0, 3).join('; ')}), leftovers ${leftovers.join(',')}; ${final.stderr.split('\n').slice(-4).join(' ')}`;
   if (crash) record('worker crash (retried)', ok, detail);
-  for (const c of pendingCorruption) record('corruption', ok && final.stderr.includes('damaged'), `${c}: ${detail}`);
-  record('cycle ends equal to an uninterrupted run', ok, detail);
-  rmSync(store, { recursive: true, force: true });
+  // Detected and repaired by whichever resume ran first after the damage (the concurrent ones, or the final one).
+  for (const c of pendingCorruption) record('corruption', ok && `${resumeOutput}${final.stderr}`.includes('damaged'), `${c}: ${detail}`);
+  record('cycle ends equal to an uninterrupted run', ok, `${store}: ${detail}`);
+  if (ok) rmSync(store, { recursive: true, force: true }); // a failed cycle's store is kept for a post-mortem
 }
 
 async function fuzzConfigs(): Promise<void> {
@@ -242,7 +258,8 @@ async function main(): Promise<void> {
   for (const r of rows) process.stdout.write(`${r.kind.padEnd(width)}  ${String(r.injected).padStart(8)}  ${String(r.survived).padStart(8)}\n`);
   for (const p of problems.slice(0, 20)) process.stdout.write(`NOT SURVIVED ${p}\n`);
   process.stdout.write(`${JSON.stringify({ cycles: CYCLES, instances: reference.size, faults: rows, problems: problems.length })}\n`);
-  box.cleanup();
+  if (problems.length === 0) box.cleanup();
+  else process.stdout.write(`stores of failed cycles kept under ${box.dir}\n`);
   process.exitCode = problems.length === 0 ? 0 : 1;
 }
 
