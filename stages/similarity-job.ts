@@ -27,7 +27,6 @@ import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
 import type { InputArtifact, JsonObject, StageContext, StageOutcome } from '../pipeline/stage.js';
-import type { Measure } from './config.js';
 import { readDataset, writeDataset, type Dataset } from './dataset-table.js';
 import { hiddenBlockOutputs, loadNetwork } from './models.js';
 import {
@@ -38,17 +37,12 @@ import {
   type MeasureName,
 } from './similarity-measures/index.js';
 
-/** Compile-time check: the config's measure names are exactly the measures module's. */
-type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const measureNamesAgree: SameNames<Measure, MeasureName> = true;
-void measureNamesAgree;
-
 /** The params the planner gives a similarity instance (see `plan.ts`). */
 export interface SimilarityParams extends JsonObject {
   correlation: number | null;
   similarity: {
     probe_size: number;
-    measures: Measure[];
+    measures: MeasureName[];
     k: number;
     rbf_sigma: number;
     save_activations: boolean;
@@ -58,7 +52,9 @@ export interface SimilarityParams extends JsonObject {
 /** One row of `similarity.arrow`. */
 export interface SimilarityRow {
   readonly correlation: number | null;
+  /** Block of the source network (1-based hidden block). */
   readonly block_a: number;
+  /** Block of the target reference network (1-based hidden block). */
   readonly block_b: number;
   readonly measure: string;
   readonly value: number | null;

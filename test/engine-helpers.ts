@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, existsSync 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunSummary } from '../pipeline/cli/run.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,16 +68,8 @@ export function defrostAsync(box: Sandbox, args: readonly string[], env: NodeJS.
   return { child, done };
 }
 
-export interface RunJson {
-  stages: number;
-  executed: number;
-  cached: number;
-  failed: number;
-  executed_by_stage: Record<string, number>;
-  wall_s: number;
-  skipped: number;
-  failures: { id: string; stage: string; key: string; reason: string; log: string | null }[];
-}
+/** The `run --json` summary object. */
+export type RunJson = RunSummary;
 
 /** The SPEC summary object: the last line of stdout. */
 export function lastJson<T = RunJson>(result: CliResult): T {

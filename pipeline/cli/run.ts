@@ -139,7 +139,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     projectModule: ctx.projectModule,
     env,
     slurmArgs: options.slurmArgs,
-    group: options.group === undefined ? undefined : Number(options.group),
+    group: options.group === undefined ? undefined : parseGroup(options.group),
     // The Slurm executor sizes each stage's jobs from the config's `resources` block.
     config: options.executor === 'slurm' ? loadConfig(project, configFile, options.set).config : undefined,
   });
@@ -270,4 +270,12 @@ function printSummary(human: (t: string) => void, s: RunSummary, interrupted: bo
   );
   for (const f of s.failures) human(`  FAILED ${f.id} (${f.stage} ${f.key}): ${f.reason}${f.log ? `\n    log: ${f.log}` : ''}`);
   if (s.skipped) human(`  ${s.skipped} instance(s) skipped because an upstream instance failed`);
+}
+
+/** `--group N`: a whole number >= 1 of instances per Slurm job. */
+function parseGroup(text: string): number {
+  const group = Number(text);
+  if (!Number.isInteger(group) || group < 1)
+    throw new UsageError(`--group: got ${JSON.stringify(text)}; allowed: a whole number >= 1`);
+  return group;
 }

@@ -75,16 +75,9 @@ export interface OptimalDepthRow {
   readonly missing_runs: number;
 }
 
-/** One row of the concatenated `similarity.arrow` (long format, as the similarity stage writes it). */
-export interface SimilarityRow {
-  readonly correlation: number | null;
-  /** Block of the source network (1-based hidden block, as the similarity stage numbers them). */
-  readonly block_a: number;
-  /** Block of the target reference network. */
-  readonly block_b: number;
-  readonly measure: string;
-  readonly value: number | null;
-}
+/** One row of the concatenated `similarity.arrow`: the similarity stage's own row type. */
+export type { SimilarityRow } from '../similarity-job.js';
+import type { SimilarityRow } from '../similarity-job.js';
 
 /** Everything a report is made of, before rendering. */
 export interface ReportTables {

@@ -10,6 +10,7 @@ import { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
 import { firstNonFinite, type Matrix } from './matrix.js';
 import { informationImbalance, neighbourOverlap } from './neighbours.js';
 import { Representation } from './representation.js';
+import { MEASURES as MEASURE_NAMES, type Measure as MeasureName } from '../config.js';
 
 export { linearCka, rbfCka, alignment } from './cka.js';
 export { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
@@ -18,15 +19,8 @@ export { informationImbalance, neighbourOverlap } from './neighbours.js';
 export { Representation } from './representation.js';
 export { defaultThreads } from './parallel-gram.js';
 
-/** Measure names as configs and the command line spell them (SPEC 1.5, `similarity.measures`). */
-export const MEASURE_NAMES = [
-  'cka',
-  'rbf_cka',
-  'neighbour_overlap',
-  'information_imbalance',
-  'intrinsic_dimension',
-] as const;
-export type MeasureName = (typeof MEASURE_NAMES)[number];
+/** Measure names as configs and the command line spell them (SPEC 1.5): the config's own list. */
+export { MEASURES as MEASURE_NAMES, type Measure as MeasureName } from '../config.js';
 
 /**
  * Reported value names, in output order. Information imbalance and intrinsic dimension each
