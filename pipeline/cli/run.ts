@@ -147,8 +147,15 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const view = new ProgressView(options.json ? process.stderr : process.stdout);
   const controller = new AbortController();
   let signalName: NodeJS.Signals | null = null;
+  let scheduled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalName) process.exit(sig === 'SIGINT' ? 130 : 143); // second signal: leave now
+    // After scheduling everything is published or failed already; only the summary and the
+    // after-run report are left, so stop at once (the default handler would, but untidily).
+    if (scheduled) {
+      human(`\n${sig}: stopping; every finished instance is published`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
     signalName = sig;
     human(`\n${sig}: stopping (workers are killed; nothing partial is published)...`);
     controller.abort();
@@ -173,10 +180,9 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     });
     if (!result.interrupted) await executor.shutdown('done');
   } finally {
+    scheduled = true;
     active.end();
     view.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 
   const summary = summarise(instances, result.outcomes, store, (performance.now() - wallStart) / 1000);
@@ -197,6 +203,8 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     }
   }
   if (options.json) ctx.out(JSON.stringify(summary));
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   if (result.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
   return summary.failed > 0 ? 1 : 0;
 }
