@@ -53,7 +53,8 @@ test('a stage that fills the disk fails cleanly, saying so; the rest of the swee
   assert.match(failed.reason, /no space left on device \(ENOSPC\)/);
   // An instance publishing while the disk was full fails the same way; space comes back as soon
   // as the victim's staging directory is removed, so the rest of the sweep finishes.
-  for (const f of s.failures) assert.match(f.reason, /no space left on device \(ENOSPC\)/);
+  // (Its lock or staging directory may be what could not be written: the raw ENOSPC then.)
+  for (const f of s.failures) assert.match(f.reason, /no space left on device/i, f.reason);
   assert.equal(s.executed + s.failed + s.skipped, SMALL_SWEEP_SIZE);
   assert.ok(s.executed >= SMALL_SWEEP_SIZE - 4, JSON.stringify(s));
   assertNothingPartial();

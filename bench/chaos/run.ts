@@ -101,9 +101,20 @@ async function killRun(store: string, signal: NodeJS.Signals, delayMs: number, e
   // Killed before it installed its handlers (still loading), a run dies of the signal itself:
   // fine, as long as it had started no worker.
   const codeOk = expectedCode === null ? result.code === null : result.code === expectedCode || (result.code === null && workers.size === 0);
+  // Locks this run's processes left. (A worker orphaned by an earlier SIGKILLed run may die holding
+  // one, e.g. by an injected crash with no scheduler left to clean up: a stale lock, which the next
+  // run breaks because its owner is dead. That is not this run's doing.)
+  const ours = new Set([...workers, child.pid as number]);
   const locks = entries(store, '.locks')
     .filter((n) => n.endsWith('.lock'))
-    .map((n) => `${n} ${readFileSafe(join(store, '.locks', n))}`);
+    .map((n) => readFileSafe(join(store, '.locks', n)))
+    .filter((text) => {
+      try {
+        return ours.has((JSON.parse(text) as { pid: number }).pid);
+      } catch {
+        return false;
+      }
+    });
   const ok = seconds < 5 && alive.length === 0 && codeOk && (signal === 'SIGKILL' || locks.length === 0) && manifestlessDirs(store).length === 0;
   record(`${signal} of a run`, ok, `stopped in ${seconds.toFixed(1)} s, exit ${result.code}, workers alive ${alive.join(',')}, locks ${locks.join(' ')}, partial ${manifestlessDirs(store).join(',')}`);
 }
