@@ -1,8 +1,9 @@
 /**
  * `defrost export KEY|DIR [--table T] --format csv|json|npy [--out FILE]`: one Arrow table of
  * an instance in a format other tools read. CSV expands list columns (e.g. `features`) into
- * `name_0..name_{d-1}`; JSON is an array of row objects; npy is a 2-D array — a
- * FixedSizeList<Float32> column as float32 (rows x dim), otherwise the numeric columns stacked
+ * `name_0..name_{d-1}`; JSON is an array of row objects; npy is an array of rows — a
+ * FixedSizeList<Float32> column as float32 (rows x dim, or rows x 28 x 28 x 1 when the table's
+ * `shape` metadata describes each row), otherwise the numeric columns stacked
  * as float64 (rows x columns). `--column C` picks one column.
  */
 import { writeFileSync } from 'node:fs';
@@ -140,8 +141,9 @@ function plain(v: unknown): unknown {
 }
 
 /** NumPy .npy v1.0: magic, header dict padded to 64 bytes, little-endian C-order data. */
-function npy(descr: '<f4' | '<f8', shape: [number, number], data: Float32Array | Float64Array): Buffer {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape[0]}, ${shape[1]}), }`;
+function npy(descr: '<f4' | '<f8', shape: readonly number[], data: Float32Array | Float64Array): Buffer {
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const pre = Buffer.alloc(10);
@@ -150,6 +152,30 @@ function npy(descr: '<f4' | '<f8', shape: [number, number], data: Float32Array |
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
   return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+/**
+ * The per-row shape of a vector column: the table's `shape` metadata (e.g. `[28,28,1]`, written
+ * by generate-data) when it describes exactly `dim` values, so images export as N x 28 x 28 x 1
+ * as numpy users expect; otherwise `[dim]`.
+ */
+function rowShape(table: Table, dim: number): number[] {
+  const text = table.schema.metadata.get('shape');
+  if (text !== undefined) {
+    try {
+      const shape = JSON.parse(text) as unknown;
+      if (
+        Array.isArray(shape) &&
+        shape.length > 0 &&
+        shape.every((d) => Number.isInteger(d) && d > 0) &&
+        (shape as number[]).reduce((a, b) => a * b, 1) === dim
+      )
+        return shape as number[];
+    } catch {
+      // Not JSON: fall back to the flat layout.
+    }
+  }
+  return [dim];
 }
 
 async function toNpy(table: Table): Promise<Buffer> {
@@ -165,12 +191,22 @@ async function toNpy(table: Table): Promise<Buffer> {
     const isF32 = child.type.typeId === Type.Float && child.type.precision === 1;
     const out = isF32 ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
     const col = table.getChild(f.name);
-    for (let r = 0; r < rows; r++) {
-      const v = col?.get(r) as { toArray(): ArrayLike<number> } | null;
-      if (v) out.set(Array.from(v.toArray(), Number), r * dim);
-      else out.fill(Number.NaN, r * dim, (r + 1) * dim);
+    let row = 0;
+    for (const chunk of col?.data ?? []) {
+      const values = chunk.children[0]?.values as Float32Array | Float64Array | undefined;
+      if (chunk.nullCount === 0 && values !== undefined && values.constructor === out.constructor) {
+        // Contiguous child values: copy the chunk at once instead of row by row.
+        out.set(values.subarray(chunk.offset * dim, (chunk.offset + chunk.length) * dim), row * dim);
+      } else {
+        for (let r = 0; r < chunk.length; r++) {
+          const v = col?.get(row + r) as { toArray(): ArrayLike<number> } | null;
+          if (v) out.set(Array.from(v.toArray(), Number), (row + r) * dim);
+          else out.fill(Number.NaN, (row + r) * dim, (row + r + 1) * dim);
+        }
+      }
+      row += chunk.length;
     }
-    return npy(isF32 ? '<f4' : '<f8', [rows, dim], out);
+    return npy(isF32 ? '<f4' : '<f8', [rows, ...rowShape(table, dim)], out);
   }
   const numeric = fields.filter((f) => [Type.Int, Type.Float, Type.Bool].includes(f.type.typeId));
   if (numeric.length === 0)

@@ -28,6 +28,12 @@ export interface CliOptions {
 }
 
 export async function runCli(argv: readonly string[], options: CliOptions): Promise<number> {
+  // A reader that stops early (`defrost export ... | head`) closes the pipe: stop quietly, as
+  // Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const ctx = createContext(options.projectModule);
   const program = new Command(options.name ?? 'defrost');
   program
