@@ -7,6 +7,20 @@ import type { Conv2DBackpropFilterAttrs, KernelFunc, NamedTensorInfoMap } from '
 import { backend_util } from '@tensorflow/tfjs-core';
 import { asWasmBackend, floatView, input, sizeOf } from './wasm-heap.js';
 
+/** The convolution geometry of a filter gradient, shared with the native kernel. */
+export function filterGradientInfo(xShape: readonly number[], attrs: Conv2DBackpropFilterAttrs): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+}
+
 interface FilterArgs {
   inputs: NamedTensorInfoMap;
   backend: unknown;
@@ -22,23 +36,13 @@ export const conv2DBackpropFilterJs: KernelFunc = ((args: FilterArgs) => {
   const dy = input(args.inputs, 'dy');
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const backend = asWasmBackend(args.backend);
-  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    format,
-  );
+  const info = filterGradientInfo(x.shape, attrs);
   const out = backend.makeOutput([...attrs.filterShape], 'float32');
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const last = format === 'channelsLast';
+  const last = info.dataFormat === 'channelsLast';
   // Element strides of x and dy along (batch, row, column, channel) in either layout.
   const xs = last
     ? [inHeight * inWidth * inChannels, inWidth * inChannels, inChannels, 1]

@@ -16,6 +16,7 @@ import type {
 } from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { encodeEpilogue } from './epilogue.js';
+import { filterGradientInfo } from './conv2d-backprop-filter-js.js';
 import type { NativeKernels } from './native-addon.js';
 import { asWasmBackend, floatOffset, heapBuffer, input, sizeOf } from './wasm-heap.js';
 
@@ -141,16 +142,7 @@ export function makeConv2DBackpropFilter(addon: NativeKernels, fallback: KernelF
       return delegate(fallback, 'Conv2DBackpropFilter', args);
     }
     const backend = asWasmBackend(args.backend);
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = filterGradientInfo(x.shape, attrs);
     const out = backend.makeOutput([...attrs.filterShape], 'float32');
     if (sizeOf(attrs.filterShape) === 0) return out;
     const params = Int32Array.from([
