@@ -7,7 +7,7 @@ CONFIG ?= experiments/default.yaml
 DEFROST := $(NODE) bin/defrost.js
 STAMP := node_modules/.defrost-install-stamp
 
-.PHONY: setup deps native build run test browser bench chaos clean
+.PHONY: setup deps native build lint run test browser bench chaos clean
 
 setup: deps native build
 
@@ -32,8 +32,14 @@ run: setup
 browser:
 	@bash scripts/ensure-chromium.sh
 
+# eslint (typescript-eslint) and prettier: style and the `any`-free public interfaces.
+lint: deps
+	npx eslint .
+	npx prettier --check .
+
 # Only the *.test.js files: node --test on a directory would also run every helper module in it.
-test: setup browser
+# `npm test` runs exactly this target.
+test: setup browser lint
 	$(NODE) --test --test-concurrency=1 dist/test/*.test.js
 
 bench: setup

@@ -62,12 +62,16 @@ async function main(): Promise<void> {
   await writeNpy(fb, b, 'float32');
 
   const cli = existsSync(join(root, 'dist', 'stages', 'cli.js'));
-  const command = cli ? [join(root, 'bin', 'defrost.js'), 'compare', fa, fb, '--json'] : [fileURLToPath(import.meta.url), '--child', fa, fb];
+  const command = cli
+    ? [join(root, 'bin', 'defrost.js'), 'compare', fa, fb, '--json']
+    : [fileURLToPath(import.meta.url), '--child', fa, fb];
   // GNU time, when present, also reports the child's CPU seconds: on a shared, loaded machine
   // they say what the command costs, where wall time says what else was running.
   const timer = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'DEFROST_CPU %U %S'] : [];
   const t0 = performance.now();
-  const child = spawnSync(timer[0] ?? process.execPath, [...timer.slice(1), ...(timer.length ? [process.execPath] : []), ...command], { encoding: 'utf8' });
+  const child = spawnSync(timer[0] ?? process.execPath, [...timer.slice(1), ...(timer.length ? [process.execPath] : []), ...command], {
+    encoding: 'utf8',
+  });
   const endToEnd = (performance.now() - t0) / 1000;
   if (child.status !== 0) throw new Error(`compare failed (${child.status}): ${child.stderr}`);
   const cpu = /DEFROST_CPU ([\d.]+) ([\d.]+)/.exec(child.stderr);
@@ -86,10 +90,21 @@ async function main(): Promise<void> {
     compareRepresentations(ra, rb, [measure], { k: 10, rbfSigma: 1 });
     seconds[measure] = (performance.now() - t) / 1000;
   }
-  const report = { rows, cols, via: cli ? 'bin/defrost.js compare' : 'compareFiles in a child process', end_to_end_s: endToEnd, cpu_s: cpuSeconds, breakdown_s: seconds, measures: result.measures };
+  const report = {
+    rows,
+    cols,
+    via: cli ? 'bin/defrost.js compare' : 'compareFiles in a child process',
+    end_to_end_s: endToEnd,
+    cpu_s: cpuSeconds,
+    breakdown_s: seconds,
+    measures: result.measures,
+  };
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    console.log(`compare ${rows} x ${cols}, all measures, via ${report.via}: ${endToEnd.toFixed(2)} s end to end` + (cpuSeconds === null ? '' : `, ${cpuSeconds.toFixed(2)} s CPU`));
+    console.log(
+      `compare ${rows} x ${cols}, all measures, via ${report.via}: ${endToEnd.toFixed(2)} s end to end` +
+        (cpuSeconds === null ? '' : `, ${cpuSeconds.toFixed(2)} s CPU`),
+    );
     for (const [name, s] of Object.entries(seconds)) console.log(`  ${name.padEnd(24)} ${s.toFixed(3)} s`);
     for (const [name, v] of Object.entries(result.measures)) console.log(`  ${name.padEnd(30)} ${v.toFixed(6)}`);
   }

@@ -36,7 +36,11 @@ async function main(): Promise<void> {
     // A 70,000-image table: every Fashion-MNIST image (train and test splits of all classes).
     mkdirSync(join(dir, 'all'));
     const all = Array.from({ length: 10 }, (_, c) => c);
-    generateData(join(dir, 'all'), { role: 'source', seed: 0, task: { ...common, source: { dataset: 'fashion-mnist', classes: all }, source_size: 60000, test_size: 10000 } });
+    generateData(join(dir, 'all'), {
+      role: 'source',
+      seed: 0,
+      task: { ...common, source: { dataset: 'fashion-mnist', classes: all }, source_size: 60000, test_size: 10000 },
+    });
     const train = readDataset(join(dir, 'all', 'train.arrow'));
     const test = readDataset(join(dir, 'all', 'test.arrow'));
     const features = new Float32Array(70000 * 784);
@@ -46,7 +50,14 @@ async function main(): Promise<void> {
     labels.set(train.labels);
     labels.set(test.labels, train.rows);
     const file = join(dir, 'fashion-70k.arrow');
-    writeDataset(file, { features, labels, rows: 70000, shape: [28, 28, 1], classes: train.classes, provenance: { bench: 'dataset-load' } });
+    writeDataset(file, {
+      features,
+      labels,
+      rows: 70000,
+      shape: [28, 28, 1],
+      classes: train.classes,
+      provenance: { bench: 'dataset-load' },
+    });
     result.table_70k_mb = Math.round(statSync(file).size / 1e6);
 
     t = performance.now();

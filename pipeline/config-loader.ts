@@ -31,8 +31,7 @@ export function parseKeyPath(path: string): Segment[] {
     if (!m) throw new UsageError(`--set: "${path}" is not a key path (expected e.g. task.target_sizes or transfer.depths[0])`);
     // `__proto__`/`constructor`/`prototype` would walk into Object.prototype and pollute every
     // object of the process (found by the config fuzz test); no config key has these names.
-    if (FORBIDDEN_SEGMENTS.has(m[1]))
-      throw new UsageError(`--set: "${path}": "${m[1]}" is not a config key (no config key has that name)`);
+    if (FORBIDDEN_SEGMENTS.has(m[1])) throw new UsageError(`--set: "${path}": "${m[1]}" is not a config key (no config key has that name)`);
     segments.push(m[1]);
     for (const idx of m[2].matchAll(/\[(\d+)\]/g)) segments.push(Number(idx[1]));
   }
@@ -73,20 +72,17 @@ export function applySet(raw: Record<string, unknown>, assignment: string): void
       if (!Array.isArray(node) || seg >= node.length)
         throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, i + 1))} does not exist`);
     } else {
-      if (!isMapping(node))
-        throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, i))} is not a mapping`);
+      if (!isMapping(node)) throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, i))} is not a mapping`);
       if (!Object.hasOwn(container, seg) || container[seg] === undefined || container[seg] === null) container[seg] = {};
     }
     node = container[seg];
   }
   const last = path[path.length - 1];
   if (typeof last === 'number') {
-    if (!Array.isArray(node) || last > node.length)
-      throw new UsageError(`--set ${assignment}: ${formatKeyPath(path)} does not exist`);
+    if (!Array.isArray(node) || last > node.length) throw new UsageError(`--set ${assignment}: ${formatKeyPath(path)} does not exist`);
     node[last] = value;
   } else {
-    if (!isMapping(node))
-      throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, -1))} is not a mapping`);
+    if (!isMapping(node)) throw new UsageError(`--set ${assignment}: ${formatKeyPath(path.slice(0, -1))} is not a mapping`);
     node[last] = value;
   }
 }
@@ -183,11 +179,7 @@ function describeAllowed(issue: ZodIssueLike): string {
 }
 
 /** Turns zod issues into ConfigIssues naming dotted keys, the offending values and what is allowed. */
-export function zodIssuesToConfigIssues(
-  schema: ZodType,
-  raw: unknown,
-  issues: readonly ZodIssueLike[],
-): ConfigIssue[] {
+export function zodIssuesToConfigIssues(schema: ZodType, raw: unknown, issues: readonly ZodIssueLike[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -228,7 +220,8 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
   } catch (error) {
     throw new UsageError(`config ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!isMapping(raw)) throw new ConfigError([{ key: '(top level)', value: raw, allowed: 'a mapping of sections (seed, task, model, ...)' }], file);
+  if (!isMapping(raw))
+    throw new ConfigError([{ key: '(top level)', value: raw, allowed: 'a mapping of sections (seed, task, model, ...)' }], file);
   for (const assignment of sets) applySet(raw, assignment);
   const parsed = project.configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -245,4 +238,3 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
 function describeSource(file: string, sets: readonly string[]): string {
   return sets.length === 0 ? `config ${file}` : `config ${file} with ${sets.map((s) => `--set ${s}`).join(' ')}`;
 }
-

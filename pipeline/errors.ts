@@ -27,12 +27,7 @@ export class ConfigError extends DefrostError {
     readonly issues: readonly ConfigIssue[],
     readonly source = 'config',
   ) {
-    super(
-      `invalid ${source}:\n` +
-        issues
-          .map((i) => `  ${i.key}: got ${formatValue(i.value)}; allowed: ${i.allowed}`)
-          .join('\n'),
-    );
+    super(`invalid ${source}:\n` + issues.map((i) => `  ${i.key}: got ${formatValue(i.value)}; allowed: ${i.allowed}`).join('\n'));
   }
 }
 

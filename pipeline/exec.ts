@@ -96,7 +96,10 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       // damage that happened since, and `defrost exec` run by hand or by make.)
       const damage = checkInstanceFiles(inputDir, manifest);
       if (damage.length > 0)
-        return { status: 'failed', reason: `input ${name} (${ref.stage} ${ref.key}) is damaged: ${describeDamage(damage)}; run \`defrost run\` to recompute it` };
+        return {
+          status: 'failed',
+          reason: `input ${name} (${ref.stage} ${ref.key}) is damaged: ${describeDamage(damage)}; run \`defrost run\` to recompute it`,
+        };
       inputs[name] = {
         name,
         stage: ref.stage,

@@ -44,7 +44,8 @@ function sha256File(fd: number): string {
 export function checkInstanceFiles(dir: string, manifest: Manifest, options: { deep?: boolean } = {}): FileDamage[] {
   const deep = options.deep ?? true;
   const damage: FileDamage[] = [];
-  if (manifest.integrity === undefined) damage.push({ file: 'manifest.json', problem: 'no integrity digest (not written by a defrost publish)' });
+  if (manifest.integrity === undefined)
+    damage.push({ file: 'manifest.json', problem: 'no integrity digest (not written by a defrost publish)' });
   for (const f of manifest.files) {
     if (!isSafeRelativePath(f.path)) {
       damage.push({ file: f.path, problem: 'path leaves the instance directory' });

@@ -110,8 +110,7 @@ function linkCreate(path: string, content: string): boolean {
 }
 
 export type LockAttempt =
-  | { readonly acquired: true; readonly lock: HeldLock }
-  | { readonly acquired: false; readonly owner: LockOwner | null };
+  { readonly acquired: true; readonly lock: HeldLock } | { readonly acquired: false; readonly owner: LockOwner | null };
 
 /** One attempt: take the lock, or break it if its owner is dead and try once more. */
 export function tryAcquire(path: string, owner: LockOwner): LockAttempt {

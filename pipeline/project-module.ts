@@ -20,7 +20,6 @@ export async function loadProjectModule(url: string): Promise<AnyProject> {
   const mod = (await import(url)) as Record<string, unknown>;
   if (looksLikeProject(mod.default)) return mod.default;
   const candidates = Object.values(mod).filter(looksLikeProject);
-  if (candidates.length !== 1)
-    throw new Error(`module ${url} exports ${candidates.length} projects; export exactly one (or a default)`);
+  if (candidates.length !== 1) throw new Error(`module ${url} exports ${candidates.length} projects; export exactly one (or a default)`);
   return candidates[0];
 }

@@ -77,7 +77,8 @@ export function quarantineDamagedInputs(
   const byId = new Map(instances.map((i) => [i.id, i]));
   const willRun = (i: PlannedInstance): boolean => !published.has(i.id) || force.has(i.stage);
   const toCheck = new Set<string>();
-  for (const inst of instances) if (willRun(inst)) for (const input of Object.values(inst.inputs)) if (published.has(input.id)) toCheck.add(input.id);
+  for (const inst of instances)
+    if (willRun(inst)) for (const input of Object.values(inst.inputs)) if (published.has(input.id)) toCheck.add(input.id);
   const notices: string[] = [];
   for (const id of toCheck) {
     const inst = byId.get(id) as PlannedInstance;
@@ -112,7 +113,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   // Damage found now is recomputed; damage between here and a consumer's start fails that
   // consumer (exec checks its inputs again) instead of being read.
   // Repeat until stable: an input that must now be recomputed may itself read cached inputs.
-  for (let before = -1; before !== published.size; ) {
+  for (let before = -1; before !== published.size;) {
     before = published.size;
     for (const n of quarantineDamagedInputs(store, instances, published, force)) events.notice?.(n);
   }

@@ -199,7 +199,9 @@ export class Store {
       // A directory argument must name an instance of this store: `../x`, absolute paths elsewhere
       // and symlinks out of the store are refused before anything is read.
       if (!isWithin(this.root, dir) || dir === this.root)
-        throw new UsageError(`${ref} is outside the store ${this.root}; give a key, a key prefix, or an instance directory inside the store`);
+        throw new UsageError(
+          `${ref} is outside the store ${this.root}; give a key, a key prefix, or an instance directory inside the store`,
+        );
       this.inside(relative(this.root, dir));
       const read = readManifest(dir);
       if (!read.ok) throw new UsageError(`${ref} is not a published instance (${read.detail})`);
@@ -215,9 +217,7 @@ export class Store {
       .filter((c) => c.read.ok);
     if (valid.length === 0) throw new UsageError(`no published instance with key ${ref}... in ${this.root}`);
     if (valid.length > 1)
-      throw new UsageError(
-        `key prefix ${ref} is ambiguous; candidates:\n${valid.map((c) => `  ${c.stage} ${c.key}`).join('\n')}`,
-      );
+      throw new UsageError(`key prefix ${ref} is ambiguous; candidates:\n${valid.map((c) => `  ${c.stage} ${c.key}`).join('\n')}`);
     const c = valid[0];
     return this.checked({ stage: c.stage, key: c.key, dir: c.dir, manifest: (c.read as { manifest: Manifest }).manifest });
   }
@@ -225,8 +225,7 @@ export class Store {
   /** Refuses an instance whose files are symlinks or escape it (shallow check: no hashing). */
   private checked(inst: PublishedInstance): PublishedInstance {
     const damage = checkInstanceFiles(inst.dir, inst.manifest, { deep: false }).filter((d) => d.file !== 'manifest.json');
-    if (damage.length > 0)
-      throw new StoreError(`${inst.stage} ${inst.key} is damaged (${describeDamage(damage)}); see \`defrost verify\``);
+    if (damage.length > 0) throw new StoreError(`${inst.stage} ${inst.key} is damaged (${describeDamage(damage)}); see \`defrost verify\``);
     return inst;
   }
 
@@ -280,7 +279,7 @@ export function escapesBySymlink(root: string, path: string): boolean {
   } catch {
     return false; // no store yet: nothing in it can be a symlink
   }
-  for (let probe = path; ; ) {
+  for (let probe = path; ;) {
     try {
       return !isWithin(realRoot, realpathSync(probe));
     } catch (error) {

@@ -25,9 +25,7 @@ function isBackendChoice(value: string): value is BackendChoice {
 export function parseBackendChoice(value: string | undefined, source: string): BackendChoice {
   const name = (value ?? 'auto').trim() || 'auto';
   if (!isBackendChoice(name)) {
-    throw new UsageError(
-      `${source}: got ${JSON.stringify(name)}; allowed: auto, ${backendNames.join(', ')}`,
-    );
+    throw new UsageError(`${source}: got ${JSON.stringify(name)}; allowed: auto, ${backendNames.join(', ')}`);
   }
   return name;
 }

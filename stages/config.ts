@@ -11,23 +11,10 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../pipeline/project.js';
 import { imageTaskIssues } from './tasks/image-catalog.js';
 
-export const STAGE_NAMES = [
-  'generate-data',
-  'train-source',
-  'train-scratch',
-  'transfer',
-  'similarity',
-  'aggregate',
-] as const;
+export const STAGE_NAMES = ['generate-data', 'train-source', 'train-scratch', 'transfer', 'similarity', 'aggregate'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
-export const MEASURES = [
-  'cka',
-  'rbf_cka',
-  'neighbour_overlap',
-  'information_imbalance',
-  'intrinsic_dimension',
-] as const;
+export const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
 export type Measure = (typeof MEASURES)[number];
 
 export const TRANSFER_MODES = ['defrost', 'reinit'] as const;
@@ -39,9 +26,7 @@ const count = z.number().int().positive();
 const correlation = z.number().min(0).max(1);
 
 /** `fashion-mnist`, `mnist`, or `idx:<dir>` holding the standard IDX files. */
-export const datasetSchema = z
-  .string()
-  .regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');
+export const datasetSchema = z.string().regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');
 
 const classSubset = z.strictObject({
   dataset: datasetSchema,
@@ -125,7 +110,10 @@ export const transferSchema = z.strictObject({
 
 export const similaritySchema = z.strictObject({
   probe_size: count.default(1000),
-  measures: z.array(z.enum(MEASURES)).min(1).default([...MEASURES]),
+  measures: z
+    .array(z.enum(MEASURES))
+    .min(1)
+    .default([...MEASURES]),
   k: count.default(10),
   rbf_sigma: z.number().positive().default(1),
   save_activations: z.boolean().default(false),
@@ -134,7 +122,10 @@ export const similaritySchema = z.strictObject({
 /** Per-stage resources for cluster executors; `mem` like "4G", `time` like "01:00:00". */
 export const resourceSchema = z.strictObject({
   cpus: count.default(1),
-  mem: z.string().regex(/^\d+[KMGT]?$/, 'expected a size such as "4G" or "512M"').default('4G'),
+  mem: z
+    .string()
+    .regex(/^\d+[KMGT]?$/, 'expected a size such as "4G" or "512M"')
+    .default('4G'),
   time: z
     .string()
     .regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/, 'expected a Slurm time such as "30", "01:00:00" or "1-00:00:00"')
@@ -142,9 +133,11 @@ export const resourceSchema = z.strictObject({
 });
 
 export const resourcesSchema = z
-  .strictObject(Object.fromEntries(STAGE_NAMES.map((s) => [s, resourceSchema.optional()])) as {
-    [K in StageName]: z.ZodOptional<typeof resourceSchema>;
-  })
+  .strictObject(
+    Object.fromEntries(STAGE_NAMES.map((s) => [s, resourceSchema.optional()])) as {
+      [K in StageName]: z.ZodOptional<typeof resourceSchema>;
+    },
+  )
   .default({});
 
 export const configSchema = z.strictObject({
@@ -249,8 +242,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
       allowed: `less than similarity.probe_size = ${similarity.probe_size}`,
     });
   model.pool_after.forEach((b, i) => {
-    if (b > L)
-      issues.push({ key: `model.pool_after[${i}]`, value: b, allowed: `a block index from 1 to ${L}` });
+    if (b > L) issues.push({ key: `model.pool_after[${i}]`, value: b, allowed: `a block index from 1 to ${L}` });
   });
   if (task.kind === 'image') {
     for (const role of ['source', 'target'] as const) {

@@ -17,19 +17,7 @@
  * `await import('./dataset-table.js')` inside `run` (the scheduler must stay light).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  tableFromIPC,
-  tableToIPC,
-} from 'apache-arrow';
+import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { JsonObject } from '../pipeline/stage.js';
 
 /** A dataset in memory: what `readDataset` returns and `writeDataset` takes. */
@@ -64,8 +52,7 @@ export function datasetTable(data: DatasetToWrite): Table {
   const dim = widthOf(data.shape);
   if (data.features.length !== data.rows * dim)
     throw new Error(`dataset features hold ${data.features.length} values; expected rows x dim = ${data.rows} x ${dim}`);
-  if (data.labels.length !== data.rows)
-    throw new Error(`dataset labels hold ${data.labels.length} values; expected ${data.rows}`);
+  if (data.labels.length !== data.rows) throw new Error(`dataset labels hold ${data.labels.length} values; expected ${data.rows}`);
 
   const valueType = new Float32();
   const listType = new FixedSizeList(dim, new Field('item', valueType, false));

@@ -30,7 +30,14 @@ export async function readMatrix(path: string): Promise<Matrix> {
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((error as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String((error as Error).message);
     throw new UsageError(`${path}: cannot read the file (${why})`);
   }
   if (format === '.npy') return parseNpy(bytes, path);
@@ -89,13 +96,18 @@ export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
   const dataStart = headerStart + headerLength;
   const count = rows * cols;
   if (bytes.length - dataStart < count * itemSize) {
-    throw new UsageError(`${path}: truncated .npy data: shape (${shapeText}) needs ${count * itemSize} bytes, the file has ${bytes.length - dataStart}`);
+    throw new UsageError(
+      `${path}: truncated .npy data: shape (${shapeText}) needs ${count * itemSize} bytes, the file has ${bytes.length - dataStart}`,
+    );
   }
   const offset = bytes.byteOffset + dataStart;
   let data: Float64Array;
   if (offset % itemSize === 0 && littleEndianHost()) {
     // Aligned (the .npy header pads the data to 64 bytes): read through a typed-array view.
-    data = itemSize === 4 ? Float64Array.from(new Float32Array(bytes.buffer, offset, count)) : new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
+    data =
+      itemSize === 4
+        ? Float64Array.from(new Float32Array(bytes.buffer, offset, count))
+        : new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
   } else {
     data = new Float64Array(count);
     if (itemSize === 4) for (let t = 0; t < count; t++) data[t] = bytes.readFloatLE(dataStart + 4 * t);
@@ -160,7 +172,9 @@ export function parseCsv(text: string, path = '(csv)'): Matrix {
     }
     const bad = numbers.findIndex((v) => v === null);
     if (bad >= 0) {
-      throw new UsageError(`${path}: line ${ln + 1}, column ${bad + 1}: "${fields[bad]}" is not a number; allowed: numeric values only (plus one optional header line)`);
+      throw new UsageError(
+        `${path}: line ${ln + 1}, column ${bad + 1}: "${fields[bad]}" is not a number; allowed: numeric values only (plus one optional header line)`,
+      );
     }
     if (cols === -1) cols = fields.length;
     else if (fields.length !== cols) {
@@ -219,7 +233,9 @@ async function parseArrow(bytes: Buffer, path: string): Promise<Matrix> {
     }
     return { rows, cols: width, data };
   }
-  const numeric = fields.map((f, i) => ({ f, i })).filter(({ f }) => f.type.typeId === arrow.Type.Int || f.type.typeId === arrow.Type.Float);
+  const numeric = fields
+    .map((f, i) => ({ f, i }))
+    .filter(({ f }) => f.type.typeId === arrow.Type.Int || f.type.typeId === arrow.Type.Float);
   if (numeric.length === 0) {
     throw new UsageError(`${path}: no usable column; allowed: a FixedSizeList column of numbers, or numeric (int/float) columns`);
   }

@@ -57,8 +57,7 @@ export function buildNetwork(spec: NetworkSpec, seed: number, scope: string): tf
         .apply(h) as tf.SymbolicTensor;
     }
   } else {
-    if (spec.inputShape.length !== 3)
-      throw new Error(`a CNN takes images [height, width, channels], got shape [${spec.inputShape}]`);
+    if (spec.inputShape.length !== 3) throw new Error(`a CNN takes images [height, width, channels], got shape [${spec.inputShape}]`);
     for (let i = 1; i <= L; i++) {
       h = tf.layers
         .conv2d({
@@ -164,9 +163,7 @@ export function copyBlocks(from: tf.LayersModel, to: tf.LayersModel, blocks: rea
       const mine = layer.getWeights();
       weights.forEach((w, j) => {
         if (mine[j] === undefined || w.shape.join('x') !== mine[j].shape.join('x'))
-          throw new Error(
-            `hidden block ${block} (${layer.name}) has weights of shape [${mine[j]?.shape}] but the source has [${w.shape}]`,
-          );
+          throw new Error(`hidden block ${block} (${layer.name}) has weights of shape [${mine[j]?.shape}] but the source has [${w.shape}]`);
       });
       layer.setWeights(weights);
     });
@@ -251,7 +248,5 @@ export async function loadNetwork(dir: string): Promise<tf.LayersModel> {
   const shards = await Promise.all(manifest.flatMap((group) => group.paths.map((p) => readFile(join(dir, p)))));
   const joined = Buffer.concat(shards);
   const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-  return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }),
-  );
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }));
 }

@@ -61,15 +61,32 @@ function targetDataParams(config: DefrostConfig, rho: number | null): JsonObject
       role: 'target',
       seed: config.seed,
       correlation: rho,
-      task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, feature_correlation: feature, rule_correlation: rule, ...common },
+      task: {
+        kind: 'synthetic',
+        latent_dim,
+        input_dim,
+        teacher_hidden,
+        classes,
+        feature_correlation: feature,
+        rule_correlation: rule,
+        ...common,
+      },
     };
   }
-  return { role: 'target', seed: config.seed, correlation: null, task: { kind: 'image', target: (t as ImageTaskConfig).target, ...common } };
+  return {
+    role: 'target',
+    seed: config.seed,
+    correlation: null,
+    task: { kind: 'image', target: (t as ImageTaskConfig).target, ...common },
+  };
 }
 
 /** What every training stage reads: the network and the optimisation recipe. */
 function trainingParams(config: DefrostConfig): { model: JsonObject; train: JsonObject } {
-  return { model: { ...config.model }, train: { ...config.train, early_stopping: config.train.early_stopping ? { ...config.train.early_stopping } : null } };
+  return {
+    model: { ...config.model },
+    train: { ...config.train, early_stopping: config.train.early_stopping ? { ...config.train.early_stopping } : null },
+  };
 }
 
 export function planDefrost(config: DefrostConfig): InstanceSpec[] {

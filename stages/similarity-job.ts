@@ -29,13 +29,7 @@ import { StageFailure } from '../pipeline/errors.js';
 import type { InputArtifact, JsonObject, StageContext, StageOutcome } from '../pipeline/stage.js';
 import { readDataset, writeDataset, type Dataset } from './dataset-table.js';
 import { hiddenBlockOutputs, loadNetwork } from './models.js';
-import {
-  compareRepresentations,
-  linearCka,
-  Representation,
-  VALUE_NAMES,
-  type MeasureName,
-} from './similarity-measures/index.js';
+import { compareRepresentations, linearCka, Representation, VALUE_NAMES, type MeasureName } from './similarity-measures/index.js';
 
 /** The params the planner gives a similarity instance (see `plan.ts`). */
 export interface SimilarityParams extends JsonObject {
@@ -127,7 +121,10 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
     await mkdir(dir, { recursive: true });
     const provenance = { stage: 'similarity', correlation, probe_size: probeSize };
     for (let l = 1; l <= L; l++) {
-      for (const [network, values] of [['source', source[l - 1]], ['reference', reference[l - 1]]] as const) {
+      for (const [network, values] of [
+        ['source', source[l - 1]],
+        ['reference', reference[l - 1]],
+      ] as const) {
         const width = values.length / n;
         writeDataset(join(dir, `${network}_block${l}.arrow`), {
           features: values,
@@ -161,11 +158,18 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
     }
     for (const m of measures as MeasureName[]) {
       for (const name of VALUE_NAMES[m]) {
-        const value = name === 'cka' ? (rows.find((r) => r.measure === 'cka' && r.block_a === l && r.block_b === l)?.value ?? null) : finiteOrNull(values[name]);
+        const value =
+          name === 'cka'
+            ? (rows.find((r) => r.measure === 'cka' && r.block_a === l && r.block_b === l)?.value ?? null)
+            : finiteOrNull(values[name]);
         (headline[name] ??= []).push(value === null ? null : Number(value.toPrecision(6)));
       }
     }
-    ctx.log(`block ${l}: cka=${headline.cka?.[l - 1] ?? '-'} ${Object.entries(values).map(([m, v]) => `${m}=${v.toFixed(4)}`).join(' ')}`);
+    ctx.log(
+      `block ${l}: cka=${headline.cka?.[l - 1] ?? '-'} ${Object.entries(values)
+        .map(([m, v]) => `${m}=${v.toFixed(4)}`)
+        .join(' ')}`,
+    );
   }
 
   await writeFile(join(ctx.outDir, SIMILARITY_FILE), similarityTableBytes(rows));
@@ -175,11 +179,26 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
 /** Arrow IPC file bytes of the long-format table (same rows -> same bytes). */
 export function similarityTableBytes(rows: readonly SimilarityRow[]): Uint8Array {
   const table = new arrow.Table({
-    correlation: arrow.vectorFromArray(rows.map((r) => r.correlation), new arrow.Float64()),
-    block_a: arrow.vectorFromArray(rows.map((r) => r.block_a), new arrow.Int32()),
-    block_b: arrow.vectorFromArray(rows.map((r) => r.block_b), new arrow.Int32()),
-    measure: arrow.vectorFromArray(rows.map((r) => r.measure), new arrow.Utf8()),
-    value: arrow.vectorFromArray(rows.map((r) => r.value), new arrow.Float64()),
+    correlation: arrow.vectorFromArray(
+      rows.map((r) => r.correlation),
+      new arrow.Float64(),
+    ),
+    block_a: arrow.vectorFromArray(
+      rows.map((r) => r.block_a),
+      new arrow.Int32(),
+    ),
+    block_b: arrow.vectorFromArray(
+      rows.map((r) => r.block_b),
+      new arrow.Int32(),
+    ),
+    measure: arrow.vectorFromArray(
+      rows.map((r) => r.measure),
+      new arrow.Utf8(),
+    ),
+    value: arrow.vectorFromArray(
+      rows.map((r) => r.value),
+      new arrow.Float64(),
+    ),
   });
   return arrow.tableToIPC(table, 'file');
 }

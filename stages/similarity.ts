@@ -11,7 +11,8 @@ import type { SimilarityParams } from './similarity-job.js';
 
 export const similarityStage = defineStage<SimilarityParams>({
   name: 'similarity',
-  description: 'layer-wise similarity (CKA, RBF CKA, neighbour overlap, information imbalance, TwoNN) of source vs target reference network',
+  description:
+    'layer-wise similarity (CKA, RBF CKA, neighbour overlap, information imbalance, TwoNN) of source vs target reference network',
   code: [
     'stages/similarity.ts',
     'stages/similarity-job.ts',

@@ -24,15 +24,7 @@ import { StageFailure } from '../pipeline/errors.js';
 import type { InputArtifact, JsonObject, StageContext, StageOutcome } from '../pipeline/stage.js';
 import type { ModelConfig, TrainConfig, TransferMode } from './config.js';
 import { readDataset, type Dataset } from './dataset-table.js';
-import {
-  buildNetwork,
-  blockCount,
-  copyBlocks,
-  loadNetwork,
-  saveNetwork,
-  setBlocksTrainable,
-  type NetworkSpec,
-} from './models.js';
+import { buildNetwork, blockCount, copyBlocks, loadNetwork, saveNetwork, setBlocksTrainable, type NetworkSpec } from './models.js';
 import { evaluateNetwork, trainNetwork, type EpochRecord, type TrainingResult } from './training.js';
 
 /** Params of `train-source` (see `plan.ts`). */
@@ -113,7 +105,9 @@ async function trainAndRecord(
     throw new StageFailure(
       `${label}: the test loss is ${evaluation.loss} after training. Try a smaller train.learning_rate (now ${recipe.learning_rate}).`,
     );
-  ctx.log(`test accuracy ${evaluation.accuracy} loss ${evaluation.loss} after ${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch})`);
+  ctx.log(
+    `test accuracy ${evaluation.accuracy} loss ${evaluation.loss} after ${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch})`,
+  );
 
   if (saveModel) await saveNetwork(model, join(ctx.outDir, 'model'));
   const curve = result.curve;

@@ -93,13 +93,7 @@ function inputShapeOf(model: tf.LayersModel): number[] {
 }
 
 /** Copies rows `indices[start..end)` of `data` into one batch of inputs and labels. */
-function gatherBatch(
-  data: LabelledData,
-  dim: number,
-  indices: Int32Array,
-  start: number,
-  end: number,
-): { x: Float32Array; y: Int32Array } {
+function gatherBatch(data: LabelledData, dim: number, indices: Int32Array, start: number, end: number): { x: Float32Array; y: Int32Array } {
   const size = end - start;
   const x = new Float32Array(size * dim);
   const y = new Int32Array(size);
@@ -159,7 +153,9 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
   const shape = inputShapeOf(model);
   const dim = shape.reduce((a, b) => a * b, 1);
   if (data.features.length !== data.rows * dim)
-    throw new StageFailure(`${label}: the data has ${data.features.length / Math.max(1, data.rows)} values per sample; the network takes ${dim}`);
+    throw new StageFailure(
+      `${label}: the data has ${data.features.length / Math.max(1, data.rows)} values per sample; the network takes ${dim}`,
+    );
   if (data.rows === 0) throw new StageFailure(`${label}: no training samples`);
 
   let train = data;

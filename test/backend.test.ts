@@ -71,7 +71,10 @@ test('initRuntime reads DEFROST_BACKEND and DEFROST_THREADS; bad values are usag
     process.env.DEFROST_BACKEND = 'gpu';
     await assert.rejects(initRuntime(1), /DEFROST_BACKEND: got "gpu"; allowed: auto, tensorflow, wasm-blas, wasm, cpu/);
   } finally {
-    for (const [key, value] of [['DEFROST_BACKEND', saved.backend], ['DEFROST_THREADS', saved.threads]] as const) {
+    for (const [key, value] of [
+      ['DEFROST_BACKEND', saved.backend],
+      ['DEFROST_THREADS', saved.threads],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

@@ -46,7 +46,13 @@ test('more target samples than the pool is rejected naming the key', () => {
 });
 
 test('sizes beyond what the class subsets hold are rejected with the maximum', () => {
-  const issues = issuesOf(fashion, ['task.source_size=30001', 'task.target_pool=30001', 'task.target_sizes=[20]', 'task.target_reference_size=20', 'task.test_size=5001']);
+  const issues = issuesOf(fashion, [
+    'task.source_size=30001',
+    'task.target_pool=30001',
+    'task.target_sizes=[20]',
+    'task.target_reference_size=20',
+    'task.test_size=5001',
+  ]);
   assert.deepEqual(Object.keys(issues).sort(), ['task.source_size', 'task.target_pool', 'task.test_size']);
   assert.match(issues['task.source_size'], /at most 30000/);
   assert.match(issues['task.target_pool'], /at most 30000/);

@@ -21,8 +21,20 @@ function npyHeader(bytes: Buffer): { header: string; dataOffset: number } {
 }
 
 test('export --format npy: Fashion-MNIST features as (rows, 28, 28, 1) float32, byte-exact', () => {
-  const small = ['--set', 'task.source_size=200', '--set', 'task.target_pool=100', '--set', 'task.target_sizes=[20,100]',
-    '--set', 'task.target_reference_size=100', '--set', 'task.test_size=50', '--set', 'similarity.probe_size=50'];
+  const small = [
+    '--set',
+    'task.source_size=200',
+    '--set',
+    'task.target_pool=100',
+    '--set',
+    'task.target_sizes=[20,100]',
+    '--set',
+    'task.target_reference_size=100',
+    '--set',
+    'task.test_size=50',
+    '--set',
+    'similarity.probe_size=50',
+  ];
   const mk = defrost(box, ['make', join(ROOT, 'experiments', 'fashion.yaml'), '--store', box.store, ...small]);
   assert.equal(mk.code, 0, mk.stderr);
   const key = /generate-data\/([0-9a-f]{16})\/manifest\.json:/.exec(mk.stdout)?.[1];

@@ -37,7 +37,8 @@ function worstPrefixImbalance(labels: Int32Array, classes: number): number {
 
 function rowKeys(features: Float32Array, dim: number): Set<string> {
   const keys = new Set<string>();
-  for (let i = 0; i < features.length / dim; i++) keys.add(Buffer.from(features.buffer, features.byteOffset + i * dim * 4, dim * 4).toString('base64'));
+  for (let i = 0; i < features.length / dim; i++)
+    keys.add(Buffer.from(features.buffer, features.byteOffset + i * dim * 4, dim * 4).toString('base64'));
   return keys;
 }
 
@@ -48,7 +49,12 @@ test('stratified order: every prefix balanced to within one sample, nested, exha
   assert.ok(worstPrefixImbalance(labels.subarray(0, 30), 3) <= 1);
   // The 10 samples of class 2 go in the first 10 rounds (30 picks); the rest alternate 0 and 1.
   assert.ok(order.slice(30).every((p) => p.classIndex !== 2));
-  assert.ok(worstPrefixImbalance(labels.filter((y) => y !== 2), 2) <= 1);
+  assert.ok(
+    worstPrefixImbalance(
+      labels.filter((y) => y !== 2),
+      2,
+    ) <= 1,
+  );
   // Each (class, item) appears once.
   assert.equal(new Set(order.map((p) => `${p.classIndex}/${p.item}`)).size, 110);
   // A shorter order is a prefix of a longer one.
@@ -66,13 +72,21 @@ test('fashion-mnist class subsets: relabelled, balanced, nested, test split disj
       label_noise: 0,
       input_noise: 0,
     };
-    const params = (pool: number): GenerateDataParams => ({ role: 'target', seed: 0, correlation: null, task: { ...task, target_pool: pool } });
+    const params = (pool: number): GenerateDataParams => ({
+      role: 'target',
+      seed: 0,
+      correlation: null,
+      task: { ...task, target_pool: pool },
+    });
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
     const summary = generateData(join(dir, 'a'), params(300));
     generateData(join(dir, 'b'), params(120));
     assert.deepEqual(summary.classes, ['Ankle boot', 'Sandal', 'Sneaker']);
-    assert.deepEqual(summary.train_balance, [1 / 3, 1 / 3, 1 / 3].map((v) => Math.round(v * 1e4) / 1e4));
+    assert.deepEqual(
+      summary.train_balance,
+      [1 / 3, 1 / 3, 1 / 3].map((v) => Math.round(v * 1e4) / 1e4),
+    );
 
     const pool = readDataset(join(dir, 'a', 'train.arrow'));
     const testSet = readDataset(join(dir, 'a', 'test.arrow'));
@@ -115,7 +129,8 @@ test('mnist package: digits scaled back to bytes / 255, classes named by digit',
     assert.deepEqual(summary.classes, ['3', '8']);
     assert.deepEqual(summary.train_balance, [0.5, 0.5]);
     const train = readDataset(join(dir, 'train.arrow'));
-    for (const v of train.features.subarray(0, 784 * 5)) assert.ok(Math.abs(v * 255 - Math.round(v * 255)) < 1e-4, `pixel ${v} is not k/255`);
+    for (const v of train.features.subarray(0, 784 * 5))
+      assert.ok(Math.abs(v * 255 - Math.round(v * 255)) < 1e-4, `pixel ${v} is not k/255`);
   });
 });
 
@@ -146,7 +161,12 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     mkdirSync(data);
     const trainLabels = Array.from({ length: 60 }, (_, i) => [0, 1, 2][i % 3]);
     writeIdx(data, 'train', trainLabels, true);
-    writeIdx(data, 't10k', Array.from({ length: 15 }, (_, i) => i % 3), false);
+    writeIdx(
+      data,
+      't10k',
+      Array.from({ length: 15 }, (_, i) => i % 3),
+      false,
+    );
     const task: ImageTaskParams = {
       kind: 'image',
       source: { dataset: `idx:${data}`, classes: [2, 0] },
@@ -167,7 +187,13 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
       assert.equal(train.labels[i], original === 2 ? 0 : original === 0 ? 1 : -1);
     }
 
-    const ok = { source: task.source!, target: { dataset: `idx:${data}`, classes: [0, 1] }, source_size: 40, target_pool: 40, test_size: 10 };
+    const ok = {
+      source: task.source!,
+      target: { dataset: `idx:${data}`, classes: [0, 1] },
+      source_size: 40,
+      target_pool: 40,
+      test_size: 10,
+    };
     assert.deepEqual(imageTaskIssues(ok), []);
     const issues = imageTaskIssues({ ...ok, target: { dataset: `idx:${data}`, classes: [1, 7] }, source_size: 41, test_size: 11 });
     assert.deepEqual(
@@ -178,6 +204,9 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     assert.match(issues[1].allowed, /\[0,1,2\]/);
     assert.match(issues[2].allowed, /at most 10/);
     const missing = imageTaskIssues({ ...ok, target: { dataset: `idx:${join(dir, 'nowhere')}`, classes: [0, 1] } });
-    assert.deepEqual(missing.map((i) => i.key), ['task.target.dataset']);
+    assert.deepEqual(
+      missing.map((i) => i.key),
+      ['task.target.dataset'],
+    );
   });
 });

@@ -33,7 +33,17 @@ test('generate-data run writes train.arrow and test.arrow and reports rows and b
     const params = {
       role: 'source',
       seed: 0,
-      task: { kind: 'synthetic', latent_dim: 4, input_dim: 8, teacher_hidden: 0, classes: 2, source_size: 50, test_size: 20, label_noise: 0, input_noise: 0 },
+      task: {
+        kind: 'synthetic',
+        latent_dim: 4,
+        input_dim: 8,
+        teacher_hidden: 0,
+        classes: 2,
+        source_size: 50,
+        test_size: 20,
+        label_noise: 0,
+        input_noise: 0,
+      },
     };
     const outcome = await generateDataStage.run(context(dir, params, lines));
     assert.ok(existsSync(join(dir, 'train.arrow')) && existsSync(join(dir, 'test.arrow')));
@@ -56,7 +66,14 @@ test('a dataset that cannot be read fails the stage with a StageFailure naming t
       role: 'target',
       seed: 0,
       correlation: null,
-      task: { kind: 'image', target: { dataset: `idx:${join(dir, 'missing')}`, classes: [0, 1] }, target_pool: 10, test_size: 5, label_noise: 0, input_noise: 0 },
+      task: {
+        kind: 'image',
+        target: { dataset: `idx:${join(dir, 'missing')}`, classes: [0, 1] },
+        target_pool: 10,
+        test_size: 5,
+        label_noise: 0,
+        input_noise: 0,
+      },
     };
     await assert.rejects(generateDataStage.run(context(dir, params, [])), (error: unknown) => {
       assert.ok(error instanceof StageFailure, String(error));

@@ -12,14 +12,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { Rng } from '../stages/random.js';
 import { readDataset } from '../stages/dataset-table.js';
 import { generateData, type GenerateDataParams, type SyntheticTaskParams } from '../stages/tasks/generate.js';
-import {
-  drawLatents,
-  featuresOf,
-  labelsOf,
-  sourceTeacher,
-  targetTeacher,
-  type SyntheticShape,
-} from '../stages/tasks/synthetic.js';
+import { drawLatents, featuresOf, labelsOf, sourceTeacher, targetTeacher, type SyntheticShape } from '../stages/tasks/synthetic.js';
 
 const SHAPE: SyntheticShape = { latentDim: 16, inputDim: 64, teacherHidden: 32, classes: 4 };
 const ROWS = 3000;
@@ -125,7 +118,7 @@ function moments(a: Float64Array, b: Float64Array): { corr: number; varB: number
   return { corr: sab / Math.sqrt(saa * sbb), varB: sbb / b.length };
 }
 
-test('target matrices are rho M + sqrt(1 - rho^2) M\': N(0,1) entries correlated rho_f (F, A) and rho_r (B) with the source', () => {
+test("target matrices are rho M + sqrt(1 - rho^2) M': N(0,1) entries correlated rho_f (F, A) and rho_r (B) with the source", () => {
   const big: SyntheticShape = { latentDim: 32, inputDim: 256, teacherHidden: 128, classes: 16 };
   const source = sourceTeacher(9, big);
   const target = targetTeacher(9, big, 0.6, 0.3);
@@ -141,7 +134,14 @@ test('target matrices are rho M + sqrt(1 - rho^2) M\': N(0,1) entries correlated
 });
 
 /** Least-squares one-hot regression with a bias on the latents; returns test accuracy. */
-function linearProbeAccuracy(zTrain: Float64Array, yTrain: Int32Array, zTest: Float64Array, yTest: Int32Array, D: number, C: number): number {
+function linearProbeAccuracy(
+  zTrain: Float64Array,
+  yTrain: Int32Array,
+  zTest: Float64Array,
+  yTest: Int32Array,
+  D: number,
+  C: number,
+): number {
   const P = D + 1;
   const rows = yTrain.length;
   const gram = new Float64Array(P * P);
@@ -194,7 +194,14 @@ test('a linear probe on the latents recovers the rule: near perfect for K = 0, w
     const teacher = sourceTeacher(11, shape);
     const zTrain = latents(ROWS, 'probe-train', shape);
     const zTest = latents(1000, 'probe-test', shape);
-    const accuracy = linearProbeAccuracy(zTrain, labelsOf(teacher, zTrain, ROWS), zTest, labelsOf(teacher, zTest, 1000), shape.latentDim, shape.classes);
+    const accuracy = linearProbeAccuracy(
+      zTrain,
+      labelsOf(teacher, zTrain, ROWS),
+      zTest,
+      labelsOf(teacher, zTest, 1000),
+      shape.latentDim,
+      shape.classes,
+    );
     assert.ok(accuracy > minimum, `K=${K}: linear probe accuracy ${accuracy} (chance ${1 / shape.classes}) should exceed ${minimum}`);
   }
 });
@@ -274,4 +281,3 @@ test('generate-data (synthetic) is deterministic, nested, and label noise touche
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

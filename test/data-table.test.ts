@@ -37,7 +37,10 @@ test('writeDataset / readDataset round-trip features, labels, shape, classes', (
 
     // A generic Arrow reader sees the documented schema and metadata.
     const table = tableFromIPC(readFileSync(file));
-    assert.deepEqual(table.schema.fields.map((f) => f.name), ['features', 'label']);
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      ['features', 'label'],
+    );
     assert.equal(String(table.schema.fields[0].type), 'FixedSizeList[12]<Float32>');
     assert.equal(String(table.schema.fields[1].type), 'Int32');
     assert.deepEqual(JSON.parse(table.schema.metadata.get('provenance') as string), { generator: 'test', n: 50 });

@@ -78,10 +78,11 @@ test("editing a comment in the similarity stage's code executes only similarity 
   appendFileSync(join(box.codeRoot, 'toy', 'similarity.ts'), '// a new comment\n');
   const status = lastJson<StatusJson>(defrost(box, ['status', QUICK, '--json']));
   const pending = status.instances.filter((i) => !i.cached);
-  assert.deepEqual(
-    pending.map((i) => `${i.stage}: ${i.reason}`).sort(),
-    ['aggregate: input changed', 'similarity: code changed', 'similarity: code changed'],
-  );
+  assert.deepEqual(pending.map((i) => `${i.stage}: ${i.reason}`).sort(), [
+    'aggregate: input changed',
+    'similarity: code changed',
+    'similarity: code changed',
+  ]);
   const r = run();
   assert.deepEqual(r.executed_by_stage, { similarity: 2, aggregate: 1 });
 });

@@ -57,7 +57,11 @@ function rerunCompletes(b: Sandbox, args: string[], total: number): void {
   const report = lastJson<{ ok: number; unfinished: string[] }>(v);
   assert.equal(report.ok, total);
   assert.deepEqual(report.unfinished, []);
-  assert.deepEqual(readdirSync(join(b.store, '.tmp')).filter((n) => !n.startsWith('replaced-')), [], 'no staging dirs left');
+  assert.deepEqual(
+    readdirSync(join(b.store, '.tmp')).filter((n) => !n.startsWith('replaced-')),
+    [],
+    'no staging dirs left',
+  );
 }
 
 /** quick.yaml with one seed and one mode: 31 instances keep these tests short. */
@@ -112,7 +116,11 @@ test('SIGINT stops the run within 5 s: exit 130, summary printed, no locks or st
   assert.match(r.stderr, /SIGINT: stopping/);
   assert.match(r.stderr, /interrupted: 31 instances, executed \d+/);
   await waitFor(() => workers.every((p) => !alive(p)), 5000);
-  assert.deepEqual(readdirSync(join(b.store, '.locks')).filter((n) => n.endsWith('.lock')), [], 'locks released');
+  assert.deepEqual(
+    readdirSync(join(b.store, '.locks')).filter((n) => n.endsWith('.lock')),
+    [],
+    'locks released',
+  );
   assert.deepEqual(readdirSync(join(b.store, '.tmp')), [], 'staging dirs removed');
   assert.equal(publishedKeys(b.store).length, summary.executed, 'nothing partial was published');
 });

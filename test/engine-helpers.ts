@@ -62,9 +62,7 @@ export function defrostAsync(box: Sandbox, args: readonly string[], env: NodeJS.
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolveDone) =>
-    child.on('close', (code) => resolveDone({ code, stdout, stderr })),
-  );
+  const done = new Promise<CliResult>((resolveDone) => child.on('close', (code) => resolveDone({ code, stdout, stderr })));
   return { child, done };
 }
 
@@ -87,7 +85,8 @@ export function publishedKeys(store: string): string[] {
   const out: string[] = [];
   for (const stage of readdirSync(store)) {
     if (stage.startsWith('.')) continue;
-    for (const key of readdirSync(join(store, stage))) if (existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
+    for (const key of readdirSync(join(store, stage)))
+      if (existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
   }
   return out.sort();
 }

@@ -50,15 +50,18 @@ test('a failing stage fails only its descendants; the summary names its log', ()
 });
 
 test('inspect by unique key prefix shows manifest, schema and rows', () => {
-  const [stage, key] = publishedKeys(box.store).find((k) => k.startsWith('similarity/'))!.split('/');
+  const [stage, key] = publishedKeys(box.store)
+    .find((k) => k.startsWith('similarity/'))!
+    .split('/');
   const human = defrost(box, ['inspect', key.slice(0, 6)]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, new RegExp(`^${stage} ${key}`));
   assert.match(human.stdout, /out\.arrow: \d+ rows/);
   assert.match(human.stdout, /value: Float64/);
-  const json = lastJson<{ manifest: { key: string; log: string; files: { path: string; rows?: number }[] }; tables: Record<string, { rows: number; head: unknown[] }> }>(
-    defrost(box, ['inspect', key.slice(0, 6), '--json', '--rows', '2']),
-  );
+  const json = lastJson<{
+    manifest: { key: string; log: string; files: { path: string; rows?: number }[] };
+    tables: Record<string, { rows: number; head: unknown[] }>;
+  }>(defrost(box, ['inspect', key.slice(0, 6), '--json', '--rows', '2']));
   assert.equal(json.manifest.key, key);
   assert.equal(json.manifest.log, 'log.txt');
   assert.equal(json.tables['out.arrow'].head.length, 2);
@@ -68,7 +71,9 @@ test('inspect by unique key prefix shows manifest, schema and rows', () => {
 });
 
 test('export csv/json/npy by unique key prefix', () => {
-  const key = publishedKeys(box.store).find((k) => k.startsWith('aggregate/'))!.split('/')[1];
+  const key = publishedKeys(box.store)
+    .find((k) => k.startsWith('aggregate/'))!
+    .split('/')[1];
   const csv = defrost(box, ['export', key.slice(0, 7), '--format', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
@@ -131,6 +136,8 @@ test('ls lists, dag draws, gc keeps what a config plans and deletes the rest', (
   assert.equal(publishedKeys(box.store).length, 31, 'dry run deletes nothing');
   const real = lastJson<{ deleted: unknown[] }>(defrost(box, ['gc', cfg, '--json']));
   assert.equal(real.deleted.length, 28);
-  assert.deepEqual(publishedKeys(box.store).map((k) => k.split('/')[0]), ['generate-data', 'generate-data', 'generate-data']);
+  assert.deepEqual(
+    publishedKeys(box.store).map((k) => k.split('/')[0]),
+    ['generate-data', 'generate-data', 'generate-data'],
+  );
 });
-

@@ -25,7 +25,12 @@ interface ConvCase {
 }
 
 function explicitPad(): Pad {
-  return [[0, 0], [randomInt(rng, 0, 2), randomInt(rng, 0, 2)], [randomInt(rng, 0, 2), randomInt(rng, 0, 2)], [0, 0]];
+  return [
+    [0, 0],
+    [randomInt(rng, 0, 2), randomInt(rng, 0, 2)],
+    [randomInt(rng, 0, 2), randomInt(rng, 0, 2)],
+    [0, 0],
+  ];
 }
 
 /** Random cases covering each padding mode with strides or dilations (tfjs allows not both > 1). */
@@ -117,11 +122,13 @@ test('Conv2DBackpropInput matches cpu for every padding mode and strides', async
     await assertMatchesCpu(
       `conv2dBackpropInput ${c.label} strides=${c.strides}`,
       () =>
-        tf.engine().runKernel(
-          'Conv2DBackpropInput',
-          { dy: tf.tensor(dyv, outShape), filter: tf.tensor4d(fv, c.filter) },
-          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x } as unknown as tf.NamedAttrMap,
-        ) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, outShape), filter: tf.tensor4d(fv, c.filter) }, {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          inputShape: c.x,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
       'wasm-blas',
       1e-4,
       'conv2dBackpropInput',
@@ -131,11 +138,13 @@ test('Conv2DBackpropInput matches cpu for every padding mode and strides', async
 
 function backpropFilter(c: ConvCase, xv: Float32Array, dyv: Float32Array, outShape: number[], nchw = false): tf.Tensor {
   const toNchw = (t: tf.Tensor) => (nchw ? tf.transpose(t, [0, 3, 1, 2]) : t);
-  return tf.engine().runKernel(
-    'Conv2DBackpropFilter',
-    { x: toNchw(tf.tensor4d(xv, c.x)), dy: toNchw(tf.tensor(dyv, outShape)) },
-    { strides: c.strides, pad: c.pad, dataFormat: nchw ? 'NCHW' : 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as tf.NamedAttrMap,
-  ) as tf.Tensor;
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x: toNchw(tf.tensor4d(xv, c.x)), dy: toNchw(tf.tensor(dyv, outShape)) }, {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: nchw ? 'NCHW' : 'NHWC',
+    dimRoundingMode: undefined,
+    filterShape: c.filter,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 test('Conv2DBackpropFilter matches cpu for every padding mode and strides', async () => {
@@ -165,7 +174,13 @@ test('plain wasm: the JavaScript Conv2DBackpropFilter matches cpu (NHWC and NCHW
 });
 
 test('MaxPoolGrad matches cpu (padding, strides, ties) and Sum over leading axes', async () => {
-  const poolCases: Array<{ x: [number, number, number, number]; filter: [number, number]; strides: [number, number]; pad: 'same' | 'valid' | number; ties: boolean }> = [
+  const poolCases: Array<{
+    x: [number, number, number, number];
+    filter: [number, number];
+    strides: [number, number];
+    pad: 'same' | 'valid' | number;
+    ties: boolean;
+  }> = [
     { x: [2, 8, 8, 3], filter: [2, 2], strides: [2, 2], pad: 'valid', ties: false },
     { x: [1, 7, 9, 2], filter: [3, 3], strides: [2, 2], pad: 'same', ties: false },
     { x: [3, 5, 5, 1], filter: [2, 3], strides: [1, 2], pad: 1, ties: false },
@@ -179,7 +194,12 @@ test('MaxPoolGrad matches cpu (padding, strides, ties) and Sum over leading axes
         const x = tf.tensor4d(xv, c.x);
         const pooled = tf.maxPool(x, c.filter, c.strides, c.pad);
         const weights = tf.tensor(randomArray(new Rng(1, 'w'), pooled.size), pooled.shape);
-        return tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D, c.filter, c.strides, c.pad).mul(weights).sum())(x);
+        return tf.grad((input: tf.Tensor) =>
+          tf
+            .maxPool(input as tf.Tensor4D, c.filter, c.strides, c.pad)
+            .mul(weights)
+            .sum(),
+        )(x);
       },
       'wasm-blas',
       1e-4,
@@ -188,7 +208,13 @@ test('MaxPoolGrad matches cpu (padding, strides, ties) and Sum over leading axes
   }
   const xv = randomArray(rng, 4 * 9 * 7 * 5);
   await assertMatchesCpu('sum over [0,1,2]', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [0, 1, 2]), 'wasm-blas', 1e-5, 'sumLeadingAxes');
-  await assertMatchesCpu('sum over [0,1] keepDims', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 0], true), 'wasm-blas', 1e-5, 'sumLeadingAxes');
+  await assertMatchesCpu(
+    'sum over [0,1] keepDims',
+    () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 0], true),
+    'wasm-blas',
+    1e-5,
+    'sumLeadingAxes',
+  );
   await assertMatchesCpu('sum over [1,3] (stock kernel)', () => tf.sum(tf.tensor4d(xv, [4, 9, 7, 5]), [1, 3]), 'wasm-blas', 1e-5);
 });
 

@@ -42,8 +42,15 @@ function installCountingAddon(): void {
   const counting = {} as Record<string, unknown>;
   // The addon's properties are non-enumerable (N-API defaults), hence the explicit list.
   const names: Array<keyof NativeKernels> = [
-    'matMul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'maxPoolGrad',
-    'sumLeadingAxes', 'adam', 'setThreads', 'info',
+    'matMul',
+    'conv2d',
+    'conv2dBackpropInput',
+    'conv2dBackpropFilter',
+    'maxPoolGrad',
+    'sumLeadingAxes',
+    'adam',
+    'setThreads',
+    'info',
   ];
   for (const name of names) {
     const fn = real[name] as (...args: unknown[]) => unknown;

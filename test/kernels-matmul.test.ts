@@ -20,7 +20,16 @@ function operandShapes(batchA: number[], batchB: number[], m: number, n: number,
 }
 
 test('BatchMatMul matches cpu: transposes, odd and size-1 dims, batches', async () => {
-  const batchPairs: Array<[number[], number[]]> = [[[], []], [[3], [3]], [[1], [4]], [[4], [1]], [[2, 3], [2, 3]]];
+  const batchPairs: Array<[number[], number[]]> = [
+    [[], []],
+    [[3], [3]],
+    [[1], [4]],
+    [[4], [1]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+  ];
   for (const [batchA, batchB] of batchPairs) {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
@@ -28,8 +37,14 @@ test('BatchMatMul matches cpu: transposes, odd and size-1 dims, batches', async 
         const n = randomInt(rng, 1, 29);
         const k = randomInt(rng, 1, 41);
         const { a, b } = operandShapes(batchA, batchB, m, n, k, tA, tB);
-        const av = randomArray(rng, a.reduce((x, y) => x * y, 1));
-        const bv = randomArray(rng, b.reduce((x, y) => x * y, 1));
+        const av = randomArray(
+          rng,
+          a.reduce((x, y) => x * y, 1),
+        );
+        const bv = randomArray(
+          rng,
+          b.reduce((x, y) => x * y, 1),
+        );
         await assertMatchesCpu(
           `matMul [${a}]x[${b}] tA=${tA} tB=${tB}`,
           () => tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), tA, tB),
@@ -41,10 +56,21 @@ test('BatchMatMul matches cpu: transposes, odd and size-1 dims, batches', async 
     }
   }
   // Size-1 everywhere and a large inner dimension.
-  for (const [m, n, k] of [[1, 1, 1], [1, 7, 1], [5, 1, 300], [128, 10, 512]]) {
+  for (const [m, n, k] of [
+    [1, 1, 1],
+    [1, 7, 1],
+    [5, 1, 300],
+    [128, 10, 512],
+  ]) {
     const av = randomArray(rng, m * k);
     const bv = randomArray(rng, k * n);
-    await assertMatchesCpu(`matMul ${m}x${k} . ${k}x${n}`, () => tf.matMul(tf.tensor(av, [m, k]), tf.tensor(bv, [k, n])), 'wasm-blas', 1e-4, 'matMul');
+    await assertMatchesCpu(
+      `matMul ${m}x${k} . ${k}x${n}`,
+      () => tf.matMul(tf.tensor(av, [m, k]), tf.tensor(bv, [k, n])),
+      'wasm-blas',
+      1e-4,
+      'matMul',
+    );
   }
 });
 
@@ -64,7 +90,12 @@ test('BatchMatMul broadcasts batch dims across axes ([2,1] x [1,3])', async () =
 test('_FusedMatMul matches cpu with bias and every activation', async () => {
   const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
   for (const activation of activations) {
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const m = randomInt(rng, 1, 33);
       const n = randomInt(rng, 1, 19);
       const k = randomInt(rng, 1, 27);
@@ -108,7 +139,10 @@ test('_FusedMatMul without bias, and its gradient, match cpu', async () => {
   );
   await assertMatchesCpu('fused matMul gradients', () => {
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
-      tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'elu' }).square().sum(),
+      tf.fused
+        .matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'elu' })
+        .square()
+        .sum(),
     );
     return grads([tf.tensor2d(av, [9, 13]), tf.tensor2d(bv, [13, 6]), tf.tensor1d(biasValues)]);
   });

@@ -97,7 +97,8 @@ test('the fused Adam step matches tfjs Adam (cpu and stock wasm)', async () => {
   const run = () => {
     const w = tf.variable(tf.tensor2d(w0, [300, 7]));
     const optimizer = tf.train.adam(0.05, 0.8, 0.95, 1e-6);
-    for (const g of grads) optimizer.applyGradients({ [w.name]: tf.tensor2d(g, [300, 7]) } as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+    for (const g of grads)
+      optimizer.applyGradients({ [w.name]: tf.tensor2d(g, [300, 7]) } as unknown as Parameters<typeof optimizer.applyGradients>[0]);
     const result = tf.clone(w);
     optimizer.dispose();
     w.dispose();

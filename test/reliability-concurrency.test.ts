@@ -42,7 +42,10 @@ test('4 simultaneous runs over overlapping configs compute each instance exactly
   assert.equal(executed, published.length, 'the runs\u2019 `executed` counts add up to the instances in the store');
   for (const s of summaries) assert.equal(s.executed + s.cached, s.stages);
 
-  assert.deepEqual(entries(box.store, '.locks').filter((n) => n.endsWith('.lock')), []);
+  assert.deepEqual(
+    entries(box.store, '.locks').filter((n) => n.endsWith('.lock')),
+    [],
+  );
   assert.deepEqual(manifestlessDirs(box.store), []);
   assert.deepEqual(entries(box.store, '.runs'), [], 'finished runs must deregister');
   const v = defrost(box, ['verify']);

@@ -82,7 +82,8 @@ test('exec refuses to compute from a damaged input', () => {
 test('run quarantines damaged inputs of what it must compute, recomputes them, and the store is whole again', () => {
   // Make downstream work: remove every transfer and train-scratch instance so they must be recomputed
   // from the damaged generate-data and train-source instances.
-  for (const stage of ['transfer', 'train-scratch']) for (const key of keysOf(stage)) rmSync(join(box.store, stage, key), { recursive: true });
+  for (const stage of ['transfer', 'train-scratch'])
+    for (const key of keysOf(stage)) rmSync(join(box.store, stage, key), { recursive: true });
   const r = defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /damaged: generate-data.*moved to/);

@@ -74,7 +74,10 @@ test('publishing on a full disk fails cleanly and leaves nothing partial; with s
   const s = lastJson(r);
   assert.ok(s.failed >= 1, JSON.stringify(s));
   for (const f of s.failures) assert.match(f.reason, /no space left on device|ENOSPC/, f.reason);
-  assert.ok(s.failures.some((f) => /could not publish/.test(f.reason)), JSON.stringify(s.failures));
+  assert.ok(
+    s.failures.some((f) => /could not publish/.test(f.reason)),
+    JSON.stringify(s.failures),
+  );
   assertNothingPartial();
   rmSync(ballast);
   const again = run({});

@@ -28,12 +28,79 @@ function rng(seed: number): () => number {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const SCALARS: Json[] = [
-  0, 1, -1, 2, 3, 0.5, -0.5, 1e-300, 1e308, -1e308, 2 ** 53 + 1, 1e20, 4, 7, 100, 1000, 50000, 0.999999, 1.0000001,
-  '', ' ', 'abc', 'relu', 'mlp', 'cnn', 'adam', 'sgd', 'all', 'none', 'NaN', '-1', '1e3', 'idx:../../etc', 'fashion-mnist', 'mnist',
-  '../../../etc/passwd', '\u0000', 'é', '🙂', 'x'.repeat(5000), true, false, null,
+  0,
+  1,
+  -1,
+  2,
+  3,
+  0.5,
+  -0.5,
+  1e-300,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  1e20,
+  4,
+  7,
+  100,
+  1000,
+  50000,
+  0.999999,
+  1.0000001,
+  '',
+  ' ',
+  'abc',
+  'relu',
+  'mlp',
+  'cnn',
+  'adam',
+  'sgd',
+  'all',
+  'none',
+  'NaN',
+  '-1',
+  '1e3',
+  'idx:../../etc',
+  'fashion-mnist',
+  'mnist',
+  '../../../etc/passwd',
+  '\u0000',
+  'é',
+  '🙂',
+  'x'.repeat(5000),
+  true,
+  false,
+  null,
 ];
-const KEYS = ['seed', 'task', 'kind', 'model', 'hidden', 'train', 'epochs', 'transfer', 'depths', 'modes', 'seeds', 'similarity', 'k',
-  'measures', 'resources', 'cpus', 'memory', 'time', '__proto__', 'constructor', 'prototype', 'toString', 'a.b', '', ' ', '0', 'x'.repeat(300)];
+const KEYS = [
+  'seed',
+  'task',
+  'kind',
+  'model',
+  'hidden',
+  'train',
+  'epochs',
+  'transfer',
+  'depths',
+  'modes',
+  'seeds',
+  'similarity',
+  'k',
+  'measures',
+  'resources',
+  'cpus',
+  'memory',
+  'time',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'a.b',
+  '',
+  ' ',
+  '0',
+  'x'.repeat(300),
+];
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)];
@@ -53,7 +120,8 @@ function randomValue(r: () => number, depth = 0): Json {
 function paths(node: Json, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [];
   if (Array.isArray(node)) node.forEach((v, i) => out.push([...prefix, i], ...paths(v, [...prefix, i])));
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) out.push([...prefix, k], ...paths(v, [...prefix, k]));
+  else if (node && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) out.push([...prefix, k], ...paths(v, [...prefix, k]));
   return out;
 }
 
@@ -81,7 +149,44 @@ function mutate(r: () => number, doc: { [k: string]: Json }): void {
   } else container[last] = Array.isArray(container[last]) ? [] : [container[last]];
 }
 
-const YAML_ALPHABET = ['a', 'b', ':', ' ', '  ', '\n', '\t', '-', '[', ']', '{', '}', ',', '"', "'", '&x', '*x', '!!str', '!!binary', '%', '@', '`', '|', '>', '#', '?', '0', '1', '.', 'e', 'task', 'seed', '\u0000', '\uFFFE', '---', '...'];
+const YAML_ALPHABET = [
+  'a',
+  'b',
+  ':',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '-',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '"',
+  "'",
+  '&x',
+  '*x',
+  '!!str',
+  '!!binary',
+  '%',
+  '@',
+  '`',
+  '|',
+  '>',
+  '#',
+  '?',
+  '0',
+  '1',
+  '.',
+  'e',
+  'task',
+  'seed',
+  '\u0000',
+  '\uFFFE',
+  '---',
+  '...',
+];
 
 function randomText(r: () => number, bases: readonly string[]): string {
   const roll = r();
@@ -108,13 +213,69 @@ function randomText(r: () => number, bases: readonly string[]): string {
   return Buffer.from(Array.from({ length: 64 }, () => Math.floor(r() * 256))).toString('latin1');
 }
 
-const SET_PATHS = ['seed', 'seeds', 'task.kind', 'task.correlations', 'task.target_sizes', 'task.target_sizes[0]', 'task.target_pool',
-  'task.source_size', 'task.test_size', 'task.classes', 'model.kind', 'model.hidden', 'model.hidden[9]', 'model.activation',
-  'train.epochs', 'train.learning_rate', 'train.batch_size', 'transfer.depths', 'transfer.modes', 'similarity.k',
-  'similarity.measures', 'similarity.probe_size', 'resources.train-source.cpus', 'nosuch.key', 'task..x', 'a[', '[0]', '', '=',
-  'seed.inner', 'task.correlations[1000000]', '__proto__.polluted', 'constructor.prototype.x'];
-const SET_VALUES = ['1', '-1', '0', '1e400', '[1,2', '[]', '{}', '[20,100,400,200]', 'null', '~', 'abc', '"', "'", 'true', '[0.5, 2]',
-  '{a: 1}', '&a [*a]', '!!js/function x', '0x10', '.inf', '-.nan', '', '= =', '1:2', 'all', '[relu]'];
+const SET_PATHS = [
+  'seed',
+  'seeds',
+  'task.kind',
+  'task.correlations',
+  'task.target_sizes',
+  'task.target_sizes[0]',
+  'task.target_pool',
+  'task.source_size',
+  'task.test_size',
+  'task.classes',
+  'model.kind',
+  'model.hidden',
+  'model.hidden[9]',
+  'model.activation',
+  'train.epochs',
+  'train.learning_rate',
+  'train.batch_size',
+  'transfer.depths',
+  'transfer.modes',
+  'similarity.k',
+  'similarity.measures',
+  'similarity.probe_size',
+  'resources.train-source.cpus',
+  'nosuch.key',
+  'task..x',
+  'a[',
+  '[0]',
+  '',
+  '=',
+  'seed.inner',
+  'task.correlations[1000000]',
+  '__proto__.polluted',
+  'constructor.prototype.x',
+];
+const SET_VALUES = [
+  '1',
+  '-1',
+  '0',
+  '1e400',
+  '[1,2',
+  '[]',
+  '{}',
+  '[20,100,400,200]',
+  'null',
+  '~',
+  'abc',
+  '"',
+  "'",
+  'true',
+  '[0.5, 2]',
+  '{a: 1}',
+  '&a [*a]',
+  '!!js/function x',
+  '0x10',
+  '.inf',
+  '-.nan',
+  '',
+  '= =',
+  '1:2',
+  'all',
+  '[relu]',
+];
 
 function randomSet(r: () => number): string {
   const path = r() < 0.85 ? pick(r, SET_PATHS) : pick(r, KEYS);

@@ -34,7 +34,9 @@ export function storeFingerprint(store: string): Map<string, Record<string, stri
           const path = rel ? `${rel}/${e.name}` : e.name;
           if (e.isDirectory()) walk(path);
           else if (path !== 'manifest.json' && path !== 'log.txt')
-            files[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
+            files[path] = createHash('sha256')
+              .update(readFileSync(join(dir, path)))
+              .digest('hex');
         }
       };
       walk('');
@@ -93,7 +95,8 @@ export function manifestlessDirs(store: string): string[] {
   if (!existsSync(store)) return out;
   for (const stage of readdirSync(store)) {
     if (stage.startsWith('.')) continue;
-    for (const key of readdirSync(join(store, stage))) if (!existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
+    for (const key of readdirSync(join(store, stage)))
+      if (!existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
   }
   return out;
 }

@@ -45,7 +45,11 @@ async function interruptAndResume(signal: 'SIGINT' | 'SIGTERM', env: NodeJS.Proc
   assert.equal(result.code, signal === 'SIGINT' ? 130 : 143, result.stderr);
   assert.ok(stopSeconds < 5, `the run took ${stopSeconds.toFixed(1)} s to stop`);
   for (const pid of workers) assert.equal(isAlive(pid), false, `worker ${pid} survived the interrupt`);
-  assert.deepEqual(entries(box.store, '.locks').filter((n) => n.endsWith('.lock')), [], 'locks left behind');
+  assert.deepEqual(
+    entries(box.store, '.locks').filter((n) => n.endsWith('.lock')),
+    [],
+    'locks left behind',
+  );
   assert.deepEqual(manifestlessDirs(box.store), [], 'a partial instance was published');
   assert.match(result.stdout, /interrupted: 37 instances, executed (\d+)/);
   const executedBefore = Number(/interrupted: 37 instances, executed (\d+)/.exec(result.stdout)?.[1]);

@@ -30,7 +30,10 @@ test('inspect/export/exec refuse refs that leave the store, with exit 2 and no s
   mkdirSync(join(box.dir, 'elsewhere'), { recursive: true });
   cpSync(join(box.store, someStage, key), outside, { recursive: true });
   for (const ref of [outside, `store/../elsewhere/${key}`, '../../../../etc/passwd']) {
-    for (const args of [['inspect', ref], ['export', ref, '--format', 'csv']]) {
+    for (const args of [
+      ['inspect', ref],
+      ['export', ref, '--format', 'csv'],
+    ]) {
       const r = defrost(box, args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /outside the store|neither an instance key|not a published instance/);
@@ -101,7 +104,12 @@ test('gc keeps what a given config plans, what is locked and what a running run 
   assert.equal(defrost(box, ['run', QUICK, ...OTHER, '--jobs', '2']).code, 0);
   // gc takes configs without --set: the first sweep as a config file of its own.
   const quick = join(box.dir, 'quick-small.yaml');
-  writeFileSync(quick, readFileSync(QUICK, 'utf8').replace(/^seeds: .*$/m, 'seeds: [0]').replace(/target_sizes: .*$/m, 'target_sizes: [20, 100]'));
+  writeFileSync(
+    quick,
+    readFileSync(QUICK, 'utf8')
+      .replace(/^seeds: .*$/m, 'seeds: [0]')
+      .replace(/target_sizes: .*$/m, 'target_sizes: [20, 100]'),
+  );
   const before = publishedKeys(box.store);
   const planned = lastJson<{ instances: { stage: string; key: string }[] }>(defrost(box, ['status', quick, '--json']));
   const keep = new Set(planned.instances.map((i) => `${i.stage}/${i.key}`));

@@ -74,7 +74,10 @@ async function openReport(file: string, screenshot: string): Promise<{ charts: C
         const svg = svgs[0];
         const box = svg?.getBoundingClientRect();
         // vega draws each mark set in a <g class="mark-TYPE ..."> group; count drawn items in them.
-        const marks = svg ? svg.querySelectorAll('g[class*="mark-"] > path, g[class*="mark-"] > line, g[class*="mark-"] > rect, g[class*="mark-"] > circle').length : 0;
+        const marks = svg
+          ? svg.querySelectorAll('g[class*="mark-"] > path, g[class*="mark-"] > line, g[class*="mark-"] > rect, g[class*="mark-"] > circle')
+              .length
+          : 0;
         return { id: node.getAttribute('data-chart') ?? '', svgs: svgs.length, marks, width: box?.width ?? 0, height: box?.height ?? 0 };
       }),
     );

@@ -76,7 +76,8 @@ describe('defrost report on a store', () => {
     const isHole = (i: PlannedInstance): boolean =>
       i.coords.correlation === c0 &&
       i.coords.n === n0 &&
-      ((i.stage === 'transfer' && i.coords.mode === 'defrost' && i.coords.depth === 0) || (i.stage === 'train-scratch' && i.coords.seed === config.seeds[0]));
+      ((i.stage === 'transfer' && i.coords.mode === 'defrost' && i.coords.depth === 0) ||
+        (i.stage === 'train-scratch' && i.coords.seed === config.seeds[0]));
     const holes = inputs.filter(isHole);
     assert.ok(holes.length === config.seeds.length + 1);
 
@@ -87,7 +88,8 @@ describe('defrost report on a store', () => {
       if (inst.stage === 'similarity') {
         const correlation = inst.coords.correlation as number | null;
         const rows: SimilarityRow[] = [];
-        for (let a = 1; a <= L; a++) for (let b = 1; b <= L; b++) rows.push({ correlation, block_a: a, block_b: b, measure: 'cka', value: 0.9 / (a + b) });
+        for (let a = 1; a <= L; a++)
+          for (let b = 1; b <= L; b++) rows.push({ correlation, block_a: a, block_b: b, measure: 'cka', value: 0.9 / (a + b) });
         dir = await publish(store, inst, {}, { 'similarity.arrow': rowsToIPC(rows, SIMILARITY_COLUMNS) });
       } else {
         const acc = accuracy(inst);
@@ -119,7 +121,14 @@ describe('defrost report on a store', () => {
     const planInputs = Object.fromEntries(Object.entries(aggregate.inputs).map(([n, r]) => [n, { stage: r.stage, key: r.key }]));
     await writeFile(
       join(store, '.plans', 'aggregate', `${aggregate.key}.json`),
-      JSON.stringify({ stage: 'aggregate', key: aggregate.key, id: aggregate.id, coords: {}, params: aggregate.params, inputs: planInputs }),
+      JSON.stringify({
+        stage: 'aggregate',
+        key: aggregate.key,
+        id: aggregate.id,
+        coords: {},
+        params: aggregate.params,
+        inputs: planInputs,
+      }),
     );
     const hookText = await reportAfterRun(published);
     assert.equal(hookText, partial.text);
@@ -127,7 +136,11 @@ describe('defrost report on a store', () => {
     // Publish everything and the aggregate itself (as the engine would), then re-print.
     for (const inst of holes) {
       const acc = accuracy(inst);
-      published.push({ stage: inst.stage, key: inst.key, dir: await publish(store, inst, { test_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 }) });
+      published.push({
+        stage: inst.stage,
+        key: inst.key,
+        dir: await publish(store, inst, { test_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 }),
+      });
     }
     const outDir = join(store, '.tmp-aggregate');
     await mkdir(outDir);
@@ -135,7 +148,16 @@ describe('defrost report on a store', () => {
     for (const [name, ref] of Object.entries(aggregate.inputs)) {
       const inst = instances.find((i) => i.id === ref.id) as PlannedInstance;
       const manifest = JSON.parse(await readFile(join(store, inst.stage, inst.key, 'manifest.json'), 'utf8')) as { summary: JsonObject };
-      artifacts[name] = { name, stage: inst.stage, key: inst.key, dir: join(store, inst.stage, inst.key), coords: inst.coords, params: inst.params, summary: manifest.summary, durationSeconds: 1.5 };
+      artifacts[name] = {
+        name,
+        stage: inst.stage,
+        key: inst.key,
+        dir: join(store, inst.stage, inst.key),
+        coords: inst.coords,
+        params: inst.params,
+        summary: manifest.summary,
+        durationSeconds: 1.5,
+      };
     }
     await aggregateStage.run({
       stage: 'aggregate',

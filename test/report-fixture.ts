@@ -62,7 +62,11 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
         for (const mode of modes) {
           for (let depth = 0; depth <= L; depth++) {
             const acc = accuracyOf(rng, rho, n, mode, depth, L);
-            add('transfer', { correlation, n, mode, depth, seed }, { test_accuracy: acc, test_loss: 1 - acc, train_steps: 100 + depth, epochs: 5 });
+            add(
+              'transfer',
+              { correlation, n, mode, depth, seed },
+              { test_accuracy: acc, test_loss: 1 - acc, train_steps: 100 + depth, epochs: 5 },
+            );
           }
         }
       }

@@ -22,7 +22,9 @@ after(async () => {
 /** Independent recomputation of one optimal-depth row from results rows. */
 function expectedRow(results: ResultRow[], correlation: number | null, n: number, mode: string, L: number) {
   const accs = (m: string, d: number | null) =>
-    results.filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d && r.test_accuracy !== null).map((r) => r.test_accuracy as number);
+    results
+      .filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d && r.test_accuracy !== null)
+      .map((r) => r.test_accuracy as number);
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const se = (xs: number[]) => {
     if (xs.length < 2) return null;
@@ -93,7 +95,10 @@ function parseTextTable(text: string): Map<string, { depth: number; accuracy: nu
     const found = [...line.matchAll(/l\*=(\d+)(\*?) (\d\.\d{3})|missing/g)];
     assert.equal(found.length, ns.length, `one cell per n in: ${line}`);
     found.forEach((f, i) =>
-      cells.set(`${mode}|${label}|${ns[i]}`, f[0] === 'missing' ? 'missing' : { depth: Number(f[1]), accuracy: Number(f[3]), partial: f[2] === '*' }),
+      cells.set(
+        `${mode}|${label}|${ns[i]}`,
+        f[0] === 'missing' ? 'missing' : { depth: Number(f[1]), accuracy: Number(f[3]), partial: f[2] === '*' },
+      ),
     );
   }
   return cells;
@@ -122,7 +127,15 @@ describe('aggregate tables', () => {
     const fx = await makeFixture({ correlations: [1, 0.8], ns: [20, 100], depth: 3 });
     cleanup.push(fx.dir);
     const out = join(fx.dir, 'out');
-    const built = await buildReport({ runs: fx.runs, depth: 3, classes: 4, taskKind: 'synthetic', outDir: out, subtitle: 't', partial: false });
+    const built = await buildReport({
+      runs: fx.runs,
+      depth: 3,
+      classes: 4,
+      taskKind: 'synthetic',
+      outDir: out,
+      subtitle: 't',
+      partial: false,
+    });
     const results = await readResults(join(out, REPORT_FILES.results));
     // 2 correlations x 2 n x 3 seeds x (1 scratch + 2 modes x 4 depths)
     assert.equal(results.length, 2 * 2 * 3 * 9);
@@ -134,18 +147,27 @@ describe('aggregate tables', () => {
     for (const run of fx.runs.filter((r) => r.stage !== 'similarity')) {
       const c = run.coords;
       const row = results.find(
-        (r) => r.correlation === c.correlation && r.n === c.n && r.seed === c.seed && r.mode === (c.mode ?? 'scratch') && r.depth === (c.depth ?? null),
+        (r) =>
+          r.correlation === c.correlation &&
+          r.n === c.n &&
+          r.seed === c.seed &&
+          r.mode === (c.mode ?? 'scratch') &&
+          r.depth === (c.depth ?? null),
       );
       assert.equal(row?.test_accuracy, run.summary?.test_accuracy, run.id);
     }
     const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
     assert.equal(optimal.length, 2 * 2 * 2);
-    assert.deepEqual(optimal, built.tables.optimal.map((r) => ({ ...r })));
+    assert.deepEqual(
+      optimal,
+      built.tables.optimal.map((r) => ({ ...r })),
+    );
     checkAgainstResults(optimal, results, 3);
     checkTextTable(built.text, optimal);
     assert.equal(await readFile(join(out, REPORT_FILES.text), 'utf8'), built.text);
     // The fixture's best depth is deep at rho = 1 with n = 20 and shallower at rho = 0.8.
-    const l = (c: number, n: number) => optimal.find((r) => r.correlation === c && r.n === n && r.mode === 'defrost')?.optimal_depth as number;
+    const l = (c: number, n: number) =>
+      optimal.find((r) => r.correlation === c && r.n === n && r.mode === 'defrost')?.optimal_depth as number;
     assert.ok(l(1, 20) > l(0.8, 100), `l* moves with correlation: ${l(1, 20)} vs ${l(0.8, 100)}`);
 
     const similarity = await readRows(join(out, REPORT_FILES.similarity));
@@ -163,7 +185,12 @@ describe('aggregate tables', () => {
       summary: { test_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
       durationSeconds: 1,
     });
-    const tables = await buildTables({ runs: [run(null, 0.6), run(0, 0.7), run(1, 0.8), run(2, 0.8), run(3, 0.75)], depth: 3, classes: 2, taskKind: 'synthetic' });
+    const tables = await buildTables({
+      runs: [run(null, 0.6), run(0, 0.7), run(1, 0.8), run(2, 0.8), run(3, 0.75)],
+      depth: 3,
+      classes: 2,
+      taskKind: 'synthetic',
+    });
     const [row] = tables.optimal;
     assert.equal(row.optimal_depth, 2);
     assert.equal(row.optimal_accuracy, 0.8);
@@ -183,7 +210,15 @@ describe('aggregate tables', () => {
     const fx = await makeFixture({ correlations: [1, 0.8], ns: [20, 100], depth: 2, failed });
     cleanup.push(fx.dir);
     const out = join(fx.dir, 'out');
-    const built = await buildReport({ runs: fx.runs, depth: 2, classes: 4, taskKind: 'synthetic', outDir: out, subtitle: 't', partial: true });
+    const built = await buildReport({
+      runs: fx.runs,
+      depth: 2,
+      classes: 4,
+      taskKind: 'synthetic',
+      outDir: out,
+      subtitle: 't',
+      partial: true,
+    });
     const results = await readResults(join(out, REPORT_FILES.results));
     const published = fx.runs.filter((r) => r.published && r.stage !== 'similarity');
     assert.equal(results.length, published.length, 'only published runs are rows');
@@ -218,7 +253,15 @@ describe('aggregate tables', () => {
     const a = join(fx.dir, 'a');
     const b = join(fx.dir, 'b');
     await buildReport({ runs: fx.runs, depth: 2, classes: 3, taskKind: 'synthetic', outDir: a, subtitle: 't', partial: false });
-    await buildReport({ runs: [...fx.runs].reverse(), depth: 2, classes: 3, taskKind: 'synthetic', outDir: b, subtitle: 't', partial: false });
+    await buildReport({
+      runs: [...fx.runs].reverse(),
+      depth: 2,
+      classes: 3,
+      taskKind: 'synthetic',
+      outDir: b,
+      subtitle: 't',
+      partial: false,
+    });
     for (const file of Object.values(REPORT_FILES)) assert.ok((await readFile(join(a, file))).equals(await readFile(join(b, file))), file);
   });
 

@@ -9,7 +9,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Field, FixedSizeList, Float32, Float64, Int32, makeData, makeVector, Table, tableToIPC, vectorFromArray, Utf8 } from 'apache-arrow';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  Int32,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  vectorFromArray,
+  Utf8,
+} from 'apache-arrow';
 import { UsageError } from '../pipeline/errors.js';
 import { compareFiles } from '../stages/commands/compare.js';
 import { encodeNpy, readMatrix, writeNpy } from '../stages/matrix-io.js';
@@ -35,10 +47,31 @@ before(async () => {
   const rowsText = Array.from({ length: 40 }, (_, i) => Array.from(b32.subarray(i * 3, i * 3 + 3)).join(','));
   writeFileSync(join(dir, 'b.csv'), ['u,v,w', ...rowsText].join('\n') + '\n');
   const values = makeData({ type: new Float32(), length: 120, nullCount: 0, data: b32 });
-  const list = makeVector(makeData({ type: new FixedSizeList(3, new Field('item', new Float32(), false)), length: 40, nullCount: 0, child: values }));
-  writeFileSync(join(dir, 'b-list.arrow'), tableToIPC(new Table({ id: vectorFromArray(Array.from({ length: 40 }, (_, i) => `r${i}`), new Utf8()), features: list }), 'file'));
-  const column = (c: number) => vectorFromArray(Array.from({ length: 40 }, (_, i) => b32[i * 3 + c]), new Float64());
-  writeFileSync(join(dir, 'b-cols.arrow'), tableToIPC(new Table({ x: column(0), label: vectorFromArray(new Array(40).fill(1), new Int32()), y: column(1), z: column(2) }), 'file'));
+  const list = makeVector(
+    makeData({ type: new FixedSizeList(3, new Field('item', new Float32(), false)), length: 40, nullCount: 0, child: values }),
+  );
+  writeFileSync(
+    join(dir, 'b-list.arrow'),
+    tableToIPC(
+      new Table({
+        id: vectorFromArray(
+          Array.from({ length: 40 }, (_, i) => `r${i}`),
+          new Utf8(),
+        ),
+        features: list,
+      }),
+      'file',
+    ),
+  );
+  const column = (c: number) =>
+    vectorFromArray(
+      Array.from({ length: 40 }, (_, i) => b32[i * 3 + c]),
+      new Float64(),
+    );
+  writeFileSync(
+    join(dir, 'b-cols.arrow'),
+    tableToIPC(new Table({ x: column(0), label: vectorFromArray(new Array(40).fill(1), new Int32()), y: column(1), z: column(2) }), 'file'),
+  );
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,7 +102,11 @@ test('rejects bad input with a UsageError naming the problem', async () => {
   const A = join(dir, 'a.npy');
   const cases: [string, () => Promise<unknown>, RegExp][] = [
     ['row counts', () => compareFiles(A, file('short.csv', '1,2\n3,4\n')), /row counts differ: .* 40 rows, .* 2/],
-    ['NaN', () => compareFiles(A, file('nan.csv', Array.from({ length: 40 }, (_, i) => (i === 7 ? 'NaN,1' : `${i},1`)).join('\n'))), /non-finite value \(NaN\) at row 7, column 0/],
+    [
+      'NaN',
+      () => compareFiles(A, file('nan.csv', Array.from({ length: 40 }, (_, i) => (i === 7 ? 'NaN,1' : `${i},1`)).join('\n'))),
+      /non-finite value \(NaN\) at row 7, column 0/,
+    ],
     ['empty', () => compareFiles(A, file('empty.csv', 'a,b\n')), /empty/],
     ['k >= N', () => compareFiles(A, A, { k: 40 }), /--k: got 40; allowed: an integer from 1 to N - 1 = 39/],
     ['unknown measure', () => compareFiles(A, A, { measures: 'cka,svcca' }), /unknown measure "svcca"/],
@@ -78,8 +115,23 @@ test('rejects bad input with a UsageError naming the problem', async () => {
     ['not arrow', () => compareFiles(A, file('junk.arrow', 'hello')), /not a readable Arrow IPC file/],
     ['text in csv', () => compareFiles(A, file('text.csv', '1,2\n3,x\n')), /line 2, column 2: "x" is not a number/],
     ['extension', () => compareFiles(A, file('m.txt', '1')), /unsupported file type ".txt"/],
-    ['fortran', () => compareFiles(A, file('f.npy', Buffer.from(encodeNpy(a).toString('latin1').replace("'fortran_order': False, ", "'fortran_order': True,  "), 'latin1'))), /Fortran/],
-    ['dtype', () => compareFiles(A, file('i.npy', Buffer.from(encodeNpy(a).toString('latin1').replace("'<f8'", "'<i8'"), 'latin1'))), /unsupported dtype "<i8"/],
+    [
+      'fortran',
+      () =>
+        compareFiles(
+          A,
+          file(
+            'f.npy',
+            Buffer.from(encodeNpy(a).toString('latin1').replace("'fortran_order': False, ", "'fortran_order': True,  "), 'latin1'),
+          ),
+        ),
+      /Fortran/,
+    ],
+    [
+      'dtype',
+      () => compareFiles(A, file('i.npy', Buffer.from(encodeNpy(a).toString('latin1').replace("'<f8'", "'<i8'"), 'latin1'))),
+      /unsupported dtype "<i8"/,
+    ],
   ];
   for (const [name, run, message] of cases) {
     await assert.rejects(run, (error: unknown) => {
@@ -92,7 +144,11 @@ test('rejects bad input with a UsageError naming the problem', async () => {
 
 test('the command: --json prints exactly the SPEC object; bad input exits 2 without a stack trace', () => {
   const cli = join(repoRoot, 'bin', 'defrost.js');
-  const ok = spawnSync(process.execPath, [cli, 'compare', join(dir, 'a.npy'), join(dir, 'b.csv'), '--json', '--k', '5', '--measures', 'information_imbalance,cka'], { encoding: 'utf8' });
+  const ok = spawnSync(
+    process.execPath,
+    [cli, 'compare', join(dir, 'a.npy'), join(dir, 'b.csv'), '--json', '--k', '5', '--measures', 'information_imbalance,cka'],
+    { encoding: 'utf8' },
+  );
   assert.equal(ok.status, 0, ok.stderr);
   const out = JSON.parse(ok.stdout.trim().split('\n').pop() as string) as { n: number; measures: Record<string, number> };
   assert.deepEqual(Object.keys(out), ['n', 'measures']);

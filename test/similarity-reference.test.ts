@@ -28,7 +28,9 @@ function reference(a: string, b: string, k: number, sigma: number): CompareResul
   try {
     return JSON.parse(execFileSync('python3', [script, a, b, String(k), String(sigma)], { encoding: 'utf8' })) as CompareResult;
   } catch (error) {
-    throw new Error(`the numpy reference could not run (python3 with numpy is required: apt-get install python3-numpy): ${(error as Error).message}`);
+    throw new Error(
+      `the numpy reference could not run (python3 with numpy is required: apt-get install python3-numpy): ${(error as Error).message}`,
+    );
   }
 }
 

@@ -21,19 +21,43 @@ import { MEASURES } from '../stages/config.js';
 const DIM = 12;
 const L = 3;
 const PROBES = 150;
-const SPEC: NetworkSpec = { kind: 'mlp', hidden: [24, 16, 20], activation: 'tanh', kernelSize: 3, poolAfter: [], inputShape: [DIM], classes: 3 };
+const SPEC: NetworkSpec = {
+  kind: 'mlp',
+  hidden: [24, 16, 20],
+  activation: 'tanh',
+  kernelSize: 3,
+  poolAfter: [],
+  inputShape: [DIM],
+  classes: 3,
+};
 
 let root = '';
-const artifact = (name: string, dir: string): InputArtifact => ({ name, stage: name, key: name, dir, coords: {}, params: {}, summary: {}, durationSeconds: 0 });
+const artifact = (name: string, dir: string): InputArtifact => ({
+  name,
+  stage: name,
+  key: name,
+  dir,
+  coords: {},
+  params: {},
+  summary: {},
+  durationSeconds: 0,
+});
 
 function context(outDir: string, reference: string, saveActivations = false): StageContext<SimilarityParams> {
   mkdirSync(outDir, { recursive: true });
   return {
     stage: 'similarity',
     key: 'test',
-    params: { correlation: 0.9, similarity: { probe_size: PROBES, measures: [...MEASURES], k: 5, rbf_sigma: 1, save_activations: saveActivations } },
+    params: {
+      correlation: 0.9,
+      similarity: { probe_size: PROBES, measures: [...MEASURES], k: 5, rbf_sigma: 1, save_activations: saveActivations },
+    },
     coords: { correlation: 0.9 },
-    inputs: { data: artifact('data', join(root, 'data')), source: artifact('source', join(root, 'source')), reference: artifact('reference', join(root, reference)) },
+    inputs: {
+      data: artifact('data', join(root, 'data')),
+      source: artifact('source', join(root, 'source')),
+      reference: artifact('reference', join(root, reference)),
+    },
     outDir,
     threads: 1,
     log: () => {},
@@ -48,7 +72,9 @@ function readRows(file: string): { correlation: number | null; block_a: number; 
     table.schema.fields.map((f) => `${f.name}:${f.type}`),
     ['correlation:Float64', 'block_a:Int32', 'block_b:Int32', 'measure:Utf8', 'value:Float64'],
   );
-  return table.toArray().map((r) => ({ ...(r.toJSON() as { correlation: number | null; block_a: number; block_b: number; measure: string; value: number | null }) }));
+  return table.toArray().map((r) => ({
+    ...(r.toJSON() as { correlation: number | null; block_a: number; block_b: number; measure: string; value: number | null }),
+  }));
 }
 
 before(async () => {
@@ -111,7 +137,14 @@ test('source vs reference: documented layout, deterministic bytes, saved activat
   );
   assert.deepEqual(
     rows.slice(L * L, L * L + 6).map((r) => r.measure),
-    ['rbf_cka', 'neighbour_overlap', 'information_imbalance_a_to_b', 'information_imbalance_b_to_a', 'intrinsic_dimension_a', 'intrinsic_dimension_b'],
+    [
+      'rbf_cka',
+      'neighbour_overlap',
+      'information_imbalance_a_to_b',
+      'information_imbalance_b_to_a',
+      'intrinsic_dimension_a',
+      'intrinsic_dimension_b',
+    ],
   );
 
   const block = 2;

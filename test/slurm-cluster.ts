@@ -48,7 +48,10 @@ export function queuedJobNames(options: { all?: boolean; ids?: readonly string[]
     if (/Invalid job id/i.test(out.stderr)) return [];
     throw new Error(`squeue failed: ${out.stderr}`);
   }
-  return out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return out.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** `id -> state` of the given jobs, finished ones included. */

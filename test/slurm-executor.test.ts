@@ -126,7 +126,10 @@ test('each instance runs as a named sbatch job; success is its published manifes
   const log = readFileSync(join(store, '.logs', 'toy', `${keys[0]}.slurm-${exec.submitted[0]}.log`), 'utf8');
   assert.match(log, new RegExp(`start toy\\[${keys[0]}\\] threads=1 job=${exec.submitted[0]}`));
   // Slurm forgets finished jobs; the executor keeps its own record of which job ran what.
-  const record = readFileSync(join(store, '.logs', 'slurm-jobs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const record = readFileSync(join(store, '.logs', 'slurm-jobs.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(record.map((r) => r.keys[0]).sort(), [...keys].sort());
   // Already published: reported cached without a new job.
   assert.deepEqual(await exec.run(req(store, keys[0]), quietEvents), { status: 'cached', seconds: 0 });
@@ -153,11 +156,17 @@ test('--group packs ready instances of one stage into one job run by one exec pr
   await exec.shutdown('done');
   assert.equal(exec.submitted.length, 1);
   assert.deepEqual(queuedJobNames({ all: true, ids: exec.submitted }), [`defrost:toy:${keys[0].slice(0, 8)}+2`]);
-  assert.deepEqual(results.map((r) => r.status), ['executed', 'failed', 'executed']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['executed', 'failed', 'executed'],
+  );
   assert.match((results[1] as { reason: string }).reason, /only me/);
   const log = readFileSync(join(store, '.logs', 'toy', `group-${keys[0]}.slurm-${exec.submitted[0]}.log`), 'utf8');
   for (const k of keys) assert.match(log, new RegExp(`start toy\\[${k}\\]`));
-  assert.equal((results[1] as { logPath?: string }).logPath, join(store, '.logs', 'toy', `group-${keys[0]}.slurm-${exec.submitted[0]}.log`));
+  assert.equal(
+    (results[1] as { logPath?: string }).logPath,
+    join(store, '.logs', 'toy', `group-${keys[0]}.slurm-${exec.submitted[0]}.log`),
+  );
 });
 
 test('a job cancelled with scancel fails its instance with the reason; others continue', async () => {
@@ -193,7 +202,7 @@ test("shutdown('interrupt') scancels every job this run submitted; none stays qu
   for (const state of jobStates(exec.submitted).values()) assert.equal(state, 'CANCELLED');
 });
 
-test('sbatch refusing a job (--slurm-args naming no partition) fails its instance with sbatch\'s message', async () => {
+test("sbatch refusing a job (--slurm-args naming no partition) fails its instance with sbatch's message", async () => {
   const store = makeStore({ [key(41)]: {} });
   const notes: string[] = [];
   const exec = new SlurmExecutor({
@@ -214,9 +223,13 @@ test('sbatch refusing a job (--slurm-args naming no partition) fails its instanc
 test('a lock is stale once its Slurm job has left the queue, alive while the job runs', async () => {
   const check = slurmJobLivenessCheck();
   const owner = { host: 'some-other-node', pid: 12345, started: new Date().toISOString(), run: 'r' };
-  const running = execFileSync('sbatch', ['--parsable', '--job-name=defrost:lock-test', '--mem=64M', '--output=/dev/null', '--wrap=sleep 60'], {
-    encoding: 'utf8',
-  }).trim();
+  const running = execFileSync(
+    'sbatch',
+    ['--parsable', '--job-name=defrost:lock-test', '--mem=64M', '--output=/dev/null', '--wrap=sleep 60'],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
   const done = execFileSync('sbatch', ['--parsable', '--job-name=defrost:lock-test', '--mem=64M', '--output=/dev/null', '--wrap=true'], {
     encoding: 'utf8',
   }).trim();

@@ -59,5 +59,11 @@ export const RECIPE: TrainRecipe = {
 };
 
 export function sameBytes(a: Float32Array[], b: Float32Array[]): boolean {
-  return a.length === b.length && a.every((x, i) => Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(b[i].buffer, b[i].byteOffset, b[i].byteLength)) === 0);
+  return (
+    a.length === b.length &&
+    a.every(
+      (x, i) =>
+        Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(b[i].buffer, b[i].byteOffset, b[i].byteLength)) === 0,
+    )
+  );
 }

@@ -30,7 +30,11 @@ test('a small task is learned: test accuracy far above chance (1/3)', async () =
 });
 
 test('min_steps adds epochs for small n; steps and epochs are reported', async () => {
-  assert.deepEqual(plannedEpochs({ ...RECIPE, epochs: 2, min_steps: 30, batch_size: 32 }, 20), { epochs: 30, batchSize: 20, stepsPerEpoch: 1 });
+  assert.deepEqual(plannedEpochs({ ...RECIPE, epochs: 2, min_steps: 30, batch_size: 32 }, 20), {
+    epochs: 30,
+    batchSize: 20,
+    stepsPerEpoch: 1,
+  });
   const net = buildNetwork(TINY_MLP, 0, 'target/init');
   const r = await trainNetwork(net, linearTask(40, 'small'), options({ ...RECIPE, epochs: 1, min_steps: 9, batch_size: 16 }));
   assert.equal(r.trainSteps, 9);
@@ -103,7 +107,11 @@ test('early stopping holds out a validation split, records it and restores the b
 test('an aborted signal stops training between batches with a StageFailure', async () => {
   const net = buildNetwork(TINY_MLP, 0, 'target/init');
   const controller = new AbortController();
-  const run = trainNetwork(net, train, { ...options({ ...RECIPE, epochs: 1000 }), signal: controller.signal, onEpoch: (r) => r.epoch === 2 && controller.abort() });
+  const run = trainNetwork(net, train, {
+    ...options({ ...RECIPE, epochs: 1000 }),
+    signal: controller.signal,
+    onEpoch: (r) => r.epoch === 2 && controller.abort(),
+  });
   await assert.rejects(run, (e: unknown) => e instanceof StageFailure && /test-run: interrupted/.test(e.message));
   net.dispose();
 });
@@ -112,7 +120,11 @@ test('no tensors leak over repeated trainings', async () => {
   const start = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) {
     const net = buildNetwork(TINY_MLP, i, 'target/init');
-    await trainNetwork(net, train, options({ ...RECIPE, epochs: 1, min_steps: 0, early_stopping: { patience: 1, validation_fraction: 0.2 } }, i));
+    await trainNetwork(
+      net,
+      train,
+      options({ ...RECIPE, epochs: 1, min_steps: 0, early_stopping: { patience: 1, validation_fraction: 0.2 } }, i),
+    );
     evaluateNetwork(net, test_, CLASSES);
     net.dispose();
   }

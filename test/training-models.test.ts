@@ -50,8 +50,7 @@ test('saveNetwork writes model.json + weights.bin that loadNetwork restores exac
 
   const loaded = await loadNetwork(join(dir, 'a'));
   assert.equal(blockCount(loaded), 3);
-  for (const block of [1, 2, 3, 'readout'] as const)
-    assert.ok(sameBytes(blockWeightValues(a, block), blockWeightValues(loaded, block)));
+  for (const block of [1, 2, 3, 'readout'] as const) assert.ok(sameBytes(blockWeightValues(a, block), blockWeightValues(loaded, block)));
   const x = tf.randomNormal([5, DIM], 0, 1, 'float32', 1);
   assert.deepEqual((a.predict(x) as tf.Tensor).arraySync(), (loaded.predict(x) as tf.Tensor).arraySync());
 });
@@ -61,7 +60,14 @@ test('hiddenBlockOutputs: one [N, width] matrix per block, and the last feeds th
   const x = tf.randomNormal([7, DIM], 0, 1, 'float32', 2);
   const before = tf.memory().numTensors;
   const outs = hiddenBlockOutputs(net, x);
-  assert.deepEqual(outs.map((o) => o.shape), [[7, 16], [7, 16], [7, 16]]);
+  assert.deepEqual(
+    outs.map((o) => o.shape),
+    [
+      [7, 16],
+      [7, 16],
+      [7, 16],
+    ],
+  );
   const viaReadout = net.getLayer('readout').apply(outs[2]) as tf.Tensor;
   const direct = net.predict(x) as tf.Tensor;
   assert.ok(tf.tidy(() => tf.abs(tf.sub(viaReadout, direct)).max().dataSync()[0]) < 1e-6);
@@ -77,7 +83,14 @@ test('CNN: conv blocks with pooling, flattened images accepted, outputs flattene
   );
   assert.equal(blockCount(cnn), 3);
   const outs = hiddenBlockOutputs(cnn, tf.zeros([2, 64]));
-  assert.deepEqual(outs.map((o) => o.shape), [[2, 4 * 4 * 2], [2, 2 * 2 * 3], [2, 2 * 2 * 4]]);
+  assert.deepEqual(
+    outs.map((o) => o.shape),
+    [
+      [2, 4 * 4 * 2],
+      [2, 2 * 2 * 3],
+      [2, 2 * 2 * 4],
+    ],
+  );
   assert.deepEqual((cnn.predict(tf.zeros([2, 8, 8, 1])) as tf.Tensor).shape, [2, CLASSES]);
 });
 
@@ -90,7 +103,10 @@ test('defrost transfer copies every hidden block, freezes 1..depth, keeps a fres
   assert.ok(sameBytes(blockWeightValues(target, 'readout'), freshReadout));
   // trainable: block 3 (kernel, bias) and the readout (kernel, bias)
   assert.equal(trainableVariables(target).length, 4);
-  assert.deepEqual(target.layers.filter((l) => !l.trainable && l.name !== 'input').map((l) => l.name), ['block1_dense', 'block2_dense']);
+  assert.deepEqual(
+    target.layers.filter((l) => !l.trainable && l.name !== 'input').map((l) => l.name),
+    ['block1_dense', 'block2_dense'],
+  );
 });
 
 test('reinit transfer copies blocks 1..depth only; the others keep the seeded fresh weights', () => {

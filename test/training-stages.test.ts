@@ -60,7 +60,15 @@ function context<P extends JsonObject>(stage: string, params: P, inputs: Record<
 }
 
 const model = { kind: 'mlp' as const, hidden: [16, 16], activation: 'relu' as const, kernel_size: 3, pool_after: [] };
-const train = { optimizer: 'adam' as const, learning_rate: 0.01, momentum: 0.9, batch_size: 32, epochs: 2, min_steps: 20, early_stopping: null };
+const train = {
+  optimizer: 'adam' as const,
+  learning_rate: 0.01,
+  momentum: 0.9,
+  batch_size: 32,
+  epochs: 2,
+  min_steps: 20,
+  early_stopping: null,
+};
 
 test('train-source, train-scratch and transfer write their outputs and summaries, repeatably', async () => {
   const sourceData = writeTask('source', 300, 7);
@@ -78,7 +86,10 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   assert.equal(metrics.getChild('test_accuracy')?.get(0), srcOut.summary?.test_accuracy);
   assert.equal(metrics.getChild('train_steps')?.get(0), srcOut.summary?.train_steps);
   const curve = tableFromIPC(readFileSync(join(src.outDir, 'curve.arrow')));
-  assert.deepEqual(curve.schema.fields.map((f) => f.name), ['epoch', 'loss', 'train_accuracy']);
+  assert.deepEqual(
+    curve.schema.fields.map((f) => f.name),
+    ['epoch', 'loss', 'train_accuracy'],
+  );
   assert.equal(curve.numRows, srcOut.summary?.epochs);
 
   const scratch = context('train-scratch', { model, train, seed: 0, correlation: 0.9, n: 50 }, { data: targetData });

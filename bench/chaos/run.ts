@@ -72,7 +72,16 @@ function record(kind: string, ok: boolean, detail = ''): void {
 }
 
 const box: Sandbox = reliabilitySandbox({ DEFROST_TOY_SLEEP_MS: '60' });
-const runArgs = (store: string, extra: string[] = []): string[] => ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--store', store, ...extra];
+const runArgs = (store: string, extra: string[] = []): string[] => [
+  'run',
+  QUICK,
+  ...SMALL_SWEEP,
+  '--jobs',
+  '2',
+  '--store',
+  store,
+  ...extra,
+];
 
 /** Starts a run and kills it with `signal` after `delayMs`; checks it stops in time and leaves no worker. */
 async function killRun(store: string, signal: NodeJS.Signals, delayMs: number, env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -100,7 +109,8 @@ async function killRun(store: string, signal: NodeJS.Signals, delayMs: number, e
   const expectedCode = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null;
   // Killed before it installed its handlers (still loading), a run dies of the signal itself:
   // fine, as long as it had started no worker.
-  const codeOk = expectedCode === null ? result.code === null : result.code === expectedCode || (result.code === null && workers.size === 0);
+  const codeOk =
+    expectedCode === null ? result.code === null : result.code === expectedCode || (result.code === null && workers.size === 0);
   // Locks this run's processes left. (A worker orphaned by an earlier SIGKILLed run may die holding
   // one, e.g. by an injected crash with no scheduler left to clean up: a stale lock, which the next
   // run breaks because its owner is dead. That is not this run's doing.)
@@ -115,8 +125,13 @@ async function killRun(store: string, signal: NodeJS.Signals, delayMs: number, e
         return false;
       }
     });
-  const ok = seconds < 5 && alive.length === 0 && codeOk && (signal === 'SIGKILL' || locks.length === 0) && manifestlessDirs(store).length === 0;
-  record(`${signal} of a run`, ok, `stopped in ${seconds.toFixed(1)} s, exit ${result.code}, workers alive ${alive.join(',')}, locks ${locks.join(' ')}, partial ${manifestlessDirs(store).join(',')}`);
+  const ok =
+    seconds < 5 && alive.length === 0 && codeOk && (signal === 'SIGKILL' || locks.length === 0) && manifestlessDirs(store).length === 0;
+  record(
+    `${signal} of a run`,
+    ok,
+    `stopped in ${seconds.toFixed(1)} s, exit ${result.code}, workers alive ${alive.join(',')}, locks ${locks.join(' ')}, partial ${manifestlessDirs(store).join(',')}`,
+  );
 }
 
 function readFileSafe(path: string): string {
@@ -136,7 +151,9 @@ function injectCorruption(store: string): void {
     for (const key of readdirSync(join(store, stage))) {
       const dir = join(store, stage, key);
       if (!existsSync(join(dir, 'manifest.json'))) continue;
-      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { inputs: Record<string, { stage: string; key: string }> };
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+        inputs: Record<string, { stage: string; key: string }>;
+      };
       published.push({ stage, key, dir, inputs: Object.values(manifest.inputs) });
     }
   }
@@ -258,15 +275,20 @@ async function main(): Promise<void> {
   for (let n = 1; n <= CYCLES; n++) {
     await cycle(n, reference);
     const t = tally.get('cycle ends equal to an uninterrupted run') as Tally;
-    process.stderr.write(`cycle ${n}/${CYCLES}: ${t.survived}/${t.injected} equal to the reference, ${problems.length} problem(s), ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(
+      `cycle ${n}/${CYCLES}: ${t.survived}/${t.injected} equal to the reference, ${problems.length} problem(s), ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
   }
   await fuzzConfigs();
 
   const rows = [...tally].map(([kind, t]) => ({ kind, injected: t.injected, survived: t.survived }));
   const width = Math.max(...rows.map((r) => r.kind.length));
-  process.stdout.write(`\nchaos: ${CYCLES} cycles of a ${reference.size}-instance sweep in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(
+    `\nchaos: ${CYCLES} cycles of a ${reference.size}-instance sweep in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   process.stdout.write(`${'fault'.padEnd(width)}  injected  survived\n`);
-  for (const r of rows) process.stdout.write(`${r.kind.padEnd(width)}  ${String(r.injected).padStart(8)}  ${String(r.survived).padStart(8)}\n`);
+  for (const r of rows)
+    process.stdout.write(`${r.kind.padEnd(width)}  ${String(r.injected).padStart(8)}  ${String(r.survived).padStart(8)}\n`);
   for (const p of problems.slice(0, 20)) process.stdout.write(`NOT SURVIVED ${p}\n`);
   process.stdout.write(`${JSON.stringify({ cycles: CYCLES, instances: reference.size, faults: rows, problems: problems.length })}\n`);
   if (problems.length === 0) box.cleanup();

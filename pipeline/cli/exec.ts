@@ -20,7 +20,10 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('exec')
     .argument('<stage>', 'stage name')
-    .argument('<keys...>', 'instance key(s) (from the plan: `defrost make`/`run` write the plan records); several run in turn in this process')
+    .argument(
+      '<keys...>',
+      'instance key(s) (from the plan: `defrost make`/`run` write the plan records); several run in turn in this process',
+    )
     .description('run planned instances of one stage (what `make` and cluster jobs call)')
     .option('--force', 'recompute even if already published')
     .option('--verbose', "also show the stage's output on stderr");

@@ -42,15 +42,20 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
       let file: string;
       if (options.table !== undefined) {
         const wanted = options.table.endsWith('.arrow') ? options.table : `${options.table}.arrow`;
-        if (!tables.includes(wanted)) throw new UsageError(`--table: got ${JSON.stringify(options.table)}; allowed: ${tables.join(', ') || '(no tables)'}`);
+        if (!tables.includes(wanted))
+          throw new UsageError(`--table: got ${JSON.stringify(options.table)}; allowed: ${tables.join(', ') || '(no tables)'}`);
         file = wanted;
       } else if (tables.length === 1) file = tables[0];
-      else throw new UsageError(`${inst.stage} ${inst.key} has ${tables.length === 0 ? 'no tables' : `several tables; pick one with --table: ${tables.join(', ')}`}`);
+      else
+        throw new UsageError(
+          `${inst.stage} ${inst.key} has ${tables.length === 0 ? 'no tables' : `several tables; pick one with --table: ${tables.join(', ')}`}`,
+        );
       const { readArrowTable } = await import('../arrow.js');
       let table = await readArrowTable(join(inst.dir, file));
       if (options.column !== undefined) {
         const names = table.schema.fields.map((f) => f.name);
-        if (!names.includes(options.column)) throw new UsageError(`--column: got ${JSON.stringify(options.column)}; allowed: ${names.join(', ')}`);
+        if (!names.includes(options.column))
+          throw new UsageError(`--column: got ${JSON.stringify(options.column)}; allowed: ${names.join(', ')}`);
         table = table.select([options.column]);
       }
       const data = format === 'csv' ? toCsv(table) : format === 'json' ? toJson(table) : await toNpy(table);

@@ -68,7 +68,8 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
   cmd.action(
     act(ctx, async (ref: string, options: InspectOptions) => {
       const rows = Number(options.rows);
-      if (!Number.isInteger(rows) || rows < 0) throw new UsageError(`--rows: got ${JSON.stringify(options.rows)}; allowed: a whole number >= 0`);
+      if (!Number.isInteger(rows) || rows < 0)
+        throw new UsageError(`--rows: got ${JSON.stringify(options.rows)}; allowed: a whole number >= 0`);
       const inst = storeFrom(options).resolve(ref);
       const { readArrowTable, describeSchema, headRows } = await import('../arrow.js');
       const tables: Record<string, { rows: number; columns: unknown[]; metadata: Record<string, string>; head: unknown[] }> = {};

@@ -283,7 +283,6 @@ function printSummary(human: (t: string) => void, s: RunSummary, interrupted: bo
 /** `--group N`: a whole number >= 1 of instances per Slurm job. */
 function parseGroup(text: string): number {
   const group = Number(text);
-  if (!Number.isInteger(group) || group < 1)
-    throw new UsageError(`--group: got ${JSON.stringify(text)}; allowed: a whole number >= 1`);
+  if (!Number.isInteger(group) || group < 1) throw new UsageError(`--group: got ${JSON.stringify(text)}; allowed: a whole number >= 1`);
   return group;
 }

@@ -50,7 +50,8 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         );
         return 0;
       }
-      for (const r of rows) ctx.out(`${r.isCached ? 'cached ' : 'pending'} ${r.inst.key} ${r.inst.id}${r.reason ? `  (${describeReason(r.reason)})` : ''}`);
+      for (const r of rows)
+        ctx.out(`${r.isCached ? 'cached ' : 'pending'} ${r.inst.key} ${r.inst.id}${r.reason ? `  (${describeReason(r.reason)})` : ''}`);
       const n = rows.filter((r) => r.isCached).length;
       ctx.out(`${rows.length} instances: ${n} cached, ${rows.length - n} to run`);
       return 0;

@@ -176,15 +176,23 @@ export class LocalExecutor implements Executor {
     this.stopping = true;
     for (const job of this.queue.splice(0)) job.resolve({ status: 'failed', reason: 'interrupted' });
     const workers = [...this.workers];
-    const exits = workers.map((w) => w.proc.then(() => undefined, () => undefined));
+    const exits = workers.map((w) =>
+      w.proc.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     for (const w of workers) {
       if (mode === 'done') w.proc.disconnect?.();
       else w.proc.kill('SIGTERM');
     }
     // A worker stuck in synchronous compute ignores SIGTERM until it yields: kill it after 2 s.
-    const timer = setTimeout(() => {
-      for (const w of workers) if (!w.exited) w.proc.kill('SIGKILL');
-    }, mode === 'done' ? 5000 : 2000);
+    const timer = setTimeout(
+      () => {
+        for (const w of workers) if (!w.exited) w.proc.kill('SIGKILL');
+      },
+      mode === 'done' ? 5000 : 2000,
+    );
     await Promise.all(exits);
     clearTimeout(timer);
   }

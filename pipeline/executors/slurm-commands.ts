@@ -72,8 +72,7 @@ function runCommand(
     execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (error, stdout, stderr) => {
       if (!error) return resolve({ code: 0, stdout, stderr });
       const err = error as NodeJS.ErrnoException & { code?: number | string };
-      if (err.code === 'ENOENT')
-        return resolve({ code: 127, stdout: '', stderr: `${file}: command not found (is Slurm installed here?)` });
+      if (err.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${file}: command not found (is Slurm installed here?)` });
       resolve({ code: typeof err.code === 'number' ? err.code : 1, stdout, stderr: stderr || err.message });
     });
   });
@@ -171,12 +170,7 @@ export async function submitJob(tools: SlurmTools, req: SubmitRequest): Promise<
 export async function queryJobs(tools: SlurmTools, ids: readonly string[]): Promise<Map<string, JobStatus>> {
   const result = new Map<string, JobStatus>();
   if (ids.length === 0) return result;
-  const out = await runCommand(tools.squeue, [
-    '--noheader',
-    '--states=all',
-    `--jobs=${ids.join(',')}`,
-    '--format=%i|%T|%r|%N',
-  ]);
+  const out = await runCommand(tools.squeue, ['--noheader', '--states=all', `--jobs=${ids.join(',')}`, '--format=%i|%T|%r|%N']);
   if (out.code !== 0) {
     // squeue fails when *none* of the ids is known any more; that is an answer, not an error.
     if (/Invalid job id/i.test(out.stderr)) return result;

@@ -243,8 +243,7 @@ export class SlurmExecutor implements Executor {
     if (!buffer) return;
     if (buffer.timer) clearTimeout(buffer.timer);
     this.buffers.delete(stage);
-    for (let i = 0; i < buffer.members.length; i += this.group)
-      this.enqueueSubmit(stage, buffer.members.slice(i, i + this.group));
+    for (let i = 0; i < buffer.members.length; i += this.group) this.enqueueSubmit(stage, buffer.members.slice(i, i + this.group));
   }
 
   private enqueueSubmit(stage: string, members: Member[]): void {
@@ -298,9 +297,11 @@ export class SlurmExecutor implements Executor {
     const first = members[0].req;
     const logDir = join(resolve(first.store), '.logs', stage);
     mkdirSync(logDir, { recursive: true });
-    const output =
-      members.length === 1 ? this.slurmLogPattern(first) : join(logDir, `group-${first.key}.slurm-%j.log`);
-    const jobName = jobNameFor(stage, members.map((m) => m.req.key));
+    const output = members.length === 1 ? this.slurmLogPattern(first) : join(logDir, `group-${first.key}.slurm-%j.log`);
+    const jobName = jobNameFor(
+      stage,
+      members.map((m) => m.req.key),
+    );
     let id: string;
     try {
       id = await submitJob(this.tools, {
@@ -362,7 +363,10 @@ export class SlurmExecutor implements Executor {
       if (active.length === 0) return;
       let statuses: Map<string, JobStatus>;
       try {
-        statuses = await queryJobs(this.tools, active.map((j) => j.id));
+        statuses = await queryJobs(
+          this.tools,
+          active.map((j) => j.id),
+        );
       } catch (error) {
         // The controller may be briefly unreachable; keep polling, say so once in a while.
         this.noteOnce(`${(error as Error).message}; retrying`);
@@ -374,7 +378,8 @@ export class SlurmExecutor implements Executor {
         if (!status) {
           // Gone from the queue (purged after MinJobAge, or lost): decide by the store, after
           // one more poll so that a momentary gap in squeue's answer is not taken for an end.
-          if (++job.missing >= 2) await this.finish(job, { id: job.id, state: 'UNKNOWN', reason: 'left the queue', exitCode: '', nodes: '' });
+          if (++job.missing >= 2)
+            await this.finish(job, { id: job.id, state: 'UNKNOWN', reason: 'left the queue', exitCode: '', nodes: '' });
           continue;
         }
         job.missing = 0;
@@ -384,7 +389,8 @@ export class SlurmExecutor implements Executor {
           if (!isTerminalState(status.state)) {
             const where = status.state === 'RUNNING' && status.nodes ? ` on ${status.nodes}` : '';
             const why = status.state === 'PENDING' && status.reason && status.reason !== 'None' ? ` (${status.reason})` : '';
-            for (const m of job.members) m.events.progress(m.req, { message: `slurm job ${job.id} ${status.state.toLowerCase()}${where}${why}` });
+            for (const m of job.members)
+              m.events.progress(m.req, { message: `slurm job ${job.id} ${status.state.toLowerCase()}${where}${why}` });
           }
         }
         if (isTerminalState(status.state)) await this.finish(job, status);
@@ -398,12 +404,12 @@ export class SlurmExecutor implements Executor {
   /** Settles every member of an ended job: published means executed, anything else failed. */
   private async finish(job: Job, status: JobStatus): Promise<void> {
     job.done = true;
-    let unpublished = job.members.filter((m) => !this.publish(m, job));
+    let unpublished = job.members.filter((m) => !this.publish(m));
     // On a shared filesystem the manifest may reach this host a moment after the job ended.
     if (unpublished.length > 0 && (status.state === 'COMPLETED' || status.state === 'UNKNOWN')) {
       for (let i = 0; i < 10 && unpublished.length > 0; i++) {
         await sleep(300);
-        unpublished = unpublished.filter((m) => !this.publish(m, job));
+        unpublished = unpublished.filter((m) => !this.publish(m));
       }
     }
     if (unpublished.length === 0) return;
@@ -417,13 +423,15 @@ export class SlurmExecutor implements Executor {
     for (const m of unpublished) {
       const logPath = m.logPath && existsSync(m.logPath) ? m.logPath : undefined;
       const cause =
-        status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN' ? failureCause(logPath, m.req.key) : undefined;
+        status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN'
+          ? failureCause(logPath, m.req.key)
+          : undefined;
       m.settle({ status: 'failed', reason: cause ? `${head}: ${cause}` : head, logPath: logPath ?? m.logPath });
     }
   }
 
   /** Settles a member as executed if its manifest is published; false if it is not (yet). */
-  private publish(m: Member, job: Job): boolean {
+  private publish(m: Member): boolean {
     if (m.settled) return true;
     const manifest = publishedManifest(join(resolve(m.req.store), m.req.stage, m.req.key), m.req.key);
     if (!manifest || (m.replaces !== undefined && manifest.created === m.replaces)) return false;
@@ -478,7 +486,7 @@ export class SlurmExecutor implements Executor {
       job.done = true;
       for (const m of job.members) {
         // An instance that published before the cancel reached it is a result, not a failure.
-        if (this.publish(m, job)) continue;
+        if (this.publish(m)) continue;
         m.settle({ status: 'failed', reason: `interrupted (Slurm job ${job.id} cancelled)`, logPath: m.logPath });
       }
     }

@@ -59,7 +59,8 @@ function parseK(value: string | number | undefined): number {
 function parseSigma(value: string | number | undefined): number {
   if (value === undefined) return DEFAULT_RBF_SIGMA;
   const s = Number(value);
-  if (!(Number.isFinite(s) && s > 0)) throw new UsageError(`--rbf-sigma: got "${value}"; allowed: a positive number (multiple of the median pairwise distance)`);
+  if (!(Number.isFinite(s) && s > 0))
+    throw new UsageError(`--rbf-sigma: got "${value}"; allowed: a positive number (multiple of the median pairwise distance)`);
   return s;
 }
 
@@ -69,12 +70,17 @@ export async function compareFiles(pathA: string, pathB: string, options: Compar
   const k = parseK(options.k);
   const rbfSigma = parseSigma(options.rbfSigma);
   const [a, b] = await Promise.all([readMatrix(pathA), readMatrix(pathB)]);
-  for (const [path, m] of [[pathA, a], [pathB, b]] as const) {
+  for (const [path, m] of [
+    [pathA, a],
+    [pathB, b],
+  ] as const) {
     if (m.rows === 0) throw new UsageError(`${path}: the matrix is empty (no rows); need at least 3 samples`);
     if (m.cols === 0) throw new UsageError(`${path}: the matrix has no columns (features)`);
   }
   if (a.rows !== b.rows) {
-    throw new UsageError(`row counts differ: ${pathA} has ${a.rows} rows, ${pathB} has ${b.rows}; both must hold the same samples in the same order`);
+    throw new UsageError(
+      `row counts differ: ${pathA} has ${a.rows} rows, ${pathB} has ${b.rows}; both must hold the same samples in the same order`,
+    );
   }
   if (measures.includes('neighbour_overlap') && k >= a.rows) {
     throw new UsageError(`--k: got ${k}; allowed: an integer from 1 to N - 1 = ${a.rows - 1} (N = ${a.rows} rows)`);

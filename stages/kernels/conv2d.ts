@@ -31,12 +31,21 @@ type ConvInfo = backend_util.Conv2DInfo;
 /** The 15 geometry params of native/src/addon.cc, in order. */
 export function geometryParams(info: ConvInfo): number[] {
   return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels,
-    info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth,
-    info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ];
 }
 
@@ -75,7 +84,9 @@ function runConv(
   if (sizeOf(info.outShape) === 0) return out;
   const params = Int32Array.from([
     ...geometryParams(info),
-    floatOffset(backend, x), floatOffset(backend, filter), floatOffset(backend, out),
+    floatOffset(backend, x),
+    floatOffset(backend, filter),
+    floatOffset(backend, out),
     ...tail,
   ]);
   addon.conv2d(heapBuffer(backend), params, epilogue.alpha);
@@ -126,7 +137,9 @@ export function makeConv2DBackpropInput(addon: NativeKernels, stock: KernelFunc 
     if (sizeOf(attrs.inputShape) === 0) return out;
     const params = Int32Array.from([
       ...geometryParams(info),
-      floatOffset(backend, dy), floatOffset(backend, filter), floatOffset(backend, out),
+      floatOffset(backend, dy),
+      floatOffset(backend, filter),
+      floatOffset(backend, out),
     ]);
     addon.conv2dBackpropInput(heapBuffer(backend), params);
     return out;
@@ -145,10 +158,7 @@ export function makeConv2DBackpropFilter(addon: NativeKernels, fallback: KernelF
     const info = filterGradientInfo(x.shape, attrs);
     const out = backend.makeOutput([...attrs.filterShape], 'float32');
     if (sizeOf(attrs.filterShape) === 0) return out;
-    const params = Int32Array.from([
-      ...geometryParams(info),
-      floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out),
-    ]);
+    const params = Int32Array.from([...geometryParams(info), floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, out)]);
     addon.conv2dBackpropFilter(heapBuffer(backend), params);
     return out;
   }) as KernelFunc;

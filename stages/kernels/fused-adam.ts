@@ -60,12 +60,7 @@ export function makeFusedAdamKernel(addon: NativeKernels): KernelFunc {
 let stockApply: ApplyGradients | null = null;
 
 function isFusable(value: tf.Tensor, gradient: tf.Tensor): boolean {
-  return (
-    tf.getBackend() === 'wasm' &&
-    value.dtype === 'float32' &&
-    gradient.dtype === 'float32' &&
-    value.size === gradient.size
-  );
+  return tf.getBackend() === 'wasm' && value.dtype === 'float32' && gradient.dtype === 'float32' && value.size === gradient.size;
 }
 
 /** The stock method's logic with the per-variable arithmetic replaced by the fused kernel. */
@@ -87,8 +82,14 @@ function fusedApplyGradients(this: tf.AdamOptimizer, gradients: tf.NamedTensorMa
     const oneMinusAccBeta1 = tf.sub(1, self.accBeta1).dataSync()[0];
     const oneMinusAccBeta2 = tf.sub(1, self.accBeta2).dataSync()[0];
     const scalars = [
-      self.beta1, 1 - self.beta1, self.beta2, 1 - self.beta2,
-      oneMinusAccBeta1, oneMinusAccBeta2, self.epsilon, -self.learningRate,
+      self.beta1,
+      1 - self.beta1,
+      self.beta2,
+      1 - self.beta2,
+      oneMinusAccBeta1,
+      oneMinusAccBeta2,
+      self.epsilon,
+      -self.learningRate,
     ];
     names.forEach((name, i) => {
       const value = registered[name];
@@ -108,11 +109,9 @@ function fusedApplyGradients(this: tf.AdamOptimizer, gradients: tf.NamedTensorMa
       if (gradient == null) return;
       const m = (self.accumulatedFirstMoment[i] as { variable: tf.Variable }).variable;
       const v = (self.accumulatedSecondMoment[i] as { variable: tf.Variable }).variable;
-      const [newValue, newM, newV] = tf.engine().runKernel(
-        fusedAdamKernelName,
-        { value, gradient, m, v },
-        { scalars } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
+      const [newValue, newM, newV] = tf
+        .engine()
+        .runKernel(fusedAdamKernelName, { value, gradient, m, v }, { scalars } as unknown as tf.NamedAttrMap) as tf.Tensor[];
       m.assign(newM);
       v.assign(newV);
       value.assign(newValue);

@@ -4,13 +4,7 @@
  * materialised. Anything the addon does not cover (non-float32, a bias varying along rows)
  * goes to the stock wasm kernel.
  */
-import type {
-  _FusedMatMulAttrs,
-  BatchMatMulAttrs,
-  KernelFunc,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { _FusedMatMulAttrs, BatchMatMulAttrs, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { encodeEpilogue } from './epilogue.js';
 import type { NativeKernels } from './native-addon.js';
 import { asWasmBackend, floatOffset, heapBuffer, input, sizeOf } from './wasm-heap.js';
@@ -58,12 +52,7 @@ function broadcastIndex(coords: number[], shape: number[]): number {
   return index;
 }
 
-export function planMatMul(
-  aShape: number[],
-  bShape: number[],
-  transposeA: boolean,
-  transposeB: boolean,
-): MatMulPlan {
+export function planMatMul(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan {
   if (aShape.length < 2 || bShape.length < 2) throw new Error('matMul: operands need rank >= 2');
   const ra = aShape.length;
   const rb = bShape.length;
@@ -129,15 +118,20 @@ function runMatMul(
   const heap = heapBuffer(backend);
   const common = [Number(transposeA), Number(transposeB), plan.m, plan.n, plan.k];
   if (plan.pairs === null) {
-    const params = Int32Array.from([
-      plan.batch, ...common, aOff, plan.aStride, bOff, plan.bStride, cOff, cSize, ...tail,
-    ]);
+    const params = Int32Array.from([plan.batch, ...common, aOff, plan.aStride, bOff, plan.bStride, cOff, cSize, ...tail]);
     addon.matMul(heap, params, alpha);
   } else {
     plan.pairs.forEach(([ia, ib], i) => {
       const params = Int32Array.from([
-        1, ...common, aOff + ia * plan.aStride, 0, bOff + ib * plan.bStride, 0, cOff + i * cSize,
-        0, ...tail,
+        1,
+        ...common,
+        aOff + ia * plan.aStride,
+        0,
+        bOff + ib * plan.bStride,
+        0,
+        cOff + i * cSize,
+        0,
+        ...tail,
       ]);
       addon.matMul(heap, params, alpha);
     });

@@ -34,8 +34,7 @@ export interface NativeKernels {
 }
 
 export type AddonLoad =
-  | { readonly ok: true; readonly addon: NativeKernels; readonly path: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly addon: NativeKernels; readonly path: string } | { readonly ok: false; readonly reason: string };
 
 /** `native/build/Release/defrost_kernels.node`, from `stages/kernels` or `dist/stages/kernels`. */
 export function addonPath(): string {

@@ -38,10 +38,23 @@ export function makeMaxPoolGrad(addon: NativeKernels, stock: KernelFunc | undefi
     const dx = backend.makeOutput([...x.shape], 'float32');
     if (sizeOf(x.shape) === 0) return dx;
     const params = Int32Array.from([
-      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-      info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-      info.effectiveFilterHeight, info.effectiveFilterWidth, info.padInfo.top, info.padInfo.left,
-      floatOffset(backend, x), floatOffset(backend, dy), floatOffset(backend, dx),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.effectiveFilterHeight,
+      info.effectiveFilterWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      floatOffset(backend, x),
+      floatOffset(backend, dy),
+      floatOffset(backend, dx),
     ]);
     addon.maxPoolGrad(heapBuffer(backend), params);
     return dx;

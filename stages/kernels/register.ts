@@ -23,12 +23,7 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterJs } from './conv2d-backprop-filter-js.js';
-import {
-  makeConv2D,
-  makeConv2DBackpropFilter,
-  makeConv2DBackpropInput,
-  makeFusedConv2D,
-} from './conv2d.js';
+import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput, makeFusedConv2D } from './conv2d.js';
 import { installFusedAdam, uninstallFusedAdam } from './fused-adam.js';
 import { makeIdentity } from './identity.js';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul.js';
@@ -91,10 +86,7 @@ export function installBlasKernels(addon: NativeKernels): void {
   replace(Conv2D, makeConv2D(addon, stockFunc(Conv2D)));
   replace(FusedConv2D, makeFusedConv2D(addon, stockFunc(FusedConv2D)));
   replace(Conv2DBackpropInput, makeConv2DBackpropInput(addon, stockFunc(Conv2DBackpropInput)));
-  replace(
-    Conv2DBackpropFilter,
-    makeConv2DBackpropFilter(addon, stockFunc(Conv2DBackpropFilter) ?? conv2DBackpropFilterJs),
-  );
+  replace(Conv2DBackpropFilter, makeConv2DBackpropFilter(addon, stockFunc(Conv2DBackpropFilter) ?? conv2DBackpropFilterJs));
   replace(MaxPoolGrad, makeMaxPoolGrad(addon, stockFunc(MaxPoolGrad)));
   replace(Sum, makeSum(addon, stockFunc(Sum)));
   replace(Identity, makeIdentity(stockFunc(Identity)));

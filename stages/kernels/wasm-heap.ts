@@ -49,10 +49,7 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 /** A kernel input that tfjs guarantees by the kernel's signature (typed as optional there). */
-export function input(
-  inputs: Readonly<Record<string, TensorInfo | undefined>>,
-  name: string,
-): TensorInfo {
+export function input(inputs: Readonly<Record<string, TensorInfo | undefined>>, name: string): TensorInfo {
   const tensor = inputs[name];
   if (tensor == null) throw new Error(`defrost kernels: missing input '${name}'`);
   return tensor;

@@ -7,18 +7,7 @@
  * reads the same from Python/pandas whatever the values happen to be.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import {
-  Field,
-  Float64,
-  Int32,
-  Schema,
-  Table,
-  tableFromIPC,
-  tableToIPC,
-  Utf8,
-  vectorFromArray,
-  type DataType,
-} from 'apache-arrow';
+import { Field, Float64, Int32, Schema, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
 import type { OptimalDepthRow, ResultRow, SimilarityRow } from './types.js';
 
 type ColumnKind = 'float' | 'int' | 'string';

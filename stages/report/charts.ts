@@ -67,7 +67,17 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
       const m = mean(acc);
       for (const mode of modes) {
         if (m !== null)
-          values.push({ panel: correlationPanel(c), mode: modeLabel(mode), n, series: SERIES_SCRATCH, depth: null, mean: m, lo: null, hi: null, seeds: acc.length });
+          values.push({
+            panel: correlationPanel(c),
+            mode: modeLabel(mode),
+            n,
+            series: SERIES_SCRATCH,
+            depth: null,
+            mean: m,
+            lo: null,
+            hi: null,
+            seeds: acc.length,
+          });
         for (const [depth, stat] of meanAccuracyByDepth(tables.results, c, n, mode)) {
           const se = stat.se ?? 0;
           values.push({
@@ -133,7 +143,13 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
               field: 'series',
               type: 'nominal',
               title: 'Line',
-              scale: { domain: [SERIES_TRANSFER, SERIES_SCRATCH], range: [[1, 0], [6, 4]] },
+              scale: {
+                domain: [SERIES_TRANSFER, SERIES_SCRATCH],
+                range: [
+                  [1, 0],
+                  [6, 4],
+                ],
+              },
               legend: { symbolType: 'stroke', symbolStrokeWidth: 2, labelLimit: 320 },
             },
           },
@@ -176,14 +192,18 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     correlation: correlationPanel(r.correlation),
     depth: r.optimal_depth,
     label: r.optimal_depth === null ? 'missing' : `l* = ${r.optimal_depth}${r.missing_runs > 0 ? '*' : ''}`,
-    gain:
-      r.gain_over_full_depth === null ? '' : `${r.gain_over_full_depth >= 0 ? '+' : ''}${r.gain_over_full_depth.toFixed(3)} vs l=${L}`,
+    gain: r.gain_over_full_depth === null ? '' : `${r.gain_over_full_depth >= 0 ? '+' : ''}${r.gain_over_full_depth.toFixed(3)} vs l=${L}`,
     accuracy: r.optimal_accuracy,
     missing: r.missing_runs,
     dark: r.optimal_depth !== null && r.optimal_depth > L / 2 ? 1 : 0,
   }));
   const x = { field: 'n', type: 'ordinal', title: 'Target training samples n', axis: { labelAngle: 0 } } as const;
-  const y = { field: 'correlation', type: 'ordinal', title: 'Source-target correlation', sort: correlations.map(correlationPanel) } as const;
+  const y = {
+    field: 'correlation',
+    type: 'ordinal',
+    title: 'Source-target correlation',
+    sort: correlations.map(correlationPanel),
+  } as const;
   const textColor = { condition: { test: 'datum.dark === 1', value: 'white' }, value: '#1b1f24' } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -271,7 +291,12 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
   for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
   correlations.sort((a, b) => (a === null ? 1 : b === null ? -1 : b - a));
   const blocks = [...new Set(rows.map((r) => r.block_a))].sort((a, b) => a - b);
-  const values = rows.map((r) => ({ measure: measureLabel(r.measure), block: r.block_a, correlation: correlationPanel(r.correlation), value: r.value }));
+  const values = rows.map((r) => ({
+    measure: measureLabel(r.measure),
+    block: r.block_a,
+    correlation: correlationPanel(r.correlation),
+    value: r.value,
+  }));
   const encoding = {
     x: {
       field: 'block',
@@ -292,7 +317,7 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
-    facet: { field: 'measure', type: 'nominal', title: null, sort: measures.map(measureLabel), },
+    facet: { field: 'measure', type: 'nominal', title: null, sort: measures.map(measureLabel) },
     columns: 3,
     spec: {
       width: 240,
@@ -301,7 +326,10 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
         { mark: { type: 'line', strokeWidth: 2 }, encoding },
         {
           mark: { type: 'point', filled: true, size: 45 },
-          encoding: { ...encoding, tooltip: [{ field: 'value', type: 'quantitative' as const, format: '.3f' }, { field: 'block' }, { field: 'correlation' }] },
+          encoding: {
+            ...encoding,
+            tooltip: [{ field: 'value', type: 'quantitative' as const, format: '.3f' }, { field: 'block' }, { field: 'correlation' }],
+          },
         },
       ],
     },
@@ -385,4 +413,3 @@ export function reportCharts(tables: ReportTables): ChartSpec[] {
   ];
   return charts.filter((c): c is ChartSpec => c !== null);
 }
-

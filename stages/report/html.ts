@@ -62,8 +62,7 @@ function answerList(tables: ReportTables): string {
       const scratchWins = vsScratch.filter((g) => g < 0).length;
       const where = c === null ? '' : `correlation ${correlationLabel(c)}, `;
       let text = `<b>${escapeHtml(where)}mode ${escapeHtml(mode)}</b>: freeze l* = ${escapeHtml(depths)}.`;
-      if (maxLoss !== null)
-        text += ` The standard protocol (l = ${L}) loses up to ${fmt(maxLoss)} accuracy to l*.`;
+      if (maxLoss !== null) text += ` The standard protocol (l = ${L}) loses up to ${fmt(maxLoss)} accuracy to l*.`;
       if (scratchWins > 0) text += ` Training from scratch beats every transfer depth at ${scratchWins} of ${vsScratch.length} sizes.`;
       items.push(`<li>${text}</li>`);
     }

@@ -37,9 +37,9 @@ export function meanAccuracyByDepth(
   mode: string,
 ): Map<number, { mean: number; se: number | null; seeds: number }> {
   const byDepth = new Map<number, { mean: number; se: number | null; seeds: number }>();
-  const depths = [...new Set(results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode).map((r) => r.depth as number))].sort(
-    (a, b) => a - b,
-  );
+  const depths = [
+    ...new Set(results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode).map((r) => r.depth as number)),
+  ].sort((a, b) => a - b);
   for (const depth of depths) {
     const acc = accuracies(results, (r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth === depth);
     const m = mean(acc);
@@ -48,11 +48,7 @@ export function meanAccuracyByDepth(
   return byDepth;
 }
 
-export function computeOptimalDepth(
-  results: readonly ResultRow[],
-  missing: readonly MissingRun[],
-  fullDepth: number,
-): OptimalDepthRow[] {
+export function computeOptimalDepth(results: readonly ResultRow[], missing: readonly MissingRun[], fullDepth: number): OptimalDepthRow[] {
   const cells = new Map<string, Cell>();
   const modes = new Set<string>();
   for (const r of [...results, ...missing]) {
@@ -92,8 +88,7 @@ export function computeOptimalDepth(
         gain_over_full_depth: optimalAccuracy !== null && full !== undefined ? optimalAccuracy - full.mean : null,
         gain_over_scratch: optimalAccuracy !== null && scratch !== null ? optimalAccuracy - scratch : null,
         seeds: opt?.seeds ?? 0,
-        missing_runs:
-          scratchMissing + missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === mode).length,
+        missing_runs: scratchMissing + missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === mode).length,
       });
     }
   }

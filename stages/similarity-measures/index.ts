@@ -50,7 +50,10 @@ export function checkComparable(a: Matrix, b: Matrix, measures: readonly Measure
   if (a.cols === 0 || b.cols === 0) return 'a representation has no features (columns)';
   if (a.rows !== b.rows) return `the representations have different numbers of rows (samples): ${a.rows} and ${b.rows}`;
   if (a.rows < 3) return `need at least 3 samples to compare, got ${a.rows}`;
-  for (const [name, m] of [['A', a], ['B', b]] as const) {
+  for (const [name, m] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
     const bad = firstNonFinite(m);
     if (bad >= 0) {
       const value = m.data[bad];

@@ -66,33 +66,34 @@ const F64X2_ADD = [Op.Simd, ...uleb(240)];
 const F64X2_MUL = [Op.Simd, ...uleb(242)];
 
 /** Params: 0 a, 1 b, 2 p, 3 out. Locals: 4 end (i32), 5..12 accumulators, 13 V01, 14 V23 (v128). */
+/* eslint-disable @typescript-eslint/no-unused-expressions -- the assembler writes one wasm instruction group per line as a comma sequence */
 function kernelBody(): number[] {
   const code: number[] = [];
   const get = (i: number) => code.push(Op.LocalGet, i);
   const set = (i: number) => code.push(Op.LocalSet, i);
   // end = a + p * 32
-  get(0), get(2), code.push(Op.I32Const, 5, Op.I32Shl, Op.I32Add), set(4);
+  (get(0), get(2), code.push(Op.I32Const, 5, Op.I32Shl, Op.I32Add), set(4));
   code.push(Op.Block, 0x40);
-  get(0), get(4), code.push(Op.I32GeU, Op.BrIf, 0);
+  (get(0), get(4), code.push(Op.I32GeU, Op.BrIf, 0));
   code.push(Op.Loop, 0x40);
-  get(1), code.push(...V128_LOAD, 4, 0), set(13); // V01 = (v0, v1)
-  get(1), code.push(...V128_LOAD, 4, 16), set(14); // V23 = (v2, v3)
+  (get(1), code.push(...V128_LOAD, 4, 0), set(13)); // V01 = (v0, v1)
+  (get(1), code.push(...V128_LOAD, 4, 16), set(14)); // V23 = (v2, v3)
   for (let s = 0; s < 4; s++) {
     for (let half = 0; half < 2; half++) {
       const acc = 5 + 2 * s + half;
       get(acc);
-      get(0), code.push(Op.F64Load, 3, 8 * s, ...F64X2_SPLAT);
-      get(13 + half), code.push(...F64X2_MUL, ...F64X2_ADD);
+      (get(0), code.push(Op.F64Load, 3, 8 * s, ...F64X2_SPLAT));
+      (get(13 + half), code.push(...F64X2_MUL, ...F64X2_ADD));
       set(acc);
     }
   }
-  get(0), code.push(Op.I32Const, 32, Op.I32Add, Op.LocalTee, 0);
-  get(1), code.push(Op.I32Const, 32, Op.I32Add), set(1);
-  get(4), code.push(Op.I32LtU, Op.BrIf, 0);
+  (get(0), code.push(Op.I32Const, 32, Op.I32Add, Op.LocalTee, 0));
+  (get(1), code.push(Op.I32Const, 32, Op.I32Add), set(1));
+  (get(4), code.push(Op.I32LtU, Op.BrIf, 0));
   code.push(Op.End, Op.End);
   for (let s = 0; s < 4; s++) {
     for (let half = 0; half < 2; half++) {
-      get(3), get(5 + 2 * s + half), code.push(...V128_STORE, 4, ...uleb(32 * s + 16 * half));
+      (get(3), get(5 + 2 * s + half), code.push(...V128_STORE, 4, ...uleb(32 * s + 16 * half)));
     }
   }
   code.push(Op.End);
@@ -100,10 +101,18 @@ function kernelBody(): number[] {
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
+/* eslint-enable @typescript-eslint/no-unused-expressions */
 
 function moduleBytes(): Uint8Array {
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
     ...section(3, [1, 0]),

@@ -144,7 +144,12 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
   const isSource = params.role === 'source';
   const teacher = isSource
     ? sourceTeacher(params.seed, shape)
-    : targetTeacher(params.seed, shape, required(task.feature_correlation, 'task.feature_correlation'), required(task.rule_correlation, 'task.rule_correlation'));
+    : targetTeacher(
+        params.seed,
+        shape,
+        required(task.feature_correlation, 'task.feature_correlation'),
+        required(task.rule_correlation, 'task.rule_correlation'),
+      );
   const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
   // Target latents do not depend on the correlation: every target of a sweep shares them, so the
   // correlation is the only thing that differs between two targets.

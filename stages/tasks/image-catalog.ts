@@ -199,7 +199,8 @@ export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
         value: size,
         allowed: `at most ${train} (the training images of ${dataset} classes ${JSON.stringify(classes)})`,
       });
-    if (!testLimit || test < testLimit.max) testLimit = { max: test, what: `the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task` };
+    if (!testLimit || test < testLimit.max)
+      testLimit = { max: test, what: `the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task` };
   }
   // Both tasks draw test_size test images: one issue, with the smaller of the two limits.
   if (testLimit && task.test_size > testLimit.max)

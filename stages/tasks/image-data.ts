@@ -123,7 +123,8 @@ function parseIdxImages(file: string): { pixels: Uint8Array; count: number; rows
   const count = buf.readUInt32BE(4);
   const rows = buf.readUInt32BE(8);
   const cols = buf.readUInt32BE(12);
-  if (buf.length < 16 + count * rows * cols) throw new DatasetUnavailable(`${file} is truncated: header says ${count} images of ${rows}x${cols}`);
+  if (buf.length < 16 + count * rows * cols)
+    throw new DatasetUnavailable(`${file} is truncated: header says ${count} images of ${rows}x${cols}`);
   return { pixels: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * rows * cols), count, rows, cols };
 }
 
