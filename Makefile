@@ -7,7 +7,7 @@ CONFIG ?= experiments/default.yaml
 DEFROST := $(NODE) bin/defrost.js
 STAMP := node_modules/.defrost-install-stamp
 
-.PHONY: setup deps native build lint run test browser bench chaos clean
+.PHONY: setup deps native build lint run test browser bench chaos clean docs
 
 setup: deps native build
 
@@ -24,6 +24,10 @@ native: deps
 
 build: deps
 	npx tsc -p tsconfig.json
+
+# docs/config.md from the zod config schema; `make test` fails while it is stale.
+docs: build
+	$(NODE) scripts/config-docs.mjs
 
 run: setup
 	$(DEFROST) run $(CONFIG)

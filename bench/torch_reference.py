@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 def mlp() -> nn.Module:
-    """784-512-512-512-10, relu, as the reference MLP of SPEC section 5."""
+    """784-512-512-512-10, relu, as the reference MLP of docs/benchmarks.md."""
     return nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(),
         nn.Linear(512, 512), nn.ReLU(),

@@ -2,7 +2,7 @@
  * Typed errors with messages written for users. The CLI maps each to an exit code and prints
  * only `message` (never a stack trace); anything else reaching the top is a bug and says so.
  *
- * Exit codes (SPEC section 5): 0 success, 1 a stage failed / verification found damage,
+ * Exit codes (docs/engine.md): 0 success, 1 a stage failed / verification found damage,
  * 2 bad usage or config.
  */
 import type { ConfigIssue } from './project.js';

@@ -15,7 +15,7 @@ export function canonicalHash(value: JsonValue): string {
   return objectHash(value, { algorithm: 'sha256', encoding: 'hex', unorderedObjects: true, unorderedArrays: false });
 }
 
-/** What an instance key covers, and nothing else (SPEC section 2). */
+/** What an instance key covers, and nothing else (docs/engine.md). */
 export interface KeyMaterial {
   readonly stage: string;
   readonly params: JsonObject;

@@ -1,5 +1,5 @@
 /**
- * `manifest.json`: the record that makes a directory a published instance (SPEC section 3).
+ * `manifest.json`: the record that makes a directory a published instance (docs/engine.md).
  * It is written last, atomically; a directory whose manifest is missing, unparsable or invalid is
  * never a result. Only the `files` list describes deterministic outputs (the log and the
  * manifest itself, which hold times, are outside it), so `verify` can check every byte.

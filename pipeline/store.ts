@@ -1,6 +1,6 @@
 /**
  * The artifact store: where published instances, plan records, locks, logs and staging
- * directories live (layout in the README's engine section and below). Every path built from
+ * directories live (layout in docs/engine.md and below). Every path built from
  * user input (a key prefix, a directory, a stage name) is validated so that it can never
  * resolve outside the store.
  *

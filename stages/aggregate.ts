@@ -1,7 +1,7 @@
 /**
  * The `aggregate` stage: gathers every scratch, transfer and similarity instance of the config
  * into `results.arrow`, `optimal_depth.arrow`, `similarity.arrow`, the text answer
- * `optimal_depth.txt` and a self-contained `report.html` (SPEC section 3).
+ * `optimal_depth.txt` and a self-contained `report.html` (docs/report.md).
  *
  * The module stays light: the scheduler loads it on every `defrost run`, so apache-arrow and
  * vega are imported only inside `run`, through `report/build.js`.

@@ -1,5 +1,5 @@
 /**
- * Compute backend selection (SPEC section 6): `auto` picks the fastest available of
+ * Compute backend selection (docs/backends.md): `auto` picks the fastest available of
  * `tensorflow` (@tensorflow/tfjs-node, optional), `wasm-blas` (tfjs's wasm backend with its
  * matrix multiply and convolutions on OpenBLAS, see native/ and stages/kernels/), `wasm`, `cpu`.
  *

@@ -5,7 +5,8 @@
  * filled in here, so a config file only says what it changes; the planner (`plan.ts`) and the
  * stages read the parsed, defaulted form. Cross-field rules (a depth beyond the network, n larger
  * than the pool...) are in `checkConfig`, which reports every problem with the allowed values.
- * SPEC section 4 names the keys; do not rename them.
+ * docs/config.md is generated from this schema (`make docs`): every field's `.describe()` is its
+ * documentation there. Keys are a contract with users' configs; do not rename them.
  */
 import { z } from 'zod';
 import type { ConfigIssue } from '../pipeline/project.js';
@@ -29,107 +30,113 @@ const correlation = z.number().min(0).max(1);
 export const datasetSchema = z.string().regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');
 
 const classSubset = z.strictObject({
-  dataset: datasetSchema,
-  classes: z.array(z.number().int().min(0)).min(2),
+  dataset: datasetSchema.describe('`fashion-mnist`, `mnist`, or `idx:<dir>` (a directory of the standard IDX files)'),
+  classes: z.array(z.number().int().min(0)).min(2).describe('class indices of the dataset, relabelled 0..C-1 in the order listed'),
 });
 
 const sizes = {
-  /** Source training samples. */
-  source_size: count.default(20000),
-  /** Largest target training set; every n in target_sizes is a nested prefix of it. */
-  target_pool: count.default(5000),
-  target_sizes: z.array(count).min(1).default([50, 500, 5000]),
-  /** Target samples of the reference network that `similarity` compares with the source. */
-  target_reference_size: count.default(5000),
-  /** Test samples per task. */
-  test_size: count.default(2000),
-  label_noise: z.number().min(0).max(1).default(0),
-  input_noise: z.number().min(0).default(0),
+  source_size: count.default(20000).describe('source training samples'),
+  target_pool: count.default(5000).describe('largest target training set; every n in `target_sizes` is a nested prefix of it'),
+  target_sizes: z.array(count).min(1).default([50, 500, 5000]).describe('the target training set sizes n of the sweep'),
+  target_reference_size: count
+    .default(5000)
+    .describe('target samples of the reference network that `similarity` compares with the source network'),
+  test_size: count.default(2000).describe('test samples per task'),
+  label_noise: z.number().min(0).max(1).default(0).describe('fraction of training labels replaced by a random class'),
+  input_noise: z.number().min(0).default(0).describe('standard deviation of Gaussian noise added to every input'),
 };
 
 export const syntheticTaskSchema = z.strictObject({
-  kind: z.literal('synthetic'),
-  latent_dim: count.default(16),
-  input_dim: count.default(256),
-  /** K; 0 makes the teacher linear (h = z). */
-  teacher_hidden: z.number().int().min(0).default(64),
-  classes: z.number().int().min(2).default(4),
-  correlations: z.array(correlation).min(1).default([1]),
-  /** Pins rho_f for every correlation in the sweep; null: rho_f = rho. */
-  feature_correlation: correlation.nullable().default(null),
-  /** Pins rho_r for every correlation in the sweep; null: rho_r = rho. */
-  rule_correlation: correlation.nullable().default(null),
+  kind: z.literal('synthetic').describe('the controlled task model of docs/science.md'),
+  latent_dim: count.default(16).describe('D, dimension of the Gaussian latents z'),
+  input_dim: count.default(256).describe('N, input features'),
+  teacher_hidden: z.number().int().min(0).default(64).describe('K, hidden units of the teacher; 0 makes the teacher linear (h = z)'),
+  classes: z.number().int().min(2).default(4).describe('C, classes'),
+  correlations: z.array(correlation).min(1).default([1]).describe('the source-target correlations rho of the sweep'),
+  feature_correlation: correlation
+    .nullable()
+    .default(null)
+    .describe('pins rho_f (feature maps F, A) for every correlation of the sweep; null: rho_f = rho'),
+  rule_correlation: correlation
+    .nullable()
+    .default(null)
+    .describe('pins rho_r (readout B) for every correlation of the sweep; null: rho_r = rho'),
   ...sizes,
 });
 
 export const imageTaskSchema = z.strictObject({
-  kind: z.literal('image'),
-  source: classSubset,
-  target: classSubset,
+  kind: z.literal('image').describe('source and target are class subsets of real image datasets'),
+  source: classSubset.describe('the source task'),
+  target: classSubset.describe('the target task'),
   ...sizes,
 });
 
 export const taskSchema = z.discriminatedUnion('kind', [syntheticTaskSchema, imageTaskSchema]);
 
 export const modelSchema = z.strictObject({
-  kind: z.enum(['mlp', 'cnn']).default('mlp'),
-  /** Widths of the L hidden blocks (MLP units, or CNN channels). */
-  hidden: z.array(count).min(1).default([256, 256, 256, 256]),
-  activation: z.enum(ACTIVATIONS).default('relu'),
-  /** CNN only: square kernel size of every conv block. */
-  kernel_size: count.default(3),
-  /** CNN only: 1-based indices of the blocks followed by 2x2 max-pooling. */
-  pool_after: z.array(count).default([1, 2]),
+  kind: z.enum(['mlp', 'cnn']).default('mlp').describe('dense blocks, or convolutional blocks (image tasks)'),
+  hidden: z.array(count).min(1).default([256, 256, 256, 256]).describe('widths of the L hidden blocks (MLP units, or CNN channels)'),
+  activation: z.enum(ACTIVATIONS).default('relu').describe('activation of every hidden block'),
+  kernel_size: count.default(3).describe('CNN only: square kernel size of every conv block'),
+  pool_after: z.array(count).default([1, 2]).describe('CNN only: 1-based indices of the blocks followed by 2x2 max-pooling'),
 });
 
 export const trainSchema = z.strictObject({
-  optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam'),
-  learning_rate: z.number().positive().default(0.001),
-  /** Only for `momentum`. */
-  momentum: z.number().min(0).max(1).default(0.9),
-  batch_size: count.default(64),
-  epochs: count.default(20),
-  /** Train for at least this many optimizer steps, adding epochs if needed (small n). */
-  min_steps: z.number().int().min(0).default(0),
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam').describe('optimizer of every training run'),
+  learning_rate: z.number().positive().default(0.001).describe('learning rate'),
+  momentum: z.number().min(0).max(1).default(0.9).describe('only for `momentum`'),
+  batch_size: count.default(64).describe('mini-batch size'),
+  epochs: count.default(20).describe('training epochs'),
+  min_steps: z.number().int().min(0).default(0).describe('train for at least this many optimizer steps, adding epochs if needed (small n)'),
   /** null: no early stopping. Otherwise stop after `patience` epochs without improvement on a
    * held-out `validation_fraction` of the training set, and restore the best weights. */
   early_stopping: z
     .strictObject({
-      patience: count.default(5),
-      validation_fraction: z.number().gt(0).max(0.5).default(0.1),
+      patience: count.default(5).describe('epochs without improvement before stopping'),
+      validation_fraction: z.number().gt(0).max(0.5).default(0.1).describe('fraction of the training set held out for validation'),
     })
     .nullable()
-    .default(null),
+    .default(null)
+    .describe('null: no early stopping; otherwise stop on a held-out validation set and restore the best weights'),
 });
 
 export const transferSchema = z.strictObject({
-  modes: z.array(z.enum(TRANSFER_MODES)).min(1).default(['defrost']),
-  /** `all` = 0..L, or a list of depths. */
-  depths: z.union([z.literal('all'), z.array(z.number().int().min(0)).min(1)]).default('all'),
+  modes: z
+    .array(z.enum(TRANSFER_MODES))
+    .min(1)
+    .default(['defrost'])
+    .describe('transfer modes of the sweep (docs/science.md#two-ways-to-transfer)'),
+  depths: z
+    .union([z.literal('all'), z.array(z.number().int().min(0)).min(1)])
+    .default('all')
+    .describe('transfer depths l: `all` = 0..L, or a list'),
 });
 
 export const similaritySchema = z.strictObject({
-  probe_size: count.default(1000),
+  probe_size: count.default(1000).describe('target test inputs the networks are compared on'),
   measures: z
     .array(z.enum(MEASURES))
     .min(1)
-    .default([...MEASURES]),
-  k: count.default(10),
-  rbf_sigma: z.number().positive().default(1),
-  save_activations: z.boolean().default(false),
+    .default([...MEASURES])
+    .describe('similarity measures to compute (docs/similarity.md)'),
+  k: count.default(10).describe('neighbours for neighbour overlap'),
+  rbf_sigma: z.number().positive().default(1).describe('RBF CKA bandwidth, in units of the median pairwise distance'),
+  save_activations: z.boolean().default(false).describe('also write the block activations as Arrow tables'),
 });
 
 /** Per-stage resources for cluster executors; `mem` like "4G", `time` like "01:00:00". */
 export const resourceSchema = z.strictObject({
-  cpus: count.default(1),
+  cpus: count.default(1).describe('CPUs of the job (also its compute threads)'),
   mem: z
     .string()
     .regex(/^\d+[KMGT]?$/, 'expected a size such as "4G" or "512M"')
-    .default('4G'),
+    .default('4G')
+    .describe('memory, such as "4G" or "512M"'),
   time: z
     .string()
     .regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/, 'expected a Slurm time such as "30", "01:00:00" or "1-00:00:00"')
-    .default('01:00:00'),
+    .default('01:00:00')
+    .describe('time limit, such as "30", "01:00:00" or "1-00:00:00"'),
 });
 
 export const resourcesSchema = z
@@ -141,16 +148,18 @@ export const resourcesSchema = z
   .default({});
 
 export const configSchema = z.strictObject({
-  /** Seed of everything random in the data: matrices, samples, label noise, subsets. */
-  seed: z.number().int().min(0).default(0),
-  task: taskSchema,
-  model: modelSchema.default(modelSchema.parse({})),
-  train: trainSchema.default(trainSchema.parse({})),
-  transfer: transferSchema.default(transferSchema.parse({})),
-  /** Training seeds: every scratch and transfer run is repeated once per seed. */
-  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
-  similarity: similaritySchema.default(similaritySchema.parse({})),
-  resources: resourcesSchema,
+  seed: z.number().int().min(0).default(0).describe('seed of everything random in the data: matrices, samples, label noise, subsets'),
+  task: taskSchema.describe('the source and target tasks; `kind` chooses synthetic or image'),
+  model: modelSchema.default(modelSchema.parse({})).describe('the network: L hidden blocks and a readout'),
+  train: trainSchema.default(trainSchema.parse({})).describe('how every network trains'),
+  transfer: transferSchema.default(transferSchema.parse({})).describe('which transfers the sweep runs'),
+  seeds: z
+    .array(z.number().int().min(0))
+    .min(1)
+    .default([0])
+    .describe('training seeds: every scratch and transfer run is repeated once per seed'),
+  similarity: similaritySchema.default(similaritySchema.parse({})).describe('the similarity stage'),
+  resources: resourcesSchema.describe('per-stage resources for cluster executors (docs/slurm.md)'),
 });
 
 export type DefrostConfig = z.infer<typeof configSchema>;

@@ -1,5 +1,5 @@
 /**
- * The `generate-data` stage (SPEC 1.3, 1.4): every dataset the study trains and tests on.
+ * The `generate-data` stage (docs/science.md, docs/data.md): every dataset the study trains and tests on.
  *
  * One instance per role: `source` writes the source training set (`task.source_size` rows) and
  * test set; `target` (one per correlation) writes the target pool (`task.target_pool` rows, whose

@@ -1,6 +1,6 @@
 /**
  * Reading (and, for tests and benchmarks, writing) representation matrices: rows = samples,
- * columns = features, as `defrost compare` accepts them (SPEC section 5):
+ * columns = features, as `defrost compare` accepts them (docs/similarity.md#defrost-compare):
  *
  * - `.arrow` (Arrow IPC file or stream): the first FixedSizeList column (e.g. the `features`
  *   column of a dataset table or saved activations), or else every numeric column in order;

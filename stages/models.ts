@@ -1,5 +1,5 @@
 /**
- * The networks of the study (SPEC 1.1): L hidden blocks followed by a readout, built with
+ * The networks of the study (docs/science.md#networks-and-depth): L hidden blocks followed by a readout, built with
  * tfjs-layers so that blocks can be copied, frozen and re-initialised by index.
  *
  * Layer names are the contract that makes blocks addressable, in a freshly built network and in

@@ -1,5 +1,5 @@
 /**
- * Expands a validated config into the DAG of stage instances (SPEC section 2).
+ * Expands a validated config into the DAG of stage instances (docs/engine.md).
  *
  *   generate-data[role=source]  ─┬─> train-source[seed] ──────────────┬─> transfer[c,n,mode,depth,seed]
  *   generate-data[role=target,c] ┼─> train-scratch[c,n,seed] ─────────┤

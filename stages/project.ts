@@ -1,5 +1,5 @@
 /**
- * The defrost project as the engine sees it: config schema, planner, the six stages of SPEC
+ * The defrost project as the engine sees it: config schema, planner, the six stages of docs/engine.md
  * section 2, and the compute runtime that workers initialise.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The work of the `similarity` stage (SPEC 1.5): block activations of the source network and of
+ * The work of the `similarity` stage (docs/science.md#comparing-representations): block activations of the source network and of
  * the target reference network on the first `similarity.probe_size` target test inputs, compared
  * block by block with every configured measure, plus linear CKA between every pair of blocks.
  *

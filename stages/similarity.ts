@@ -1,5 +1,5 @@
 /**
- * `similarity` (SPEC 1.5, 2): compares, block by block, the source network and the target
+ * `similarity` (docs/science.md#comparing-representations, docs/similarity.md): compares, block by block, the source network and the target
  * reference network on target test probes, for one correlation; writes `similarity.arrow`
  * (see `similarity-job.ts` for the table layout).
  *

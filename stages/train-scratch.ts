@@ -1,5 +1,5 @@
 /**
- * `train-scratch` (SPEC 2): the baseline of every transfer, a network trained from scratch on the
+ * `train-scratch` (docs/training.md): the baseline of every transfer, a network trained from scratch on the
  * first n target samples; at n = `task.target_reference_size` it is also the target reference
  * network that `similarity` compares with the source network (so it keeps its `model/`).
  *

@@ -1,5 +1,5 @@
 /**
- * `train-source` (SPEC 2): trains the source network from scratch on the whole source pool and
+ * `train-source` (docs/training.md): trains the source network from scratch on the whole source pool and
  * stores it (`model/`), its training curve and its test metrics. Every transfer of the same seed
  * starts from it, and `similarity` compares it with the target reference network.
  *

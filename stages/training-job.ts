@@ -177,7 +177,7 @@ export async function runTrainScratch(ctx: StageContext<TrainScratchParams>): Pr
 }
 
 /**
- * Builds the network a transfer starts from (SPEC 1.2), from a fresh target network (seeded
+ * Builds the network a transfer starts from (docs/science.md#two-ways-to-transfer), from a fresh target network (seeded
  * init of every block and the readout) and the source network:
  * - `defrost`: all L hidden blocks copied from the source; blocks 1..depth frozen;
  * - `reinit`: blocks 1..depth copied and frozen; blocks depth+1..L keep their fresh init.

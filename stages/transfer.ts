@@ -1,5 +1,5 @@
 /**
- * `transfer` (SPEC 1.2, 2): one run of the transfer protocol at (correlation, n, mode, depth,
+ * `transfer` (docs/science.md#two-ways-to-transfer, docs/training.md): one run of the transfer protocol at (correlation, n, mode, depth,
  * seed). `defrost` copies all L hidden blocks of the source network, freezes blocks 1..depth and
  * fine-tunes the rest with a new readout; `reinit` copies and freezes blocks 1..depth and
  * re-initialises the rest. Stores the curve and test metrics (not the network).

@@ -1,5 +1,5 @@
 /**
- * Backend selection (SPEC section 6): auto's choice and notes, explicit choices, errors for
+ * Backend selection (docs/backends.md): auto's choice and notes, explicit choices, errors for
  * unknown or unavailable backends, thread control, and that importing the module stays light.
  */
 import { test } from 'node:test';

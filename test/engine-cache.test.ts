@@ -1,7 +1,7 @@
 /**
  * Acceptance 1 and 2 of issue 2, on quick.yaml (135 instances) with the toy stages: a second run
  * executes nothing; appending a target size, changing similarity.k, or editing a comment in the
- * similarity stage's code re-executes exactly what SPEC section 2 says (via executed_by_stage);
+ * similarity stage's code re-executes exactly what docs/engine.md says (via executed_by_stage);
  * `status` explains why; the published store verifies.
  */
 import { appendFileSync } from 'node:fs';

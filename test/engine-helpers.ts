@@ -69,7 +69,7 @@ export function defrostAsync(box: Sandbox, args: readonly string[], env: NodeJS.
 /** The `run --json` summary object. */
 export type RunJson = RunSummary;
 
-/** The SPEC summary object: the last line of stdout. */
+/** The run summary object (docs/engine.md): the last line of stdout. */
 export function lastJson<T = RunJson>(result: CliResult): T {
   const lines = result.stdout.trim().split('\n');
   try {

@@ -142,7 +142,7 @@ test('rejects bad input with a UsageError naming the problem', async () => {
   }
 });
 
-test('the command: --json prints exactly the SPEC object; bad input exits 2 without a stack trace', () => {
+test('the command: --json prints exactly the documented object; bad input exits 2 without a stack trace', () => {
   const cli = join(repoRoot, 'bin', 'defrost.js');
   const ok = spawnSync(
     process.execPath,

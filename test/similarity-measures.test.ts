@@ -1,5 +1,5 @@
 /**
- * The similarity measures against answers known in closed form (SPEC 1.5, issue 6). Each test
+ * The similarity measures against answers known in closed form (docs/similarity.md). Each test
  * would fail on a wrong definition: a missing centring, a wrong bandwidth, self counted as a
  * neighbour, a rank off by one, the wrong TwoNN estimator.
  */
@@ -128,7 +128,7 @@ test('near-duplicate points keep exact distances despite large norms', () => {
   }
 });
 
-test('compareMatrices reports the requested values, in SPEC order, and rejects bad input', () => {
+test('compareMatrices reports the requested values, in docs/similarity.md order, and rejects bad input', () => {
   const rng = new Rng(7, 'compare');
   const a = gaussian(rng, 60, 5);
   const b = gaussian(rng, 60, 7);

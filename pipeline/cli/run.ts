@@ -2,7 +2,7 @@
  * `defrost run [CONFIG]`: validate, plan, key, then compute what is not cached.
  *
  * Nothing touches the store before the config validates. With `--json`, the last line of
- * stdout is the SPEC summary object (plus `skipped` and `failures`) and all human output goes to
+ * stdout is the run summary object (docs/engine.md) (plus `skipped` and `failures`) and all human output goes to
  * stderr. SIGINT/SIGTERM stop the run within seconds: workers are killed before they can publish,
  * their locks released, and what finished is reported (exit 130/143).
  */
@@ -43,7 +43,7 @@ interface RunOptions {
   retries?: string;
 }
 
-/** The SPEC section 5 summary object. */
+/** The run summary object (docs/engine.md). */
 export interface RunSummary {
   stages: number;
   executed: number;

@@ -1,5 +1,5 @@
 /**
- * Training throughput of the reference networks (SPEC section 5, `defrost bench train`): random
+ * Training throughput of the reference networks (docs/benchmarks.md, `defrost bench train`): random
  * data, softmax cross-entropy, Adam, and the same custom step as the training stages
  * (`optimizer.minimize` over the trainable variables, loss read back every step), not
  * `model.fit`. Loaded only by the bench command's action: it imports TensorFlow.js statically.

@@ -1,6 +1,6 @@
 /**
  * `defrost bench train [--model mlp|cnn] [--backend B] [--threads N] [--seconds S] [--json]`
- * (SPEC section 5): training throughput of the reference networks on a chosen compute backend.
+ * (docs/benchmarks.md): training throughput of the reference networks on a chosen compute backend.
  * TensorFlow.js is loaded only inside the action, so registering the command stays cheap.
  */
 import type { Command } from 'commander';

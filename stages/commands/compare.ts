@@ -1,6 +1,6 @@
 /**
- * `defrost compare A B [--measures m1,m2] [--k K] [--rbf-sigma S] [--json]` (SPEC section 5):
- * the similarity measures of SPEC 1.5 between two representation matrices (rows = the same
+ * `defrost compare A B [--measures m1,m2] [--k K] [--rbf-sigma S] [--json]` (docs/similarity.md#defrost-compare):
+ * the similarity measures of docs/science.md#comparing-representations between two representation matrices (rows = the same
  * samples) read from `.arrow`, `.npy` or `.csv` files.
  *
  * The command logic is `compareFiles` (used by tests); the command only parses and prints. This
@@ -35,7 +35,7 @@ export interface CompareResult {
 export const DEFAULT_K = 10;
 export const DEFAULT_RBF_SIGMA = 1;
 
-/** Parses `--measures` (comma-separated SPEC names; default: all of them). */
+/** Parses `--measures` (comma-separated measure names; default: all of them). */
 export function parseMeasures(text: string | undefined): MeasureName[] {
   if (text === undefined) return [...MEASURE_NAMES];
   const names = text

@@ -30,7 +30,7 @@ import { makeBatchMatMul, makeFusedMatMul } from './matmul.js';
 import { makeMaxPoolGrad, makeSum } from './pooling.js';
 import type { NativeKernels } from './native-addon.js';
 
-/** The kernels replaced by wasm-blas: SPEC section 6's, plus three that weighed on the CNN step. */
+/** The kernels replaced by wasm-blas: docs/backends.md's, plus three that weighed on the CNN step. */
 export const blasKernelNames = [
   BatchMatMul,
   _FusedMatMul,

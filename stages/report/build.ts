@@ -16,7 +16,7 @@ import { collectRuns, compareCorrelation, coordNumber } from './results.js';
 import { formatOptimalDepthTable } from './text-table.js';
 import type { ReportTables, RunRecord, SimilarityRow } from './types.js';
 
-/** File names inside the aggregate instance (SPEC section 3), and the text answer. */
+/** File names inside the aggregate instance (docs/report.md), and the text answer. */
 export const REPORT_FILES = {
   results: 'results.arrow',
   optimalDepth: 'optimal_depth.arrow',

@@ -3,7 +3,7 @@
  * the highest mean test accuracy over seeds, and what it gains over the standard protocol
  * (l = L, only the readout trains) and over training from scratch.
  *
- * Rules (documented in the README and the report):
+ * Rules (documented in docs/report.md and the report):
  * - each depth's accuracy is the mean over the seeds that have a result; missing runs are left
  *   out of the mean (never counted as zero) and counted in `missing_runs`;
  * - ties (equal means) go to the deeper l: it freezes more and trains less, so it is the

@@ -1,5 +1,5 @@
 /**
- * The shapes the report is built from and the tables it writes (SPEC section 3).
+ * The shapes the report is built from and the tables it writes (docs/report.md).
  *
  * The same builder serves two callers: the `aggregate` stage, whose inputs are all published,
  * and `defrost report` on a partial sweep, where some planned runs never published. So every

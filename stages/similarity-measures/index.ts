@@ -1,5 +1,5 @@
 /**
- * The similarity measures of SPEC section 1.5 between two representations of the same N probe
+ * The similarity measures of docs/science.md#comparing-representations between two representations of the same N probe
  * inputs, as used by the `similarity` stage and `defrost compare`.
  *
  * Pure TypeScript, no TensorFlow.js or Arrow: it loads in milliseconds and gives the same numbers
@@ -19,7 +19,7 @@ export { informationImbalance, neighbourOverlap } from './neighbours.js';
 export { Representation } from './representation.js';
 export { defaultThreads } from './parallel-gram.js';
 
-/** Measure names as configs and the command line spell them (SPEC 1.5): the config's own list. */
+/** Measure names as configs and the command line spell them (docs/science.md#comparing-representations): the config's own list. */
 export { MEASURES as MEASURE_NAMES, type Measure as MeasureName } from '../config.js';
 
 /**

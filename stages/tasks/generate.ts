@@ -3,7 +3,7 @@
  * `targetDataParams`) into `train.arrow` and `test.arrow`. Kept apart from the stage module so the
  * scheduler never loads apache-arrow; the stage imports this module inside `run`.
  *
- * Conventions (README "data" section):
+ * Conventions (docs/data.md):
  * - label noise replaces training labels only (train.arrow, i.e. the source training set and the
  *   target pool); test labels stay clean, so test accuracy measures the rule itself (the
  *   convention of the reference paper);

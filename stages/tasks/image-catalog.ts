@@ -1,5 +1,5 @@
 /**
- * What the image datasets of SPEC 1.4 hold, known without reading their pixels: where they are,
+ * What the image datasets of docs/science.md#real-images hold, known without reading their pixels: where they are,
  * class names, how many training and test images each class has. `checkConfig` uses it to reject
  * impossible configs (a missing package, a class absent from the dataset, more samples than the
  * class subset offers) before anything runs, so this module stays light: node built-ins only, and

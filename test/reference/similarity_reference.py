@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of defrost's similarity measures (SPEC section 1.5),
+"""Independent reference implementation of defrost's similarity measures (docs/science.md#comparing-representations),
 written straight from the published definitions with numpy, deliberately naive: distances by
 explicit differences (no Gram trick), full sorts, kernels centred with explicit H matrices.
 

@@ -1,0 +1,55 @@
+/**
+ * The documentation a user reads: docs/config.md must be exactly what the zod schema renders
+ * (a stale page fails CI and says which command regenerates it), the README stays short, and
+ * every page the README links to within docs/ that exists is reachable.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_DOCS_COMMAND, renderConfigDocs } from '../stages/config-docs.js';
+import { defrostProject } from '../stages/project.js';
+import { configSchema } from '../stages/config.js';
+
+const root = defrostProject.codeRoot;
+
+test('docs/config.md is what the config schema renders', () => {
+  const committed = readFileSync(join(root, 'docs', 'config.md'), 'utf8');
+  assert.ok(
+    committed === renderConfigDocs(),
+    `docs/config.md is stale (the config schema in stages/config.ts changed). Run \`${CONFIG_DOCS_COMMAND}\` and commit docs/config.md.`,
+  );
+});
+
+test('docs/config.md lists every key of every section, with defaults', () => {
+  const text = renderConfigDocs();
+  for (const section of Object.keys(configSchema.shape)) assert.match(text, new RegExp('`' + section + '`'), section);
+  assert.match(text, /\| `train\.learning_rate` \| number > 0 \| `0\.001` \|/);
+  assert.match(text, /\| `task\.kind` \| `"image"` \| \*required\* \|/);
+  assert.match(text, /`resources\.<stage>\.mem`/);
+});
+
+test('the README is short and has a contents list', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.ok(statSync(join(root, 'README.md')).size <= 15 * 1024, `README.md is ${statSync(join(root, 'README.md')).size} bytes`);
+  assert.match(readme, /^## Contents$/m);
+  for (const heading of ['Install', 'First run', 'Reading the answer', 'Your own data', 'Cluster runs', 'Commands']) {
+    assert.match(readme, new RegExp(`^## ${heading}`, 'm'), heading);
+  }
+});
+
+test('code and docs cite docs/ pages, not a specification outside the repository', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.doesNotMatch(readme, /\bSPEC\b/);
+  for (const page of ['science', 'config', 'engine', 'reliability', 'backends', 'data', 'training', 'similarity', 'slurm', 'report']) {
+    assert.ok(statSync(join(root, 'docs', `${page}.md`)).isFile(), page);
+    assert.doesNotMatch(readFileSync(join(root, 'docs', `${page}.md`), 'utf8'), /\bSPEC \d/, page);
+  }
+  const outside = new RegExp(['SPEC', '(\\d|section)'].join(' '));
+  for (const dir of ['stages', 'pipeline', 'test', 'bench', 'experiments']) {
+    for (const file of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!/\.(ts|yaml|py)$/.test(file)) continue;
+      assert.doesNotMatch(readFileSync(join(root, dir, file), 'utf8'), outside, `${dir}/${file}`);
+    }
+  }
+});
