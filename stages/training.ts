@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
 import { trainableVariables } from './models.js';
 import { Rng } from './random.js';
+import { createStepper } from './train-step.js';
 
 /** The `train` section of the config, as the training stages receive it. */
 export interface TrainRecipe {
@@ -75,17 +76,6 @@ export function plannedEpochs(recipe: TrainRecipe, trainRows: number): { epochs:
   const stepsPerEpoch = Math.ceil(trainRows / batchSize);
   const epochs = Math.max(recipe.epochs, Math.ceil(recipe.min_steps / stepsPerEpoch));
   return { epochs, batchSize, stepsPerEpoch };
-}
-
-function makeOptimizer(recipe: TrainRecipe): tf.Optimizer {
-  switch (recipe.optimizer) {
-    case 'sgd':
-      return tf.train.sgd(recipe.learning_rate);
-    case 'momentum':
-      return tf.train.momentum(recipe.learning_rate, recipe.momentum);
-    case 'adam':
-      return tf.train.adam(recipe.learning_rate);
-  }
 }
 
 function inputShapeOf(model: tf.LayersModel): number[] {
@@ -169,7 +159,13 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
 
   const { epochs: planned, batchSize, stepsPerEpoch } = plannedEpochs(recipe, train.rows);
   const variables = trainableVariables(model);
-  const optimizer = makeOptimizer(recipe);
+  // The step itself (native on wasm-blas, see train-step.ts); sync() before reading the network.
+  const stepper = createStepper(model, {
+    kind: recipe.optimizer,
+    learningRate: recipe.learning_rate,
+    momentum: recipe.momentum,
+    classes,
+  });
   const curve: EpochRecord[] = [];
   let steps = 0;
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
@@ -187,25 +183,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
         const start = step * batchSize;
         const end = Math.min(train.rows, start + batchSize);
         const batch = gatherBatch(train, dim, order, start, end);
-        const [batchLoss, batchHits] = tf.tidy(() => {
-          const x = tf.tensor(batch.x, [end - start, ...shape], 'float32');
-          const y = tf.tensor1d(batch.y, 'int32');
-          const target = tf.oneHot(y, classes);
-          let hits: tf.Scalar | null = null;
-          const cost = optimizer.minimize(
-            () => {
-              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-              hits = tf.keep(tf.equal(tf.argMax(logits, -1), y).sum() as tf.Scalar);
-              return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-          const h = hits as tf.Scalar | null;
-          const result = [cost.dataSync()[0], h ? h.dataSync()[0] : 0];
-          if (h) h.dispose();
-          return result;
-        });
+        const { loss: batchLoss, hits: batchHits } = stepper.step(batch.x, batch.y, end - start);
         steps++;
         if (!Number.isFinite(batchLoss)) {
           throw new StageFailure(
@@ -216,6 +194,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
         lossSum += batchLoss * (end - start);
         correct += batchHits;
       }
+      if (validation) stepper.sync();
       const val = validation ? evaluateNetwork(model, validation, classes) : null;
       const record: EpochRecord = {
         epoch,
@@ -241,6 +220,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
         }
       }
     }
+    stepper.sync();
     if (best) {
       const kept = best;
       variables.forEach((v, i) => v.assign(kept.weights[i]));
@@ -248,7 +228,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
     }
   } finally {
     if (best) tf.dispose(best.weights);
-    optimizer.dispose();
+    stepper.dispose();
   }
   return { curve, trainSteps: steps, epochs: curve.length, bestEpoch };
 }

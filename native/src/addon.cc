@@ -10,8 +10,10 @@
 #include <string>
 
 #include "adam.h"
+#include "blas.h"
 #include "kernels.h"
 #include "pooling.h"
+#include "trainer-napi.h"
 
 namespace {
 
@@ -269,7 +271,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
     Fail(env, "setThreads expects a positive integer");
     return nullptr;
   }
-  openblas_set_num_threads(threads);
+  defrost::SetThreadBudget(threads);
   return nullptr;
 }
 
@@ -280,7 +282,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   const char* name = openblas_get_corename();
   napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
   napi_create_string_utf8(env, name ? name : "", NAPI_AUTO_LENGTH, &core);
-  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  napi_create_int32(env, defrost::ThreadBudget(), &threads);
   napi_set_named_property(env, result, "config", config);
   napi_set_named_property(env, result, "corename", core);
   napi_set_named_property(env, result, "threads", threads);
@@ -303,6 +305,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defrost::RegisterTrainer(env, exports);
   return exports;
 }
 

@@ -2,7 +2,7 @@
 // column matrices lives in this process's own heap (never in the wasm heap, which tfjs owns).
 #include "kernels.h"
 
-#include <cblas.h>
+#include "blas.h"
 
 #include <strings.h>
 
@@ -77,8 +77,7 @@ void GemmWithEpilogue(int64_t rows, int32_t cols, int32_t k, const float* a, con
                       float* c, const Epilogue& e) {
   const bool bias = HasBias(e);
   if (bias) FillBias(c, rows, cols, e);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), cols, k, 1.f, a,
-              k, b, cols, bias ? 1.f : 0.f, c, cols);
+  Sgemm(false, false, rows, cols, k, 1.f, a, k, b, cols, bias ? 1.f : 0.f, c, cols);
   ApplyActivation(c, rows, cols, e);
 }
 
@@ -361,9 +360,7 @@ void BatchMatMul(int32_t batch, bool transA, bool transB, int32_t m, int32_t n, 
     if (bias) FillBias(ci, m, n, e);
     // With k == 0 the product is empty and the output is the bias (or zeros) alone.
     if (k > 0 && m > 0 && n > 0) {
-      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                  transB ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a + i * aStride, lda,
-                  b + i * bStride, ldb, bias ? 1.f : 0.f, ci, n);
+      Sgemm(transA, transB, m, n, k, 1.f, a + i * aStride, lda, b + i * bStride, ldb, bias ? 1.f : 0.f, ci, n);
     }
     ApplyActivation(ci, m, n, e);
   }
@@ -399,8 +396,7 @@ void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* fi
   const int64_t patch = PatchSize(g);
   const int64_t rowsPerImage = RowsPerImage(g);
   if (IsPointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.batch * static_cast<int>(rowsPerImage),
-                g.inC, g.outC, 1.f, dy, g.outC, filter, g.outC, 0.f, dx, g.inC);
+    Sgemm(false, true, g.batch * static_cast<int>(rowsPerImage), g.inC, g.outC, 1.f, dy, g.outC, filter, g.outC, 0.f, dx, g.inC);
     return;
   }
 
@@ -410,9 +406,7 @@ void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* fi
   for (int32_t first = 0; first < g.batch; first += chunk) {
     const int32_t count = std::min(chunk, g.batch - first);
     const int rows = static_cast<int>(int64_t(count) * rowsPerImage);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, static_cast<int>(patch), g.outC,
-                1.f, dy + int64_t(first) * rowsPerImage * g.outC, g.outC, filter, g.outC, 0.f,
-                cols, static_cast<int>(patch));
+    Sgemm(false, true, rows, patch, g.outC, 1.f, dy + int64_t(first) * rowsPerImage * g.outC, g.outC, filter, g.outC, 0.f, cols, patch);
     Col2ImAdd(g, cols, first, count, dx);
   }
 }
@@ -421,9 +415,7 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
   const int64_t patch = PatchSize(g);
   const int64_t rowsPerImage = RowsPerImage(g);
   if (IsPointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.inC, g.outC,
-                g.batch * static_cast<int>(rowsPerImage), 1.f, x, g.inC, dy, g.outC, 0.f, dw,
-                g.outC);
+    Sgemm(true, false, g.inC, g.outC, g.batch * static_cast<int>(rowsPerImage), 1.f, x, g.inC, dy, g.outC, 0.f, dw, g.outC);
     return;
   }
   if (g.batch == 0 || rowsPerImage == 0) {
@@ -444,9 +436,7 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
     const int32_t count = std::min(chunk, g.batch - first);
     const int rows = static_cast<int>(int64_t(count) * rowsPerImage);
     Im2Col(g, x, first, count, cols);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch), g.outC, rows,
-                1.f, cols, static_cast<int>(patch), dy + int64_t(first) * rowsPerImage * g.outC,
-                g.outC, first == 0 ? 0.f : 1.f, dw, g.outC);
+    Sgemm(true, false, patch, g.outC, rows, 1.f, cols, patch, dy + int64_t(first) * rowsPerImage * g.outC, g.outC, first == 0 ? 0.f : 1.f, dw, g.outC);
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Training throughput of the reference networks (docs/benchmarks.md, `defrost bench train`): random
- * data, softmax cross-entropy, Adam, and the same custom step as the training stages
- * (`optimizer.minimize` over the trainable variables, loss read back every step), not
- * `model.fit`. Loaded only by the bench command's action: it imports TensorFlow.js statically.
+ * data, softmax cross-entropy, Adam, and the same step as the training stages (train-step.ts:
+ * the native trainer on wasm-blas, `optimizer.minimize` elsewhere; loss read back every step),
+ * not `model.fit`. Loaded only by the bench command's action: it imports TensorFlow.js statically.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
+import { createStepper } from '../train-step.js';
 
 export const benchModels = ['mlp', 'cnn'] as const;
 export type BenchModel = (typeof benchModels)[number];
@@ -70,19 +71,8 @@ export async function benchTrain(options: BenchOptions): Promise<BenchMeasuremen
   for (let i = 0; i < batch; i++) labels[i] = Math.floor(rng.uniform() * 10);
 
   const model = build();
-  const optimizer = tf.train.adam(1e-3);
-  const x = tf.tensor(features, [batch, ...shape], 'float32');
-  const target = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const step = (): number =>
-    tf.tidy(() => {
-      const cost = optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(target, model.apply(x, { training: true }) as tf.Tensor2D) as tf.Scalar,
-        true,
-        variables,
-      ) as tf.Scalar;
-      return cost.dataSync()[0];
-    });
+  const stepper = createStepper(model, { kind: 'adam', learningRate: 1e-3, momentum: 0, classes: 10 });
+  const step = (): number => stepper.step(features, labels, batch).loss;
   try {
     const warmEnd = performance.now() + options.warmup * 1000;
     let loss = step();
@@ -107,8 +97,7 @@ export async function benchTrain(options: BenchOptions): Promise<BenchMeasuremen
       final_loss: loss,
     };
   } finally {
-    tf.dispose([x, target]);
-    optimizer.dispose();
+    stepper.dispose();
     model.dispose();
   }
 }

@@ -29,8 +29,21 @@ export interface NativeKernels {
   sumLeadingAxes(heap: ArrayBuffer, params: Int32Array): void;
   /** params: n and 7 offsets (value, grad, m, v, new value, new m, new v); scalars: see adam.h. */
   adam(heap: ArrayBuffer, params: Int32Array, scalars: Float32Array): void;
+  /** Compute threads this process may use; each sgemm picks 1 or this many by size (native/src/blas.h). */
   setThreads(threads: number): void;
   info(): BlasInfo;
+  /** A native trainer (native/src/trainer.h); spec and scalars as in native/src/trainer-napi.cc. */
+  trainerCreate(spec: Int32Array, scalars: Float32Array): NativeTrainerHandle;
+  trainerSetParam(handle: NativeTrainerHandle, index: number, values: Float32Array): void;
+  trainerGetParam(handle: NativeTrainerHandle, index: number, out: Float32Array): void;
+  /** Writes [mean loss, correct predictions] of the batch (before the update) into `out`. */
+  trainerStep(handle: NativeTrainerHandle, x: Float32Array, labels: Int32Array, rows: number, out: Float64Array): void;
+  trainerForward(handle: NativeTrainerHandle, x: Float32Array, rows: number, logits: Float32Array): void;
+}
+
+/** An opaque native trainer (a JS external); freed when garbage-collected. */
+export interface NativeTrainerHandle {
+  readonly __nativeTrainer: unique symbol;
 }
 
 export type AddonLoad =

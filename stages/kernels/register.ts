@@ -44,6 +44,7 @@ export const blasKernelNames = [
 ] as const;
 
 const backendName = 'wasm';
+let installedAddon: NativeKernels | null = null;
 let stockKernels: Map<string, KernelConfig | undefined> | null = null;
 
 function rememberStock(): Map<string, KernelConfig | undefined> {
@@ -65,6 +66,7 @@ function stockFunc(name: string): KernelFunc | undefined {
 /** Stock wasm kernels, plus the JavaScript Conv2DBackpropFilter. */
 export function installPlainWasmKernels(): void {
   const stock = rememberStock();
+  installedAddon = null;
   uninstallFusedAdam();
   for (const name of blasKernelNames) {
     const config = stock.get(name);
@@ -91,4 +93,14 @@ export function installBlasKernels(addon: NativeKernels): void {
   replace(Sum, makeSum(addon, stockFunc(Sum)));
   replace(Identity, makeIdentity(stockFunc(Identity)));
   installFusedAdam(addon);
+  installedAddon = addon;
+}
+
+/**
+ * The OpenBLAS addon while the wasm-blas kernels are installed (null on plain wasm, or before
+ * either is installed): the native training step (native-trainer.ts) is used only with it, so
+ * which step a run takes is a function of its backend.
+ */
+export function installedBlasAddon(): NativeKernels | null {
+  return installedAddon;
 }

@@ -1,0 +1,26 @@
+// The thread policy for every OpenBLAS call of the addon (docs/performance.md, "threads").
+// OpenBLAS shares each sgemm among all its threads whenever the product exceeds a tiny
+// threshold, and its idle threads then spin on sched_yield between calls: for the products of
+// small networks (a 64 x 128 x 128 step of a 128-wide MLP) the hand-off costs more than the
+// arithmetic and the spinning shows up as system time. So each product here picks its thread
+// count from its size: one thread below kParallelMacs multiply-adds, the budget above.
+#pragma once
+#include <cblas.h>
+
+#include <cstdint>
+
+namespace defrost {
+
+// Multiply-adds (m * n * k) from which a product is shared among threads: ~0.3 ms of work on one
+// core, so the hand-off (a few microseconds per thread) is small against it.
+constexpr int64_t kParallelMacs = int64_t(8) << 20;
+
+// The compute threads this process may use (DEFROST_THREADS); the default is one.
+void SetThreadBudget(int32_t threads);
+int32_t ThreadBudget();
+
+// cblas_sgemm, row-major, with the thread count chosen by size.
+void Sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace defrost
