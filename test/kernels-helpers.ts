@@ -51,6 +51,11 @@ function installCountingAddon(): void {
     'adam',
     'setThreads',
     'info',
+    'trainerCreate',
+    'trainerSetParam',
+    'trainerGetParam',
+    'trainerStep',
+    'trainerForward',
   ];
   for (const name of names) {
     const fn = real[name] as (...args: unknown[]) => unknown;

@@ -314,6 +314,69 @@ void DirectConv2DBackpropFilterFixed(const ConvGeometry& g, const float* x, cons
   }
 }
 
+// The filter gradient for few taps (a first layer on 1-channel images): one tap and input
+// channel at a time, its OC sums held in registers over all output pixels, four pixels in
+// flight so that consecutive multiply-adds do not wait on each other. (Accumulating into dw per
+// pixel instead waits on a store and reload of the same dw row for every tap.) Stride 1 along
+// the width.
+template <int OC>
+__attribute__((always_inline, optimize("fp-contract=fast"))) inline void
+DirectConv2DBackpropFilterByTapBody(const ConvGeometry& g, const float* x, const float* dy,
+                                    float* dw) {
+  for (int32_t kh = 0; kh < g.filterH; ++kh) {
+    for (int32_t kw = 0; kw < g.filterW; ++kw) {
+      // Output columns whose input column iw = ow - padLeft + kw * dilationW is inside the image.
+      const int32_t shift = kw * g.dilationW - g.padLeft;
+      const int32_t owLo = std::max(0, -shift);
+      const int32_t owHi = std::min(g.outW, g.inW - shift);
+      for (int32_t ci = 0; ci < g.inC; ++ci) {
+        float a0[OC], a1[OC], a2[OC], a3[OC];
+        for (int co = 0; co < OC; ++co) a0[co] = a1[co] = a2[co] = a3[co] = 0.f;
+        for (int32_t n = 0; n < g.batch; ++n) {
+          const float* image = x + int64_t(n) * g.inH * g.inW * g.inC;
+          for (int32_t oh = 0; oh < g.outH; ++oh) {
+            const int32_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+            if (ih < 0 || ih >= g.inH) continue;
+            const float* in = image + (int64_t(ih) * g.inW + shift) * g.inC + ci;
+            const float* grad = dy + (int64_t(n) * g.outH + oh) * g.outW * OC;
+            int32_t ow = owLo;
+            for (; ow + 4 <= owHi; ow += 4) {
+              const float v0 = in[int64_t(ow) * g.inC], v1 = in[int64_t(ow + 1) * g.inC];
+              const float v2 = in[int64_t(ow + 2) * g.inC], v3 = in[int64_t(ow + 3) * g.inC];
+              const float* r = grad + int64_t(ow) * OC;
+              for (int co = 0; co < OC; ++co) {
+                a0[co] += v0 * r[co];
+                a1[co] += v1 * r[OC + co];
+                a2[co] += v2 * r[2 * OC + co];
+                a3[co] += v3 * r[3 * OC + co];
+              }
+            }
+            for (; ow < owHi; ++ow) {
+              const float v = in[int64_t(ow) * g.inC];
+              const float* r = grad + int64_t(ow) * OC;
+              for (int co = 0; co < OC; ++co) a0[co] += v * r[co];
+            }
+          }
+        }
+        float* out = dw + ((int64_t(kh) * g.filterW + kw) * g.inC + ci) * OC;
+        for (int co = 0; co < OC; ++co) out[co] = (a0[co] + a1[co]) + (a2[co] + a3[co]);
+      }
+    }
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))
+void DirectConv2DBackpropFilterByTapFixed(const ConvGeometry& g, const float* x, const float* dy,
+                                          float* dw) {
+  switch (g.outC) {
+    case 8: DirectConv2DBackpropFilterByTapBody<8>(g, x, dy, dw); break;
+    case 16: DirectConv2DBackpropFilterByTapBody<16>(g, x, dy, dw); break;
+    case 32: DirectConv2DBackpropFilterByTapBody<32>(g, x, dy, dw); break;
+    case 64: DirectConv2DBackpropFilterByTapBody<64>(g, x, dy, dw); break;
+    default: DirectConv2DBackpropFilterByTapBody<128>(g, x, dy, dw); break;
+  }
+}
+
 // dw[tap, ci, :] = sum over output pixels of x[pixel(tap), ci] * dy[row, :].
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void DirectConv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
@@ -420,6 +483,10 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
   }
   if (g.batch == 0 || rowsPerImage == 0) {
     std::fill(dw, dw + patch * g.outC, 0.f);
+    return;
+  }
+  if (HasFixedDirect(g.outC) && UseDirect(g) && g.strideW == 1) {
+    DirectConv2DBackpropFilterByTapFixed(g, x, dy, dw);
     return;
   }
   if (HasFixedDirect(g.outC) && PreferFixedDirect() && !UseDirect(g)) {

@@ -68,6 +68,56 @@ void AdamInPlace(int64_t n, float* __restrict value, const float* __restrict gra
   }
 }
 
+// Max pooling over 'valid' windows, recording the flat input index of each maximum for the
+// backward pass. Written without branches (a select per tap) so that the channel loop
+// vectorises; the first maximal tap wins ties, as in MaxPoolGrad (pooling.cc).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void MaxPoolForward(Shape a, Shape b, int32_t window, int32_t stride, int32_t rows,
+                    const float* __restrict in, float* __restrict out, int32_t* __restrict where) {
+  const int32_t channels = b.c;
+  for (int32_t n = 0; n < rows; ++n) {
+    const int64_t image = int64_t(n) * a.Size();
+    for (int32_t oh = 0; oh < b.h; ++oh) {
+      for (int32_t ow = 0; ow < b.w; ++ow) {
+        const int64_t o = ((int64_t(n) * b.h + oh) * b.w + ow) * channels;
+        float* __restrict best = out + o;
+        int32_t* __restrict at = where + o;
+        const int64_t corner = image + (int64_t(oh) * stride * a.w + int64_t(ow) * stride) * channels;
+        for (int32_t c = 0; c < channels; ++c) {
+          best[c] = in[corner + c];
+          at[c] = static_cast<int32_t>(corner + c);
+        }
+        for (int32_t kh = 0; kh < window; ++kh) {
+          for (int32_t kw = (kh == 0 ? 1 : 0); kw < window; ++kw) {
+            const int64_t base = corner + (int64_t(kh) * a.w + kw) * channels;
+            const float* __restrict tap = in + base;
+            for (int32_t c = 0; c < channels; ++c) {
+              const bool greater = tap[c] > best[c];
+              best[c] = greater ? tap[c] : best[c];
+              at[c] = greater ? static_cast<int32_t>(base + c) : at[c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Mean over the pixels of each image and channel.
+void GlobalAveragePool(Shape a, int32_t rows, const float* in, float* out) {
+  const int64_t pixels = int64_t(a.h) * a.w;
+  const int32_t c = a.c;
+  const float scale = 1.f / static_cast<float>(pixels);
+  std::vector<float> sum(c);
+  for (int32_t n = 0; n < rows; ++n) {
+    std::fill(sum.begin(), sum.end(), 0.f);
+    const float* image = in + int64_t(n) * pixels * c;
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int32_t j = 0; j < c; ++j) sum[j] += image[p * c + j];
+    for (int32_t j = 0; j < c; ++j) out[int64_t(n) * c + j] = sum[j] * scale;
+  }
+}
+
 void FillRows(float* c, int64_t rows, int32_t cols, const float* bias) {
   for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + cols, c + r * cols);
 }
@@ -202,46 +252,13 @@ void Trainer::ForwardLayers(int32_t rows) {
         if (s.activation == kActTanh) ApplyTanh(out, int64_t(rows) * layer.out.Size());
         break;
       }
-      case kMaxPoolLayer: {
-        const Shape a = layer.in, b = layer.out;
-        int32_t* where = layer.argmax.data();
-        for (int32_t n = 0; n < rows; ++n) {
-          const int64_t image = int64_t(n) * a.Size();
-          for (int32_t oh = 0; oh < b.h; ++oh) {
-            for (int32_t ow = 0; ow < b.w; ++ow) {
-              const int64_t o = ((int64_t(n) * b.h + oh) * b.w + ow) * b.c;
-              for (int32_t c = 0; c < b.c; ++c) {
-                out[o + c] = -std::numeric_limits<float>::infinity();
-                where[o + c] = -1;
-              }
-              for (int32_t kh = 0; kh < s.kernel; ++kh) {
-                for (int32_t kw = 0; kw < s.kernel; ++kw) {
-                  const int64_t base =
-                      image + ((int64_t(oh) * s.stride + kh) * a.w + int64_t(ow) * s.stride + kw) * a.c;
-                  for (int32_t c = 0; c < b.c; ++c) {
-                    // Strictly greater: the first maximum wins, as in MaxPoolGrad (pooling.cc).
-                    if (in[base + c] > out[o + c]) {
-                      out[o + c] = in[base + c];
-                      where[o + c] = static_cast<int32_t>(base + c);
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
+      case kMaxPoolLayer:
+        MaxPoolForward(layer.in, layer.out, s.kernel, s.stride, rows, in, out,
+                       layer.argmax.data());
         break;
-      }
-      case kGlobalAvgPoolLayer: {
-        const int64_t pixels = int64_t(layer.in.h) * layer.in.w;
-        const int32_t c = layer.in.c;
-        const float scale = 1.f / static_cast<float>(pixels);
-        for (int32_t n = 0; n < rows; ++n) {
-          SumLeadingAxes(pixels, c, in + int64_t(n) * pixels * c, out + int64_t(n) * c);
-          for (int32_t j = 0; j < c; ++j) out[int64_t(n) * c + j] *= scale;
-        }
+      case kGlobalAvgPoolLayer:
+        GlobalAveragePool(layer.in, rows, in, out);
         break;
-      }
     }
   }
 }

@@ -83,7 +83,8 @@ function translateLayer(layer: tf.layers.Layer): Translated | string {
     case 'MaxPooling2D': {
       const pool = square(config.poolSize, 2);
       const stride = square(config.strides ?? config.poolSize, pool ?? 2);
-      if (pool === null || stride === null || config.padding === 'same') return `max pooling layer ${layer.name} (only square 'valid' windows)`;
+      if (pool === null || stride === null || config.padding === 'same')
+        return `max pooling layer ${layer.name} (only square 'valid' windows)`;
       return { words: [LAYER.maxPool, 0, pool, stride, 0, 0], weighted: null };
     }
     case 'GlobalAveragePooling2D':

@@ -1,0 +1,118 @@
+/**
+ * The native training step (stages/kernels/native-trainer.ts, native/src/trainer.cc) against
+ * the TensorFlow.js step on cpu: the same recipe gives the same loss curve and weights up to
+ * floating-point order, for MLPs and CNNs, frozen leading blocks, every optimizer and every
+ * activation it implements. It is what wasm-blas uses for the study's networks, it falls back
+ * (saying why) for what it does not implement, and it is deterministic.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../stages/backend.js';
+import { buildNetwork, type Activation, type NetworkSpec } from '../stages/models.js';
+import { Rng } from '../stages/random.js';
+import { createStepper, type StepperOptions } from '../stages/train-step.js';
+import { assertMatchesCpu, nativeCalls, randomArray, requireAddon, valuesOn } from './kernels-helpers.js';
+
+before(() => requireAddon());
+
+const mlp = (activation: Activation): NetworkSpec => ({
+  kind: 'mlp',
+  hidden: [24, 16, 16],
+  activation,
+  kernelSize: 3,
+  poolAfter: [],
+  inputShape: [20],
+  classes: 3,
+});
+
+const cnn: NetworkSpec = {
+  kind: 'cnn',
+  hidden: [4, 8, 8],
+  activation: 'relu',
+  kernelSize: 3,
+  poolAfter: [1],
+  inputShape: [9, 9, 1],
+  classes: 3,
+};
+
+/**
+ * `steps` steps on seeded batches of 16 with the first `frozen` layers not trainable; returns
+ * the loss curve, the hit counts and every weight afterwards.
+ */
+function training(spec: NetworkSpec, options: StepperOptions, frozen: number, steps: number): () => tf.Tensor[] {
+  const dim = spec.inputShape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(5, 'test/trainer');
+  const batches = Array.from({ length: steps }, () => ({
+    x: randomArray(rng, 16 * dim),
+    y: Int32Array.from({ length: 16 }, () => Math.floor(rng.uniform() * spec.classes)),
+  }));
+  return () => {
+    const model = buildNetwork(spec, 3, 'test/init');
+    model.layers.filter((l) => l.getWeights().length > 0).forEach((l, i) => (l.trainable = i >= frozen));
+    const stepper = createStepper(model, options);
+    const losses: number[] = [];
+    const hits: number[] = [];
+    for (const b of batches) {
+      const r = stepper.step(b.x, b.y, 16);
+      losses.push(r.loss);
+      hits.push(r.hits);
+    }
+    stepper.sync();
+    const weights = model.getWeights().map((w) => tf.clone(w));
+    stepper.dispose();
+    model.dispose();
+    return [tf.tensor1d(losses), tf.tensor1d(hits), ...weights];
+  };
+}
+
+const adam: StepperOptions = { kind: 'adam', learningRate: 0.01, momentum: 0, classes: 3 };
+
+test('the native step follows the TensorFlow.js step on cpu: MLP, every activation, frozen blocks', async () => {
+  for (const activation of ['relu', 'tanh', 'sigmoid', 'elu', 'linear'] as const) {
+    await assertMatchesCpu(`MLP ${activation}`, training(mlp(activation), adam, 1, 12), 'wasm-blas', 1e-3, 'trainerStep');
+  }
+  await assertMatchesCpu('MLP, all hidden blocks frozen', training(mlp('relu'), adam, 3, 6), 'wasm-blas', 1e-3, 'trainerStep');
+});
+
+test('the native step follows the TensorFlow.js step on cpu: sgd and momentum', async () => {
+  await assertMatchesCpu(
+    'MLP sgd',
+    training(mlp('relu'), { ...adam, kind: 'sgd', learningRate: 0.1 }, 0, 10),
+    'wasm-blas',
+    1e-3,
+    'trainerStep',
+  );
+  await assertMatchesCpu(
+    'MLP momentum',
+    training(mlp('relu'), { ...adam, kind: 'momentum', learningRate: 0.05, momentum: 0.9 }, 0, 10),
+    'wasm-blas',
+    1e-3,
+    'trainerStep',
+  );
+});
+
+test('the native step follows the TensorFlow.js step on cpu: CNN with pooling, frozen first block', async () => {
+  await assertMatchesCpu('CNN', training(cnn, adam, 0, 8), 'wasm-blas', 1e-3, 'trainerStep');
+  await assertMatchesCpu('CNN, block 1 frozen', training(cnn, adam, 1, 8), 'wasm-blas', 1e-3, 'trainerStep');
+});
+
+test('wasm-blas takes the native step for the study networks and is deterministic; other cases fall back', async () => {
+  const first = await valuesOn('wasm-blas', training(cnn, adam, 1, 4));
+  const second = await valuesOn('wasm-blas', training(cnn, adam, 1, 4));
+  first.forEach((values, i) => assert.deepEqual(values, second[i], `output ${i} differs between two identical runs`));
+
+  await selectBackend('wasm-blas', 1);
+  const model = buildNetwork(mlp('relu'), 1, 'test/init');
+  assert.equal(createStepper(model, adam).kind, 'native');
+  assert.equal(createStepper(model, { ...adam, native: false }).kind, 'tfjs');
+  model.dispose();
+  const selu = buildNetwork(mlp('selu'), 1, 'test/init');
+  assert.equal(createStepper(selu, adam).kind, 'tfjs', 'selu is not implemented natively');
+  selu.dispose();
+  await selectBackend('cpu', 1);
+  const onCpu = buildNetwork(mlp('relu'), 1, 'test/init');
+  assert.equal(createStepper(onCpu, adam).kind, 'tfjs');
+  onCpu.dispose();
+  nativeCalls.clear();
+});
