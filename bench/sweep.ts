@@ -56,7 +56,11 @@ export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = 
 }
 
 function lastJson<T>(text: string): T {
-  const line = text.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = text
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`no JSON line in: ${text.slice(-500)}`);
   return JSON.parse(line) as T;
 }
@@ -84,7 +88,21 @@ function exportTable(store: string, dir: string, table: string, prefix: string):
     ['label', 'y'],
   ]) {
     const out = join(outDir, `${prefix}-${table}-${suffix}.npy`);
-    timed(process.execPath, [join(root, 'bin', 'defrost.js'), 'export', dir, '--store', store, '--table', table, '--column', column, '--format', 'npy', '--out', out]);
+    timed(process.execPath, [
+      join(root, 'bin', 'defrost.js'),
+      'export',
+      dir,
+      '--store',
+      store,
+      '--table',
+      table,
+      '--column',
+      column,
+      '--format',
+      'npy',
+      '--out',
+      out,
+    ]);
     files[`${table}_${suffix}`] = out;
   }
   return files;
@@ -120,7 +138,11 @@ export function writeProtocol(store: string, workers: number): string {
     depths: distinct(transfers.map((p) => p.depth as number)),
     target_sizes: sizes,
     reference_size: scratchSizes.find((n) => !sizes.includes(n)) ?? sizes[sizes.length - 1],
-    source: { ...exportTable(store, source.dir, 'train', 'source'), ...exportTable(store, source.dir, 'test', 'source'), shape: shapeOf(source.dir) },
+    source: {
+      ...exportTable(store, source.dir, 'train', 'source'),
+      ...exportTable(store, source.dir, 'test', 'source'),
+      shape: shapeOf(source.dir),
+    },
     targets: targets.map((t, i) => ({
       correlation: t.params.correlation ?? null,
       ...exportTable(store, t.dir, 'train', `target${i}`),
@@ -147,7 +169,11 @@ export function benchSweep(config: string, jobs: number, python: string | null):
   const store = join(outDir, `store-${jobs}`);
   rmSync(store, { recursive: true, force: true });
   const env = { ...process.env, DEFROST_THREADS: '1' };
-  const run = timed(process.execPath, [join(root, 'bin', 'defrost.js'), 'run', config, '--jobs', String(jobs), '--store', store, '--json'], env);
+  const run = timed(
+    process.execPath,
+    [join(root, 'bin', 'defrost.js'), 'run', config, '--jobs', String(jobs), '--store', store, '--json'],
+    env,
+  );
   const summary = lastJson<{ executed?: number; failed?: number }>(run.stdout);
   if (summary.failed) throw new Error(`defrost run ${config}: ${summary.failed} instance(s) failed`);
   let pytorch: SweepRow['pytorch'] = null;
@@ -177,9 +203,14 @@ async function main(): Promise<void> {
   const python = findTorchPython();
   const rows = jobList.map((jobs) => benchSweep(config, jobs, python));
   if (process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ load: loadavg(), rows: rows.map(({ defrost, pytorch, ...r }) => ({ ...r, defrost: { ...defrost, stdout: undefined }, pytorch: pytorch && { ...pytorch, stdout: undefined } })) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ load: loadavg(), rows: rows.map(({ defrost, pytorch, ...r }) => ({ ...r, defrost: { ...defrost, stdout: undefined }, pytorch: pytorch && { ...pytorch, stdout: undefined } })) })}\n`,
+    );
   } else {
-    for (const r of rows) console.log(JSON.stringify({ ...r, defrost: { ...r.defrost, stdout: undefined }, pytorch: r.pytorch && { ...r.pytorch, stdout: undefined } }));
+    for (const r of rows)
+      console.log(
+        JSON.stringify({ ...r, defrost: { ...r.defrost, stdout: undefined }, pytorch: r.pytorch && { ...r.pytorch, stdout: undefined } }),
+      );
   }
 }
 

@@ -12,6 +12,9 @@ import type { TrainSourceParams } from './training-job.js';
 export const TRAINING_CODE = [
   'stages/training-job.ts',
   'stages/training.ts',
+  'stages/train-step.ts',
+  'stages/kernels/native-trainer.ts',
+  'native/src/trainer.cc',
   'stages/models.ts',
   'stages/dataset-table.ts',
   'stages/random.ts',
