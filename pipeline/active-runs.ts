@@ -1,15 +1,24 @@
 /**
- * Which instances running `defrost run`s use, so that `gc` never deletes one from under them.
+ * Which instances running processes use, so that `gc` never deletes one from under them.
  *
  * A run holds a lock only on the instances it is computing, but it also reads cached ones (the
- * inputs of what it computes). Each run therefore records its whole plan in
- * `<store>/.runs/<host>-<pid>-<rand>.json` while it works and removes the record when it ends; a
- * record whose process is dead (killed with -9) is ignored and removed by the next `gc`.
+ * inputs of what it computes). Each `run`, and each `exec` (what exported Makefiles and cluster
+ * jobs call), therefore records what it uses in `<store>/.runs/<host>-<pid>-<rand>.json` while it
+ * works and removes the record when it ends; the record's mtime is a heartbeat (see lock.ts), so
+ * the record of a process that died (kill -9), or of an unrelated process that reuses its pid, is
+ * ignored and removed by the next `gc`.
+ *
+ * An exported Makefile build (`defrost make`) runs many short `exec`s with gaps between them, so
+ * `make` also writes a build record, `<store>/.runs/build-<hash>.json`, naming every instance of
+ * the Makefile; each `exec` of one of those instances touches it. `gc` keeps the instances of a
+ * build record touched within `BUILD_LEASE_MS` (docs/reliability.md).
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { uniqueSuffix, writeFileAtomic } from './fsutil.js';
-import { isOwnerAlive, newOwner, type LockOwner } from './lock.js';
+import { readRegularText, uniqueSuffix, writeFileAtomic } from './fsutil.js';
+import { isOwnerAlive, newOwner, startHeartbeat, type LockOwner } from './lock.js';
+import type { Store } from './store.js';
 
 interface ActiveRunRecord {
   readonly owner: LockOwner;
@@ -17,48 +26,108 @@ interface ActiveRunRecord {
   readonly instances: readonly string[];
 }
 
+interface BuildRecord {
+  readonly build: string;
+  readonly created: string;
+  readonly instances: readonly string[];
+}
+
+/** A Makefile build not touched by any of its `exec`s for this long no longer protects its instances. */
+export const BUILD_LEASE_MS = 24 * 3600 * 1000;
+
 export interface ActiveRun {
   /** Removes the record; idempotent and synchronous (safe in exit paths). */
   end(): void;
 }
 
-const runsDir = (storeRoot: string): string => join(storeRoot, '.runs');
-
-export function registerActiveRun(storeRoot: string, instances: readonly { stage: string; key: string }[]): ActiveRun {
+export function registerActiveRun(store: Store, instances: readonly { stage: string; key: string }[], label = 'run'): ActiveRun {
   // Records of runs that died without cleaning up (kill -9) protect nothing; drop them.
-  instancesInUse(storeRoot, { removeStale: true });
-  const path = join(runsDir(storeRoot), `${uniqueSuffix()}.json`);
-  const record: ActiveRunRecord = { owner: newOwner(`run-${process.pid}`), instances: instances.map((i) => `${i.stage}/${i.key}`) };
+  instancesInUse(store, { removeStale: true });
+  const path = join(store.runsDir, `${uniqueSuffix()}.json`);
+  const owner = newOwner(`${label}-${process.pid}`);
+  const record: ActiveRunRecord = { owner, instances: instances.map((i) => `${i.stage}/${i.key}`) };
   writeFileAtomic(path, JSON.stringify(record));
+  const stopHeartbeat = startHeartbeat(path, () => true);
   let ended = false;
   const end = (): void => {
     if (ended) return;
     ended = true;
+    stopHeartbeat();
     rmSync(path, { force: true });
   };
   process.once('exit', end);
   return { end };
 }
 
-/** `stage/key` of every instance planned by a live run; removes records of dead ones if asked. */
-export function instancesInUse(storeRoot: string, options: { removeStale?: boolean } = {}): Set<string> {
-  const out = new Set<string>();
+const buildName = (instances: readonly string[]): string =>
+  `build-${createHash('sha256').update(instances.join('\n')).digest('hex').slice(0, 16)}.json`;
+
+/** Records an exported Makefile's instances (`defrost make`), so `gc` keeps them while it builds. */
+export function registerBuild(store: Store, instances: readonly { stage: string; key: string }[]): string {
+  const list = instances.map((i) => `${i.stage}/${i.key}`);
+  const name = buildName(list);
+  const record: BuildRecord = { build: name.slice(0, -5), created: new Date().toISOString(), instances: list };
+  writeFileAtomic(join(store.runsDir, name), JSON.stringify(record));
+  return name;
+}
+
+/** Touches every build record naming `stage/key`: an `exec` of that build is alive now. */
+export function touchBuildsOf(store: Store, stage: string, key: string): void {
+  const id = `${stage}/${key}`;
+  for (const { path, record } of readRecords(store)) {
+    if (!isBuildRecord(record) || !record.instances.includes(id)) continue;
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // A record we cannot touch protects for its remaining lease.
+    }
+  }
+}
+
+function isBuildRecord(record: unknown): record is BuildRecord {
+  const r = record as Partial<BuildRecord>;
+  return typeof r.build === 'string' && Array.isArray(r.instances);
+}
+function isRunRecord(record: unknown): record is ActiveRunRecord {
+  const r = record as Partial<ActiveRunRecord>;
+  return typeof r.owner === 'object' && r.owner !== null && Array.isArray(r.instances);
+}
+
+/** Every parseable record under `.runs` (regular files only: a FIFO or symlink is never opened). */
+function readRecords(store: Store): { path: string; record: unknown; mtimeMs: number }[] {
+  const dir = store.runsDir;
   let names: string[];
   try {
-    names = readdirSync(runsDir(storeRoot)).filter((n) => n.endsWith('.json'));
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   } catch {
-    return out;
+    return [];
   }
+  const out: { path: string; record: unknown; mtimeMs: number }[] = [];
   for (const name of names) {
-    const path = join(runsDir(storeRoot), name);
-    let record: ActiveRunRecord;
+    const path = join(dir, name);
     try {
-      record = JSON.parse(readFileSync(path, 'utf8')) as ActiveRunRecord;
+      const mtimeMs = lstatSync(path).mtimeMs;
+      out.push({ path, record: JSON.parse(readRegularText(path, 64 * 1024 * 1024)) as unknown, mtimeMs });
     } catch {
-      continue; // being written (atomic rename makes this rare) or damaged: not evidence of use
+      continue; // being written, damaged, or not a regular file: not evidence of use
     }
-    if (!record.owner || !Array.isArray(record.instances)) continue;
-    if (!isOwnerAlive(record.owner)) {
+  }
+  return out;
+}
+
+/**
+ * `stage/key` of every instance used by a live run or `exec`, or by a Makefile build touched
+ * within its lease; removes records of dead runs if asked (never anything but those records).
+ */
+export function instancesInUse(store: Store, options: { removeStale?: boolean } = {}): Set<string> {
+  const out = new Set<string>();
+  for (const { path, record, mtimeMs } of readRecords(store)) {
+    let live: boolean;
+    if (isRunRecord(record)) live = isOwnerAlive(record.owner, mtimeMs);
+    else if (isBuildRecord(record)) live = Date.now() - mtimeMs <= BUILD_LEASE_MS;
+    else continue;
+    if (!live) {
       if (options.removeStale) rmSync(path, { force: true });
       continue;
     }

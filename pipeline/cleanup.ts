@@ -1,47 +1,89 @@
 /**
- * Removes what crashed attempts leave behind, at the start of a run that has work to do:
- * instance directories without a manifest (never results) whose key is not locked by a live
- * process (a live one may be between its rename and its manifest), and staging directories of
- * dead processes of this host. Directories whose manifest exists but is damaged (edited,
- * truncated) are moved to `<store>/.quarantine/` instead of deleted.
+ * Removes what crashed attempts leave behind, at the start of every run: instance directories
+ * without a manifest (never results) whose key is not locked by a live process (a live one may be
+ * between its rename and its manifest), staging directories whose key's lock is no longer held by
+ * the process that made them, and the temp files of lock and record writes that a kill or a full
+ * disk interrupted. Directories whose manifest exists but is damaged (edited, truncated), and
+ * key-named entries that are not plain directories (a planted symlink or FIFO), are moved to
+ * `<store>/.quarantine/` instead of deleted. Nothing happens outside a marked store (the Store
+ * refuses), and nothing is followed through a symlink.
  */
-import { hostname } from 'node:os';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { quarantine } from './integrity.js';
-import { isOwnerAlive, readOwner } from './lock.js';
+import { isLockHeld, localProcessState, readLock } from './lock.js';
 import { isKey, type Store } from './store.js';
 
 export interface CleanupReport {
-  /** Unfinished attempts (no manifest) and dead processes' staging dirs: never results. */
+  /** Unfinished attempts (no manifest), orphaned staging dirs and temp files: never results. */
   readonly removed: string[];
   /** Directories with a damaged manifest (edited, truncated): moved to `.quarantine/`, not deleted. */
   readonly quarantined: { from: string; to: string; reason: string }[];
 }
 
-export function cleanupLeftovers(store: Store): CleanupReport {
+/** Temp files of atomic writes live microseconds; one this old belongs to an interrupted write. */
+const TEMP_FILE_AGE_MS = 60_000;
+
+export function cleanupLeftovers(store: Store, options: { leftovers?: boolean } = {}): CleanupReport {
   const removed: string[] = [];
   const quarantined: { from: string; to: string; reason: string }[] = [];
-  const lockedByLive = (key: string): boolean => {
-    if (!isKey(key)) return false;
-    const owner = readOwner(store.lockPath(key));
-    return owner !== null && isOwnerAlive(owner);
-  };
-  for (const leftover of store.scan().leftovers) {
-    if (leftover.reason === 'not an instance key') continue; // not ours: leave it alone
-    if (lockedByLive(leftover.name)) continue;
-    if (leftover.reason === 'no manifest.json') {
-      store.remove(leftover.dir);
-      removed.push(leftover.dir);
-    } else {
-      // A manifest was written, so this was a result once: keep the evidence, out of the way.
-      const to = quarantine(store.root, leftover.stage, leftover.name, leftover.dir, leftover.reason);
-      quarantined.push({ from: leftover.dir, to, reason: leftover.reason });
+  if (options.leftovers ?? true) {
+    for (const leftover of store.scan().leftovers) {
+      if (leftover.reason === 'not an instance key') continue; // not ours: leave it alone
+      if (isKey(leftover.name) && isLockHeld(store.lockPath(leftover.name))) continue;
+      if (leftover.reason === 'no manifest.json') {
+        store.remove(leftover.dir);
+        removed.push(leftover.dir);
+      } else {
+        // A manifest was written (so this was a result once), or something was planted under a
+        // key's name: keep the evidence, out of the way.
+        const to = quarantine(store, leftover.stage, leftover.name, leftover.dir, leftover.reason);
+        quarantined.push({ from: leftover.dir, to, reason: leftover.reason });
+      }
     }
   }
   for (const staging of store.stagingDirs()) {
-    if (staging.host !== hostname()) continue;
-    if (isOwnerAlive({ host: staging.host, pid: staging.pid, started: '', run: '' })) continue;
+    // A staging dir lives only while its key's lock is held by the process that made it (it is
+    // made after the lock is taken and removed before the lock is released).
+    const lock = readLock(store.lockPath(staging.key));
+    const owner = lock?.owner ?? null;
+    if (owner !== null && owner.host === staging.host && owner.pid === staging.pid && isLockHeld(store.lockPath(staging.key))) continue;
+    const maker = localProcessState({ host: staging.host, pid: staging.pid, started: '', run: '' });
+    // A maker that may still live but holds no lock: give it a minute (it may be about to remove it).
+    if (maker !== 'dead' && store.ageMs(staging.dir) < TEMP_FILE_AGE_MS) continue;
     store.remove(staging.dir);
     removed.push(staging.dir);
   }
+  removed.push(...removeStaleTempFiles(store));
   return { removed, quarantined };
+}
+
+/** Lock temp files and `.break` guards, and atomic-write temps in `.plans` and `.runs`, left by kills or ENOSPC. */
+function removeStaleTempFiles(store: Store): string[] {
+  const removed: string[] = [];
+  const sweep = (dir: string, isTemp: (name: string) => boolean): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!isTemp(name)) continue;
+      const path = join(dir, name);
+      try {
+        const stat = lstatSync(path);
+        if (stat.isDirectory() || Date.now() - stat.mtimeMs < TEMP_FILE_AGE_MS) continue;
+        rmSync(path, { force: true });
+        removed.push(path);
+      } catch {
+        // vanished meanwhile
+      }
+    }
+  };
+  const tempName = (name: string): boolean => /\.tmp$|\.tmp-[^/]+$/.test(name);
+  sweep(store.locksDir, (name) => tempName(name) || name.endsWith('.break'));
+  sweep(store.runsDir, tempName);
+  for (const { stage } of store.planStages()) sweep(store.planStageDir(stage), tempName);
+  return removed;
 }

@@ -2,7 +2,20 @@
  * Small durable-filesystem helpers. Publishing must survive a crash at any instant: data is
  * fsynced before the rename that makes it visible, and the directory is fsynced after it.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +47,59 @@ export function fsyncPath(path: string): void {
   }
 }
 
+/** Thrown by `readRegularFile` for a path that is not a plain file (symlink, FIFO, device, directory). */
+export class NotRegularFileError extends Error {
+  readonly code = 'ENOTREG';
+}
+
+/** What a path is, in words, from its (l)stat mode. */
+function kindOf(stat: { isSymbolicLink(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a file that must be a plain regular file: opened without following a final symlink
+ * (O_NOFOLLOW) and without blocking (O_NONBLOCK: opening a FIFO for reading would otherwise wait
+ * for a writer forever, deaf to signals), then checked with fstat before a byte is read. A FIFO,
+ * a device (`/dev/zero` would be read until memory runs out), a socket or a directory throws
+ * `NotRegularFileError` naming what it is; so does a file above `maxBytes`. Other errors
+ * (ENOENT...) are thrown as they come.
+ */
+export function readRegularFile(path: string, maxBytes = 256 * 1024 * 1024): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotRegularFileError(`${path} is a symbolic link`);
+    throw error;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new NotRegularFileError(`${path} is ${kindOf(stat)}, not a regular file`);
+    if (stat.size > maxBytes) throw new NotRegularFileError(`${path} is ${stat.size} bytes, more than the ${maxBytes} allowed here`);
+    const buffer = Buffer.allocUnsafe(stat.size);
+    let done = 0;
+    while (done < stat.size) {
+      const n = readSync(fd, buffer, done, stat.size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `readRegularFile` as UTF-8 text. */
+export function readRegularText(path: string, maxBytes?: number): string {
+  return readRegularFile(path, maxBytes).toString('utf8');
+}
+
 /** A name no other process on any host can pick at the same time. */
 export function uniqueSuffix(): string {
   return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -43,7 +109,8 @@ export function uniqueSuffix(): string {
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${uniqueSuffix()}`;
-  const fd = openSync(tmp, 'w');
+  // O_EXCL|O_NOFOLLOW: never write through something planted under the temp name.
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);

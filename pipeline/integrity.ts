@@ -12,6 +12,7 @@ import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpat
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { uniqueSuffix } from './fsutil.js';
 import { isSafeRelativePath, type Manifest } from './manifest.js';
+import type { Store } from './store.js';
 
 function isWithin(root: string, path: string): boolean {
   const rel = relative(root, path);
@@ -87,15 +88,19 @@ export function describeDamage(damage: readonly FileDamage[]): string {
  * filesystem, so a rename) with a `QUARANTINED.txt` saying why. Returns the new location. Call it
  * only while holding the key's lock or when no live process can be publishing the key.
  */
-export function quarantine(storeRoot: string, stage: string, key: string, dir: string, reason: string): string {
-  const root = join(storeRoot, '.quarantine');
+export function quarantine(store: Pick<Store, 'quarantineDir'>, stage: string, key: string, dir: string, reason: string): string {
+  // Validated by the store: `.quarantine` itself may not be a symlink leading out of it.
+  const root = store.quarantineDir;
   mkdirSync(root, { recursive: true });
   const target = join(root, `${stage}-${key}-${uniqueSuffix()}`);
+  // rename moves a symlink or a special file itself, never what it points to.
   renameSync(dir, target);
+  if (!lstatSync(target).isDirectory()) return target;
   try {
-    writeFileSync(join(target, 'QUARANTINED.txt'), `${stage} ${key} moved here from ${dir}\nreason: ${reason}\n`);
+    writeFileSync(join(target, 'QUARANTINED.txt'), `${stage} ${key} moved here from ${dir}\nreason: ${reason}\n`, { flag: 'wx' });
   } catch {
     // The note is a courtesy; the move is what matters (and may have happened on a full disk).
+    // 'wx' (O_EXCL) never writes through a file or symlink planted under that name.
   }
   return target;
 }

@@ -5,7 +5,7 @@
  * manifest itself, which hold times, are outside it), so `verify` can check every byte.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { NotRegularFileError, readRegularText } from './fsutil.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { JsonObject } from './stage.js';
@@ -78,19 +78,16 @@ export type ManifestRead =
 /** Reads and validates `<dir>/manifest.json`; never throws. */
 export function readManifest(dir: string): ManifestRead {
   let text: string;
-  let fd: number | undefined;
   try {
-    // O_NOFOLLOW: a manifest.json planted as a symlink is damage, never a way to read elsewhere.
-    fd = openSync(join(dir, MANIFEST_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
-    text = readFileSync(fd, 'utf8');
+    // No symlink, FIFO or device: a planted manifest.json must be damage, never a way to read
+    // elsewhere or to block (see `readRegularFile`).
+    text = readRegularText(join(dir, MANIFEST_FILE), 64 * 1024 * 1024);
   } catch (error) {
+    if (error instanceof NotRegularFileError) return { ok: false, reason: 'invalid', detail: `manifest.json: ${error.message.replace(/^.*manifest\.json /, '')}` };
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { ok: false, reason: 'invalid', detail: 'manifest.json is a symbolic link' };
     return code === 'ENOENT' || code === 'ENOTDIR'
       ? { ok: false, reason: 'missing', detail: 'no manifest.json' }
       : { ok: false, reason: 'invalid', detail: (error as Error).message };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
   let json: unknown;
   try {

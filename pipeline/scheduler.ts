@@ -9,6 +9,7 @@
  */
 import type { PlannedInstance } from './dag.js';
 import { descendantsOf } from './dag.js';
+import { StoreError } from './errors.js';
 import type { ExecResult, Executor, WorkerInfo } from './executor.js';
 import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
 import { newOwner, tryAcquire } from './lock.js';
@@ -58,7 +59,17 @@ export interface ScheduleResult {
 /** Instances whose published manifest carries their key. */
 export function findCached(store: Store, instances: readonly PlannedInstance[]): Set<string> {
   const cached = new Set<string>();
-  for (const inst of instances) if (publishedManifest(store.instanceDir(inst.stage, inst.key), inst.key)) cached.add(inst.id);
+  for (const inst of instances) {
+    let dir: string;
+    try {
+      dir = store.instanceDir(inst.stage, inst.key);
+    } catch (error) {
+      // A symlink planted under the key: not a result (the run's cleanup moves it aside).
+      if (error instanceof StoreError) continue;
+      throw error;
+    }
+    if (publishedManifest(dir, inst.key)) cached.add(inst.id);
+  }
   return cached;
 }
 
@@ -96,7 +107,7 @@ export function quarantineDamagedInputs(
     const attempt = tryAcquire(store.lockPath(inst.key), newOwner(`quarantine-${process.pid}`));
     if (!attempt.acquired) continue;
     try {
-      const where = quarantine(store.root, inst.stage, inst.key, dir, describeDamage(damage));
+      const where = quarantine(store, inst.stage, inst.key, dir, describeDamage(damage));
       notices.push(`damaged: ${inst.id} (${inst.stage} ${inst.key}): ${describeDamage(damage)}; moved to ${where}, recomputing`);
     } finally {
       attempt.lock.release();

@@ -9,14 +9,22 @@
  *   <store>/.locks/<key>.lock                one per key while an instance is being computed
  *   <store>/.logs/<stage>/<key>.log          log of the latest attempt
  *   <store>/.tmp/<stage>-<key>-<host>-<pid>-<rand>/   staging, renamed into place on publish
+ *   <store>/.defrost-store                    the store mark (see store-mark.ts)
+ *
+ * Nothing outside the store is ever written, moved or deleted (docs/reliability.md): every
+ * internal path is built from validated components (stage names, 16-hex keys), no component
+ * below the root may be a symbolic link, and nothing is written or deleted in a directory that
+ * does not carry the store mark.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { StoreError, UsageError } from './errors.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
-import { writeFileAtomic, uniqueSuffix } from './fsutil.js';
+import { NotRegularFileError, readRegularText, writeFileAtomic, uniqueSuffix } from './fsutil.js';
+import { instanceKey } from './hash.js';
+import { MARK_FILE, ensureMarked, markState } from './store-mark.js';
 import { readManifest, type Manifest } from './manifest.js';
 import type { Coords, JsonObject } from './stage.js';
 import type { PlannedInstance } from './dag.js';
@@ -82,9 +90,33 @@ export class Store {
   private inside(...parts: string[]): string {
     const path = resolve(this.root, ...parts);
     if (!isWithin(this.root, path)) throw new UsageError(`path ${path} is outside the store ${this.root}`);
+    const link = symlinkBelow(this.root, path);
+    if (link !== null)
+      throw new StoreError(
+        `${link} is a symbolic link planted in the store ${this.root}; defrost never follows links inside a store (move it away; see docs/reliability.md)`,
+      );
     if (escapesBySymlink(this.root, path))
       throw new UsageError(`path ${path} leads outside the store ${this.root} through a symbolic link planted in the store`);
     return path;
+  }
+
+  private marked = false;
+  /**
+   * Before the first write in this store: creates and marks a new or empty directory, adopts a
+   * store of an older defrost (its layout recognised), refuses anything else (see store-mark.ts).
+   */
+  ensureMarked(notice: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): void {
+    if (this.marked) return;
+    ensureMarked(this.root, notice);
+    this.marked = true;
+  }
+  /** Every write, move or delete goes through this: never in a directory without the mark. */
+  private assertMarked(): void {
+    if (this.marked) return;
+    const state = markState(this.root);
+    if (state.kind !== 'marked')
+      throw new StoreError(`${this.root} has no ${MARK_FILE} mark; refusing to write or delete there (see docs/reliability.md)`);
+    this.marked = true;
   }
 
   private checkStageKey(stage: string, key: string): void {
@@ -114,18 +146,45 @@ export class Store {
   get locksDir(): string {
     return this.inside('.locks');
   }
+  /** `<store>/.runs`: records of running `run`s, `exec`s and exported-Makefile builds. */
+  get runsDir(): string {
+    return this.inside('.runs');
+  }
+  /** `<store>/.quarantine`: damaged instances moved aside (never deleted). */
+  get quarantineDir(): string {
+    return this.inside('.quarantine');
+  }
+  /** `<store>/.reports/partial-<key>`: a report built from an incomplete run. */
+  partialReportDir(key: string): string {
+    if (!KEY.test(key)) throw new UsageError(`"${key}" is not an instance key`);
+    this.assertMarked();
+    return this.inside('.reports', `partial-${key}`);
+  }
   /** A fresh staging directory for one attempt at an instance. */
   stagingDir(stage: string, key: string): string {
     this.checkStageKey(stage, key);
+    this.assertMarked();
     const dir = this.inside('.tmp', `${stage}-${key}-${uniqueSuffix()}`);
     mkdirSync(dir, { recursive: true });
     return dir;
   }
 
-  /** Writes the plan record of an instance unless an identical one (same key) exists. */
-  writePlanRecord(inst: PlannedInstance): void {
+  /**
+   * Writes the plan record of an instance unless a valid one (hashing to its key) exists: an
+   * edited, truncated or foreign record is replaced from the plan (the config), never obeyed.
+   * Returns true when a damaged record was replaced.
+   */
+  writePlanRecord(inst: PlannedInstance): boolean {
+    this.assertMarked();
     const path = this.planPath(inst.stage, inst.key);
-    if (existsSync(path)) return;
+    let replaced = false;
+    if (existsSync(path) || isSymlink(path)) {
+      if (this.checkPlanRecord(inst.stage, inst.key).ok) return false;
+      replaced = true;
+      // A planted symlink or special file is moved out of the way by the rename below; a
+      // symlink is removed first so the rename replaces the link, never its target.
+      if (isSymlink(path)) rmSync(path, { force: true });
+    }
     const inputs: Record<string, { stage: string; key: string }> = {};
     for (const [name, ref] of Object.entries(inst.inputs)) inputs[name] = { stage: ref.stage, key: ref.key };
     const record: PlanRecord = {
@@ -138,27 +197,81 @@ export class Store {
       code_fingerprint: inst.code.fingerprint,
     };
     writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+    return replaced;
+  }
+
+  /**
+   * Reads and checks a plan record: a regular file, valid JSON of the right shape, naming this
+   * stage and key, and content-addressed: its stage, params, input keys and code fingerprint
+   * hash to its key. A record that fails any of these is never obeyed.
+   */
+  checkPlanRecord(stage: string, key: string): { ok: true; record: PlanRecord } | { ok: false; missing: boolean; problem: string } {
+    const path = this.planPath(stage, key);
+    let json: unknown;
+    try {
+      json = JSON.parse(readRegularText(path, 64 * 1024 * 1024));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { ok: false, missing: true, problem: 'missing' };
+      if (error instanceof NotRegularFileError) return { ok: false, missing: false, problem: error.message };
+      return { ok: false, missing: false, problem: `unreadable (${(error as Error).message})` };
+    }
+    const parsed = planRecordSchema.safeParse(json);
+    if (!parsed.success) return { ok: false, missing: false, problem: 'not a valid plan record (truncated or edited)' };
+    const record = parsed.data as PlanRecord;
+    if (record.stage !== stage || record.key !== key) return { ok: false, missing: false, problem: `names ${record.stage} ${record.key}` };
+    const inputKeys: Record<string, string> = {};
+    for (const [name, ref] of Object.entries(record.inputs)) inputKeys[name] = ref.key;
+    const hashed = instanceKey({ stage, params: record.params as JsonObject, inputs: inputKeys, code: record.code_fingerprint });
+    if (hashed !== key) return { ok: false, missing: false, problem: `its content hashes to ${hashed}, not to its key (edited)` };
+    return { ok: true, record };
   }
 
   readPlanRecord(stage: string, key: string): PlanRecord {
     const path = this.planPath(stage, key);
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new UsageError(`no plan for ${stage} ${key} in ${this.root} (run \`defrost make\` or \`defrost run\` first)`);
-      throw new UsageError(`plan record ${path} is unreadable: ${(error as Error).message}`);
+    const checked = this.checkPlanRecord(stage, key);
+    if (checked.ok) return checked.record;
+    if (checked.missing) throw new UsageError(`no plan for ${stage} ${key} in ${this.root} (run \`defrost make\` or \`defrost run\` first)`);
+    throw new UsageError(
+      `plan record ${path} is refused: ${checked.problem}; \`defrost run CONFIG\` (or \`defrost make CONFIG\`) rewrites it from the config`,
+    );
+  }
+
+  /** Stage directories under `.plans` (plain directories only). */
+  planStages(): { stage: string }[] {
+    const plans = this.inside('.plans');
+    if (!existsSync(plans)) return [];
+    return readdirSync(plans, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && STAGE_NAME.test(e.name))
+      .map((e) => ({ stage: e.name }))
+      .sort((a, b) => a.stage.localeCompare(b.stage));
+  }
+  planStageDir(stage: string): string {
+    if (!STAGE_NAME.test(stage)) throw new UsageError(`"${stage}" is not a stage name`);
+    return this.inside('.plans', stage);
+  }
+
+  /** Every plan record file in the store, as stage and key (names that are not keys are skipped). */
+  planRecords(): { stage: string; key: string }[] {
+    const out: { stage: string; key: string }[] = [];
+    const plans = this.inside('.plans');
+    if (!existsSync(plans)) return out;
+    for (const stage of readdirSync(plans).sort()) {
+      if (!STAGE_NAME.test(stage)) continue;
+      const dir = this.inside('.plans', stage);
+      if (!lstatSync(dir).isDirectory()) continue;
+      for (const name of readdirSync(dir).sort()) {
+        const m = /^([0-9a-f]{16})\.json$/.exec(name);
+        if (m) out.push({ stage, key: m[1] });
+      }
     }
-    const parsed = planRecordSchema.safeParse(json);
-    if (!parsed.success || parsed.data.stage !== stage || parsed.data.key !== key)
-      throw new UsageError(`plan record ${path} is damaged; re-run \`defrost make\` or \`defrost run\``);
-    return parsed.data as PlanRecord;
+    return out;
   }
 
   /** Stage directories present in the store. */
   stageNames(): string[] {
     if (!existsSync(this.root)) return [];
+    if (!statSync(this.root).isDirectory()) throw new UsageError(`the store ${this.root} is not a directory (--store or DEFROST_STORE names a file)`);
     return readdirSync(this.root, { withFileTypes: true })
       .filter((e) => e.isDirectory() && STAGE_NAME.test(e.name))
       .map((e) => e.name)
@@ -173,8 +286,14 @@ export class Store {
       const stageDir = this.inside(s);
       if (!existsSync(stageDir)) continue;
       for (const entry of readdirSync(stageDir, { withFileTypes: true })) {
-        if (!entry.isDirectory()) continue;
         const dir = join(stageDir, entry.name);
+        if (!entry.isDirectory()) {
+          // A key-named entry that is not a plain directory (a symlink, a FIFO...) is damage:
+          // never followed or opened, reported, and moved aside by the next run.
+          if (KEY.test(entry.name))
+            leftovers.push({ stage: s, name: entry.name, dir, reason: entry.isSymbolicLink() ? 'is a symbolic link' : 'is not a directory' });
+          continue;
+        }
         if (!KEY.test(entry.name)) {
           leftovers.push({ stage: s, name: entry.name, dir, reason: 'not an instance key' });
           continue;
@@ -231,20 +350,22 @@ export class Store {
 
   /** Removes a directory inside the store (never anything outside it). */
   remove(dir: string): void {
+    this.assertMarked();
     const path = this.inside(relative(this.root, resolve(dir)));
     if (path === this.root) throw new Error('refusing to remove the store itself');
+    // rmSync removes a symlink itself, never what it points to, and does not follow links below.
     rmSync(path, { recursive: true, force: true });
   }
 
   /** Staging directories: `{dir, host, pid}` parsed from their names. */
-  stagingDirs(): { dir: string; host: string; pid: number }[] {
+  stagingDirs(): { dir: string; key: string; host: string; pid: number }[] {
     if (!existsSync(this.tmpRoot)) return [];
-    const out: { dir: string; host: string; pid: number }[] = [];
+    const out: { dir: string; key: string; host: string; pid: number }[] = [];
     for (const name of readdirSync(this.tmpRoot)) {
       // <stage>-<key>-<host>-<pid>-<rand>; host may contain '-', so parse from both ends.
       const m = /^(.+)-([0-9a-f]{16})-(.+)-(\d+)-([0-9a-f]{8})$/.exec(name);
       if (!m) continue;
-      out.push({ dir: join(this.tmpRoot, name), host: m[3], pid: Number(m[4]) });
+      out.push({ dir: join(this.tmpRoot, name), key: m[2], host: m[3], pid: Number(m[4]) });
     }
     return out;
   }
@@ -260,6 +381,33 @@ export class Store {
 }
 
 export const thisHost = hostname();
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first existing component of `path` strictly below `root` that is a symbolic link, or null.
+ * (The root itself may be a link: a store kept on another disk.)
+ */
+export function symlinkBelow(root: string, path: string): string | null {
+  const rel = relative(root, path);
+  if (rel === '') return null;
+  let probe = root;
+  for (const part of rel.split(sep)) {
+    probe = join(probe, part);
+    try {
+      if (lstatSync(probe).isSymbolicLink()) return probe;
+    } catch {
+      return null; // does not exist: nothing below it does either
+    }
+  }
+  return null;
+}
 
 /** True if `path` is `root` or below it, lexically. */
 export function isWithin(root: string, path: string): boolean {

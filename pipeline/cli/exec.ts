@@ -5,6 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
+import { registerActiveRun, touchBuildsOf } from '../active-runs.js';
 import { abandonAll, execInstance } from '../exec.js';
 import { publishedManifest } from '../manifest.js';
 import { formatSeconds } from '../progress.js';
@@ -32,6 +33,9 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
     act(ctx, async (stage: string, keys: string[], options: ExecOptions) => {
       const store = storeFrom(options);
       const records = keys.map((key) => store.readPlanRecord(stage, key)); // exit 2 if unknown
+      store.ensureMarked(ctx.err);
+      // An exported Makefile's build stays protected from `gc` while its execs run.
+      for (const key of keys) touchBuildsOf(store, stage, key);
       const isCached = (key: string): boolean => !options.force && publishedManifest(store.instanceDir(stage, key), key) !== null;
       if (keys.every(isCached)) {
         for (const [i, key] of keys.entries()) ctx.err(`cached   ${records[i].id} ${key}`);
@@ -49,6 +53,9 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       process.once('SIGINT', stop(130));
       process.once('SIGTERM', stop(143));
       // Several keys (a Slurm `--group` job) share one process, so the runtime is initialised once.
+      // While it works, `gc` keeps what this exec computes and reads.
+      const used = records.flatMap((r) => [{ stage: r.stage, key: r.key }, ...Object.values(r.inputs)]);
+      const active = registerActiveRun(store, used, 'exec');
       let exitCode = 0;
       for (const [i, key] of keys.entries()) {
         const record = records[i];
@@ -77,6 +84,8 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
             break;
         }
       }
+      active.end();
+      for (const key of keys) touchBuildsOf(store, stage, key);
       return exitCode;
     }),
   );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { instancesInUse } from '../active-runs.js';
-import { isOwnerAlive, readOwner } from '../lock.js';
+import { isLockHeld } from '../lock.js';
 import { formatSeconds } from '../progress.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { planConfig } from './plan.js';
@@ -41,25 +41,36 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       const keep = new Set<string>();
       for (const file of files) for (const inst of planConfig(project, file, [])) keep.add(`${inst.stage}/${inst.key}`);
       const store = storeFrom(options);
+      if (!existsSync(store.root)) {
+        ctx.err(`nothing to delete: no store at ${store.root}`);
+        return 0;
+      }
+      // gc deletes: only in a marked store (an older defrost's store is adopted; anything else refused).
+      if (!options.dryRun) store.ensureMarked(ctx.err);
       const { published } = store.scan();
       // Instances a running `run` planned (it may be reading them) are kept like configured ones.
-      const inUse = instancesInUse(store.root, { removeStale: !options.dryRun });
+      // (and a running `exec`, and a Makefile build exported by `defrost make`: see active-runs.ts).
+      const inUse = instancesInUse(store, { removeStale: !options.dryRun });
       const doomed = published.filter((p) => !keep.has(`${p.stage}/${p.key}`));
       const locked: string[] = [];
       const deleted: { stage: string; key: string; id: string }[] = [];
+      // Every path is built and validated (no symlinked `.plans` or `.logs`...) before anything
+      // is deleted: a refusal leaves the store as it was.
+      const targets: { dir: string; plan: string; log: string }[] = [];
       for (const p of doomed) {
-        const owner = readOwner(store.lockPath(p.key));
-        if ((owner && isOwnerAlive(owner)) || inUse.has(`${p.stage}/${p.key}`)) {
+        if (isLockHeld(store.lockPath(p.key)) || inUse.has(`${p.stage}/${p.key}`)) {
           locked.push(`${p.stage}/${p.key}`);
           continue;
         }
         deleted.push({ stage: p.stage, key: p.key, id: p.manifest.id });
-        if (!options.dryRun) {
-          store.remove(p.dir);
-          rmSync(store.planPath(p.stage, p.key), { force: true });
-          rmSync(store.logPath(p.stage, p.key), { force: true });
-        }
+        targets.push({ dir: store.instanceDir(p.stage, p.key), plan: store.planPath(p.stage, p.key), log: store.logPath(p.stage, p.key) });
       }
+      if (!options.dryRun)
+        for (const t of targets) {
+          store.remove(t.dir);
+          rmSync(t.plan, { force: true });
+          rmSync(t.log, { force: true });
+        }
       if (options.json) {
         ctx.out(JSON.stringify({ dry_run: Boolean(options.dryRun), deleted, kept: published.length - doomed.length, locked }));
         return 0;

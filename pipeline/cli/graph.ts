@@ -6,10 +6,10 @@
  * Prerequisites are order-only because keys are content hashes: an input's manifest being newer
  * says nothing about whether the consumer is stale, and must not make `make` redo anything.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { registerBuild } from '../active-runs.js';
 import { UsageError } from '../errors.js';
 import type { PlannedInstance } from '../dag.js';
 import { MANIFEST_FILE } from '../manifest.js';
@@ -103,8 +103,10 @@ export function registerMakeCommand(program: Command, ctx: CliContext): void {
     act(ctx, async (config: string, options: GraphOptions) => {
       const instances = planConfig(await ctx.project(), config, options.set);
       const store = storeFrom(options);
-      mkdirSync(store.root, { recursive: true });
-      for (const inst of instances) store.writePlanRecord(inst);
+      store.ensureMarked(ctx.err);
+      for (const inst of instances) if (store.writePlanRecord(inst)) ctx.err(`rewrote the damaged plan record of ${inst.id} ${inst.key}`);
+      // While the Makefile builds, `gc` keeps its instances (each `exec` renews the record).
+      registerBuild(store, instances);
       const bin = resolve(fileURLToPath(new URL('../../../bin/defrost.js', import.meta.url)));
       process.stdout.write(makefile(instances, store.root, bin));
       return 0;

@@ -73,7 +73,38 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       process.stderr.write(`defrost: project definition error: ${error.message}\n`);
       return 70;
     }
+    const fsMessage = filesystemErrorMessage(error);
+    if (fsMessage !== null) {
+      process.stderr.write(`defrost: ${fsMessage}\n`);
+      return 1;
+    }
     process.stderr.write(`defrost: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 70;
   }
+}
+
+/** Why the filesystem refused, per errno: what the user can do about it. */
+const FS_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only filesystem',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many symbolic links (or a symbolic link where none is allowed)',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+};
+
+/**
+ * A filesystem error (a read-only store, `--store FILE`, a full disk) is the environment's, not
+ * a bug: one line naming the path and the reason instead of an internal error with a stack trace.
+ */
+function filesystemErrorMessage(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === undefined || !(e.code in FS_ERRORS)) return null;
+  const where = e.path ? ` ${e.path}` : '';
+  return `cannot ${e.syscall ?? 'access'}${where}: ${FS_ERRORS[e.code]} (${e.code})`;
 }

@@ -6,7 +6,6 @@
  * stderr. SIGINT/SIGTERM stop the run within seconds: workers are killed before they can publish,
  * their locks released, and what finished is reported (exit 130/143).
  */
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { registerActiveRun } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
@@ -118,17 +117,20 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     return 0;
   }
 
-  storeWrite(store.root, () => {
-    mkdirSync(store.root, { recursive: true });
-    for (const inst of instances) store.writePlanRecord(inst);
+  const rewritten = storeWrite(store.root, () => {
+    // Only in a marked store (created now if new or empty; an older defrost's store adopted).
+    store.ensureMarked(human);
+    // A plan record that does not hash to its key (edited, truncated) is replaced, never obeyed.
+    return instances.filter((inst) => store.writePlanRecord(inst));
   });
+  for (const inst of rewritten) human(`plan record of ${inst.id} ${inst.key} was damaged or edited; rewritten from the config`);
   const cachedAtStart = findCached(store, instances);
   const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
-  if (needsWork) {
-    const { removed, quarantined } = cleanupLeftovers(store);
-    if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
-    for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
-  }
+  // Staging dirs and temp files of killed runs are removed by every run; leftover instance dirs
+  // (a scan of every manifest) only when there is work to do.
+  const { removed, quarantined } = storeWrite(store.root, () => cleanupLeftovers(store, { leftovers: needsWork }));
+  if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
+  for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
 
   const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
   const threads = threadsPerJob(jobs);
@@ -164,7 +166,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   process.on('SIGTERM', onSignal);
 
   // While it works, this run's plan protects every instance it may read from `gc`.
-  const active = storeWrite(store.root, () => registerActiveRun(store.root, instances));
+  const active = storeWrite(store.root, () => registerActiveRun(store, instances));
   let result;
   try {
     result = await schedule({

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Store } from '../../pipeline/store.js';
 import { findAggregatePlan, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
 /** File names inside an aggregate instance (kept in step with `build.ts`'s REPORT_FILES). */
@@ -23,7 +24,8 @@ export function publishedReportText(aggregateDir: string): string {
 
 /** Where a partial report of an aggregate goes. */
 export function partialReportDir(storeRoot: string, aggregateKey: string): string {
-  return join(storeRoot, '.reports', `partial-${aggregateKey}`);
+  // Validated by the store: a key is 16 hex digits, `.reports` no symlink, the store marked.
+  return new Store(storeRoot).partialReportDir(aggregateKey);
 }
 
 /** Builds the report of an aggregate that is not published, from what is; returns the text. */

@@ -7,9 +7,9 @@
  * come either from the planned DAG (`defrost report CONFIG`) or from the aggregate's plan record,
  * which `run` writes under `<store>/.plans/` for every planned instance before anything runs.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { publishedManifest } from '../../pipeline/manifest.js';
+import { Store } from '../../pipeline/store.js';
 import type { Coords, JsonObject } from '../../pipeline/stage.js';
 import type { RunRecord } from './types.js';
 
@@ -37,18 +37,17 @@ interface PlanRecordLike {
   readonly inputs: Readonly<Record<string, { stage: string; key: string }>>;
 }
 
-function readPlanRecord(file: string): PlanRecordLike | null {
+/**
+ * A plan record checked by the store: a regular file, inside the store, hashing to its key. An
+ * edited or planted record (a key like `x/../../..`) is never read.
+ */
+function readPlanRecord(storeRoot: string, stage: string, key: string): PlanRecordLike | null {
   try {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as PlanRecordLike;
-    return typeof record.key === 'string' && typeof record.inputs === 'object' ? record : null;
+    const checked = new Store(storeRoot).checkPlanRecord(stage, key);
+    return checked.ok ? checked.record : null;
   } catch {
     return null;
   }
-}
-
-/** `<store>/.plans/<stage>/<key>.json`, where `run` records every planned instance. */
-function planRecordPath(storeRoot: string, stage: string, key: string): string {
-  return join(storeRoot, '.plans', stage, `${key}.json`);
 }
 
 /**
@@ -78,9 +77,16 @@ export function storeRootOf(instanceDir: string): string {
  * coords, summary and duration; unpublished ones their plan record's coords (or none).
  */
 export function runsOfAggregate(storeRoot: string, plan: AggregatePlan): RunRecord[] {
+  const store = new Store(storeRoot);
   return plan.inputs.map((input) => {
     const dir = join(storeRoot, input.stage, input.key);
-    const manifest = publishedManifest(dir, input.key);
+    let manifest = null;
+    try {
+      // Validated: stage and key well-formed, no symlink planted on the way.
+      manifest = publishedManifest(store.instanceDir(input.stage, input.key), input.key);
+    } catch {
+      manifest = null;
+    }
     if (manifest !== null)
       return {
         id: input.id,
@@ -91,7 +97,7 @@ export function runsOfAggregate(storeRoot: string, plan: AggregatePlan): RunReco
         durationSeconds: manifest.duration_s,
         dir,
       };
-    const coords = input.coords ?? readPlanRecord(planRecordPath(storeRoot, input.stage, input.key))?.coords ?? coordsFromId(input.id);
+    const coords = input.coords ?? readPlanRecord(storeRoot, input.stage, input.key)?.coords ?? coordsFromId(input.id);
     return { id: input.id, stage: input.stage, coords, published: false };
   });
 }
@@ -102,14 +108,17 @@ export function runsOfAggregate(storeRoot: string, plan: AggregatePlan): RunReco
  * the run (those are always aggregate inputs), the one with the fewest inputs. null when none.
  */
 export function findAggregatePlan(storeRoot: string, published: readonly { stage: string; key: string }[]): AggregatePlan | null {
-  const dir = join(storeRoot, '.plans', 'aggregate');
-  if (!existsSync(dir)) return null;
   const mustHave = published.filter((p) => p.stage === 'transfer' || p.stage === 'similarity').map((p) => p.key);
   if (mustHave.length === 0) return null;
+  let records: { stage: string; key: string }[];
+  try {
+    records = new Store(storeRoot).planRecords().filter((r) => r.stage === 'aggregate');
+  } catch {
+    return null; // a store with a planted symlink: no partial report
+  }
   let best: AggregatePlan | null = null;
-  for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith('.json')) continue;
-    const record = readPlanRecord(join(dir, name));
+  for (const { key } of records) {
+    const record = readPlanRecord(storeRoot, 'aggregate', key);
     if (record === null) continue;
     const keys = new Set(Object.values(record.inputs).map((i) => i.key));
     if (!mustHave.every((k) => keys.has(k))) continue;
