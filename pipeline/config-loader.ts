@@ -7,7 +7,7 @@
  * what they look like. A path the schema does not know is rejected by the strict schema, which
  * names it; setting a key inside something that is not a mapping is rejected here.
  */
-import { readFileSync } from 'node:fs';
+import { NotRegularFileError, readRegularText } from './fsutil.js';
 import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
 import { ConfigError, UsageError } from './errors.js';
@@ -209,8 +209,10 @@ export interface LoadedConfig<C> {
 export function loadConfig<C>(project: Project<C>, file: string, sets: readonly string[] = []): LoadedConfig<C> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file only: `/dev/zero` or a FIFO as config must not read forever or block.
+    text = readRegularText(file, 16 * 1024 * 1024);
   } catch (error) {
+    if (error instanceof NotRegularFileError) throw new UsageError(`cannot read config: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read config ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }

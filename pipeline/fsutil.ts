@@ -53,7 +53,14 @@ export class NotRegularFileError extends Error {
 }
 
 /** What a path is, in words, from its (l)stat mode. */
-function kindOf(stat: { isSymbolicLink(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+function kindOf(stat: {
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';

@@ -83,7 +83,8 @@ export function readManifest(dir: string): ManifestRead {
     // elsewhere or to block (see `readRegularFile`).
     text = readRegularText(join(dir, MANIFEST_FILE), 64 * 1024 * 1024);
   } catch (error) {
-    if (error instanceof NotRegularFileError) return { ok: false, reason: 'invalid', detail: `manifest.json: ${error.message.replace(/^.*manifest\.json /, '')}` };
+    if (error instanceof NotRegularFileError)
+      return { ok: false, reason: 'invalid', detail: `manifest.json: ${error.message.replace(/^.*manifest\.json /, '')}` };
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR'
       ? { ok: false, reason: 'missing', detail: 'no manifest.json' }

@@ -59,7 +59,9 @@ function readMark(root: string): boolean {
   if (typeof format !== 'number' || !Number.isInteger(format) || format < 1)
     throw new UsageError(`the store mark ${path} is damaged (no format number); see docs/reliability.md`);
   if (format > STORE_FORMAT)
-    throw new UsageError(`${root} is a store of format ${format}, made by a newer defrost (this one reads format ${STORE_FORMAT}); upgrade defrost`);
+    throw new UsageError(
+      `${root} is a store of format ${format}, made by a newer defrost (this one reads format ${STORE_FORMAT}); upgrade defrost`,
+    );
   return true;
 }
 
@@ -96,7 +98,10 @@ export function markState(root: string): MarkState {
 /** Writes the mark (creating the directory if needed). */
 export function writeMark(root: string): void {
   mkdirSync(root, { recursive: true });
-  writeFileAtomic(join(root, MARK_FILE), `${JSON.stringify({ format: STORE_FORMAT, tool: 'defrost', created: new Date().toISOString() })}\n`);
+  writeFileAtomic(
+    join(root, MARK_FILE),
+    `${JSON.stringify({ format: STORE_FORMAT, tool: 'defrost', created: new Date().toISOString() })}\n`,
+  );
 }
 
 /** The refusal for a directory that is not a store, naming it and how to start one. */

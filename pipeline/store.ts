@@ -231,7 +231,8 @@ export class Store {
     const path = this.planPath(stage, key);
     const checked = this.checkPlanRecord(stage, key);
     if (checked.ok) return checked.record;
-    if (checked.missing) throw new UsageError(`no plan for ${stage} ${key} in ${this.root} (run \`defrost make\` or \`defrost run\` first)`);
+    if (checked.missing)
+      throw new UsageError(`no plan for ${stage} ${key} in ${this.root} (run \`defrost make\` or \`defrost run\` first)`);
     throw new UsageError(
       `plan record ${path} is refused: ${checked.problem}; \`defrost run CONFIG\` (or \`defrost make CONFIG\`) rewrites it from the config`,
     );
@@ -271,7 +272,8 @@ export class Store {
   /** Stage directories present in the store. */
   stageNames(): string[] {
     if (!existsSync(this.root)) return [];
-    if (!statSync(this.root).isDirectory()) throw new UsageError(`the store ${this.root} is not a directory (--store or DEFROST_STORE names a file)`);
+    if (!statSync(this.root).isDirectory())
+      throw new UsageError(`the store ${this.root} is not a directory (--store or DEFROST_STORE names a file)`);
     return readdirSync(this.root, { withFileTypes: true })
       .filter((e) => e.isDirectory() && STAGE_NAME.test(e.name))
       .map((e) => e.name)
@@ -291,7 +293,12 @@ export class Store {
           // A key-named entry that is not a plain directory (a symlink, a FIFO...) is damage:
           // never followed or opened, reported, and moved aside by the next run.
           if (KEY.test(entry.name))
-            leftovers.push({ stage: s, name: entry.name, dir, reason: entry.isSymbolicLink() ? 'is a symbolic link' : 'is not a directory' });
+            leftovers.push({
+              stage: s,
+              name: entry.name,
+              dir,
+              reason: entry.isSymbolicLink() ? 'is a symbolic link' : 'is not a directory',
+            });
           continue;
         }
         if (!KEY.test(entry.name)) {
@@ -341,9 +348,13 @@ export class Store {
     return this.checked({ stage: c.stage, key: c.key, dir: c.dir, manifest: (c.read as { manifest: Manifest }).manifest });
   }
 
-  /** Refuses an instance whose files are symlinks or escape it (shallow check: no hashing). */
+  /**
+   * Refuses an instance whose files are symlinks, escape it, or differ from the manifest (sha256):
+   * what `inspect` and `export` read is the published bytes or nothing (a corrupted table is
+   * reported as damage, never handed to the Arrow reader).
+   */
   private checked(inst: PublishedInstance): PublishedInstance {
-    const damage = checkInstanceFiles(inst.dir, inst.manifest, { deep: false }).filter((d) => d.file !== 'manifest.json');
+    const damage = checkInstanceFiles(inst.dir, inst.manifest, { deep: true }).filter((d) => d.file !== 'manifest.json');
     if (damage.length > 0) throw new StoreError(`${inst.stage} ${inst.key} is damaged (${describeDamage(damage)}); see \`defrost verify\``);
     return inst;
   }

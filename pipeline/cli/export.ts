@@ -6,11 +6,12 @@
  * `shape` metadata describes each row), otherwise the numeric columns stacked
  * as float64 (rows x columns). `--column C` picks one column.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Table } from 'apache-arrow';
 import { UsageError } from '../errors.js';
+import { isWithin } from '../store.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 
 interface ExportOptions {
@@ -37,7 +38,9 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
     act(ctx, async (ref: string, options: ExportOptions) => {
       const format = options.format ?? '';
       if (!FORMATS.includes(format)) throw new UsageError(`--format: got ${JSON.stringify(format)}; allowed: ${FORMATS.join(', ')}`);
-      const inst = storeFrom(options).resolve(ref);
+      const store = storeFrom(options);
+      if (options.out !== undefined) refuseInsideStore(store.root, options.out);
+      const inst = store.resolve(ref);
       const tables = inst.manifest.files.filter((f) => f.path.endsWith('.arrow')).map((f) => f.path);
       let file: string;
       if (options.table !== undefined) {
@@ -64,6 +67,24 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
       return 0;
     }),
   );
+}
+
+/**
+ * `--out` must not land in the store: a published file overwritten by an export would be a
+ * damaged result (and the store's own files are the engine's alone). Judged on the real path of
+ * the output's directory, so a symlink into the store is caught too.
+ */
+function refuseInsideStore(storeRoot: string, out: string): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const target = join(real(dirname(resolve(out))), basename(out));
+  if (isWithin(real(storeRoot), target) || isWithin(resolve(storeRoot), resolve(out)))
+    throw new UsageError(`--out ${out} is inside the store ${storeRoot}; defrost never writes there on request — choose a path outside it`);
 }
 
 function csvCell(value: unknown): string {

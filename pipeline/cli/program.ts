@@ -17,6 +17,7 @@ import { registerLsCommand, registerInspectCommand } from './inspect.js';
 import { registerExportCommand } from './export.js';
 import { registerGcCommand } from './gc.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerInitCommand } from './init.js';
 
 export interface CliOptions {
   /** URL of the project module (`stages/project.js` for defrost). */
@@ -52,6 +53,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   registerExportCommand(program, ctx);
   registerGcCommand(program, ctx);
   registerVerifyCommand(program, ctx);
+  registerInitCommand(program, ctx);
   options.register?.(program, ctx);
   // Every subcommand inherits exitOverride so commander never calls process.exit itself.
   for (const cmd of program.commands) cmd.exitOverride();
@@ -66,7 +68,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
       return 2; // commander already printed the message
     }
     if (error instanceof DefrostError) {
-      process.stderr.write(`defrost: ${error.message}\n`);
+      process.stderr.write(`defrost: ${escapeControl(error.message)}\n`);
       return error.exitCode;
     }
     if (error instanceof FingerprintError || error instanceof PlanError) {
@@ -107,4 +109,13 @@ function filesystemErrorMessage(error: unknown): string | null {
   if (e.code === undefined || !(e.code in FS_ERRORS)) return null;
   const where = e.path ? ` ${e.path}` : '';
   return `cannot ${e.syscall ?? 'access'}${where}: ${FS_ERRORS[e.code]} (${e.code})`;
+}
+
+/**
+ * Control characters from user input (a config key with an escape sequence) are shown escaped,
+ * never sent raw to the terminal; newlines and tabs of the message itself are kept.
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -50,7 +50,12 @@ export function registerVerifyCommand(program: Command, ctx: CliContext): void {
           continue;
         }
         if (!stat.isDirectory())
-          damaged.push({ stage: '', key: '', file: name, problem: stat.isSymbolicLink() ? 'is a symbolic link (never followed)' : 'is not a directory' });
+          damaged.push({
+            stage: '',
+            key: '',
+            file: name,
+            problem: stat.isSymbolicLink() ? 'is a symbolic link (never followed)' : 'is not a directory',
+          });
       }
       for (const stage of store.stageNames())
         if (lstatSync(join(store.root, stage)).isSymbolicLink())
@@ -71,9 +76,12 @@ export function registerVerifyCommand(program: Command, ctx: CliContext): void {
       }
       if (options.json) ctx.out(JSON.stringify({ instances: published.length, ok, plan_records: plans, damaged, unfinished }));
       else {
-        for (const d of damaged) ctx.out(`DAMAGED ${[d.stage, d.key].filter(Boolean).join(' ')}${d.stage ? ': ' : ''}${d.file}: ${d.problem}`);
+        for (const d of damaged)
+          ctx.out(`DAMAGED ${[d.stage, d.key].filter(Boolean).join(' ')}${d.stage ? ': ' : ''}${d.file}: ${d.problem}`);
         for (const u of unfinished) ctx.out(`unfinished ${u} (no manifest: not a result; the next run removes it)`);
-        ctx.err(`${ok} of ${published.length} instance(s) and ${plans} plan record(s) verified${damaged.length ? `; ${damaged.length} problem(s)` : ''}`);
+        ctx.err(
+          `${ok} of ${published.length} instance(s) and ${plans} plan record(s) verified${damaged.length ? `; ${damaged.length} problem(s)` : ''}`,
+        );
       }
       return damaged.length > 0 ? 1 : 0;
     }),

@@ -1,0 +1,297 @@
+/**
+ * Issue 18, a tampered, foreign or hostile store: one test per finding of the red-team pass
+ * (numbers as in the issue). Each plants the hostile shape in a finished store of the toy
+ * project (the real planner, fast stages) and checks that defrost neither obeys it, escapes the
+ * store, hangs, nor deletes anything that is not its own. (Findings 6 and 8, memory and numerics
+ * of the similarity measures, are in similarity-robustness.test.ts.)
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defrost, lastJson, publishedKeys, QUICK, type CliResult, type Sandbox } from './engine-helpers.js';
+import { reliabilitySandbox, SMALL_SWEEP } from './reliability-helpers.js';
+import { NotRegularFileError, readRegularFile } from '../pipeline/fsutil.js';
+import { newOwner, readOwner, tryAcquire } from '../pipeline/lock.js';
+import { partialReportDir } from '../stages/report/after-run.js';
+import { findAggregatePlan } from '../stages/report/store-runs.js';
+
+let box: Sandbox;
+/** A pristine copy of the finished store; each test works on its own copy. */
+let pristine: string;
+before(() => {
+  box = reliabilitySandbox();
+  assert.equal(defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
+  pristine = join(box.dir, 'pristine');
+  cpSync(box.store, pristine, { recursive: true });
+});
+after(() => box.cleanup());
+
+/** A fresh copy of the finished store at `<box>/<name>`. */
+function copyStore(name: string): string {
+  const dir = join(box.dir, name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(pristine, dir, { recursive: true });
+  return dir;
+}
+const on = (store: string, args: readonly string[]): CliResult => defrost(box, [...args, '--store', store]);
+const noTrace = (r: CliResult): void => assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/, r.stderr);
+const firstKey = (store: string, stage: string): string => readdirSync(join(store, stage)).sort()[0];
+const manifestOf = (store: string, stage: string, key: string): { params: unknown } =>
+  JSON.parse(readFileSync(join(store, stage, key, 'manifest.json'), 'utf8')) as { params: unknown };
+
+test('1. an edited plan record is refused, reported by verify, and rewritten from the config by run', () => {
+  const store = copyStore('s1');
+  const key = firstKey(store, 'transfer');
+  const original = manifestOf(store, 'transfer', key).params;
+  const planFile = join(store, '.plans', 'transfer', `${key}.json`);
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { params: Record<string, unknown> };
+  plan.params = { ...plan.params, learning_rate: 1e-9, injected: true };
+  writeFileSync(planFile, JSON.stringify(plan));
+  rmSync(join(store, 'transfer', key), { recursive: true });
+
+  const v = on(store, ['verify']);
+  assert.equal(v.code, 1, v.stdout + v.stderr);
+  assert.match(v.stdout, new RegExp(`${key}.*hashes to [0-9a-f]{16}, not to its key`));
+  const ex = on(store, ['exec', 'transfer', key]);
+  assert.equal(ex.code, 2, ex.stderr);
+  assert.match(ex.stderr, /refused.*rewrites it from the config/);
+  assert.equal(existsSync(join(store, 'transfer', key)), false, 'exec obeyed an edited plan');
+
+  const run = on(store, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout + run.stderr, /plan record of .* was damaged or edited; rewritten/);
+  assert.equal(lastJson(run).executed_by_stage.transfer, 1);
+  assert.deepEqual(manifestOf(store, 'transfer', key).params, original, 'the instance was computed from the edited plan');
+  assert.equal(on(store, ['verify']).code, 0);
+});
+
+test('2. a directory that is not a store is never written to or deleted from; an older store is adopted', () => {
+  const home = join(box.dir, 'home');
+  mkdirSync(join(home, 'notes', '0123456789abcdef'), { recursive: true });
+  writeFileSync(join(home, 'thesis.tex'), 'chapter 1\n');
+  writeFileSync(join(home, 'notes', '0123456789abcdef', 'draft.txt'), 'keep me\n');
+  mkdirSync(join(home, 'x', 'fedcba9876543210'), { recursive: true });
+  writeFileSync(join(home, 'x', 'fedcba9876543210', 'manifest.json'), '{"mine": true}\n');
+  const listing = (): string => execFileSync('find', [home], { encoding: 'utf8' });
+  const beforeList = listing();
+  for (const args of [['run', QUICK, ...SMALL_SWEEP], ['gc', QUICK], ['make', QUICK], ['init']]) {
+    const r = on(home, args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /is not a defrost store \(no \.defrost-store mark/);
+    assert.match(r.stderr, /empty directory|defrost init/);
+    noTrace(r);
+  }
+  const env = defrost(box, ['run', QUICK, ...SMALL_SWEEP], { DEFROST_STORE: home });
+  assert.equal(env.code, 2);
+  assert.equal(listing(), beforeList, 'something in the foreign directory changed');
+
+  // A store made before the mark existed: recognised by its layout, adopted, kept whole.
+  const legacy = copyStore('legacy');
+  rmSync(join(legacy, '.defrost-store'));
+  const r = on(legacy, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr + r.stdout, /older defrost.*mark written/);
+  assert.equal(lastJson(r).executed, 0);
+  assert.ok(existsSync(join(legacy, '.defrost-store')));
+});
+
+test('3. a planted aggregate plan record with a traversing key is never read; the partial report stays in the store', () => {
+  const store = copyStore('s3');
+  const key = firstKey(store, 'aggregate');
+  const real = JSON.parse(readFileSync(join(store, '.plans', 'aggregate', `${key}.json`), 'utf8')) as { inputs: Record<string, unknown> };
+  const outside = join(box.dir, 'outside3');
+  // Same inputs as the real aggregate but fewer would win the "fewest inputs" choice: plant both.
+  for (const name of ['0000000000000000.json', 'evil.json'])
+    writeFileSync(join(store, '.plans', 'aggregate', name), JSON.stringify({ ...real, key: `x/../../../../${outside}/pwned` }));
+  const published = ['transfer', 'similarity'].flatMap((stage) => readdirSync(join(store, stage)).map((k) => ({ stage, key: k })));
+  const plan = findAggregatePlan(store, published);
+  assert.equal(plan?.key, key, 'a planted plan record was chosen');
+  assert.throws(() => partialReportDir(store, `x/../../../../${outside}/pwned`), /not an instance key/);
+  assert.equal(partialReportDir(store, key), join(store, '.reports', `partial-${key}`));
+  assert.equal(existsSync(outside), false);
+});
+
+test('4. internal directories symlinked out of the store are refused: nothing written, moved or deleted outside', () => {
+  const store = copyStore('s4');
+  const outside = join(box.dir, 'outside4');
+  for (const name of ['.runs', '.quarantine', '.reports', '.logs']) {
+    mkdirSync(join(outside, name), { recursive: true });
+    rmSync(join(store, name), { recursive: true, force: true });
+    symlinkSync(join(outside, name), join(store, name));
+  }
+  // Looks like a dead run's record: gc used to delete such files through the link.
+  writeFileSync(
+    join(outside, '.runs', 'precious.json'),
+    JSON.stringify({ owner: { host: hostname(), pid: 2 ** 30, started: '', run: 'x' }, instances: [] }),
+  );
+  // A damaged instance: run used to move it into the symlinked quarantine.
+  const victim = firstKey(store, 'train-scratch');
+  writeFileSync(join(store, 'train-scratch', victim, 'manifest.json'), '{ truncated');
+  const snapshot = (): string => execFileSync('find', [outside, '-printf', '%p %s\n'], { encoding: 'utf8' });
+  const beforeList = snapshot();
+  for (const args of [['run', QUICK, ...SMALL_SWEEP], ['gc', QUICK, '--json'], ['verify']]) {
+    const r = on(store, args);
+    assert.notEqual(r.code, 0, `${args[0]} went on through planted symlinks: ${r.stdout}`);
+    assert.match(r.stdout + r.stderr, /symbolic link/);
+    noTrace(r);
+  }
+  assert.equal(snapshot(), beforeList, 'something outside the store changed');
+
+  // A symlinked instance directory: verify reports it, run moves the link aside and recomputes.
+  const s2 = copyStore('s4b');
+  const key = firstKey(s2, 'transfer');
+  cpSync(join(s2, 'transfer', key), join(outside, 'copy'), { recursive: true });
+  rmSync(join(s2, 'transfer', key), { recursive: true });
+  symlinkSync(join(outside, 'copy'), join(s2, 'transfer', key));
+  const v = on(s2, ['verify']);
+  assert.equal(v.code, 1);
+  assert.match(v.stdout, new RegExp(`${key}.*symbolic link`));
+  const run = on(s2, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(lastJson(run).executed_by_stage.transfer, 1);
+  assert.ok(existsSync(join(outside, 'copy', 'manifest.json')), 'the link target was touched');
+});
+
+test('5. FIFOs and devices are refused without blocking: every command ends', () => {
+  const store = copyStore('s5');
+  const key = firstKey(store, 'train-scratch');
+  const manifest = join(store, 'train-scratch', key, 'manifest.json');
+  rmSync(manifest);
+  execFileSync('mkfifo', [manifest]);
+  mkdirSync(join(store, '.runs'), { recursive: true });
+  execFileSync('mkfifo', [join(store, '.runs', 'fifo.json')]);
+  execFileSync('mkfifo', [join(store, '.locks', `${firstKey(store, 'transfer')}.lock`)]);
+  for (const args of [['verify'], ['ls'], ['status', QUICK, ...SMALL_SWEEP], ['gc', QUICK, '--dry-run'], ['run', QUICK, ...SMALL_SWEEP]]) {
+    const started = Date.now();
+    const r = on(store, args);
+    assert.ok(Date.now() - started < 30_000, `${args[0]} took too long`);
+    assert.notEqual(r.code, null, `${args[0]} hung (killed by the timeout)`);
+    noTrace(r);
+    if (args[0] === 'verify') assert.match(r.stdout, /FIFO/);
+  }
+  assert.throws(() => readRegularFile('/dev/zero'), NotRegularFileError);
+  const st = defrost(box, ['status', '/dev/zero']);
+  assert.equal(st.code, 2, st.stderr);
+  assert.match(st.stderr, /device|not a regular file/);
+});
+
+test('7. locks of unrelated live processes or other hosts expire; kills and disk-full leave nothing the next run keeps', () => {
+  const dir = join(box.dir, 'locks7');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'k.lock');
+  const old = new Date(Date.now() - 3600_000);
+  // pid 1 is alive but not ours: a recorded start time that differs says so at once.
+  writeFileSync(path, JSON.stringify({ ...newOwner('x'), pid: 1, pid_start: '1' }));
+  assert.equal(tryAcquire(path, newOwner('a')).acquired, true);
+  rmSync(path);
+  // No start time (planted by hand) or another host: judged by the heartbeat lease.
+  for (const planted of [
+    { host: hostname(), pid: 1, started: '', run: 'x' },
+    { host: 'elsewhere', pid: 42, started: '', run: 'x' },
+  ]) {
+    writeFileSync(path, JSON.stringify(planted));
+    assert.equal(tryAcquire(path, newOwner('b')).acquired, false, 'a fresh lease must be respected');
+    utimesSync(path, old, old);
+    const t = tryAcquire(path, newOwner('c'));
+    assert.equal(t.acquired, true, `an expired lease of ${planted.host} must be broken`);
+    assert.equal(readOwner(path)?.run, 'c');
+    if (t.acquired) t.lock.release();
+  }
+
+  // Orphans of a killed run: a staging dir whose maker's pid now belongs to another process, and
+  // the temp files of interrupted lock and plan-record writes. The next run (all cached) removes them.
+  const store = copyStore('s7');
+  const key = firstKey(store, 'transfer');
+  const staging = join(store, '.tmp', `transfer-${key}-${hostname()}-1-0123abcd`);
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, 'out.arrow'), 'partial');
+  const lockTmp = join(store, '.locks', `${key}.lock.${hostname()}-1-0123abcd.tmp`);
+  writeFileSync(lockTmp, '{}');
+  const planTmp = join(store, '.plans', 'transfer', `${key}.json.tmp-${hostname()}-1-0123abcd`);
+  writeFileSync(planTmp, '{');
+  for (const p of [staging, lockTmp, planTmp]) utimesSync(p, old, old);
+  // A truncated plan record: rewritten by the run, which then succeeds.
+  truncateSync(join(store, '.plans', 'transfer', `${key}.json`), 10);
+  rmSync(join(store, 'transfer', key), { recursive: true });
+  const r = on(store, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(lastJson(r).executed_by_stage.transfer, 1);
+  for (const p of [staging, lockTmp, planTmp]) assert.equal(existsSync(p), false, `${p} survived the next run`);
+  assert.equal(on(store, ['verify']).code, 0);
+});
+
+test('9. gc keeps an exported Makefile build and a running exec; fails before deleting anything', () => {
+  const store = copyStore('s9');
+  const other = join(box.dir, 'other.yaml');
+  writeFileSync(other, readFileSync(QUICK, 'utf8').replace(/^seeds: .*$/m, 'seeds: [7]'));
+  // `defrost make` of the sweep: its instances are a build in progress, not garbage.
+  const mk = on(store, ['make', QUICK, ...SMALL_SWEEP]);
+  assert.equal(mk.code, 0, mk.stderr);
+  const beforeKeys = publishedKeys(store);
+  const gc = on(store, ['gc', other, '--json']);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.deepEqual(publishedKeys(store), beforeKeys, 'gc deleted inputs of an exported Makefile build');
+
+  // A symlinked .plans: gc refuses before it deletes a single instance.
+  const s2 = copyStore('s9b');
+  const outside = join(box.dir, 'plans9');
+  cpSync(join(s2, '.plans'), outside, { recursive: true });
+  rmSync(join(s2, '.plans'), { recursive: true });
+  symlinkSync(outside, join(s2, '.plans'));
+  const before2 = publishedKeys(s2);
+  const g2 = on(s2, ['gc', other]);
+  assert.notEqual(g2.code, 0);
+  noTrace(g2);
+  assert.deepEqual(publishedKeys(s2), before2, 'gc deleted part of the store before failing');
+});
+
+test('10. no stack traces: --store FILE, a corrupted Arrow file, export into the store, control characters', () => {
+  const file = join(box.dir, 'a-file');
+  writeFileSync(file, 'not a store\n');
+  for (const args of [['ls'], ['verify'], ['run', QUICK, ...SMALL_SWEEP], ['gc', QUICK]]) {
+    const r = on(file, args);
+    assert.notEqual(r.code, 0, args[0]);
+    assert.notEqual(r.code, 70, `${args[0]}: ${r.stderr}`);
+    noTrace(r);
+  }
+  const store = copyStore('s10');
+  const key = firstKey(store, 'transfer');
+  const arrow = join(store, 'transfer', key, 'out.arrow');
+  const bytes = readFileSync(arrow);
+  bytes.fill(0x7f, 8, Math.min(bytes.length - 8, 400)); // same size: only the sha256 tells
+  writeFileSync(arrow, bytes);
+  for (const args of [
+    ['inspect', key],
+    ['export', key, '--format', 'csv'],
+  ]) {
+    const r = on(store, args);
+    assert.notEqual(r.code, 0);
+    assert.notEqual(r.code, 70, r.stderr);
+    noTrace(r);
+  }
+  const published = join(store, 'generate-data', firstKey(store, 'generate-data'), 'out.arrow');
+  const was = readFileSync(published);
+  const ex = on(store, ['export', firstKey(store, 'train-scratch'), '--format', 'csv', '--out', published]);
+  assert.equal(ex.code, 2, ex.stderr);
+  assert.match(ex.stderr, /inside the store/);
+  assert.deepEqual(readFileSync(published), was);
+  const ctl = defrost(box, ['status', QUICK, '--set', 'task.\u001b[31mevil\u0007=1']);
+  assert.equal(ctl.code, 2);
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(ctl.stderr, /[\u0000-\u0008\u000b-\u001f\u007f]/, 'control characters echoed raw');
+  assert.match(ctl.stderr, /\\u001b|\\x1b|\\e/);
+});
