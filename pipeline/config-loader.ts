@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
 import { ConfigError, UsageError } from './errors.js';
 import type { ConfigIssue, Project } from './project.js';
+import { resolveConfigPath } from './project-root.js';
 
 type Segment = string | number;
 
@@ -210,7 +211,7 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
   let text: string;
   try {
     // A regular file only: `/dev/zero` or a FIFO as config must not read forever or block.
-    text = readRegularText(file, 16 * 1024 * 1024);
+    text = readRegularText(resolveConfigPath(file), 16 * 1024 * 1024);
   } catch (error) {
     if (error instanceof NotRegularFileError) throw new UsageError(`cannot read config: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;

@@ -4,7 +4,7 @@
  * the engine's tests define small projects of their own with the same interface.
  */
 import type { ZodType } from 'zod';
-import type { AnyStage, InstanceSpec } from './stage.js';
+import type { AnyStage, InstanceSpec, JsonValue } from './stage.js';
 
 /** Facts about the compute runtime of a worker process, recorded in every manifest. */
 export interface RuntimeInfo {
@@ -49,6 +49,12 @@ export interface Project<C> {
    * report path) is printed; null prints nothing. Keep heavy imports inside it (dynamic import).
    */
   afterRun?(published: ReadonlyArray<PublishedRef>): Promise<string | null>;
+  /**
+   * Optional: the run's headline answer as flat label -> value pairs (e.g. `l*[rho=1,n=20,defrost]`
+   * -> 4), stored in its run record for `runs show` and `runs diff`. Same instances as `afterRun`;
+   * must stay light (read manifests, not tables).
+   */
+  answer?(published: ReadonlyArray<PublishedRef>): Promise<Record<string, JsonValue> | null>;
 }
 
 /** A published instance as `afterRun` sees it. */

@@ -26,6 +26,7 @@ import { NotRegularFileError, readRegularText, writeFileAtomic, uniqueSuffix } f
 import { instanceKey } from './hash.js';
 import { MARK_FILE, ensureMarked, markState } from './store-mark.js';
 import { readManifest, type Manifest } from './manifest.js';
+import { STORE_DIR_NAME, projectRootOrCwd } from './project-root.js';
 import type { Coords, JsonObject } from './stage.js';
 import type { PlannedInstance } from './dag.js';
 
@@ -76,9 +77,14 @@ export function isKey(key: string): boolean {
   return KEY.test(key);
 }
 
-/** `--store`, else `$DEFROST_STORE`, else `./artifacts`, as an absolute path. */
+/**
+ * `--store`, else `$DEFROST_STORE` (both relative to the current directory), else `artifacts/`
+ * under the project root found from the current directory (project-root.ts), as an absolute path.
+ */
 export function resolveStoreRoot(option: string | undefined): string {
-  return resolve(option ?? process.env.DEFROST_STORE ?? 'artifacts');
+  const given = option ?? process.env.DEFROST_STORE;
+  if (given !== undefined && given !== '') return resolve(given);
+  return join(projectRootOrCwd(), STORE_DIR_NAME);
 }
 
 export class Store {

@@ -6,8 +6,10 @@
  * module (the engine's tests use a toy project with fast stages). The project module is imported
  * lazily, so commands that do not need it (compare, ls, inspect...) never load the stages.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gitCommit } from '../pipeline/provenance.js';
 import { runCli } from '../pipeline/cli/program.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCompareCommand } from './commands/compare.js';
@@ -19,10 +21,19 @@ function projectModuleUrl(): string {
   return new URL('./project.js', import.meta.url).href;
 }
 
+/** `defrost 0.1.0 (git 1a2b3c4d5e6f, /path/to/checkout)`: what `--version` prints. */
+export function versionLine(): string {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const commit = gitCommit(root);
+  return `defrost ${version} (${commit === null ? 'no git commit' : `git ${commit}`}, ${root.replace(/\/$/, '')})`;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   return runCli(argv, {
     projectModule: projectModuleUrl(),
     name: 'defrost',
+    version: versionLine,
     register: (program) => {
       registerCompareCommand(program);
       registerBenchCommand(program);

@@ -1,6 +1,6 @@
 /**
- * The defrost project as the engine sees it: config schema, planner, the six stages of docs/engine.md
- * section 2, and the compute runtime that workers initialise.
+ * The defrost project as the engine sees it: config schema, planner, the six stages of docs/engine.md,
+ * and the compute runtime that workers initialise.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,7 @@ import { checkConfig, configSchema, type DefrostConfig } from './config.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
 import { reportAfterRun } from './report/after-run.js';
+import { runAnswer } from './report/run-answer.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
@@ -45,4 +46,6 @@ export const defrostProject: Project<DefrostConfig> = {
   initRuntime,
   /** Ends every `defrost run` with the l* table and the path of report.html (stages/report/after-run.ts). */
   afterRun: reportAfterRun,
+  /** l* per cell for the run record (stages/report/run-answer.ts). */
+  answer: runAnswer,
 };

@@ -118,7 +118,7 @@ test('an ambiguous prefix exits 2 listing the candidates', () => {
   assert.match(r.stderr, /ambiguous; candidates:\n {2}\S+ [0-9a-f]{16}\n {2}\S+ [0-9a-f]{16}/);
 });
 
-test('ls lists, dag draws, gc keeps what a config plans and deletes the rest', () => {
+test('ls lists, dag draws, gc --keep-last 0 keeps what a config plans and deletes the rest', () => {
   const ls = lastJson<{ stage: string; key: string }[]>(defrost(box, ['ls', '--json']));
   assert.equal(ls.length, 31);
   assert.equal(lastJson<unknown[]>(defrost(box, ['ls', '--json', '--stage', 'similarity'])).length, 2);
@@ -129,12 +129,12 @@ test('ls lists, dag draws, gc keeps what a config plans and deletes the rest', (
   const cfg = join(box.dir, 'one.yaml');
   // A config with another seed shares only the generate-data instances with ours.
   writeFileSync(cfg, readFileSync(QUICK, 'utf8').replace('seeds: [0, 1, 2]', 'seeds: [1]'));
-  const dry = defrost(box, ['gc', cfg, '--dry-run', '--json']);
+  const dry = defrost(box, ['gc', cfg, '--keep-last', '0', '--dry-run', '--json']);
   const plan = lastJson<{ deleted: { stage: string }[]; kept: number }>(dry);
   assert.equal(plan.kept, 3, 'the three generate-data instances do not depend on seeds');
   assert.equal(plan.deleted.length, 28);
   assert.equal(publishedKeys(box.store).length, 31, 'dry run deletes nothing');
-  const real = lastJson<{ deleted: unknown[] }>(defrost(box, ['gc', cfg, '--json']));
+  const real = lastJson<{ deleted: unknown[] }>(defrost(box, ['gc', cfg, '--keep-last', '0', '--yes', '--json']));
   assert.equal(real.deleted.length, 28);
   assert.deepEqual(
     publishedKeys(box.store).map((k) => k.split('/')[0]),

@@ -143,7 +143,7 @@ test('4. internal directories symlinked out of the store are refused: nothing wr
   writeFileSync(join(store, 'train-scratch', victim, 'manifest.json'), '{ truncated');
   const snapshot = (): string => execFileSync('find', [outside, '-printf', '%p %s\n'], { encoding: 'utf8' });
   const beforeList = snapshot();
-  for (const args of [['run', QUICK, ...SMALL_SWEEP], ['gc', QUICK, '--json'], ['verify']]) {
+  for (const args of [['run', QUICK, ...SMALL_SWEEP], ['gc', QUICK, '--keep-last', '0', '--json'], ['verify']]) {
     const r = on(store, args);
     assert.notEqual(r.code, 0, `${args[0]} went on through planted symlinks: ${r.stdout}`);
     assert.match(r.stdout + r.stderr, /symbolic link/);
@@ -242,7 +242,7 @@ test('9. gc keeps an exported Makefile build and a running exec; fails before de
   const mk = on(store, ['make', QUICK, ...SMALL_SWEEP]);
   assert.equal(mk.code, 0, mk.stderr);
   const beforeKeys = publishedKeys(store);
-  const gc = on(store, ['gc', other, '--json']);
+  const gc = on(store, ['gc', other, '--keep-last', '0', '--yes', '--json']);
   assert.equal(gc.code, 0, gc.stderr);
   assert.deepEqual(publishedKeys(store), beforeKeys, 'gc deleted inputs of an exported Makefile build');
 
@@ -253,7 +253,7 @@ test('9. gc keeps an exported Makefile build and a running exec; fails before de
   rmSync(join(s2, '.plans'), { recursive: true });
   symlinkSync(outside, join(s2, '.plans'));
   const before2 = publishedKeys(s2);
-  const g2 = on(s2, ['gc', other]);
+  const g2 = on(s2, ['gc', other, '--keep-last', '0', '--yes']);
   assert.notEqual(g2.code, 0);
   noTrace(g2);
   assert.deepEqual(publishedKeys(s2), before2, 'gc deleted part of the store before failing');

@@ -134,11 +134,11 @@ test('gc keeps what a given config plans, what is locked and what a running run 
     JSON.stringify({ owner: { host: hostname(), pid: 2 ** 22 + 17, started: '', run: 'dead' }, instances: [garbage[2]] }),
   );
 
-  const dry = defrost(box, ['gc', quick, '--dry-run', '--json']);
+  const dry = defrost(box, ['gc', quick, '--keep-last', '0', '--dry-run', '--json']);
   assert.equal(dry.code, 0, dry.stderr);
   const d = lastJson<GcJson>(dry);
   assert.deepEqual(publishedKeys(box.store), before, '--dry-run deleted something');
-  const real = defrost(box, ['gc', quick, '--json']);
+  const real = defrost(box, ['gc', quick, '--keep-last', '0', '--yes', '--json']);
   assert.equal(real.code, 0, real.stderr);
   const g = lastJson<GcJson>(real);
   const names = (x: GcJson): string[] => x.deleted.map((e) => `${e.stage}/${e.key}`).sort();

@@ -1,15 +1,21 @@
 /**
- * `defrost gc [CONFIG...] [--dry-run]`: deletes published instances that no given config
- * (default: every `experiments/*.yaml`) plans, with their plan records and logs. An instance
- * whose key is locked by a live process, or planned by a running `run`, is never deleted. `--dry-run` lists exactly what would go.
+ * `defrost gc [CONFIG...] [--dry-run] [--yes] [--keep-last N]`: deletes published instances that
+ * nothing still needs, with their plan records and logs (the rule: docs/engine.md#clean-up-gc).
+ *
+ * Kept: every instance a recorded run planned (all recorded runs; with `--keep-last N` only the
+ * last N runs and every named one), every instance a CONFIG given here plans, every instance a
+ * running `run` planned, and every key locked by a live process. Deleting needs `--yes` or a `y`
+ * typed at a terminal; without a terminal and without `--yes` gc lists and deletes nothing
+ * (exit 0). `--dry-run` lists what would go and the compute time it cost.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { instancesInUse } from '../active-runs.js';
 import { isLockHeld } from '../lock.js';
 import { formatSeconds } from '../progress.js';
+import { readRunRecords, type RunRecord } from '../run-records.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { planConfig } from './plan.js';
 
@@ -17,29 +23,48 @@ interface GcOptions {
   store?: string;
   dryRun?: boolean;
   json?: boolean;
+  yes?: boolean;
+  keepLast?: string;
+}
+
+/** The runs whose instances gc keeps: all of them, or the last N plus every named one. */
+export function protectedRuns(records: readonly RunRecord[], keepLast: number | null): RunRecord[] {
+  if (keepLast === null) return [...records];
+  const last = new Set(records.slice(Math.max(0, records.length - keepLast)).map((r) => r.id));
+  return records.filter((r) => last.has(r.id) || r.name !== null);
+}
+
+function parseKeepLast(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--keep-last: got ${JSON.stringify(value)}; allowed: a whole number >= 0`);
+  return n;
+}
+
+/** Asks on the terminal; anything but y/yes is a no. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export function registerGcCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('gc')
-    .argument('[configs...]', 'configs whose instances to keep (default: experiments/*.yaml)')
-    .description('delete published instances that no config plans')
-    .option('--dry-run', 'list what would be deleted; delete nothing')
-    .option('--json', 'print {"deleted":[...],"kept":N,"locked":[...]} as JSON');
+    .argument('[configs...]', 'configs whose instances to keep as well (besides every recorded run)')
+    .description('delete published instances that no recorded run, given config or running run needs')
+    .option('--dry-run', 'list what would be deleted and the compute time it cost; delete nothing')
+    .option('--yes', 'delete without asking (needed when there is no terminal to ask on)')
+    .option('--keep-last <n>', 'keep only the last N recorded runs (and every named run) instead of all')
+    .option('--json', 'print {"dry_run","deleted":[...],"kept":N,"locked":[...],"compute_s","confirmed"} as JSON');
   addStoreOption(cmd);
   cmd.action(
     act(ctx, async (configs: string[], options: GcOptions) => {
-      let files = configs;
-      if (files.length === 0) {
-        if (!existsSync('experiments')) throw new UsageError('no configs given and no experiments/ directory here');
-        files = readdirSync('experiments')
-          .filter((f) => /\.ya?ml$/.test(f))
-          .sort()
-          .map((f) => join('experiments', f));
-      }
-      const project = await ctx.project();
-      const keep = new Set<string>();
-      for (const file of files) for (const inst of planConfig(project, file, [])) keep.add(`${inst.stage}/${inst.key}`);
+      const keepLast = parseKeepLast(options.keepLast);
       const store = storeFrom(options);
       if (!existsSync(store.root)) {
         ctx.err(`nothing to delete: no store at ${store.root}`);
@@ -47,41 +72,84 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       }
       // gc deletes: only in a marked store (an older defrost's store is adopted; anything else refused).
       if (!options.dryRun) store.ensureMarked(ctx.err);
+      const { records, damaged } = readRunRecords(store.root);
+      for (const path of damaged) ctx.err(`not a valid run record (its instances are not protected): ${path}`);
+      const runs = protectedRuns(records, keepLast);
+      const keep = new Set<string>();
+      for (const r of runs) for (const id of r.instances) keep.add(id);
+      if (configs.length > 0) {
+        const project = await ctx.project();
+        for (const file of configs) for (const inst of planConfig(project, file, [])) keep.add(`${inst.stage}/${inst.key}`);
+      }
       const { published } = store.scan();
-      // Instances a running `run` planned (it may be reading them) are kept like configured ones.
+      // Instances a running `run` planned (it may be reading them) are kept like recorded ones
       // (and a running `exec`, and a Makefile build exported by `defrost make`: see active-runs.ts).
       const inUse = instancesInUse(store, { removeStale: !options.dryRun });
       const doomed = published.filter((p) => !keep.has(`${p.stage}/${p.key}`));
       const locked: string[] = [];
-      const deleted: { stage: string; key: string; id: string }[] = [];
-      // Every path is built and validated (no symlinked `.plans` or `.logs`...) before anything
-      // is deleted: a refusal leaves the store as it was.
-      const targets: { dir: string; plan: string; log: string }[] = [];
+      const candidates: typeof doomed = [];
       for (const p of doomed) {
-        if (isLockHeld(store.lockPath(p.key)) || inUse.has(`${p.stage}/${p.key}`)) {
-          locked.push(`${p.stage}/${p.key}`);
-          continue;
-        }
-        deleted.push({ stage: p.stage, key: p.key, id: p.manifest.id });
-        targets.push({ dir: store.instanceDir(p.stage, p.key), plan: store.planPath(p.stage, p.key), log: store.logPath(p.stage, p.key) });
+        if (isLockHeld(store.lockPath(p.key)) || inUse.has(`${p.stage}/${p.key}`)) locked.push(`${p.stage}/${p.key}`);
+        else candidates.push(p);
       }
-      if (!options.dryRun)
+      // Every path is built and validated (no symlinked `.plans` or `.logs`...) before anything
+      // is deleted or even asked about: a refusal leaves the store as it was.
+      const targets = candidates.map((p) => ({
+        dir: store.instanceDir(p.stage, p.key),
+        plan: store.planPath(p.stage, p.key),
+        log: store.logPath(p.stage, p.key),
+      }));
+      const computeS = candidates.reduce((s, p) => s + p.manifest.duration_s, 0);
+      const kept = published.length - candidates.length;
+      const why =
+        `kept ${kept}: needed by ${runs.length} recorded run(s)` +
+        `${keepLast !== null ? ` (last ${keepLast} and named; ${records.length - runs.length} older run(s) not protected)` : ''}` +
+        `${configs.length > 0 ? ` and ${configs.join(', ')}` : ''}${locked.length > 0 ? `, ${locked.length} in use by a running process` : ''}`;
+
+      // Decide whether to delete: --dry-run never; --yes always; otherwise only after a yes at a terminal.
+      let confirmed = false;
+      if (!options.dryRun && candidates.length > 0) {
+        if (options.yes) confirmed = true;
+        else if (process.stdin.isTTY && process.stderr.isTTY && !options.json) {
+          for (const p of candidates)
+            ctx.err(`  ${p.stage} ${p.key} ${formatSeconds(p.manifest.duration_s).padStart(6)}  ${p.manifest.id}`);
+          confirmed = await confirm(`Delete these ${candidates.length} instance(s) (${formatSeconds(computeS)} of compute)? [y/N] `);
+        }
+      }
+      const deleted = candidates.map((p) => ({ stage: p.stage, key: p.key, id: p.manifest.id, duration_s: p.manifest.duration_s }));
+      if (confirmed) {
         for (const t of targets) {
           store.remove(t.dir);
           rmSync(t.plan, { force: true });
           rmSync(t.log, { force: true });
         }
+      }
       if (options.json) {
-        ctx.out(JSON.stringify({ dry_run: Boolean(options.dryRun), deleted, kept: published.length - doomed.length, locked }));
+        ctx.out(
+          JSON.stringify({
+            dry_run: Boolean(options.dryRun),
+            confirmed,
+            // `deleted`: what went, or with --dry-run what would go; `would_delete` when unconfirmed.
+            deleted: confirmed || options.dryRun ? deleted : [],
+            would_delete: confirmed ? [] : deleted,
+            kept,
+            locked,
+            compute_s: Math.round(computeS * 1000) / 1000,
+          }),
+        );
         return 0;
       }
-      const verb = options.dryRun ? 'would delete' : 'deleted';
-      for (const d of deleted) ctx.out(`${verb} ${d.stage} ${d.key} ${d.id}`);
+      const verb = confirmed ? 'deleted' : 'would delete';
+      if (!(process.stdin.isTTY && process.stderr.isTTY && !options.yes && !options.dryRun))
+        for (const d of deleted) ctx.out(`${verb} ${d.stage} ${d.key} ${formatSeconds(d.duration_s).padStart(6)}  ${d.id}`);
       for (const l of locked) ctx.out(`kept (in use by a running process) ${l}`);
-      const total = doomed.reduce((s, p) => s + p.manifest.duration_s, 0);
-      ctx.err(
-        `${verb} ${deleted.length} instance(s) (${formatSeconds(total)} of compute); kept ${published.length - doomed.length} planned by ${files.join(', ')}`,
-      );
+      ctx.err(`${verb} ${deleted.length} instance(s) (${formatSeconds(computeS)} of compute); ${why}`);
+      if (!confirmed && !options.dryRun && candidates.length > 0)
+        ctx.err(
+          process.stdin.isTTY
+            ? 'nothing deleted'
+            : 'nothing deleted: no terminal to confirm on; run `defrost gc --yes` to delete them (`--dry-run` to only list)',
+        );
       return 0;
     }),
   );

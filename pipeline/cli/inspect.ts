@@ -3,7 +3,33 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatSeconds } from '../progress.js';
+import { readRunRecords, type RunRecord } from '../run-records.js';
+import type { Coords } from '../stage.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+import { shortDate } from './runs.js';
+import { formatTable } from './table.js';
+
+/** `correlation=1 n=20 mode=defrost`; `-` for an instance without coordinates (aggregate). */
+export function formatCoords(coords: Coords): string {
+  const parts = Object.entries(coords).map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`);
+  return parts.length === 0 ? '-' : parts.join(' ');
+}
+
+/** Which recorded runs computed (`madeBy`) and planned (`usedBy`) each `stage/key`, oldest first. */
+export function runProvenance(records: readonly RunRecord[]): { madeBy: Map<string, RunRecord[]>; usedBy: Map<string, RunRecord[]> } {
+  const madeBy = new Map<string, RunRecord[]>();
+  const usedBy = new Map<string, RunRecord[]>();
+  const add = (map: Map<string, RunRecord[]>, id: string, r: RunRecord): void => {
+    const list = map.get(id);
+    if (list) list.push(r);
+    else map.set(id, [r]);
+  };
+  for (const r of records) {
+    for (const id of r.executed_instances) add(madeBy, id, r);
+    for (const id of r.instances) add(usedBy, id, r);
+  }
+  return { madeBy, usedBy };
+}
 
 interface LsOptions {
   store?: string;
@@ -25,6 +51,8 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
         throw new UsageError(`--stage: got ${JSON.stringify(options.stage)}; allowed: a stage name`);
       const { published } = store.scan(options.stage);
       published.sort((a, b) => a.stage.localeCompare(b.stage) || a.manifest.id.localeCompare(b.manifest.id));
+      const provenance = runProvenance(readRunRecords(store.root).records);
+      const runLabel = (r: RunRecord): string => r.name ?? r.id;
       if (options.json) {
         ctx.out(
           JSON.stringify(
@@ -37,14 +65,33 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
               duration_s: p.manifest.duration_s,
               backend: p.manifest.backend,
               summary: p.manifest.summary,
+              made_by: (provenance.madeBy.get(`${p.stage}/${p.key}`) ?? []).map((r) => r.id),
+              used_by: (provenance.usedBy.get(`${p.stage}/${p.key}`) ?? []).map((r) => r.id),
               dir: p.dir,
             })),
           ),
         );
         return 0;
       }
-      for (const p of published)
-        ctx.out(`${p.stage.padEnd(14)} ${p.key} ${formatSeconds(p.manifest.duration_s).padStart(6)}  ${p.manifest.id}`);
+      const rows = published.map((p) => {
+        const id = `${p.stage}/${p.key}`;
+        const made = provenance.madeBy.get(id) ?? [];
+        const used = provenance.usedBy.get(id) ?? [];
+        return [
+          p.stage,
+          p.key,
+          shortDate(p.manifest.created),
+          formatSeconds(p.manifest.duration_s),
+          formatCoords(p.manifest.coords),
+          made.length === 0 ? '-' : made.map(runLabel).join(','),
+          used.length === 0
+            ? '-'
+            : used.length === 1
+              ? runLabel(used[0]!)
+              : `${used.length} runs (last ${runLabel(used[used.length - 1]!)})`,
+        ];
+      });
+      if (rows.length > 0) ctx.out(formatTable(['STAGE', 'KEY', 'CREATED (UTC)', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows));
       ctx.err(`${published.length} published instance(s) in ${store.root}`);
       return 0;
     }),

@@ -18,12 +18,14 @@ import { registerExportCommand } from './export.js';
 import { registerGcCommand } from './gc.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerInitCommand } from './init.js';
+import { registerRunsCommand } from './runs.js';
 
 export interface CliOptions {
   /** URL of the project module (`stages/project.js` for defrost). */
   readonly projectModule: string;
   readonly name?: string;
-  readonly version?: string;
+  /** The line `--version` prints (computed only when asked: it may ask git). */
+  readonly version?: () => string;
   /** Adds the project's own commands (compare, bench, report...). */
   readonly register?: (program: Command, ctx: CliContext) => void;
 }
@@ -42,7 +44,14 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  if (options.version) program.version(options.version);
+  if (options.version) {
+    const versionLine = options.version;
+    program.option('-V, --version', 'print the version and the git commit of this checkout');
+    program.on('option:version', () => {
+      process.stdout.write(`${versionLine()}\n`);
+      throw new CommanderError(0, 'commander.version', versionLine());
+    });
+  }
   registerRunCommand(program, ctx);
   registerStatusCommand(program, ctx);
   registerDagCommand(program, ctx);
@@ -54,9 +63,16 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   registerGcCommand(program, ctx);
   registerVerifyCommand(program, ctx);
   registerInitCommand(program, ctx);
+  registerRunsCommand(program, ctx);
   options.register?.(program, ctx);
   // Every subcommand inherits exitOverride so commander never calls process.exit itself.
-  for (const cmd of program.commands) cmd.exitOverride();
+  const inheritExitOverride = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      inheritExitOverride(sub);
+    }
+  };
+  inheritExitOverride(program);
 
   try {
     await program.parseAsync([...argv]);

@@ -27,6 +27,8 @@ import {
 } from './context.js';
 import { countByStage, planConfig } from './plan.js';
 import { loadConfig } from '../config-loader.js';
+import { checkRunName, writeRunRecord, type RunRecord } from '../run-records.js';
+import { buildRunRecord } from '../run-record-build.js';
 
 interface RunOptions {
   set: string[];
@@ -40,6 +42,7 @@ interface RunOptions {
   slurmArgs?: string;
   group?: string;
   retries?: string;
+  name?: string;
 }
 
 /** The run summary object (docs/engine.md). */
@@ -64,6 +67,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print what would execute; touch nothing')
     .option('--force <stage>', 'recompute the instances of STAGE even if cached (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object on the last line of stdout')
+    .option('--name <name>', 'name this run in its record (see `defrost runs`)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu (sets DEFROST_BACKEND)')
     .option('--executor <name>', 'where instances run: local|slurm', 'local')
     .option('--retries <n>', 'dispatch a failed instance up to N more times (crashed workers, flaky nodes)', '0')
@@ -76,6 +80,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
 
 async function runCommand(ctx: CliContext, configFile: string, options: RunOptions): Promise<number> {
   const wallStart = performance.now();
+  const startDate = new Date();
+  const name = options.name === undefined ? null : checkRunName(options.name);
   const human = options.json ? ctx.err : ctx.out;
   const project = await ctx.project();
   const jobs = parseJobs(options.jobs);
@@ -89,6 +95,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   if (!['local', 'slurm'].includes(options.executor))
     throw new UsageError(`--executor: got ${JSON.stringify(options.executor)}; allowed: local, slurm`);
 
+  const { config: resolvedConfig } = loadConfig(project, configFile, options.set);
   const instances = planConfig(project, configFile, options.set);
   const store = storeFrom(options);
   const force = new Set(options.force);
@@ -143,7 +150,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     slurmArgs: options.slurmArgs,
     group: options.group === undefined ? undefined : parseGroup(options.group),
     // The Slurm executor sizes each stage's jobs from the config's `resources` block.
-    config: options.executor === 'slurm' ? loadConfig(project, configFile, options.set).config : undefined,
+    config: options.executor === 'slurm' ? resolvedConfig : undefined,
   });
 
   const view = new ProgressView(options.json ? process.stderr : process.stdout);
@@ -190,13 +197,13 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const summary = summarise(instances, result.outcomes, store, (performance.now() - wallStart) / 1000);
   printSummary(human, summary, result.interrupted);
 
+  const published = instances
+    .filter((i) => {
+      const s = result.outcomes.get(i.id)?.status;
+      return s === 'cached' || s === 'executed';
+    })
+    .map((i) => ({ stage: i.stage, key: i.key, dir: store.instanceDir(i.stage, i.key) }));
   if (project.afterRun && !result.interrupted) {
-    const published = instances
-      .filter((i) => {
-        const s = result.outcomes.get(i.id)?.status;
-        return s === 'cached' || s === 'executed';
-      })
-      .map((i) => ({ stage: i.stage, key: i.key, dir: store.instanceDir(i.stage, i.key) }));
     try {
       const text = await project.afterRun(published);
       if (text) human(text);
@@ -204,7 +211,39 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
       human(`after-run report failed: ${(error as Error).message}`);
     }
   }
-  if (options.json) ctx.out(JSON.stringify(summary));
+  let answer: RunRecord['answer'] = null;
+  if (project.answer && !result.interrupted) {
+    try {
+      answer = await project.answer(published);
+    } catch {
+      answer = null; // the record still says what ran; the answer is a convenience
+    }
+  }
+  const record = buildRunRecord({
+    project,
+    configFile,
+    overrides: options.set,
+    name,
+    date: startDate,
+    config: resolvedConfig,
+    instances,
+    executedDirs: instances
+      .filter((i) => result.outcomes.get(i.id)?.status === 'executed')
+      .map((i) => ({ id: `${i.stage}/${i.key}`, dir: store.instanceDir(i.stage, i.key) })),
+    summary,
+    status: result.interrupted ? 'interrupted' : summary.failed > 0 ? 'failed' : 'finished',
+    executor: options.executor,
+    jobs,
+    threads,
+    answer,
+  });
+  try {
+    writeRunRecord(store.root, record);
+    human(`Run ${record.id}${name ? ` (${name})` : ''} recorded: \`defrost runs show ${name ?? record.id}\``);
+  } catch (error) {
+    human(`could not write the run record: ${(error as Error).message}`);
+  }
+  if (options.json) ctx.out(JSON.stringify({ ...summary, run: record.id }));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (result.interrupted) return signalName === 'SIGTERM' ? 143 : 130;

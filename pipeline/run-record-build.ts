@@ -1,0 +1,85 @@
+/**
+ * Assembles the record of a finished (or failed, or interrupted) `run` from what the run knows:
+ * config, overrides, plan, outcomes, and the manifests of the instances it executed (for the
+ * backend actually used). Kept apart from `run.ts` so the command stays about running.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { canonicalHash } from './hash.js';
+import { MANIFEST_FILE } from './manifest.js';
+import type { AnyProject } from './project.js';
+import { gitCommit } from './provenance.js';
+import { resolveConfigPath } from './project-root.js';
+import { newRunId, type RunRecord } from './run-records.js';
+import type { JsonObject, JsonValue } from './stage.js';
+
+export interface RunRecordInput {
+  readonly project: AnyProject;
+  readonly configFile: string;
+  readonly overrides: readonly string[];
+  readonly name: string | null;
+  readonly date: Date;
+  readonly config: unknown;
+  readonly instances: readonly { stage: string; key: string }[];
+  /** `stage/key` and directory of each instance this run executed. */
+  readonly executedDirs: readonly { id: string; dir: string }[];
+  readonly summary: {
+    stages: number;
+    executed: number;
+    cached: number;
+    failed: number;
+    skipped: number;
+    executed_by_stage: Record<string, number>;
+    wall_s: number;
+  };
+  readonly status: RunRecord['status'];
+  readonly executor: string;
+  readonly jobs: number;
+  readonly threads: number;
+  readonly answer: Record<string, JsonValue> | null;
+}
+
+/** The distinct backends recorded in the manifests of the executed instances, e.g. `wasm-blas`. */
+function backendsOf(executed: readonly { dir: string }[]): string | null {
+  const seen = new Set<string>();
+  for (const { dir } of executed) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { backend?: unknown };
+      if (typeof manifest.backend === 'string') seen.add(manifest.backend);
+    } catch {
+      // a manifest that cannot be read says nothing about the backend
+    }
+  }
+  return seen.size === 0 ? null : [...seen].sort().join(', ');
+}
+
+export function buildRunRecord(input: RunRecordInput): RunRecord {
+  const params = JSON.parse(JSON.stringify(input.config ?? {})) as JsonObject;
+  return {
+    id: newRunId(input.date),
+    name: input.name,
+    date: input.date.toISOString(),
+    config: input.configFile,
+    config_path: resolve(resolveConfigPath(input.configFile)),
+    overrides: [...input.overrides],
+    config_hash: canonicalHash(params).slice(0, 16),
+    params,
+    version: input.project.version,
+    commit: gitCommit(input.project.codeRoot),
+    backend: backendsOf(input.executedDirs),
+    executor: input.executor,
+    jobs: input.jobs,
+    threads: input.threads,
+    status: input.status,
+    stages: input.summary.stages,
+    executed: input.summary.executed,
+    cached: input.summary.cached,
+    failed: input.summary.failed,
+    skipped: input.summary.skipped,
+    executed_by_stage: { ...input.summary.executed_by_stage },
+    wall_s: input.summary.wall_s,
+    answer: input.answer,
+    instances: input.instances.map((i) => `${i.stage}/${i.key}`),
+    executed_instances: input.executedDirs.map((e) => e.id),
+  };
+}

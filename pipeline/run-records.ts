@@ -1,0 +1,175 @@
+/**
+ * Run records: what every `defrost run` did, kept in the store so that a result can always be
+ * traced to the config, overrides, code and machine that produced it, and so that `gc` knows
+ * what users still need (docs/engine.md#run-records).
+ *
+ *   <store>/.run-records/<id>.json     one file per run, written once when the run ends
+ *
+ * A record is plain JSON (no integrity seal: it describes results, it is not one). Ids sort by
+ * date: `20261130-061502-3f2a` (UTC date, time, 4 random hex digits).
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
+import type { JsonObject, JsonValue } from './stage.js';
+
+export const RUN_RECORDS_DIR = '.run-records';
+
+const ID = /^\d{8}-\d{6}-[0-9a-f]{4}$/;
+/** What `run --name` accepts: something a shell and a file system take without quoting. */
+const NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+export const runRecordSchema = z.object({
+  id: z.string().regex(ID),
+  name: z.string().nullable(),
+  /** ISO date of the run's start. */
+  date: z.string(),
+  /** The config path as given, and absolute. */
+  config: z.string(),
+  config_path: z.string(),
+  overrides: z.array(z.string()),
+  /** sha256 of the resolved (validated, defaulted) config: equal hashes mean equal studies. */
+  config_hash: z.string(),
+  /** The resolved config itself, for `runs show` and `runs diff`. */
+  params: z.record(z.string(), jsonValue),
+  version: z.string(),
+  commit: z.string().nullable(),
+  /** Compute backend(s) of the instances this run executed; null when it executed none. */
+  backend: z.string().nullable(),
+  executor: z.string(),
+  jobs: z.number().int(),
+  threads: z.number().int(),
+  status: z.enum(['finished', 'failed', 'interrupted']),
+  stages: z.number().int(),
+  executed: z.number().int(),
+  cached: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  executed_by_stage: z.record(z.string(), z.number()),
+  wall_s: z.number(),
+  /** The headline answer as flat label -> value pairs (the project's `answer` hook). */
+  answer: z.record(z.string(), jsonValue).nullable(),
+  /** `stage/key` of every instance the run planned: what it needs, and what `gc` keeps. */
+  instances: z.array(z.string()),
+  /** `stage/key` of the instances this run computed. */
+  executed_instances: z.array(z.string()),
+});
+
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/** A record without what only the store needs: what `runs --json` prints. */
+export type RunListing = Omit<RunRecord, 'instances' | 'executed_instances' | 'params' | 'config_path'>;
+
+export function runRecordsDir(storeRoot: string): string {
+  return join(storeRoot, RUN_RECORDS_DIR);
+}
+
+/** A new run id for a run that started at `date`. */
+export function newRunId(date: Date): string {
+  const iso = date.toISOString(); // 2026-11-30T06:15:02.123Z
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${randomBytes(2).toString('hex')}`;
+}
+
+/** `--name`: checked before anything runs (exit 2). */
+export function checkRunName(name: string): string {
+  if (!NAME.test(name))
+    throw new UsageError(
+      `--name: got ${JSON.stringify(name)}; allowed: a letter, then up to 63 letters, digits, ".", "_" or "-" (e.g. bigger-n)`,
+    );
+  if (ID.test(name)) throw new UsageError(`--name: ${JSON.stringify(name)} looks like a run id; choose another name`);
+  return name;
+}
+
+export function writeRunRecord(storeRoot: string, record: RunRecord): string {
+  const path = join(runRecordsDir(storeRoot), `${record.id}.json`);
+  writeFileAtomic(path, `${JSON.stringify(record, null, 1)}\n`);
+  return path;
+}
+
+export interface ReadRecords {
+  /** Valid records, oldest first. */
+  readonly records: RunRecord[];
+  /** Files that are not valid records (named, never deleted by the engine). */
+  readonly damaged: string[];
+}
+
+export function readRunRecords(storeRoot: string): ReadRecords {
+  const dir = runRecordsDir(storeRoot);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return { records: [], damaged: [] };
+  }
+  const records: RunRecord[] = [];
+  const damaged: string[] = [];
+  for (const name of names.sort()) {
+    try {
+      // A regular file only: a planted symlink or FIFO is not a record (and must not be read).
+      if (!lstatSync(join(dir, name)).isFile()) {
+        damaged.push(join(dir, name));
+        continue;
+      }
+      const parsed = runRecordSchema.safeParse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+      if (parsed.success && `${parsed.data.id}.json` === name) records.push(parsed.data);
+      else damaged.push(join(dir, name));
+    } catch {
+      damaged.push(join(dir, name));
+    }
+  }
+  records.sort((a, b) => (a.date === b.date ? a.id.localeCompare(b.id) : a.date.localeCompare(b.date)));
+  return { records, damaged };
+}
+
+/**
+ * Finds a run by reference: its id, `last`, its name (the latest run of that name), or a unique
+ * prefix of an id or name. Anything else is a usage error that lists what exists.
+ */
+export function findRun(records: readonly RunRecord[], ref: string): RunRecord {
+  if (records.length === 0) throw new UsageError('no runs are recorded in this store yet: `defrost run CONFIG` records one');
+  if (ref === 'last' || ref === 'latest') return records[records.length - 1]!;
+  const exact = records.find((r) => r.id === ref);
+  if (exact) return exact;
+  const named = records.filter((r) => r.name === ref);
+  if (named.length > 0) return named[named.length - 1]!;
+  const prefixed = records.filter((r) => r.id.startsWith(ref) || (r.name !== null && r.name.startsWith(ref)));
+  const distinct = [...new Set(prefixed.map((r) => r.name ?? r.id))];
+  if (distinct.length === 1) return prefixed[prefixed.length - 1]!;
+  if (distinct.length > 1)
+    throw new UsageError(
+      `run ${JSON.stringify(ref)} is ambiguous: ${distinct.slice(0, 10).join(', ')}${distinct.length > 10 ? ', ...' : ''}`,
+    );
+  throw new UsageError(
+    `no recorded run ${JSON.stringify(ref)}; recorded: ${records
+      .slice(-5)
+      .map((r) => r.name ?? r.id)
+      .join(', ')}${records.length > 5 ? ` (and ${records.length - 5} older; see \`defrost runs\`)` : ''}`,
+  );
+}
+
+export function forgetRun(storeRoot: string, record: RunRecord): void {
+  rmSync(join(runRecordsDir(storeRoot), `${record.id}.json`), { force: true });
+}
+
+export function listingOf(record: RunRecord): RunListing {
+  const { instances: _i, executed_instances: _e, params: _p, config_path: _c, ...listing } = record;
+  return listing;
+}
+
+/** `a.b.c` -> value for every leaf of a JSON object (lists stay whole, as one value). */
+export function flattenParams(value: JsonObject, prefix = ''): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) Object.assign(out, flattenParams(v, path));
+    else out[path] = v;
+  }
+  return out;
+}
