@@ -9,10 +9,10 @@
  * date: `20261130-061502-3f2a` (UTC date, time, 4 random hex digits).
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { StoreError, UsageError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
 import type { JsonObject, JsonValue } from './stage.js';
 
@@ -88,7 +88,11 @@ export function checkRunName(name: string): string {
 }
 
 export function writeRunRecord(storeRoot: string, record: RunRecord): string {
-  const path = join(runRecordsDir(storeRoot), `${record.id}.json`);
+  const dir = runRecordsDir(storeRoot);
+  // Never write through a planted symlink out of the store.
+  if (existsSync(dir) && !lstatSync(dir).isDirectory())
+    throw new StoreError(`${dir} is not a plain directory; the run record was not written`);
+  const path = join(dir, `${record.id}.json`);
   writeFileAtomic(path, `${JSON.stringify(record, null, 1)}\n`);
   return path;
 }

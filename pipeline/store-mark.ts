@@ -20,7 +20,7 @@ export const MARK_FILE = '.defrost-store';
 export const STORE_FORMAT = 1;
 
 /** The engine's own dot directories (see `store.ts`). */
-export const INTERNAL_DIRS = ['.plans', '.locks', '.logs', '.tmp', '.runs', '.quarantine', '.reports'] as const;
+export const INTERNAL_DIRS = ['.plans', '.locks', '.logs', '.tmp', '.runs', '.quarantine', '.reports', '.run-records'] as const;
 
 const STAGE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const KEY = /^[0-9a-f]{16}$/;
