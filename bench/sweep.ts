@@ -179,7 +179,13 @@ export function benchSweep(config: string, jobs: number, python: string | null):
   let pytorch: SweepRow['pytorch'] = null;
   if (python !== null) {
     const protocol = writeProtocol(store, jobs);
-    const reference = timed(python, [join(root, 'bench', 'torch_sweep.py'), protocol]);
+    // One thread per process on the PyTorch side too: torch.set_num_threads(1) leaves OpenBLAS's
+    // own pool (which PyTorch's matmuls use here) at the core count.
+    const reference = timed(python, [join(root, 'bench', 'torch_sweep.py'), protocol], {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+    });
     const result = lastJson<{ runs: number; mean_test_accuracy: number }>(reference.stdout);
     pytorch = { ...reference, runs: result.runs, mean_test_accuracy: result.mean_test_accuracy };
   }

@@ -117,6 +117,47 @@ class NativeStepper implements TrainStepper {
   dispose(): void {}
 }
 
+export interface Evaluation {
+  readonly accuracy: number;
+  readonly loss: number;
+}
+
+/** Floats of activations a native forward pass may hold at once (~64 MB). */
+const FORWARD_FLOATS = 16 << 20;
+
+/**
+ * Mean cross-entropy and accuracy of `model` on `rows` samples through the native forward pass,
+ * or null when it is not available (not wasm-blas, or a network it does not implement): the
+ * caller then evaluates with TensorFlow.js. Chunked so that the activations stay bounded.
+ */
+export function evaluateNatively(model: tf.LayersModel, features: Float32Array, labels: Int32Array, rows: number): Evaluation | null {
+  const addon = installedBlasAddon();
+  if (addon === null || tf.getBackend() !== 'wasm' || rows === 0) return null;
+  const trainer = NativeTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
+  if (typeof trainer === 'string') return null;
+  const perRow = model.layers.reduce((sum, layer) => sum + (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
+  const chunk = Math.max(1, Math.min(rows, Math.floor(FORWARD_FLOATS / Math.max(1, perRow))));
+  const dim = trainer.inputSize;
+  const classes = trainer.classes;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < rows; start += chunk) {
+    const count = Math.min(chunk, rows - start);
+    const logits = trainer.forward(features.subarray(start * dim, (start + count) * dim), count);
+    for (let r = 0; r < count; r++) {
+      const z = logits.subarray(r * classes, (r + 1) * classes);
+      let best = 0;
+      for (let j = 1; j < classes; j++) if (z[j] > z[best]) best = j;
+      let sum = 0;
+      for (let j = 0; j < classes; j++) sum += Math.exp(z[j] - z[best]);
+      const label = labels[start + r];
+      lossSum += Math.log(sum) - (z[label] - z[best]);
+      if (best === label) correct++;
+    }
+  }
+  return { accuracy: correct / rows, loss: lossSum / rows };
+}
+
 /** The fastest step available for `model` on the active backend. */
 export function createStepper(model: tf.LayersModel, options: StepperOptions): TrainStepper {
   const addon = installedBlasAddon();

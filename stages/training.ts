@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
 import { trainableVariables } from './models.js';
 import { Rng } from './random.js';
-import { createStepper } from './train-step.js';
+import { createStepper, evaluateNatively } from './train-step.js';
 
 /** The `train` section of the config, as the training stages receive it. */
 export interface TrainRecipe {
@@ -82,11 +82,21 @@ function inputShapeOf(model: tf.LayersModel): number[] {
   return (model.inputs[0].shape as (number | null)[]).slice(1) as number[];
 }
 
-/** Copies rows `indices[start..end)` of `data` into one batch of inputs and labels. */
-function gatherBatch(data: LabelledData, dim: number, indices: Int32Array, start: number, end: number): { x: Float32Array; y: Int32Array } {
+/**
+ * Copies rows `indices[start..end)` of `data` into one batch of inputs and labels: into `into`
+ * when given (the training loop reuses one pair of buffers for every step), else new arrays.
+ */
+function gatherBatch(
+  data: LabelledData,
+  dim: number,
+  indices: Int32Array,
+  start: number,
+  end: number,
+  into?: { x: Float32Array; y: Int32Array },
+): { x: Float32Array; y: Int32Array } {
   const size = end - start;
-  const x = new Float32Array(size * dim);
-  const y = new Int32Array(size);
+  const x = into?.x ?? new Float32Array(size * dim);
+  const y = into?.y ?? new Int32Array(size);
   for (let i = 0; i < size; i++) {
     const row = indices[start + i];
     x.set(data.features.subarray(row * dim, (row + 1) * dim), i * dim);
@@ -112,6 +122,8 @@ function checkAborted(options: TrainOptions): void {
 /** Mean cross-entropy and accuracy of `model` on `data`, in chunks (no training). */
 export function evaluateNetwork(model: tf.LayersModel, data: LabelledData, classes: number, chunk = 1024): Evaluation {
   if (data.rows === 0) return { accuracy: Number.NaN, loss: Number.NaN };
+  const native = evaluateNatively(model, data.features, data.labels, data.rows);
+  if (native) return native;
   const shape = inputShapeOf(model);
   const dim = shape.reduce((a, b) => a * b, 1);
   let lossSum = 0;
@@ -166,6 +178,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
     momentum: recipe.momentum,
     classes,
   });
+  const buffers = { x: new Float32Array(batchSize * dim), y: new Int32Array(batchSize) };
   const curve: EpochRecord[] = [];
   let steps = 0;
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
@@ -182,7 +195,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
         }
         const start = step * batchSize;
         const end = Math.min(train.rows, start + batchSize);
-        const batch = gatherBatch(train, dim, order, start, end);
+        const batch = gatherBatch(train, dim, order, start, end, buffers);
         const { loss: batchLoss, hits: batchHits } = stepper.step(batch.x, batch.y, end - start);
         steps++;
         if (!Number.isFinite(batchLoss)) {

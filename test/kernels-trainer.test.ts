@@ -12,6 +12,7 @@ import { selectBackend } from '../stages/backend.js';
 import { buildNetwork, type Activation, type NetworkSpec } from '../stages/models.js';
 import { Rng } from '../stages/random.js';
 import { createStepper, type StepperOptions } from '../stages/train-step.js';
+import { evaluateNetwork } from '../stages/training.js';
 import { assertMatchesCpu, nativeCalls, randomArray, requireAddon, valuesOn } from './kernels-helpers.js';
 
 before(() => requireAddon());
@@ -115,4 +116,24 @@ test('wasm-blas takes the native step for the study networks and is deterministi
   assert.equal(createStepper(onCpu, adam).kind, 'tfjs');
   onCpu.dispose();
   nativeCalls.clear();
+});
+
+test('evaluation through the native forward pass matches TensorFlow.js on cpu (MLP and CNN)', async () => {
+  for (const spec of [mlp('tanh'), cnn]) {
+    const dim = spec.inputShape.reduce((a, b) => a * b, 1);
+    const rng = new Rng(8, 'test/evaluate');
+    const rows = 300;
+    const data = {
+      features: randomArray(rng, rows * dim),
+      labels: Int32Array.from({ length: rows }, () => Math.floor(rng.uniform() * 3)),
+      rows,
+    };
+    const compute = () => {
+      const model = buildNetwork(spec, 4, 'test/init');
+      const result = evaluateNetwork(model, data, 3);
+      model.dispose();
+      return tf.tensor1d([result.accuracy, result.loss]);
+    };
+    await assertMatchesCpu(`${spec.kind} evaluation`, compute, 'wasm-blas', 1e-5, 'trainerForward');
+  }
 });

@@ -69,6 +69,11 @@ export function loadNativeKernels(): AddonLoad {
     };
     return cached;
   }
+  // OpenBLAS reads this when it loads: idle threads spin on sched_yield for 2^N cycles before
+  // sleeping (default N = 28, a tenth of a second after every threaded product). 2^20 cycles
+  // (~0.3 ms) keeps them awake between the back-to-back products of one training step and asleep
+  // between steps of a small network, where the spinning was pure system time.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '20';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeKernels;
     cached = { ok: true, addon, path };
