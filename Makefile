@@ -22,8 +22,11 @@ $(STAMP): package.json $(wildcard package-lock.json)
 native: deps
 	@$(NODE) scripts/build-native.mjs
 
+# tsc, then the build stamp (source hashes and import graph: bin/defrost.js refuses or rebuilds
+# a dist/ older than its sources; see docs/architecture.md).
 build: deps
 	npx tsc -p tsconfig.json
+	$(NODE) scripts/build-stamp.mjs
 
 # docs/config.md from the zod config schema; `make test` fails while it is stale.
 docs: build

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STAGES } from '../stages/project.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'defrost.js');
@@ -29,8 +30,7 @@ const env: NodeJS.ProcessEnv = { ...process.env };
 if (toy) {
   const code = join(scratch, 'code', 'toy');
   mkdirSync(code, { recursive: true });
-  for (const s of ['generate-data', 'train-source', 'train-scratch', 'transfer', 'similarity', 'aggregate'])
-    writeFileSync(join(code, `${s}.ts`), `// toy ${s}\n`);
+  for (const s of STAGES) writeFileSync(join(code, `${s.name}.ts`), `// toy ${s.name}\n`);
   env.DEFROST_PROJECT_MODULE = join(root, 'dist', 'test', 'fixtures', 'toy-project.js');
   env.DEFROST_TOY_CODE_ROOT = join(scratch, 'code');
 }

@@ -25,6 +25,7 @@ import { LogCapture } from './log-capture.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
 import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, sealManifest, type Manifest, type ManifestFile } from './manifest.js';
 import type { AnyProject, RuntimeInfo } from './project.js';
+import { checkOutputs, outputPath } from './outputs.js';
 import type { InputArtifact, ProgressUpdate, StageContext } from './stage.js';
 import type { Store } from './store.js';
 
@@ -69,6 +70,15 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
   if (code.fingerprint !== record.code_fingerprint)
     throw new UsageError(`code of stage ${stage} changed since it was planned; re-run \`defrost make\`/\`run\``);
 
+  const checked = definition.params.safeParse(record.params);
+  if (!checked.success)
+    throw new UsageError(
+      `the params of ${record.id} do not match the schema of stage ${stage}: ${checked.error.issues
+        .map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`)
+        .join('; ')}; re-plan with \`defrost run\`/\`make\``,
+    );
+  const params = checked.data;
+
   const dir = store.instanceDir(stage, key);
   const isPublished = (): boolean => publishedManifest(dir, key) !== null;
   if (!force && isPublished()) return { status: 'cached', seconds: 0 };
@@ -86,11 +96,12 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
   try {
     if (!force && isPublished()) return { status: 'cached', seconds: (performance.now() - started) / 1000 };
 
-    const inputs: Record<string, InputArtifact> = {};
-    for (const [name, ref] of Object.entries(record.inputs)) {
+    const inputs: Record<string, InputArtifact | InputArtifact[]> = {};
+    for (const [name, decl] of Object.entries(definition.inputs)) if (decl.many) inputs[name] = [];
+    for (const [flatName, ref] of Object.entries(record.inputs)) {
       const inputDir = store.instanceDir(ref.stage, ref.key);
       const manifest = publishedManifest(inputDir, ref.key);
-      if (!manifest) return { status: 'failed', reason: `input ${name} (${ref.stage} ${ref.key}) is not published` };
+      if (!manifest) return { status: 'failed', reason: `input ${flatName} (${ref.stage} ${ref.key}) is not published` };
       // Never compute from damaged inputs: the result would be cached under a key that promises
       // the undamaged ones. (`run` re-executes damaged inputs before dispatching; this catches
       // damage that happened since, and `defrost exec` run by hand or by make.)
@@ -98,10 +109,19 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       if (damage.length > 0)
         return {
           status: 'failed',
-          reason: `input ${name} (${ref.stage} ${ref.key}) is damaged: ${describeDamage(damage)}; run \`defrost run\` to recompute it`,
+          reason: `input ${flatName} (${ref.stage} ${ref.key}) is damaged: ${describeDamage(damage)}; run \`defrost run\` to recompute it`,
         };
-      inputs[name] = {
+      const slash = flatName.indexOf('/');
+      const name = slash >= 0 ? flatName.slice(0, slash) : flatName;
+      const decl = definition.inputs[name];
+      if (!decl || !decl.stages.includes(ref.stage))
+        throw new UsageError(
+          `the plan record of ${record.id} gives input ${flatName} (${ref.stage}), which stage ${stage} does not declare`,
+        );
+      const producer = project.stages[ref.stage];
+      const artifact: InputArtifact = {
         name,
+        id: manifest.id,
         stage: ref.stage,
         key: ref.key,
         dir: inputDir,
@@ -109,8 +129,14 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
         params: manifest.params,
         summary: manifest.summary,
         durationSeconds: manifest.duration_s,
+        path: (output) => outputPath(inputDir, producer, output),
       };
+      const slot = inputs[name];
+      if (Array.isArray(slot)) slot.push(artifact);
+      else inputs[name] = artifact;
     }
+    for (const [name, decl] of Object.entries(definition.inputs))
+      if (!decl.many && !(name in inputs)) throw new UsageError(`the plan record of ${record.id} lacks input ${name} of stage ${stage}`);
 
     mkdirSync(dirname(logPath), { recursive: true });
     staging = store.stagingDir(stage, key);
@@ -120,13 +146,15 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     log.line(`# ${record.id} (${stage} ${key}), ${options.threads} thread(s), backend ${options.runtime.backend}`);
     const controller = new AbortController();
     options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const outDir = staging;
     const ctx: StageContext = {
       stage,
       key,
-      params: record.params,
+      params,
       coords: record.coords,
       inputs,
-      outDir: staging,
+      outDir,
+      output: (name) => outputPath(outDir, definition, name),
       threads: options.threads,
       log: (line) => log.line(line),
       progress: (update) => options.onProgress?.(update),
@@ -138,6 +166,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       const outcome = await definition.run(ctx);
       summary = outcome.summary ?? {};
       if (controller.signal.aborted) throw new Error('interrupted');
+      await checkOutputs(staging, definition);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const message =

@@ -28,7 +28,7 @@ export interface ConfigIssue {
 export interface Project<C> {
   readonly name: string;
   readonly version: string;
-  /** Absolute directory the stages' `code` globs are relative to (the repository root). */
+  /** Absolute directory holding the stages' TypeScript sources (the repository root): their fingerprints' closures. */
   readonly codeRoot: string;
   readonly stages: Readonly<Record<string, AnyStage>>;
   /** Validates and fills defaults. Unknown keys must be rejected (strict objects). */

@@ -1,12 +1,19 @@
 /**
- * The contract between the engine and the stages that plug into it.
+ * The contract between the engine and the stages that plug into it (docs/architecture.md).
  *
- * The engine knows nothing about neural networks. A stage is a typed unit that declares the
- * source files its behaviour depends on (for the code fingerprint) and a `run` function; a
- * project (see `project.ts`) turns a validated config into `InstanceSpec`s — one per stage
- * instance — naming the params each instance reads and the instances it takes as input.
- * The engine keys, caches, schedules and publishes those instances.
+ * The engine knows nothing about neural networks. A stage declares everything the engine and
+ * its consumers need:
+ * - `params`: a zod schema; the planner's params are checked against it by the compiler (its
+ *   output type) and `defrost exec` validates the plan record against it before running;
+ * - `inputs`: named inputs, each naming the stage(s) it comes from (`input(stage)` for one
+ *   instance, `inputs(stageA, stageB)` for any number);
+ * - `outputs`: named files of the instance directory (tables with their Arrow columns);
+ *   consumers read an input's output by its declared name, `ctx.inputs.data.path('train')`;
+ * - `module`: its module (`import.meta.url`), the root of the import closure whose sources make
+ *   up the code fingerprint (see `fingerprint.ts`).
+ * A project (see `project.ts`) plans instances with `PlanBuilder.add` (`plan-builder.ts`).
  */
+import type { z } from 'zod';
 
 /** A JSON value: everything params, coordinates and manifests are made of. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -20,7 +27,7 @@ export type JsonObject = { [key: string]: JsonValue };
  */
 export type Coords = Record<string, string | number | null>;
 
-/** One stage instance as a project plans it, before keys are computed. */
+/** One stage instance as a project plans it, before keys are computed (built by `PlanBuilder`). */
 export interface InstanceSpec {
   /** Unique within one plan, readable: `transfer[correlation=0.9,n=50,mode=defrost,depth=2,seed=0]`. */
   readonly id: string;
@@ -28,13 +35,82 @@ export interface InstanceSpec {
   readonly coords: Coords;
   /** Exactly the params this instance reads; they enter its cache key. */
   readonly params: JsonObject;
-  /** Input name -> id of another spec in the same plan. Input keys enter the cache key. */
+  /**
+   * Flat input name -> id of another spec in the same plan. Input keys enter the cache key. A
+   * single input keeps its declared name; the members of a many-input `runs` are `runs/<id>`.
+   */
   readonly inputs: Readonly<Record<string, string>>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Outputs
+
+/** One named output of a stage: a path inside the instance directory. */
+export interface OutputDecl {
+  readonly kind: 'table' | 'file' | 'dir';
+  /** Path inside the instance directory, e.g. `train.arrow` or `model` (a directory). */
+  readonly file: string;
+  /** Written only under some params (e.g. `model/` of a transfer run); else always written. */
+  readonly optional: boolean;
+  /** Tables: column name -> Arrow type as apache-arrow prints it (`Float64`, `Int32`, `Utf8`...). */
+  readonly columns?: Readonly<Record<string, string>>;
+}
+export type OutputDecls = Readonly<Record<string, OutputDecl>>;
+
+/** An Arrow IPC table with its columns (name -> Arrow type); the engine checks them on publish. */
+export function table(file: string, columns: Readonly<Record<string, string>>, options: { optional?: boolean } = {}): OutputDecl {
+  return { kind: 'table', file, columns, optional: options.optional ?? false };
+}
+
+/** A single file of any format. */
+export function file(path: string, options: { optional?: boolean } = {}): OutputDecl {
+  return { kind: 'file', file: path, optional: options.optional ?? false };
+}
+
+/** A directory (e.g. a TensorFlow.js model: model.json + weights). */
+export function directory(path: string, options: { optional?: boolean } = {}): OutputDecl {
+  return { kind: 'dir', file: path, optional: options.optional ?? false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/**
+ * A named input: the stages its instances come from and whether it takes one instance or any
+ * number. `O` (type only) is the producers' outputs, so `path(name)` is checked by the compiler.
+ */
+export interface InputDecl<N extends string = string, O extends OutputDecls = OutputDecls, M extends boolean = boolean> {
+  readonly stages: readonly N[];
+  /** Each producer's declared outputs (what `path(name)` resolves against). */
+  readonly producers: Readonly<Record<string, OutputDecls>>;
+  readonly many: M;
+  /** Type-level only: never set. */
+  readonly outputs?: O;
+}
+export type InputDecls = Readonly<Record<string, InputDecl>>;
+
+/** What `input(...)`/`inputs(...)` need from a producer stage. */
+interface Producer<N extends string, O extends OutputDecls> {
+  readonly name: N;
+  readonly outputs: O;
+}
+
+/** An input of exactly one instance of `stage`. */
+export function input<N extends string, O extends OutputDecls>(stage: Producer<N, O>): InputDecl<N, O, false> {
+  return { stages: [stage.name], producers: { [stage.name]: stage.outputs }, many: false };
+}
+
+/** An input of any number of instances of the given stages (e.g. everything `aggregate` reads). */
+export function inputs<P extends Producer<string, OutputDecls>[]>(...stages: P): InputDecl<P[number]['name'], P[number]['outputs'], true> {
+  return { stages: stages.map((s) => s.name), producers: Object.fromEntries(stages.map((s) => [s.name, s.outputs])), many: true };
+}
+
 /** A published input artifact, as a running stage sees it. */
-export interface InputArtifact {
+export interface InputArtifact<O extends OutputDecls = OutputDecls> {
+  /** The input's declared name (a many-input's members share it). */
   readonly name: string;
+  /** Readable instance id of the input (`train-scratch[correlation=1,n=50,seed=0]`). */
+  readonly id: string;
   readonly stage: string;
   readonly key: string;
   /** Absolute path of the published instance directory. */
@@ -45,7 +121,24 @@ export interface InputArtifact {
   readonly summary: JsonObject;
   /** Seconds the input instance took to compute (from its manifest). */
   readonly durationSeconds: number;
+  /** Absolute path of one of the producer's declared outputs. */
+  path(output: keyof O & string): string;
 }
+
+type ArtifactOf<D> = D extends InputDecl<string, infer O, boolean> ? InputArtifact<O> : InputArtifact;
+type ManyOf<D> = D extends { readonly many: infer M } ? M : boolean;
+
+/** `ctx.inputs` of a stage: one artifact per single input, an array per many-input. */
+export type InputsOf<I extends InputDecls> = {
+  readonly [K in keyof I]: ManyOf<I[K]> extends true
+    ? readonly ArtifactOf<I[K]>[]
+    : ManyOf<I[K]> extends false
+      ? ArtifactOf<I[K]>
+      : ArtifactOf<I[K]> | readonly ArtifactOf<I[K]>[];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Running
 
 /** Live progress a running instance reports; shown by the scheduler's view. */
 export interface ProgressUpdate {
@@ -58,17 +151,20 @@ export interface ProgressUpdate {
   readonly message?: string;
 }
 
-export interface StageContext<P extends JsonObject = JsonObject> {
+export interface StageContext<P = JsonObject, I extends InputDecls = InputDecls, O extends OutputDecls = OutputDecls> {
   readonly stage: string;
   readonly key: string;
+  /** The instance's params, validated against the stage's schema. */
   readonly params: P;
   readonly coords: Coords;
-  readonly inputs: Readonly<Record<string, InputArtifact>>;
+  readonly inputs: InputsOf<I>;
   /**
    * Where outputs go: a fresh temporary directory on the store's filesystem. The engine fsyncs,
    * hashes and publishes everything in it once `run` resolves; a rejected `run` publishes nothing.
    */
   readonly outDir: string;
+  /** Absolute path (in `outDir`) of one of this stage's declared outputs. */
+  output(name: keyof O & string): string;
   /** Threads this instance may use for compute (BLAS, wasm); set by the engine from --jobs. */
   readonly threads: number;
   /** Append a line to the instance's log (kept in the store). */
@@ -78,32 +174,41 @@ export interface StageContext<P extends JsonObject = JsonObject> {
   readonly signal: AbortSignal;
 }
 
-/** What a stage returns; recorded in the manifest. Output files are discovered in `outDir`. */
+/** What a stage returns; recorded in the manifest. Output files are checked against `outputs`. */
 export interface StageOutcome {
   /** Small, human-readable results (e.g. test accuracy), stored in `manifest.summary`. */
   readonly summary?: JsonObject;
 }
 
-export interface StageDefinition<P extends JsonObject = JsonObject> {
-  readonly name: string;
+/** A params schema whose parsed values are JSON (they are hashed and stored in manifests). */
+export type ParamsSchema = z.ZodType<JsonObject>;
+
+export interface Stage<N extends string, S extends ParamsSchema, I extends InputDecls, O extends OutputDecls> {
+  readonly name: N;
   /** One line for `--help`, `dag` and `status`. */
   readonly description: string;
   /**
-   * Globs (relative to the project's code root) of the source files whose bytes make up this
-   * stage's code fingerprint: the stage module and the shared science it uses. Editing any
-   * matched file re-runs the stage; editing anything else does not.
+   * The stage's module: `import.meta.url` of the module that defines it, or a path relative to
+   * the project's code root. Its import closure inside the project, plus the versions of the npm
+   * packages that closure imports, is the stage's code fingerprint (`fingerprint.ts`).
    */
-  readonly code: readonly string[];
-  run(ctx: StageContext<P>): Promise<StageOutcome>;
+  readonly module: string;
+  readonly params: S;
+  readonly inputs: I;
+  readonly outputs: O;
+  run(ctx: StageContext<z.output<S>, I, O>): Promise<StageOutcome>;
 }
 
-/**
- * A stage as the engine stores it, with its param type erased. `StageDefinition<P>` is assignable
- * to this through `defineStage`, which keeps each stage module strictly typed.
- */
-export type AnyStage = StageDefinition<JsonObject>;
+/** The context a stage with these declarations runs with (for job modules that do the work). */
+export type ContextOf<D extends { readonly params: ParamsSchema; readonly inputs: InputDecls; readonly outputs: OutputDecls }> =
+  StageContext<z.output<D['params']>, D['inputs'], D['outputs']>;
 
-/** Declares a stage with typed params. The engine hands `run` the params the plan gave it. */
-export function defineStage<P extends JsonObject>(stage: StageDefinition<P>): AnyStage {
-  return stage as unknown as AnyStage;
+/** A stage as the engine stores it: any name, params, inputs and outputs. */
+export type AnyStage = Stage<string, ParamsSchema, InputDecls, OutputDecls>;
+
+/** Declares a stage; the identity function, there for inference of the four type parameters. */
+export function defineStage<N extends string, S extends ParamsSchema, I extends InputDecls, O extends OutputDecls>(
+  stage: Stage<N, S, I, O>,
+): Stage<N, S, I, O> {
+  return stage;
 }

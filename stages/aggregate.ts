@@ -6,15 +6,20 @@
  * The module stays light: the scheduler loads it on every `defrost run`, so apache-arrow and
  * vega are imported only inside `run`, through `report/build.js`.
  */
-import { defineStage, type JsonObject } from '../pipeline/stage.js';
+import { z } from 'zod';
+import { defineStage, file, inputs, table } from '../pipeline/stage.js';
+import { countSchema, imageTaskSchema, syntheticTaskSchema } from './config.js';
 import type { RunRecord } from './report/types.js';
+import { similarityStage } from './similarity.js';
+import { trainScratchStage } from './train-scratch.js';
+import { transferStage } from './transfer.js';
 
 /** What the planner gives aggregate: the class count, L and the task kind. */
-export interface AggregateParams extends JsonObject {
-  classes: number;
-  depth: number;
-  task_kind: string;
-}
+export const aggregateParams = z.strictObject({
+  classes: countSchema,
+  depth: countSchema,
+  task_kind: syntheticTaskSchema.shape.kind.or(imageTaskSchema.shape.kind),
+});
 
 export function taskSubtitle(taskKind: string): string {
   return taskKind === 'synthetic'
@@ -24,14 +29,26 @@ export function taskSubtitle(taskKind: string): string {
       : `Task ${taskKind}`;
 }
 
-export const aggregateStage = defineStage<AggregateParams>({
+export const aggregateStage = defineStage({
   name: 'aggregate',
   description: 'results, optimal depth l* per (correlation, n, mode), similarity tables and report.html',
-  code: ['stages/aggregate.ts', 'stages/report/**/*.ts'],
+  module: import.meta.url,
+  params: aggregateParams,
+  inputs: {
+    /** Every sweep scratch and transfer run and every similarity instance of the config. */
+    runs: inputs(trainScratchStage, transferStage, similarityStage),
+  },
+  outputs: {
+    results: table('results.arrow', {}),
+    optimalDepth: table('optimal_depth.arrow', {}),
+    similarity: table('similarity.arrow', {}),
+    html: file('report.html'),
+    text: file('optimal_depth.txt'),
+  },
   async run(ctx) {
     const { buildReport } = await import('./report/build.js');
-    const runs: RunRecord[] = Object.entries(ctx.inputs).map(([id, input]) => ({
-      id,
+    const runs: RunRecord[] = ctx.inputs.runs.map((input) => ({
+      id: input.id,
       stage: input.stage,
       coords: input.coords,
       published: true,

@@ -24,7 +24,13 @@ export type TransferMode = (typeof TRANSFER_MODES)[number];
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
 
 const count = z.number().int().positive();
-const correlation = z.number().min(0).max(1);
+/** A correlation rho in [0, 1] (also a stage param: see `plan.ts`). */
+export const correlationSchema = z.number().min(0).max(1);
+const correlation = correlationSchema;
+/** A seed: the config's data seed and each training seed. */
+export const seedSchema = z.number().int().min(0);
+/** A positive count (n, sizes). */
+export const countSchema = count;
 
 /** `fashion-mnist`, `mnist`, or `idx:<dir>` holding the standard IDX files. */
 export const datasetSchema = z.string().regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');

@@ -1,5 +1,5 @@
 /**
- * The `generate-data` stage (docs/science.md, docs/data.md): every dataset the study trains and tests on.
+ * The `generate-data` stage (docs/data.md): every dataset the study trains and tests on.
  *
  * One instance per role: `source` writes the source training set (`task.source_size` rows) and
  * test set; `target` (one per correlation) writes the target pool (`task.target_pool` rows, whose
@@ -8,16 +8,55 @@
  * same bytes). The work lives in `tasks/generate.ts`, imported inside `run` so that loading the
  * project in the scheduler does not load apache-arrow.
  */
+import { z } from 'zod';
 import { StageFailure } from '../pipeline/errors.js';
-import { defineStage, type JsonObject } from '../pipeline/stage.js';
+import { defineStage, table } from '../pipeline/stage.js';
+import { correlationSchema, imageTaskSchema, seedSchema, syntheticTaskSchema } from './config.js';
 
-export const generateDataStage = defineStage<JsonObject>({
+const noise = { test_size: true, label_noise: true, input_noise: true } as const;
+const syntheticShape = { kind: true, latent_dim: true, input_dim: true, teacher_hidden: true, classes: true, ...noise } as const;
+
+/** Params: everything that shapes the samples of one role, nothing else (see `plan.ts`). */
+export const generateDataParams = z.discriminatedUnion('role', [
+  z.strictObject({
+    role: z.literal('source'),
+    seed: seedSchema,
+    task: z.discriminatedUnion('kind', [
+      syntheticTaskSchema.pick({ ...syntheticShape, source_size: true }),
+      imageTaskSchema.pick({ kind: true, source: true, source_size: true, ...noise }),
+    ]),
+  }),
+  z.strictObject({
+    role: z.literal('target'),
+    seed: seedSchema,
+    correlation: correlationSchema.nullable(),
+    task: z.discriminatedUnion('kind', [
+      syntheticTaskSchema
+        .pick({ ...syntheticShape, target_pool: true })
+        .extend({ feature_correlation: correlationSchema, rule_correlation: correlationSchema }),
+      imageTaskSchema.pick({ kind: true, target: true, target_pool: true, ...noise }),
+    ]),
+  }),
+]);
+export type GenerateDataStageParams = z.output<typeof generateDataParams>;
+
+/** The dataset layout of `dataset-table.ts`. */
+const DATASET_COLUMNS = { label: 'Int32' } as const;
+
+export const generateDataStage = defineStage({
   name: 'generate-data',
   description: 'source and target datasets (synthetic teacher or image class subsets) as Arrow tables',
-  code: ['stages/generate-data.ts', 'stages/dataset-table.ts', 'stages/random.ts', 'stages/tasks/**/*.ts'],
+  module: import.meta.url,
+  params: generateDataParams,
+  inputs: {},
+  outputs: {
+    /** Source training set, or the target pool (its first n rows are the training set of size n). */
+    train: table('train.arrow', DATASET_COLUMNS),
+    test: table('test.arrow', DATASET_COLUMNS),
+  },
   async run(ctx) {
     const { generateData } = await import('./tasks/generate.js');
-    const params = ctx.params as unknown as Parameters<typeof generateData>[1];
+    const params = ctx.params;
     ctx.progress({ message: `generating ${params.role} data` });
     try {
       const summary = generateData(ctx.outDir, params);

@@ -13,7 +13,9 @@
  * n = task.target_reference_size and the first seed; when that n is also in the sweep it is the
  * same instance (same id, same key), trained once.
  */
-import type { Coords, InstanceSpec, JsonObject } from '../pipeline/stage.js';
+import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
+import type { Coords, InstanceSpec } from '../pipeline/stage.js';
+import { aggregateStage } from './aggregate.js';
 import {
   classesOf,
   correlationsOf,
@@ -23,16 +25,14 @@ import {
   type ImageTaskConfig,
   type SyntheticTaskConfig,
 } from './config.js';
+import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
+import { similarityStage } from './similarity.js';
+import { trainScratchStage } from './train-scratch.js';
+import { trainSourceStage } from './train-source.js';
+import { transferStage } from './transfer.js';
 
-/** Readable instance id: `stage[k=v,...]` in the coordinates' order. */
-export function instanceId(stage: string, coords: Coords): string {
-  const parts = Object.entries(coords).map(([k, v]) => `${k}=${v === null ? 'none' : v}`);
-  return parts.length === 0 ? stage : `${stage}[${parts.join(',')}]`;
-}
-
-function spec(stage: string, coords: Coords, params: JsonObject, inputs: Record<string, string>): InstanceSpec {
-  return { id: instanceId(stage, coords), stage, coords, params, inputs };
-}
+/** Readable instance ids (`stage[k=v,...]`); kept here for the report's fixtures. */
+export { instanceId };
 
 /** The feature and rule correlations (rho_f, rho_r) that one sweep value stands for. */
 export function resolveCorrelation(task: SyntheticTaskConfig, rho: number): { feature: number; rule: number } {
@@ -40,7 +40,7 @@ export function resolveCorrelation(task: SyntheticTaskConfig, rho: number): { fe
 }
 
 /** Params of the source data: everything that shapes source samples, nothing target-only. */
-function sourceDataParams(config: DefrostConfig): JsonObject {
+function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
   const t = config.task;
   const common = { source_size: t.source_size, test_size: t.test_size, label_noise: t.label_noise, input_noise: t.input_noise };
   if (t.kind === 'synthetic') {
@@ -51,7 +51,7 @@ function sourceDataParams(config: DefrostConfig): JsonObject {
 }
 
 /** Params of one target dataset. The synthetic target re-derives the source matrices from the seed. */
-function targetDataParams(config: DefrostConfig, rho: number | null): JsonObject {
+function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDataStageParams {
   const t = config.task;
   const common = { target_pool: t.target_pool, test_size: t.test_size, label_noise: t.label_noise, input_noise: t.input_noise };
   if (t.kind === 'synthetic') {
@@ -82,69 +82,64 @@ function targetDataParams(config: DefrostConfig, rho: number | null): JsonObject
 }
 
 /** What every training stage reads: the network and the optimisation recipe. */
-function trainingParams(config: DefrostConfig): { model: JsonObject; train: JsonObject } {
-  return {
-    model: { ...config.model },
-    train: { ...config.train, early_stopping: config.train.early_stopping ? { ...config.train.early_stopping } : null },
-  };
+function trainingParams(config: DefrostConfig): Pick<DefrostConfig, 'model' | 'train'> {
+  return { model: config.model, train: config.train };
 }
 
 export function planDefrost(config: DefrostConfig): InstanceSpec[] {
-  const specs = new Map<string, InstanceSpec>();
-  const add = (s: InstanceSpec): string => {
-    if (!specs.has(s.id)) specs.set(s.id, s);
-    return s.id;
-  };
+  const plan = new PlanBuilder();
   const { task, seeds } = config;
   const training = trainingParams(config);
   const classes = classesOf(task);
   const L = depthOf(config);
 
-  const sourceData = add(spec('generate-data', { role: 'source' }, sourceDataParams(config), {}));
-  const sourceNet = new Map<number, string>();
-  for (const seed of seeds) {
-    sourceNet.set(seed, add(spec('train-source', { seed }, { ...training, seed }, { data: sourceData })));
-  }
+  const sourceData = plan.add(generateDataStage, { role: 'source' }, sourceDataParams(config), {});
+  const sourceNet = new Map<number, InstanceRef<'train-source'>>();
+  for (const seed of seeds) sourceNet.set(seed, plan.add(trainSourceStage, { seed }, { ...training, seed }, { data: sourceData }));
+  const sourceOf = (seed: number): InstanceRef<'train-source'> => sourceNet.get(seed) as InstanceRef<'train-source'>;
 
-  const aggregateInputs: Record<string, string> = {};
+  const runs: InstanceRef<'train-scratch' | 'transfer' | 'similarity'>[] = [];
   for (const correlation of correlationsOf(task)) {
     const c: Coords = correlation === null ? {} : { correlation };
-    const targetData = add(spec('generate-data', { role: 'target', ...c }, targetDataParams(config, correlation), {}));
-    const scratch = (n: number, seed: number): string =>
-      add(spec('train-scratch', { correlation, n, seed }, { ...training, correlation, n, seed }, { data: targetData }));
+    const data = plan.add(generateDataStage, { role: 'target', ...c }, targetDataParams(config, correlation), {});
+    const scratch = (n: number, seed: number): InstanceRef<'train-scratch'> =>
+      plan.add(trainScratchStage, { correlation, n, seed }, { ...training, correlation, n, seed }, { data });
 
     for (const n of task.target_sizes) {
       for (const seed of seeds) {
-        const s = scratch(n, seed);
-        aggregateInputs[s] = s;
+        runs.push(scratch(n, seed));
         for (const mode of config.transfer.modes) {
           for (const depth of depthsOf(config)) {
-            const t = add(
-              spec(
-                'transfer',
+            runs.push(
+              plan.add(
+                transferStage,
                 { correlation, n, mode, depth, seed },
                 { ...training, correlation, n, mode, depth, seed },
-                { data: targetData, source: sourceNet.get(seed) as string },
+                { data, source: sourceOf(seed) },
               ),
             );
-            aggregateInputs[t] = t;
           }
         }
       }
     }
 
     const reference = scratch(task.target_reference_size, seeds[0]);
-    const sim = add(
-      spec(
-        'similarity',
+    runs.push(
+      plan.add(
+        similarityStage,
         { correlation },
-        { correlation, similarity: { ...config.similarity, measures: [...config.similarity.measures] } },
-        { data: targetData, source: sourceNet.get(seeds[0]) as string, reference },
+        { correlation, similarity: config.similarity },
+        { data, source: sourceOf(seeds[0]), reference },
       ),
     );
-    aggregateInputs[sim] = sim;
   }
 
-  add(spec('aggregate', {}, { classes, depth: L, task_kind: task.kind }, aggregateInputs));
-  return [...specs.values()];
+  plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind }, { runs: dedupe(runs) });
+  return plan.specs();
+}
+
+/** The same instance once (a reference network that is also a sweep run is one aggregate input). */
+function dedupe<R extends InstanceRef>(refs: readonly R[]): R[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => !seen.has(r.id) && seen.add(r.id) !== undefined);
 }

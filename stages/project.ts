@@ -1,11 +1,13 @@
 /**
- * The defrost project as the engine sees it: config schema, planner, the six stages of docs/engine.md,
- * and the compute runtime that workers initialise.
+ * The defrost project as the engine sees it: config schema, planner, the stage registry, and the
+ * compute runtime that workers initialise. `STAGES` is the one list of stages (a new stage is
+ * added here, in the planner and, for its config section, in `config.ts`: docs/architecture.md).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Project } from '../pipeline/project.js';
+import type { AnyStage } from '../pipeline/stage.js';
 import { aggregateStage } from './aggregate.js';
 import { initRuntime } from './backend.js';
 import { checkConfig, configSchema, type DefrostConfig } from './config.js';
@@ -28,18 +30,14 @@ function findCodeRoot(): string {
 const codeRoot = findCodeRoot();
 const version = (JSON.parse(readFileSync(join(codeRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** Every stage of the project, by name. */
+export const STAGES = [generateDataStage, trainSourceStage, trainScratchStage, transferStage, similarityStage, aggregateStage] as const;
+
 export const defrostProject: Project<DefrostConfig> = {
   name: 'defrost',
   version,
   codeRoot: process.env.DEFROST_CODE_ROOT ?? codeRoot,
-  stages: {
-    'generate-data': generateDataStage,
-    'train-source': trainSourceStage,
-    'train-scratch': trainScratchStage,
-    transfer: transferStage,
-    similarity: similarityStage,
-    aggregate: aggregateStage,
-  },
+  stages: Object.fromEntries(STAGES.map((stage): [string, AnyStage] => [stage.name, stage])),
   configSchema,
   check: checkConfig,
   plan: planDefrost,

@@ -26,22 +26,11 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
-import type { InputArtifact, JsonObject, StageContext, StageOutcome } from '../pipeline/stage.js';
+import type { StageOutcome } from '../pipeline/stage.js';
 import { readDataset, writeDataset, type Dataset } from './dataset-table.js';
 import { hiddenBlockOutputs, loadNetwork } from './models.js';
 import { compareRepresentations, linearCka, Representation, VALUE_NAMES, type MeasureName } from './similarity-measures/index.js';
-
-/** The params the planner gives a similarity instance (see `plan.ts`). */
-export interface SimilarityParams extends JsonObject {
-  correlation: number | null;
-  similarity: {
-    probe_size: number;
-    measures: MeasureName[];
-    k: number;
-    rbf_sigma: number;
-    save_activations: boolean;
-  };
-}
+import type { SimilarityContext } from './similarity.js';
 
 /** One row of `similarity.arrow`. */
 export interface SimilarityRow {
@@ -54,21 +43,13 @@ export interface SimilarityRow {
   readonly value: number | null;
 }
 
-export const SIMILARITY_FILE = 'similarity.arrow';
-
-function input(ctx: StageContext<SimilarityParams>, name: string): InputArtifact {
-  const artifact = ctx.inputs[name];
-  if (!artifact) throw new StageFailure(`similarity: missing input "${name}"`);
-  return artifact;
-}
-
-/** Activations of every hidden block of the network in `dir/model`, as N x width Float32 arrays. */
-async function blockActivations(dir: string, probes: Dataset, label: string): Promise<Float32Array[]> {
+/** Activations of every hidden block of the network in `modelDir`, as N x width Float32 arrays. */
+async function blockActivations(modelDir: string, probes: Dataset, label: string): Promise<Float32Array[]> {
   let model: tf.LayersModel;
   try {
-    model = await loadNetwork(join(dir, 'model'));
+    model = await loadNetwork(modelDir);
   } catch (error) {
-    throw new StageFailure(`similarity: cannot load the ${label} network from ${join(dir, 'model')}: ${(error as Error).message}`);
+    throw new StageFailure(`similarity: cannot load the ${label} network from ${modelDir}: ${(error as Error).message}`);
   }
   const x = tf.tensor2d(probes.features, [probes.rows, probes.features.length / Math.max(1, probes.rows)]);
   try {
@@ -91,10 +72,10 @@ function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promise<StageOutcome> {
+export async function runSimilarity(ctx: SimilarityContext): Promise<StageOutcome> {
   const { correlation } = ctx.params;
   const { probe_size: probeSize, measures, k, rbf_sigma: rbfSigma, save_activations: saveActivations } = ctx.params.similarity;
-  const testFile = join(input(ctx, 'data').dir, 'test.arrow');
+  const testFile = ctx.inputs.data.path('test');
   let probes: Dataset;
   try {
     probes = readDataset(testFile, probeSize);
@@ -107,8 +88,8 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
   if (k >= probes.rows) throw new StageFailure(`similarity: similarity.k = ${k} must be less than the ${probes.rows} probes`);
   ctx.log(`probes: ${probes.rows} target test inputs of shape [${probes.shape}]`);
 
-  const source = await blockActivations(input(ctx, 'source').dir, probes, 'source');
-  const reference = await blockActivations(input(ctx, 'reference').dir, probes, 'reference');
+  const source = await blockActivations(ctx.inputs.source.path('model'), probes, 'source');
+  const reference = await blockActivations(ctx.inputs.reference.path('model'), probes, 'reference');
   if (source.length !== reference.length) {
     throw new StageFailure(`similarity: the source network has ${source.length} hidden blocks, the reference ${reference.length}`);
   }
@@ -117,7 +98,7 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
   ctx.log(`blocks: ${L}; widths source [${source.map((a) => a.length / n)}], reference [${reference.map((a) => a.length / n)}]`);
 
   if (saveActivations) {
-    const dir = join(ctx.outDir, 'activations');
+    const dir = ctx.output('activations');
     await mkdir(dir, { recursive: true });
     const provenance = { stage: 'similarity', correlation, probe_size: probeSize };
     for (let l = 1; l <= L; l++) {
@@ -172,7 +153,7 @@ export async function runSimilarity(ctx: StageContext<SimilarityParams>): Promis
     );
   }
 
-  await writeFile(join(ctx.outDir, SIMILARITY_FILE), similarityTableBytes(rows));
+  await writeFile(ctx.output('similarity'), similarityTableBytes(rows));
   return { summary: { probes: n, blocks: L, ...headline } };
 }
 

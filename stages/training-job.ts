@@ -16,39 +16,34 @@
  *
  * Heavy (TensorFlow.js, Arrow): stage modules load it with `await import('./training-job.js')`.
  */
-import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { StageFailure } from '../pipeline/errors.js';
-import type { InputArtifact, JsonObject, StageContext, StageOutcome } from '../pipeline/stage.js';
+import type { InputDecls, StageContext, StageOutcome } from '../pipeline/stage.js';
 import type { ModelConfig, TrainConfig, TransferMode } from './config.js';
 import { readDataset, type Dataset } from './dataset-table.js';
 import { buildNetwork, blockCount, copyBlocks, loadNetwork, saveNetwork, setBlocksTrainable, type NetworkSpec } from './models.js';
+import type { TrainScratchContext } from './train-scratch.js';
+import type { TrainSourceContext } from './train-source.js';
 import { evaluateNetwork, trainNetwork, type EpochRecord, type TrainingResult } from './training.js';
+import type { TRAINING_OUTPUTS } from './training-stage.js';
+import type { TransferContext } from './transfer.js';
 
-/** Params of `train-source` (see `plan.ts`). */
-export type TrainSourceParams = { model: ModelConfig; train: TrainConfig; seed: number };
-/** Params of `train-scratch`. */
-export type TrainScratchParams = TrainSourceParams & { correlation: number | null; n: number };
-/** Params of `transfer`. */
-export type TransferParams = TrainScratchParams & { mode: TransferMode; depth: number };
+/** What the shared steps read: any training stage's context. */
+type TrainingContext = StageContext<unknown, InputDecls, typeof TRAINING_OUTPUTS>;
+/** The dataset input every training stage declares (`data`, from generate-data). */
+type DataInput = TrainSourceContext['inputs']['data'];
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 /** Readable instance label for messages: `transfer[correlation=0.8,n=50,...]`. */
-function labelOf(ctx: StageContext<JsonObject>): string {
+function labelOf(ctx: TrainingContext): string {
   const coords = Object.entries(ctx.coords).map(([k, v]) => `${k}=${v}`);
   return coords.length ? `${ctx.stage}[${coords.join(',')}]` : ctx.stage;
 }
 
-function inputOf(ctx: StageContext<JsonObject>, name: string): InputArtifact {
-  const input = ctx.inputs[name];
-  if (!input) throw new StageFailure(`${labelOf(ctx)}: missing input "${name}"`);
-  return input;
-}
-
-function readTable(ctx: StageContext<JsonObject>, file: string, limit?: number): Dataset {
+function readTable(ctx: TrainingContext, file: string, limit?: number): Dataset {
   try {
     return readDataset(file, limit);
   } catch (error) {
@@ -76,13 +71,14 @@ export function networkSpecOf(model: ModelConfig, shape: readonly number[], clas
 
 /** Trains, evaluates and writes the outputs common to all three stages. */
 async function trainAndRecord(
-  ctx: StageContext<JsonObject>,
+  ctx: TrainingContext,
   model: tf.LayersModel,
   train: Dataset,
   test: Dataset,
   seed: number,
   recipe: TrainConfig,
-  saveModel: boolean,
+  /** Where the trained network goes (its declared `model` output), or null: not kept. */
+  saveModel: string | null,
 ): Promise<StageOutcome> {
   const label = labelOf(ctx);
   const classes = train.classes.length;
@@ -109,7 +105,7 @@ async function trainAndRecord(
     `test accuracy ${evaluation.accuracy} loss ${evaluation.loss} after ${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch})`,
   );
 
-  if (saveModel) await saveNetwork(model, join(ctx.outDir, 'model'));
+  if (saveModel !== null) await saveNetwork(model, saveModel);
   const curve = result.curve;
   const hasValidation = curve.some((r) => r.val_loss !== null);
   const curveColumns: Record<string, Int32Array | Float64Array> = {
@@ -121,7 +117,7 @@ async function trainAndRecord(
     curveColumns.val_loss = Float64Array.from(curve, (r) => r.val_loss ?? Number.NaN);
     curveColumns.val_accuracy = Float64Array.from(curve, (r) => r.val_accuracy ?? Number.NaN);
   }
-  await writeFile(join(ctx.outDir, 'curve.arrow'), tableToIPC(tableFromArrays(curveColumns), 'file'));
+  await writeFile(ctx.output('curve'), tableToIPC(tableFromArrays(curveColumns), 'file'));
   const metrics = {
     test_accuracy: Float64Array.of(evaluation.accuracy),
     test_loss: Float64Array.of(evaluation.loss),
@@ -129,7 +125,7 @@ async function trainAndRecord(
     epochs: Int32Array.of(result.epochs),
     best_epoch: Int32Array.of(result.bestEpoch),
   };
-  await writeFile(join(ctx.outDir, 'metrics.arrow'), tableToIPC(tableFromArrays(metrics), 'file'));
+  await writeFile(ctx.output('metrics'), tableToIPC(tableFromArrays(metrics), 'file'));
   return {
     summary: {
       test_accuracy: evaluation.accuracy,
@@ -141,36 +137,32 @@ async function trainAndRecord(
 }
 
 /** `train-source`: the source network, trained from scratch on the whole source pool. */
-export async function runTrainSource(ctx: StageContext<TrainSourceParams>): Promise<StageOutcome> {
-  const c = ctx as unknown as StageContext<JsonObject>;
-  const data = inputOf(c, 'data');
-  const train = readTable(c, join(data.dir, 'train.arrow'));
-  const test = readTable(c, join(data.dir, 'test.arrow'));
+export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutcome> {
+  const train = readTable(ctx, ctx.inputs.data.path('train'));
+  const test = readTable(ctx, ctx.inputs.data.path('test'));
   const { model: modelConfig, train: recipe, seed } = ctx.params;
   const model = buildNetwork(networkSpecOf(modelConfig, train.shape, train.classes.length), seed, 'source/init');
   try {
-    return await trainAndRecord(c, model, train, test, seed, recipe, true);
+    return await trainAndRecord(ctx, model, train, test, seed, recipe, ctx.output('model'));
   } finally {
     model.dispose();
   }
 }
 
-function readTarget(ctx: StageContext<JsonObject>, n: number): { train: Dataset; test: Dataset } {
-  const data = inputOf(ctx, 'data');
-  const train = readTable(ctx, join(data.dir, 'train.arrow'), n);
+function readTarget(ctx: TrainingContext, data: DataInput, n: number): { train: Dataset; test: Dataset } {
+  const train = readTable(ctx, data.path('train'), n);
   if (train.rows < n)
     throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${train.rows} samples`);
-  return { train, test: readTable(ctx, join(data.dir, 'test.arrow')) };
+  return { train, test: readTable(ctx, data.path('test')) };
 }
 
 /** `train-scratch`: a network trained from scratch on the first n target samples. */
-export async function runTrainScratch(ctx: StageContext<TrainScratchParams>): Promise<StageOutcome> {
-  const c = ctx as unknown as StageContext<JsonObject>;
+export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
   const { model: modelConfig, train: recipe, seed, n } = ctx.params;
-  const { train, test } = readTarget(c, n);
+  const { train, test } = readTarget(ctx, ctx.inputs.data, n);
   const model = buildNetwork(networkSpecOf(modelConfig, train.shape, train.classes.length), seed, 'target/init');
   try {
-    return await trainAndRecord(c, model, train, test, seed, recipe, true);
+    return await trainAndRecord(ctx, model, train, test, seed, recipe, ctx.output('model'));
   } finally {
     model.dispose();
   }
@@ -193,11 +185,11 @@ export function prepareTransfer(target: tf.LayersModel, source: tf.LayersModel, 
 }
 
 /** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
-export async function runTransfer(ctx: StageContext<TransferParams>): Promise<StageOutcome> {
-  const c = ctx as unknown as StageContext<JsonObject>;
+export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
+  const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, depth } = ctx.params;
-  const { train, test } = readTarget(c, n);
-  const sourceDir = join(inputOf(c, 'source').dir, 'model');
+  const { train, test } = readTarget(c, ctx.inputs.data, n);
+  const sourceDir = ctx.inputs.source.path('model');
   let source: tf.LayersModel;
   try {
     source = await loadNetwork(sourceDir);
@@ -214,7 +206,7 @@ export async function runTransfer(ctx: StageContext<TransferParams>): Promise<St
       source.dispose();
     }
     ctx.log(`mode ${mode}, depth ${depth}: blocks 1..${depth} frozen`);
-    return await trainAndRecord(c, model, train, test, seed, recipe, false);
+    return await trainAndRecord(c, model, train, test, seed, recipe, null);
   } finally {
     model.dispose();
   }

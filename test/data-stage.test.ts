@@ -8,22 +8,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StageFailure } from '../pipeline/errors.js';
-import type { JsonObject, StageContext } from '../pipeline/stage.js';
+import type { z } from 'zod';
+import type { JsonObject } from '../pipeline/stage.js';
 import { generateDataStage } from '../stages/generate-data.js';
+import { stageContext } from './stage-rig.js';
 
-function context(outDir: string, params: JsonObject, lines: string[]): StageContext {
-  return {
-    stage: 'generate-data',
-    key: 'test',
-    params,
-    coords: {},
-    inputs: {},
-    outDir,
-    threads: 1,
-    log: (line) => lines.push(line),
-    progress: () => {},
-    signal: new AbortController().signal,
-  };
+/** Runs the stage through the shared rig; `lines` collects its log. */
+function run(outDir: string, params: z.input<typeof generateDataStage.params>, lines: string[]) {
+  const rigged = stageContext(generateDataStage, { params, inputs: {}, outDir });
+  return generateDataStage.run(rigged.ctx).finally(() => lines.push(...rigged.lines));
 }
 
 test('generate-data run writes train.arrow and test.arrow and reports rows and balance', async () => {
@@ -31,10 +24,10 @@ test('generate-data run writes train.arrow and test.arrow and reports rows and b
   try {
     const lines: string[] = [];
     const params = {
-      role: 'source',
+      role: 'source' as const,
       seed: 0,
       task: {
-        kind: 'synthetic',
+        kind: 'synthetic' as const,
         latent_dim: 4,
         input_dim: 8,
         teacher_hidden: 0,
@@ -45,7 +38,7 @@ test('generate-data run writes train.arrow and test.arrow and reports rows and b
         input_noise: 0,
       },
     };
-    const outcome = await generateDataStage.run(context(dir, params, lines));
+    const outcome = await run(dir, params, lines);
     assert.ok(existsSync(join(dir, 'train.arrow')) && existsSync(join(dir, 'test.arrow')));
     const summary = outcome.summary as JsonObject;
     assert.equal(summary.train_rows, 50);
@@ -63,11 +56,11 @@ test('a dataset that cannot be read fails the stage with a StageFailure naming t
   const dir = mkdtempSync(join(tmpdir(), 'defrost-stage-'));
   try {
     const params = {
-      role: 'target',
+      role: 'target' as const,
       seed: 0,
       correlation: null,
       task: {
-        kind: 'image',
+        kind: 'image' as const,
         target: { dataset: `idx:${join(dir, 'missing')}`, classes: [0, 1] },
         target_pool: 10,
         test_size: 5,
@@ -75,7 +68,7 @@ test('a dataset that cannot be read fails the stage with a StageFailure naming t
         input_noise: 0,
       },
     };
-    await assert.rejects(generateDataStage.run(context(dir, params, [])), (error: unknown) => {
+    await assert.rejects(run(dir, params, []), (error: unknown) => {
       assert.ok(error instanceof StageFailure, String(error));
       assert.match(error.message, /generate-data \(target\): .*train-labels-idx1-ubyte/);
       return true;

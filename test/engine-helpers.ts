@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../pipeline/cli/run.js';
+import { STAGES } from '../stages/project.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'defrost.js');
 export const QUICK = join(ROOT, 'experiments', 'quick.yaml');
 const TOY_MODULE = join(ROOT, 'dist', 'test', 'fixtures', 'toy-project.js');
-const STAGES = ['generate-data', 'train-source', 'train-scratch', 'transfer', 'similarity', 'aggregate'];
+const STAGE_NAMES = STAGES.map((s) => s.name);
 
 export interface Sandbox {
   readonly dir: string;
@@ -29,7 +30,7 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'defrost-engine-'));
   const codeRoot = join(dir, 'code');
   mkdirSync(join(codeRoot, 'toy'), { recursive: true });
-  for (const s of STAGES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);
+  for (const s of STAGE_NAMES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);
   const store = join(dir, 'store');
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -12,13 +12,14 @@ import { after, describe, test } from 'node:test';
 import { loadConfig } from '../pipeline/config-loader.js';
 import { buildDag, type PlannedInstance } from '../pipeline/dag.js';
 import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
-import type { InputArtifact, JsonObject } from '../pipeline/stage.js';
+import type { JsonObject } from '../pipeline/stage.js';
 import { aggregateStage } from '../stages/aggregate.js';
 import { reportForConfig } from '../stages/commands/report.js';
 import { defrostProject } from '../stages/project.js';
 import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
 import { reportAfterRun } from '../stages/report/after-run.js';
 import type { SimilarityRow } from '../stages/report/types.js';
+import { runStage, type RigInput } from './stage-rig.js';
 
 const CONFIG = 'experiments/quick.yaml';
 const cleanup: string[] = [];
@@ -144,12 +145,12 @@ describe('defrost report on a store', () => {
     }
     const outDir = join(store, '.tmp-aggregate');
     await mkdir(outDir);
-    const artifacts: Record<string, InputArtifact> = {};
-    for (const [name, ref] of Object.entries(aggregate.inputs)) {
+    const runs: RigInput[] = [];
+    for (const ref of Object.values(aggregate.inputs)) {
       const inst = instances.find((i) => i.id === ref.id) as PlannedInstance;
       const manifest = JSON.parse(await readFile(join(store, inst.stage, inst.key, 'manifest.json'), 'utf8')) as { summary: JsonObject };
-      artifacts[name] = {
-        name,
+      runs.push({
+        id: inst.id,
         stage: inst.stage,
         key: inst.key,
         dir: join(store, inst.stage, inst.key),
@@ -157,20 +158,9 @@ describe('defrost report on a store', () => {
         params: inst.params,
         summary: manifest.summary,
         durationSeconds: 1.5,
-      };
+      });
     }
-    await aggregateStage.run({
-      stage: 'aggregate',
-      key: aggregate.key,
-      params: aggregate.params,
-      coords: {},
-      inputs: artifacts,
-      outDir,
-      threads: 1,
-      log: () => {},
-      progress: () => {},
-      signal: new AbortController().signal,
-    });
+    await runStage(aggregateStage, { params: aggregateStage.params.parse(aggregate.params), inputs: { runs }, outDir, key: aggregate.key });
     const files = ['results.arrow', 'optimal_depth.arrow', 'similarity.arrow', 'report.html', 'optimal_depth.txt'];
     const bytes = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(outDir, f))] as const)));
     const aggDir = await publish(store, aggregate, {}, bytes);

@@ -8,11 +8,11 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { aggregateStage } from '../stages/aggregate.js';
-import type { InputArtifact, StageContext } from '../pipeline/stage.js';
 import { readOptimalDepth, readResults, readRows } from '../stages/report/arrow-tables.js';
 import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
 import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/report/types.js';
 import { makeFixture } from './report-fixture.js';
+import { runStage, type RigInput } from './stage-rig.js';
 
 const cleanup: string[] = [];
 after(async () => {
@@ -268,35 +268,19 @@ describe('aggregate tables', () => {
   test('the aggregate stage writes every table from its inputs; image tasks have a null correlation', async () => {
     const fx = await makeFixture({ correlations: [null], ns: [20, 50], depth: 2, seeds: [0, 1], modes: ['defrost'] });
     cleanup.push(fx.dir);
-    const inputs: Record<string, InputArtifact> = {};
-    for (const r of fx.runs)
-      inputs[r.id] = {
-        name: r.id,
-        stage: r.stage,
-        key: `k-${r.id}`,
-        dir: r.dir as string,
-        coords: r.coords,
-        params: {},
-        summary: r.summary ?? {},
-        durationSeconds: r.durationSeconds ?? 0,
-      };
+    const runs: RigInput[] = fx.runs.map((r) => ({
+      id: r.id,
+      stage: r.stage,
+      key: `k-${r.id}`,
+      dir: r.dir as string,
+      coords: r.coords,
+      summary: r.summary ?? {},
+      durationSeconds: r.durationSeconds ?? 0,
+    }));
     const outDir = join(fx.dir, 'stage-out');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(outDir);
-    const lines: string[] = [];
-    const ctx: StageContext = {
-      stage: 'aggregate',
-      key: 'k',
-      params: { classes: 5, depth: 2, task_kind: 'image' },
-      coords: {},
-      inputs,
-      outDir,
-      threads: 1,
-      log: (line) => lines.push(line),
-      progress: () => {},
-      signal: new AbortController().signal,
-    };
-    const outcome = await aggregateStage.run(ctx);
+    const { outcome } = await runStage(aggregateStage, { params: { classes: 5, depth: 2, task_kind: 'image' }, inputs: { runs }, outDir });
     assert.equal(outcome.summary?.runs, 2 * 2 * (1 + 3));
     const results = await readResults(join(outDir, REPORT_FILES.results));
     assert.ok(results.length > 0 && results.every((r) => r.correlation === null));

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { tableFromIPC } from 'apache-arrow';
-import type { InputArtifact, StageContext } from '../pipeline/stage.js';
 import { compareFiles } from '../stages/commands/compare.js';
 import { writeDataset } from '../stages/dataset-table.js';
 import { buildNetwork, saveNetwork, type NetworkSpec } from '../stages/models.js';
 import { Rng } from '../stages/random.js';
-import { runSimilarity, type SimilarityParams } from '../stages/similarity-job.js';
+import { similarityStage, type SimilarityContext } from '../stages/similarity.js';
+import { runSimilarity } from '../stages/similarity-job.js';
+import { stageContext } from './stage-rig.js';
 import { MEASURES } from '../stages/config.js';
 
 const DIM = 12;
@@ -32,38 +33,16 @@ const SPEC: NetworkSpec = {
 };
 
 let root = '';
-const artifact = (name: string, dir: string): InputArtifact => ({
-  name,
-  stage: name,
-  key: name,
-  dir,
-  coords: {},
-  params: {},
-  summary: {},
-  durationSeconds: 0,
-});
-
-function context(outDir: string, reference: string, saveActivations = false): StageContext<SimilarityParams> {
-  mkdirSync(outDir, { recursive: true });
-  return {
-    stage: 'similarity',
-    key: 'test',
+function context(outDir: string, reference: string, saveActivations = false): SimilarityContext {
+  return stageContext(similarityStage, {
     params: {
       correlation: 0.9,
       similarity: { probe_size: PROBES, measures: [...MEASURES], k: 5, rbf_sigma: 1, save_activations: saveActivations },
     },
     coords: { correlation: 0.9 },
-    inputs: {
-      data: artifact('data', join(root, 'data')),
-      source: artifact('source', join(root, 'source')),
-      reference: artifact('reference', join(root, reference)),
-    },
+    inputs: { data: { dir: join(root, 'data') }, source: { dir: join(root, 'source') }, reference: { dir: join(root, reference) } },
     outDir,
-    threads: 1,
-    log: () => {},
-    progress: () => {},
-    signal: new AbortController().signal,
-  };
+  }).ctx;
 }
 
 function readRows(file: string): { correlation: number | null; block_a: number; block_b: number; measure: string; value: number | null }[] {

@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import { StageFailure } from '../pipeline/errors.js';
-import type { InputArtifact, JsonObject, ProgressUpdate, StageContext } from '../pipeline/stage.js';
 import { writeDataset } from '../stages/dataset-table.js';
+import { trainScratchStage } from '../stages/train-scratch.js';
+import { trainSourceStage } from '../stages/train-source.js';
 import { runTrainScratch, runTrainSource, runTransfer } from '../stages/training-job.js';
+import { transferStage } from '../stages/transfer.js';
+import { stageContext } from './stage-rig.js';
 import { CLASSES, DIM, linearTask, useCpuBackend } from './training-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'defrost-training-stages-'));
@@ -28,36 +31,9 @@ function writeTask(name: string, trainRows: number, teacherSeed: number): string
   return dir;
 }
 
-const artifact = (name: string, dir: string): InputArtifact => ({
-  name,
-  stage: name === 'source' ? 'train-source' : 'generate-data',
-  key: name,
-  dir,
-  coords: {},
-  params: {},
-  summary: {},
-  durationSeconds: 0,
-});
-
 let counter = 0;
-function context<P extends JsonObject>(stage: string, params: P, inputs: Record<string, string>) {
-  const outDir = join(root, `out-${counter++}`);
-  mkdirSync(outDir);
-  const progress: ProgressUpdate[] = [];
-  const ctx: StageContext<P> = {
-    stage,
-    key: 'k',
-    params,
-    coords: { seed: params.seed as number },
-    inputs: Object.fromEntries(Object.entries(inputs).map(([n, d]) => [n, artifact(n, d)])),
-    outDir,
-    threads: 1,
-    log: () => {},
-    progress: (u) => progress.push(u),
-    signal: new AbortController().signal,
-  };
-  return { ctx, outDir, progress };
-}
+/** A fresh output directory under the test's root. */
+const outDir = (): string => join(root, `out-${counter++}`);
 
 const model = { kind: 'mlp' as const, hidden: [16, 16], activation: 'relu' as const, kernel_size: 3, pool_after: [] };
 const train = {
@@ -74,7 +50,12 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   const sourceData = writeTask('source', 300, 7);
   const targetData = writeTask('target', 120, 8);
 
-  const src = context('train-source', { model, train, seed: 0 }, { data: sourceData });
+  const src = stageContext(trainSourceStage, {
+    params: { model, train, seed: 0 },
+    inputs: { data: { dir: sourceData } },
+    outDir: outDir(),
+    coords: { seed: 0 },
+  });
   const srcOut = await runTrainSource(src.ctx);
   assert.deepEqual(readdirSync(src.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
   assert.deepEqual(readdirSync(join(src.outDir, 'model')).sort(), ['model.json', 'weights.bin']);
@@ -92,14 +73,19 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   );
   assert.equal(curve.numRows, srcOut.summary?.epochs);
 
-  const scratch = context('train-scratch', { model, train, seed: 0, correlation: 0.9, n: 50 }, { data: targetData });
+  const scratchParams = { model, train, seed: 0, correlation: 0.9, n: 50 };
+  const scratch = stageContext(trainScratchStage, { params: scratchParams, inputs: { data: { dir: targetData } }, outDir: outDir() });
   const scratchOut = await runTrainScratch(scratch.ctx);
   assert.deepEqual(readdirSync(scratch.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
 
   const transferParams = { model, train, seed: 0, correlation: 0.9, n: 50, mode: 'defrost' as const, depth: 1 };
   const runs = [];
   for (let i = 0; i < 2; i++) {
-    const t = context('transfer', transferParams, { data: targetData, source: src.outDir });
+    const t = stageContext(transferStage, {
+      params: transferParams,
+      inputs: { data: { dir: targetData }, source: { dir: src.outDir } },
+      outDir: outDir(),
+    });
     runs.push({ out: await runTransfer(t.ctx), dir: t.outDir });
   }
   assert.deepEqual(readdirSync(runs[0].dir).sort(), ['curve.arrow', 'metrics.arrow']);
@@ -108,10 +94,18 @@ test('train-source, train-scratch and transfer write their outputs and summaries
     assert.equal(Buffer.compare(readFileSync(join(runs[0].dir, f)), readFileSync(join(runs[1].dir, f))), 0, `${f} is repeatable`);
 
   // reinit at depth 0 is training from scratch: the same network, the same result
-  const reinit0 = context('transfer', { ...transferParams, mode: 'reinit' as const, depth: 0 }, { data: targetData, source: src.outDir });
+  const reinit0 = stageContext(transferStage, {
+    params: { ...transferParams, mode: 'reinit' as const, depth: 0 },
+    inputs: { data: { dir: targetData }, source: { dir: src.outDir } },
+    outDir: outDir(),
+  });
   assert.deepEqual(await runTransfer(reinit0.ctx), scratchOut);
 
   // n beyond the pool is a clear StageFailure
-  const tooMany = context('train-scratch', { model, train, seed: 0, correlation: 0.9, n: 500 }, { data: targetData });
+  const tooMany = stageContext(trainScratchStage, {
+    params: { ...scratchParams, n: 500 },
+    inputs: { data: { dir: targetData } },
+    outDir: outDir(),
+  });
   await assert.rejects(runTrainScratch(tooMany.ctx), (e: unknown) => e instanceof StageFailure && /n = 500 .* holds 120/.test(e.message));
 });

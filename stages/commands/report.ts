@@ -55,8 +55,8 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   const plan = {
     key: aggregate.key,
     params: aggregate.params,
-    inputs: Object.entries(aggregate.inputs).map(([id, ref]) => ({
-      id,
+    inputs: Object.values(aggregate.inputs).map((ref) => ({
+      id: ref.id,
       stage: ref.stage,
       key: ref.key,
       coords: instances.find((i) => i.id === ref.id)?.coords,

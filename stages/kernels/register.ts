@@ -6,6 +6,11 @@
  * (as the tests do) is exact. tfjs keeps kernels per backend name, so this is process-wide.
  * wasm-blas also makes tfjs's Adam optimizer run one fused native pass per variable
  * (fused-adam.ts), which is what the elementwise-heavy optimizer step needs.
+ *
+ * The addon these kernels and the native training step call is compiled from native/, which no
+ * import names; this tag puts those sources in the code fingerprint of every stage whose code
+ * reaches this module (docs/architecture.md, "Code fingerprints"):
+ * @fingerprint native/src native/binding.gyp
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import {

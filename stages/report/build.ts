@@ -7,6 +7,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StageFailure } from '../../pipeline/errors.js';
+import { similarityStage } from '../similarity.js';
 import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from './arrow-tables.js';
 import { reportCharts } from './charts.js';
 import { reportHtml, type RenderedChart } from './html.js';
@@ -58,7 +59,7 @@ async function exists(file: string): Promise<boolean> {
 async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityRow[]> {
   const rows: SimilarityRow[] = [];
   for (const run of runs) {
-    const file = join(run.dir ?? '', 'similarity.arrow');
+    const file = join(run.dir ?? '', similarityStage.outputs.similarity.file);
     if (run.dir === undefined || !(await exists(file)))
       throw new StageFailure(`similarity instance ${run.id} has no similarity.arrow (looked in ${run.dir ?? '(no directory)'})`);
     rows.push(...(await readSimilarity(file, coordNumber(run.coords, 'correlation'))));

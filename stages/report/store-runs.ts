@@ -10,6 +10,7 @@
 import { dirname, join } from 'node:path';
 import { publishedManifest } from '../../pipeline/manifest.js';
 import { Store } from '../../pipeline/store.js';
+import { idOfInputName } from '../../pipeline/plan-builder.js';
 import type { Coords, JsonObject } from '../../pipeline/stage.js';
 import type { RunRecord } from './types.js';
 
@@ -126,7 +127,7 @@ export function findAggregatePlan(storeRoot: string, published: readonly { stage
       best = {
         key: record.key,
         params: record.params,
-        inputs: Object.entries(record.inputs).map(([id, ref]) => ({ id, stage: ref.stage, key: ref.key })),
+        inputs: Object.entries(record.inputs).map(([name, ref]) => ({ id: idOfInputName(name), stage: ref.stage, key: ref.key })),
       };
   }
   return best;
