@@ -163,7 +163,7 @@ export class Store {
   /** `<store>/.reports/partial-<key>`: a report built from an incomplete run. */
   partialReportDir(key: string): string {
     if (!KEY.test(key)) throw new UsageError(`"${key}" is not an instance key`);
-    this.assertMarked();
+    this.ensureMarked();
     return this.inside('.reports', `partial-${key}`);
   }
   /** A fresh staging directory for one attempt at an instance. */

@@ -13,6 +13,7 @@ import { loadConfig } from '../pipeline/config-loader.js';
 import { buildDag, type PlannedInstance } from '../pipeline/dag.js';
 import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
 import type { JsonObject } from '../pipeline/stage.js';
+import { Store } from '../pipeline/store.js';
 import { aggregateStage } from '../stages/aggregate.js';
 import { reportForConfig } from '../stages/commands/report.js';
 import { defrostProject } from '../stages/project.js';
@@ -118,19 +119,7 @@ describe('defrost report on a store', () => {
     assert.match(await readFile(partial.htmlPath, 'utf8'), /Partial sweep/);
 
     // The end-of-run hook finds the same aggregate through the plan record `run` writes.
-    await mkdir(join(store, '.plans', 'aggregate'), { recursive: true });
-    const planInputs = Object.fromEntries(Object.entries(aggregate.inputs).map(([n, r]) => [n, { stage: r.stage, key: r.key }]));
-    await writeFile(
-      join(store, '.plans', 'aggregate', `${aggregate.key}.json`),
-      JSON.stringify({
-        stage: 'aggregate',
-        key: aggregate.key,
-        id: aggregate.id,
-        coords: {},
-        params: aggregate.params,
-        inputs: planInputs,
-      }),
-    );
+    new Store(store).writePlanRecord(aggregate);
     const hookText = await reportAfterRun(published);
     assert.equal(hookText, partial.text);
 
