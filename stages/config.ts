@@ -200,8 +200,15 @@ export function correlationsOf(task: TaskConfig): (number | null)[] {
 /** Datasets whose class count is known without reading them. */
 const KNOWN_CLASS_COUNTS: Record<string, number> = { 'fashion-mnist': 10, mnist: 10 };
 
+/** Values that occur more than once, each listed at its repeats (linear: one Set, not indexOf per value). */
 function duplicates(values: readonly (number | string)[]): (number | string)[] {
-  return values.filter((v, i) => values.indexOf(v) !== i);
+  const seen = new Set<number | string>();
+  const out: (number | string)[] = [];
+  for (const v of values) {
+    if (seen.has(v)) out.push(v);
+    else seen.add(v);
+  }
+  return out;
 }
 
 /** Cross-field rules; every problem is reported with the key, the value and what is allowed. */

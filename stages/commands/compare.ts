@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
 import { readMatrix } from '../matrix-io.js';
+import { BLOCKED_ABOVE, blockedLimit } from '../similarity-measures/blocked.js';
 import {
   checkComparable,
   compareMatricesParallel,
@@ -87,7 +88,22 @@ export async function compareFiles(pathA: string, pathB: string, options: Compar
   }
   const problem = checkComparable(a, b, measures, { k, rbfSigma });
   if (problem !== null) throw new UsageError(problem.replace(/^A /, `A (${pathA}) `).replace(/^B /, `B (${pathB}) `));
-  return { n: a.rows, measures: await compareMatricesParallel(a, b, measures, { k, rbfSigma }, defaultThreads()) };
+  const limit = blockedLimit(a, b, measures);
+  if (a.rows > BLOCKED_ABOVE) {
+    if (limit !== null) throw new UsageError(limit);
+    // Never silently slow: the tiled path trades time for memory linear in N.
+    process.stderr.write(
+      `compare: ${a.rows} rows > ${BLOCKED_ABOVE}: distances are computed tile by tile on one thread ` +
+        `(memory linear in N, two passes over the ${((a.rows * (a.rows - 1)) / 2).toExponential(1)} pairs; see docs/similarity.md)\n`,
+    );
+  }
+  try {
+    return { n: a.rows, measures: await compareMatricesParallel(a, b, measures, { k, rbfSigma }, defaultThreads()) };
+  } catch (error) {
+    // The measures' own refusals (too many tied distances to select the median exactly...).
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** The human-readable table `compare` prints without `--json`. */

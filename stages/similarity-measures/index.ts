@@ -5,6 +5,7 @@
  * Pure TypeScript, no TensorFlow.js or Arrow: it loads in milliseconds and gives the same numbers
  * on every compute backend.
  */
+import { BLOCKED_ABOVE, compareBlocked } from './blocked.js';
 import { linearCka, rbfCka } from './cka.js';
 import { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
 import { firstNonFinite, type Matrix } from './matrix.js';
@@ -76,6 +77,7 @@ export function checkComparable(a: Matrix, b: Matrix, measures: readonly Measure
 export function compareMatrices(a: Matrix, b: Matrix, measures: readonly MeasureName[], options: MeasureOptions): MeasureValues {
   const problem = checkComparable(a, b, measures, options);
   if (problem !== null) throw new RangeError(problem);
+  if (a.rows > BLOCKED_ABOVE) return compareBlocked(a, b, measures, options);
   return compareRepresentations(new Representation(a), new Representation(b), measures, options);
 }
 
@@ -89,6 +91,8 @@ export async function compareMatricesParallel(
 ): Promise<MeasureValues> {
   const problem = checkComparable(a, b, measures, options);
   if (problem !== null) throw new RangeError(problem);
+  // Large N: memory linear in N (no N x N matrices), on the calling thread.
+  if (a.rows > BLOCKED_ABOVE) return compareBlocked(a, b, measures, options);
   const ra = new Representation(a);
   const rb = new Representation(b);
   await ra.prepare(threads);

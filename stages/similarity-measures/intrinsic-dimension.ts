@@ -17,10 +17,14 @@ import type { Representation } from './representation.js';
 const KEPT_FRACTION = 0.9;
 
 export function twoNNIntrinsicDimension(r: Representation): number {
-  const { index, distance, k } = r.neighbours(2);
-  void index;
+  return twoNNFromNeighbours(r.neighbours(2), r.n);
+}
+
+/** TwoNN from neighbour lists holding at least the two nearest (squared distances), nearest first. */
+export function twoNNFromNeighbours(nn: { readonly k: number; readonly distance: Float64Array }, rows: number): number {
+  const { distance, k } = nn;
   const logMu: number[] = [];
-  for (let i = 0; i < r.n; i++) {
+  for (let i = 0; i < rows; i++) {
     const r1 = distance[i * k];
     const r2 = distance[i * k + 1];
     if (r1 > 0) logMu.push(0.5 * Math.log(r2 / r1)); // distances are squared: log mu = log(r2^2/r1^2) / 2

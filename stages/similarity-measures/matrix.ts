@@ -68,6 +68,36 @@ export function shiftColumns(m: Matrix): Matrix {
   return { rows, cols, data: out };
 }
 
+/**
+ * The matrix multiplied by a power of two that brings its largest magnitude into [1, 2): an exact
+ * operation (only exponents change), so every measure, all invariant to isotropic scaling, is
+ * unchanged, while data scaled by 1e80 or 1e-160 no longer overflows or underflows when squared
+ * (distances, Gram entries and their sums then stay far inside the float64 range).
+ */
+export function scaleToUnit(m: Matrix): Matrix {
+  const exponent = unitExponent(m);
+  if (exponent === 0) return m;
+  // 2^-exponent may itself overflow (subnormal data): apply it in steps of at most 2^500.
+  const out = Float64Array.from(m.data);
+  for (let left = -exponent; left !== 0;) {
+    const step = Math.max(-500, Math.min(500, left));
+    const factor = 2 ** step;
+    for (let t = 0; t < out.length; t++) out[t] *= factor;
+    left -= step;
+  }
+  return { rows: m.rows, cols: m.cols, data: out };
+}
+
+/** e such that the largest magnitude of `m` is in [2^e, 2^(e+1)); 0 for an all-zero or non-finite matrix. */
+export function unitExponent(m: Matrix): number {
+  let max = 0;
+  for (let t = 0; t < m.data.length; t++) {
+    const v = Math.abs(m.data[t]);
+    if (v > max) max = v;
+  }
+  return max > 0 && Number.isFinite(max) ? Math.floor(Math.log2(max)) : 0;
+}
+
 /** Index of the first non-finite entry (NaN or +-Infinity), or -1. */
 export function firstNonFinite(m: Matrix): number {
   const d = m.data;

@@ -16,10 +16,10 @@
  * a sort or a selection happened to visit points.
  */
 import { parallelGram } from './parallel-gram.js';
-import { directSquaredDistance, doubleCentre, gram, shiftColumns, type Matrix } from './matrix.js';
+import { directSquaredDistance, doubleCentre, gram, scaleToUnit, shiftColumns, unitExponent, type Matrix } from './matrix.js';
 
 /** Below this fraction of g_ii + g_jj a Gram-derived squared distance is recomputed directly. */
-const NEAR_DUPLICATE = 1e-4;
+export const NEAR_DUPLICATE = 1e-4;
 
 export class Representation {
   readonly n: number;
@@ -31,10 +31,18 @@ export class Representation {
   private neighbourCache: { k: number; index: Int32Array; distance: Float64Array } | null = null;
   private medianCache: number | null = null;
 
+  /**
+   * Squared distances (and Gram entries) are those of the data scaled by 2^-e (`scaleToUnit`):
+   * multiply by this, 4^e, for the original units (it may overflow for data near 1e308).
+   */
+  readonly squaredUnit: number;
+
   constructor(m: Matrix) {
     this.n = m.rows;
     this.dim = m.cols;
-    this.shifted = shiftColumns(m);
+    this.squaredUnit = 4 ** unitExponent(m);
+    // Scaled by a power of two first (exact): scale-invariant measures stay so for any finite scale.
+    this.shifted = shiftColumns(scaleToUnit(m));
   }
 
   /**

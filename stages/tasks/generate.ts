@@ -96,6 +96,19 @@ interface Split {
   readonly rows: number;
 }
 
+/** A RangeError (a user-facing data problem) naming the first non-finite feature of a split. */
+function checkFinite(split: Split, shape: number[], where: string, inputNoise: number): void {
+  const width = shape.reduce((a, b) => a * b, 1);
+  const f = split.features;
+  for (let t = 0; t < f.length; t++) {
+    if (Number.isFinite(f[t])) continue;
+    const cause = inputNoise > 0 ? `; task.input_noise = ${inputNoise} is too large for float32 features (keep it well below 3.4e38)` : '';
+    throw new RangeError(
+      `the ${where} features hold a non-finite value (${f[t]}) at row ${Math.floor(t / width)}, feature ${t % width}${cause}`,
+    );
+  }
+}
+
 /** Writes both tables and returns the summary. */
 function writeSplits(
   outDir: string,
@@ -120,6 +133,12 @@ function writeSplits(
     classes,
     provenance: provenance(name, noisy),
   });
+  // Never train on Inf or NaN: say where the first one is and what likely produced it.
+  for (const [name, split] of [
+    [params.role === 'source' ? 'train' : 'pool', train],
+    ['test', test],
+  ] as const)
+    checkFinite(split, shape, `${params.role} ${name}`, params.task.input_noise);
   writeDataset(join(outDir, 'train.arrow'), table(train, params.role === 'source' ? 'train' : 'pool', params.task.label_noise > 0));
   writeDataset(join(outDir, 'test.arrow'), table(test, 'test', false));
   return {
