@@ -4,7 +4,8 @@
  *
  * - `.arrow` (Arrow IPC file or stream): the first FixedSizeList column (e.g. the `features`
  *   column of a dataset table or saved activations), or else every numeric column in order;
- * - `.npy`: a 1-D or 2-D array of float32 or float64 (little-endian), C order;
+ * - `.npy`: an (N, ...) array of floats or integers (little-endian), C order; trailing dimensions
+ *   are flattened, so images (N, 28, 28, 1) are N rows of 784 features;
  * - `.csv`: numbers separated by commas, one row per line, with an optional header line.
  *
  * Every problem becomes a `UsageError` naming the file and what is allowed: these are the user's
@@ -79,20 +80,24 @@ export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
   if (fortran === 'True') {
     throw new UsageError(`${path}: the array is in Fortran (column-major) order; allowed: C order (save it with np.ascontiguousarray)`);
   }
-  let itemSize: number;
-  if (descr === '<f4' || descr === '=f4') itemSize = 4;
-  else if (descr === '<f8' || descr === '=f8') itemSize = 8;
-  else throw new UsageError(`${path}: unsupported dtype "${descr}"; allowed: little-endian float32 ("<f4") or float64 ("<f8")`);
+  // `=` is the machine's native order: little-endian on every machine defrost runs on.
+  const reader = NPY_READERS[descr.startsWith('=') ? `<${descr.slice(1)}` : descr];
+  if (reader === undefined)
+    throw new UsageError(
+      `${path}: unsupported dtype "${descr}"; allowed: little-endian floats or integers (${Object.keys(NPY_READERS).join(', ')})`,
+    );
+  const itemSize = reader.size;
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
-  if (shape.length < 1 || shape.length > 2 || shape.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new UsageError(`${path}: array shape (${shapeText}) is not allowed; allowed: a 2-D array (rows x features) or a 1-D array`);
+  if (shape.length < 1 || shape.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new UsageError(`${path}: array shape (${shapeText}) is not allowed; allowed: an (N, ...) array with one row per sample`);
   }
+  // (N, d1, d2, ...) -> N rows of d1*d2*... features (C order keeps each sample contiguous).
   const rows = shape[0];
-  const cols = shape.length === 2 ? shape[1] : 1;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
   const dataStart = headerStart + headerLength;
   const count = rows * cols;
   if (bytes.length - dataStart < count * itemSize) {
@@ -102,19 +107,33 @@ export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
   }
   const offset = bytes.byteOffset + dataStart;
   let data: Float64Array;
-  if (offset % itemSize === 0 && littleEndianHost()) {
+  if (descr.endsWith('f8') && offset % 8 === 0 && littleEndianHost())
+    data = new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
+  else if (descr.endsWith('f4') && offset % 4 === 0 && littleEndianHost())
     // Aligned (the .npy header pads the data to 64 bytes): read through a typed-array view.
-    data =
-      itemSize === 4
-        ? Float64Array.from(new Float32Array(bytes.buffer, offset, count))
-        : new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
-  } else {
+    data = Float64Array.from(new Float32Array(bytes.buffer, offset, count));
+  else {
     data = new Float64Array(count);
-    if (itemSize === 4) for (let t = 0; t < count; t++) data[t] = bytes.readFloatLE(dataStart + 4 * t);
-    else for (let t = 0; t < count; t++) data[t] = bytes.readDoubleLE(dataStart + 8 * t);
+    const view = new DataView(bytes.buffer, offset, count * itemSize);
+    for (let t = 0; t < count; t++) data[t] = reader.read(view, t * itemSize);
   }
   return { rows, cols, data };
 }
+
+/** The numpy dtypes `compare` reads, as values (integers become floats exactly up to 2^53). */
+const NPY_READERS: Record<string, { size: number; read(view: DataView, at: number): number }> = {
+  '<f4': { size: 4, read: (v, at) => v.getFloat32(at, true) },
+  '<f8': { size: 8, read: (v, at) => v.getFloat64(at, true) },
+  '|i1': { size: 1, read: (v, at) => v.getInt8(at) },
+  '|u1': { size: 1, read: (v, at) => v.getUint8(at) },
+  '|b1': { size: 1, read: (v, at) => v.getUint8(at) },
+  '<i2': { size: 2, read: (v, at) => v.getInt16(at, true) },
+  '<u2': { size: 2, read: (v, at) => v.getUint16(at, true) },
+  '<i4': { size: 4, read: (v, at) => v.getInt32(at, true) },
+  '<u4': { size: 4, read: (v, at) => v.getUint32(at, true) },
+  '<i8': { size: 8, read: (v, at) => Number(v.getBigInt64(at, true)) },
+  '<u8': { size: 8, read: (v, at) => Number(v.getBigUint64(at, true)) },
+};
 
 function littleEndianHost(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -43,7 +43,20 @@ test('export --format npy: Fashion-MNIST features as (rows, 28, 28, 1) float32, 
   assert.equal(exec.code, 0, exec.stderr);
 
   const out = join(box.dir, 'train.npy');
-  const res = defrost(box, ['export', key.slice(0, 8), '--store', box.store, '--table', 'train', '--format', 'npy', '--out', out]);
+  const res = defrost(box, [
+    'export',
+    key.slice(0, 8),
+    '--store',
+    box.store,
+    '--table',
+    'train',
+    '--column',
+    'features',
+    '--format',
+    'npy',
+    '--out',
+    out,
+  ]);
   assert.equal(res.code, 0, res.stderr);
   const bytes = readFileSync(out);
   const { header, dataOffset } = npyHeader(bytes);
@@ -53,4 +66,29 @@ test('export --format npy: Fashion-MNIST features as (rows, 28, 28, 1) float32, 
   const exported = bytes.subarray(dataOffset);
   const expected = Buffer.from(dataset.features.buffer, dataset.features.byteOffset, dataset.features.byteLength);
   assert.ok(exported.equals(expected), 'exported bytes equal the table features');
+
+  // The Int32 label column stays int32 with shape (rows,), its bytes the labels themselves.
+  const labels = join(box.dir, 'labels.npy');
+  const lr = defrost(box, [
+    'export',
+    key.slice(0, 8),
+    '--store',
+    box.store,
+    '--table',
+    'train',
+    '--column',
+    'label',
+    '--format',
+    'npy',
+    '--out',
+    labels,
+  ]);
+  assert.equal(lr.code, 0, lr.stderr);
+  const lb = readFileSync(labels);
+  const lh = npyHeader(lb);
+  assert.match(lh.header, new RegExp(`'descr': '<i4', 'fortran_order': False, 'shape': \\(${dataset.rows},\\)`));
+  assert.deepEqual(
+    Array.from(new Int32Array(lb.buffer.slice(lb.byteOffset + lh.dataOffset, lb.byteOffset + lb.length))),
+    Array.from(dataset.labels),
+  );
 });

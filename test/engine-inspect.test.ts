@@ -86,7 +86,11 @@ test('export csv/json/npy by unique key prefix', () => {
   const npy = readFileSync(out);
   assert.equal(npy.subarray(1, 6).toString('latin1'), 'NUMPY');
   const header = npy.subarray(10, 10 + npy.readUInt16LE(8)).toString('latin1');
-  assert.match(header, new RegExp(`'descr': '<f8'.*'shape': \\(${rows.length}, 2\\)`));
+  // Every column, the text one included, as a structured array (nothing dropped).
+  assert.match(
+    header,
+    new RegExp(`'descr': \\[\\('value', '<f8'\\), \\('label', '<i4'\\), \\('name', '<U\\d+'\\)\\].*'shape': \\(${rows.length},\\)`),
+  );
   assert.equal((10 + header.length) % 64, 0);
   const bad = defrost(box, ['export', key, '--format', 'xml']);
   assert.equal(bad.code, 2);

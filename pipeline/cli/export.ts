@@ -1,10 +1,9 @@
 /**
  * `defrost export KEY|DIR [--table T] --format csv|json|npy [--out FILE]`: one Arrow table of
  * an instance in a format other tools read. CSV expands list columns (e.g. `features`) into
- * `name_0..name_{d-1}`; JSON is an array of row objects; npy is an array of rows — a
- * FixedSizeList<Float32> column as float32 (rows x dim, or rows x 28 x 28 x 1 when the table's
- * `shape` metadata describes each row), otherwise the numeric columns stacked
- * as float64 (rows x columns). `--column C` picks one column.
+ * `name_0..name_{d-1}`; JSON is an array of row objects; npy keeps each column's dtype and shape
+ * (one column: a plain array; several: a structured array; see `npy.ts`). `--column C` picks one
+ * column.
  */
 import { realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -61,7 +60,12 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
           throw new UsageError(`--column: got ${JSON.stringify(options.column)}; allowed: ${names.join(', ')}`);
         table = table.select([options.column]);
       }
-      const data = format === 'csv' ? toCsv(table) : format === 'json' ? toJson(table) : await toNpy(table);
+      const data =
+        format === 'csv'
+          ? toCsv(table)
+          : format === 'json'
+            ? toJson(table)
+            : (await import('../npy.js')).tableToNpy(table, (text) => ctx.err(`note: ${text}`));
       if (options.out) writeFileSync(options.out, data);
       else process.stdout.write(data);
       return 0;
@@ -164,85 +168,4 @@ function plain(v: unknown): unknown {
     return Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), plain);
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plain);
   return v;
-}
-
-/** NumPy .npy v1.0: magic, header dict padded to 64 bytes, little-endian C-order data. */
-function npy(descr: '<f4' | '<f8', shape: readonly number[], data: Float32Array | Float64Array): Buffer {
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1;
-  pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
-
-/**
- * The per-row shape of a vector column: the table's `shape` metadata (e.g. `[28,28,1]`, written
- * by generate-data) when it describes exactly `dim` values, so images export as N x 28 x 28 x 1
- * as numpy users expect; otherwise `[dim]`.
- */
-function rowShape(table: Table, dim: number): number[] {
-  const text = table.schema.metadata.get('shape');
-  if (text !== undefined) {
-    try {
-      const shape = JSON.parse(text) as unknown;
-      if (
-        Array.isArray(shape) &&
-        shape.length > 0 &&
-        shape.every((d) => Number.isInteger(d) && d > 0) &&
-        (shape as number[]).reduce((a, b) => a * b, 1) === dim
-      )
-        return shape as number[];
-    } catch {
-      // Not JSON: fall back to the flat layout.
-    }
-  }
-  return [dim];
-}
-
-async function toNpy(table: Table): Promise<Buffer> {
-  const { Type } = await import('apache-arrow');
-  const fields = table.schema.fields;
-  const rows = table.numRows;
-  const fsl = fields.filter((f) => f.type.typeId === Type.FixedSizeList);
-  if (fsl.length === 1) {
-    // The table's one vector column (e.g. `features`); pick another column with --column.
-    const f = fsl[0];
-    const dim = (f.type as unknown as { listSize: number }).listSize;
-    const child = (f.type as unknown as { children: { type: { typeId: number; precision?: number } }[] }).children[0];
-    const isF32 = child.type.typeId === Type.Float && child.type.precision === 1;
-    const out = isF32 ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
-    const col = table.getChild(f.name);
-    let row = 0;
-    for (const chunk of col?.data ?? []) {
-      const values = chunk.children[0]?.values as Float32Array | Float64Array | undefined;
-      if (chunk.nullCount === 0 && values !== undefined && values.constructor === out.constructor) {
-        // Contiguous child values: copy the chunk at once instead of row by row.
-        out.set(values.subarray(chunk.offset * dim, (chunk.offset + chunk.length) * dim), row * dim);
-      } else {
-        for (let r = 0; r < chunk.length; r++) {
-          const v = col?.get(row + r) as { toArray(): ArrayLike<number> } | null;
-          if (v) out.set(Array.from(v.toArray(), Number), (row + r) * dim);
-          else out.fill(Number.NaN, (row + r) * dim, (row + r + 1) * dim);
-        }
-      }
-      row += chunk.length;
-    }
-    return npy(isF32 ? '<f4' : '<f8', [rows, ...rowShape(table, dim)], out);
-  }
-  const numeric = fields.filter((f) => [Type.Int, Type.Float, Type.Bool].includes(f.type.typeId));
-  if (numeric.length === 0)
-    throw new UsageError(`no numeric column to export as npy (columns: ${fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')})`);
-  const out = new Float64Array(rows * numeric.length);
-  const cols = numeric.map((f) => table.getChild(f.name));
-  for (let r = 0; r < rows; r++)
-    cols.forEach((col, c) => {
-      const v = col?.get(r) as unknown;
-      out[r * numeric.length + c] = v === null || v === undefined ? Number.NaN : Number(v);
-    });
-  return npy('<f8', [rows, numeric.length], out);
 }
