@@ -58,7 +58,10 @@ export function cleanupLeftovers(store: Store, options: { leftovers?: boolean } 
   return { removed, quarantined };
 }
 
-/** Lock temp files and `.break` guards, and atomic-write temps in `.plans` and `.runs`, left by kills or ENOSPC. */
+/**
+ * Lock temp files and `.break` guards, and atomic-write temps in `.plans` and `.runs`, left by
+ * kills or ENOSPC; and special files planted there.
+ */
 function removeStaleTempFiles(store: Store): string[] {
   const removed: string[] = [];
   const sweep = (dir: string, isTemp: (name: string) => boolean): void => {
@@ -69,11 +72,14 @@ function removeStaleTempFiles(store: Store): string[] {
       return;
     }
     for (const name of names) {
-      if (!isTemp(name)) continue;
       const path = join(dir, name);
       try {
         const stat = lstatSync(path);
-        if (stat.isDirectory() || Date.now() - stat.mtimeMs < TEMP_FILE_AGE_MS) continue;
+        if (stat.isDirectory()) continue;
+        // A FIFO, socket or device planted among the engine's records is never opened (see
+        // fsutil.readRegularFile); unlinking it removes only the name, inside the store.
+        const special = !stat.isFile() && !stat.isSymbolicLink();
+        if (!special && (!isTemp(name) || Date.now() - stat.mtimeMs < TEMP_FILE_AGE_MS)) continue;
         rmSync(path, { force: true });
         removed.push(path);
       } catch {

@@ -18,8 +18,13 @@
  * in-process (thousands) and the real CLI (hundreds): typed exit-2 rejections, no store writes.
  *
  * Prints counts of faults injected and survived; exits 1 if any fault was not survived.
+ * Every cycle also plants one hostile store shape between its kills (`hostile.ts`: an edited plan
+ * record, a foreign directory, a symlinked internal directory, FIFOs), checks that every command
+ * on it ends within 30 s without a stack trace, and, after the final run, that nothing outside the
+ * store changed and no result differs from the reference (params and inputs of every manifest).
+ *
  * Environment: CHAOS_CYCLES (default 50), CHAOS_SEED (default 1), CHAOS_CLI_CONFIGS (default 200),
- * CHAOS_FUZZ_CONFIGS (default 4000).
+ * CHAOS_FUZZ_CONFIGS (default 4000), CHAOS_HOSTILE (default 1; 0 leaves the hostile shapes out).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +32,7 @@ import { ConfigError, UsageError } from '../../pipeline/errors.js';
 import type { AnyProject } from '../../pipeline/project.js';
 import { defrost, defrostAsync, lastJson, QUICK, ROOT, type CliResult, type Sandbox } from '../../test/engine-helpers.js';
 import { hostileCases } from '../../test/reliability-fuzz-cases.js';
+import { plantHostile, poisoned, SHAPES, type Planted } from './hostile.js';
 import {
   childPids,
   compareFingerprints,
@@ -42,6 +48,8 @@ import {
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? '50');
 const CLI_CONFIGS = Number(process.env.CHAOS_CLI_CONFIGS ?? '200');
 const FUZZ_CONFIGS = Number(process.env.CHAOS_FUZZ_CONFIGS ?? '4000');
+/** CHAOS_HOSTILE=0 leaves out the hostile store shapes (bench/chaos/hostile.ts). */
+const HOSTILE = process.env.CHAOS_HOSTILE !== '0';
 let state = Number(process.env.CHAOS_SEED ?? '1') >>> 0 || 1;
 /** xorshift32: the soak's own seeded choices. */
 function random(): number {
@@ -178,7 +186,7 @@ function injectCorruption(store: string): void {
 }
 let pendingCorruption: string[] = [];
 
-async function cycle(n: number, reference: Map<string, Record<string, string>>): Promise<void> {
+async function cycle(n: number, reference: Map<string, Record<string, string>>, referenceStore: string): Promise<void> {
   const store = join(box.dir, `store-${n}`);
   pendingCorruption = [];
   const crash = n % 3 === 0;
@@ -190,6 +198,9 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>):
     : {};
   await killRun(store, pick(['SIGINT', 'SIGTERM', 'SIGKILL'] as const), 300 + random() * 2700, env);
   if (n % 2 === 0) await killRun(store, pick(['SIGINT', 'SIGTERM', 'SIGKILL'] as const), 200 + random() * 1800, env);
+  // Every cycle, between the kills and the resume: one hostile store shape, in turn.
+  let planted: Planted | null = null;
+  if (HOSTILE) planted = plantHostile(box, store, join(box.dir, `outside-${n}`), SHAPES[(n - 1) % SHAPES.length], pick, record);
   if (n % 4 === 0) {
     // Damage needs published instances with consumers: let a resume finish, then damage.
     const resumed = defrost(box, runArgs(store, ['--json', '--retries', '1']), env);
@@ -216,6 +227,13 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>):
   const ok = final.code === 0 && verify.code === 0 && diffs.length === 0 && leftovers.length === 0;
   const detail = `final exit ${final.code}, verify exit ${verify.code}, ${diffs.length} differences (${diffs.slice(0, 3).join('; ')}), leftovers ${leftovers.join(',')}; ${final.stderr.split('\n').slice(-4).join(' ')}`;
   if (crash) record('worker crash (retried)', ok, detail);
+  if (planted !== null) {
+    const escapes = planted.after();
+    const bad = poisoned(referenceStore, store);
+    record('hostile: zero escapes outside the store', escapes.length === 0, `${planted.shape} (${planted.detail}): ${escapes.join('; ')}`);
+    record('hostile: zero poisoned results', bad.length === 0, `${planted.shape} (${planted.detail}): ${bad.join(', ')}`);
+    record(`hostile shape survived: ${planted.shape}`, ok && escapes.length === 0 && bad.length === 0, `${planted.detail}: ${detail}`);
+  }
   // Detected and repaired by whichever resume ran first after the damage (the concurrent ones, or the final one).
   for (const c of pendingCorruption) record('corruption', ok && `${resumeOutput}${final.stderr}`.includes('damaged'), `${c}: ${detail}`);
   record('cycle ends equal to an uninterrupted run', ok, `${store}: ${detail}`);
@@ -273,7 +291,7 @@ async function main(): Promise<void> {
   const reference = storeFingerprint(referenceStore);
   process.stderr.write(`reference: ${reference.size} instances (${lastJson(ref).executed} executed)\n`);
   for (let n = 1; n <= CYCLES; n++) {
-    await cycle(n, reference);
+    await cycle(n, reference, referenceStore);
     const t = tally.get('cycle ends equal to an uninterrupted run') as Tally;
     process.stderr.write(
       `cycle ${n}/${CYCLES}: ${t.survived}/${t.injected} equal to the reference, ${problems.length} problem(s), ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
