@@ -28,7 +28,13 @@ async function main(): Promise<void> {
     generateData(join(dir, 'fashion'), {
       role: 'source',
       seed: 0,
-      task: { ...common, source: { dataset: 'fashion-mnist', classes: [0, 1, 2, 3, 4] }, source_size: 30000, test_size: 5000 },
+      task: {
+        ...common,
+        source: { dataset: 'fashion-mnist', classes: [0, 1, 2, 3, 4] },
+        source_size: 29000,
+        test_size: 5000,
+        validation_size: 1000,
+      },
     });
     result.generate_fashion_s = seconds(t);
     result.generate_fashion_images = 35000;
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
     generateData(join(dir, 'all'), {
       role: 'source',
       seed: 0,
-      task: { ...common, source: { dataset: 'fashion-mnist', classes: all }, source_size: 60000, test_size: 10000 },
+      task: { ...common, source: { dataset: 'fashion-mnist', classes: all }, source_size: 59000, test_size: 10000, validation_size: 1000 },
     });
     const train = readDataset(join(dir, 'all', 'train.arrow'));
     const test = readDataset(join(dir, 'all', 'test.arrow'));

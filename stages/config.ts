@@ -48,6 +48,11 @@ const sizes = {
     .default(5000)
     .describe('target samples of the reference network that `similarity` compares with the source network'),
   test_size: count.default(2000).describe('test samples per task'),
+  validation_size: count
+    .default(1000)
+    .describe(
+      'validation samples per task: drawn from its distribution, disjoint from the pool and the test set (image tasks: from the training split); early stopping, the learning rate and l* are chosen on them (docs/protocol.md)',
+    ),
   label_noise: z.number().min(0).max(1).default(0).describe('fraction of training labels replaced by a random class'),
   input_noise: z.number().min(0).default(0).describe('standard deviation of Gaussian noise added to every input'),
 };
@@ -87,23 +92,44 @@ export const modelSchema = z.strictObject({
   pool_after: z.array(count).default([1, 2]).describe('CNN only: 1-based indices of the blocks followed by 2x2 max-pooling'),
 });
 
+/** Early stopping on the validation set (docs/protocol.md). */
+export const earlyStoppingSchema = z.strictObject({
+  patience: count.default(10).describe('validation checks without improvement of `monitor` before training stops'),
+  max_epochs: count
+    .default(200)
+    .describe('the budget in epochs (extended to `train.min_steps` steps when epochs are short); patience is meant to end training first'),
+  monitor: z
+    .enum(['val_loss', 'val_accuracy'])
+    .default('val_loss')
+    .describe('what improvement means: a lower validation loss or a higher validation accuracy'),
+  check_steps: count
+    .default(10)
+    .describe('validation is checked after every epoch, or after groups of epochs of at least this many optimizer steps (small n)'),
+});
+
 export const trainSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'momentum', 'adam']).default('adam').describe('optimizer of every training run'),
-  learning_rate: z.number().positive().default(0.001).describe('learning rate'),
+  learning_rate: z
+    .union([z.number().positive(), z.array(z.number().positive()).min(1)])
+    .default(0.001)
+    .describe('learning rate, or a list: each run then trains once per rate and keeps the best on validation (docs/protocol.md)'),
   momentum: z.number().min(0).max(1).default(0.9).describe('only for `momentum`'),
   batch_size: count.default(64).describe('mini-batch size'),
-  epochs: count.default(20).describe('training epochs'),
-  min_steps: z.number().int().min(0).default(0).describe('train for at least this many optimizer steps, adding epochs if needed (small n)'),
-  /** null: no early stopping. Otherwise stop after `patience` epochs without improvement on a
-   * held-out `validation_fraction` of the training set, and restore the best weights. */
-  early_stopping: z
-    .strictObject({
-      patience: count.default(5).describe('epochs without improvement before stopping'),
-      validation_fraction: z.number().gt(0).max(0.5).default(0.1).describe('fraction of the training set held out for validation'),
-    })
+  epochs: count.default(20).describe('training epochs when `early_stopping` is null (the fixed budget)'),
+  min_steps: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'at least this many optimizer steps fit in the budget (fixed or `early_stopping.max_epochs`), adding epochs if needed (small n)',
+    ),
+  early_stopping: earlyStoppingSchema
     .nullable()
-    .default(null)
-    .describe('null: no early stopping; otherwise stop on a held-out validation set and restore the best weights'),
+    .default(earlyStoppingSchema.parse({}))
+    .describe(
+      'on by default: stop on the validation set and restore the best weights (docs/protocol.md); null: a fixed budget of `epochs`',
+    ),
 });
 
 export const transferSchema = z.strictObject({
@@ -174,6 +200,12 @@ export type SyntheticTaskConfig = z.infer<typeof syntheticTaskSchema>;
 export type ImageTaskConfig = z.infer<typeof imageTaskSchema>;
 export type ModelConfig = DefrostConfig['model'];
 export type TrainConfig = DefrostConfig['train'];
+export type EarlyStoppingConfig = z.infer<typeof earlyStoppingSchema>;
+
+/** The learning rates a run tries, in the order given (one when `train.learning_rate` is a number). */
+export function learningRatesOf(train: Pick<TrainConfig, 'learning_rate'>): number[] {
+  return typeof train.learning_rate === 'number' ? [train.learning_rate] : [...train.learning_rate];
+}
 export type SimilarityConfig = DefrostConfig['similarity'];
 
 /** Number of hidden blocks L of the configured network. */
@@ -244,6 +276,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
   for (const [key, list] of [
     ['task.target_sizes', task.target_sizes],
     ['seeds', config.seeds],
+    ...(Array.isArray(config.train.learning_rate) ? [['train.learning_rate', config.train.learning_rate] as const] : []),
     ['transfer.modes', transfer.modes],
     ['similarity.measures', similarity.measures],
     ...(task.kind === 'synthetic' ? [['task.correlations', task.correlations] as const] : []),

@@ -2,9 +2,10 @@
  * The `generate-data` stage (docs/data.md): every dataset the study trains and tests on.
  *
  * One instance per role: `source` writes the source training set (`task.source_size` rows) and
- * test set; `target` (one per correlation) writes the target pool (`task.target_pool` rows, whose
- * first n rows are the training set of size n) and test set. Outputs are `train.arrow` and
- * `test.arrow` in the layout of `dataset-table.ts`; a pure function of the params (same params ->
+ * test set; `target` (one per correlation) writes the target pool (`task.target_pool` rows, from
+ * which each seed draws its nested training sets) and test set; both write a validation set
+ * (`task.validation_size` rows, docs/protocol.md). Outputs are `train.arrow`, `validation.arrow`
+ * and `test.arrow` in the layout of `dataset-table.ts`; a pure function of the params (same params ->
  * same bytes). The work lives in `tasks/generate.ts`, imported inside `run` so that loading the
  * project in the scheduler does not load apache-arrow.
  */
@@ -13,7 +14,7 @@ import { StageFailure } from '../pipeline/errors.js';
 import { defineStage, table } from '../pipeline/stage.js';
 import { correlationSchema, imageTaskSchema, seedSchema, syntheticTaskSchema } from './config.js';
 
-const noise = { test_size: true, label_noise: true, input_noise: true } as const;
+const noise = { test_size: true, validation_size: true, label_noise: true, input_noise: true } as const;
 const syntheticShape = { kind: true, latent_dim: true, input_dim: true, teacher_hidden: true, classes: true, ...noise } as const;
 
 /** Params: everything that shapes the samples of one role, nothing else (see `plan.ts`). */
@@ -52,6 +53,8 @@ export const generateDataStage = defineStage({
   outputs: {
     /** Source training set, or the target pool (its first n rows are the training set of size n). */
     train: table('train.arrow', DATASET_COLUMNS),
+    /** Held out from the task's distribution, disjoint from train and test: what runs stop on (docs/protocol.md). */
+    validation: table('validation.arrow', DATASET_COLUMNS),
     test: table('test.arrow', DATASET_COLUMNS),
   },
   async run(ctx) {

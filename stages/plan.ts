@@ -42,7 +42,13 @@ export function resolveCorrelation(task: SyntheticTaskConfig, rho: number): { fe
 /** Params of the source data: everything that shapes source samples, nothing target-only. */
 function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
   const t = config.task;
-  const common = { source_size: t.source_size, test_size: t.test_size, label_noise: t.label_noise, input_noise: t.input_noise };
+  const common = {
+    source_size: t.source_size,
+    test_size: t.test_size,
+    validation_size: t.validation_size,
+    label_noise: t.label_noise,
+    input_noise: t.input_noise,
+  };
   if (t.kind === 'synthetic') {
     const { latent_dim, input_dim, teacher_hidden, classes } = t;
     return { role: 'source', seed: config.seed, task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, ...common } };
@@ -53,7 +59,13 @@ function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
 /** Params of one target dataset. The synthetic target re-derives the source matrices from the seed. */
 function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDataStageParams {
   const t = config.task;
-  const common = { target_pool: t.target_pool, test_size: t.test_size, label_noise: t.label_noise, input_noise: t.input_noise };
+  const common = {
+    target_pool: t.target_pool,
+    test_size: t.test_size,
+    validation_size: t.validation_size,
+    label_noise: t.label_noise,
+    input_noise: t.input_noise,
+  };
   if (t.kind === 'synthetic') {
     const { latent_dim, input_dim, teacher_hidden, classes } = t;
     const { feature, rule } = resolveCorrelation(t, rho as number);

@@ -1,12 +1,19 @@
 /**
  * The bodies of the three training stages (`train-source`, `train-scratch`, `transfer`):
- * read the data artifacts, build (or transfer) the network, train it with the seeded loop,
- * evaluate on the test set and write the outputs:
+ * read the data artifacts, build (or transfer) the network, train it with the seeded loop
+ * (early stopping on the task's validation set, docs/protocol.md), evaluate on the test set and
+ * write the outputs:
  *   `model/`        the trained network (TensorFlow.js layers format; source and scratch only:
  *                   `similarity` and `transfer` read them, nothing reads a transferred network)
  *   `curve.arrow`   per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]
- *   `metrics.arrow` one row: test_accuracy, test_loss, train_steps, epochs, best_epoch
- * and return the summary `{ test_accuracy, test_loss, train_steps, epochs }`.
+ *   `metrics.arrow` one row: test_accuracy, test_loss, validation_accuracy, validation_loss,
+ *                   train_steps, epochs, best_epoch, learning_rate, stopped_by
+ * and return the summary `{ test_accuracy, test_loss, validation_accuracy, validation_loss,
+ * train_steps, epochs, best_epoch, stopped_by, learning_rate }`.
+ *
+ * Target training sets: each seed draws its own subset of the pool, the first n rows of a seeded
+ * permutation (`train/subset`), so larger n extends smaller n within a seed and different seeds
+ * see different samples (docs/protocol.md). The test set only measures: nothing is chosen on it.
  * No timings or dates go into files (the engine records durations), so outputs are a pure
  * function of the key on one backend.
  *
@@ -18,15 +25,16 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { StageFailure } from '../pipeline/errors.js';
 import type { InputDecls, StageContext, StageOutcome } from '../pipeline/stage.js';
 import type { ModelConfig, TrainConfig, TransferMode } from './config.js';
 import { readDataset, type Dataset } from './dataset-table.js';
 import { buildNetwork, blockCount, copyBlocks, loadNetwork, saveNetwork, setBlocksTrainable, type NetworkSpec } from './models.js';
+import { Rng } from './random.js';
 import type { TrainScratchContext } from './train-scratch.js';
 import type { TrainSourceContext } from './train-source.js';
-import { evaluateNetwork, trainNetwork, type EpochRecord, type TrainingResult } from './training.js';
+import { evaluateNetwork, rowsOf, trainNetwork, type EpochRecord, type TrainingResult } from './training.js';
 import type { TRAINING_OUTPUTS } from './training-stage.js';
 import type { TransferContext } from './transfer.js';
 
@@ -73,17 +81,18 @@ export function networkSpecOf(model: ModelConfig, shape: readonly number[], clas
 async function trainAndRecord(
   ctx: TrainingContext,
   model: tf.LayersModel,
-  train: Dataset,
-  test: Dataset,
+  data: TaskData,
   seed: number,
   recipe: TrainConfig,
   /** Where the trained network goes (its declared `model` output), or null: not kept. */
   saveModel: string | null,
 ): Promise<StageOutcome> {
+  const { train, validation, test } = data;
   const label = labelOf(ctx);
   const classes = train.classes.length;
   const result: TrainingResult = await trainNetwork(model, train, {
     recipe,
+    validation,
     seed,
     classes,
     label,
@@ -99,10 +108,13 @@ async function trainAndRecord(
   const evaluation = evaluateNetwork(model, test, classes);
   if (!Number.isFinite(evaluation.loss))
     throw new StageFailure(
-      `${label}: the test loss is ${evaluation.loss} after training. Try a smaller train.learning_rate (now ${recipe.learning_rate}).`,
+      `${label}: the test loss is ${evaluation.loss} after training. Try a smaller train.learning_rate (now ${result.learningRate}).`,
     );
+  const val = result.validation;
   ctx.log(
-    `test accuracy ${evaluation.accuracy} loss ${evaluation.loss} after ${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch})`,
+    `test accuracy ${evaluation.accuracy} loss ${evaluation.loss}; validation accuracy ${val?.accuracy ?? 'none'}; ` +
+      `${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch}, stopped by ${result.stoppedBy}, ` +
+      `learning rate ${result.learningRate})`,
   );
 
   if (saveModel !== null) await saveNetwork(model, saveModel);
@@ -121,48 +133,86 @@ async function trainAndRecord(
   const metrics = {
     test_accuracy: Float64Array.of(evaluation.accuracy),
     test_loss: Float64Array.of(evaluation.loss),
+    validation_accuracy: Float64Array.of(val?.accuracy ?? Number.NaN),
+    validation_loss: Float64Array.of(val?.loss ?? Number.NaN),
     train_steps: Int32Array.of(result.trainSteps),
     epochs: Int32Array.of(result.epochs),
     best_epoch: Int32Array.of(result.bestEpoch),
+    learning_rate: Float64Array.of(result.learningRate),
   };
-  await writeFile(ctx.output('metrics'), tableToIPC(tableFromArrays(metrics), 'file'));
+  // Plain Utf8 for the string column: tableFromArrays would dictionary-encode it with a
+  // process-wide dictionary id, and the bytes would depend on what ran before.
+  const metricsTable = new Table({
+    ...Object.fromEntries(Object.entries(metrics).map(([name, values]) => [name, makeVector(values)])),
+    stopped_by: vectorFromArray([result.stoppedBy], new Utf8()),
+  });
+  await writeFile(ctx.output('metrics'), tableToIPC(metricsTable, 'file'));
   return {
     summary: {
       test_accuracy: evaluation.accuracy,
       test_loss: evaluation.loss,
+      validation_accuracy: val?.accuracy ?? null,
+      validation_loss: val?.loss ?? null,
       train_steps: result.trainSteps,
       epochs: result.epochs,
+      best_epoch: result.bestEpoch,
+      stopped_by: result.stoppedBy,
+      learning_rate: result.learningRate,
     },
   };
 }
 
 /** `train-source`: the source network, trained from scratch on the whole source pool. */
 export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutcome> {
-  const train = readTable(ctx, ctx.inputs.data.path('train'));
-  const test = readTable(ctx, ctx.inputs.data.path('test'));
+  const data: TaskData = {
+    train: readTable(ctx, ctx.inputs.data.path('train')),
+    validation: readTable(ctx, ctx.inputs.data.path('validation')),
+    test: readTable(ctx, ctx.inputs.data.path('test')),
+  };
   const { model: modelConfig, train: recipe, seed } = ctx.params;
-  const model = buildNetwork(networkSpecOf(modelConfig, train.shape, train.classes.length), seed, 'source/init');
+  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'source/init');
   try {
-    return await trainAndRecord(ctx, model, train, test, seed, recipe, ctx.output('model'));
+    return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
   } finally {
     model.dispose();
   }
 }
 
-function readTarget(ctx: TrainingContext, data: DataInput, n: number): { train: Dataset; test: Dataset } {
-  const train = readTable(ctx, data.path('train'), n);
-  if (train.rows < n)
-    throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${train.rows} samples`);
-  return { train, test: readTable(ctx, data.path('test')) };
+/** The three tables a training run reads: what it trains on, stops on and is measured on. */
+interface TaskData {
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+}
+
+/**
+ * The seed's training subset of size n: the first n rows of the pool in the seed's own order
+ * (`train/subset`), so subsets are nested across n within a seed and differ between seeds.
+ */
+export function trainingSubsetOrder(poolRows: number, seed: number): Int32Array {
+  return new Rng(seed, 'train/subset').permutation(poolRows);
+}
+
+function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number): TaskData {
+  const pool = readTable(ctx, data.path('train'));
+  if (pool.rows < n)
+    throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${pool.rows} samples`);
+  const dim = pool.shape.reduce((a, b) => a * b, 1);
+  const subset = rowsOf(pool, trainingSubsetOrder(pool.rows, seed).subarray(0, n), dim);
+  return {
+    train: { ...pool, ...subset },
+    validation: readTable(ctx, data.path('validation')),
+    test: readTable(ctx, data.path('test')),
+  };
 }
 
 /** `train-scratch`: a network trained from scratch on the first n target samples. */
 export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
   const { model: modelConfig, train: recipe, seed, n } = ctx.params;
-  const { train, test } = readTarget(ctx, ctx.inputs.data, n);
-  const model = buildNetwork(networkSpecOf(modelConfig, train.shape, train.classes.length), seed, 'target/init');
+  const data = readTarget(ctx, ctx.inputs.data, n, seed);
+  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
   try {
-    return await trainAndRecord(ctx, model, train, test, seed, recipe, ctx.output('model'));
+    return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
   } finally {
     model.dispose();
   }
@@ -188,7 +238,7 @@ export function prepareTransfer(target: tf.LayersModel, source: tf.LayersModel, 
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, depth } = ctx.params;
-  const { train, test } = readTarget(c, ctx.inputs.data, n);
+  const data = readTarget(c, ctx.inputs.data, n, seed);
   const sourceDir = ctx.inputs.source.path('model');
   let source: tf.LayersModel;
   try {
@@ -196,7 +246,7 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   } catch (error) {
     throw new StageFailure(`${labelOf(c)}: cannot load the source network from ${sourceDir}: ${(error as Error).message}`);
   }
-  const model = buildNetwork(networkSpecOf(modelConfig, train.shape, train.classes.length), seed, 'target/init');
+  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
   try {
     try {
       prepareTransfer(model, source, mode, depth);
@@ -206,7 +256,7 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
       source.dispose();
     }
     ctx.log(`mode ${mode}, depth ${depth}: blocks 1..${depth} frozen`);
-    return await trainAndRecord(c, model, train, test, seed, recipe, null);
+    return await trainAndRecord(c, model, data, seed, recipe, null);
   } finally {
     model.dispose();
   }

@@ -20,7 +20,7 @@ import { correlationSchema, countSchema, modelSchema, seedSchema, trainSchema, T
 
 /** What every training stage reads: the network, the optimisation recipe and the seed. */
 export const trainSourceParams = z.strictObject({ model: modelSchema, train: trainSchema, seed: seedSchema });
-/** A target run also reads its correlation (a coordinate) and n, its first n pool samples. */
+/** A target run also reads its correlation (a coordinate) and n: its seed's n pool samples (docs/protocol.md). */
 export const trainScratchParams = trainSourceParams.extend({ correlation: correlationSchema.nullable(), n: countSchema });
 /** A transfer also reads its mode and the depth it freezes. */
 export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
@@ -29,13 +29,17 @@ export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_
 export const TRAINING_OUTPUTS = {
   /** Per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]. */
   curve: table('curve.arrow', { epoch: 'Int32', loss: 'Float64', train_accuracy: 'Float64' }),
-  /** One row: test_accuracy, test_loss, train_steps, epochs, best_epoch. */
+  /** One row: test and validation results of the kept weights, and how training ended (docs/protocol.md). */
   metrics: table('metrics.arrow', {
     test_accuracy: 'Float64',
     test_loss: 'Float64',
+    validation_accuracy: 'Float64',
+    validation_loss: 'Float64',
     train_steps: 'Int32',
     epochs: 'Int32',
     best_epoch: 'Int32',
+    learning_rate: 'Float64',
+    stopped_by: 'Utf8',
   }),
 } as const;
 

@@ -1,9 +1,14 @@
 /**
  * The seeded training loop every training stage uses (not `model.fit`, whose shuffling cannot be
  * seeded). Everything random derives from the instance seed through named streams:
- * `train/shuffle/epoch<e>` orders the batches of epoch e and `train/validation` picks the
- * early-stopping split, so on one backend the same (network, data, recipe, seed) gives
- * bit-identical weights and metrics.
+ * `train/shuffle/epoch<e>` orders the batches of epoch e, so on one backend the same (network,
+ * data, validation set, recipe, seed) gives bit-identical weights and metrics. Every learning
+ * rate of a list starts from the same weights and sees the same batch order.
+ *
+ * Early stopping (docs/protocol.md) watches a validation set the caller hands in, drawn from the
+ * task's distribution and disjoint from the training data and the test set: training stops after
+ * `patience` checks without improvement (`stopped_by: patience`) or at the budget
+ * (`stopped_by: budget`), and the best check's weights are restored.
  *
  * Only the weights of trainable layers are handed to the optimizer, so frozen blocks keep their
  * exact bytes. A non-finite loss stops training with a `StageFailure` instead of storing garbage.
@@ -19,13 +24,28 @@ import { createStepper, evaluateNatively } from './train-step.js';
 /** The `train` section of the config, as the training stages receive it. */
 export interface TrainRecipe {
   readonly optimizer: 'sgd' | 'momentum' | 'adam';
-  readonly learning_rate: number;
+  /** One rate, or several tried in turn (the best on validation is kept). */
+  readonly learning_rate: number | readonly number[];
   readonly momentum: number;
   readonly batch_size: number;
   readonly epochs: number;
   readonly min_steps: number;
-  readonly early_stopping: { readonly patience: number; readonly validation_fraction: number } | null;
+  readonly early_stopping: EarlyStoppingRecipe | null;
 }
+
+/** Early stopping on the validation set (docs/protocol.md). */
+export interface EarlyStoppingRecipe {
+  /** Validation checks without improvement before training stops. */
+  readonly patience: number;
+  /** Budget in epochs (extended to `min_steps` steps when epochs are short). */
+  readonly max_epochs: number;
+  readonly monitor: 'val_loss' | 'val_accuracy';
+  /** Check after every epoch, or after groups of epochs of at least this many steps. */
+  readonly check_steps: number;
+}
+
+/** Why training ended: no improvement for `patience` checks, or the budget ran out. */
+export type StopReason = 'patience' | 'budget';
 
 /** Labelled samples, rows of `dim` values each (images flattened HWC). */
 export interface LabelledData {
@@ -46,17 +66,25 @@ export interface EpochRecord {
 }
 
 export interface TrainingResult {
+  /** The curve of the kept learning rate. */
   readonly curve: EpochRecord[];
-  /** Optimizer steps taken. */
+  /** Optimizer steps taken (with the kept learning rate). */
   readonly trainSteps: number;
-  /** Epochs run (fewer than planned when early stopping ended training). */
+  /** Epochs run (fewer than the budget when early stopping ended training). */
   readonly epochs: number;
   /** Epoch whose weights were kept (the last, or the best on validation with early stopping). */
   readonly bestEpoch: number;
+  readonly stoppedBy: StopReason;
+  /** The learning rate of the kept weights. */
+  readonly learningRate: number;
+  /** The kept weights on the validation set; null when no validation set was given. */
+  readonly validation: Evaluation | null;
 }
 
 export interface TrainOptions {
   readonly recipe: TrainRecipe;
+  /** Held-out data of the task's distribution; required by early stopping and a rate list. */
+  readonly validation?: LabelledData | null;
   readonly seed: number;
   readonly classes: number;
   /** Names the stage in failure messages, e.g. "transfer[correlation=0.8,n=50,...]". */
@@ -70,12 +98,30 @@ export interface Evaluation {
   readonly loss: number;
 }
 
-/** Number of epochs the recipe asks for, extended so that at least `min_steps` steps are taken. */
-export function plannedEpochs(recipe: TrainRecipe, trainRows: number): { epochs: number; batchSize: number; stepsPerEpoch: number } {
+/**
+ * The epoch budget (`epochs`, or `early_stopping.max_epochs`), extended so that at least
+ * `min_steps` steps fit in it, and how often validation is checked (every `checkEvery` epochs).
+ */
+export function plannedEpochs(
+  recipe: TrainRecipe,
+  trainRows: number,
+): { epochs: number; batchSize: number; stepsPerEpoch: number; checkEvery: number } {
   const batchSize = Math.max(1, Math.min(recipe.batch_size, trainRows));
   const stepsPerEpoch = Math.ceil(trainRows / batchSize);
-  const epochs = Math.max(recipe.epochs, Math.ceil(recipe.min_steps / stepsPerEpoch));
-  return { epochs, batchSize, stepsPerEpoch };
+  const stopping = recipe.early_stopping;
+  const epochs = Math.max(stopping ? stopping.max_epochs : recipe.epochs, Math.ceil(recipe.min_steps / stepsPerEpoch));
+  const checkEvery = stopping ? Math.max(1, Math.ceil(stopping.check_steps / stepsPerEpoch)) : epochs;
+  return { epochs, batchSize, stepsPerEpoch, checkEvery };
+}
+
+/** The learning rates a recipe tries, in order. */
+export function learningRates(recipe: Pick<TrainRecipe, 'learning_rate'>): number[] {
+  return typeof recipe.learning_rate === 'number' ? [recipe.learning_rate] : [...recipe.learning_rate];
+}
+
+/** True when `a` is a better validation result than `b` under the monitor (strictly). */
+function better(a: Evaluation, b: Evaluation, monitor: EarlyStoppingRecipe['monitor']): boolean {
+  return monitor === 'val_loss' ? a.loss < b.loss : a.accuracy > b.accuracy;
 }
 
 function inputShapeOf(model: tf.LayersModel): number[] {
@@ -105,7 +151,8 @@ function gatherBatch(
   return { x, y };
 }
 
-function rowsOf(data: LabelledData, indices: Int32Array, dim: number): LabelledData {
+/** The rows `indices` of `data`, in that order (a seed's training subset of the pool). */
+export function rowsOf(data: LabelledData, indices: Int32Array, dim: number): LabelledData {
   const { x, y } = gatherBatch(data, dim, indices, 0, indices.length);
   return { features: x, labels: y, rows: indices.length };
 }
@@ -145,13 +192,13 @@ export function evaluateNetwork(model: tf.LayersModel, data: LabelledData, class
 }
 
 /**
- * Trains `model` in place on `data` with the recipe; only trainable layers change. With early
- * stopping, a seeded `validation_fraction` of the rows is held out, training stops after
- * `patience` epochs without a lower validation loss (never before `min_steps` steps), and the
- * best epoch's weights are restored.
+ * Trains `model` in place on `data` with the recipe; only trainable layers change. With a list
+ * of learning rates every rate starts from the model's current weights and the best on
+ * validation (by the early-stopping monitor, validation loss without early stopping; the first
+ * rate on a tie) is kept.
  */
 export async function trainNetwork(model: tf.LayersModel, data: LabelledData, options: TrainOptions): Promise<TrainingResult> {
-  const { recipe, seed, classes, label } = options;
+  const { recipe, label } = options;
   const shape = inputShapeOf(model);
   const dim = shape.reduce((a, b) => a * b, 1);
   if (data.features.length !== data.rows * dim)
@@ -159,30 +206,62 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
       `${label}: the data has ${data.features.length / Math.max(1, data.rows)} values per sample; the network takes ${dim}`,
     );
   if (data.rows === 0) throw new StageFailure(`${label}: no training samples`);
+  const rates = learningRates(recipe);
+  const validation = options.validation ?? null;
+  if (validation === null && (recipe.early_stopping !== null || rates.length > 1))
+    throw new StageFailure(`${label}: early stopping and a list of learning rates need a validation set (task.validation_size)`);
+  if (validation !== null && validation.rows === 0) throw new StageFailure(`${label}: the validation set is empty`);
+  if (validation !== null && validation.features.length !== validation.rows * dim)
+    throw new StageFailure(
+      `${label}: the validation data has ${validation.features.length / validation.rows} values per sample; the network takes ${dim}`,
+    );
+  if (rates.length === 1) return trainWithRate(model, data, validation, rates[0], options);
 
-  let train = data;
-  let validation: LabelledData | null = null;
-  if (recipe.early_stopping && data.rows >= 2) {
-    const order = new Rng(seed, 'train/validation').permutation(data.rows);
-    const held = Math.min(data.rows - 1, Math.max(1, Math.round(recipe.early_stopping.validation_fraction * data.rows)));
-    validation = rowsOf(data, order.subarray(0, held), dim);
-    train = rowsOf(data, order.subarray(held), dim);
+  const variables = trainableVariables(model);
+  const start = variables.map((v) => tf.clone(v));
+  const monitor = recipe.early_stopping?.monitor ?? 'val_loss';
+  let kept: { result: TrainingResult; weights: tf.Tensor[] } | null = null;
+  try {
+    for (const rate of rates) {
+      variables.forEach((v, i) => v.assign(start[i]));
+      const result = await trainWithRate(model, data, validation, rate, options);
+      if (kept === null || better(result.validation as Evaluation, kept.result.validation as Evaluation, monitor)) {
+        if (kept) tf.dispose(kept.weights);
+        kept = { result, weights: variables.map((v) => tf.clone(v)) };
+      }
+    }
+    const chosen = kept as { result: TrainingResult; weights: tf.Tensor[] };
+    variables.forEach((v, i) => v.assign(chosen.weights[i]));
+    return chosen.result;
+  } finally {
+    tf.dispose(start);
+    if (kept) tf.dispose(kept.weights);
   }
+}
 
-  const { epochs: planned, batchSize, stepsPerEpoch } = plannedEpochs(recipe, train.rows);
+/** One training run at one learning rate (early stopping and best-check restore included). */
+async function trainWithRate(
+  model: tf.LayersModel,
+  train: LabelledData,
+  validation: LabelledData | null,
+  rate: number,
+  options: TrainOptions,
+): Promise<TrainingResult> {
+  const { recipe, seed, classes, label } = options;
+  const shape = inputShapeOf(model);
+  const dim = shape.reduce((a, b) => a * b, 1);
+  const stopping = recipe.early_stopping;
+  const { epochs: planned, batchSize, stepsPerEpoch, checkEvery } = plannedEpochs(recipe, train.rows);
   const variables = trainableVariables(model);
   // The step itself (native on wasm-blas, see train-step.ts); sync() before reading the network.
-  const stepper = createStepper(model, {
-    kind: recipe.optimizer,
-    learningRate: recipe.learning_rate,
-    momentum: recipe.momentum,
-    classes,
-  });
+  const stepper = createStepper(model, { kind: recipe.optimizer, learningRate: rate, momentum: recipe.momentum, classes });
   const buffers = { x: new Float32Array(batchSize * dim), y: new Int32Array(batchSize) };
   const curve: EpochRecord[] = [];
   let steps = 0;
-  let best: { loss: number; epoch: number; weights: tf.Tensor[] } | null = null;
+  let checks = 0;
+  let best: { evaluation: Evaluation; epoch: number; check: number; weights: tf.Tensor[] } | null = null;
   let bestEpoch = 0;
+  let stoppedBy: StopReason = 'budget';
   try {
     for (let epoch = 1; epoch <= planned; epoch++) {
       const order = new Rng(seed, `train/shuffle/epoch${epoch}`).permutation(train.rows);
@@ -201,14 +280,15 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
         if (!Number.isFinite(batchLoss)) {
           throw new StageFailure(
             `${label}: training diverged at epoch ${epoch} (step ${steps}): the loss is ${batchLoss}. ` +
-              `Try a smaller train.learning_rate (now ${recipe.learning_rate}).`,
+              `Try a smaller train.learning_rate (now ${rate}).`,
           );
         }
         lossSum += batchLoss * (end - start);
         correct += batchHits;
       }
-      if (validation) stepper.sync();
-      const val = validation ? evaluateNetwork(model, validation, classes) : null;
+      const check = stopping !== null && validation !== null && (epoch % checkEvery === 0 || epoch === planned);
+      if (check) stepper.sync();
+      const val = check && validation ? evaluateNetwork(model, validation, classes) : null;
       const record: EpochRecord = {
         epoch,
         loss: lossSum / train.rows,
@@ -220,28 +300,34 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
       options.onEpoch?.(record, planned);
       bestEpoch = epoch;
 
-      if (val && recipe.early_stopping) {
+      if (val && stopping) {
+        checks++;
         if (!Number.isFinite(val.loss))
           throw new StageFailure(
-            `${label}: the validation loss is ${val.loss} at epoch ${epoch}. Try a smaller train.learning_rate (now ${recipe.learning_rate}).`,
+            `${label}: the validation loss is ${val.loss} at epoch ${epoch}. Try a smaller train.learning_rate (now ${rate}).`,
           );
-        if (best === null || val.loss < best.loss) {
+        if (best === null || better(val, best.evaluation, stopping.monitor)) {
           if (best) tf.dispose(best.weights);
-          best = { loss: val.loss, epoch, weights: variables.map((v) => tf.clone(v)) };
-        } else if (epoch - best.epoch >= recipe.early_stopping.patience && steps >= recipe.min_steps) {
+          best = { evaluation: val, epoch, check: checks, weights: variables.map((v) => tf.clone(v)) };
+        } else if (checks - best.check >= stopping.patience) {
+          stoppedBy = 'patience';
           break;
         }
       }
     }
     stepper.sync();
+    let kept: Evaluation | null = null;
     if (best) {
-      const kept = best;
-      variables.forEach((v, i) => v.assign(kept.weights[i]));
-      bestEpoch = kept.epoch;
+      const restored = best;
+      variables.forEach((v, i) => v.assign(restored.weights[i]));
+      bestEpoch = restored.epoch;
+      kept = restored.evaluation;
+    } else if (validation) {
+      kept = evaluateNetwork(model, validation, classes);
     }
+    return { curve, trainSteps: steps, epochs: curve.length, bestEpoch, stoppedBy, learningRate: rate, validation: kept };
   } finally {
     if (best) tf.dispose(best.weights);
     stepper.dispose();
   }
-  return { curve, trainSteps: steps, epochs: curve.length, bestEpoch };
 }

@@ -69,6 +69,7 @@ test('fashion-mnist class subsets: relabelled, balanced, nested, test split disj
       target: { dataset: 'fashion-mnist', classes: [9, 5, 7] },
       target_pool: 300,
       test_size: 90,
+      validation_size: 30,
       label_noise: 0,
       input_noise: 0,
     };
@@ -122,6 +123,7 @@ test('mnist package: digits scaled back to bytes / 255, classes named by digit',
       source: { dataset: 'mnist', classes: [3, 8] },
       source_size: 60,
       test_size: 20,
+      validation_size: 10,
       label_noise: 0,
       input_noise: 0,
     };
@@ -170,8 +172,9 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     const task: ImageTaskParams = {
       kind: 'image',
       source: { dataset: `idx:${data}`, classes: [2, 0] },
-      source_size: 40,
+      source_size: 30,
       test_size: 10,
+      validation_size: 10,
       label_noise: 0,
       input_noise: 0,
     };
@@ -180,7 +183,10 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     assert.deepEqual(summary.shape, [2, 3, 1]);
     assert.deepEqual(summary.classes, ['2', '0']);
     const train = readDataset(join(dir, 'out', 'train.arrow'));
-    assert.equal(train.rows, 40);
+    assert.equal(train.rows, 30);
+    // The validation set is the rest of the training split: disjoint from the pool.
+    const validation = readDataset(join(dir, 'out', 'validation.arrow'));
+    assert.equal(validation.rows, 10);
     for (let i = 0; i < train.rows; i++) {
       // Pixel 0 encodes the original class: 2 -> label 0, 0 -> label 1.
       const original = Math.round((train.features[i * 6] * 255) / 20);
@@ -190,9 +196,10 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
     const ok = {
       source: task.source!,
       target: { dataset: `idx:${data}`, classes: [0, 1] },
-      source_size: 40,
-      target_pool: 40,
+      source_size: 30,
+      target_pool: 30,
       test_size: 10,
+      validation_size: 10,
     };
     assert.deepEqual(imageTaskIssues(ok), []);
     const issues = imageTaskIssues({ ...ok, target: { dataset: `idx:${data}`, classes: [1, 7] }, source_size: 41, test_size: 11 });

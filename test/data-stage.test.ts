@@ -19,7 +19,7 @@ function run(outDir: string, params: z.input<typeof generateDataStage.params>, l
   return generateDataStage.run(rigged.ctx).finally(() => lines.push(...rigged.lines));
 }
 
-test('generate-data run writes train.arrow and test.arrow and reports rows and balance', async () => {
+test('generate-data run writes train.arrow, validation.arrow and test.arrow and reports rows and balance', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'defrost-stage-'));
   try {
     const lines: string[] = [];
@@ -34,15 +34,17 @@ test('generate-data run writes train.arrow and test.arrow and reports rows and b
         classes: 2,
         source_size: 50,
         test_size: 20,
+        validation_size: 30,
         label_noise: 0,
         input_noise: 0,
       },
     };
     const outcome = await run(dir, params, lines);
-    assert.ok(existsSync(join(dir, 'train.arrow')) && existsSync(join(dir, 'test.arrow')));
+    for (const file of ['train.arrow', 'validation.arrow', 'test.arrow']) assert.ok(existsSync(join(dir, file)), file);
     const summary = outcome.summary as JsonObject;
     assert.equal(summary.train_rows, 50);
     assert.equal(summary.test_rows, 20);
+    assert.equal(summary.validation_rows, 30);
     const balance = summary.train_balance as number[];
     assert.equal(balance.length, 2);
     assert.ok(Math.abs(balance[0] + balance[1] - 1) < 1e-3);

@@ -208,6 +208,7 @@ test('a linear probe on the latents recovers the rule: near perfect for K = 0, w
 
 const TASK: SyntheticTaskParams = {
   kind: 'synthetic',
+  validation_size: 50,
   latent_dim: 8,
   input_dim: 32,
   teacher_hidden: 16,

@@ -38,6 +38,21 @@ function accuracyOf(rng: Rng, correlation: number, n: number, mode: string, dept
   return base - 0.03 * Math.abs(depth - best) + 0.01 * rng.normal();
 }
 
+/** A training stage's summary: test and validation accuracy differ by their own noise. */
+function runSummary(test: number, validation: number, depth = 0): Record<string, number | string> {
+  return {
+    test_accuracy: test,
+    test_loss: 1 - test,
+    validation_accuracy: validation,
+    validation_loss: 1 - validation,
+    train_steps: 100 + depth,
+    epochs: 5,
+    best_epoch: 3,
+    stopped_by: depth % 2 === 0 ? 'patience' : 'budget',
+    learning_rate: 0.001,
+  };
+}
+
 export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture> {
   const correlations = options.correlations ?? [1, 0.8];
   const ns = options.ns ?? [20, 100];
@@ -47,7 +62,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
   const dir = await mkdtemp(join(tmpdir(), 'defrost-report-'));
   const rng = new Rng(7, 'report-fixture');
   const runs: RunRecord[] = [];
-  const add = (stage: string, coords: Record<string, string | number | null>, summary?: Record<string, number>): void => {
+  const add = (stage: string, coords: Record<string, string | number | null>, summary?: Record<string, number | string>): void => {
     const id = instanceId(stage, coords);
     const base: RunRecord = { id, stage, coords, published: true, summary, durationSeconds: 1 + rng.uniform(), dir: join(dir, id) };
     const failed = options.failed?.(base) ?? false;
@@ -58,15 +73,11 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     for (const n of ns) {
       for (const seed of seeds) {
         const scratch = 0.5 + 0.35 * Math.min(1, Math.log10(n) / 3) + 0.01 * rng.normal();
-        add('train-scratch', { correlation, n, seed }, { test_accuracy: scratch, test_loss: 1 - scratch, train_steps: 100, epochs: 5 });
+        add('train-scratch', { correlation, n, seed }, runSummary(scratch, scratch + 0.01 * rng.normal()));
         for (const mode of modes) {
           for (let depth = 0; depth <= L; depth++) {
             const acc = accuracyOf(rng, rho, n, mode, depth, L);
-            add(
-              'transfer',
-              { correlation, n, mode, depth, seed },
-              { test_accuracy: acc, test_loss: 1 - acc, train_steps: 100 + depth, epochs: 5 },
-            );
+            add('transfer', { correlation, n, mode, depth, seed }, runSummary(acc, acc + 0.01 * rng.normal(), depth));
           }
         }
       }

@@ -19,12 +19,41 @@ after(async () => {
   for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
 });
 
-/** Independent recomputation of one optimal-depth row from results rows. */
+/** t(0.975, df) for df = 1..6 (SciPy stats.t.ppf), for an independent recomputation. */
+const T975 = [Number.NaN, 12.706204736, 4.30265273, 3.182446305, 2.776445105, 2.570581836, 2.446911851];
+
+type Triple = [number | null, number | null, number | null];
+
+/** Mean and 95% t interval of a list; bounds null below two values, all null when empty. */
+function tInterval(xs: number[]): Triple {
+  if (xs.length === 0) return [null, null, null];
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return [null, m, null];
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+  const half = T975[xs.length - 1] * (sd / Math.sqrt(xs.length));
+  return [m - half, m, m + half];
+}
+
+/**
+ * Independent recomputation of one optimal-depth row from results rows: l* on mean validation
+ * accuracy (deeper on ties), plausible set by paired t-test on validation, test accuracy at l*,
+ * paired test gains over l = L and over scratch.
+ */
 function expectedRow(results: ResultRow[], correlation: number | null, n: number, mode: string, L: number) {
-  const accs = (m: string, d: number | null) =>
-    results
-      .filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d && r.test_accuracy !== null)
-      .map((r) => r.test_accuracy as number);
+  const runs = (m: string, d: number | null) =>
+    results.filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d);
+  const values = (m: string, d: number | null, key: 'test_accuracy' | 'validation_accuracy') =>
+    runs(m, d)
+      .filter((r) => r[key] !== null)
+      .map((r) => r[key] as number);
+  const bySeed = (m: string, d: number | null, key: 'test_accuracy' | 'validation_accuracy') =>
+    new Map(
+      runs(m, d)
+        .filter((r) => r[key] !== null)
+        .map((r) => [r.seed, r[key] as number]),
+    );
+  const paired = (a: Map<number, number>, b: Map<number, number>) =>
+    [...a.keys()].filter((s) => b.has(s)).map((s) => (a.get(s) as number) - (b.get(s) as number));
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const se = (xs: number[]) => {
     if (xs.length < 2) return null;
@@ -35,23 +64,35 @@ function expectedRow(results: ResultRow[], correlation: number | null, n: number
   let bestMean = -Infinity;
   for (let d = L; d >= 0; d--) {
     // Walking from deep to shallow with a strict '>' keeps the deeper depth on ties.
-    const xs = accs(mode, d);
+    const xs = values(mode, d, 'validation_accuracy');
     if (xs.length > 0 && avg(xs) > bestMean) {
       best = d;
       bestMean = avg(xs);
     }
   }
-  const full = accs(mode, L);
-  const scratch = accs('scratch', null);
+  const plausible: number[] = [];
+  if (best !== null)
+    for (let d = 0; d <= L; d++) {
+      if (values(mode, d, 'validation_accuracy').length === 0) continue;
+      const diff = paired(bySeed(mode, best, 'validation_accuracy'), bySeed(mode, d, 'validation_accuracy'));
+      const [low, , high] = tInterval(diff);
+      if (d === best || low === null || high === null || (low <= 0 && high >= 0)) plausible.push(d);
+    }
+  const test = best === null ? [] : values(mode, best, 'test_accuracy');
+  const full = values(mode, L, 'test_accuracy');
+  const scratch = values('scratch', null, 'test_accuracy');
+  const atBest = best === null ? new Map<number, number>() : bySeed(mode, best, 'test_accuracy');
   return {
     optimal_depth: best,
-    optimal_accuracy: best === null ? null : bestMean,
-    optimal_accuracy_se: best === null ? null : se(accs(mode, best)),
+    plausible_depths: plausible,
+    optimal_validation_accuracy: best === null ? null : bestMean,
+    optimal_accuracy: test.length ? avg(test) : null,
+    optimal_accuracy_se: se(test),
     full_depth_accuracy: full.length ? avg(full) : null,
     scratch_accuracy: scratch.length ? avg(scratch) : null,
     scratch_accuracy_se: se(scratch),
-    gain_over_full_depth: best === null || !full.length ? null : bestMean - avg(full),
-    gain_over_scratch: best === null || !scratch.length ? null : bestMean - avg(scratch),
+    gain_vs_full: tInterval(paired(atBest, bySeed(mode, L, 'test_accuracy'))),
+    gain_vs_scratch: tInterval(paired(atBest, bySeed('scratch', null, 'test_accuracy'))),
   };
 }
 
@@ -65,19 +106,27 @@ function checkAgainstResults(optimal: OptimalDepthRow[], results: ResultRow[], L
     const e = expectedRow(results, row.correlation, row.n, row.mode, L);
     const where = `correlation ${row.correlation}, n ${row.n}, mode ${row.mode}`;
     assert.equal(row.optimal_depth, e.optimal_depth, `l* at ${where}`);
+    assert.deepEqual(row.plausible_depths, e.plausible_depths, `plausible set at ${where}`);
+    close(row.optimal_validation_accuracy, e.optimal_validation_accuracy, `validation accuracy at l*, ${where}`);
     close(row.optimal_accuracy, e.optimal_accuracy, `accuracy at l*, ${where}`);
     close(row.optimal_accuracy_se, e.optimal_accuracy_se, `s.e. at l*, ${where}`);
     close(row.full_depth_accuracy, e.full_depth_accuracy, `accuracy at L, ${where}`);
     close(row.scratch_accuracy, e.scratch_accuracy, `scratch accuracy, ${where}`);
     close(row.scratch_accuracy_se, e.scratch_accuracy_se, `scratch s.e., ${where}`);
-    close(row.gain_over_full_depth, e.gain_over_full_depth, `gain over L, ${where}`);
-    close(row.gain_over_scratch, e.gain_over_scratch, `gain over scratch, ${where}`);
+    close(row.gain_vs_full_low, e.gain_vs_full[0], `gain over L, low, ${where}`);
+    close(row.gain_over_full_depth, e.gain_vs_full[1], `gain over L, ${where}`);
+    close(row.gain_vs_full_high, e.gain_vs_full[2], `gain over L, high, ${where}`);
+    close(row.gain_vs_scratch_low, e.gain_vs_scratch[0], `gain over scratch, low, ${where}`);
+    close(row.gain_over_scratch, e.gain_vs_scratch[1], `gain over scratch, ${where}`);
+    close(row.gain_vs_scratch_high, e.gain_vs_scratch[2], `gain over scratch, high, ${where}`);
   }
 }
 
 /** Parses the printed table back into (mode, correlation label, n) -> {depth, accuracy} or 'missing'. */
-function parseTextTable(text: string): Map<string, { depth: number; accuracy: number; partial: boolean } | 'missing'> {
-  const cells = new Map<string, { depth: number; accuracy: number; partial: boolean } | 'missing'>();
+type PrintedCell = { depth: number; plausible: number[]; accuracy: number; partial: boolean };
+
+function parseTextTable(text: string): Map<string, PrintedCell | 'missing'> {
+  const cells = new Map<string, PrintedCell | 'missing'>();
   let mode = '';
   let ns: number[] = [];
   for (const line of text.split('\n')) {
@@ -92,12 +141,16 @@ function parseTextTable(text: string): Map<string, { depth: number; accuracy: nu
     }
     if (mode === '' || !/^\s+\S/.test(line)) continue;
     const label = line.trim().split(/\s+/)[0];
-    const found = [...line.matchAll(/l\*=(\d+)(\*?) (\d\.\d{3})|missing/g)];
+    const found = [
+      ...line.matchAll(/l\*=(\d+)(\*?) \{([\d,]*)\} (\d\.\d{3}) [+-]\d\.\d{2} \[(?:\?|[+-]\d\.\d{2},[+-]\d\.\d{2})\]|missing/g),
+    ];
     assert.equal(found.length, ns.length, `one cell per n in: ${line}`);
     found.forEach((f, i) =>
       cells.set(
         `${mode}|${label}|${ns[i]}`,
-        f[0] === 'missing' ? 'missing' : { depth: Number(f[1]), accuracy: Number(f[3]), partial: f[2] === '*' },
+        f[0] === 'missing'
+          ? 'missing'
+          : { depth: Number(f[1]), plausible: f[3].split(',').map(Number), accuracy: Number(f[4]), partial: f[2] === '*' },
       ),
     );
   }
@@ -115,8 +168,9 @@ function checkTextTable(text: string, optimal: OptimalDepthRow[]): void {
       continue;
     }
     assert.notEqual(cell, 'missing');
-    const c = cell as { depth: number; accuracy: number; partial: boolean };
+    const c = cell as PrintedCell;
     assert.equal(c.depth, row.optimal_depth);
+    assert.deepEqual(c.plausible, row.plausible_depths);
     assert.equal(c.accuracy.toFixed(3), (row.optimal_accuracy as number).toFixed(3));
     assert.equal(c.partial, row.missing_runs > 0);
   }
@@ -176,13 +230,13 @@ describe('aggregate tables', () => {
     assert.deepEqual([...new Set(similarity.map((r) => r.correlation))], [1, 0.8]);
   });
 
-  test('ties go to the deeper depth; one seed has no standard error', async () => {
+  test('ties go to the deeper depth; one seed has no standard error and no interval', async () => {
     const run = (depth: number | null, acc: number): RunRecord => ({
       id: `r${depth}`,
       stage: depth === null ? 'train-scratch' : 'transfer',
       coords: depth === null ? { correlation: 0.5, n: 10, seed: 0 } : { correlation: 0.5, n: 10, mode: 'defrost', depth, seed: 0 },
       published: true,
-      summary: { test_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
+      summary: { test_accuracy: acc, validation_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
       durationSeconds: 1,
     });
     const tables = await buildTables({
@@ -197,6 +251,34 @@ describe('aggregate tables', () => {
     assert.equal(row.optimal_accuracy_se, null);
     close(row.gain_over_full_depth, 0.05, 'gain over L');
     close(row.gain_over_scratch, 0.2, 'gain over scratch');
+    assert.equal(row.gain_vs_full_low, null);
+    assert.equal(row.gain_vs_full_high, null);
+    assert.deepEqual(row.plausible_depths, [0, 1, 2, 3], 'one seed rules nothing out');
+  });
+
+  test('l* is chosen on validation, not on test: a constructed case where they disagree', async () => {
+    // Depth 1 is best on validation on every seed; depth 2 is best on test on every seed.
+    const runs: RunRecord[] = [];
+    for (const seed of [0, 1, 2, 3])
+      for (const [depth, validation, test] of [
+        [0, 0.7, 0.7],
+        [1, 0.85, 0.75],
+        [2, 0.75, 0.9],
+      ] as const)
+        runs.push({
+          id: `t${depth}-${seed}`,
+          stage: 'transfer',
+          coords: { correlation: 0.5, n: 10, mode: 'defrost', depth, seed },
+          published: true,
+          summary: { test_accuracy: test + 0.001 * seed, validation_accuracy: validation + 0.002 * ((seed * (depth + 1)) % 3) },
+          durationSeconds: 1,
+        });
+    const [row] = (await buildTables({ runs, depth: 2, classes: 2, taskKind: 'synthetic' })).optimal;
+    assert.equal(row.optimal_depth, 1, 'validation chooses depth 1');
+    assert.deepEqual(row.plausible_depths, [1]);
+    close(row.optimal_accuracy, 0.7515, 'the test accuracy reported is that of depth 1');
+    // Scored on test, the chosen depth loses to l = L: the gain is negative, and says so.
+    assert.ok((row.gain_over_full_depth as number) < 0 && (row.gain_vs_full_high as number) < 0, `${row.gain_vs_full_high}`);
   });
 
   test('partial sweep: missing runs are left out of the means, counted, and shown as missing', async () => {

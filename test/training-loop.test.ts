@@ -34,11 +34,14 @@ test('min_steps adds epochs for small n; steps and epochs are reported', async (
     epochs: 30,
     batchSize: 20,
     stepsPerEpoch: 1,
+    checkEvery: 30,
   });
   const net = buildNetwork(TINY_MLP, 0, 'target/init');
   const r = await trainNetwork(net, linearTask(40, 'small'), options({ ...RECIPE, epochs: 1, min_steps: 9, batch_size: 16 }));
   assert.equal(r.trainSteps, 9);
   assert.equal(r.epochs, 3);
+  assert.equal(r.stoppedBy, 'budget');
+  assert.equal(r.validation, null);
   net.dispose();
 });
 
@@ -89,19 +92,73 @@ test('a diverging run (huge learning rate) fails with a StageFailure naming the 
   net.dispose();
 });
 
-test('early stopping holds out a validation split, records it and restores the best epoch', async () => {
+const allWeights = (net: tf.LayersModel): Float32Array[] => ([1, 2, 3, 'readout'] as const).flatMap((b) => blockWeightValues(net, b));
+
+const STOPPING = { patience: 3, max_epochs: 40, monitor: 'val_loss', check_steps: 1 } as const;
+
+test('early stopping watches the given validation set, restores the best check and says why it stopped', async () => {
   const net = buildNetwork(TINY_MLP, 0, 'target/init');
-  const r = await trainNetwork(
-    net,
-    linearTask(60, 'es'),
-    options({ ...RECIPE, learning_rate: 0.05, epochs: 40, min_steps: 0, early_stopping: { patience: 3, validation_fraction: 0.25 } }),
-  );
+  const validation = linearTask(100, 'es-validation');
+  const r = await trainNetwork(net, linearTask(60, 'es'), {
+    ...options({ ...RECIPE, learning_rate: 0.05, min_steps: 0, early_stopping: STOPPING }),
+    validation,
+  });
   assert.ok(r.curve.every((e) => e.val_loss !== null && e.val_accuracy !== null));
   const bestVal = Math.min(...r.curve.map((e) => e.val_loss as number));
   assert.equal(r.curve[r.bestEpoch - 1].val_loss, bestVal);
   assert.ok(r.epochs < 40, `stopped early: ${r.epochs} epochs`);
   assert.equal(r.epochs - r.bestEpoch, 3);
+  assert.equal(r.stoppedBy, 'patience');
+  // The restored weights are the best check's: the recorded validation result is theirs.
+  const now = evaluateNetwork(net, validation, CLASSES);
+  assert.equal(r.validation?.loss, bestVal);
+  assert.ok(Math.abs(now.loss - bestVal) < 1e-6, `${now.loss} vs ${bestVal}`);
   net.dispose();
+});
+
+test('the budget ends training when patience does not; checks come every check_steps steps for short epochs', async () => {
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  // 20 rows at batch 32: one step per epoch, so a check every 5 epochs; patience 100 never fires.
+  const recipe = {
+    ...RECIPE,
+    min_steps: 0,
+    early_stopping: { patience: 100, max_epochs: 12, monitor: 'val_accuracy', check_steps: 5 },
+  } as const;
+  assert.deepEqual(plannedEpochs(recipe, 20), { epochs: 12, batchSize: 20, stepsPerEpoch: 1, checkEvery: 5 });
+  const r = await trainNetwork(net, linearTask(20, 'budget'), { ...options(recipe), validation: linearTask(50, 'budget-validation') });
+  assert.equal(r.stoppedBy, 'budget');
+  assert.equal(r.epochs, 12);
+  assert.deepEqual(
+    r.curve.filter((e) => e.val_accuracy !== null).map((e) => e.epoch),
+    [5, 10, 12],
+  );
+  net.dispose();
+});
+
+test('a list of learning rates: each starts from the same weights, the best on validation is kept', async () => {
+  const data = linearTask(80, 'rates');
+  const validation = linearTask(100, 'rates-validation');
+  const recipe = { ...RECIPE, min_steps: 0, early_stopping: { ...STOPPING, max_epochs: 15 } };
+  const single = async (rate: number) => {
+    const net = buildNetwork(TINY_MLP, 0, 'target/init');
+    const r = await trainNetwork(net, data, { ...options({ ...recipe, learning_rate: rate }), validation });
+    const weights = allWeights(net);
+    net.dispose();
+    return { r, weights };
+  };
+  const slow = await single(1e-5);
+  const fast = await single(0.03);
+  assert.ok((fast.r.validation as { loss: number }).loss < (slow.r.validation as { loss: number }).loss);
+  const net = buildNetwork(TINY_MLP, 0, 'target/init');
+  const both = await trainNetwork(net, data, { ...options({ ...recipe, learning_rate: [1e-5, 0.03] }), validation });
+  assert.equal(both.learningRate, 0.03);
+  assert.deepEqual(both.validation, fast.r.validation);
+  assert.ok(sameBytes(allWeights(net), fast.weights), 'the kept weights are those of the 0.03 run from the same start');
+  net.dispose();
+  await assert.rejects(
+    trainNetwork(buildNetwork(TINY_MLP, 0, 'target/init'), data, options({ ...recipe, learning_rate: [0.01, 0.03] })),
+    /need a validation set/,
+  );
 });
 
 test('an aborted signal stops training between batches with a StageFailure', async () => {
@@ -120,11 +177,10 @@ test('no tensors leak over repeated trainings', async () => {
   const start = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) {
     const net = buildNetwork(TINY_MLP, i, 'target/init');
-    await trainNetwork(
-      net,
-      train,
-      options({ ...RECIPE, epochs: 1, min_steps: 0, early_stopping: { patience: 1, validation_fraction: 0.2 } }, i),
-    );
+    await trainNetwork(net, train, {
+      ...options({ ...RECIPE, learning_rate: [0.01, 0.02], min_steps: 0, early_stopping: { ...STOPPING, patience: 1, max_epochs: 2 } }, i),
+      validation: test_,
+    });
     evaluateNetwork(net, test_, CLASSES);
     net.dispose();
   }

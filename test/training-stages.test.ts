@@ -13,7 +13,7 @@ import { StageFailure } from '../pipeline/errors.js';
 import { writeDataset } from '../stages/dataset-table.js';
 import { trainScratchStage } from '../stages/train-scratch.js';
 import { trainSourceStage } from '../stages/train-source.js';
-import { runTrainScratch, runTrainSource, runTransfer } from '../stages/training-job.js';
+import { runTrainScratch, runTrainSource, runTransfer, trainingSubsetOrder } from '../stages/training-job.js';
 import { transferStage } from '../stages/transfer.js';
 import { stageContext } from './stage-rig.js';
 import { CLASSES, DIM, linearTask, useCpuBackend } from './training-fixtures.js';
@@ -27,6 +27,7 @@ function writeTask(name: string, trainRows: number, teacherSeed: number): string
   mkdirSync(dir, { recursive: true });
   const meta = { shape: [DIM], classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`), provenance: { test: name } };
   writeDataset(join(dir, 'train.arrow'), { ...linearTask(trainRows, `${name}/train`, teacherSeed), ...meta });
+  writeDataset(join(dir, 'validation.arrow'), { ...linearTask(100, `${name}/validation`, teacherSeed), ...meta });
   writeDataset(join(dir, 'test.arrow'), { ...linearTask(200, `${name}/test`, teacherSeed), ...meta });
   return dir;
 }
@@ -43,7 +44,7 @@ const train = {
   batch_size: 32,
   epochs: 2,
   min_steps: 20,
-  early_stopping: null,
+  early_stopping: { patience: 2, max_epochs: 6, monitor: 'val_loss' as const, check_steps: 1 },
 };
 
 test('train-source, train-scratch and transfer write their outputs and summaries, repeatably', async () => {
@@ -60,16 +61,31 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   assert.deepEqual(readdirSync(src.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
   assert.deepEqual(readdirSync(join(src.outDir, 'model')).sort(), ['model.json', 'weights.bin']);
   assert.ok((srcOut.summary?.test_accuracy as number) > 0.6, `source accuracy ${srcOut.summary?.test_accuracy}`);
-  assert.deepEqual(Object.keys(srcOut.summary ?? {}).sort(), ['epochs', 'test_accuracy', 'test_loss', 'train_steps']);
+  assert.deepEqual(Object.keys(srcOut.summary ?? {}).sort(), [
+    'best_epoch',
+    'epochs',
+    'learning_rate',
+    'stopped_by',
+    'test_accuracy',
+    'test_loss',
+    'train_steps',
+    'validation_accuracy',
+    'validation_loss',
+  ]);
+  assert.ok(['patience', 'budget'].includes(srcOut.summary?.stopped_by as string));
+  assert.ok((srcOut.summary?.validation_accuracy as number) > 0.6, `validation accuracy ${srcOut.summary?.validation_accuracy}`);
   assert.ok(src.progress.length >= 2 && src.progress.every((p) => p.epoch !== undefined && p.loss !== undefined));
   const metrics = tableFromIPC(readFileSync(join(src.outDir, 'metrics.arrow')));
   assert.equal(metrics.numRows, 1);
   assert.equal(metrics.getChild('test_accuracy')?.get(0), srcOut.summary?.test_accuracy);
   assert.equal(metrics.getChild('train_steps')?.get(0), srcOut.summary?.train_steps);
+  assert.equal(metrics.getChild('validation_accuracy')?.get(0), srcOut.summary?.validation_accuracy);
+  assert.equal(metrics.getChild('stopped_by')?.get(0), srcOut.summary?.stopped_by);
+  assert.equal(metrics.getChild('best_epoch')?.get(0), srcOut.summary?.best_epoch);
   const curve = tableFromIPC(readFileSync(join(src.outDir, 'curve.arrow')));
   assert.deepEqual(
     curve.schema.fields.map((f) => f.name),
-    ['epoch', 'loss', 'train_accuracy'],
+    ['epoch', 'loss', 'train_accuracy', 'val_loss', 'val_accuracy'],
   );
   assert.equal(curve.numRows, srcOut.summary?.epochs);
 
@@ -100,6 +116,22 @@ test('train-source, train-scratch and transfer write their outputs and summaries
     outDir: outDir(),
   });
   assert.deepEqual(await runTransfer(reinit0.ctx), scratchOut);
+
+  // Each seed trains on its own subset of the pool: another seed, another result at the same n.
+  const otherSeed = stageContext(trainScratchStage, {
+    params: { ...scratchParams, seed: 1 },
+    inputs: { data: { dir: targetData } },
+    outDir: outDir(),
+  });
+  assert.notDeepEqual((await runTrainScratch(otherSeed.ctx)).summary, scratchOut.summary);
+  const a = trainingSubsetOrder(120, 0);
+  const b = trainingSubsetOrder(120, 1);
+  assert.notDeepEqual([...a.subarray(0, 50)].sort(), [...b.subarray(0, 50)].sort(), 'seeds draw different subsets');
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 120 }, (_, i) => i),
+    'a permutation of the pool',
+  );
 
   // n beyond the pool is a clear StageFailure
   const tooMany = stageContext(trainScratchStage, {

@@ -1,6 +1,7 @@
 /**
- * `defrost report [CONFIG] [--set k=v]... [--store DIR] [--open]`: re-prints the answer of a
- * config's sweep (the l* table and the path of `report.html`) without running anything.
+ * `defrost report [CONFIG] [--set k=v]... [--store DIR] [--open] [--json]`: re-prints the answer
+ * of a config's sweep (the l* table and the path of `report.html`) without running anything.
+ * `--json` prints the answer as one JSON line instead (`report/answer-json.ts`).
  *
  * With the config's aggregate published it prints that instance's text; otherwise (a partial
  * sweep: some instance failed or has not run) it builds the same tables and HTML from whatever
@@ -11,7 +12,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../../pipeline/cli/context.js';
 import { UsageError } from '../../pipeline/errors.js';
@@ -97,9 +98,17 @@ export function registerReportCommand(program: Command, ctx?: CliContext): void 
     .option('--set <key=value>', 'override a config key, e.g. task.target_sizes=[20,100] (repeatable)', collect, [])
     .option('--store <dir>', 'artifact store (default: $DEFROST_STORE or ./artifacts)')
     .option('--open', 'open report.html (xdg-open when available; otherwise print its path)')
-    .action(async (config: string, options: { set: string[]; store?: string; open?: boolean }) => {
+    .option('--json', 'print the answer as one JSON line: {"cells":[{correlation, n, mode, l_star, plausible, ...}]}')
+    .action(async (config: string, options: { set: string[]; store?: string; open?: boolean; json?: boolean }) => {
       const project = ctx ? await ctx.project() : undefined;
       const answer = await reportForConfig({ config, sets: options.set, store: options.store, project });
+      if (options.json) {
+        const { readOptimalDepth } = await import('../report/arrow-tables.js');
+        const { answerCells } = await import('../report/answer-json.js');
+        const rows = await readOptimalDepth(join(dirname(answer.htmlPath), 'optimal_depth.arrow'));
+        process.stdout.write(`${JSON.stringify(answerCells(rows))}\n`);
+        return;
+      }
       process.stdout.write(`${answer.text}\n`);
       if (options.open) process.stdout.write(`${openInBrowser(answer.htmlPath)}\n`);
     });

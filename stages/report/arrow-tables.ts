@@ -7,15 +7,16 @@
  * reads the same from Python/pandas whatever the values happen to be.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { Field, Float64, Int32, Schema, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
+import { Field, Float64, Int32, List, Schema, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
 import type { OptimalDepthRow, ResultRow, SimilarityRow } from './types.js';
 
-type ColumnKind = 'float' | 'int' | 'string';
+type ColumnKind = 'float' | 'int' | 'string' | 'int_list';
 
 const ARROW_TYPE: Record<ColumnKind, () => DataType> = {
   float: () => new Float64(),
   int: () => new Int32(),
   string: () => new Utf8(),
+  int_list: () => new List(new Field('item', new Int32(), false)),
 };
 
 export const RESULT_COLUMNS: Record<keyof ResultRow, ColumnKind> = {
@@ -26,6 +27,10 @@ export const RESULT_COLUMNS: Record<keyof ResultRow, ColumnKind> = {
   seed: 'int',
   test_accuracy: 'float',
   test_loss: 'float',
+  validation_accuracy: 'float',
+  best_epoch: 'int',
+  stopped_by: 'string',
+  learning_rate: 'float',
   train_steps: 'int',
   seconds: 'float',
 };
@@ -35,6 +40,8 @@ export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = 
   n: 'int',
   mode: 'string',
   optimal_depth: 'int',
+  plausible_depths: 'int_list',
+  optimal_validation_accuracy: 'float',
   optimal_accuracy: 'float',
   optimal_accuracy_se: 'float',
   full_depth_accuracy: 'float',
@@ -42,7 +49,11 @@ export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = 
   scratch_accuracy: 'float',
   scratch_accuracy_se: 'float',
   gain_over_full_depth: 'float',
+  gain_vs_full_low: 'float',
+  gain_vs_full_high: 'float',
   gain_over_scratch: 'float',
+  gain_vs_scratch_low: 'float',
+  gain_vs_scratch_high: 'float',
   seeds: 'int',
   missing_runs: 'int',
 };
@@ -80,9 +91,12 @@ export async function writeRows<R extends object>(
   await writeFile(file, rowsToIPC(rows, columns));
 }
 
-/** Plain JS value of an Arrow cell: BigInt to number, everything else as is. */
+/** Plain JS value of an Arrow cell: BigInt to number, a list to an array, everything else as is. */
 function plain(value: unknown): unknown {
-  return typeof value === 'bigint' ? Number(value) : value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value !== null && typeof value === 'object' && 'toArray' in value && typeof value.toArray === 'function')
+    return Array.from(value.toArray() as ArrayLike<unknown>, plain);
+  return value;
 }
 
 /** Reads any Arrow IPC table into plain row objects. */

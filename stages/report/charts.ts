@@ -11,6 +11,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { meanAccuracyByDepth } from './optimal-depth.js';
 import { compareMode, SCRATCH_MODE } from './results.js';
 import { mean } from './stats.js';
+import { formatGain } from './text-table.js';
 import type { ReportTables, SimilarityRow } from './types.js';
 
 /** A chart of the report: an anchor id, a heading, the question it answers, and its spec. */
@@ -78,9 +79,12 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
             hi: null,
             seeds: acc.length,
           });
+        const answer = tables.optimal.find((r) => r.correlation === c && r.n === n && r.mode === mode);
         for (const [depth, stat] of meanAccuracyByDepth(tables.results, c, n, mode)) {
           const se = stat.se ?? 0;
           values.push({
+            plausible: answer?.plausible_depths.includes(depth) ? 1 : 0,
+            best: answer?.optimal_depth === depth ? 1 : 0,
             panel: correlationPanel(c),
             mode: modeLabel(mode),
             n,
@@ -154,10 +158,22 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
             },
           },
         },
+        // Plausible depths (not significantly worse than l* on validation) are filled, the others
+        // hollow; l* itself gets a ring (docs/protocol.md).
         {
-          transform: [{ filter: isTransfer }],
-          mark: { type: 'point', filled: true, size: 40 },
+          transform: [{ filter: isTransfer }, { filter: 'datum.plausible === 1' }],
+          mark: { type: 'point', filled: true, size: 46 },
           encoding: { x, y, color, tooltip: [...tooltip] },
+        },
+        {
+          transform: [{ filter: isTransfer }, { filter: 'datum.plausible !== 1' }],
+          mark: { type: 'point', filled: false, size: 40, strokeWidth: 1.5 },
+          encoding: { x, y, color, tooltip: [...tooltip] },
+        },
+        {
+          transform: [{ filter: isTransfer }, { filter: 'datum.best === 1' }],
+          mark: { type: 'point', filled: false, size: 190, strokeWidth: 1.5 },
+          encoding: { x, y, color },
         },
         {
           transform: [{ filter: { not: isTransfer } }],
@@ -174,7 +190,9 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
     title: 'Target accuracy against the number of frozen blocks',
     caption:
       `Each panel is one source-target correlation; each colour one target training-set size n. Points are the mean test ` +
-      `accuracy over seeds at each transfer depth l, with bars for ± one standard error; the dashed line of the same colour is ` +
+      `accuracy over seeds at each transfer depth l, with bars for ± one standard error; the ringed point is l* (best mean ` +
+      `validation accuracy), filled points are its plausible set (depths not significantly worse than l* on validation, paired ` +
+      `t-test at 95%) and hollow points are significantly worse. The dashed line of the same colour is ` +
       `a network of the same size trained from scratch on the same n samples. l = ${L} is the standard protocol (only the readout trains). ` +
       `Mode defrost fine-tunes blocks l+1..L starting from the source weights; mode reinit re-initialises them. ` +
       `Missing runs are left out (no point), never drawn as zero.`,
@@ -191,8 +209,9 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     n: r.n,
     correlation: correlationPanel(r.correlation),
     depth: r.optimal_depth,
-    label: r.optimal_depth === null ? 'missing' : `l* = ${r.optimal_depth}${r.missing_runs > 0 ? '*' : ''}`,
-    gain: r.gain_over_full_depth === null ? '' : `${r.gain_over_full_depth >= 0 ? '+' : ''}${r.gain_over_full_depth.toFixed(3)} vs l=${L}`,
+    label:
+      r.optimal_depth === null ? 'missing' : `l* = ${r.optimal_depth}${r.missing_runs > 0 ? '*' : ''} {${r.plausible_depths.join(',')}}`,
+    gain: r.gain_over_full_depth === null ? '' : `${formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high)} vs l=${L}`,
     accuracy: r.optimal_accuracy,
     missing: r.missing_runs,
     dark: r.optimal_depth !== null && r.optimal_depth > L / 2 ? 1 : 0,
@@ -211,7 +230,7 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     facet: { column: { field: 'mode', type: 'nominal', title: null, sort: modes.map((m) => `mode ${m}`) } },
     config: { ...CONFIG, axis: { ...CONFIG.axis, grid: false } },
     spec: {
-      width: { step: 104 },
+      width: { step: 150 },
       height: { step: 62 },
       layer: [
         {
@@ -254,8 +273,10 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     id: 'optimal-depth',
     title: 'Optimal depth l* by target size and correlation',
     caption:
-      `Each cell is the depth l* with the highest mean test accuracy over seeds (ties go to the deeper l), with its gain over ` +
-      `the standard protocol l = ${L}. Darker means more blocks frozen. Grey cells have no result; * marks a cell with missing runs.`,
+      `Each cell is the depth l* with the highest mean validation accuracy over seeds (ties go to the deeper l), its plausible ` +
+      `set in braces (depths not significantly worse on validation, paired t-test at 95%), and its gain in test accuracy over ` +
+      `the standard protocol l = ${L} with the paired 95% interval. Darker means more blocks frozen. Grey cells have no ` +
+      `result; * marks a cell with missing runs.`,
     spec,
   };
 }

@@ -4,7 +4,7 @@
  * Nothing time-dependent goes in (no dates): the same tables give the same bytes.
  */
 import { compareMode } from './results.js';
-import { correlationLabel } from './text-table.js';
+import { correlationLabel, formatGain } from './text-table.js';
 import type { MissingRun, OptimalDepthRow, ReportTables } from './types.js';
 
 /** A rendered chart ready for the page. */
@@ -20,7 +20,6 @@ export function escapeHtml(text: string): string {
 }
 
 const fmt = (v: number | null, digits = 3): string => (v === null ? '—' : v.toFixed(digits));
-const signed = (v: number | null): string => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`);
 const withSe = (m: number | null, se: number | null): string => (m === null ? '—' : se === null ? fmt(m) : `${fmt(m)} ± ${fmt(se)}`);
 
 const CSS = `
@@ -34,6 +33,7 @@ p.lead { color: #4a5361; margin: 0 0 18px; }
 p.caption { color: #4a5361; margin: 2px 0 12px; max-width: 920px; }
 .card { background: white; border: 1px solid #dde1e6; border-radius: 8px; padding: 16px 20px; margin: 12px 0; }
 .answer li { margin: 4px 0; }
+p.lead-answer { margin: 4px 0 10px; font-size: 15px; }
 .chart { overflow-x: auto; }
 .chart svg { display: block; max-width: 100%; height: auto; }
 .warning { background: #fff7e6; border-color: #f0c36d; }
@@ -46,6 +46,52 @@ code { background: #eef0f3; padding: 1px 4px; border-radius: 3px; font-size: 90%
 nav a { margin-right: 14px; }
 `;
 
+/** True when an interval is known and lies wholly above (1) or below (-1) zero; 0 otherwise. */
+function sign(low: number | null, high: number | null): -1 | 0 | 1 {
+  if (low === null || high === null) return 0;
+  return low > 0 ? 1 : high < 0 ? -1 : 0;
+}
+
+/**
+ * One plain sentence per mode: the answer (l* per correlation over n), how often it beats the
+ * standard protocol and scratch beyond doubt, and where it is uncertain (cells whose plausible
+ * set holds more than one depth). Built only from the validation choice and the test intervals.
+ */
+export function openingSentences(tables: ReportTables): string[] {
+  const L = tables.depth;
+  const modes = [...new Set(tables.optimal.map((r) => r.mode))].sort(compareMode);
+  return modes.map((mode) => {
+    const rows = tables.optimal.filter((r) => r.mode === mode && r.optimal_depth !== null);
+    const correlations: (number | null)[] = [];
+    for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
+    const answers = correlations.map((c) => {
+      const own = rows.filter((r) => r.correlation === c);
+      const where = c === null ? '' : ` at correlation ${correlationLabel(c)}`;
+      return `${own.map((r) => r.optimal_depth).join(', ')}${where} (n = ${own.map((r) => r.n).join(', ')})`;
+    });
+    const beatsFull = rows.filter((r) => sign(r.gain_vs_full_low, r.gain_vs_full_high) > 0).length;
+    const beatsScratch = rows.filter((r) => sign(r.gain_vs_scratch_low, r.gain_vs_scratch_high) > 0).length;
+    const losesScratch = rows.filter((r) => sign(r.gain_vs_scratch_low, r.gain_vs_scratch_high) < 0).length;
+    const uncertain = rows.filter((r) => r.plausible_depths.length > 1);
+    const uncertainText =
+      uncertain.length === 0
+        ? 'no other depth is statistically as good as l* in any cell'
+        : `l* is uncertain in ${uncertain.length} of ${rows.length} cells, where other depths are statistically as good (` +
+          uncertain
+            .map(
+              (r) =>
+                `${r.correlation === null ? '' : `correlation ${correlationLabel(r.correlation)}, `}n = ${r.n}: {${r.plausible_depths.join(',')}}`,
+            )
+            .join('; ') +
+          ')';
+    return (
+      `Mode ${mode}: freeze l* = ${answers.join('; ')} blocks; l* beats the standard protocol (l = ${L}) on test beyond its 95% ` +
+      `interval in ${beatsFull} of ${rows.length} cells and beats training from scratch in ${beatsScratch}` +
+      `${losesScratch > 0 ? ` (scratch is better in ${losesScratch})` : ''}; ${uncertainText}.`
+    );
+  });
+}
+
 function answerList(tables: ReportTables): string {
   const L = tables.depth;
   const items: string[] = [];
@@ -56,18 +102,21 @@ function answerList(tables: ReportTables): string {
     for (const c of correlations) {
       const rows = tables.optimal.filter((r) => r.mode === mode && r.correlation === c);
       const depths = rows.map((r) => `${r.optimal_depth ?? 'missing'} (n = ${r.n})`).join(', ');
-      const losses = rows.map((r) => r.gain_over_full_depth).filter((g): g is number => g !== null);
-      const maxLoss = losses.length > 0 ? Math.max(...losses) : null;
-      const vsScratch = rows.map((r) => r.gain_over_scratch).filter((g): g is number => g !== null);
-      const scratchWins = vsScratch.filter((g) => g < 0).length;
+      const gains = rows
+        .filter((r) => r.gain_over_full_depth !== null)
+        .map((r) => `${formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high)} (n = ${r.n})`);
       const where = c === null ? '' : `correlation ${correlationLabel(c)}, `;
       let text = `<b>${escapeHtml(where)}mode ${escapeHtml(mode)}</b>: freeze l* = ${escapeHtml(depths)}.`;
-      if (maxLoss !== null) text += ` The standard protocol (l = ${L}) loses up to ${fmt(maxLoss)} accuracy to l*.`;
-      if (scratchWins > 0) text += ` Training from scratch beats every transfer depth at ${scratchWins} of ${vsScratch.length} sizes.`;
+      if (gains.length > 0)
+        text += ` Test accuracy gained over the standard protocol (l = ${L}), with 95% intervals: ${escapeHtml(gains.join(', '))}.`;
       items.push(`<li>${text}</li>`);
     }
   }
-  return items.length === 0 ? '<p>No results yet.</p>' : `<ul class="answer">${items.join('\n')}</ul>`;
+  if (items.length === 0) return '<p>No results yet.</p>';
+  const lead = openingSentences(tables)
+    .map((text) => `<p class="lead-answer">${escapeHtml(text)}</p>`)
+    .join('\n');
+  return `${lead}\n<ul class="answer">${items.join('\n')}</ul>`;
 }
 
 function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
@@ -76,11 +125,13 @@ function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
     '<th>n</th>',
     '<th class="text">mode</th>',
     '<th>l*</th>',
-    '<th>accuracy at l*</th>',
+    '<th class="text">plausible set</th>',
+    '<th>validation accuracy at l*</th>',
+    '<th>test accuracy at l*</th>',
     `<th>accuracy at l = ${L}</th>`,
     '<th>scratch accuracy</th>',
-    `<th>gain over l = ${L}</th>`,
-    '<th>gain over scratch</th>',
+    `<th>gain over l = ${L} [95%]</th>`,
+    '<th>gain over scratch [95%]</th>',
     '<th>seeds at l*</th>',
     '<th>missing runs</th>',
   ].join('');
@@ -89,8 +140,11 @@ function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
       (r) =>
         `<tr><td class="text">${escapeHtml(correlationLabel(r.correlation))}</td><td>${r.n}</td><td class="text">${escapeHtml(r.mode)}</td>` +
         `<td${r.optimal_depth === null ? ' class="missing"' : ''}>${r.optimal_depth ?? 'missing'}</td>` +
+        `<td class="text">{${r.plausible_depths.join(', ')}}</td><td>${fmt(r.optimal_validation_accuracy)}</td>` +
         `<td>${withSe(r.optimal_accuracy, r.optimal_accuracy_se)}</td><td>${withSe(r.full_depth_accuracy, r.full_depth_accuracy_se)}</td>` +
-        `<td>${withSe(r.scratch_accuracy, r.scratch_accuracy_se)}</td><td>${signed(r.gain_over_full_depth)}</td><td>${signed(r.gain_over_scratch)}</td>` +
+        `<td>${withSe(r.scratch_accuracy, r.scratch_accuracy_se)}</td>` +
+        `<td>${escapeHtml(formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high, 3))}</td>` +
+        `<td>${escapeHtml(formatGain(r.gain_over_scratch, r.gain_vs_scratch_low, r.gain_vs_scratch_high, 3))}</td>` +
         `<td>${r.seeds}</td><td${r.missing_runs > 0 ? ' class="missing"' : ''}>${r.missing_runs}</td></tr>`,
     )
     .join('\n');
@@ -150,14 +204,16 @@ export function reportHtml(page: ReportPage): string {
 <h1>How many layers to freeze when transferring to the target task</h1>
 <p class="lead">${escapeHtml(page.subtitle)}${page.partial ? ' — <b>partial sweep</b>' : ''}. A network of ${L} hidden blocks is trained on the source task;
 transfer at depth l copies its blocks, keeps the first l frozen and trains the rest on n target samples (${tables.classes} classes).
-l* is the depth with the best mean target test accuracy over seeds.</p>
+l* is the depth with the best mean accuracy on a held-out validation set over seeds; test accuracy only measures (docs/protocol.md).</p>
 <nav>${nav}<a href="#table">Table of l*</a></nav>
 <section class="card"><h2 style="margin-top:0">The answer</h2>${answerList(tables)}</section>
 ${missingSection(tables.missing, tables.missingSimilarity)}
 ${chartSections}
 <section id="table"><h2>Table of l*</h2>
-<p class="caption">Accuracies are means over seeds ± one standard error (sample standard deviation / √seeds; none with one seed).
-Ties between depths go to the deeper l. Gains are differences of mean accuracies. The same numbers are in <code>optimal_depth.arrow</code>;
+<p class="caption">l* has the best mean validation accuracy over seeds (ties go to the deeper l); the plausible set holds the depths whose
+paired validation difference from l* is not significant (two-sided paired t-test, 95%). Test accuracies are means over seeds ± one
+standard error (sample standard deviation / √seeds; none with one seed). Gains are mean per-seed differences of test accuracy with their
+paired Student t 95% interval in brackets ([?] with one seed). The same numbers are in <code>optimal_depth.arrow</code>;
 every run is in <code>results.arrow</code>, the similarity measures in <code>similarity.arrow</code>.</p>
 <div class="card chart">${optimalTable(tables.optimal, L)}</div></section>
 </main>

@@ -46,6 +46,10 @@ function resultRow(run: RunRecord): ResultRow {
     seed: p.seed,
     test_accuracy: numberOrNull(s.test_accuracy),
     test_loss: numberOrNull(s.test_loss),
+    validation_accuracy: numberOrNull(s.validation_accuracy),
+    best_epoch: numberOrNull(s.best_epoch),
+    stopped_by: typeof s.stopped_by === 'string' ? s.stopped_by : null,
+    learning_rate: numberOrNull(s.learning_rate),
     train_steps: numberOrNull(s.train_steps),
     seconds: numberOrNull(run.durationSeconds),
   };

@@ -35,6 +35,14 @@ export interface ResultRow {
   readonly seed: number;
   readonly test_accuracy: number | null;
   readonly test_loss: number | null;
+  /** Accuracy of the kept weights on the validation set (what l* is chosen on). */
+  readonly validation_accuracy: number | null;
+  /** Epoch whose weights were kept (best validation check, or the last epoch). */
+  readonly best_epoch: number | null;
+  /** `patience` (early stopping ended training) or `budget` (the epoch budget did). */
+  readonly stopped_by: string | null;
+  /** The learning rate of the kept weights (chosen on validation when several were tried). */
+  readonly learning_rate: number | null;
   readonly train_steps: number | null;
   readonly seconds: number | null;
 }
@@ -49,13 +57,21 @@ export interface MissingRun {
   readonly seed: number;
 }
 
-/** One row of `optimal_depth.arrow`: the answer for one (correlation, n, transfer mode). */
+/**
+ * One row of `optimal_depth.arrow`: the answer for one (correlation, n, transfer mode), chosen
+ * on validation and measured on test (docs/protocol.md). Intervals are paired by seed, 95%.
+ */
 export interface OptimalDepthRow {
   readonly correlation: number | null;
   readonly n: number;
   readonly mode: string;
-  /** l*: the depth with the highest mean test accuracy over seeds; null when no depth has a result. */
+  /** l*: the depth with the highest mean validation accuracy over seeds; null when no depth has a result. */
   readonly optimal_depth: number | null;
+  /** Depths whose paired validation difference from l* is not significant at 95% (l* included). */
+  readonly plausible_depths: number[];
+  /** Mean validation accuracy at l* (what chose it). */
+  readonly optimal_validation_accuracy: number | null;
+  /** Mean test accuracy at l*. */
   readonly optimal_accuracy: number | null;
   /** Standard error of that mean over seeds; null with fewer than two seeds. */
   readonly optimal_accuracy_se: number | null;
@@ -65,10 +81,15 @@ export interface OptimalDepthRow {
   /** Mean accuracy of the network trained from scratch at the same n. */
   readonly scratch_accuracy: number | null;
   readonly scratch_accuracy_se: number | null;
-  /** optimal_accuracy - full_depth_accuracy (>= 0 when both exist). */
+  /** Mean over seeds of test accuracy at l* minus at l = L (can be negative: l* is chosen on validation). */
   readonly gain_over_full_depth: number | null;
-  /** optimal_accuracy - scratch_accuracy (negative: transfer at any depth loses to scratch). */
+  /** 95% paired interval of that gain; null bounds with fewer than two paired seeds. */
+  readonly gain_vs_full_low: number | null;
+  readonly gain_vs_full_high: number | null;
+  /** Mean over seeds of test accuracy at l* minus scratch (negative: transfer loses to scratch). */
   readonly gain_over_scratch: number | null;
+  readonly gain_vs_scratch_low: number | null;
+  readonly gain_vs_scratch_high: number | null;
   /** Seeds behind optimal_accuracy. */
   readonly seeds: number;
   /** Planned transfer and scratch runs of this (correlation, n, mode) with no result. */

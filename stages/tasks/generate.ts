@@ -8,6 +8,10 @@
  *   target pool); test labels stay clean, so test accuracy measures the rule itself (the
  *   convention of the reference paper);
  * - input noise is part of the input distribution: added to train and test inputs alike;
+ * - `validation.arrow` (`task.validation_size` rows) is drawn like the training data (same
+ *   distribution, label noise included: it stands for the held-out labelled data a user would
+ *   have) and is disjoint from both other tables: synthetic tasks draw it from its own random
+ *   stream, image tasks take it from the training split right after the pool (docs/protocol.md);
  * - the target pool is written in stratified, nested order (image tasks) or as i.i.d. draws
  *   (synthetic tasks, whose classes are what the teacher gives), so its first n rows are the
  *   training set of size n.
@@ -23,6 +27,7 @@ import { generateSyntheticSet, sourceTeacher, targetTeacher, applyLabelNoise, ty
 
 interface NoiseParams {
   readonly test_size: number;
+  readonly validation_size: number;
   readonly label_noise: number;
   readonly input_noise: number;
 }
@@ -77,6 +82,7 @@ function required<T>(value: T | undefined | null, key: string): T {
 export interface GenerateSummary extends JsonObject {
   role: string;
   train_rows: number;
+  validation_rows: number;
   test_rows: number;
   dim: number;
   shape: number[];
@@ -117,6 +123,7 @@ function writeSplits(
   classes: string[],
   dataset: string,
   train: Split,
+  validation: Split,
   test: Split,
 ): GenerateSummary {
   const provenance = (split: string, labelNoise: boolean): JsonObject => ({
@@ -140,10 +147,12 @@ function writeSplits(
   ] as const)
     checkFinite(split, shape, `${params.role} ${name}`, params.task.input_noise);
   writeDataset(join(outDir, 'train.arrow'), table(train, params.role === 'source' ? 'train' : 'pool', params.task.label_noise > 0));
+  writeDataset(join(outDir, 'validation.arrow'), table(validation, 'validation', params.task.label_noise > 0));
   writeDataset(join(outDir, 'test.arrow'), table(test, 'test', false));
   return {
     role: params.role,
     train_rows: train.rows,
+    validation_rows: validation.rows,
     test_rows: test.rows,
     dim: shape.reduce((a, b) => a * b, 1),
     shape,
@@ -178,6 +187,12 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
     labelNoise: task.label_noise,
     inputNoise: task.input_noise,
   });
+  const validation = generateSyntheticSet(params.seed, teacher, {
+    rows: task.validation_size,
+    stream: isSource ? 'source/validation' : 'target/validation',
+    labelNoise: task.label_noise,
+    inputNoise: task.input_noise,
+  });
   const test = generateSyntheticSet(params.seed, teacher, {
     rows: task.test_size,
     stream: isSource ? 'source/test' : 'target/test',
@@ -185,7 +200,7 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
     inputNoise: task.input_noise,
   });
   const classes = Array.from({ length: task.classes }, (_, c) => `class ${c}`);
-  return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, test);
+  return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, validation, test);
 }
 
 /** `total` images in stratified nested order, scaled to [0, 1], labelled by class position. */
@@ -209,6 +224,11 @@ function sampleImages(byClass: ClassImages[], pixels: number, total: number, rng
   return { features, labels, rows: total };
 }
 
+/** Rows [from, to) of a split. */
+function sliceSplit(split: Split, pixels: number, from: number, to: number): Split {
+  return { features: split.features.slice(from * pixels, to * pixels), labels: split.labels.slice(from, to), rows: to - from };
+}
+
 function generateImage(outDir: string, params: GenerateDataParams, task: ImageTaskParams): GenerateSummary {
   const isSource = params.role === 'source';
   const subset = isSource ? required(task.source, 'task.source') : required(task.target, 'task.target');
@@ -217,10 +237,14 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const pixels = images.shape.reduce((a, b) => a * b, 1);
   const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${subset.dataset}`);
   const trainRng = rng.fork(isSource ? 'train' : 'pool');
-  const train = sampleImages(images.train, pixels, trainRows, trainRng, task.input_noise);
-  applyLabelNoise(train.labels, task.label_noise, subset.classes.length, trainRng.fork('label-noise'));
+  // One stratified order over the training split: the pool is its first rows (as before), the
+  // validation set the rows right after, so the two never share an image.
+  const drawn = sampleImages(images.train, pixels, trainRows + task.validation_size, trainRng, task.input_noise);
+  applyLabelNoise(drawn.labels, task.label_noise, subset.classes.length, trainRng.fork('label-noise'));
+  const train = sliceSplit(drawn, pixels, 0, trainRows);
+  const validation = sliceSplit(drawn, pixels, trainRows, trainRows + task.validation_size);
   const test = sampleImages(images.test, pixels, task.test_size, rng.fork('test'), task.input_noise);
-  return writeSplits(outDir, params, images.shape, classNamesOf(subset.dataset, subset.classes), subset.dataset, train, test);
+  return writeSplits(outDir, params, images.shape, classNamesOf(subset.dataset, subset.classes), subset.dataset, train, validation, test);
 }
 
 /** Generates the instance's datasets into `outDir`. */

@@ -157,6 +157,7 @@ export interface ImageTaskSizes {
   readonly source_size: number;
   readonly target_pool: number;
   readonly test_size: number;
+  readonly validation_size: number;
 }
 
 /**
@@ -193,11 +194,14 @@ export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
     const test = classes.reduce((a, c) => a + counts.test[c], 0);
     const sizeKey = role === 'source' ? 'task.source_size' : 'task.target_pool';
     const size = role === 'source' ? task.source_size : task.target_pool;
-    if (size > train)
+    // The validation set comes from the training split too, disjoint from the pool.
+    if (size + task.validation_size > train)
       issues.push({
-        key: sizeKey,
-        value: size,
-        allowed: `at most ${train} (the training images of ${dataset} classes ${JSON.stringify(classes)})`,
+        key: size > train ? sizeKey : 'task.validation_size',
+        value: size > train ? size : task.validation_size,
+        allowed:
+          `${sizeKey} + task.validation_size at most ${train} (the training images of ${dataset} classes ` +
+          `${JSON.stringify(classes)}; the validation set is taken from them, disjoint from the training set)`,
       });
     if (!testLimit || test < testLimit.max)
       testLimit = { max: test, what: `the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task` };
