@@ -57,8 +57,11 @@ test('sizes beyond what the class subsets hold are rejected with the maximum', (
   assert.match(issues['task.source_size'], /at most 30000/);
   assert.match(issues['task.target_pool'], /at most 30000/);
   assert.match(issues['task.test_size'], /at most 5000/);
-  // Exactly the maximum is fine.
-  assert.deepEqual(issuesOf(fashion, ['task.source_size=30000', 'task.test_size=5000']), {});
+  // Exactly the maximum is fine: the pool and the validation set share the training split.
+  assert.deepEqual(issuesOf(fashion, ['task.source_size=29000', 'task.validation_size=1000', 'task.test_size=5000']), {});
+  const crowded = issuesOf(fashion, ['task.source_size=29500', 'task.validation_size=1000']);
+  assert.deepEqual(Object.keys(crowded), ['task.validation_size']);
+  assert.match(crowded['task.validation_size'], /at most 30000/);
 });
 
 test('a class the dataset does not have is rejected naming the key', () => {

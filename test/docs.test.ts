@@ -24,7 +24,7 @@ test('docs/config.md is what the config schema renders', () => {
 test('docs/config.md lists every key of every section, with defaults', () => {
   const text = renderConfigDocs();
   for (const section of Object.keys(configSchema.shape)) assert.match(text, new RegExp('`' + section + '`'), section);
-  assert.match(text, /\| `train\.learning_rate` \| number > 0 \| `0\.001` \|/);
+  assert.match(text, /\| `train\.learning_rate` \| number > 0 or list of number > 0 \(at least 1\) \| `0\.001` \|/);
   assert.match(text, /\| `task\.kind` \| `"image"` \| \*required\* \|/);
   assert.match(text, /`resources\.<stage>\.mem`/);
 });
