@@ -13,6 +13,8 @@ import type { ZodType } from 'zod';
 import { ConfigError, UsageError } from './errors.js';
 import type { ConfigIssue, Project } from './project.js';
 import { resolveConfigPath } from './project-root.js';
+import { nearestName } from './nearest-name.js';
+import { describeYamlError } from './yaml-errors.js';
 
 type Segment = string | number;
 
@@ -188,10 +190,11 @@ export function zodIssuesToConfigIssues(schema: ZodType, raw: unknown, issues: r
         ...new Set(objectSchemasAt(schema, issue.path, valueAt(raw, issue.path)).flatMap((o) => Object.keys(defOf(o).shape ?? {}))),
       ];
       for (const key of issue.keys ?? []) {
+        const near = nearestName(key, allowed);
         out.push({
           key: formatKeyPath([...issue.path, key]),
           value: valueAt(raw, [...issue.path, key]),
-          allowed: `no such key; known keys${issue.path.length ? ` of ${formatKeyPath(issue.path)}` : ''}: ${allowed.join(', ')}`,
+          allowed: `no such key${near !== null ? `; did you mean ${formatKeyPath([...issue.path, near])}?` : ''}; known keys${issue.path.length ? ` of ${formatKeyPath(issue.path)}` : ''}: ${allowed.join(', ')}`,
         });
       }
       continue;
@@ -221,7 +224,7 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
   try {
     raw = parseYaml(text, YAML_OPTIONS) ?? {};
   } catch (error) {
-    throw new UsageError(`config ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(describeYamlError(file, text, error as Error & { linePos?: { line: number; col: number }[] }));
   }
   if (!isMapping(raw))
     throw new ConfigError([{ key: '(top level)', value: raw, allowed: 'a mapping of sections (seed, task, model, ...)' }], file);

@@ -33,7 +33,7 @@ test('an unknown key exits 2 naming it and the known keys', () => {
   rejects([QUICK, '--set', 'similarity.kk=3'], /similarity\.kk: got 3/, /known keys of similarity: probe_size, measures, k,/);
   const file = join(box.dir, 'typo.yaml');
   writeFileSync(file, 'task:\n  kind: synthetic\n  target_size: [10]\n');
-  rejects([file], /task\.target_size: got \[10\]/, /no such key; known keys of task: kind, latent_dim/);
+  rejects([file], /task\.target_size: got \[10\]/, /no such key; did you mean task\.target_sizes\?; known keys of task: kind, latent_dim/);
 });
 
 test('a wrong type exits 2 naming the key, the value and the type allowed', () => {
@@ -47,7 +47,7 @@ test('a depth beyond the network exits 2 naming the key and the allowed range', 
 
 test('a missing config file and a bad --set are usage errors (exit 2)', () => {
   rejects([join(box.dir, 'nope.yaml')], /cannot read config .*nope\.yaml: no such file/, /./);
-  rejects([QUICK, '--set', 'seed'], /--set "seed": expected key\.path=value/, /./);
+  rejects([QUICK, '--set', 'seed'], /--set seed: expected key\.path=value/, /./);
   rejects([QUICK, '--jobs', '0'], /--jobs: got "0"/, /a whole number >= 1/);
 });
 

@@ -19,6 +19,7 @@ import { registerGcCommand } from './gc.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerInitCommand } from './init.js';
 import { registerRunsCommand } from './runs.js';
+import { checkSetArguments } from './set-hints.js';
 
 export interface CliOptions {
   /** URL of the project module (`stages/project.js` for defrost). */
@@ -75,6 +76,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
   inheritExitOverride(program);
 
   try {
+    checkSetArguments(argv.slice(2));
     await program.parseAsync([...argv]);
     return ctx.exitCode;
   } catch (error) {

@@ -1,0 +1,62 @@
+/**
+ * Messages (issue 17, point 6): a `--set` without `=` or split by the shell says how to write
+ * it; a YAML syntax error names the line that is wrong, with its text; an unknown key suggests
+ * the nearest known one. All exit 2 before anything runs.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QUICK, defrost, sandbox, type Sandbox } from './engine-helpers.js';
+import { nearestName } from '../pipeline/nearest-name.js';
+
+let box: Sandbox;
+before(() => {
+  box = sandbox();
+});
+after(() => box.cleanup());
+
+test('--set without = and with an unquoted space say how to write them', () => {
+  const noEq = defrost(box, ['status', QUICK, '--set', 'train.epochs', '5']);
+  assert.equal(noEq.code, 2);
+  assert.match(noEq.stderr, /--set train\.epochs 5: write key and value as one argument joined by "=": --set train\.epochs=5/);
+  assert.doesNotMatch(noEq.stderr, /too many arguments/);
+  const split = defrost(box, ['status', QUICK, '--set', 'task.target_sizes=[20,', '100]']);
+  assert.equal(split.code, 2);
+  assert.match(split.stderr, /quote the whole assignment: --set 'task\.target_sizes=\[20, 100\]'/);
+  const alone = defrost(box, ['run', QUICK, '--set', 'seeds']);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--set seeds: expected key\.path=value/);
+  const fine = defrost(box, ['status', QUICK, '--set', 'task.target_sizes=[20, 100]', '--json']);
+  assert.equal(fine.code, 0, fine.stderr);
+});
+
+test('a YAML syntax error names the wrong line with its text', () => {
+  const unclosed = join(box.dir, 'unclosed.yaml');
+  writeFileSync(unclosed, 'seed: 0\ntask:\n  kind: synthetic\n  correlations: [1, 0.8\n  source_size: 100\n');
+  const r = defrost(box, ['status', unclosed]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /is not valid YAML: line 4: a \[ or \{ opened here is never closed/);
+  assert.match(r.stderr, /^> 4 \| {3}correlations: \[1, 0\.8$/m);
+  const indented = join(box.dir, 'indented.yaml');
+  writeFileSync(indented, 'seed: 0\ntask:\n  kind: synthetic\n  latent_dim: 8\n   input_dim: 4\n');
+  const i = defrost(box, ['status', indented]);
+  assert.equal(i.code, 2);
+  assert.match(i.stderr, /line 5: indented more than line 4/);
+  assert.match(i.stderr, /^> 5 \| {4}input_dim: 4$/m);
+  const tab = join(box.dir, 'other.yaml');
+  writeFileSync(tab, 'seed: 0\ntask: {kind: synthetic\n');
+  const t = defrost(box, ['status', tab]);
+  assert.equal(t.code, 2);
+  assert.match(t.stderr, /is not valid YAML: line \d+: /);
+  assert.match(t.stderr, /^> +\d+ \| /m);
+});
+
+test('an unknown key suggests the nearest known key', () => {
+  const typo = defrost(box, ['status', QUICK, '--set', 'train.epoch=3', '--set', 'model.activaton=relu']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /train\.epoch: got 3; allowed: no such key; did you mean train\.epochs\?/);
+  assert.match(typo.stderr, /model\.activaton: .*did you mean model\.activation\?/);
+  assert.equal(nearestName('zzzzzz', ['epochs', 'seeds']), null, 'no suggestion when nothing is close');
+  assert.equal(nearestName('lerning_rate', ['learning_rate', 'momentum']), 'learning_rate');
+});
