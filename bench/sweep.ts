@@ -108,6 +108,12 @@ function exportTable(store: string, dir: string, table: string, prefix: string):
   return files;
 }
 
+/** train, test and (when the store's protocol has one) validation tables of a data instance. */
+function exportTables(store: string, dir: string, prefix: string): Record<string, string> {
+  const tables = ['train', 'test', 'validation'].filter((table) => existsSync(join(dir, `${table}.arrow`)));
+  return Object.assign({}, ...tables.map((table) => exportTable(store, dir, table, prefix))) as Record<string, string>;
+}
+
 function shapeOf(dir: string): number[] {
   // The table's shape metadata, as recorded in the generate-data log ("of shape [..]").
   const log = readFileSync(join(dir, 'log.txt'), 'utf8');
@@ -139,14 +145,12 @@ export function writeProtocol(store: string, workers: number): string {
     target_sizes: sizes,
     reference_size: scratchSizes.find((n) => !sizes.includes(n)) ?? sizes[sizes.length - 1],
     source: {
-      ...exportTable(store, source.dir, 'train', 'source'),
-      ...exportTable(store, source.dir, 'test', 'source'),
+      ...exportTables(store, source.dir, 'source'),
       shape: shapeOf(source.dir),
     },
     targets: targets.map((t, i) => ({
       correlation: t.params.correlation ?? null,
-      ...exportTable(store, t.dir, 'train', `target${i}`),
-      ...exportTable(store, t.dir, 'test', `target${i}`),
+      ...exportTables(store, t.dir, `target${i}`),
       shape: shapeOf(t.dir),
     })),
   };

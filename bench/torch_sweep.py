@@ -11,8 +11,10 @@ It runs what defrost's training stages run, with the same recipe:
 - each run: He-uniform hidden kernels, Glorot-uniform readout, zero biases; a seeded shuffle per
   epoch; batches of batch_size; softmax cross-entropy; the optimizer with TensorFlow.js's
   settings (Adam epsilon 1e-7); epochs extended to min_steps steps; early stopping on a
-  held-out validation part with patience and best-epoch restore when the recipe asks for it;
-  then the test accuracy.
+  validation set with patience (in checks), a budget and best-check restore when the recipe asks
+  for it (the task's own validation set when the store has one, with each seed's own subset of
+  the target pool; else a held-out fraction of the training rows); every learning rate of a
+  list, keeping the best on validation; then the test accuracy.
 It does not compute the similarity measures, the predictors or the report (defrost does), so
 the comparison favours PyTorch slightly.
 
@@ -125,23 +127,53 @@ def evaluate(net: Network, x: torch.Tensor, y: torch.Tensor, chunk: int = 1024):
     return correct / len(y), loss / len(y)
 
 
-def train(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict, seed: int) -> int:
-    """The seeded loop of stages/training.ts; returns the number of steps taken."""
+def better(a: tuple, b: tuple, monitor: str) -> bool:
+    """(accuracy, loss) a is strictly better than b under the monitor."""
+    return a[1] < b[1] if monitor == "val_loss" else a[0] > b[0]
+
+
+def train(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict, seed: int, validation=None) -> tuple:
+    """The seeded loop of stages/training.ts, for every learning rate of the recipe (the best on
+    validation is kept); returns the kept weights' validation (accuracy, loss) or None."""
+    rates = train["learning_rate"] if isinstance(train["learning_rate"], list) else [train["learning_rate"]]
+    stopping = train.get("early_stopping")
+    if stopping and "validation_fraction" in stopping and len(y) >= 2:
+        # The earlier protocol: a held-out fraction of the training rows.
+        order = np.random.default_rng([seed, 1]).permutation(len(y))
+        held = min(len(y) - 1, max(1, round(stopping["validation_fraction"] * len(y))))
+        validation = (x[order[:held]], y[order[:held]])
+        x, y = x[order[held:]], y[order[held:]]
+    if len(rates) == 1:
+        return train_with_rate(net, x, y, train, rates[0], seed, validation)
+    params = [p for p in net.parameters() if p.requires_grad]
+    start = [p.detach().clone() for p in params]
+    monitor = (stopping or {}).get("monitor", "val_loss")
+    kept = None
+    for rate in rates:
+        with torch.no_grad():
+            for p, s in zip(params, start):
+                p.copy_(s)
+        result = train_with_rate(net, x, y, train, rate, seed, validation)
+        if kept is None or better(result, kept[0], monitor):
+            kept = (result, [p.detach().clone() for p in params])
+    with torch.no_grad():
+        for p, s in zip(params, kept[1]):
+            p.copy_(s)
+    return kept[0]
+
+
+def train_with_rate(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict, rate: float, seed: int, validation):
     rows = len(y)
     stopping = train.get("early_stopping")
-    val = None
-    if stopping and rows >= 2:
-        order = np.random.default_rng([seed, 1]).permutation(rows)
-        held = min(rows - 1, max(1, round(stopping["validation_fraction"] * rows)))
-        val = (x[order[:held]], y[order[:held]])
-        x, y = x[order[held:]], y[order[held:]]
-        rows = len(y)
     batch = max(1, min(train["batch_size"], rows))
     per_epoch = math.ceil(rows / batch)
-    epochs = max(train["epochs"], math.ceil(train["min_steps"] / per_epoch))
+    budget = stopping.get("max_epochs", train["epochs"]) if stopping else train["epochs"]
+    epochs = max(budget, math.ceil(train["min_steps"] / per_epoch))
+    check_every = max(1, math.ceil(stopping.get("check_steps", 1) / per_epoch)) if stopping else epochs
+    monitor = stopping.get("monitor", "val_loss") if stopping else "val_loss"
     params = [p for p in net.parameters() if p.requires_grad]
-    optimizer = optimizer_for(train, params)
-    steps, best = 0, None
+    optimizer = optimizer_for({**train, "learning_rate": rate}, params)
+    steps, checks, best = 0, 0, None
     for epoch in range(1, epochs + 1):
         order = torch.from_numpy(np.random.default_rng([seed, 2, epoch]).permutation(rows))
         for step in range(per_epoch):
@@ -154,17 +186,19 @@ def train(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict, seed: int
             # As defrost: the loss and hits are read back every step (to stop on divergence).
             float(loss.item())
             steps += 1
-        if val is not None:
-            _, val_loss = evaluate(net, *val)
-            if best is None or val_loss < best[0]:
-                best = (val_loss, epoch, [p.detach().clone() for p in params])
-            elif epoch - best[1] >= stopping["patience"] and steps >= train["min_steps"]:
+        if stopping and validation is not None and (epoch % check_every == 0 or epoch == epochs):
+            checks += 1
+            result = evaluate(net, *validation)
+            if best is None or better(result, best[0], monitor):
+                best = (result, checks, [p.detach().clone() for p in params])
+            elif checks - best[1] >= stopping["patience"] and steps >= train["min_steps"]:
                 break
     if best is not None:
         with torch.no_grad():
             for p, kept in zip(params, best[2]):
                 p.copy_(kept)
-    return steps
+        return best[0]
+    return evaluate(net, *validation) if validation is not None else (0.0, 0.0)
 
 
 def load(paths: dict, prefix: str, shape: list, kind: str):
@@ -188,8 +222,12 @@ def worker_init(protocol: dict, sources: dict) -> None:
     src = protocol["source"]
     STATE["protocol"] = protocol
     STATE["source"] = (load(src, "train", src["shape"], kind), load(src, "test", src["shape"], kind), src["shape"])
+    STATE["source_validation"] = load(src, "validation", src["shape"], kind) if "validation_x" in src else None
     STATE["targets"] = [
         (load(t, "train", t["shape"], kind), load(t, "test", t["shape"], kind), t["shape"]) for t in protocol["targets"]
+    ]
+    STATE["target_validation"] = [
+        load(t, "validation", t["shape"], kind) if "validation_x" in t else None for t in protocol["targets"]
     ]
     STATE["sources"] = {}
     for seed, weights in sources.items():
@@ -209,7 +247,7 @@ def source_network(seed: int) -> Network:
         protocol = STATE["protocol"]
         (x, y), _, shape = STATE["source"]
         net = build(protocol["model"], shape, classes_of(y), seed, "source/init")
-        train(net, x, y, protocol["train"], seed)
+        train(net, x, y, protocol["train"], seed, STATE["source_validation"])
         STATE["sources"][seed] = net
     return STATE["sources"][seed]
 
@@ -240,7 +278,14 @@ def run(task: tuple) -> float:
         for i in range(depth):
             for p in net.blocks[i].parameters():
                 p.requires_grad_(False)
-    train(net, x[:n], y[:n], recipe, seed)
+    validation = STATE["target_validation"][target]
+    if validation is not None:
+        # The protocol with a validation set also draws each seed's own subset of the pool.
+        rows = torch.from_numpy(np.random.default_rng([seed, 3]).permutation(len(y))[:n])
+        x, y = x[rows], y[rows]
+    else:
+        x, y = x[:n], y[:n]
+    train(net, x, y, recipe, seed, validation)
     return evaluate(net, tx, ty)[0]
 
 
