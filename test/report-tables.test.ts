@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { aggregateStage } from '../stages/aggregate.js';
 import { readOptimalDepth, readResults, readRows } from '../stages/report/arrow-tables.js';
 import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
+import { openingSentences } from '../stages/report/html.js';
 import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/report/types.js';
 import { makeFixture } from './report-fixture.js';
 import { runStage, type RigInput } from './stage-rig.js';
@@ -223,6 +224,31 @@ describe('aggregate tables', () => {
     const l = (c: number, n: number) =>
       optimal.find((r) => r.correlation === c && r.n === n && r.mode === 'defrost')?.optimal_depth as number;
     assert.ok(l(1, 20) > l(0.8, 100), `l* moves with correlation: ${l(1, 20)} vs ${l(0.8, 100)}`);
+
+    // The report opens with one sentence per mode, whose counts are those of the table.
+    const sentences = openingSentences(built.tables);
+    assert.equal(sentences.length, 2);
+    const html = await readFile(built.htmlPath, 'utf8');
+    for (const [i, mode] of ['defrost', 'reinit'].entries()) {
+      const rows = optimal.filter((r) => r.mode === mode);
+      const beats = rows.filter((r) => (r.gain_vs_full_low as number) > 0).length;
+      const sharp = rows.filter((r) => r.plausible_depths.length === 1).length;
+      assert.ok(
+        sentences[i].startsWith(
+          `Mode ${mode}: freeze ${rows
+            .filter((r) => r.correlation === 1)
+            .map((r) => r.optimal_depth)
+            .join(', ')} at correlation 1`,
+        ),
+        sentences[i],
+      );
+      assert.match(sentences[i], new RegExp(`beyond its 95% interval in ${beats} of ${rows.length} cells`));
+      assert.match(
+        sentences[i],
+        new RegExp(sharp === rows.length ? 'every cell singles out one depth' : `${sharp} of ${rows.length} cells single out one depth`),
+      );
+      assert.ok(html.includes(sentences[i].replace(/'/g, '&#39;')), 'the sentence opens the report');
+    }
 
     const similarity = await readRows(join(out, REPORT_FILES.similarity));
     // per correlation: 3x3 CKA pairs + 3 blocks x 3 per-block measures

@@ -64,30 +64,35 @@ export function openingSentences(tables: ReportTables): string[] {
     const rows = tables.optimal.filter((r) => r.mode === mode && r.optimal_depth !== null);
     const correlations: (number | null)[] = [];
     for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
+    const nsOf = (c: number | null): string =>
+      rows
+        .filter((r) => r.correlation === c)
+        .map((r) => r.n)
+        .join(', ');
+    const sameNs = correlations.every((c) => nsOf(c) === nsOf(correlations[0]));
     const answers = correlations.map((c) => {
-      const own = rows.filter((r) => r.correlation === c);
+      const depths = rows.filter((r) => r.correlation === c).map((r) => r.optimal_depth);
       const where = c === null ? '' : ` at correlation ${correlationLabel(c)}`;
-      return `${own.map((r) => r.optimal_depth).join(', ')}${where} (n = ${own.map((r) => r.n).join(', ')})`;
+      return `${depths.join(', ')}${where}${sameNs ? '' : ` (n = ${nsOf(c)})`}`;
     });
     const beatsFull = rows.filter((r) => sign(r.gain_vs_full_low, r.gain_vs_full_high) > 0).length;
     const beatsScratch = rows.filter((r) => sign(r.gain_vs_scratch_low, r.gain_vs_scratch_high) > 0).length;
     const losesScratch = rows.filter((r) => sign(r.gain_vs_scratch_low, r.gain_vs_scratch_high) < 0).length;
-    const uncertain = rows.filter((r) => r.plausible_depths.length > 1);
-    const uncertainText =
-      uncertain.length === 0
-        ? 'no other depth is statistically as good as l* in any cell'
-        : `l* is uncertain in ${uncertain.length} of ${rows.length} cells, where other depths are statistically as good (` +
-          uncertain
-            .map(
-              (r) =>
-                `${r.correlation === null ? '' : `correlation ${correlationLabel(r.correlation)}, `}n = ${r.n}: {${r.plausible_depths.join(',')}}`,
-            )
-            .join('; ') +
-          ')';
+    const sharp = rows.filter((r) => r.plausible_depths.length === 1).length;
+    const widest = Math.max(0, ...rows.map((r) => r.plausible_depths.length));
+    const wide = rows
+      .filter((r) => r.plausible_depths.length === widest && widest > 1)
+      .slice(0, 3)
+      .map((r) => `${r.correlation === null ? '' : `correlation ${correlationLabel(r.correlation)}, `}n = ${r.n}`);
+    const uncertainty =
+      sharp === rows.length
+        ? 'every cell singles out one depth'
+        : `${sharp} of ${rows.length} cells single out one depth, the others leave 2 to ${widest} depths statistically as good as l* ` +
+          `(least certain: ${wide.join('; ')})`;
     return (
-      `Mode ${mode}: freeze l* = ${answers.join('; ')} blocks; l* beats the standard protocol (l = ${L}) on test beyond its 95% ` +
-      `interval in ${beatsFull} of ${rows.length} cells and beats training from scratch in ${beatsScratch}` +
-      `${losesScratch > 0 ? ` (scratch is better in ${losesScratch})` : ''}; ${uncertainText}.`
+      `Mode ${mode}: freeze ${answers.join(', ')}${sameNs ? ` (n = ${nsOf(correlations[0])})` : ''} blocks; this beats the ` +
+      `standard protocol (l = ${L}) on test beyond its 95% interval in ${beatsFull} of ${rows.length} cells and training from ` +
+      `scratch in ${beatsScratch}${losesScratch > 0 ? ` (scratch is better in ${losesScratch})` : ''}; ${uncertainty}.`
     );
   });
 }
