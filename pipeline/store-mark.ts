@@ -40,6 +40,14 @@ const isDir = (path: string): boolean => {
   }
 };
 
+const isSymlink = (path: string): boolean => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
 /** Reads and checks the mark; throws a UsageError when it exists but is not one this defrost reads. */
 function readMark(root: string): boolean {
   const path = join(root, MARK_FILE);
@@ -68,7 +76,8 @@ function readMark(root: string): boolean {
 /** Why an entry of an unmarked directory is not part of an older defrost store's layout, or null. */
 function legacyEntryProblem(root: string, name: string): string | null {
   const path = join(root, name);
-  if ((INTERNAL_DIRS as readonly string[]).includes(name)) return isDir(path) ? null : `${name} is not a plain directory`;
+  if ((INTERNAL_DIRS as readonly string[]).includes(name))
+    return isDir(path) ? null : isSymlink(path) ? `${name} is a symbolic link (never followed)` : `${name} is not a plain directory`;
   if (!STAGE_NAME.test(name) || !isDir(path)) return `${name} is not a stage directory`;
   for (const entry of readdirSync(path, { withFileTypes: true }))
     if (!KEY.test(entry.name) || !entry.isDirectory()) return `${name}/${entry.name} is not an instance directory`;

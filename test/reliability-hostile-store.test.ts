@@ -212,6 +212,22 @@ test('7. locks of unrelated live processes or other hosts expire; kills and disk
     if (t.acquired) t.lock.release();
   }
 
+  // status tells a locked instance (being computed) from a new one, and a stale lock from a live one.
+  const locked = copyStore('s7-status');
+  const lockedKey = firstKey(locked, 'transfer');
+  rmSync(join(locked, 'transfer', lockedKey), { recursive: true });
+  const lockFile = join(locked, '.locks', `${lockedKey}.lock`);
+  mkdirSync(join(locked, '.locks'), { recursive: true });
+  interface StatusJson {
+    instances: { key: string; lock?: { live: boolean } }[];
+  }
+  const lockOf = (): { live: boolean } | undefined =>
+    lastJson<StatusJson>(on(locked, ['status', QUICK, ...SMALL_SWEEP, '--json'])).instances.find((i) => i.key === lockedKey)?.lock;
+  writeFileSync(lockFile, JSON.stringify(newOwner('test')));
+  assert.equal(lockOf()?.live, true);
+  writeFileSync(lockFile, JSON.stringify({ ...newOwner('test'), pid: 1, pid_start: '1' }));
+  assert.equal(lockOf()?.live, false);
+
   // Orphans of a killed run: a staging dir whose maker's pid now belongs to another process, and
   // the temp files of interrupted lock and plan-record writes. The next run (all cached) removes them.
   const store = copyStore('s7');

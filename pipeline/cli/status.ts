@@ -1,5 +1,8 @@
 /** `defrost status [CONFIG]`: per instance, cached or why not (new / params / code / input changed). */
+import { readdirSync } from 'node:fs';
 import type { Command } from 'commander';
+import { isOwnerAlive, readLock } from '../lock.js';
+import type { Store } from '../store.js';
 import { findCached } from '../scheduler.js';
 import { describeReason, explain, indexByStage, type NotCachedReason } from '../why.js';
 import { DEFAULT_CONFIG, act, addSetOption, addStoreOption, storeFrom, type CliContext } from './context.js';
@@ -26,10 +29,11 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const store = storeFrom(options);
       const cached = findCached(store, instances);
       const byStage = indexByStage(store.scan().published);
+      const locks = lockStates(store);
       const rows = instances.map((inst) => {
         const isCached = cached.has(inst.id);
         const reason: NotCachedReason | null = isCached ? null : explain(inst, byStage);
-        return { inst, isCached, reason };
+        return { inst, isCached, reason, lock: isCached ? undefined : locks.get(inst.key) };
       });
       if (options.json) {
         ctx.out(
@@ -45,16 +49,48 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
               detail: r.reason ? describeReason(r.reason) : null,
               ...(r.reason?.kind === 'params changed' ? { changes: r.reason.changes } : {}),
               ...(r.reason?.kind === 'input changed' ? { inputs: r.reason.inputs } : {}),
+              ...(r.lock ? { lock: r.lock } : {}),
             })),
           }),
         );
         return 0;
       }
       for (const r of rows)
-        ctx.out(`${r.isCached ? 'cached ' : 'pending'} ${r.inst.key} ${r.inst.id}${r.reason ? `  (${describeReason(r.reason)})` : ''}`);
+        ctx.out(
+          `${r.isCached ? 'cached ' : r.lock?.live ? 'running' : 'pending'} ${r.inst.key} ${r.inst.id}${r.reason ? `  (${describeReason(r.reason)})` : ''}` +
+            (r.lock ? `  [${r.lock.live ? 'locked by' : 'stale lock of'} ${r.lock.host} pid ${r.lock.pid}]` : ''),
+        );
       const n = rows.filter((r) => r.isCached).length;
       ctx.out(`${rows.length} instances: ${n} cached, ${rows.length - n} to run`);
       return 0;
     }),
   );
+}
+
+interface LockState {
+  readonly host: string;
+  readonly pid: number;
+  /** Held by a live owner (its process, or a fresh heartbeat): being computed now. */
+  readonly live: boolean;
+}
+
+/**
+ * The lock of every key that has one, read once from `.locks/` (not once per instance): a locked
+ * instance is being computed, not "new"; a stale lock is broken by the next run.
+ */
+function lockStates(store: Store): Map<string, LockState> {
+  const out = new Map<string, LockState>();
+  let names: string[];
+  try {
+    names = readdirSync(store.locksDir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const m = /^([0-9a-f]{16})\.lock$/.exec(name);
+    if (!m) continue;
+    const lock = readLock(store.lockPath(m[1]));
+    if (lock?.owner) out.set(m[1], { host: lock.owner.host, pid: lock.owner.pid, live: isOwnerAlive(lock.owner, lock.beatMs) });
+  }
+  return out;
 }
