@@ -99,9 +99,9 @@ export const earlyStoppingSchema = z.strictObject({
     .default(200)
     .describe('the budget in epochs (extended to `train.min_steps` steps when epochs are short); patience is meant to end training first'),
   monitor: z
-    .enum(['val_loss', 'val_accuracy'])
-    .default('val_loss')
-    .describe('what improvement means: a lower validation loss or a higher validation accuracy'),
+    .enum(['val_accuracy', 'val_loss'])
+    .default('val_accuracy')
+    .describe('what improvement means: a higher validation accuracy (default: the quantity l* is chosen on) or a lower validation loss'),
   check_steps: count
     .default(10)
     .describe('validation is checked after every epoch, or after groups of epochs of at least this many optimizer steps (small n)'),

@@ -194,7 +194,7 @@ export function evaluateNetwork(model: tf.LayersModel, data: LabelledData, class
 /**
  * Trains `model` in place on `data` with the recipe; only trainable layers change. With a list
  * of learning rates every rate starts from the model's current weights and the best on
- * validation (by the early-stopping monitor, validation loss without early stopping; the first
+ * validation (by the early-stopping monitor, validation accuracy without early stopping; the first
  * rate on a tie) is kept.
  */
 export async function trainNetwork(model: tf.LayersModel, data: LabelledData, options: TrainOptions): Promise<TrainingResult> {
@@ -219,7 +219,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
 
   const variables = trainableVariables(model);
   const start = variables.map((v) => tf.clone(v));
-  const monitor = recipe.early_stopping?.monitor ?? 'val_loss';
+  const monitor = recipe.early_stopping?.monitor ?? 'val_accuracy';
   let kept: { result: TrainingResult; weights: tf.Tensor[] } | null = null;
   try {
     for (const rate of rates) {
