@@ -28,7 +28,19 @@ export interface TrainStepper {
   step(x: Float32Array, labels: Int32Array, rows: number): StepResult;
   /** Makes the network's variables hold the current weights: call before reading the network. */
   sync(): void;
+  /**
+   * Mean loss and accuracy of the current weights on `data` without touching the network (the
+   * native step evaluates its own weights), or null: then sync() and evaluate the network.
+   */
+  evaluate(data: EvaluationData): Evaluation | null;
   dispose(): void;
+}
+
+/** Samples to evaluate on: rows x (input size) values and a label per row. */
+export interface EvaluationData {
+  readonly features: Float32Array;
+  readonly labels: Int32Array;
+  readonly rows: number;
 }
 
 export interface StepperOptions extends NativeOptimizer {
@@ -97,6 +109,10 @@ class TfjsStepper implements TrainStepper {
 
   sync(): void {}
 
+  evaluate(): Evaluation | null {
+    return null;
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }
@@ -104,7 +120,10 @@ class TfjsStepper implements TrainStepper {
 
 class NativeStepper implements TrainStepper {
   readonly kind = 'native';
-  constructor(private readonly trainer: NativeTrainer) {}
+  constructor(
+    private readonly trainer: NativeTrainer,
+    private readonly perRow: number,
+  ) {}
 
   step(x: Float32Array, labels: Int32Array, rows: number): StepResult {
     return this.trainer.step(x, labels, rows);
@@ -112,6 +131,10 @@ class NativeStepper implements TrainStepper {
 
   sync(): void {
     this.trainer.sync();
+  }
+
+  evaluate(data: EvaluationData): Evaluation {
+    return evaluateWith(this.trainer, this.perRow, data);
   }
 
   dispose(): void {}
@@ -135,7 +158,17 @@ export function evaluateNatively(model: tf.LayersModel, features: Float32Array, 
   if (addon === null || tf.getBackend() !== 'wasm' || rows === 0) return null;
   const trainer = NativeTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
   if (typeof trainer === 'string') return null;
-  const perRow = model.layers.reduce((sum, layer) => sum + (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
+  return evaluateWith(trainer, activationsPerRow(model), { features, labels, rows });
+}
+
+/** Floats of every layer's output for one sample: what a forward pass holds per row. */
+function activationsPerRow(model: tf.LayersModel): number {
+  return model.layers.reduce((sum, layer) => sum + (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
+}
+
+/** Softmax cross-entropy and accuracy of the trainer's current weights, in bounded chunks. */
+function evaluateWith(trainer: NativeTrainer, perRow: number, data: EvaluationData): Evaluation {
+  const { features, labels, rows } = data;
   const chunk = Math.max(1, Math.min(rows, Math.floor(FORWARD_FLOATS / Math.max(1, perRow))));
   const dim = trainer.inputSize;
   const classes = trainer.classes;
@@ -163,7 +196,7 @@ export function createStepper(model: tf.LayersModel, options: StepperOptions): T
   const addon = installedBlasAddon();
   if (options.native !== false && addon !== null && tf.getBackend() === 'wasm') {
     const trainer = NativeTrainer.translate(addon, model, options);
-    if (typeof trainer !== 'string') return new NativeStepper(trainer);
+    if (typeof trainer !== 'string') return new NativeStepper(trainer, activationsPerRow(model));
     sayOnce(trainer);
   }
   return new TfjsStepper(model, options);

@@ -256,6 +256,13 @@ async function trainWithRate(
   // The step itself (native on wasm-blas, see train-step.ts); sync() before reading the network.
   const stepper = createStepper(model, { kind: recipe.optimizer, learningRate: rate, momentum: recipe.momentum, classes });
   const buffers = { x: new Float32Array(batchSize * dim), y: new Int32Array(batchSize) };
+  // The native step evaluates its own weights; the network is synced only for a new best.
+  const evaluate = (data: LabelledData): Evaluation => {
+    const own = stepper.evaluate(data);
+    if (own) return own;
+    stepper.sync();
+    return evaluateNetwork(model, data, classes);
+  };
   const curve: EpochRecord[] = [];
   let steps = 0;
   let checks = 0;
@@ -287,8 +294,7 @@ async function trainWithRate(
         correct += batchHits;
       }
       const check = stopping !== null && validation !== null && (epoch % checkEvery === 0 || epoch === planned);
-      if (check) stepper.sync();
-      const val = check && validation ? evaluateNetwork(model, validation, classes) : null;
+      const val = check && validation ? evaluate(validation) : null;
       const record: EpochRecord = {
         epoch,
         loss: lossSum / train.rows,
@@ -308,6 +314,7 @@ async function trainWithRate(
           );
         if (best === null || better(val, best.evaluation, stopping.monitor)) {
           if (best) tf.dispose(best.weights);
+          stepper.sync();
           best = { evaluation: val, epoch, check: checks, weights: variables.map((v) => tf.clone(v)) };
         } else if (checks - best.check >= stopping.patience) {
           stoppedBy = 'patience';

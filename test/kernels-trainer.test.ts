@@ -137,3 +137,22 @@ test('evaluation through the native forward pass matches TensorFlow.js on cpu (M
     await assertMatchesCpu(`${spec.kind} evaluation`, compute, 'wasm-blas', 1e-5, 'trainerForward');
   }
 });
+
+test("the native step's own evaluation equals evaluating the synced network", async () => {
+  await selectBackend('wasm-blas', 1);
+  const rng = new Rng(9, 'test/own-evaluation');
+  const rows = 200;
+  const data = {
+    features: randomArray(rng, rows * 81),
+    labels: Int32Array.from({ length: rows }, () => Math.floor(rng.uniform() * 3)),
+    rows,
+  };
+  const model = buildNetwork(cnn, 2, 'test/init');
+  const stepper = createStepper(model, adam);
+  assert.equal(stepper.kind, 'native');
+  for (let i = 0; i < 3; i++) stepper.step(data.features, data.labels, 16);
+  const own = stepper.evaluate(data);
+  stepper.sync();
+  assert.deepEqual(own, evaluateNetwork(model, data, 3));
+  model.dispose();
+});
