@@ -1,8 +1,10 @@
 /**
- * What a run shows while it works. On a TTY: a live view redrawn in place — counts of
- * done/cached/running/failed of the total, and each running instance with its epoch and loss
- * (from `ctx.progress`), elapsed time and an ETA from the mean duration of the finished instances
- * of its stage. Off a TTY (logs, CI, pipes): one line per instance start and finish.
+ * What a run shows while it works. On a TTY: a live view redrawn in place — an overall bar with
+ * done/total, elapsed time and an estimate of the time left, counts per stage, counts of
+ * executed/cached/running/failed, and each running instance with its epoch and loss (from
+ * `ctx.progress`), elapsed time and an ETA from the mean duration of the finished instances of
+ * its stage. Off a TTY (logs, CI, pipes): one line per instance start and finish, each finish
+ * carrying `[k/N]`.
  */
 import type { WriteStream } from 'node:tty';
 import type { PlannedInstance } from './dag.js';
@@ -36,6 +38,10 @@ export class ProgressView implements SchedulerEvents {
   private drawnLines = 0;
   private timer: NodeJS.Timeout | null = null;
   private backendShown = false;
+  private readonly startedAt = Date.now();
+  /** Instances per stage in the plan, and how many of each are done (executed or cached). */
+  private readonly stageTotals = new Map<string, number>();
+  private readonly stageDone = new Map<string, number>();
 
   constructor(
     private readonly out: NodeJS.WritableStream & Partial<Pick<WriteStream, 'isTTY' | 'columns'>>,
@@ -60,9 +66,16 @@ export class ProgressView implements SchedulerEvents {
     this.print(`compute backend: ${info.backend}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
   }
 
+  /** The whole plan, for per-stage counts (optional: without it the view shows totals only). */
+  setPlan(instances: readonly PlannedInstance[]): void {
+    this.stageTotals.clear();
+    for (const inst of instances) this.stageTotals.set(inst.stage, (this.stageTotals.get(inst.stage) ?? 0) + 1);
+  }
+
   planned(total: number, cached: readonly PlannedInstance[]): void {
     this.total = total;
     this.cached = cached.length;
+    for (const inst of cached) this.stageDone.set(inst.stage, (this.stageDone.get(inst.stage) ?? 0) + 1);
     this.print(`${total} instances: ${cached.length} cached, ${total - cached.length} to run`);
     if (this.live && !this.timer) {
       this.timer = setInterval(() => this.redraw(), 250);
@@ -89,6 +102,8 @@ export class ProgressView implements SchedulerEvents {
 
   finish(inst: PlannedInstance, outcome: InstanceOutcome): void {
     this.running.delete(inst.id);
+    if (outcome.status === 'executed' || outcome.status === 'cached')
+      this.stageDone.set(inst.stage, (this.stageDone.get(inst.stage) ?? 0) + 1);
     let line: string;
     switch (outcome.status) {
       case 'executed': {
@@ -115,8 +130,11 @@ export class ProgressView implements SchedulerEvents {
         line = `stop   ${inst.id} (interrupted)`;
         break;
     }
-    // Live view: only failures scroll above it; everything else is in the counters.
-    if (!this.live || outcome.status === 'failed') this.print(line);
+    // Live view: only failures scroll above it; everything else is in the counters. Log lines
+    // carry [k/N] (instances finished so far, of the plan).
+    const finished = this.executed + this.cached + this.failed + this.skipped;
+    if (!this.live) this.print(`[${finished}/${this.total}] ${line}`);
+    else if (outcome.status === 'failed') this.print(line);
     else this.redraw();
   }
 
@@ -135,9 +153,29 @@ export class ProgressView implements SchedulerEvents {
     return ` eta ${formatSeconds(Math.max(0, left))}`;
   }
 
+  /** `[#####-----] 42% 57/135  elapsed 12s  left ~20s`: left is extrapolated from this run's pace. */
+  overall(width: number): string {
+    const done = this.executed + this.cached + this.failed + this.skipped;
+    const fraction = this.total === 0 ? 1 : done / this.total;
+    const barWidth = Math.max(10, Math.min(40, width - 50));
+    const filled = Math.round(fraction * barWidth);
+    const elapsed = (Date.now() - this.startedAt) / 1000;
+    // Cached instances cost nothing: pace = seconds per executed instance so far.
+    const toRun = this.total - done;
+    const left = this.executed > 0 ? (elapsed / this.executed) * toRun : Number.NaN;
+    return (
+      `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${Math.floor(fraction * 100)}% ${done}/${this.total}` +
+      `  elapsed ${formatSeconds(elapsed)}  left ${toRun === 0 ? '0s' : Number.isFinite(left) ? `~${formatSeconds(left)}` : '?'}`
+    );
+  }
+
+  /** `generate-data 3/3  train-scratch 12/18  transfer 40/108 ...` in plan order. */
+  stageCounts(): string {
+    return [...this.stageTotals.entries()].map(([stage, n]) => `${stage} ${this.stageDone.get(stage) ?? 0}/${n}`).join('  ');
+  }
+
   private lines(): string[] {
-    const done = this.executed + this.cached;
-    const head = `[${done}/${this.total}] executed ${this.executed}, cached ${this.cached}, running ${this.running.size}, failed ${this.failed}${this.skipped ? `, skipped ${this.skipped}` : ''}`;
+    const head = `${this.overall((this.out.columns || 120) - 1)}\n${this.stageTotals.size > 0 ? `${this.stageCounts()}\n` : ''}executed ${this.executed}, cached ${this.cached}, running ${this.running.size}, failed ${this.failed}${this.skipped ? `, skipped ${this.skipped}` : ''}`;
     const width = Math.max(60, (this.out.columns || 120) - 1);
     const rows = [...this.running.values()].slice(0, 12).map((r) => {
       const u = r.update;
@@ -152,7 +190,7 @@ export class ProgressView implements SchedulerEvents {
       return `  ${elapsed}${this.eta(r)} ${parts.join(' ')}  ${r.inst.id}`.replace(/ {3,}/g, '  ').slice(0, width);
     });
     if (this.running.size > 12) rows.push(`  ... and ${this.running.size - 12} more`);
-    return [head, ...rows];
+    return [...head.split('\n'), ...rows];
   }
 
   private clear(): void {

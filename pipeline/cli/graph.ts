@@ -32,6 +32,45 @@ export function dot(instances: readonly PlannedInstance[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Stages, instance counts per stage and input edges between stages (with how many instance edges each). */
+export function stageGraph(instances: readonly PlannedInstance[]): { stages: [string, number][]; edges: [string, string, number][] } {
+  const counts = new Map<string, number>();
+  const edges = new Map<string, number>();
+  for (const inst of instances) {
+    counts.set(inst.stage, (counts.get(inst.stage) ?? 0) + 1);
+    for (const input of Object.values(inst.inputs)) {
+      const edge = `${input.stage}\u0000${inst.stage}`;
+      edges.set(edge, (edges.get(edge) ?? 0) + 1);
+    }
+  }
+  return {
+    stages: [...counts.entries()],
+    edges: [...edges.entries()].map(([e, n]) => {
+      const [from, to] = e.split('\u0000');
+      return [from!, to!, n];
+    }),
+  };
+}
+
+/** The stage-level graph (like `dvc dag` or `snakemake --rulegraph`): one node per stage with its instance count. */
+export function stageMermaid(instances: readonly PlannedInstance[]): string {
+  const { stages, edges } = stageGraph(instances);
+  const id = (stage: string): string => `s_${stage.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const lines = ['flowchart LR'];
+  for (const [stage, n] of stages) lines.push(`  ${id(stage)}["${stage} (${n})"]`);
+  for (const [from, to] of edges) lines.push(`  ${id(from)} --> ${id(to)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function stageDot(instances: readonly PlannedInstance[]): string {
+  const { stages, edges } = stageGraph(instances);
+  const lines = ['digraph stages {', '  rankdir=LR;', '  node [shape=box];'];
+  for (const [stage, n] of stages) lines.push(`  "${stage}" [label="${stage}\\n${n} instance${n === 1 ? '' : 's'}"];`);
+  for (const [from, to, n] of edges) lines.push(`  "${from}" -> "${to}" [label="${n}"];`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
 /** Quotes a path for make (spaces and `$` are the troublemakers). */
 function mk(path: string): string {
   if (/[\s#:]/.test(path)) throw new UsageError(`path ${path} contains a space, '#' or ':' which make cannot handle; use another --store`);
@@ -72,6 +111,7 @@ interface GraphOptions {
   set: string[];
   store?: string;
   format?: string;
+  stages?: boolean;
 }
 
 export function registerDagCommand(program: Command, ctx: CliContext): void {
@@ -79,14 +119,16 @@ export function registerDagCommand(program: Command, ctx: CliContext): void {
     .command('dag')
     .argument('[config]', 'experiment config (YAML)', DEFAULT_CONFIG)
     .description('print the instance graph (Mermaid or Graphviz DOT)')
-    .option('--format <format>', 'mermaid|dot', 'mermaid');
+    .option('--format <format>', 'mermaid|dot', 'mermaid')
+    .option('--stages', 'one node per stage with its instance count (instead of one per instance)');
   addSetOption(cmd);
   cmd.action(
     act(ctx, async (config: string, options: GraphOptions) => {
       if (options.format !== 'mermaid' && options.format !== 'dot')
         throw new UsageError(`--format: got ${JSON.stringify(options.format)}; allowed: mermaid, dot`);
       const instances = planConfig(await ctx.project(), config, options.set);
-      process.stdout.write(options.format === 'dot' ? dot(instances) : mermaid(instances));
+      if (options.stages) process.stdout.write(options.format === 'dot' ? stageDot(instances) : stageMermaid(instances));
+      else process.stdout.write(options.format === 'dot' ? dot(instances) : mermaid(instances));
       return 0;
     }),
   );

@@ -154,6 +154,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   });
 
   const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  view.setPlan(instances);
   const controller = new AbortController();
   let signalName: NodeJS.Signals | null = null;
   let scheduled = false;

@@ -7,11 +7,39 @@ import { findCached } from '../scheduler.js';
 import { describeReason, explain, indexByStage, type NotCachedReason } from '../why.js';
 import { DEFAULT_CONFIG, act, addSetOption, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { planConfig } from './plan.js';
+import { resolveConfigPath } from '../project-root.js';
+import { readRunRecords } from '../run-records.js';
+import type { PublishedInstance } from '../store.js';
 
 interface StatusOptions {
   set: string[];
   store?: string;
   json?: boolean;
+  changed?: boolean;
+}
+
+/** Not-cached instances per reason, in a fixed order (reasons with none are left out). */
+function countReasons(rows: readonly { reason: NotCachedReason | null }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of ['new', 'params changed', 'input changed', 'code changed', 'unknown']) {
+    const n = rows.filter((r) => r.reason?.kind === kind).length;
+    if (n > 0) counts[kind] = n;
+  }
+  return counts;
+}
+
+/**
+ * The published instances a planned instance may be compared with: those of earlier runs of the
+ * same config file, so that a config never run before reads `new` rather than "params changed"
+ * against another config's instances. A store without run records (made by `exec` or `make`, or
+ * by an older defrost) compares with everything published, as before.
+ */
+function comparable(storeRoot: string, published: readonly PublishedInstance[], config: string): PublishedInstance[] {
+  const { records } = readRunRecords(storeRoot);
+  if (records.length === 0) return [...published];
+  const path = resolveConfigPath(config);
+  const planned = new Set(records.filter((r) => r.config_path === path).flatMap((r) => r.instances));
+  return published.filter((p) => planned.has(`${p.stage}/${p.key}`));
 }
 
 export function registerStatusCommand(program: Command, ctx: CliContext): void {
@@ -19,7 +47,8 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
     .command('status')
     .argument('[config]', 'experiment config (YAML)', DEFAULT_CONFIG)
     .description('show, per instance, whether it is cached and why not')
-    .option('--json', 'print {"total","cached","instances":[...]} as JSON');
+    .option('--json', 'print {"total","cached","by_reason","instances":[...]} as JSON')
+    .option('--changed', 'only what would run, grouped by reason (new, params changed, input changed, code changed) with counts');
   addSetOption(cmd);
   addStoreOption(cmd);
   cmd.action(
@@ -28,7 +57,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const instances = planConfig(project, config, options.set);
       const store = storeFrom(options);
       const cached = findCached(store, instances);
-      const byStage = indexByStage(store.scan().published);
+      const byStage = indexByStage(comparable(store.root, store.scan().published, config));
       const locks = lockStates(store);
       const rows = instances.map((inst) => {
         const isCached = cached.has(inst.id);
@@ -40,7 +69,8 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
           JSON.stringify({
             total: rows.length,
             cached: rows.filter((r) => r.isCached).length,
-            instances: rows.map((r) => ({
+            by_reason: countReasons(rows),
+            instances: (options.changed ? rows.filter((r) => !r.isCached) : rows).map((r) => ({
               id: r.inst.id,
               stage: r.inst.stage,
               key: r.inst.key,
@@ -55,13 +85,26 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
         );
         return 0;
       }
-      for (const r of rows)
-        ctx.out(
-          `${r.isCached ? 'cached ' : r.lock?.live ? 'running' : 'pending'} ${r.inst.key} ${r.inst.id}${r.reason ? `  (${describeReason(r.reason)})` : ''}` +
-            (r.lock ? `  [${r.lock.live ? 'locked by' : 'stale lock of'} ${r.lock.host} pid ${r.lock.pid}]` : ''),
-        );
+      const counts = countReasons(rows);
+      const line = (r: (typeof rows)[number], reason: string): string =>
+        `${r.inst.key} ${r.inst.id}${reason}` +
+        (r.lock ? `  [${r.lock.live ? 'locked by' : 'stale lock of'} ${r.lock.host} pid ${r.lock.pid}]` : '');
+      if (options.changed) {
+        for (const kind of Object.keys(counts)) {
+          ctx.out(`${kind} (${counts[kind]}):`);
+          for (const r of rows.filter((x) => x.reason?.kind === kind))
+            ctx.out(`  ${line(r, kind === 'new' ? '' : `  (${describeReason(r.reason!).replace(`${kind}: `, '')})`)}`);
+        }
+      } else
+        for (const r of rows)
+          ctx.out(
+            `${r.isCached ? 'cached ' : r.lock?.live ? 'running' : 'pending'} ${line(r, r.reason ? `  (${describeReason(r.reason)})` : '')}`,
+          );
       const n = rows.filter((r) => r.isCached).length;
-      ctx.out(`${rows.length} instances: ${n} cached, ${rows.length - n} to run`);
+      const reasons = Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      ctx.out(`${rows.length} instances: ${n} cached, ${rows.length - n} to run${reasons ? ` (${reasons})` : ''}`);
       return 0;
     }),
   );
