@@ -25,6 +25,14 @@ export interface ChartSpec {
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 
+/** Width of the main column of the page (html.ts: 1180 px less padding), which charts fill. */
+const PAGE_WIDTH = 1100;
+
+/** Width of one panel when `columns` panels (plus axes, legend) share the page width. */
+function panelWidth(columns: number): number {
+  return Math.max(200, Math.min(520, Math.floor((PAGE_WIDTH - 60) / Math.max(1, columns)) - 70));
+}
+
 const CONFIG = {
   font: FONT,
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, grid: true, gridColor: '#eceff3' },
@@ -128,13 +136,14 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
       row: { field: 'mode', type: 'nominal', title: null, sort: modes.map(modeLabel) },
     },
     spec: {
-      width: 230,
-      height: 190,
+      width: panelWidth(correlations.length),
+      height: 210,
       layer: [
         {
+          // ± one standard error, with end ticks so a bar is visible next to (not under) its point.
           transform: [{ filter: isTransfer }],
-          mark: { type: 'rule', strokeWidth: 1.5 },
-          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+          mark: { type: 'errorbar', ticks: { size: 9 }, thickness: 1.5 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'Target test accuracy' }, y2: { field: 'hi' }, color },
         },
         {
           transform: [{ filter: isTransfer }],
@@ -214,7 +223,8 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     gain: r.gain_over_full_depth === null ? '' : `${formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high)} vs l=${L}`,
     accuracy: r.optimal_accuracy,
     missing: r.missing_runs,
-    dark: r.optimal_depth !== null && r.optimal_depth > L / 2 ? 1 : 0,
+    // viridis runs from dark (l = 0) to light (l = L): white text on the darker half.
+    dark: r.optimal_depth !== null && r.optimal_depth < 0.6 * L ? 1 : 0,
   }));
   const x = { field: 'n', type: 'ordinal', title: 'Target training samples n', axis: { labelAngle: 0 } } as const;
   const y = {
@@ -243,7 +253,9 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
               field: 'depth',
               type: 'ordinal',
               title: ['Optimal depth l*', '(blocks frozen)'],
-              scale: { domain: Array.from({ length: L + 1 }, (_, i) => i), scheme: 'blues' },
+              // viridis: neighbouring depths differ in hue and lightness (a single-hue scale made
+              // l* = 0 and l* = 1 near twins).
+              scale: { domain: Array.from({ length: L + 1 }, (_, i) => i), scheme: 'viridis' },
             },
             tooltip: [
               { field: 'label', title: 'l*' },
@@ -335,25 +347,34 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
       scale: { scheme: 'dark2' },
     },
   };
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    data: { values },
-    facet: { field: 'measure', type: 'nominal', title: null, sort: measures.map(measureLabel) },
-    columns: 3,
-    spec: {
-      width: 240,
-      height: 160,
+  // One panel per measure that has values (no empty panels), each with its own named y axis.
+  const columns = Math.min(3, measures.length);
+  const panel = (measure: string) => {
+    const label = measureLabel(measure);
+    const y = { ...encoding.y, title: label };
+    return {
+      transform: [{ filter: { field: 'measure', equal: label } }],
+      title: label,
+      width: panelWidth(columns),
+      height: 170,
       layer: [
-        { mark: { type: 'line', strokeWidth: 2 }, encoding },
+        { mark: { type: 'line' as const, strokeWidth: 2 }, encoding: { ...encoding, y } },
         {
-          mark: { type: 'point', filled: true, size: 45 },
+          mark: { type: 'point' as const, filled: true, size: 45 },
           encoding: {
             ...encoding,
+            y,
             tooltip: [{ field: 'value', type: 'quantitative' as const, format: '.3f' }, { field: 'block' }, { field: 'correlation' }],
           },
         },
       ],
-    },
+    };
+  };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    concat: measures.map(panel),
+    columns,
     resolve: { scale: { y: 'independent' } },
     config: { ...CONFIG, legend: { ...CONFIG.legend, orient: 'top', direction: 'horizontal' } },
   };
