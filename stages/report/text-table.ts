@@ -11,7 +11,8 @@ import type { OptimalDepthRow } from './types.js';
 function signed(value: number | null, digits = 3): string {
   if (value === null) return '?';
   const text = value.toFixed(digits);
-  return value >= 0 || /^-0\.0*$/.test(text) ? `+${text.replace('-', '')}` : text;
+  // A negative value that rounds to zero keeps its sign: an interval bound of "-0.00" does not exclude 0.
+  return value >= 0 ? `+${text}` : text;
 }
 
 /** A gain with its interval: `+0.07 [+0.05,+0.09]`; `[?]` when the interval is unknown (one seed). */
