@@ -5,6 +5,7 @@
  */
 import type { ZodType } from 'zod';
 import type { AnyStage, InstanceSpec, JsonValue } from './stage.js';
+import type { RunListing } from './run-records.js';
 
 /** Facts about the compute runtime of a worker process, recorded in every manifest. */
 export interface RuntimeInfo {
@@ -47,8 +48,9 @@ export interface Project<C> {
    * Optional: called by `run` in the scheduler process after the run, with every instance of the
    * plan that is published (executed now or cached). The returned text (e.g. the l* table and the
    * report path) is printed; null prints nothing. Keep heavy imports inside it (dynamic import).
+   * `run` is the run's record (run-records.ts) when it was written, for provenance in reports.
    */
-  afterRun?(published: ReadonlyArray<PublishedRef>): Promise<string | null>;
+  afterRun?(published: ReadonlyArray<PublishedRef>, run?: RunListing): Promise<string | null>;
   /**
    * Optional: the run's headline answer as flat label -> value pairs (e.g. `l*[rho=1,n=20,defrost]`
    * -> 4), stored in its run record for `runs show` and `runs diff`. Same instances as `afterRun`;

@@ -27,7 +27,7 @@ import {
 } from './context.js';
 import { countByStage, planConfig } from './plan.js';
 import { loadConfig } from '../config-loader.js';
-import { checkRunName, writeRunRecord, type RunRecord } from '../run-records.js';
+import { checkRunName, listingOf, writeRunRecord, type RunRecord } from '../run-records.js';
 import { buildRunRecord } from '../run-record-build.js';
 
 interface RunOptions {
@@ -204,14 +204,6 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
       return s === 'cached' || s === 'executed';
     })
     .map((i) => ({ stage: i.stage, key: i.key, dir: store.instanceDir(i.stage, i.key) }));
-  if (project.afterRun && !result.interrupted) {
-    try {
-      const text = await project.afterRun(published);
-      if (text) human(text);
-    } catch (error) {
-      human(`after-run report failed: ${(error as Error).message}`);
-    }
-  }
   let answer: RunRecord['answer'] = null;
   if (project.answer && !result.interrupted) {
     try {
@@ -238,12 +230,23 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     threads,
     answer,
   });
+  let recorded = false;
   try {
     writeRunRecord(store.root, record);
-    human(`Run ${record.id}${name ? ` (${name})` : ''} recorded: \`defrost runs show ${name ?? record.id}\``);
+    recorded = true;
   } catch (error) {
     human(`could not write the run record: ${(error as Error).message}`);
   }
+  if (project.afterRun && !result.interrupted) {
+    try {
+      // The run's provenance goes with it, for the report's footer.
+      const text = await project.afterRun(published, recorded ? listingOf(record) : undefined);
+      if (text) human(text);
+    } catch (error) {
+      human(`after-run report failed: ${(error as Error).message}`);
+    }
+  }
+  if (recorded) human(`Run ${record.id}${name ? ` (${name})` : ''} recorded: \`defrost runs show ${name ?? record.id}\``);
   if (options.json) ctx.out(JSON.stringify({ ...summary, run: record.id }));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

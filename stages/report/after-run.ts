@@ -10,6 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../pipeline/store.js';
+import type { RunListing } from '../../pipeline/run-records.js';
+import { writeRunReport } from './run-footer.js';
 import { findAggregatePlan, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
 /** File names inside an aggregate instance (kept in step with `build.ts`'s REPORT_FILES). */
@@ -52,9 +54,18 @@ export async function partialReportText(storeRoot: string, plan: AggregatePlan, 
 }
 
 /** The `afterRun` hook: the l* table and the report path after every `defrost run`. */
-export async function reportAfterRun(published: ReadonlyArray<{ stage: string; key: string; dir: string }>): Promise<string | null> {
+export async function reportAfterRun(
+  published: ReadonlyArray<{ stage: string; key: string; dir: string }>,
+  run?: RunListing,
+): Promise<string | null> {
   const aggregate = published.find((p) => p.stage === 'aggregate');
-  if (aggregate !== undefined && existsSync(join(aggregate.dir, TEXT_FILE))) return publishedReportText(aggregate.dir);
+  if (aggregate !== undefined && existsSync(join(aggregate.dir, TEXT_FILE))) {
+    const text = publishedReportText(aggregate.dir);
+    if (run === undefined || !existsSync(join(aggregate.dir, HTML_FILE))) return text;
+    // This run's copy of the page, with its provenance in a footer (run-footer.ts).
+    const own = writeRunReport(storeRootOf(aggregate.dir), aggregate.dir, run);
+    return `${text}\nReport of this run, with its provenance: ${own}`;
+  }
   if (published.length === 0) return null;
   const storeRoot = storeRootOf(published[0].dir);
   const plan = findAggregatePlan(storeRoot, published);
