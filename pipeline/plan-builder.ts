@@ -38,12 +38,6 @@ export function manyInputName(input: string, id: string): string {
   return `${input}/${id}`;
 }
 
-/** The instance id in a flat input name (`runs/<id>` -> `<id>`; older plans named inputs by id). */
-export function idOfInputName(name: string): string {
-  const slash = name.indexOf('/');
-  return slash >= 0 && !name.slice(0, slash).includes('[') ? name.slice(slash + 1) : name;
-}
-
 export class PlanBuilder {
   private readonly byId = new Map<string, InstanceSpec>();
 

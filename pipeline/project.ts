@@ -4,7 +4,7 @@
  * the engine's tests define small projects of their own with the same interface.
  */
 import type { ZodType } from 'zod';
-import type { AnyStage, InstanceSpec, JsonValue } from './stage.js';
+import type { AnyStage, Coords, InstanceSpec, JsonObject, JsonValue } from './stage.js';
 import type { RunListing } from './run-records.js';
 
 /** Facts about the compute runtime of a worker process, recorded in every manifest. */
@@ -15,6 +15,13 @@ export interface RuntimeInfo {
   readonly notes: readonly string[];
   /** Library versions besides node's and the project's own (e.g. `{ tfjs: "4.22.0" }`). */
   readonly versions: Readonly<Record<string, string>>;
+}
+
+/** Cluster resources of one instance: cpus, memory like "4G", wall time like "01:00:00". */
+export interface StageResources {
+  readonly cpus: number;
+  readonly mem: string;
+  readonly time: string;
 }
 
 /** A problem with a config, found before anything runs. Exit code 2. */
@@ -44,13 +51,22 @@ export interface Project<C> {
    * a fully cached run never pays for loading TensorFlow.js.
    */
   initRuntime(threads: number): Promise<RuntimeInfo>;
+  /** The compute backends `initRuntime` can select, fastest first; `--backend` takes these or `auto`. */
+  readonly backends: readonly string[];
+  /**
+   * What a cluster executor requests for one instance of `stage` under this config, defaults
+   * filled in by the project (the one place they are written).
+   */
+  resources(config: C, stage: string): StageResources;
   /**
    * Optional: called by `run` in the scheduler process after the run, with every instance of the
-   * plan that is published (executed now or cached). The returned text (e.g. the l* table and the
-   * report path) is printed; null prints nothing. Keep heavy imports inside it (dynamic import).
-   * `run` is the run's record (run-records.ts) when it was written, for provenance in reports.
+   * plan and whether the run left it published (executed now or cached): the plan and its
+   * outcomes come from the engine, so the project never re-reads plan records or parses ids. The
+   * returned text (e.g. the l* table and the report path) is printed; null prints nothing. Keep
+   * heavy imports inside it (dynamic import). `run` is the run's record (run-records.ts) when it
+   * was written, for provenance in reports.
    */
-  afterRun?(published: ReadonlyArray<PublishedRef>, run?: RunListing): Promise<string | null>;
+  afterRun?(instances: ReadonlyArray<RunInstance>, run?: RunListing): Promise<string | null>;
   /**
    * Optional: the run's headline answer as flat label -> value pairs (e.g. `l*[rho=1,n=20,defrost]`
    * -> 4), stored in its run record for `runs show` and `runs diff`. Same instances as `afterRun`;
@@ -59,12 +75,23 @@ export interface Project<C> {
   answer?(published: ReadonlyArray<PublishedRef>): Promise<Record<string, JsonValue> | null>;
 }
 
-/** A published instance as `afterRun` sees it. */
+/** A published instance as `answer` sees it. */
 export interface PublishedRef {
   readonly stage: string;
   readonly key: string;
   /** Absolute path of the instance directory. */
   readonly dir: string;
+}
+
+/** An instance of a run's plan and how the run left it, as `afterRun` sees it. */
+export interface RunInstance extends PublishedRef {
+  readonly id: string;
+  readonly coords: Coords;
+  readonly params: JsonObject;
+  /** Flat input name -> the input instance. */
+  readonly inputs: Readonly<Record<string, { readonly id: string; readonly stage: string; readonly key: string }>>;
+  /** Executed by the run or cached: its manifest is in the store. */
+  readonly published: boolean;
 }
 
 /** Methods are bivariant in their parameters, so any `Project<C>` is an `AnyProject`. */

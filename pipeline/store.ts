@@ -156,6 +156,19 @@ export class Store {
   get runsDir(): string {
     return this.inside('.runs');
   }
+  /** `<store>/.results/<stage>/<key>.json`: how `defrost exec` last ended the instance (exec-record.ts). */
+  execRecordPath(stage: string, key: string): string {
+    this.checkStageKey(stage, key);
+    return this.inside('.results', stage, `${key}.json`);
+  }
+  /** `<store>/.logs/slurm-jobs.jsonl`: which Slurm job ran which instances. */
+  get slurmJobsPath(): string {
+    return this.inside('.logs', 'slurm-jobs.jsonl');
+  }
+  /** `<store>/.logs/workers.log`: what local worker processes said outside any instance. */
+  get workersLogPath(): string {
+    return this.inside('.logs', 'workers.log');
+  }
   /** `<store>/.quarantine`: damaged instances moved aside (never deleted). */
   get quarantineDir(): string {
     return this.inside('.quarantine');

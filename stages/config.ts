@@ -195,6 +195,13 @@ export const configSchema = z.strictObject({
 });
 
 export type DefrostConfig = z.infer<typeof configSchema>;
+
+/** `resources.<stage>` of a config, or the defaults of `resourceSchema` (written only there). */
+export function resourcesOf(config: DefrostConfig, stage: string): z.output<typeof resourceSchema> {
+  return (STAGE_NAMES as readonly string[]).includes(stage)
+    ? (config.resources[stage as StageName] ?? resourceSchema.parse({}))
+    : resourceSchema.parse({});
+}
 export type TaskConfig = DefrostConfig['task'];
 export type SyntheticTaskConfig = z.infer<typeof syntheticTaskSchema>;
 export type ImageTaskConfig = z.infer<typeof imageTaskSchema>;

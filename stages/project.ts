@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Project } from '../pipeline/project.js';
 import type { AnyStage } from '../pipeline/stage.js';
 import { aggregateStage } from './aggregate.js';
-import { initRuntime } from './backend.js';
-import { checkConfig, configSchema, type DefrostConfig } from './config.js';
+import { backendNames, initRuntime } from './backend.js';
+import { checkConfig, configSchema, resourcesOf, type DefrostConfig } from './config.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
 import { reportAfterRun } from './report/after-run.js';
@@ -42,6 +42,8 @@ export const defrostProject: Project<DefrostConfig> = {
   check: checkConfig,
   plan: planDefrost,
   initRuntime,
+  backends: backendNames,
+  resources: resourcesOf,
   /** Ends every `defrost run` with the l* table and the path of report.html (stages/report/after-run.ts). */
   afterRun: reportAfterRun,
   /** l* per cell for the run record (stages/report/run-answer.ts). */

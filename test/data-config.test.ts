@@ -7,12 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../pipeline/errors.js';
 import { loadConfig } from '../pipeline/config-loader.js';
 import { defrostProject } from '../stages/project.js';
+import { scratchDir } from './stage-rig.js';
 
 const root = defrostProject.codeRoot;
 const fashion = join(root, 'experiments', 'fashion.yaml');
@@ -74,7 +74,7 @@ test('a class the dataset does not have is rejected naming the key', () => {
 });
 
 test('defrost run exits 2 naming the key for impossible data settings, before touching the store', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-data-cli-'));
+  const dir = scratchDir('data-cli');
   try {
     // An IDX dataset whose training split has classes 0 and 1 only.
     const data = join(dir, 'idx');

@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readDataset } from '../stages/dataset-table.js';
@@ -14,9 +13,10 @@ import { Rng } from '../stages/random.js';
 import { generateData, type GenerateDataParams, type ImageTaskParams } from '../stages/tasks/generate.js';
 import { imageTaskIssues } from '../stages/tasks/image-catalog.js';
 import { stratifiedOrder } from '../stages/tasks/stratified.js';
+import { scratchDir } from './stage-rig.js';
 
 function withTempDir(body: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-image-'));
+  const dir = scratchDir('image');
   try {
     body(dir);
   } finally {

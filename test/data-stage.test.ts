@@ -4,14 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { StageFailure } from '../pipeline/errors.js';
 import type { z } from 'zod';
 import type { JsonObject } from '../pipeline/stage.js';
 import { generateDataStage } from '../stages/generate-data.js';
-import { stageContext } from './stage-rig.js';
+import { scratchDir, stageContext } from './stage-rig.js';
 
 /** Runs the stage through the shared rig; `lines` collects its log. */
 function run(outDir: string, params: z.input<typeof generateDataStage.params>, lines: string[]) {
@@ -20,7 +19,7 @@ function run(outDir: string, params: z.input<typeof generateDataStage.params>, l
 }
 
 test('generate-data run writes train.arrow, validation.arrow and test.arrow and reports rows and balance', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-stage-'));
+  const dir = scratchDir('stage');
   try {
     const lines: string[] = [];
     const params = {
@@ -55,7 +54,7 @@ test('generate-data run writes train.arrow, validation.arrow and test.arrow and 
 });
 
 test('a dataset that cannot be read fails the stage with a StageFailure naming the problem', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-stage-'));
+  const dir = scratchDir('stage');
   try {
     const params = {
       role: 'target' as const,

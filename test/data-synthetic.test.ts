@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { Rng } from '../stages/random.js';
 import { readDataset } from '../stages/dataset-table.js';
 import { generateData, type GenerateDataParams, type SyntheticTaskParams } from '../stages/tasks/generate.js';
 import { drawLatents, featuresOf, labelsOf, sourceTeacher, targetTeacher, type SyntheticShape } from '../stages/tasks/synthetic.js';
+import { scratchDir } from './stage-rig.js';
 
 const SHAPE: SyntheticShape = { latentDim: 16, inputDim: 64, teacherHidden: 32, classes: 4 };
 const ROWS = 3000;
@@ -225,7 +225,7 @@ function target(rho: number, overrides: Partial<SyntheticTaskParams> = {}): Gene
 }
 
 test('generate-data (synthetic) is deterministic, nested, and label noise touches training labels only', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-synth-'));
+  const dir = scratchDir('synth');
   const out = (name: string): string => join(dir, name);
   try {
     const runs: Record<string, GenerateDataParams> = {

@@ -1,11 +1,11 @@
 /** The dataset Arrow layout: round trip, prefixes, stable bytes, readable by a generic reader. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { readDataset, writeDataset, type DatasetToWrite } from '../stages/dataset-table.js';
+import { scratchDir } from './stage-rig.js';
 
 function sample(rows: number, shape: number[]): DatasetToWrite {
   const dim = shape.reduce((a, b) => a * b, 1);
@@ -17,7 +17,7 @@ function sample(rows: number, shape: number[]): DatasetToWrite {
 }
 
 test('writeDataset / readDataset round-trip features, labels, shape, classes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-table-'));
+  const dir = scratchDir('table');
   try {
     const data = sample(50, [4, 3, 1]);
     const file = join(dir, 'train.arrow');

@@ -3,8 +3,7 @@
  * naming the key and what is allowed, and write nothing to the store — plus the pure pieces the
  * cache rests on: canonical hashing, --set parsing, param diffs and lock staleness.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +12,7 @@ import { canonicalHash, instanceKey } from '../pipeline/hash.js';
 import { diffJson } from '../pipeline/why.js';
 import { tryAcquire, newOwner, readOwner } from '../pipeline/lock.js';
 import { QUICK, defrost, sandbox, type Sandbox } from './engine-helpers.js';
+import { scratchDir } from './stage-rig.js';
 
 let box: Sandbox;
 before(() => {
@@ -79,7 +79,7 @@ test('param diffs name dotted paths with old and new values', () => {
 });
 
 test('a lock of a dead process is stale and is taken over; a live one is respected', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-lock-'));
+  const dir = scratchDir('lock');
   try {
     const path = join(dir, 'k.lock');
     const first = tryAcquire(path, newOwner('a'));

@@ -3,12 +3,12 @@
  * a runner for the real CLI (`bin/defrost.js`) pointed at the toy project.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../pipeline/cli/run.js';
 import { STAGES } from '../stages/project.js';
+import { scratchDir } from './stage-rig.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,7 +27,7 @@ export interface Sandbox {
 
 /** A temp dir with `code/toy/<stage>.ts` (the toy stages' fingerprinted sources) and `store/`. */
 export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-engine-'));
+  const dir = scratchDir('engine');
   const codeRoot = join(dir, 'code');
   mkdirSync(join(codeRoot, 'toy'), { recursive: true });
   for (const s of STAGE_NAMES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);

@@ -27,7 +27,6 @@ import { reliabilitySandbox, SMALL_SWEEP } from './reliability-helpers.js';
 import { NotRegularFileError, readRegularFile } from '../pipeline/fsutil.js';
 import { newOwner, readOwner, tryAcquire } from '../pipeline/lock.js';
 import { partialReportDir } from '../stages/report/after-run.js';
-import { findAggregatePlan } from '../stages/report/store-runs.js';
 
 let box: Sandbox;
 /** A pristine copy of the finished store; each test works on its own copy. */
@@ -114,12 +113,15 @@ test('3. a planted aggregate plan record with a traversing key is never read; th
   const key = firstKey(store, 'aggregate');
   const real = JSON.parse(readFileSync(join(store, '.plans', 'aggregate', `${key}.json`), 'utf8')) as { inputs: Record<string, unknown> };
   const outside = join(box.dir, 'outside3');
-  // Same inputs as the real aggregate but fewer would win the "fewest inputs" choice: plant both.
   for (const name of ['0000000000000000.json', 'evil.json'])
     writeFileSync(join(store, '.plans', 'aggregate', name), JSON.stringify({ ...real, key: `x/../../../../${outside}/pwned` }));
-  const published = ['transfer', 'similarity'].flatMap((stage) => readdirSync(join(store, stage)).map((k) => ({ stage, key: k })));
-  const plan = findAggregatePlan(store, published);
-  assert.equal(plan?.key, key, 'a planted plan record was chosen');
+  // The end-of-run report takes the plan and the outcomes from the engine (`afterRun`), never from
+  // plan records found in the store: a run that recomputes the aggregate goes nowhere near them.
+  rmSync(join(store, 'aggregate', key), { recursive: true });
+  const r = on(store, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  noTrace(r);
+  assert.equal(lastJson(r).executed, 1);
   assert.throws(() => partialReportDir(store, `x/../../../../${outside}/pwned`), /not an instance key/);
   assert.equal(partialReportDir(store, key), join(store, '.reports', `partial-${key}`));
   assert.equal(existsSync(outside), false);

@@ -9,14 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { buildReport } from '../stages/report/build.js';
 import { makeFixture } from './report-fixture.js';
+import { scratchDir } from './stage-rig.js';
 
 const CHROMIUM = process.env.DEFROST_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = resolve('test', 'out');
@@ -36,7 +36,7 @@ interface ChartCheck {
 /** Opens a report file, checks it, and saves a screenshot. Returns what it saw per chart. */
 async function openReport(file: string, screenshot: string): Promise<{ charts: ChartCheck[]; errors: string[]; requests: string[] }> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does) or set DEFROST_CHROMIUM`);
-  const profile = await mkdtemp(join(tmpdir(), 'defrost-chromium-'));
+  const profile = scratchDir('chromium');
   cleanup.push(profile);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -5,8 +5,7 @@
  * marked missing; once the aggregate is published, its own text is re-printed.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadConfig } from '../pipeline/config-loader.js';
@@ -18,9 +17,10 @@ import { aggregateStage } from '../stages/aggregate.js';
 import { reportForConfig } from '../stages/commands/report.js';
 import { defrostProject } from '../stages/project.js';
 import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
+import type { RunInstance } from '../pipeline/project.js';
 import { reportAfterRun } from '../stages/report/after-run.js';
 import type { SimilarityRow } from '../stages/report/types.js';
-import { runStage, type RigInput } from './stage-rig.js';
+import { runStage, scratchDir, type RigInput } from './stage-rig.js';
 
 const CONFIG = 'experiments/quick.yaml';
 const cleanup: string[] = [];
@@ -65,8 +65,10 @@ function accuracy(inst: PlannedInstance): number {
 
 describe('defrost report on a store', () => {
   test('partial sweep from published instances, then the published aggregate re-printed', async () => {
-    const store = await mkdtemp(join(tmpdir(), 'defrost-report-store-'));
+    const store = scratchDir('report-store');
     cleanup.push(store);
+    // A store as `run` leaves it: marked (reports are written only in a marked store).
+    new Store(store).ensureMarked(() => {});
     const { config } = loadConfig(defrostProject, CONFIG);
     const instances = buildDag(defrostProject, defrostProject.plan(config));
     const aggregate = instances.find((i) => i.stage === 'aggregate') as PlannedInstance;
@@ -118,9 +120,19 @@ describe('defrost report on a store', () => {
     assert.ok(Math.abs((cell?.scratch_accuracy as number) - expectedScratch) < 1e-9, 'scratch mean over the published seeds only');
     assert.match(await readFile(partial.htmlPath, 'utf8'), /Partial sweep/);
 
-    // The end-of-run hook finds the same aggregate through the plan record `run` writes.
-    new Store(store).writePlanRecord(aggregate);
-    const hookText = await reportAfterRun(published);
+    // The end-of-run hook gets the plan and what is published from the engine.
+    const runInstances = (): RunInstance[] =>
+      instances.map((i) => ({
+        id: i.id,
+        stage: i.stage,
+        key: i.key,
+        dir: join(store, i.stage, i.key),
+        coords: i.coords,
+        params: i.params,
+        inputs: i.inputs,
+        published: published.some((p) => p.stage === i.stage && p.key === i.key),
+      }));
+    const hookText = await reportAfterRun(runInstances());
     assert.equal(hookText, partial.text);
 
     // Publish everything and the aggregate itself (as the engine would), then re-print.
@@ -158,11 +170,12 @@ describe('defrost report on a store', () => {
     assert.equal(complete.htmlPath, join(aggDir, 'report.html'));
     assert.doesNotMatch(complete.text, /Partial sweep|missing/);
     assert.equal(complete.text, `${bytes['optimal_depth.txt'].toString('utf8').trimEnd()}\n\nReport: ${join(aggDir, 'report.html')}`);
-    assert.equal(await reportAfterRun([...published, { stage: 'aggregate', key: aggregate.key, dir: aggDir }]), complete.text);
+    published.push({ stage: 'aggregate', key: aggregate.key, dir: aggDir });
+    assert.equal(await reportAfterRun(runInstances()), complete.text);
   });
 
   test('a store with nothing of the config says so (exit 2), and a bad config is a ConfigError', async () => {
-    const store = await mkdtemp(join(tmpdir(), 'defrost-report-empty-'));
+    const store = scratchDir('report-empty');
     cleanup.push(store);
     await assert.rejects(reportForConfig({ config: CONFIG, store }), (e: Error & { exitCode?: number }) => {
       assert.match(e.message, /run `defrost run experiments\/quick.yaml` first/);

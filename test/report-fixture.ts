@@ -3,13 +3,13 @@
  * known accuracies, and similarity tables on disk, shaped like what the real stages publish.
  * Not a test file itself.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
 import type { RunRecord, SimilarityRow } from '../stages/report/types.js';
 import { instanceId } from '../stages/plan.js';
 import { Rng } from '../stages/random.js';
+import { scratchDir } from './stage-rig.js';
 
 export interface FixtureOptions {
   readonly correlations?: readonly (number | null)[];
@@ -59,7 +59,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
   const modes = options.modes ?? ['defrost', 'reinit'];
   const L = options.depth ?? 2;
   const seeds = options.seeds ?? [0, 1, 2];
-  const dir = await mkdtemp(join(tmpdir(), 'defrost-report-'));
+  const dir = scratchDir('report');
   const rng = new Rng(7, 'report-fixture');
   const runs: RunRecord[] = [];
   const add = (stage: string, coords: Record<string, string | number | null>, summary?: Record<string, number | string>): void => {

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { encodeNpy, readMatrix, writeNpy } from '../stages/matrix-io.js';
 import { Rng } from '../stages/random.js';
 import type { Matrix } from '../stages/similarity-measures/index.js';
 import { gaussian } from './similarity-fixtures.js';
+import { scratchDir } from './stage-rig.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = here.endsWith(join('dist', 'test')) ? join(here, '..', '..') : join(here, '..');
@@ -36,7 +36,7 @@ let a: Matrix;
 let b: Matrix;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'defrost-compare-'));
+  dir = scratchDir('compare');
   const rng = new Rng(21, 'compare-cli');
   a = gaussian(rng, 40, 6);
   b = gaussian(rng, 40, 3);

@@ -9,8 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { writeNpy } from '../stages/matrix-io.js';
 import { Rng } from '../stages/random.js';
 import type { Matrix } from '../stages/similarity-measures/index.js';
 import { gaussian, multiply } from './similarity-fixtures.js';
+import { scratchDir } from './stage-rig.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = here.endsWith(join('dist', 'test')) ? join(here, '..', '..') : join(here, '..');
@@ -35,7 +35,7 @@ function reference(a: string, b: string, k: number, sigma: number): CompareResul
 }
 
 async function agree(name: string, a: Matrix, b: Matrix, k: number, sigma: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-similarity-'));
+  const dir = scratchDir('similarity');
   try {
     const fa = join(dir, 'a.npy');
     const fb = join(dir, 'b.npy');

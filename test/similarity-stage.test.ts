@@ -4,8 +4,7 @@
  * deterministic; saved activations reproduce the stage's numbers through `defrost compare`'s logic.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +15,7 @@ import { buildNetwork, saveNetwork, type NetworkSpec } from '../stages/models.js
 import { Rng } from '../stages/random.js';
 import { similarityStage, type SimilarityContext } from '../stages/similarity.js';
 import { runSimilarity } from '../stages/similarity-job.js';
-import { stageContext } from './stage-rig.js';
+import { scratchDir, stageContext } from './stage-rig.js';
 import { MEASURES } from '../stages/config.js';
 
 const DIM = 12;
@@ -59,7 +58,7 @@ function readRows(file: string): { correlation: number | null; block_a: number; 
 before(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
-  root = mkdtempSync(join(tmpdir(), 'defrost-similarity-stage-'));
+  root = scratchDir('similarity-stage');
   mkdirSync(join(root, 'data'));
   const rng = new Rng(3, 'similarity-stage');
   // 200 test rows: the stage must take only the first PROBES of them.

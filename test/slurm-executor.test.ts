@@ -1,21 +1,22 @@
 /**
  * The Slurm executor against a real single-node Slurm cluster (brought up by
  * scripts/slurm/up.sh when Slurm is not already running, stopped afterwards). The jobs run a
- * stand-in for `defrost exec STAGE KEY --store S` that publishes a valid manifest, sleeps or fails
+ * stand-in for `defrost exec STAGE KEY --store S` that publishes a valid manifest (and writes exec's result record), sleeps or fails
  * as its plan record says, so these tests exercise exactly the executor: sbatch, job names,
  * groups, squeue tracking, failure reasons, scancel, interrupt and lock staleness.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecRequest, ExecResult, ExecutorEvents } from '../pipeline/executor.js';
-import { SlurmExecutor, jobNameFor, scaleTime } from '../pipeline/executors/slurm.js';
+import { SlurmExecutor } from '../pipeline/executors/slurm.js';
+import { jobNameFor, scaleTime } from '../pipeline/executors/slurm-grouping.js';
 import { splitArgs } from '../pipeline/executors/slurm-commands.js';
 import { slurmJobLivenessCheck } from '../pipeline/executors/slurm-lock.js';
 import { ensureCluster, jobStates, queuedJobNames, stopCluster, type ClusterHandle } from './slurm-cluster.js';
+import { scratchDir } from './stage-rig.js';
 
 const FAKE_EXEC = `
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -26,12 +27,20 @@ const [command, stage, ...keys] = args.slice(0, at);
 const store = args[at + 1];
 if (command !== 'exec' || at < 0) { console.error('usage: exec STAGE KEY... --store S'); process.exit(2); }
 let code = 0;
+// The structured result every exec writes (pipeline/exec-record.ts); the executor reads it.
+const record = (key, status, extra) => {
+  mkdirSync(join(store, '.results', stage), { recursive: true });
+  const now = new Date().toISOString();
+  writeFileSync(join(store, '.results', stage, key + '.json'), JSON.stringify({
+    stage, key, status, seconds: 0.25, started: now, finished: now, host: 'node', pid: process.pid, job: process.env.SLURM_JOB_ID, ...extra,
+  }));
+};
 for (const key of keys) {
   const plan = JSON.parse(readFileSync(join(store, '.plans', stage, key + '.json'), 'utf8'));
   const id = stage + '[' + key + ']';
   console.error('start ' + id + ' threads=' + process.env.DEFROST_THREADS + ' job=' + process.env.SLURM_JOB_ID);
   await new Promise((r) => setTimeout(r, (plan.sleep_s ?? 0) * 1000));
-  if (plan.fail) { console.error('FAILED   ' + id + ' ' + key + ': toy failure: ' + plan.fail); code = 1; continue; }
+  if (plan.fail) { record(key, 'failed', { reason: 'toy failure: ' + plan.fail }); code = 1; continue; }
   const dir = join(store, stage, key);
   const tmp = dir + '.tmp';
   mkdirSync(tmp, { recursive: true });
@@ -41,8 +50,8 @@ for (const key of keys) {
     duration_s: 0.25, backend: 'fake-backend', threads: Number(process.env.DEFROST_THREADS), versions: {}, log: '',
   }));
   renameSync(tmp, dir);
-  // As the real exec says when another run published the instance while it waited for the lock.
-  console.error((plan.other_run ? 'cached   ' : 'executed ') + id + ' ' + key);
+  // As the real exec records when another run published the instance while it waited for the lock.
+  record(key, plan.other_run ? 'cached' : 'executed');
 }
 process.exit(code);
 `;
@@ -54,7 +63,7 @@ let storeCounter = 0;
 
 before(() => {
   cluster = ensureCluster();
-  work = mkdtempSync(join(tmpdir(), 'defrost-slurm-exec-'));
+  work = scratchDir('slurm-exec');
   cli = join(work, 'fake-defrost.mjs');
   writeFileSync(cli, FAKE_EXEC);
 });

@@ -12,10 +12,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCluster, jobStates, queuedJobNames, repoRoot, stopCluster, type ClusterHandle } from './slurm-cluster.js';
+import { scratchDir } from './stage-rig.js';
 
 const CLI = join(repoRoot, 'bin', 'defrost.js');
 const CONFIG = join(repoRoot, 'experiments', 'quick.yaml');
@@ -25,7 +25,7 @@ let work: string;
 
 before(() => {
   cluster = ensureCluster();
-  work = mkdtempSync(join(tmpdir(), 'defrost-slurm-run-'));
+  work = scratchDir('slurm-run');
 });
 
 /** Runs still going when a test ends (it failed or timed out): interrupted so they cancel their jobs. */

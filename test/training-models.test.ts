@@ -3,8 +3,7 @@
  * seed, saved and loaded without change; `hiddenBlockOutputs` gives one 2-D matrix per block.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -19,8 +18,9 @@ import {
 } from '../stages/models.js';
 import { prepareTransfer } from '../stages/training-job.js';
 import { CLASSES, DIM, TINY_MLP, sameBytes, useCpuBackend } from './training-fixtures.js';
+import { scratchDir } from './stage-rig.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'defrost-models-'));
+const dir = scratchDir('models');
 before(useCpuBackend);
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,8 +4,7 @@
  * stage reading the source network.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
@@ -15,10 +14,10 @@ import { trainScratchStage } from '../stages/train-scratch.js';
 import { trainSourceStage } from '../stages/train-source.js';
 import { runTrainScratch, runTrainSource, runTransfer, trainingSubsetOrder } from '../stages/training-job.js';
 import { transferStage } from '../stages/transfer.js';
-import { stageContext } from './stage-rig.js';
+import { scratchDir, stageContext } from './stage-rig.js';
 import { CLASSES, DIM, linearTask, useCpuBackend } from './training-fixtures.js';
 
-const root = mkdtempSync(join(tmpdir(), 'defrost-training-stages-'));
+const root = scratchDir('training-stages');
 before(useCpuBackend);
 after(() => rmSync(root, { recursive: true, force: true }));
 

@@ -40,7 +40,6 @@ export function createContext(projectModule: string): CliContext {
 }
 
 export const DEFAULT_CONFIG = 'experiments/default.yaml';
-export const BACKENDS = ['auto', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'] as const;
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -65,10 +64,11 @@ export function parseJobs(value: string | undefined): number {
   return n;
 }
 
-export function parseBackend(value: string | undefined): string | undefined {
+/** `--backend`: `auto` or one of the project's backends (`Project.backends`, the one list). */
+export function parseBackend(value: string | undefined, backends: readonly string[]): string | undefined {
   if (value === undefined) return undefined;
-  if (!(BACKENDS as readonly string[]).includes(value))
-    throw new UsageError(`--backend: got ${JSON.stringify(value)}; allowed: ${BACKENDS.join(', ')}`);
+  const allowed = ['auto', ...backends];
+  if (!allowed.includes(value)) throw new UsageError(`--backend: got ${JSON.stringify(value)}; allowed: ${allowed.join(', ')}`);
   return value;
 }
 

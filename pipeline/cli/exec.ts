@@ -7,6 +7,8 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { registerActiveRun, touchBuildsOf } from '../active-runs.js';
 import { abandonAll, execInstance } from '../exec.js';
+import { writeExecRecord } from '../exec-record.js';
+import type { ExecResult } from '../executor.js';
 import { publishedManifest } from '../manifest.js';
 import { formatSeconds } from '../progress.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
@@ -37,8 +39,20 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       // An exported Makefile's build stays protected from `gc` while its execs run.
       for (const key of keys) touchBuildsOf(store, stage, key);
       const isCached = (key: string): boolean => !options.force && publishedManifest(store.instanceDir(stage, key), key) !== null;
+      /** exec's structured word on each key, read by executors that run exec out of process. */
+      const recordResult = (key: string, result: ExecResult, started: Date): void => {
+        try {
+          writeExecRecord(store, stage, key, result, started);
+        } catch (error) {
+          // The manifest stays the truth; without a record a Slurm run cannot tell cached from executed.
+          ctx.err(`note: could not record the result of ${key}: ${(error as Error).message}`);
+        }
+      };
       if (keys.every(isCached)) {
-        for (const [i, key] of keys.entries()) ctx.err(`cached   ${records[i].id} ${key}`);
+        for (const [i, key] of keys.entries()) {
+          ctx.err(`cached   ${records[i].id} ${key}`);
+          recordResult(key, { status: 'cached', seconds: 0 }, new Date());
+        }
         return 0;
       }
       // In a Slurm job, locks of other jobs are judged by the queue too (see executors/slurm-lock.ts).
@@ -59,6 +73,7 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       let exitCode = 0;
       for (const [i, key] of keys.entries()) {
         const record = records[i];
+        const started = new Date();
         const result = await execInstance({
           project,
           store,
@@ -71,6 +86,7 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
           echo: options.verbose,
           onWait: () => ctx.err(`waiting  ${record.id} ${key} (another process is computing it)`),
         });
+        recordResult(key, result, started);
         switch (result.status) {
           case 'executed':
             ctx.err(`executed ${record.id} ${key} in ${formatSeconds(result.seconds)}`);

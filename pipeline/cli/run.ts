@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { registerActiveRun } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
 import { StoreError, UsageError } from '../errors.js';
-import { createExecutor } from '../executors/registry.js';
+import { createExecutor, EXECUTORS, isExecutorName } from '../executors/registry.js';
 import { ProgressView, formatSeconds } from '../progress.js';
 import { findCached, schedule, type InstanceOutcome } from '../scheduler.js';
 import {
@@ -88,12 +88,12 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   const retries = Number(options.retries ?? '0');
   if (!Number.isInteger(retries) || retries < 0)
     throw new UsageError(`--retries: got ${JSON.stringify(options.retries)}; allowed: a whole number >= 0`);
-  const backend = parseBackend(options.backend);
+  const backend = parseBackend(options.backend, project.backends);
   for (const stage of options.force)
     if (!project.stages[stage])
       throw new UsageError(`--force: got ${JSON.stringify(stage)}; allowed: ${Object.keys(project.stages).join(', ')}`);
-  if (!['local', 'slurm'].includes(options.executor))
-    throw new UsageError(`--executor: got ${JSON.stringify(options.executor)}; allowed: local, slurm`);
+  if (!isExecutorName(options.executor))
+    throw new UsageError(`--executor: got ${JSON.stringify(options.executor)}; allowed: ${EXECUTORS.join(', ')}`);
 
   const { config: resolvedConfig } = loadConfig(project, configFile, options.set);
   const instances = planConfig(project, configFile, options.set);
@@ -149,8 +149,8 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     env,
     slurmArgs: options.slurmArgs,
     group: options.group === undefined ? undefined : parseGroup(options.group),
-    // The Slurm executor sizes each stage's jobs from the config's `resources` block.
-    config: options.executor === 'slurm' ? resolvedConfig : undefined,
+    // Cluster executors size each stage's jobs with what the project says (the config's `resources`).
+    resources: (stage) => project.resources(resolvedConfig, stage),
   });
 
   const view = new ProgressView(options.json ? process.stderr : process.stdout);
@@ -240,7 +240,20 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   if (project.afterRun && !result.interrupted) {
     try {
       // The run's provenance goes with it, for the report's footer.
-      const text = await project.afterRun(published, recorded ? listingOf(record) : undefined);
+      const runInstances = instances.map((i) => {
+        const status = result.outcomes.get(i.id)?.status;
+        return {
+          id: i.id,
+          stage: i.stage,
+          key: i.key,
+          dir: store.instanceDir(i.stage, i.key),
+          coords: i.coords,
+          params: i.params,
+          inputs: i.inputs,
+          published: status === 'cached' || status === 'executed',
+        };
+      });
+      const text = await project.afterRun(runInstances, recorded ? listingOf(record) : undefined);
       if (text) human(text);
     } catch (error) {
       human(`after-run report failed: ${(error as Error).message}`);

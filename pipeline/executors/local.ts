@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import type { ExecRequest, ExecResult, Executor, ExecutorEvents, WorkerInfo } from '../executor.js';
+import type { ExecutorOptions } from './registry.js';
 import { readOwner } from '../lock.js';
 import { Store, thisHost } from '../store.js';
 import type { FromWorker, ToWorker } from '../worker-protocol.js';
@@ -217,4 +218,15 @@ function releaseLockOf(req: ExecRequest, pid: number): void {
   } catch {
     // Gone already, or unreadable: the next run treats it as stale.
   }
+}
+
+/** Entry point of `--executor local` (see `registry.ts`): a pool of `--jobs` worker processes. */
+export async function createExecutor(options: ExecutorOptions): Promise<Executor> {
+  return new LocalExecutor({
+    slots: options.jobs,
+    threads: options.threads,
+    projectModule: options.projectModule,
+    workerLog: new Store(options.store).workersLogPath,
+    env: options.env,
+  });
 }

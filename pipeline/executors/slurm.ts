@@ -14,14 +14,17 @@
  *   in turn, so thousands of tiny instances do not flood the queue.
  * - `shutdown('interrupt')` cancels every job this run submitted and waits (bounded) until Slurm
  *   no longer lists them as pending or running, so Ctrl-C leaves no defrost job behind.
+ * - How an instance ended is read from the record `defrost exec` writes (`exec-record.ts`):
+ *   executed, cached (published by another run meanwhile) or failed with its reason; never
+ *   scraped from logs. Grouping is `slurm-grouping.ts`, configuration `slurm-config.ts`.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { dirname, resolve } from 'node:path';
+import { readExecRecord } from '../exec-record.js';
 import type { ExecRequest, ExecResult, Executor, ExecutorEvents } from '../executor.js';
 import { publishedManifest } from '../manifest.js';
+import type { StageResources } from '../project.js';
+import { Store } from '../store.js';
 import {
   cancelJobs,
   DEFAULT_TOOLS,
@@ -29,24 +32,12 @@ import {
   jobExitCode,
   queryJobs,
   shellQuote,
-  splitArgs,
   submitJob,
   type JobStatus,
   type SlurmTools,
 } from './slurm-commands.js';
+import { jobNameFor, scaleTime, StageGroups } from './slurm-grouping.js';
 import { installSlurmLockCheck } from './slurm-lock.js';
-import type { ExecutorOptions } from './registry.js';
-
-/** Slurm resources of one job (per instance; a group multiplies `time` by its size). */
-export interface SlurmResources {
-  readonly cpus: number;
-  /** Memory as sbatch takes it: "4G", "512M". */
-  readonly mem: string;
-  /** Time limit as sbatch takes it: "30", "01:00:00", "1-00:00:00". */
-  readonly time: string;
-}
-
-export const DEFAULT_RESOURCES: SlurmResources = { cpus: 1, mem: '4G', time: '01:00:00' };
 
 export interface SlurmExecutorOptions {
   /** Absolute store directory (on the shared filesystem). */
@@ -55,8 +46,8 @@ export interface SlurmExecutorOptions {
   readonly cliPath: string;
   /** The node binary the job runs; default this process's (same version on every node). */
   readonly nodePath?: string;
-  /** Resources of a stage's jobs (from the config's `resources` block). */
-  resources(stage: string): SlurmResources;
+  /** Resources of one instance of a stage (the project's, defaults filled; a group multiplies `time`). */
+  resources(stage: string): StageResources;
   /** Extra sbatch arguments (`--slurm-args`), e.g. `--partition=short --account=lab`. */
   readonly slurmArgs?: readonly string[];
   /** Instances of one stage packed into one job (`--group N`); default 1. */
@@ -86,6 +77,8 @@ interface Member {
   readonly replaces?: string;
   /** Per-instance Slurm log, known once the job id is. */
   logPath?: string;
+  /** The Slurm job running it, once submitted. */
+  jobId?: string;
 }
 
 interface Job {
@@ -102,69 +95,18 @@ interface Job {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** `defrost:<stage>:<key prefix>`: what users see in `squeue` and what tests look for. */
-export function jobNameFor(stage: string, keys: readonly string[]): string {
-  const base = `defrost:${stage}:${keys[0].slice(0, 8)}`;
-  return keys.length > 1 ? `${base}+${keys.length - 1}` : base;
-}
-
-/** Multiplies a Slurm time limit ("[D-]HH:MM:SS", "MM:SS", "MM") by n, as "D-HH:MM:SS". */
-export function scaleTime(time: string, n: number): string {
-  let days = 0;
-  let rest = time;
-  const dash = time.indexOf('-');
-  if (dash >= 0) {
-    days = Number(time.slice(0, dash));
-    rest = time.slice(dash + 1);
-  }
-  const parts = rest.split(':').map(Number);
-  let seconds: number;
-  if (dash >= 0) {
-    // With days: "D-HH", "D-HH:MM", "D-HH:MM:SS".
-    const [h = 0, m = 0, s = 0] = parts;
-    seconds = ((days * 24 + h) * 60 + m) * 60 + s;
-  } else if (parts.length === 3) seconds = (parts[0] * 60 + parts[1]) * 60 + parts[2];
-  else if (parts.length === 2) seconds = parts[0] * 60 + parts[1];
-  else seconds = parts[0] * 60;
-  const total = seconds * n;
-  const d = Math.floor(total / 86_400);
-  const h = Math.floor((total % 86_400) / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const pad = (x: number): string => String(x).padStart(2, '0');
-  return `${d}-${pad(h)}:${pad(m)}:${pad(s)}`;
-}
-
-/**
- * Why an instance failed, from its job's log: exec's `FAILED <id> <key>: <reason>` line for that
- * key, else the log's last line (a crash before exec could say anything), for the summary.
- */
-function failureCause(path: string | undefined, key: string): string | undefined {
+/** The last line of a job's Slurm log: what a job that died before `exec` could say leaves. */
+function lastLogLine(path: string | undefined): string | undefined {
   if (!path) return undefined;
-  let lines: string[];
   try {
-    lines = readFileSync(path, 'utf8')
+    const line = readFileSync(path, 'utf8')
       .split('\n')
       .map((l) => l.trim())
-      .filter((l) => l.length > 0);
+      .filter((l) => l.length > 0)
+      .at(-1);
+    return line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
   } catch {
     return undefined;
-  }
-  const marker = ` ${key}: `;
-  const failed = lines.find((l) => l.startsWith('FAILED') && l.includes(marker));
-  const line = failed ? failed.slice(failed.indexOf(marker) + marker.length) : lines.at(-1);
-  return line && line.length > 200 ? `${line.slice(0, 197)}...` : line;
-}
-
-/** Whether `defrost exec` reported the instance as cached (published by someone else) in its log. */
-function execSaidCached(logPath: string | undefined, key: string): boolean {
-  if (!logPath) return false;
-  try {
-    return readFileSync(logPath, 'utf8')
-      .split('\n')
-      .some((line) => line.startsWith('cached ') && line.trimEnd().endsWith(` ${key}`));
-  } catch {
-    return false;
   }
 }
 
@@ -178,7 +120,9 @@ export class SlurmExecutor implements Executor {
   private readonly pollMs: number;
   private readonly jobs = new Map<string, Job>();
   /** Ready instances of each stage waiting to fill a group. */
-  private readonly buffers = new Map<string, { members: Member[]; timer?: NodeJS.Timeout }>();
+  private readonly groups: StageGroups<Member>;
+  /** The store of each request (every path in it goes through the store module). */
+  private readonly stores = new Map<string, Store>();
   /** Submissions go one at a time: sbatch is cheap, but a burst of hundreds is not. */
   private submitting: Promise<void> = Promise.resolve();
   private pollTimer?: NodeJS.Timeout;
@@ -195,13 +139,24 @@ export class SlurmExecutor implements Executor {
     this.group = Math.max(1, Math.floor(options.group ?? 1));
     this.pollMs = options.pollMs ?? 1000;
     this.slots = Math.max(this.group, options.slots ?? 512);
+    this.groups = new StageGroups(this.group, options.groupWaitMs ?? 300, (stage, members) => this.enqueueSubmit(stage, members));
     // The scheduler may meet locks taken by execs in jobs that Slurm has since killed.
     installSlurmLockCheck();
   }
 
+  private storeOf(req: ExecRequest): Store {
+    const root = resolve(req.store);
+    let store = this.stores.get(root);
+    if (!store) {
+      store = new Store(root);
+      this.stores.set(root, store);
+    }
+    return store;
+  }
+
   run(req: ExecRequest, events: ExecutorEvents): Promise<ExecResult> {
     return new Promise<ExecResult>((resolvePromise) => {
-      const published = publishedManifest(join(resolve(req.store), req.stage, req.key), req.key);
+      const published = publishedManifest(this.storeOf(req).instanceDir(req.stage, req.key), req.key);
       const member: Member = {
         req,
         events,
@@ -217,33 +172,8 @@ export class SlurmExecutor implements Executor {
       // Published meanwhile (another run, or an earlier job of ours): nothing to submit.
       if (published && !req.force) return member.settle({ status: 'cached', seconds: 0 });
       if (this.group === 1) return this.enqueueSubmit(req.stage, [member]);
-      this.addToGroup(member);
+      this.groups.add(req.stage, member);
     });
-  }
-
-  private addToGroup(member: Member): void {
-    const stage = member.req.stage;
-    let buffer = this.buffers.get(stage);
-    if (!buffer) {
-      buffer = { members: [] };
-      this.buffers.set(stage, buffer);
-    }
-    buffer.members.push(member);
-    if (buffer.members.length >= this.group) {
-      this.flushGroup(stage);
-      return;
-    }
-    // The scheduler hands out ready instances in bursts; wait briefly for the rest of the burst.
-    if (buffer.timer) clearTimeout(buffer.timer);
-    buffer.timer = setTimeout(() => this.flushGroup(stage), this.opts.groupWaitMs ?? 300);
-  }
-
-  private flushGroup(stage: string): void {
-    const buffer = this.buffers.get(stage);
-    if (!buffer) return;
-    if (buffer.timer) clearTimeout(buffer.timer);
-    this.buffers.delete(stage);
-    for (let i = 0; i < buffer.members.length; i += this.group) this.enqueueSubmit(stage, buffer.members.slice(i, i + this.group));
   }
 
   private enqueueSubmit(stage: string, members: Member[]): void {
@@ -285,7 +215,9 @@ export class SlurmExecutor implements Executor {
 
   /** `<store>/.logs/<stage>/<key>.slurm-%j.log`, next to the engine's own log of the instance. */
   private slurmLogPattern(req: ExecRequest): string {
-    return join(resolve(req.store), '.logs', req.stage, `${req.key}.slurm-%j.log`);
+    return this.storeOf(req)
+      .logPath(req.stage, req.key)
+      .replace(/\.log$/, '.slurm-%j.log');
   }
 
   private async submit(stage: string, members: Member[]): Promise<void> {
@@ -293,11 +225,11 @@ export class SlurmExecutor implements Executor {
       for (const m of members) m.settle({ status: 'failed', reason: 'interrupted before submission' });
       return;
     }
-    const res = this.opts.resources(stage) ?? DEFAULT_RESOURCES;
+    const res = this.opts.resources(stage);
     const first = members[0].req;
-    const logDir = join(resolve(first.store), '.logs', stage);
-    mkdirSync(logDir, { recursive: true });
-    const output = members.length === 1 ? this.slurmLogPattern(first) : join(logDir, `group-${first.key}.slurm-%j.log`);
+    const single = this.slurmLogPattern(first);
+    mkdirSync(dirname(single), { recursive: true });
+    const output = members.length === 1 ? single : single.replace(/[^/]+$/, `group-${first.key}.slurm-%j.log`);
     const jobName = jobNameFor(
       stage,
       members.map((m) => m.req.key),
@@ -325,12 +257,13 @@ export class SlurmExecutor implements Executor {
     // Which job ran which instances: Slurm forgets finished jobs (and sacct needs a database).
     const record = { job: id, name: jobName, stage, keys: members.map((m) => m.req.key), submitted: new Date().toISOString() };
     try {
-      appendFileSync(join(resolve(first.store), '.logs', 'slurm-jobs.jsonl'), `${JSON.stringify(record)}\n`);
+      appendFileSync(this.storeOf(first).slurmJobsPath, `${JSON.stringify(record)}\n`);
     } catch {
       // A record for people; never a reason to fail the run.
     }
     for (const m of members) {
       m.logPath = output.replace('%j', id);
+      m.jobId = id;
       m.events.progress(m.req, { message: `slurm job ${id} submitted` });
     }
     // Interrupted while sbatch ran: the job exists now, so cancel it too.
@@ -422,10 +355,14 @@ export class SlurmExecutor implements Executor {
         : `Slurm job ${job.id} ${status.state}${details ? ` (${details})` : ''}`;
     for (const m of unpublished) {
       const logPath = m.logPath && existsSync(m.logPath) ? m.logPath : undefined;
+      // exec's own word on the instance (its record), else the last line a crashed job left.
+      const record = this.recordOf(m);
       const cause =
-        status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN'
-          ? failureCause(logPath, m.req.key)
-          : undefined;
+        record?.status === 'failed'
+          ? record.reason
+          : status.state === 'COMPLETED' || status.state === 'FAILED' || status.state === 'UNKNOWN'
+            ? lastLogLine(logPath)
+            : undefined;
       m.settle({ status: 'failed', reason: cause ? `${head}: ${cause}` : head, logPath: logPath ?? m.logPath });
     }
   }
@@ -433,31 +370,34 @@ export class SlurmExecutor implements Executor {
   /** Settles a member as executed if its manifest is published; false if it is not (yet). */
   private publish(m: Member): boolean {
     if (m.settled) return true;
-    const manifest = publishedManifest(join(resolve(m.req.store), m.req.stage, m.req.key), m.req.key);
+    const manifest = publishedManifest(this.storeOf(m.req).instanceDir(m.req.stage, m.req.key), m.req.key);
     if (!manifest || (m.replaces !== undefined && manifest.created === m.replaces)) return false;
     if (!this.runtimeReported) {
       this.runtimeReported = true;
       m.events.runtime?.({ backend: manifest.backend, notes: [] });
     }
-    // `exec` says `cached <id> <key>` when another run published the instance while it waited.
-    if (execSaidCached(m.logPath, m.req.key)) m.settle({ status: 'cached', seconds: 0 });
-    else m.settle({ status: 'executed', seconds: manifest.duration_s });
+    // exec records `cached` when another run published the instance while it waited.
+    const record = this.recordOf(m);
+    if (record?.status === 'cached') m.settle({ status: 'cached', seconds: 0 });
+    else m.settle({ status: 'executed', seconds: record?.status === 'executed' ? record.seconds : manifest.duration_s });
     return true;
   }
 
+  /** The record `defrost exec` wrote for a member in its own job (an older job's does not count). */
+  private recordOf(m: Member): ReturnType<typeof readExecRecord> {
+    const record = readExecRecord(this.storeOf(m.req), m.req.stage, m.req.key);
+    return record !== null && m.jobId !== undefined && record.job === m.jobId ? record : null;
+  }
+
   async shutdown(mode: 'done' | 'interrupt'): Promise<void> {
-    if (mode === 'done' && this.activeJobs().length === 0 && this.buffers.size === 0) {
+    if (mode === 'done' && this.activeJobs().length === 0 && this.groups.pending === 0) {
       this.stop();
       return;
     }
     this.stopped = true;
     this.stop();
     // Instances still waiting to fill a group were never submitted.
-    for (const [, buffer] of this.buffers) {
-      if (buffer.timer) clearTimeout(buffer.timer);
-      for (const m of buffer.members) m.settle({ status: 'failed', reason: 'interrupted before submission' });
-    }
-    this.buffers.clear();
+    for (const m of this.groups.drain()) m.settle({ status: 'failed', reason: 'interrupted before submission' });
     // Let an sbatch in flight return its id (submit() cancels it itself when stopped).
     let giveUp: NodeJS.Timeout | undefined;
     await Promise.race([this.submitting, new Promise<void>((r) => (giveUp = setTimeout(r, 15_000)))]);
@@ -496,69 +436,4 @@ export class SlurmExecutor implements Executor {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
   }
-}
-
-/** What `defrost run --executor slurm` adds to the engine's executor options. */
-export interface SlurmRunOptions {
-  /** `--slurm-args "..."`: extra sbatch arguments, split like a shell would. */
-  readonly slurmArgs?: string;
-  /** `--group N`: instances of one stage per job. */
-  readonly group?: number;
-  /** The validated config; its `resources.<stage>` blocks size each stage's jobs. */
-  readonly config?: unknown;
-  /** Instances submitted at once; default 512 (the cluster queues the rest). */
-  readonly maxJobs?: number;
-}
-
-/** `resources.<stage>` of a config, with the defaults for whatever it leaves out. */
-export function resourcesFrom(config: unknown, stage: string): SlurmResources {
-  const all = (config as { resources?: Record<string, Partial<SlurmResources> | undefined> } | undefined)?.resources;
-  const mine = all && typeof all === 'object' ? all[stage] : undefined;
-  return {
-    cpus: typeof mine?.cpus === 'number' ? mine.cpus : DEFAULT_RESOURCES.cpus,
-    mem: typeof mine?.mem === 'string' ? mine.mem : DEFAULT_RESOURCES.mem,
-    time: typeof mine?.time === 'string' ? mine.time : DEFAULT_RESOURCES.time,
-  };
-}
-
-/** The `defrost` entry point jobs run: this build's own `bin/defrost.js` (dist/pipeline/executors/ -> bin/). */
-export const CLI_PATH = fileURLToPath(new URL('../../../bin/defrost.js', import.meta.url));
-
-/** `DEFROST_SLURM_POLL_MS` (200..60000), else the default of one squeue per second. */
-function pollIntervalFromEnv(): number | undefined {
-  const raw = process.env.DEFROST_SLURM_POLL_MS;
-  if (raw === undefined || raw === '') return undefined;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 200 || ms > 60_000)
-    throw new UsageError(`DEFROST_SLURM_POLL_MS: got ${JSON.stringify(raw)}; allowed: milliseconds from 200 to 60000`);
-  return ms;
-}
-
-/** Entry point of `--executor slurm` (see `registry.ts`). */
-export async function createExecutor(options: ExecutorOptions & SlurmRunOptions): Promise<Executor> {
-  try {
-    execFileSync(DEFAULT_TOOLS.sbatch, ['--version'], { stdio: 'ignore', timeout: 10_000 });
-  } catch {
-    throw new UsageError('--executor slurm: sbatch is not available here (run on a Slurm submit host, or use --executor local)');
-  }
-  let slurmArgs: string[] = [];
-  try {
-    slurmArgs = splitArgs(options.slurmArgs ?? '');
-  } catch (error) {
-    throw new UsageError(`--slurm-args: got ${JSON.stringify(options.slurmArgs)}; ${(error as Error).message}`);
-  }
-  const group = options.group ?? 1;
-  if (!Number.isInteger(group) || group < 1) throw new UsageError(`--group: got ${String(options.group)}; allowed: a whole number >= 1`);
-  return new SlurmExecutor({
-    store: options.store,
-    cliPath: CLI_PATH,
-    resources: (stage) => resourcesFrom(options.config, stage),
-    slurmArgs,
-    group,
-    slots: options.maxJobs,
-    // A site (or a test on a one-node cluster) may poll faster or slower than once a second.
-    pollMs: pollIntervalFromEnv(),
-    env: { ...options.env, DEFROST_PROJECT_MODULE: options.projectModule },
-    note: (line) => process.stderr.write(`slurm: ${line}\n`),
-  });
 }

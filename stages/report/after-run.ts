@@ -9,10 +9,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunInstance } from '../../pipeline/project.js';
 import { Store } from '../../pipeline/store.js';
 import type { RunListing } from '../../pipeline/run-records.js';
 import { writeRunReport } from './run-footer.js';
-import { findAggregatePlan, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
+import { runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
 /** File names inside an aggregate instance (kept in step with `build.ts`'s REPORT_FILES). */
 const TEXT_FILE = 'optimal_depth.txt';
@@ -53,22 +54,31 @@ export async function partialReportText(storeRoot: string, plan: AggregatePlan, 
   );
 }
 
-/** The `afterRun` hook: the l* table and the report path after every `defrost run`. */
-export async function reportAfterRun(
-  published: ReadonlyArray<{ stage: string; key: string; dir: string }>,
-  run?: RunListing,
-): Promise<string | null> {
-  const aggregate = published.find((p) => p.stage === 'aggregate');
-  if (aggregate !== undefined && existsSync(join(aggregate.dir, TEXT_FILE))) {
+/**
+ * The `afterRun` hook: the l* table and the report path after every `defrost run`. The engine
+ * hands over the plan and what the run left published; a partial report is built from the
+ * aggregate's planned inputs (with their planned coordinates) when the aggregate itself failed.
+ */
+export async function reportAfterRun(instances: ReadonlyArray<RunInstance>, run?: RunListing): Promise<string | null> {
+  const aggregate = instances.find((i) => i.stage === 'aggregate');
+  if (aggregate === undefined) return null;
+  if (aggregate.published && existsSync(join(aggregate.dir, TEXT_FILE))) {
     const text = publishedReportText(aggregate.dir);
     if (run === undefined || !existsSync(join(aggregate.dir, HTML_FILE))) return text;
     // This run's copy of the page, with its provenance in a footer (run-footer.ts).
     const own = writeRunReport(storeRootOf(aggregate.dir), aggregate.dir, run);
     return `${text}\nReport of this run, with its provenance: ${own}`;
   }
-  if (published.length === 0) return null;
-  const storeRoot = storeRootOf(published[0].dir);
-  const plan = findAggregatePlan(storeRoot, published);
-  if (plan === null) return null;
-  return partialReportText(storeRoot, plan, 'Built from the published instances of an incomplete run');
+  const byId = new Map(instances.map((i) => [i.id, i]));
+  const plan: AggregatePlan = {
+    key: aggregate.key,
+    params: aggregate.params,
+    inputs: Object.values(aggregate.inputs).map((ref) => ({
+      id: ref.id,
+      stage: ref.stage,
+      key: ref.key,
+      coords: byId.get(ref.id)?.coords,
+    })),
+  };
+  return partialReportText(storeRootOf(aggregate.dir), plan, 'Built from the published instances of an incomplete run');
 }
