@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { defineStage, file, inputs, table } from '../pipeline/stage.js';
 import { countSchema, imageTaskSchema, syntheticTaskSchema } from './config.js';
+import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from './report/columns.js';
 import type { RunRecord } from './report/types.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
@@ -39,9 +40,9 @@ export const aggregateStage = defineStage({
     runs: inputs(trainScratchStage, transferStage, similarityStage),
   },
   outputs: {
-    results: table('results.arrow', {}),
-    optimalDepth: table('optimal_depth.arrow', {}),
-    similarity: table('similarity.arrow', {}),
+    results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),
+    optimalDepth: table('optimal_depth.arrow', arrowColumns(OPTIMAL_DEPTH_COLUMNS)),
+    similarity: table('similarity.arrow', arrowColumns(SIMILARITY_COLUMNS)),
     html: file('report.html'),
     text: file('optimal_depth.txt'),
   },

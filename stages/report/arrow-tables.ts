@@ -8,9 +8,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { Field, Float64, Int32, List, Schema, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
+import { OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS, type ColumnKind } from './columns.js';
 import type { OptimalDepthRow, ResultRow, SimilarityRow } from './types.js';
-
-type ColumnKind = 'float' | 'int' | 'string' | 'int_list';
 
 const ARROW_TYPE: Record<ColumnKind, () => DataType> = {
   float: () => new Float64(),
@@ -19,52 +18,7 @@ const ARROW_TYPE: Record<ColumnKind, () => DataType> = {
   int_list: () => new List(new Field('item', new Int32(), false)),
 };
 
-export const RESULT_COLUMNS: Record<keyof ResultRow, ColumnKind> = {
-  correlation: 'float',
-  n: 'int',
-  mode: 'string',
-  depth: 'int',
-  seed: 'int',
-  test_accuracy: 'float',
-  test_loss: 'float',
-  validation_accuracy: 'float',
-  best_epoch: 'int',
-  stopped_by: 'string',
-  learning_rate: 'float',
-  train_steps: 'int',
-  seconds: 'float',
-};
-
-export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = {
-  correlation: 'float',
-  n: 'int',
-  mode: 'string',
-  optimal_depth: 'int',
-  plausible_depths: 'int_list',
-  optimal_validation_accuracy: 'float',
-  optimal_accuracy: 'float',
-  optimal_accuracy_se: 'float',
-  full_depth_accuracy: 'float',
-  full_depth_accuracy_se: 'float',
-  scratch_accuracy: 'float',
-  scratch_accuracy_se: 'float',
-  gain_over_full_depth: 'float',
-  gain_vs_full_low: 'float',
-  gain_vs_full_high: 'float',
-  gain_over_scratch: 'float',
-  gain_vs_scratch_low: 'float',
-  gain_vs_scratch_high: 'float',
-  seeds: 'int',
-  missing_runs: 'int',
-};
-
-export const SIMILARITY_COLUMNS: Record<keyof SimilarityRow, ColumnKind> = {
-  correlation: 'float',
-  block_a: 'int',
-  block_b: 'int',
-  measure: 'string',
-  value: 'float',
-};
+export { OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS };
 
 /** Serialises rows to Arrow IPC file bytes with the given column types (every column nullable). */
 export function rowsToIPC<R extends object>(rows: readonly R[], columns: Record<keyof R & string, ColumnKind>): Uint8Array {
