@@ -251,6 +251,26 @@ function duplicates(values: readonly (number | string)[]): (number | string)[] {
 }
 
 /** Cross-field rules; every problem is reported with the key, the value and what is allowed. */
+/**
+ * The most training runs one config may plan. Planning and keying cost about 0.1 ms per
+ * instance, so a sweep far beyond this (say 100,000 target sizes) would keep `status` or `run`
+ * busy for many minutes before saying anything; it is refused up front instead, naming the
+ * dimensions that multiply (docs/reliability.md, "Bounded work"). `DEFROST_MAX_RUNS` raises it.
+ */
+export const DEFAULT_MAX_PLANNED_RUNS = 200_000;
+
+function maxPlannedRuns(): number {
+  const raw = process.env.DEFROST_MAX_RUNS;
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_MAX_PLANNED_RUNS;
+}
+
+/** Training runs the sweep plans (scratch + transfer), counted without planning them. */
+export function plannedRunCount(config: DefrostConfig): number {
+  const perSeed = 1 + config.transfer.modes.length * depthsOf(config).length;
+  return correlationsOf(config.task).length * config.task.target_sizes.length * config.seeds.length * perSeed;
+}
+
 export function checkConfig(config: DefrostConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { task, model, transfer, similarity } = config;
@@ -325,5 +345,13 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
     const reported = new Set(issues.map((i) => i.key));
     for (const issue of imageTaskIssues(task)) if (!reported.has(issue.key)) issues.push(issue);
   }
+  const runs = plannedRunCount(config);
+  const limit = maxPlannedRuns();
+  if (issues.length === 0 && runs > limit)
+    issues.push({
+      key: 'task.target_sizes',
+      value: `${task.target_sizes.length} sizes`,
+      allowed: `a sweep of at most ${limit} training runs; this one plans ${runs} (correlations x target_sizes x seeds x (1 + modes x depths)). Sweep fewer values, or raise the limit with DEFROST_MAX_RUNS`,
+    });
   return issues;
 }

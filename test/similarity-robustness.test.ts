@@ -90,3 +90,14 @@ test('6. config checks are linear: 300,000 target sizes with a duplicate are che
     [17],
   );
 });
+
+test('6. a sweep of 100,000 target sizes is refused at once with the count, not planned for minutes', { timeout: 20_000 }, () => {
+  const { config } = loadConfig(defrostProject, QUICK, []);
+  const sizes = Array.from({ length: 100_000 }, (_, i) => i + 1);
+  const started = Date.now();
+  const issues = checkConfig({ ...config, task: { ...config.task, target_pool: 100_000, target_sizes: sizes } });
+  assert.ok(Date.now() - started < 5_000);
+  const refusal = issues.find((i) => i.key === 'task.target_sizes');
+  assert.ok(refusal, 'the sweep size is refused');
+  assert.match(refusal.allowed, /at most 200000 training runs; this one plans 4200000/);
+});
