@@ -191,7 +191,9 @@ def train_with_rate(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict,
             result = evaluate(net, *validation)
             if best is None or better(result, best[0], monitor):
                 best = (result, checks, [p.detach().clone() for p in params])
-            elif checks - best[1] >= stopping["patience"] and steps >= train["min_steps"]:
+            elif checks - best[1] >= stopping["patience"] and ("max_epochs" in stopping or steps >= train["min_steps"]):
+                # The validation-set protocol stops on patience alone (min_steps only sizes the
+                # budget); the earlier one never stopped before min_steps.
                 break
     if best is not None:
         with torch.no_grad():
