@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineStage, file, inputs, table } from '../pipeline/stage.js';
 import { countSchema, imageTaskSchema, syntheticTaskSchema } from './config.js';
 import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from './report/columns.js';
+import { predictStage } from './predict.js';
 import type { RunRecord } from './report/types.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
@@ -36,8 +37,8 @@ export const aggregateStage = defineStage({
   module: import.meta.url,
   params: aggregateParams,
   inputs: {
-    /** Every sweep scratch and transfer run and every similarity instance of the config. */
-    runs: inputs(trainScratchStage, transferStage, similarityStage),
+    /** Every sweep scratch and transfer run and every similarity and predict instance of the config. */
+    runs: inputs(trainScratchStage, transferStage, similarityStage, predictStage),
   },
   outputs: {
     results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),
@@ -45,6 +46,10 @@ export const aggregateStage = defineStage({
     similarity: table('similarity.arrow', arrowColumns(SIMILARITY_COLUMNS)),
     html: file('report.html'),
     text: file('optimal_depth.txt'),
+    /** "Can l* be predicted?" (docs/prediction.md), when the plan has predict instances. */
+    prediction: table('prediction.arrow', {}, { optional: true }),
+    predictionScores: table('prediction_scores.arrow', {}, { optional: true }),
+    band: table('band.arrow', {}, { optional: true }),
   },
   async run(ctx) {
     const { buildReport } = await import('./report/build.js');

@@ -4,7 +4,9 @@
  *   generate-data[role=source]  ─┬─> train-source[seed] ──────────────┬─> transfer[c,n,mode,depth,seed]
  *   generate-data[role=target,c] ┼─> train-scratch[c,n,seed] ─────────┤
  *                                └─> similarity[c] <─ train-source[seeds[0]], reference scratch
- *   aggregate <─ every train-scratch (sweep), transfer and similarity instance
+ *   baseline[c,seed,other_seed] <─ two reference scratch networks of different seeds (same-task pair)
+ *   predict[c,n] <─ target data, train-source[seeds[0]], similarity[c], every baseline[c,*]
+ *   aggregate <─ every train-scratch (sweep), transfer, similarity and predict instance
  *
  * Each instance's params are exactly what its stage reads, so a cache key moves only when
  * something that stage depends on moves: `target_sizes` is not a param of `generate-data` (the
@@ -25,7 +27,9 @@ import {
   type ImageTaskConfig,
   type SyntheticTaskConfig,
 } from './config.js';
+import { baselineStage } from './baseline.js';
 import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
+import { predictStage } from './predict.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
@@ -110,7 +114,7 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
   for (const seed of seeds) sourceNet.set(seed, plan.add(trainSourceStage, { seed }, { ...training, seed }, { data: sourceData }));
   const sourceOf = (seed: number): InstanceRef<'train-source'> => sourceNet.get(seed) as InstanceRef<'train-source'>;
 
-  const runs: InstanceRef<'train-scratch' | 'transfer' | 'similarity'>[] = [];
+  const runs: InstanceRef<'train-scratch' | 'transfer' | 'similarity' | 'predict'>[] = [];
   for (const correlation of correlationsOf(task)) {
     const c: Coords = correlation === null ? {} : { correlation };
     const data = plan.add(generateDataStage, { role: 'target', ...c }, targetDataParams(config, correlation), {});
@@ -136,14 +140,40 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
     }
 
     const reference = scratch(task.target_reference_size, seeds[0]);
-    runs.push(
-      plan.add(
-        similarityStage,
-        { correlation },
-        { correlation, similarity: config.similarity },
-        { data, source: sourceOf(seeds[0]), reference },
-      ),
+    const similarity = plan.add(
+      similarityStage,
+      { correlation },
+      { correlation, similarity: config.similarity },
+      { data, source: sourceOf(seeds[0]), reference },
     );
+    runs.push(similarity);
+
+    // The same-task baseline (docs/prediction.md): every pair of the reference networks of up to
+    // four seeds; then one `predict` instance per n.
+    const referenceSeeds = seeds.length >= 2 ? seeds.slice(0, 4) : [seeds[0], seeds[0] + 1];
+    const references = referenceSeeds.map((seed) => scratch(task.target_reference_size, seed));
+    const baselines = references.flatMap((b, i) =>
+      references
+        .slice(0, i)
+        .map((a, j) =>
+          plan.add(
+            baselineStage,
+            { correlation, seed: referenceSeeds[j], other_seed: referenceSeeds[i] },
+            { correlation, similarity: config.similarity },
+            { data, source: b, reference: a },
+          ),
+        ),
+    );
+    for (const n of task.target_sizes) {
+      runs.push(
+        plan.add(
+          predictStage,
+          { correlation, n },
+          { correlation, n, seed: seeds[0] },
+          { data, source: sourceOf(seeds[0]), similarity, baselines, references },
+        ),
+      );
+    }
   }
 
   plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind }, { runs: dedupe(runs) });

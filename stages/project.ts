@@ -11,8 +11,10 @@ import type { AnyStage } from '../pipeline/stage.js';
 import { aggregateStage } from './aggregate.js';
 import { backendNames, initRuntime } from './backend.js';
 import { checkConfig, configSchema, resourcesOf, type DefrostConfig } from './config.js';
+import { baselineStage } from './baseline.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
+import { predictStage } from './predict.js';
 import { reportAfterRun } from './report/after-run.js';
 import { runAnswer } from './report/run-answer.js';
 import { similarityStage } from './similarity.js';
@@ -31,7 +33,16 @@ const codeRoot = findCodeRoot();
 const version = (JSON.parse(readFileSync(join(codeRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Every stage of the project, by name. */
-export const STAGES = [generateDataStage, trainSourceStage, trainScratchStage, transferStage, similarityStage, aggregateStage] as const;
+export const STAGES = [
+  generateDataStage,
+  trainSourceStage,
+  trainScratchStage,
+  transferStage,
+  similarityStage,
+  baselineStage,
+  predictStage,
+  aggregateStage,
+] as const;
 
 export const defrostProject: Project<DefrostConfig> = {
   name: 'defrost',

@@ -14,6 +14,7 @@ import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Store } from '../pipeline/store.js';
 import { aggregateStage } from '../stages/aggregate.js';
+import { predictionTableBytes } from '../stages/predict-job.js';
 import { reportForConfig } from '../stages/commands/report.js';
 import { defrostProject } from '../stages/project.js';
 import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
@@ -95,6 +96,18 @@ describe('defrost report on a store', () => {
         for (let a = 1; a <= L; a++)
           for (let b = 1; b <= L; b++) rows.push({ correlation, block_a: a, block_b: b, measure: 'cka', value: 0.9 / (a + b) });
         dir = await publish(store, inst, {}, { 'similarity.arrow': rowsToIPC(rows, SIMILARITY_COLUMNS) });
+      } else if (inst.stage === 'predict') {
+        const correlation = inst.coords.correlation as number | null;
+        const n = inst.coords.n as number;
+        const rows = Array.from({ length: L + 1 }, (_, depth) => ({
+          correlation,
+          n,
+          predictor: 'logme',
+          depth,
+          score: depth,
+          predicted_depth: L,
+        }));
+        dir = await publish(store, inst, { seconds: { logme: 0.5 } }, { 'prediction.arrow': predictionTableBytes(rows) });
       } else {
         const acc = accuracy(inst);
         dir = await publish(store, inst, { test_accuracy: acc, validation_accuracy: acc, test_loss: 1 - acc, train_steps: 10, epochs: 1 });
@@ -108,7 +121,7 @@ describe('defrost report on a store', () => {
     assert.ok(partial.text.endsWith(`Report: ${partial.htmlPath}`));
     const reportDir = join(partial.htmlPath, '..');
     const results = await readResults(join(reportDir, 'results.arrow'));
-    assert.equal(results.length, inputs.filter((i) => i.stage !== 'similarity' && !isHole(i)).length);
+    assert.equal(results.length, inputs.filter((i) => i.stage !== 'similarity' && i.stage !== 'predict' && !isHole(i)).length);
     const optimal = await readOptimalDepth(join(reportDir, 'optimal_depth.arrow'));
     const cell = optimal.find((r) => r.correlation === c0 && r.n === n0 && r.mode === 'defrost');
     // accuracy grows with depth in this store, so l* = L everywhere; depth 0 is simply absent.

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
 import type { RunRecord, SimilarityRow } from '../stages/report/types.js';
 import { instanceId } from '../stages/plan.js';
+import { bandTableBytes, predictionTableBytes } from '../stages/predict-job.js';
+import type { JsonObject } from '../pipeline/stage.js';
 import { Rng } from '../stages/random.js';
 import { scratchDir } from './stage-rig.js';
 
@@ -62,7 +64,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
   const dir = scratchDir('report');
   const rng = new Rng(7, 'report-fixture');
   const runs: RunRecord[] = [];
-  const add = (stage: string, coords: Record<string, string | number | null>, summary?: Record<string, number | string>): void => {
+  const add = (stage: string, coords: Record<string, string | number | null>, summary?: JsonObject): void => {
     const id = instanceId(stage, coords);
     const base: RunRecord = { id, stage, coords, published: true, summary, durationSeconds: 1 + rng.uniform(), dir: join(dir, id) };
     const failed = options.failed?.(base) ?? false;
@@ -83,6 +85,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
       }
     }
     add('similarity', { correlation });
+    for (const n of ns) add('predict', { correlation, n }, { seconds: { logme: 0.25, nearest_centroid: 0.125 } });
   }
   // Similarity tables of the published similarity instances.
   for (const run of runs.filter((r) => r.stage === 'similarity' && r.published)) {
@@ -97,6 +100,28 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     }
     await mkdir(run.dir as string, { recursive: true });
     await writeFile(join(run.dir as string, 'similarity.arrow'), rowsToIPC(rows, SIMILARITY_COLUMNS));
+  }
+  // Predictions: LogME-like scores rising with depth, and a probe that prefers depth 1.
+  for (const run of runs.filter((r) => r.stage === 'predict' && r.published)) {
+    const correlation = run.coords.correlation as number | null;
+    const n = run.coords.n as number;
+    const rows = ['logme', 'nearest_centroid'].flatMap((predictor) =>
+      Array.from({ length: L + 1 }, (_, depth) => ({
+        correlation,
+        n,
+        predictor,
+        depth,
+        score: predictor === 'logme' ? depth : -Math.abs(depth - 1),
+        predicted_depth: predictor === 'logme' ? L : 1,
+      })),
+    );
+    await mkdir(run.dir as string, { recursive: true });
+    await writeFile(join(run.dir as string, 'prediction.arrow'), predictionTableBytes(rows));
+    const band = Array.from({ length: L }, (_, i) => {
+      const value = 0.9 * (correlation ?? 0.9) ** (i + 1);
+      return { block: i + 1, measure: 'cka', value, mean: 0.8, low: 0.75, high: 0.85, pairs: 3, inside: value >= 0.75 };
+    });
+    await writeFile(join(run.dir as string, 'band.arrow'), bandTableBytes(correlation, band));
   }
   return { dir, runs, depth: L };
 }

@@ -12,6 +12,19 @@ import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUM
 import { reportCharts } from './charts.js';
 import { reportHtml, type RenderedChart } from './html.js';
 import { computeOptimalDepth } from './optimal-depth.js';
+import {
+  bandChart,
+  gatherBand,
+  gatherPredictions,
+  STUDY_BAND_COLUMNS,
+  PREDICTION_CELL_COLUMNS,
+  predictionChart,
+  predictionSectionHtml,
+  predictionSummaryText,
+  scorePredictions,
+  STUDY_PREDICTION_COLUMNS,
+  type PredictionTables,
+} from './prediction.js';
 import { renderSvg } from './render-svg.js';
 import { collectRuns, compareCorrelation, coordNumber } from './results.js';
 import { formatOptimalDepthTable } from './text-table.js';
@@ -24,6 +37,9 @@ export const REPORT_FILES = {
   similarity: 'similarity.arrow',
   html: 'report.html',
   text: 'optimal_depth.txt',
+  prediction: 'prediction.arrow',
+  predictionScores: 'prediction_scores.arrow',
+  band: 'band.arrow',
 } as const;
 
 export interface BuildReportOptions {
@@ -44,6 +60,8 @@ export interface BuiltReport {
   /** The compact l* table `run` ends with. */
   readonly text: string;
   readonly htmlPath: string;
+  /** "Can l* be predicted?": null when the plan has no published predict instance. */
+  readonly prediction: PredictionTables | null;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -104,7 +122,20 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     charts.push({ id: chart.id, title: chart.title, caption: chart.caption, svg: await renderSvg(chart.spec, `c${i}`) });
     log(`rendered chart ${chart.id}`);
   }
+  const sections: string[] = [];
+  const predictionRows = await gatherPredictions(options.runs);
+  let prediction: PredictionTables | null = null;
+  if (predictionRows.length > 0) {
+    prediction = scorePredictions(tables.results, predictionRows);
+    await writeRows(join(options.outDir, REPORT_FILES.prediction), prediction.rows, STUDY_PREDICTION_COLUMNS);
+    await writeRows(join(options.outDir, REPORT_FILES.predictionScores), prediction.cells, PREDICTION_CELL_COLUMNS);
+    const band = await gatherBand(options.runs);
+    await writeRows(join(options.outDir, REPORT_FILES.band), band, STUDY_BAND_COLUMNS);
+    const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
+    sections.push(predictionSectionHtml(prediction, await renderSvg(predictionChart(prediction, tables.depth), 'cp'), bandSvg));
+    log(`can l* be predicted?\n${predictionSummaryText(prediction)}`);
+  }
   const htmlPath = join(options.outDir, REPORT_FILES.html);
-  await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial }));
-  return { tables, text, htmlPath };
+  await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial, sections }));
+  return { tables, text, htmlPath, prediction };
 }

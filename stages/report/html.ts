@@ -184,6 +184,8 @@ export interface ReportPage {
   readonly subtitle: string;
   /** Set for a report built from a partial sweep by `defrost report`. */
   readonly partial: boolean;
+  /** Further sections after the charts, as HTML (e.g. "Can l* be predicted?", stages/report/prediction.ts). */
+  readonly sections?: readonly string[];
 }
 
 export function reportHtml(page: ReportPage): string {
@@ -214,6 +216,7 @@ l* is the depth with the best mean accuracy on a held-out validation set over se
 <section class="card"><h2 style="margin-top:0">The answer</h2>${answerList(tables)}</section>
 ${missingSection(tables.missing, tables.missingSimilarity)}
 ${chartSections}
+${(page.sections ?? []).join('\n')}
 <section id="table"><h2>Table of l*</h2>
 <p class="caption">l* has the best mean validation accuracy over seeds (ties go to the deeper l); the plausible set holds the depths whose
 paired validation difference from l* is not significant (two-sided paired t-test, 95%). Test accuracies are means over seeds ± one
