@@ -14,7 +14,7 @@ import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Store } from '../pipeline/store.js';
 import { aggregateStage } from '../stages/aggregate.js';
-import { predictionTableBytes } from '../stages/predict-job.js';
+import { bandTableBytes, predictionTableBytes } from '../stages/predict-job.js';
 import { reportForConfig } from '../stages/commands/report.js';
 import { defrostProject } from '../stages/project.js';
 import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
@@ -107,7 +107,15 @@ describe('defrost report on a store', () => {
           score: depth,
           predicted_depth: L,
         }));
-        dir = await publish(store, inst, { seconds: { logme: 0.5 } }, { 'prediction.arrow': predictionTableBytes(rows) });
+        dir = await publish(
+          store,
+          inst,
+          { seconds: { logme: 0.5 } },
+          {
+            'prediction.arrow': predictionTableBytes(rows),
+            'band.arrow': bandTableBytes(correlation, []),
+          },
+        );
       } else {
         const acc = accuracy(inst);
         dir = await publish(store, inst, { test_accuracy: acc, validation_accuracy: acc, test_loss: 1 - acc, train_steps: 10, epochs: 1 });
