@@ -12,7 +12,16 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../pipeline/project.js';
 import { imageTaskIssues } from './tasks/image-catalog.js';
 
-export const STAGE_NAMES = ['generate-data', 'train-source', 'train-scratch', 'transfer', 'similarity', 'aggregate'] as const;
+export const STAGE_NAMES = [
+  'generate-data',
+  'train-source',
+  'train-scratch',
+  'transfer',
+  'similarity',
+  'baseline',
+  'predict',
+  'aggregate',
+] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
@@ -156,6 +165,18 @@ export const similaritySchema = z.strictObject({
   save_activations: z.boolean().default(false).describe('also write the block activations as Arrow tables'),
 });
 
+/** The depth predictors and their same-task baseline (docs/prediction.md). */
+export const predictionSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('plan the `baseline` and `predict` stages and the report section "Can l* be predicted?"'),
+  reference_seeds: z
+    .number()
+    .int()
+    .min(2)
+    .max(6)
+    .default(4)
+    .describe('target reference networks (the first seeds) whose every pair makes the same-task band'),
+});
+
 /** Per-stage resources for cluster executors; `mem` like "4G", `time` like "01:00:00". */
 export const resourceSchema = z.strictObject({
   cpus: count.default(1).describe('CPUs of the job (also its compute threads)'),
@@ -191,6 +212,7 @@ export const configSchema = z.strictObject({
     .default([0])
     .describe('training seeds: every scratch and transfer run is repeated once per seed'),
   similarity: similaritySchema.default(similaritySchema.parse({})).describe('the similarity stage'),
+  prediction: predictionSchema.default(predictionSchema.parse({})).describe('predicting l* without transfer training (docs/prediction.md)'),
   resources: resourcesSchema.describe('per-stage resources for cluster executors (docs/slurm.md)'),
 });
 

@@ -148,9 +148,13 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
     );
     runs.push(similarity);
 
-    // The same-task baseline (docs/prediction.md): every pair of the reference networks of up to
-    // four seeds; then one `predict` instance per n.
-    const referenceSeeds = seeds.length >= 2 ? seeds.slice(0, 4) : [seeds[0], seeds[0] + 1];
+    if (!config.prediction.enabled) continue;
+    // The same-task baseline (docs/prediction.md): every pair of the reference networks of the
+    // first `prediction.reference_seeds` seeds (the first seed and the next ones when there are
+    // fewer); then one `predict` instance per n.
+    const count = config.prediction.reference_seeds;
+    const referenceSeeds = [...seeds.slice(0, count)];
+    for (let extra = Math.max(...seeds) + 1; referenceSeeds.length < Math.min(2, count); extra++) referenceSeeds.push(extra);
     const references = referenceSeeds.map((seed) => scratch(task.target_reference_size, seed));
     const baselines = references.flatMap((b, i) =>
       references

@@ -25,6 +25,7 @@ const OVERRIDES = [
   'transfer.modes=[reinit]',
   'transfer.depths=[0]',
   'similarity.probe_size=300',
+  'prediction.enabled=true',
 ];
 
 function rowsOf(file: string): Record<string, unknown>[] {
