@@ -34,6 +34,8 @@ import { leaveOneOutCentroidAccuracy } from './prediction/nearest-centroid.js';
 import { predictedDepth, type Score } from './prediction/scoring.js';
 import type { PredictContext } from './predict.js';
 import { readSimilarity } from './report/arrow-tables.js';
+import { trainingSubsetOrder } from './training-job.js';
+import { rowsOf } from './training.js';
 
 export const PREDICTORS = ['similarity_band', 'logme', 'nearest_centroid'] as const;
 export type PredictorName = (typeof PREDICTORS)[number];
@@ -52,15 +54,18 @@ const seconds = (since: bigint): number => Number(process.hrtime.bigint() - sinc
 
 export async function runPredict(ctx: PredictContext): Promise<StageOutcome> {
   const { correlation, n } = ctx.params;
-  const trainFile = ctx.inputs.data.path('train');
-  let train: Dataset;
+  const poolFile = ctx.inputs.data.path('train');
+  let pool: Dataset;
   try {
-    train = readDataset(trainFile, n);
+    pool = readDataset(poolFile);
   } catch (error) {
-    throw new StageFailure(`predict: cannot read the target training samples ${trainFile}: ${(error as Error).message}`);
+    throw new StageFailure(`predict: cannot read the target pool ${poolFile}: ${(error as Error).message}`);
   }
-  if (train.rows < n) throw new StageFailure(`predict: n = ${n} but ${trainFile} holds ${train.rows} samples`);
-  const classes = train.classes.length;
+  if (pool.rows < n) throw new StageFailure(`predict: n = ${n} but the target pool ${poolFile} holds ${pool.rows} samples`);
+  // The seed's own training subset, exactly the one its scratch and transfer runs train on.
+  const dim = pool.shape.reduce((a, b) => a * b, 1);
+  const train = rowsOf(pool, trainingSubsetOrder(pool.rows, ctx.params.seed).subarray(0, n), dim);
+  const classes = pool.classes.length;
 
   // Feature predictors: one pass of the frozen source network over the n samples.
   const started = process.hrtime.bigint();

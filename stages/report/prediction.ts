@@ -16,6 +16,7 @@ import type { PredictionRow } from '../predict-job.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../prediction/scoring.js';
 import { bestDepth, mean, plausibleSet } from '../statistics.js';
 import { readRows } from './arrow-tables.js';
+import { scoresByDepth } from './optimal-depth.js';
 import { SCRATCH_MODE } from './results.js';
 import type { ResultRow, RunRecord } from './types.js';
 
@@ -247,14 +248,10 @@ export async function gatherPredictions(runs: readonly RunRecord[]): Promise<Stu
   );
 }
 
-/** The accuracy a run is judged on: validation when recorded (issue-13 protocol), else test. */
-function selectionAccuracy(row: ResultRow): { value: number | null; validation: boolean } {
-  const validation = (row as ResultRow & { validation_accuracy?: number | null }).validation_accuracy;
-  return validation !== undefined ? { value: validation, validation: true } : { value: row.test_accuracy, validation: false };
-}
-
 export function scorePredictions(results: readonly ResultRow[], rows: readonly StudyPredictionRow[]): PredictionTables {
-  const onValidation = results.some((r) => selectionAccuracy(r).validation);
+  // l* is chosen on validation accuracy (docs/protocol.md); runs from before that protocol have none.
+  const onValidation = results.some((r) => r.validation_accuracy !== null);
+  const metric = onValidation ? 'validation_accuracy' : 'test_accuracy';
   const cells: PredictionCellRow[] = [];
   const predictors = [...new Set(rows.map((r) => r.predictor))];
   const places = [...new Map(rows.map((r) => [`${r.correlation}|${r.n}`, { correlation: r.correlation, n: r.n }])).values()];
@@ -264,14 +261,8 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
       const runs = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth !== null);
       if (runs.length === 0) continue;
       const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
-      const depths = [...new Set(runs.map((r) => r.depth as number))].sort((a, b) => a - b);
-      const byDepth = new Map<number, number[]>();
-      for (const depth of depths) {
-        byDepth.set(
-          depth,
-          seeds.map((seed) => selectionAccuracy(runs.find((r) => r.depth === depth && r.seed === seed) as ResultRow).value ?? Number.NaN),
-        );
-      }
+      const byDepth = scoresByDepth(results, correlation, n, mode, seeds, metric);
+      const depths = [...byDepth.keys()];
       const lStar = bestDepth(byDepth);
       const plausible = lStar === null ? [] : plausibleSet(byDepth, lStar);
       const meanByDepth = (depth: number): number | null => num(mean((byDepth.get(depth) ?? []).filter((v) => Number.isFinite(v))));
@@ -295,7 +286,7 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
           kendall_tau: kendallTau(scores, depths.map(meanByDepth)),
           seconds: own[0]?.seconds ?? null,
           sweep_seconds: sweep,
-          accuracy: onValidation ? 'validation_accuracy' : 'test_accuracy',
+          accuracy: metric,
         });
       }
     }
