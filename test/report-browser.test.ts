@@ -105,7 +105,7 @@ describe('report in headless Chromium', () => {
     const { charts, errors, requests } = await openReport(built.htmlPath, join(OUT, 'report.png'));
     assert.deepEqual(
       charts.map((c) => c.id),
-      ['optimal-depth', 'accuracy-vs-depth', 'similarity-per-block', 'cka-matrix'],
+      ['optimal-depth', 'accuracy-vs-depth', 'similarity-per-block', 'cka-matrix', 'prediction', 'band'],
     );
     for (const chart of charts) {
       assert.equal(chart.svgs, 1, `${chart.id}: one inline SVG`);
