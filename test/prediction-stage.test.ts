@@ -18,10 +18,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const OVERRIDES = [
   'task.correlations=[1.0]',
+  // Source and reference networks see as many samples: at rho = 1 the source network is then one
+  // more network trained on the target task.
   'task.source_size=2000',
-  'task.target_pool=1000',
-  'task.target_sizes=[50,1000]',
-  'task.target_reference_size=1000',
+  'task.target_pool=2000',
+  'task.target_sizes=[50,2000]',
+  'task.target_reference_size=2000',
   'transfer.modes=[reinit]',
   'transfer.depths=[0]',
   'similarity.probe_size=300',
