@@ -436,7 +436,7 @@ LogME of the frozen source network's depth-l features on the n target samples, a
 Grey squares: the measured plausible set; black ring: the measured l* (best mean ${metric}); coloured marks: each predictor's l*.
 Kendall's τ compares a predictor's scores with the measured mean accuracy over depths, per cell; seconds are per (correlation, n)
 for the predictor and per (correlation, n, mode) for the transfer runs it would replace.
-${best === null ? '' : `Best by this table: <b>${predictorLabel(best)}</b> (the one <code>recommend --fast</code> uses).`}</p>
+${best === null ? '' : `Best by this table: <b>${predictorLabel(best)}</b>.`}</p>
 <div class="card chart" data-chart="prediction">${chartSvg}</div>
 <div class="card chart">${predictionSummaryTable(tables)}</div>
 <p class="caption">Per cell in <code>prediction_scores.arrow</code>; every score in <code>prediction.arrow</code>.</p>
