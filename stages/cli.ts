@@ -13,6 +13,7 @@ import { gitCommit } from '../pipeline/provenance.js';
 import { runCli } from '../pipeline/cli/program.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCompareCommand } from './commands/compare.js';
+import { registerRecommendCommand } from './commands/recommend.js';
 import { registerReportCommand } from './commands/report.js';
 
 function projectModuleUrl(): string {
@@ -34,10 +35,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     projectModule: projectModuleUrl(),
     name: 'defrost',
     version: versionLine,
-    register: (program) => {
+    register: (program, ctx) => {
       registerCompareCommand(program);
       registerBenchCommand(program);
       registerReportCommand(program);
+      registerRecommendCommand(program, ctx);
     },
   });
 }

@@ -15,6 +15,10 @@ import { baselineStage } from './baseline.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
 import { predictStage } from './predict.js';
+import { cvTrainStage } from './recommend/cv-train.js';
+import { importDataStage } from './recommend/import-data.js';
+import { importSourceStage } from './recommend/import-source.js';
+import { recommendStage } from './recommend/recommend.js';
 import { reportAfterRun } from './report/after-run.js';
 import { runAnswer } from './report/run-answer.js';
 import { similarityStage } from './similarity.js';
@@ -42,6 +46,10 @@ export const STAGES = [
   baselineStage,
   predictStage,
   aggregateStage,
+  importDataStage,
+  importSourceStage,
+  cvTrainStage,
+  recommendStage,
 ] as const;
 
 export const defrostProject: Project<DefrostConfig> = {

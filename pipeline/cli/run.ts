@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { registerActiveRun } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
 import { StoreError, UsageError } from '../errors.js';
-import { createExecutor, EXECUTORS, isExecutorName } from '../executors/registry.js';
+import { createExecutor, EXECUTORS, isExecutorName, type ExecutorOptions } from '../executors/registry.js';
 import { ProgressView, formatSeconds } from '../progress.js';
 import { findCached, schedule, type InstanceOutcome } from '../scheduler.js';
 import {
@@ -27,6 +27,9 @@ import {
 } from './context.js';
 import { countByStage, planConfig } from './plan.js';
 import { loadConfig } from '../config-loader.js';
+import type { PlannedInstance } from '../dag.js';
+import type { ScheduleResult } from '../scheduler.js';
+import type { Store } from '../store.js';
 import { checkRunName, listingOf, writeRunRecord, type RunRecord } from '../run-records.js';
 import { buildRunRecord } from '../run-record-build.js';
 
@@ -124,79 +127,22 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     return 0;
   }
 
-  const rewritten = storeWrite(store.root, () => {
-    // Only in a marked store (created now if new or empty; an older defrost's store adopted).
-    store.ensureMarked(human);
-    // A plan record that does not hash to its key (edited, truncated) is replaced, never obeyed.
-    return instances.filter((inst) => store.writePlanRecord(inst));
-  });
-  for (const inst of rewritten) human(`plan record of ${inst.id} ${inst.key} was damaged or edited; rewritten from the config`);
-  const cachedAtStart = findCached(store, instances);
-  const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
-  // Staging dirs and temp files of killed runs are removed by every run; leftover instance dirs
-  // (a scan of every manifest) only when there is work to do.
-  const { removed, quarantined } = storeWrite(store.root, () => cleanupLeftovers(store, { leftovers: needsWork }));
-  if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
-  for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
-
-  const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
-  const threads = threadsPerJob(jobs);
-  const executor = await createExecutor(options.executor, {
+  const execution = await executePlan(ctx, instances, {
+    store,
     jobs,
-    threads,
-    store: store.root,
-    projectModule: ctx.projectModule,
-    env,
+    backend,
+    force,
+    retries,
+    human,
+    json: options.json === true,
+    executor: options.executor,
     slurmArgs: options.slurmArgs,
     group: options.group === undefined ? undefined : parseGroup(options.group),
     // Cluster executors size each stage's jobs with what the project says (the config's `resources`).
     resources: (stage) => project.resources(resolvedConfig, stage),
+    wallStart,
   });
-
-  const view = new ProgressView(options.json ? process.stderr : process.stdout);
-  view.setPlan(instances);
-  const controller = new AbortController();
-  let signalName: NodeJS.Signals | null = null;
-  let scheduled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName) process.exit(sig === 'SIGINT' ? 130 : 143); // second signal: leave now
-    // After scheduling everything is published or failed already; only the summary and the
-    // after-run report are left, so stop at once (the default handler would, but untidily).
-    if (scheduled) {
-      human(`\n${sig}: stopping; every finished instance is published`);
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    }
-    signalName = sig;
-    human(`\n${sig}: stopping (workers are killed; nothing partial is published)...`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  // While it works, this run's plan protects every instance it may read from `gc`.
-  const active = storeWrite(store.root, () => registerActiveRun(store, instances));
-  let result;
-  try {
-    result = await schedule({
-      instances,
-      store,
-      executor,
-      threads,
-      force,
-      events: view,
-      signal: controller.signal,
-      retries,
-      published: cachedAtStart,
-    });
-    if (!result.interrupted) await executor.shutdown('done');
-  } finally {
-    scheduled = true;
-    active.end();
-    view.close();
-  }
-
-  const summary = summarise(instances, result.outcomes, store, (performance.now() - wallStart) / 1000);
-  printSummary(human, summary, result.interrupted);
+  const { result, summary, threads } = execution;
 
   const published = instances
     .filter((i) => {
@@ -261,10 +207,130 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   }
   if (recorded) human(`Run ${record.id}${name ? ` (${name})` : ''} recorded: \`defrost runs show ${name ?? record.id}\``);
   if (options.json) ctx.out(JSON.stringify({ ...summary, run: record.id }));
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  if (result.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
-  return summary.failed > 0 ? 1 : 0;
+  execution.release();
+  return execution.exitCode;
+}
+
+/** How `executePlan` runs a keyed plan. */
+export interface ExecuteOptions {
+  readonly store: Store;
+  readonly jobs: number;
+  readonly backend?: string;
+  readonly force: ReadonlySet<string>;
+  readonly retries: number;
+  /** Human output (stderr when the command prints JSON). */
+  readonly human: (text: string) => void;
+  /** Progress goes to stderr (stdout is for the JSON line). */
+  readonly json: boolean;
+  readonly executor: string;
+  readonly slurmArgs?: string;
+  readonly group?: number;
+  /** What one instance of a stage needs on a cluster executor (Slurm). */
+  readonly resources: ExecutorOptions['resources'];
+  /** performance.now() when the command started, for wall_s. */
+  readonly wallStart: number;
+}
+
+/** What `executePlan` did; `release()` detaches its signal handlers once the command is done. */
+export interface Execution {
+  readonly result: ScheduleResult;
+  readonly summary: RunSummary;
+  readonly threads: number;
+  readonly exitCode: number;
+  release(): void;
+}
+
+/**
+ * Runs what is not cached of a keyed plan: plan records, leftovers, the executor, SIGINT/SIGTERM
+ * (a signal after scheduling exits at once with 130/143 until `release()`), the summary. Shared by
+ * `run` and the project's commands that plan their own instances (`recommend`).
+ */
+export async function executePlan(ctx: CliContext, instances: readonly PlannedInstance[], options: ExecuteOptions): Promise<Execution> {
+  const { store, jobs, backend, force, retries, human, wallStart } = options;
+  const rewritten = storeWrite(store.root, () => {
+    // Only in a marked store (created now if new or empty; an older defrost's store adopted).
+    store.ensureMarked(human);
+    // A plan record that does not hash to its key (edited, truncated) is replaced, never obeyed.
+    return instances.filter((inst) => store.writePlanRecord(inst));
+  });
+  for (const inst of rewritten) human(`plan record of ${inst.id} ${inst.key} was damaged or edited; rewritten from the config`);
+  const cachedAtStart = findCached(store, instances);
+  const needsWork = instances.some((i) => !cachedAtStart.has(i.id) || force.has(i.stage));
+  // Staging dirs and temp files of killed runs are removed by every run; leftover instance dirs
+  // (a scan of every manifest) only when there is work to do.
+  const { removed, quarantined } = storeWrite(store.root, () => cleanupLeftovers(store, { leftovers: needsWork }));
+  if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
+  for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
+
+  const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
+  const threads = threadsPerJob(jobs);
+  const executor = await createExecutor(options.executor, {
+    jobs,
+    threads,
+    store: store.root,
+    projectModule: ctx.projectModule,
+    env,
+    slurmArgs: options.slurmArgs,
+    group: options.group,
+    resources: options.resources,
+  });
+
+  const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  view.setPlan(instances);
+  const controller = new AbortController();
+  let signalName: NodeJS.Signals | null = null;
+  let scheduled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalName) process.exit(sig === 'SIGINT' ? 130 : 143); // second signal: leave now
+    // After scheduling everything is published or failed already; only the summary and the
+    // after-run report are left, so stop at once (the default handler would, but untidily).
+    if (scheduled) {
+      human(`\n${sig}: stopping; every finished instance is published`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    signalName = sig;
+    human(`\n${sig}: stopping (workers are killed; nothing partial is published)...`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // While it works, this run's plan protects every instance it may read from `gc`.
+  const active = storeWrite(store.root, () => registerActiveRun(store, instances));
+  let result;
+  try {
+    result = await schedule({
+      instances,
+      store,
+      executor,
+      threads,
+      force,
+      events: view,
+      signal: controller.signal,
+      retries,
+      published: cachedAtStart,
+    });
+    if (!result.interrupted) await executor.shutdown('done');
+  } finally {
+    scheduled = true;
+    active.end();
+    view.close();
+  }
+
+  const summary = summarise(instances, result.outcomes, store, (performance.now() - wallStart) / 1000);
+  printSummary(human, summary, result.interrupted);
+
+  const exitCode = result.interrupted ? (signalName === 'SIGTERM' ? 143 : 130) : summary.failed > 0 ? 1 : 0;
+  return {
+    result,
+    summary,
+    threads,
+    exitCode,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** Runs the scheduler's own store writes; a full disk or a read-only store is a clear error (exit 1). */

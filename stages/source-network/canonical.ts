@@ -20,7 +20,10 @@ const RECTIFIERS = new Set(['relu', 'relu6', 'elu', 'selu', 'swish', 'gelu']);
 /** The canonical name of each kept layer: `block<i>_<name>` or `readout`. */
 export function canonicalNames(blocks: SourceBlocks): Map<string, string> {
   const names = new Map<string, string>();
-  blocks.blocks.forEach((group, b) => group.forEach((name) => names.set(name, `block${b + 1}_${name}`)));
+  // A defrost network's own layers (`block2_conv`) keep their names.
+  blocks.blocks.forEach((group, b) =>
+    group.forEach((name) => names.set(name, name.startsWith(`block${b + 1}_`) ? name : `block${b + 1}_${name}`)),
+  );
   names.set(blocks.readout, 'readout');
   return names;
 }

@@ -1,0 +1,96 @@
+/**
+ * `defrost recommend --model M --data D [--folds K] [--modes ...] [--depths ...] [--store DIR]
+ * [--json]` (docs/your-data.md): how many blocks of the pre-trained network M to keep frozen for
+ * the labelled data D, answered by stratified K-fold cross-validation of every depth and mode and
+ * of training from scratch. Checks everything first (exit 2, store untouched), then runs the
+ * recommend pipeline like `run` (cached instances are reused) and prints the short report; with
+ * `--json`, the last line of stdout is the answer and the run's summary goes to stderr as
+ * `run summary: {...}`.
+ *
+ * Light at load time: the planner, the engine and the checks are imported in the action.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { act, addSetOption, addStoreOption, parseBackend, parseJobs, storeFrom, type CliContext } from '../../pipeline/cli/context.js';
+
+interface CommandOptions {
+  model: string;
+  data: string;
+  folds?: string;
+  modes?: string;
+  depths?: string;
+  seed?: string;
+  imageSize?: string;
+  channels?: string;
+  sourceBlocks?: string;
+  set: string[];
+  store?: string;
+  jobs?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+export function registerRecommendCommand(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('recommend')
+    .description('how many blocks of your pre-trained network to keep frozen for your labelled data (cross-validated)')
+    .requiredOption('--model <model.json>', 'the pre-trained network (TensorFlow.js layers format)')
+    .requiredOption(
+      '--data <path>',
+      'labelled data: .npy (or a directory with features.npy + labels.npy), .arrow, .csv, or an image folder',
+    )
+    .option('--folds <k>', 'cross-validation folds (stratified)', '5')
+    .option('--modes <list>', 'transfer modes, comma-separated: defrost, reinit (the first one answers)', 'defrost')
+    .option('--depths <list>', 'depths to try, comma-separated, or "all"', 'all')
+    .option('--seed <n>', 'seed of the folds, initialisations and batch order', '0')
+    .option('--image-size <HxW>', 'resize images to this size (default: the network input size)')
+    .option('--channels <n>', 'image channels: 1 or 3 (default: the network input)')
+    .option('--source-blocks <json>', 'name the blocks: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]')
+    .option('--jobs <n>', 'instances at a time (default: number of cores)')
+    .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
+    .option('--json', 'print the answer as one JSON object on the last line of stdout');
+  addSetOption(cmd);
+  addStoreOption(cmd);
+  cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
+}
+
+async function recommendCommand(ctx: CliContext, options: CommandOptions): Promise<number> {
+  const wallStart = performance.now();
+  const human = options.json ? ctx.err : ctx.out;
+  const jobs = parseJobs(options.jobs);
+  const { prepareRecommend } = await import('../recommend/request.js');
+  const { planRecommendRuns } = await import('../recommend/plan.js');
+  const { buildDag } = await import('../../pipeline/dag.js');
+  const { executePlan } = await import('../../pipeline/cli/run.js');
+  const { recommendationJson } = await import('../recommend/answer.js');
+
+  const { request, depths } = await prepareRecommend(options);
+  const project = await ctx.project();
+  const backend = parseBackend(options.backend, project.backends);
+  const instances = buildDag(project, planRecommendRuns(request, depths));
+  const store = storeFrom(options);
+  const outcome = await executePlan(ctx, instances, {
+    store,
+    jobs,
+    backend,
+    force: new Set(),
+    retries: 0,
+    human,
+    json: options.json === true,
+    executor: 'local',
+    // Runs on the local pool: cluster resources are never asked for.
+    resources: () => ({ cpus: 1, mem: '4G', time: '01:00:00' }),
+    wallStart,
+  });
+  if (options.json) human(`run summary: ${JSON.stringify(outcome.summary)}`);
+  const answer = instances.find((i) => i.stage === 'recommend');
+  outcome.release();
+  const answerPublished = answer !== undefined && ['executed', 'cached'].includes(outcome.result.outcomes.get(answer.id)?.status ?? '');
+  if (outcome.exitCode !== 0 || answer === undefined || !answerPublished) return outcome.exitCode === 0 ? 1 : outcome.exitCode;
+  const dir = store.instanceDir(answer.stage, answer.key);
+  human(readFileSync(join(dir, 'report.txt'), 'utf8').trimEnd());
+  human(`Details: ${join(dir, 'recommendation.json')}`);
+  if (options.json) ctx.out(recommendationJson(JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8'))));
+  return 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * The work of a `cv-train` instance (docs/your-data.md): one fold of the stratified K-fold
+ * cross-validation of `recommend`, for one transfer (mode, depth) or training from scratch.
+ * It trains on the fold's training part — early stopping holds out its validation split from that
+ * part, never from the held-out fold — and measures accuracy on the fold's held-out samples.
+ *
+ * The network is the pre-trained source's shape with a fresh readout for the target classes
+ * (source-network/canonical.ts), seeded from `target/init` like every target network: `reinit`
+ * at depth 0 is exactly the scratch run of the same fold.
+ *
+ * Heavy (TensorFlow.js, Arrow): stage modules import it inside `run`.
+ */
+import { writeFile } from 'node:fs/promises';
+import type * as tf from '@tensorflow/tfjs';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { StageFailure } from '../../pipeline/errors.js';
+import type { JsonObject } from '../../pipeline/stage.js';
+import { readDataset, type Dataset } from '../dataset-table.js';
+import { loadNetwork } from '../models.js';
+import { targetNetworkLike } from '../source-network/canonical.js';
+import { evaluateNetwork, trainNetwork, type LabelledData } from '../training.js';
+import { prepareTransfer } from '../training-job.js';
+import type { CvTrainContext } from './cv-train.js';
+import { foldRows, stratifiedFolds } from './folds.js';
+
+function rowsOf(data: Dataset, rows: Int32Array): LabelledData {
+  const dim = data.shape.reduce((a, b) => a * b, 1);
+  const features = new Float32Array(rows.length * dim);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((row, i) => {
+    features.set(data.features.subarray(row * dim, (row + 1) * dim), i * dim);
+    labels[i] = data.labels[row];
+  });
+  return { features, labels, rows: rows.length };
+}
+
+/** Readable instance label for messages: `cv-train[mode=defrost,depth=2,fold=0]`. */
+function labelOf(ctx: CvTrainContext): string {
+  return `cv-train[${Object.entries(ctx.coords)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}]`;
+}
+
+export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
+  const params = ctx.params;
+  const label = labelOf(ctx);
+  const data = readDataset(ctx.inputs.data.path('train'));
+  const classes = data.classes.length;
+  const fold = stratifiedFolds(data.labels, classes, params.folds, params.seed);
+  const train = rowsOf(data, foldRows(fold, params.fold, false));
+  const held = rowsOf(data, foldRows(fold, params.fold, true));
+  let source: tf.LayersModel;
+  try {
+    source = await loadNetwork(ctx.inputs.source.path('model'));
+  } catch (error) {
+    throw new StageFailure(`${label}: cannot load the source network: ${(error as Error).message}`);
+  }
+  let model: tf.LayersModel | null = null;
+  try {
+    try {
+      model = await targetNetworkLike(source, classes, params.seed, 'target/init');
+      if (params.mode !== 'scratch') prepareTransfer(model, source, params.mode, params.depth ?? 0);
+    } finally {
+      source.dispose();
+    }
+    ctx.log(
+      `fold ${params.fold + 1}/${params.folds}: ${train.rows} training samples, ${held.rows} held out; ` +
+        (params.mode === 'scratch' ? 'from scratch' : `mode ${params.mode}, blocks 1..${params.depth} frozen`),
+    );
+    const result = await trainNetwork(model, train, {
+      recipe: params.train,
+      seed: params.seed,
+      classes,
+      label,
+      signal: ctx.signal,
+      onEpoch: (r, planned) => {
+        ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
+        ctx.log(
+          `epoch ${r.epoch}/${planned} loss ${r.loss.toFixed(5)}${r.val_loss === null ? '' : ` val_acc ${r.val_accuracy?.toFixed(4)}`}`,
+        );
+      },
+    });
+    const evaluation = evaluateNetwork(model, held, classes);
+    const best = result.curve[result.bestEpoch - 1];
+    const validation = best?.val_accuracy ?? null;
+    ctx.log(`held-out accuracy ${evaluation.accuracy} (kept epoch ${result.bestEpoch} of ${result.epochs})`);
+    await writeFile(
+      ctx.output('metrics'),
+      tableToIPC(
+        tableFromArrays({
+          fold_accuracy: Float64Array.of(evaluation.accuracy),
+          fold_loss: Float64Array.of(evaluation.loss),
+          validation_accuracy: Float64Array.of(validation ?? Number.NaN),
+          train_steps: Int32Array.of(result.trainSteps),
+          epochs: Int32Array.of(result.epochs),
+          best_epoch: Int32Array.of(result.bestEpoch),
+        }),
+        'file',
+      ),
+    );
+    return {
+      accuracy: evaluation.accuracy,
+      loss: evaluation.loss,
+      validation_accuracy: validation,
+      epochs: result.epochs,
+      best_epoch: result.bestEpoch,
+      train_rows: train.rows,
+      held_rows: held.rows,
+    };
+  } finally {
+    model?.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Params schemas of the `recommend` stages (docs/your-data.md), built from the config sections of
+ * stages/config.ts where they exist. Paths are absolute (resolved when planning); every file's
+ * bytes enter the key through its sha256.
+ */
+import { z } from 'zod';
+import { seedSchema, trainSchema, TRANSFER_MODES } from '../config.js';
+
+const path = z.string().min(1);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+const count = z.number().int().positive();
+
+/** A file dataset: one path, or an explicit train/test pair. */
+export const fileDatasetSchema = z.union([z.strictObject({ path }), z.strictObject({ train: path, test: path })]);
+
+/** How images are brought to one shape (null: decided by the first image). */
+export const imageOptionsSchema = z.strictObject({
+  size: z.tuple([count, count]).nullable(),
+  channels: z.union([z.literal(1), z.literal(3)]).nullable(),
+});
+
+export const importDataParams = z.strictObject({ dataset: fileDatasetSchema, images: imageOptionsSchema, sha256 });
+
+export const importSourceParams = z.strictObject({
+  model: path,
+  /** `source_blocks`: the layer names of each block; null derives them. */
+  blocks: z
+    .array(z.array(z.string().min(1)).min(1))
+    .min(1)
+    .nullable(),
+  sha256,
+});
+
+export const CV_MODES = [...TRANSFER_MODES, 'scratch'] as const;
+
+export const cvTrainParams = z.strictObject({
+  folds: z.number().int().min(2),
+  fold: z.number().int().min(0),
+  mode: z.enum(CV_MODES),
+  /** null for scratch. */
+  depth: z.number().int().min(0).nullable(),
+  seed: seedSchema,
+  train: trainSchema,
+});
+
+export const recommendParams = z.strictObject({
+  modes: z.array(z.enum(TRANSFER_MODES)).min(1),
+  depths: z.array(z.number().int().min(0)).min(1),
+  folds: z.number().int().min(2),
+  /** What the report names as the data and the network (the paths as given). */
+  data: z.string(),
+  model: z.string(),
+});

@@ -1,0 +1,63 @@
+/**
+ * The DAG of `defrost recommend` (docs/your-data.md):
+ *
+ *   import-data ───┬─> cv-train[mode,depth,fold] ──┐
+ *   import-source ─┘   cv-train[mode=scratch,fold] ┴─> recommend
+ *
+ * One `cv-train` per (mode, depth, fold) and one scratch run per fold. Each instance's params are
+ * what it reads, so asking for another depth or mode adds only its folds (and the `recommend`
+ * that gathers them); the data and the network enter every key through their bytes.
+ * `planRecommendRuns` takes the depths to train, so a faster strategy can plan a subset.
+ */
+import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
+import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
+import type { TrainConfig, TransferMode } from '../config.js';
+import type { FileDatasetSpec } from '../files/read.js';
+import type { ImageOptions } from '../files/read-images.js';
+import { cvTrainStage } from './cv-train.js';
+import { importDataStage } from './import-data.js';
+import { importSourceStage } from './import-source.js';
+import { recommendStage } from './recommend.js';
+
+/** Everything `recommend` plans from: checked files with their fingerprints, and the protocol. */
+export interface RecommendRequest {
+  readonly data: { readonly spec: FileDatasetSpec; readonly sha256: string; readonly images: ImageOptions; readonly label: string };
+  readonly model: { readonly path: string; readonly sha256: string; readonly blocks: string[][] | null; readonly label: string };
+  readonly folds: number;
+  readonly modes: readonly TransferMode[];
+  readonly seed: number;
+  readonly train: TrainConfig;
+}
+
+/** The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`. */
+export function planRecommendRuns(request: RecommendRequest, depths: readonly number[]): InstanceSpec[] {
+  const { data, model, folds, seed, train } = request;
+  const plan = new PlanBuilder();
+  const importData = plan.add(
+    importDataStage,
+    {},
+    {
+      dataset: data.spec,
+      images: { size: data.images.size ? [data.images.size[0], data.images.size[1]] : null, channels: data.images.channels },
+      sha256: data.sha256,
+    },
+    {},
+  );
+  const importSource = plan.add(importSourceStage, {}, { model: model.path, blocks: model.blocks, sha256: model.sha256 }, {});
+  const runs: InstanceRef<'cv-train'>[] = [];
+  const add = (mode: TransferMode | 'scratch', depth: number | null, fold: number): void => {
+    const coords: Coords = depth === null ? { mode, fold } : { mode, depth, fold };
+    runs.push(plan.add(cvTrainStage, coords, { folds, fold, mode, depth, seed, train }, { data: importData, source: importSource }));
+  };
+  for (let fold = 0; fold < folds; fold++) {
+    add('scratch', null, fold);
+    for (const mode of request.modes) for (const depth of depths) add(mode, depth, fold);
+  }
+  plan.add(
+    recommendStage,
+    {},
+    { modes: [...request.modes], depths: [...depths], folds, data: data.label, model: model.label },
+    { data: importData, runs },
+  );
+  return plan.specs();
+}

@@ -1,0 +1,36 @@
+/**
+ * `recommend` (docs/your-data.md): gathers every `cv-train` fold and answers: l* by mean
+ * cross-validated accuracy, its plausible set and interval, and training from scratch. The work
+ * is in summary-job.ts, loaded inside `run`.
+ */
+import { defineStage, file, input, inputs, table, type ContextOf } from '../../pipeline/stage.js';
+import { cvTrainStage } from './cv-train.js';
+import { importDataStage } from './import-data.js';
+import { recommendParams } from './params.js';
+
+const declaration = {
+  name: 'recommend',
+  description: 'l* by mean cross-validated accuracy, with its plausible set and intervals, vs training from scratch',
+  module: import.meta.url,
+  params: recommendParams,
+  inputs: { data: input(importDataStage), runs: inputs(cvTrainStage) },
+  outputs: {
+    /** One row per fold run: mode (`scratch` for scratch), depth (-1 for scratch), fold, accuracy. */
+    cv_results: table('cv_results.arrow', { mode: 'Utf8', depth: 'Int32', fold: 'Int32', accuracy: 'Float64' }),
+    /** The answer, with every mode's mean and interval per depth. */
+    recommendation: file('recommendation.json'),
+    /** The short report `defrost recommend` prints. */
+    report: file('report.txt'),
+  },
+} as const;
+export type RecommendContext = ContextOf<typeof declaration>;
+
+export const recommendStage = defineStage({
+  ...declaration,
+  async run(ctx) {
+    const { runRecommendSummary } = await import('./summary-job.js');
+    const summary = await runRecommendSummary(ctx);
+    ctx.log(String(summary.report));
+    return { summary };
+  },
+});

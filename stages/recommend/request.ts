@@ -1,0 +1,150 @@
+/**
+ * Checks what `defrost recommend` is given before anything runs (docs/your-data.md): the network
+ * (model.json and weights readable, a chain with dense/conv blocks), the depths and modes, the
+ * data (every file decoded and checked), that the data fits the network's input, and that every
+ * class has a sample in each fold. Any problem is a usage error (exit 2) naming the file or the
+ * option; the store is not touched. Returns the request with the fingerprints that key the run.
+ */
+import { resolve } from 'node:path';
+import { UsageError } from '../../pipeline/errors.js';
+import { applySet } from '../../pipeline/config-loader.js';
+import { TRANSFER_MODES, trainSchema, type TrainConfig, type TransferMode } from '../config.js';
+import { classCounts } from './folds.js';
+import { fingerprintFileDataset, readFileDataset } from '../files/read.js';
+import type { ImageOptions } from '../files/read-images.js';
+import { deriveBlocks, fingerprintSourceModel, inputShapeFits, readSourceModel } from '../source-network/topology.js';
+import type { RecommendRequest } from './plan.js';
+
+/** The command line's options, as text. */
+export interface RecommendOptions {
+  readonly model: string;
+  readonly data: string;
+  readonly folds?: string;
+  readonly modes?: string;
+  readonly depths?: string;
+  readonly seed?: string;
+  readonly imageSize?: string;
+  readonly channels?: string;
+  readonly sourceBlocks?: string;
+  readonly set?: readonly string[];
+}
+
+function wholeNumber(option: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${option}: got ${JSON.stringify(text)}; allowed: a whole number >= ${min}`);
+  return n;
+}
+
+function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** `--set train.key=value` overrides on the training recipe (early stopping on by default). */
+function trainRecipe(sets: readonly string[]): TrainConfig {
+  const raw: Record<string, unknown> = { train: { early_stopping: {} } };
+  for (const assignment of sets) {
+    if (!assignment.startsWith('train.'))
+      throw new UsageError(`--set ${assignment}: recommend takes only train.* keys (e.g. train.learning_rate=0.003)`);
+    applySet(raw, assignment);
+  }
+  const parsed = trainSchema.safeParse(raw.train);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`--set train.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function imageOptions(options: RecommendOptions, inputShape: readonly number[]): ImageOptions {
+  let size: [number, number] | null = inputShape.length === 3 ? [inputShape[0], inputShape[1]] : null;
+  let channels: 1 | 3 | null = inputShape.length === 3 && (inputShape[2] === 1 || inputShape[2] === 3) ? (inputShape[2] as 1 | 3) : null;
+  if (options.imageSize !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(options.imageSize);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+      throw new UsageError(`--image-size: got ${JSON.stringify(options.imageSize)}; allowed: HEIGHTxWIDTH, e.g. 28x28`);
+    size = [Number(m[1]), Number(m[2])];
+  }
+  if (options.channels !== undefined) {
+    if (options.channels !== '1' && options.channels !== '3')
+      throw new UsageError(`--channels: got ${JSON.stringify(options.channels)}; allowed: 1 or 3`);
+    channels = options.channels === '1' ? 1 : 3;
+  }
+  return { size, channels };
+}
+
+export interface PreparedRecommend {
+  readonly request: RecommendRequest;
+  readonly depths: number[];
+}
+
+export async function prepareRecommend(options: RecommendOptions): Promise<PreparedRecommend> {
+  const folds = wholeNumber('--folds', options.folds ?? '5', 2);
+  const seed = wholeNumber('--seed', options.seed ?? '0', 0);
+  const modes = parseList(options.modes ?? 'defrost');
+  for (const m of modes)
+    if (!(TRANSFER_MODES as readonly string[]).includes(m))
+      throw new UsageError(`--modes: got ${JSON.stringify(m)}; allowed: ${TRANSFER_MODES.join(', ')}`);
+  if (modes.length === 0 || new Set(modes).size !== modes.length)
+    throw new UsageError(`--modes: got ${JSON.stringify(options.modes)}; allowed: distinct modes`);
+  const train = trainRecipe(options.set ?? []);
+
+  const modelPath = resolve(options.model);
+  const model = readSourceModel(modelPath);
+  let named: string[][] | null = null;
+  if (options.sourceBlocks !== undefined) {
+    try {
+      const value: unknown = JSON.parse(options.sourceBlocks);
+      if (!Array.isArray(value) || !value.every((g) => Array.isArray(g) && g.every((n) => typeof n === 'string')))
+        throw new Error('not a list of lists');
+      named = value as string[][];
+    } catch {
+      throw new UsageError(
+        `--source-blocks: got ${JSON.stringify(options.sourceBlocks)}; allowed: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]`,
+      );
+    }
+  }
+  const blocks = deriveBlocks(modelPath, model.topology, named);
+  const L = blocks.blocks.length;
+  const depths =
+    options.depths === undefined || options.depths === 'all'
+      ? Array.from({ length: L + 1 }, (_, i) => i)
+      : parseList(options.depths).map((d) => {
+          const n = Number(d);
+          if (!Number.isInteger(n) || n < 0 || n > L)
+            throw new UsageError(
+              `--depths: got ${JSON.stringify(d)}; allowed: "all" or integers from 0 to ${L} (${modelPath} has ${L} blocks)`,
+            );
+          return n;
+        });
+  if (new Set(depths).size !== depths.length)
+    throw new UsageError(`--depths: got ${JSON.stringify(options.depths)}; allowed: each depth once`);
+
+  const dataPath = resolve(options.data);
+  const images = imageOptions(options, model.topology.inputShape);
+  const { train: data } = await readFileDataset({ path: dataPath }, images);
+  if (!inputShapeFits(data.shape, model.topology.inputShape))
+    throw new UsageError(
+      `${dataPath}: samples of shape [${data.shape}] do not fit the network ${modelPath}, which takes inputs of shape [${model.topology.inputShape}]` +
+        (data.shape.length === 3 ? ' (images: --image-size and --channels resize them)' : ''),
+    );
+  const counts = classCounts(data.labels, data.classes.length);
+  const smallest = counts.indexOf(Math.min(...counts));
+  if (counts[smallest] < folds)
+    throw new UsageError(
+      `${dataPath}: class "${data.classes[smallest]}" has ${counts[smallest]} sample(s); --folds ${folds} needs at least ${folds} per class (use fewer folds)`,
+    );
+  return {
+    request: {
+      data: { spec: { path: dataPath }, sha256: await fingerprintFileDataset({ path: dataPath }), images, label: options.data },
+      model: { path: modelPath, sha256: fingerprintSourceModel(model), blocks: named, label: options.model },
+      folds,
+      modes: modes as TransferMode[],
+      seed,
+      train,
+    },
+    depths,
+  };
+}
