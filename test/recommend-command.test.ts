@@ -1,0 +1,167 @@
+/**
+ * `defrost recommend` end to end on a tiny image folder and a source network built with plain
+ * TensorFlow.js (its own layer names): the --json answer has exactly the documented keys, every
+ * depth of the foreign network is transferred, adding a depth or a mode runs only the new
+ * instances, and bad input exits 2 naming the file and the problem without touching the store.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { encodeNpyArray } from '../stages/files/npy.js';
+import { BIN } from './engine-helpers.js';
+import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
+
+interface Fixture {
+  readonly dir: string;
+  readonly store: string;
+  readonly model: string;
+  readonly images: string;
+}
+
+/** Three classes of 8x8 grey images told apart by brightness and a stripe, 9 per class. */
+async function fixture(): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-recommend-'));
+  const images = join(dir, 'images');
+  for (const [name, level, stripe] of [
+    ['boots', 40, 0],
+    ['hats', 200, 2],
+    ['socks', 120, 5],
+  ] as const) {
+    mkdirSync(join(images, name), { recursive: true });
+    for (let i = 0; i < 9; i++) {
+      const raw = Buffer.alloc(64);
+      for (let k = 0; k < 64; k++) raw[k] = Math.max(0, Math.min(255, level + ((k * 37 + i * 11) % 50) - 25 + (k % 8 === stripe ? 50 : 0)));
+      const img = sharp(raw, { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w');
+      await (i % 3 === 0
+        ? img.jpeg({ quality: 95 }).toFile(join(images, name, `${i}.jpg`))
+        : img.png().toFile(join(images, name, `${i}.png`)));
+    }
+  }
+  const model = await saveLayersModel(foreignCnn(), join(dir, 'net'));
+  return { dir, store: join(dir, 'store'), model, images };
+}
+
+function recommend(f: Fixture, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'recommend',
+      '--model',
+      f.model,
+      '--store',
+      f.store,
+      '--jobs',
+      '2',
+      '--set',
+      'train.epochs=2',
+      '--set',
+      'train.batch_size=8',
+      ...args,
+    ],
+    { cwd: f.dir, encoding: 'utf8', env: { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' }, timeout: 300_000 },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function executedByStage(stderr: string): Record<string, number> {
+  const line = stderr.split('\n').find((l) => l.startsWith('run summary: '));
+  assert.ok(line, `no run summary in:\n${stderr}`);
+  return (JSON.parse(line.slice('run summary: '.length)) as { executed_by_stage: Record<string, number> }).executed_by_stage;
+}
+
+test('recommend: the answer as documented; a new depth or mode runs only its folds', async () => {
+  const f = await fixture();
+  try {
+    const first = recommend(f, ['--data', f.images, '--folds', '3', '--depths', '0,1,2', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(executedByStage(first.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 12, recommend: 1 });
+    const lines = first.stdout.trim().split('\n');
+    const answer = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(answer), ['l_star', 'plausible', 'accuracy', 'scratch_accuracy', 'depths', 'folds']);
+    assert.equal(answer.folds, 3);
+    assert.deepEqual(Object.keys(answer.depths as object), ['0', '1', '2']);
+    const lStar = answer.l_star as number;
+    assert.ok((answer.plausible as number[]).includes(lStar));
+    const [low, mean, high] = answer.accuracy as number[];
+    assert.ok(low <= mean && mean <= high && mean === (answer.depths as Record<string, number>)[String(lStar)]);
+    assert.match(first.stderr, /keep the first \d block\(s\) frozen/);
+
+    // Every depth of the foreign network (3 blocks): adding depth 3 trains only its 3 folds.
+    const all = recommend(f, ['--data', f.images, '--folds', '3', '--depths', 'all', '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(executedByStage(all.stderr), { 'cv-train': 3, recommend: 1 });
+    assert.deepEqual(Object.keys((JSON.parse(all.stdout.trim().split('\n').pop() ?? '{}') as { depths: object }).depths), [
+      '0',
+      '1',
+      '2',
+      '3',
+    ]);
+
+    const modes = recommend(f, ['--data', f.images, '--folds', '3', '--modes', 'defrost,reinit', '--json']);
+    assert.equal(modes.code, 0, modes.stderr);
+    assert.deepEqual(executedByStage(modes.stderr), { 'cv-train': 12, recommend: 1 });
+    // reinit at depth 0 is the scratch network of the same fold, trained the same way.
+    const details = JSON.parse(readFileSync(/Details: (.*)/.exec(modes.stderr)?.[1] ?? '', 'utf8')) as {
+      by_mode: Record<string, Record<string, number[]>>;
+    };
+    assert.equal(details.by_mode.reinit['0'][1], details.by_mode.scratch.scratch[1]);
+
+    const again = recommend(f, ['--data', f.images, '--folds', '3', '--modes', 'defrost,reinit', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(executedByStage(again.stderr), {});
+  } finally {
+    rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
+test('recommend: bad input exits 2 naming the file and the problem, and never creates the store', async () => {
+  const f = await fixture();
+  try {
+    const bad = (name: string): string => join(f.dir, name);
+    mkdirSync(bad('broken/a'), { recursive: true });
+    mkdirSync(bad('broken/b'), { recursive: true });
+    writeFileSync(bad('broken/a/1.png'), 'garbage');
+    writeFileSync(bad('broken/b/1.png'), 'garbage');
+    mkdirSync(bad('empty/a'), { recursive: true });
+    mkdirSync(bad('empty/b'), { recursive: true });
+    await sharp(Buffer.alloc(64), { raw: { width: 8, height: 8, channels: 1 } })
+      .png()
+      .toFile(bad('empty/a/1.png'));
+    writeFileSync(bad('nan.csv'), 'label,x\n0,1\n1,nan\n');
+    writeFileSync(bad('ragged.csv'), 'label,x,y\n0,1,2\n1,2\n');
+    mkdirSync(bad('mismatch'));
+    writeFileSync(bad('mismatch/features.npy'), encodeNpyArray([4, 64], new Float32Array(256)));
+    writeFileSync(bad('mismatch/labels.npy'), encodeNpyArray([3], Int32Array.of(0, 1, 0)));
+    mkdirSync(bad('flat'));
+    writeFileSync(bad('flat/features.npy'), encodeNpyArray([6, 5], new Float32Array(30)));
+    writeFileSync(bad('flat/labels.npy'), encodeNpyArray([6], Int32Array.of(0, 1, 0, 1, 0, 1)));
+    const cases: [string[], RegExp][] = [
+      [['--data', bad('nowhere')], /nowhere: no such file or directory/],
+      [['--data', bad('broken')], /broken\/a\/1\.png: cannot decode the image/],
+      [['--data', bad('empty')], /empty\/b: class "b" is empty/],
+      [['--data', bad('nan.csv')], /nan\.csv: line 3: value NaN/],
+      [['--data', bad('ragged.csv')], /ragged\.csv: line 3: 2 fields, but the header has 3/],
+      [['--data', bad('mismatch')], /labels\.npy: 3 labels for 4 samples/],
+      [['--data', bad('flat')], /samples of shape \[5\] do not fit the network .*model\.json, which takes inputs of shape \[8,8,1\]/],
+      [['--data', f.images, '--depths', '0,4'], /--depths: got "4"; allowed: "all" or integers from 0 to 3/],
+      [['--data', f.images, '--folds', '10'], /class "boots" has 9 sample\(s\); --folds 10 needs at least 10/],
+    ];
+    for (const [args, message] of cases) {
+      const r = recommend(f, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(existsSync(f.store), false, `${args.join(' ')} created the store`);
+    }
+    const r = recommend(f, ['--data', f.images, '--model', bad('nothing/model.json')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /nothing\/model\.json: no such file/);
+  } finally {
+    rmSync(f.dir, { recursive: true, force: true });
+  }
+});
