@@ -15,7 +15,7 @@ const declaration = {
   params: recommendParams,
   inputs: { data: input(importDataStage), runs: inputs(cvTrainStage) },
   outputs: {
-    /** One row per fold run: mode (`scratch` for scratch), depth (-1 for scratch), fold, accuracy. */
+    /** One row per fold run: mode (`scratch` for scratch), depth (null for scratch), fold, accuracy. */
     cv_results: table('cv_results.arrow', { mode: 'Utf8', depth: 'Int32', fold: 'Int32', accuracy: 'Float64' }),
     /** The answer, with every mode's mean and interval per depth. */
     recommendation: file('recommendation.json'),

@@ -5,9 +5,9 @@
  * (one row per fold run) and `report.txt` (the short report the command prints).
  */
 import { writeFile } from 'node:fs/promises';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
+import { rowsToIPC } from '../report/arrow-tables.js';
 import type { RecommendContext } from './recommend.js';
 import { recommendation, recommendationText, type FoldResult } from './answer.js';
 
@@ -30,18 +30,8 @@ export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonOb
     classes,
   });
   const sorted = [...results].sort((a, b) => a.mode.localeCompare(b.mode) || (a.depth ?? -1) - (b.depth ?? -1) || a.fold - b.fold);
-  await writeFile(
-    ctx.output('cv_results'),
-    tableToIPC(
-      tableFromArrays({
-        mode: sorted.map((r) => r.mode),
-        depth: Int32Array.from(sorted, (r) => r.depth ?? -1),
-        fold: Int32Array.from(sorted, (r) => r.fold),
-        accuracy: Float64Array.from(sorted, (r) => r.accuracy),
-      }),
-      'file',
-    ),
-  );
+  const rows = sorted.map((r) => ({ mode: r.mode, depth: r.depth, fold: r.fold, accuracy: r.accuracy }));
+  await writeFile(ctx.output('cv_results'), rowsToIPC(rows, { mode: 'string', depth: 'int', fold: 'int', accuracy: 'float' }));
   const json = JSON.parse(JSON.stringify(answer)) as JsonObject;
   await writeFile(ctx.output('recommendation'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(ctx.output('report'), `${text}\n`);
