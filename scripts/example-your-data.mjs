@@ -17,7 +17,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -74,8 +76,17 @@ process.stderr.write(`example: ${pool.rows} images of ${pool.classes.length} cla
 
 // 3. The recommendation from the files alone.
 const model = join(storeDir(source), 'model', 'model.json');
+// The study's training recipe (with its --set train.* overrides) is recommend's too.
+const flatten = (prefix, value) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.entries(value).flatMap(([k, v]) => flatten(`${prefix}.${k}`, v))
+    : [`${prefix}=${JSON.stringify(value)}`];
+const recipe = [
+  ...flatten('train', parse(readFileSync(config, 'utf8')).train ?? {}),
+  ...sets.filter((s, i) => i % 2 === 1 && s.startsWith('train.')),
+].flatMap((s) => ['--set', s]);
 process.stderr.write(`example: 3/3 defrost recommend --model ${model} --data ${images}\n`);
-const recommend = defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json']).json();
+const recommend = defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json', ...recipe]).json();
 
 // 4. The study's answer on the same target pool.
 const report = defrost(['report', config, '--store', store, '--json', ...sets]).json();

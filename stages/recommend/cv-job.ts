@@ -21,7 +21,7 @@ import { targetNetworkLike } from '../source-network/canonical.js';
 import { evaluateNetwork, trainNetwork, type LabelledData } from '../training.js';
 import { prepareTransfer } from '../training-job.js';
 import type { CvTrainContext } from './cv-train.js';
-import { foldRows, stratifiedFolds } from './folds.js';
+import { foldRows, stratifiedFolds, validationSplit } from './folds.js';
 
 function rowsOf(data: Dataset, rows: Int32Array): LabelledData {
   const dim = data.shape.reduce((a, b) => a * b, 1);
@@ -47,7 +47,9 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   const data = readDataset(ctx.inputs.data.path('train'));
   const classes = data.classes.length;
   const fold = stratifiedFolds(data.labels, classes, params.folds, params.seed);
-  const train = rowsOf(data, foldRows(fold, params.fold, false));
+  const split = validationSplit(data.labels, classes, foldRows(fold, params.fold, false), params.fold, params.seed);
+  const train = rowsOf(data, split.fit);
+  const validation = rowsOf(data, split.validation);
   const held = rowsOf(data, foldRows(fold, params.fold, true));
   let source: tf.LayersModel;
   try {
@@ -69,6 +71,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
     );
     const result = await trainNetwork(model, train, {
       recipe: params.train,
+      validation,
       seed: params.seed,
       classes,
       label,
@@ -81,16 +84,17 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       },
     });
     const evaluation = evaluateNetwork(model, held, classes);
-    const best = result.curve[result.bestEpoch - 1];
-    const validation = best?.val_accuracy ?? null;
-    ctx.log(`held-out accuracy ${evaluation.accuracy} (kept epoch ${result.bestEpoch} of ${result.epochs})`);
+    const kept = result.validation;
+    ctx.log(
+      `held-out accuracy ${evaluation.accuracy} (kept epoch ${result.bestEpoch} of ${result.epochs}, stopped by ${result.stoppedBy})`,
+    );
     await writeFile(
       ctx.output('metrics'),
       tableToIPC(
         tableFromArrays({
           fold_accuracy: Float64Array.of(evaluation.accuracy),
           fold_loss: Float64Array.of(evaluation.loss),
-          validation_accuracy: Float64Array.of(validation ?? Number.NaN),
+          validation_accuracy: Float64Array.of(kept?.accuracy ?? Number.NaN),
           train_steps: Int32Array.of(result.trainSteps),
           epochs: Int32Array.of(result.epochs),
           best_epoch: Int32Array.of(result.bestEpoch),
@@ -101,10 +105,13 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
     return {
       accuracy: evaluation.accuracy,
       loss: evaluation.loss,
-      validation_accuracy: validation,
+      validation_accuracy: kept?.accuracy ?? null,
       epochs: result.epochs,
+      stopped_by: result.stoppedBy,
+      learning_rate: result.learningRate,
       best_epoch: result.bestEpoch,
       train_rows: train.rows,
+      validation_rows: validation.rows,
       held_rows: held.rows,
     };
   } finally {

@@ -38,3 +38,32 @@ export function foldRows(fold: Int32Array, k: number, held: boolean): Int32Array
   });
   return Int32Array.from(rows);
 }
+
+/** Share of a fold's training part held out for early stopping. */
+export const VALIDATION_FRACTION = 0.2;
+
+/**
+ * Splits a fold's training rows into the rows that train and the validation rows early stopping
+ * watches: `VALIDATION_FRACTION` of each class (at least one when the class has two or more),
+ * chosen by the seeded stream `recommend/validation/fold<k>`. The fold's held-out rows are never
+ * in either part.
+ */
+export function validationSplit(
+  labels: Int32Array,
+  classes: number,
+  trainRows: Int32Array,
+  fold: number,
+  seed: number,
+): { fit: Int32Array; validation: Int32Array } {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (const row of trainRows) byClass[labels[row]].push(row);
+  const rng = new Rng(seed, `recommend/validation/fold${fold}`);
+  const fit: number[] = [];
+  const validation: number[] = [];
+  byClass.forEach((rows) => {
+    const order = rng.permutation(rows.length);
+    const held = rows.length < 2 ? 0 : Math.max(1, Math.round(VALIDATION_FRACTION * rows.length));
+    order.forEach((k, i) => (i < held ? validation : fit).push(rows[k]));
+  });
+  return { fit: Int32Array.from(fit.sort((a, b) => a - b)), validation: Int32Array.from(validation.sort((a, b) => a - b)) };
+}
