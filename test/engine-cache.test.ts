@@ -1,23 +1,23 @@
 /**
- * Acceptance 1 and 2 of issue 2, on quick.yaml (135 instances) with the toy stages: a second run
- * executes nothing; appending a target size, changing similarity.k, or editing a comment in the
- * similarity stage's code re-executes exactly what docs/engine.md says (via executed_by_stage);
+ * Acceptance 1 and 2 of issue 2, on the engine's toy project (test/toy-project/, 4 values: 9
+ * instances): a second run executes nothing; appending a value, changing a param, or editing a
+ * comment in a stage's code re-executes exactly what docs/engine.md says (via executed_by_stage);
  * `status` explains why; the published store verifies.
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QUICK, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, defrost, lastJson, publishedKeys, toySandbox, type Sandbox } from './engine-helpers.js';
 
 let box: Sandbox;
 before(() => {
-  box = sandbox();
+  box = toySandbox();
 });
 after(() => box.cleanup());
 
 const run = (...args: string[]) => {
-  const r = defrost(box, ['run', QUICK, '--json', '--jobs', '2', ...args]);
+  const r = defrost(box, ['run', TOY_CONFIG, '--json', '--jobs', '2', ...args]);
   assert.equal(r.code, 0, r.stderr);
   return lastJson(r);
 };
@@ -28,63 +28,62 @@ interface StatusJson {
   instances: { id: string; stage: string; cached: boolean; reason: string | null; detail: string | null }[];
 }
 
-test('first run executes all 135 instances, the second none', () => {
+test('first run executes all 9 instances, the second none', () => {
   const first = run();
-  assert.equal(first.stages, 135);
-  assert.equal(first.executed, 135);
-  assert.deepEqual(first.executed_by_stage, {
-    'generate-data': 3,
-    'train-source': 3,
-    'train-scratch': 18,
-    transfer: 108,
-    similarity: 2,
-    aggregate: 1,
-  });
+  assert.equal(first.stages, 9);
+  assert.equal(first.executed, 9);
+  assert.deepEqual(first.executed_by_stage, { 'make-numbers': 4, square: 4, sum: 1 });
   const second = run();
   assert.equal(second.executed, 0);
-  assert.equal(second.cached, 135);
+  assert.equal(second.cached, 9);
   assert.deepEqual(second.executed_by_stage, {});
 });
 
-test('status explains: appended target size is new, changed similarity.k names the param', () => {
-  const r = defrost(box, ['status', QUICK, '--json', '--set', 'task.target_sizes=[20,100,400,200]', '--set', 'similarity.k=7']);
+test('status explains: an appended value is new, a changed square.offset names the param', () => {
+  const r = defrost(box, ['status', TOY_CONFIG, '--json', '--set', 'numbers.values=[1,2,3,4,5]', '--set', 'square.offset=1']);
   assert.equal(r.code, 0, r.stderr);
   const status = lastJson<StatusJson>(r);
   const pending = status.instances.filter((i) => !i.cached);
-  const sim = pending.filter((i) => i.stage === 'similarity');
-  assert.equal(sim.length, 2);
-  for (const s of sim) assert.equal(s.detail, 'params changed: similarity.k 5 -> 7');
-  const newScratch = pending.filter((i) => i.stage === 'train-scratch');
-  assert.equal(newScratch.length, 6);
-  for (const s of newScratch) assert.equal(s.reason, 'new');
-  const agg = pending.find((i) => i.stage === 'aggregate');
-  assert.ok(agg?.detail?.startsWith('input changed'), agg?.detail ?? '');
-  assert.equal(pending.length, 6 + 36 + 2 + 1);
+  const changed = pending.filter((i) => i.stage === 'square' && i.reason !== 'new');
+  assert.equal(changed.length, 4);
+  for (const s of changed) assert.equal(s.detail, 'params changed: square.offset 0 -> 1');
+  const added = pending.filter((i) => i.reason === 'new').map((i) => i.id);
+  assert.deepEqual(added.sort(), ['make-numbers[value=5]', 'square[value=5]']);
+  const sum = pending.find((i) => i.stage === 'sum');
+  assert.ok(sum?.detail?.startsWith('input changed'), sum?.detail ?? '');
+  assert.equal(pending.length, 2 + 4 + 1);
 });
 
-test('appending a target size executes only the new instances and aggregate', () => {
-  const r = run('--set', 'task.target_sizes=[20,100,400,200]');
-  assert.deepEqual(r.executed_by_stage, { 'train-scratch': 6, transfer: 36, aggregate: 1 });
+test('appending a value executes only the new instances and the sum', () => {
+  const r = run('--set', 'numbers.values=[1,2,3,4,5]');
+  assert.deepEqual(r.executed_by_stage, { 'make-numbers': 1, square: 1, sum: 1 });
 });
 
-test('changing similarity.k executes only similarity and aggregate', () => {
-  const r = run('--set', 'similarity.k=7');
-  assert.deepEqual(r.executed_by_stage, { similarity: 2, aggregate: 1 });
+test('changing square.offset executes only square and sum', () => {
+  const r = run('--set', 'square.offset=1');
+  assert.deepEqual(r.executed_by_stage, { square: 4, sum: 1 });
 });
 
-test("editing a comment in the similarity stage's code executes only similarity and aggregate", () => {
-  const status0 = lastJson<StatusJson>(defrost(box, ['status', QUICK, '--json']));
-  assert.equal(status0.cached, 135);
-  appendFileSync(join(box.codeRoot, 'toy', 'similarity.ts'), '// a new comment\n');
-  const status = lastJson<StatusJson>(defrost(box, ['status', QUICK, '--json']));
+test('changing sum.top executes only sum', () => {
+  const r = run('--set', 'sum.top=2');
+  assert.deepEqual(r.executed_by_stage, { sum: 1 });
+});
+
+test("editing a comment in the square stage's code executes only square and sum", () => {
+  const status0 = lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json']));
+  assert.equal(status0.cached, 9);
+  appendFileSync(join(box.codeRoot, 'toy', 'square.ts'), '// a new comment\n');
+  const status = lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json']));
   const pending = status.instances.filter((i) => !i.cached);
   assert.deepEqual(pending.map((i) => `${i.stage}: ${i.reason}`).sort(), [
-    'aggregate: input changed',
-    'similarity: code changed',
-    'similarity: code changed',
+    'square: code changed',
+    'square: code changed',
+    'square: code changed',
+    'square: code changed',
+    'sum: input changed',
   ]);
   const r = run();
-  assert.deepEqual(r.executed_by_stage, { similarity: 2, aggregate: 1 });
+  assert.deepEqual(r.executed_by_stage, { square: 4, sum: 1 });
 });
 
 test('the store verifies, and a damaged file is named', () => {
@@ -92,8 +91,8 @@ test('the store verifies, and a damaged file is named', () => {
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const v = lastJson<{ instances: number; ok: number; damaged: unknown[] }>(ok);
   assert.equal(v.ok, v.instances);
-  // 135 + 43 (target size 200) + 3 (k = 7) + 3 (similarity code edit)
-  assert.equal(v.instances, 184, JSON.stringify(v));
+  // 9 + 3 (value 5) + 5 (offset 1) + 1 (top 2) + 5 (square code edit)
+  assert.equal(v.instances, 23, JSON.stringify(v));
 
   const [stage, key] = publishedKeys(box.store)[0].split('/');
   appendFileSync(join(box.store, stage, key, 'out.arrow'), 'x');

@@ -1,7 +1,8 @@
 /**
- * Acceptance 4 of issue 2 — an unknown key, a wrong type, a depth beyond the network exit 2
- * naming the key and what is allowed, and write nothing to the store — plus the pure pieces the
- * cache rests on: canonical hashing, --set parsing, param diffs and lock staleness.
+ * Acceptance 4 of issue 2, on the engine's toy project — an unknown key, a wrong type, a value
+ * that breaks a cross-field rule exit 2 naming the key and what is allowed, and write nothing to
+ * the store — plus the pure pieces the cache rests on: canonical hashing, --set parsing, param
+ * diffs and lock staleness. defrost's own config rules are tested in defrost-config.test.ts.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +12,12 @@ import { applySet } from '../pipeline/config-loader.js';
 import { canonicalHash, instanceKey } from '../pipeline/hash.js';
 import { diffJson } from '../pipeline/why.js';
 import { tryAcquire, newOwner, readOwner } from '../pipeline/lock.js';
-import { QUICK, defrost, sandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, defrost, toySandbox, type Sandbox } from './engine-helpers.js';
 import { scratchDir } from './stage-rig.js';
 
 let box: Sandbox;
 before(() => {
-  box = sandbox();
+  box = toySandbox();
 });
 after(() => box.cleanup());
 
@@ -30,25 +31,25 @@ function rejects(args: string[], key: RegExp, allowed: RegExp): void {
 }
 
 test('an unknown key exits 2 naming it and the known keys', () => {
-  rejects([QUICK, '--set', 'similarity.kk=3'], /similarity\.kk: got 3/, /known keys of similarity: probe_size, measures, k,/);
+  rejects([TOY_CONFIG, '--set', 'sum.kk=3'], /sum\.kk: got 3/, /known keys of sum: top, kind/);
   const file = join(box.dir, 'typo.yaml');
-  writeFileSync(file, 'task:\n  kind: synthetic\n  target_size: [10]\n');
-  rejects([file], /task\.target_size: got \[10\]/, /no such key; did you mean task\.target_sizes\?; known keys of task: kind, latent_dim/);
+  writeFileSync(file, 'numbers:\n  value: [10]\n');
+  rejects([file], /numbers\.value: got \[10\]/, /no such key; did you mean numbers\.values\?; known keys of numbers: values, length/);
 });
 
 test('a wrong type exits 2 naming the key, the value and the type allowed', () => {
-  rejects([QUICK, '--set', 'train.epochs=many'], /train\.epochs: got "many"/, /allowed: a value of type number/);
-  rejects([QUICK, '--set', 'model.kind=rnn'], /model\.kind: got "rnn"/, /one of "mlp", "cnn"/);
+  rejects([TOY_CONFIG, '--set', 'numbers.length=many'], /numbers\.length: got "many"/, /allowed: a value of type number/);
+  rejects([TOY_CONFIG, '--set', 'sum.kind=median'], /sum\.kind: got "median"/, /one of "plain", "mean"/);
 });
 
-test('a depth beyond the network exits 2 naming the key and the allowed range', () => {
-  rejects([QUICK, '--set', 'transfer.depths=[0,5]'], /transfer\.depths\[1\]: got 5/, /an integer from 0 to 2/);
+test("a value breaking the project's cross-field check exits 2 naming the key and the allowed range", () => {
+  rejects([TOY_CONFIG, '--set', 'sum.top=5'], /sum\.top: got 5/, /an integer from 1 to numbers\.length = 4/);
 });
 
 test('a missing config file and a bad --set are usage errors (exit 2)', () => {
   rejects([join(box.dir, 'nope.yaml')], /cannot read config .*nope\.yaml: no such file/, /./);
-  rejects([QUICK, '--set', 'seed'], /--set seed: expected key\.path=value/, /./);
-  rejects([QUICK, '--jobs', '0'], /--jobs: got "0"/, /a whole number >= 1/);
+  rejects([TOY_CONFIG, '--set', 'seed'], /--set seed: expected key\.path=value/, /./);
+  rejects([TOY_CONFIG, '--jobs', '0'], /--jobs: got "0"/, /a whole number >= 1/);
 });
 
 test('--set parses values as YAML and creates missing sections', () => {

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QUICK, defrost, defrostAsync, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, defrost, defrostAsync, lastJson, publishedKeys, toySandbox, type Sandbox } from './engine-helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let box: Sandbox | null = null;
@@ -46,7 +46,7 @@ function alive(pid: number): boolean {
 function rerunCompletes(b: Sandbox, args: string[], total: number): void {
   const before = publishedKeys(b.store).length;
   assert.ok(before < total, 'the kill happened before the end');
-  const r = defrost(b, ['run', QUICK, '--json', '--jobs', '2', ...args], { DEFROST_TOY_SLEEP_MS: '1' });
+  const r = defrost(b, ['run', TOY_CONFIG, '--json', '--jobs', '2', ...args], { DEFROST_TOY_SLEEP_MS: '1' });
   assert.equal(r.code, 0, r.stderr);
   const summary = lastJson(r);
   assert.equal(summary.executed, total - before, `only unfinished instances re-execute (${before} were published)`);
@@ -64,29 +64,28 @@ function rerunCompletes(b: Sandbox, args: string[], total: number): void {
   );
 }
 
-/** quick.yaml with one seed and one mode: 31 instances keep these tests short. */
-const SMALL = ['--set', 'seeds=[0]', '--set', 'transfer.modes=[defrost]'];
+/** The toy project with 8 values: 8 make-numbers, 8 square and 1 sum, 17 instances to kill among. */
+const SMALL = ['--set', 'numbers.values=[1,2,3,4,5,6,7,8]'];
 
 test('kill -9 of the run mid-stage: workers go away, the rerun completes and executes only the rest', async () => {
-  box = sandbox({ DEFROST_TOY_SLEEP_MS: '120', DEFROST_UNSAFE_NO_FSYNC: '0' });
+  box = toySandbox({ DEFROST_TOY_SLEEP_MS: '120', DEFROST_UNSAFE_NO_FSYNC: '0' });
   const b = box;
-  const { child, done } = defrostAsync(b, ['run', QUICK, '--jobs', '2', ...SMALL]);
-  await waitFor(() => publishedKeys(b.store).length >= 8);
+  const { child, done } = defrostAsync(b, ['run', TOY_CONFIG, '--jobs', '2', ...SMALL]);
+  await waitFor(() => publishedKeys(b.store).length >= 5);
   const workers = childPids(child.pid as number);
   assert.ok(workers.length >= 1, 'workers are running');
   child.kill('SIGKILL');
   await done;
   // Workers exit when their IPC channel closes, without publishing what they were computing.
   await waitFor(() => workers.every((p) => !alive(p)), 10_000);
-  rerunCompletes(b, SMALL, 31);
+  rerunCompletes(b, SMALL, 17);
 });
 
 test('kill -9 of a worker mid-stage fails only that branch; the rerun completes', async () => {
-  box = sandbox({ DEFROST_TOY_SLEEP_MS: '200', DEFROST_UNSAFE_NO_FSYNC: '0' });
+  box = toySandbox({ DEFROST_TOY_SLEEP_MS: '200', DEFROST_UNSAFE_NO_FSYNC: '0' });
   const b = box;
-  const small = SMALL;
-  const { child, done } = defrostAsync(b, ['run', QUICK, '--json', '--jobs', '2', ...small]);
-  await waitFor(() => publishedKeys(b.store).length >= 6);
+  const { child, done } = defrostAsync(b, ['run', TOY_CONFIG, '--json', '--jobs', '2', ...SMALL]);
+  await waitFor(() => publishedKeys(b.store).length >= 4);
   const workers = childPids(child.pid as number);
   assert.ok(workers.length >= 1);
   process.kill(workers[0], 'SIGKILL');
@@ -96,14 +95,14 @@ test('kill -9 of a worker mid-stage fails only that branch; the rerun completes'
   assert.equal(summary.failed, 1);
   assert.match(summary.failures[0].reason, /worker process \d+ died \(signal SIGKILL\)/);
   assert.ok(summary.failures[0].log?.endsWith('.log'));
-  assert.equal(summary.executed + summary.failed + summary.skipped, 31);
-  rerunCompletes(b, small, 31);
+  assert.equal(summary.executed + summary.failed + summary.skipped, 17);
+  rerunCompletes(b, SMALL, 17);
 });
 
 test('SIGINT stops the run within 5 s: exit 130, summary printed, no locks or staging dirs left', async () => {
-  box = sandbox({ DEFROST_TOY_SLEEP_MS: '400' });
+  box = toySandbox({ DEFROST_TOY_SLEEP_MS: '400' });
   const b = box;
-  const { child, done } = defrostAsync(b, ['run', QUICK, '--json', '--jobs', '2', ...SMALL]);
+  const { child, done } = defrostAsync(b, ['run', TOY_CONFIG, '--json', '--jobs', '2', ...SMALL]);
   await waitFor(() => publishedKeys(b.store).length >= 2);
   const workers = childPids(child.pid as number);
   const sent = Date.now();
@@ -112,9 +111,9 @@ test('SIGINT stops the run within 5 s: exit 130, summary printed, no locks or st
   assert.ok(Date.now() - sent < 5000, `stopped in ${Date.now() - sent} ms`);
   assert.equal(r.code, 130, r.stderr);
   const summary = lastJson(r);
-  assert.ok(summary.executed >= 2 && summary.executed < 31);
+  assert.ok(summary.executed >= 2 && summary.executed < 17);
   assert.match(r.stderr, /SIGINT: stopping/);
-  assert.match(r.stderr, /interrupted: 31 instances, executed \d+/);
+  assert.match(r.stderr, /interrupted: 17 instances, executed \d+/);
   await waitFor(() => workers.every((p) => !alive(p)), 5000);
   assert.deepEqual(
     readdirSync(join(b.store, '.locks')).filter((n) => n.endsWith('.lock')),

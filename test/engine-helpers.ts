@@ -1,6 +1,10 @@
 /**
- * Shared by the engine tests: a temporary code root for the toy project, a temporary store, and
- * a runner for the real CLI (`bin/defrost.js`) pointed at the toy project.
+ * Shared by the engine tests: a temporary code root for the toy projects, a temporary store, and
+ * a runner for the real CLI (`bin/defrost.js`) pointed at a toy project. Two toy projects:
+ * - `toySandbox()`: the engine's own toy project (`test/toy-project/`, make-numbers -> square ->
+ *   sum, its own config `TOY_CONFIG`), so engine tests do not move with the science;
+ * - `sandbox()`: defrost's real config schema and planner with stand-in stages
+ *   (`test/fixtures/toy-project.ts`), for tests of how the engine runs the study's DAG.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
@@ -9,13 +13,17 @@ import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../pipeline/cli/run.js';
 import { STAGES } from '../stages/project.js';
 import { scratchDir } from './stage-rig.js';
+import { TOY_STAGES } from './toy-project/project.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'defrost.js');
 export const QUICK = join(ROOT, 'experiments', 'quick.yaml');
+/** The engine tests' config for the toy project: 4 values, so 4 + 4 + 1 instances. */
+export const TOY_CONFIG = join(ROOT, 'test', 'toy-project', 'toy.yaml');
 const TOY_MODULE = join(ROOT, 'dist', 'test', 'fixtures', 'toy-project.js');
-const STAGE_NAMES = STAGES.map((s) => s.name);
+const TOY_PROJECT_MODULE = join(ROOT, 'dist', 'test', 'toy-project', 'project.js');
+const STAGE_NAMES = [...STAGES, ...TOY_STAGES].map((s) => s.name);
 
 export interface Sandbox {
   readonly dir: string;
@@ -43,6 +51,11 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
     ...extraEnv,
   };
   return { dir, store, codeRoot, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A sandbox whose CLI runs the engine's own toy project (`test/toy-project/`, config `TOY_CONFIG`). */
+export function toySandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
+  return sandbox({ DEFROST_PROJECT_MODULE: TOY_PROJECT_MODULE, ...extraEnv });
 }
 
 export interface CliResult {

@@ -1,19 +1,18 @@
 /**
  * Acceptance 5 of issue 2: `defrost make CONFIG > p.mk && make -j2 -f p.mk` builds the same keys
- * as `run` would, and a second `make` does nothing. (quick.yaml with one seed, one mode and one correlation, 17
- * instances, keeps the 17 separate `defrost exec` processes quick.)
+ * as `run` would, and a second `make` does nothing. (The engine's toy project, 9 instances, keeps
+ * the 9 separate `defrost exec` processes quick.)
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QUICK, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, defrost, lastJson, publishedKeys, toySandbox, type Sandbox } from './engine-helpers.js';
 
-const SMALL = ['--set', 'seeds=[0]', '--set', 'transfer.modes=[defrost]', '--set', 'task.correlations=[1.0]'];
 let box: Sandbox;
 before(() => {
-  box = sandbox();
+  box = toySandbox();
 });
 after(() => box.cleanup());
 
@@ -22,7 +21,7 @@ interface StatusJson {
 }
 
 test('make -j2 builds exactly the planned keys; a second make does nothing; run then executes nothing', () => {
-  const printed = defrost(box, ['make', QUICK, ...SMALL]);
+  const printed = defrost(box, ['make', TOY_CONFIG]);
   assert.equal(printed.code, 0, printed.stderr);
   const mk = join(box.dir, 'p.mk');
   writeFileSync(mk, printed.stdout);
@@ -32,9 +31,9 @@ test('make -j2 builds exactly the planned keys; a second make does nothing; run 
   const first = spawnSync('make', ['-j2', '-f', mk], { cwd: box.dir, env: box.env, encoding: 'utf8' });
   assert.equal(first.status, 0, first.stdout + first.stderr);
 
-  const status = lastJson<StatusJson>(defrost(box, ['status', QUICK, '--json', ...SMALL]));
+  const status = lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json']));
   const planned = status.instances.map((i) => `${i.stage}/${i.key}`).sort();
-  assert.equal(planned.length, 17);
+  assert.equal(planned.length, 9);
   assert.deepEqual(publishedKeys(box.store), planned);
   assert.ok(status.instances.every((i) => i.cached));
 
@@ -43,15 +42,15 @@ test('make -j2 builds exactly the planned keys; a second make does nothing; run 
   assert.match(second.stdout, /Nothing to be done for 'all'/);
   assert.doesNotMatch(second.stdout + second.stderr, /defrost\.js exec/);
 
-  const run = defrost(box, ['run', QUICK, '--json', ...SMALL]);
+  const run = defrost(box, ['run', TOY_CONFIG, '--json']);
   assert.equal(lastJson(run).executed, 0);
 });
 
 test('exec of an unknown key exits 2; of a published one exits 0', () => {
-  const unknown = defrost(box, ['exec', 'similarity', '0123456789abcdef']);
+  const unknown = defrost(box, ['exec', 'square', '0123456789abcdef']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no plan for similarity 0123456789abcdef/);
-  const bad = defrost(box, ['exec', 'similarity', '../../etc']);
+  assert.match(unknown.stderr, /no plan for square 0123456789abcdef/);
+  const bad = defrost(box, ['exec', 'square', '../../etc']);
   assert.equal(bad.code, 2);
   const [stage, key] = publishedKeys(box.store)[0].split('/');
   const cached = defrost(box, ['exec', stage, key]);
