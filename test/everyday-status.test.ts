@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ProgressView } from '../pipeline/progress.js';
 import type { PlannedInstance } from '../pipeline/dag.js';
-import { QUICK, defrost, lastJson, sandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, defrost, lastJson, toySandbox, type Sandbox } from './engine-helpers.js';
 
-const SMALL = ['--set', 'seeds=[0]', '--set', 'transfer.modes=[defrost]'];
 let box: Sandbox;
 before(() => {
-  box = sandbox();
+  box = toySandbox();
 });
 after(() => box.cleanup());
 
@@ -28,29 +27,30 @@ interface StatusJson {
 }
 
 test('status: new for a config never run, params changed for a variant of a run config; --changed groups by reason', () => {
-  assert.equal(defrost(box, ['run', QUICK, ...SMALL]).code, 0);
+  assert.equal(defrost(box, ['run', TOY_CONFIG]).code, 0);
   // The same study under another file name has never run: everything not cached is new.
   const other = join(box.dir, 'other.yaml');
-  copyFileSync(QUICK, other);
-  const fresh = lastJson<StatusJson>(defrost(box, ['status', other, ...SMALL, '--set', 'similarity.k=7', '--json']));
-  assert.deepEqual(fresh.by_reason, { new: 3 }, 'another config\'s instances are not "earlier instances"');
-  // A variant of the config that ran: the similarity instances changed a param, aggregate an input.
-  const variant = defrost(box, ['status', QUICK, ...SMALL, '--set', 'similarity.k=7', '--changed']);
+  copyFileSync(TOY_CONFIG, other);
+  const fresh = lastJson<StatusJson>(defrost(box, ['status', other, '--set', 'square.offset=1', '--json']));
+  assert.deepEqual(fresh.by_reason, { new: 5 }, 'another config\'s instances are not "earlier instances"');
+  // A variant of the config that ran: the square instances changed a param, sum an input.
+  const variant = defrost(box, ['status', TOY_CONFIG, '--set', 'square.offset=1', '--changed']);
   assert.equal(variant.code, 0, variant.stderr);
-  assert.match(variant.stdout, /^params changed \(2\):\n {2}[0-9a-f]{16} similarity\[correlation=1\] {2}\(similarity\.k 5 -> 7\)$/m);
-  assert.match(variant.stdout, /^input changed \(1\):\n {2}[0-9a-f]{16} aggregate/m);
+  assert.match(variant.stdout, /^params changed \(4\):\n {2}[0-9a-f]{16} square\[value=\d\] {2}\(square\.offset 0 -> 1\)$/m);
+  assert.match(variant.stdout, /^input changed \(1\):\n {2}[0-9a-f]{16} sum/m);
   assert.doesNotMatch(variant.stdout, /^cached/m, '--changed lists only what would run');
-  assert.match(variant.stdout, /^31 instances: 28 cached, 3 to run \(params changed 2, input changed 1\)$/m);
+  assert.match(variant.stdout, /^9 instances: 4 cached, 5 to run \(params changed 4, input changed 1\)$/m);
 });
 
 test('dag --stages draws one node per stage with its instance count', () => {
-  const m = defrost(box, ['dag', QUICK, ...SMALL, '--stages']);
+  const m = defrost(box, ['dag', TOY_CONFIG, '--stages']);
   assert.equal(m.code, 0, m.stderr);
-  assert.match(m.stdout, /s_transfer\["transfer \(18\)"\]/);
-  assert.match(m.stdout, /s_train_source --> s_transfer/);
-  assert.equal(m.stdout.trim().split('\n').length, 1 + 6 + 10);
-  const d = defrost(box, ['dag', QUICK, ...SMALL, '--stages', '--format', 'dot']);
-  assert.match(d.stdout, /"transfer" -> "aggregate" \[label="18"\];/);
+  assert.match(m.stdout, /s_square\["square \(4\)"\]/);
+  assert.match(m.stdout, /s_make_numbers --> s_square/);
+  // The header, 3 stages, 2 stage edges.
+  assert.equal(m.stdout.trim().split('\n').length, 1 + 3 + 2, m.stdout);
+  const d = defrost(box, ['dag', TOY_CONFIG, '--stages', '--format', 'dot']);
+  assert.match(d.stdout, /"square" -> "sum" \[label="4"\];/);
 });
 
 function inst(stage: string, n: number): PlannedInstance {
