@@ -88,6 +88,10 @@ test('export csv/json/npy by unique key prefix', () => {
     new RegExp(`'descr': \\[\\('value', '<f8'\\), \\('label', '<i4'\\), \\('name', '<U\\d+'\\)\\].*'shape': \\(${rows.length},\\)`),
   );
   assert.equal((10 + header.length) % 64, 0);
+  const missingDir = defrost(box, ['export', key, '--format', 'npy', '--out', join(box.dir, 'no-such-dir', 'x.npy')]);
+  assert.equal(missingDir.code, 2, 'a missing --out directory is a usage error, not an internal error');
+  assert.match(missingDir.stderr, /--out: the directory .*no-such-dir does not exist/);
+  assert.doesNotMatch(missingDir.stderr, /internal error|at /);
   const bad = defrost(box, ['export', key, '--format', 'xml']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--format: got "xml"; allowed: csv, json, npy/);

@@ -5,7 +5,7 @@
  * (one column: a plain array; several: a structured array; see `npy.ts`). `--column C` picks one
  * column.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Table } from 'apache-arrow';
@@ -38,7 +38,11 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
       const format = options.format ?? '';
       if (!FORMATS.includes(format)) throw new UsageError(`--format: got ${JSON.stringify(format)}; allowed: ${FORMATS.join(', ')}`);
       const store = storeFrom(options);
-      if (options.out !== undefined) refuseInsideStore(store.root, options.out);
+      if (options.out !== undefined) {
+        refuseInsideStore(store.root, options.out);
+        const dir = dirname(resolve(options.out));
+        if (!existsSync(dir)) throw new UsageError(`--out: the directory ${dir} does not exist; create it first (mkdir -p ${dir})`);
+      }
       const inst = store.resolve(ref);
       const tables = inst.manifest.files.filter((f) => f.path.endsWith('.arrow')).map((f) => f.path);
       let file: string;
