@@ -73,9 +73,16 @@ function readMark(root: string): boolean {
   return true;
 }
 
+/**
+ * Placeholder files that keep an empty directory in git: the repository ships `artifacts/` (the
+ * default store) holding only `.gitkeep`, so a fresh clone's store must count as empty.
+ */
+const PLACEHOLDERS = ['.gitkeep'];
+
 /** Why an entry of an unmarked directory is not part of an older defrost store's layout, or null. */
 function legacyEntryProblem(root: string, name: string): string | null {
   const path = join(root, name);
+  if (PLACEHOLDERS.includes(name)) return lstatSync(path).isFile() ? null : `${name} is not a plain file`;
   if ((INTERNAL_DIRS as readonly string[]).includes(name))
     return isDir(path) ? null : isSymlink(path) ? `${name} is a symbolic link (never followed)` : `${name} is not a plain directory`;
   if (!STAGE_NAME.test(name) || !isDir(path)) return `${name} is not a stage directory`;
@@ -96,7 +103,7 @@ export function markState(root: string): MarkState {
   if (!stat.isDirectory()) return { kind: 'foreign', why: 'it is not a directory' };
   if (readMark(root)) return { kind: 'marked' };
   const entries = readdirSync(root);
-  if (entries.length === 0) return { kind: 'empty' };
+  if (entries.every((name) => PLACEHOLDERS.includes(name) && lstatSync(join(root, name)).isFile())) return { kind: 'empty' };
   for (const name of entries) {
     const problem = legacyEntryProblem(root, name);
     if (problem !== null) return { kind: 'foreign', why: problem };

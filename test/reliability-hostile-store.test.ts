@@ -106,6 +106,15 @@ test('2. a directory that is not a store is never written to or deleted from; an
   assert.match(r.stderr + r.stdout, /older defrost.*mark written/);
   assert.equal(lastJson(r).executed, 0);
   assert.ok(existsSync(join(legacy, '.defrost-store')));
+
+  // A fresh clone's artifacts/ holds only git's placeholder: it is an empty store, not a foreign directory.
+  const clone = join(box.dir, 'clone-artifacts');
+  mkdirSync(clone);
+  writeFileSync(join(clone, '.gitkeep'), '');
+  const fresh = on(clone, ['run', QUICK, ...SMALL_SWEEP, '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.ok(lastJson(fresh).executed > 0);
+  assert.ok(existsSync(join(clone, '.defrost-store')) && existsSync(join(clone, '.gitkeep')));
 });
 
 test('3. a planted aggregate plan record with a traversing key is never read; the partial report stays in the store', () => {
