@@ -41,12 +41,24 @@ export const seedSchema = z.number().int().min(0);
 /** A positive count (n, sizes). */
 export const countSchema = count;
 
-/** `fashion-mnist`, `mnist`, or `idx:<dir>` holding the standard IDX files. */
-export const datasetSchema = z.string().regex(/^(fashion-mnist|mnist|idx:.+)$/, 'expected "fashion-mnist", "mnist" or "idx:<directory>"');
+/**
+ * `fashion-mnist`, `mnist`, `idx:<dir>` holding the standard IDX files, or `files:<path>` (the
+ * user's own labelled files, docs/your-data.md).
+ */
+export const datasetSchema = z
+  .string()
+  .regex(/^(fashion-mnist|mnist|idx:.+|files:.+)$/, 'expected "fashion-mnist", "mnist", "idx:<directory>" or "files:<path>"');
 
 const classSubset = z.strictObject({
-  dataset: datasetSchema.describe('`fashion-mnist`, `mnist`, or `idx:<dir>` (a directory of the standard IDX files)'),
-  classes: z.array(z.number().int().min(0)).min(2).describe('class indices of the dataset, relabelled 0..C-1 in the order listed'),
+  dataset: datasetSchema.describe(
+    '`fashion-mnist`, `mnist`, `idx:<dir>` (a directory of the standard IDX files), or `files:<path>` (.npy, a features.npy + labels.npy directory, .arrow, .csv or an image folder; docs/your-data.md)',
+  ),
+  classes: z
+    .array(z.number().int().min(0))
+    .min(2)
+    .describe(
+      'class indices of the dataset, relabelled 0..C-1 in the order listed (`files:` datasets: indices into the sorted labels of the file)',
+    ),
 });
 
 const sizes = {

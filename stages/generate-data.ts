@@ -17,11 +17,15 @@ import { correlationSchema, imageTaskSchema, seedSchema, syntheticTaskSchema } f
 const noise = { test_size: true, validation_size: true, label_noise: true, input_noise: true } as const;
 const syntheticShape = { kind: true, latent_dim: true, input_dim: true, teacher_hidden: true, classes: true, ...noise } as const;
 
+/** `files:` datasets: the sha256 of the files' bytes, so that editing the data re-runs the stage. */
+const dataSha256 = z.string().optional();
+
 /** Params: everything that shapes the samples of one role, nothing else (see `plan.ts`). */
 export const generateDataParams = z.discriminatedUnion('role', [
   z.strictObject({
     role: z.literal('source'),
     seed: seedSchema,
+    data_sha256: dataSha256,
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema.pick({ ...syntheticShape, source_size: true }),
       imageTaskSchema.pick({ kind: true, source: true, source_size: true, ...noise }),
@@ -30,6 +34,7 @@ export const generateDataParams = z.discriminatedUnion('role', [
   z.strictObject({
     role: z.literal('target'),
     seed: seedSchema,
+    data_sha256: dataSha256,
     correlation: correlationSchema.nullable(),
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema
@@ -58,11 +63,11 @@ export const generateDataStage = defineStage({
     test: table('test.arrow', DATASET_COLUMNS),
   },
   async run(ctx) {
-    const { generateData } = await import('./tasks/generate.js');
+    const { generateData, loadFileSamples } = await import('./tasks/generate.js');
     const params = ctx.params;
     ctx.progress({ message: `generating ${params.role} data` });
     try {
-      const summary = generateData(ctx.outDir, params);
+      const summary = generateData(ctx.outDir, params, await loadFileSamples(params));
       ctx.log(
         `${summary.role}: ${summary.train_rows} training and ${summary.test_rows} test rows of shape ` +
           `${JSON.stringify(summary.shape)}; classes ${JSON.stringify(summary.classes)}; ` +
@@ -70,8 +75,8 @@ export const generateDataStage = defineStage({
       );
       return { summary };
     } catch (error) {
-      // Data problems (a missing package, a class without images, too few images) are user-facing.
-      if (error instanceof Error && ['DatasetUnavailable', 'RangeError', 'GenerateParamsError'].includes(error.name))
+      // Data problems (a missing package or file, a class without images, too few images) are user-facing.
+      if (error instanceof Error && ['DatasetUnavailable', 'DataFileError', 'RangeError', 'GenerateParamsError'].includes(error.name))
         throw new StageFailure(`generate-data (${params.role}): ${error.message}`);
       throw error;
     }

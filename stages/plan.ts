@@ -17,17 +17,11 @@
  */
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
+import { resolve } from 'node:path';
 import { aggregateStage } from './aggregate.js';
-import {
-  classesOf,
-  correlationsOf,
-  depthOf,
-  depthsOf,
-  type DefrostConfig,
-  type ImageTaskConfig,
-  type SyntheticTaskConfig,
-} from './config.js';
+import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config.js';
 import { baselineStage } from './baseline.js';
+import { fingerprintFileDatasetSync, filesPath } from './files/read.js';
 import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
 import { predictStage } from './predict.js';
 import { similarityStage } from './similarity.js';
@@ -41,6 +35,15 @@ export { instanceId };
 /** The feature and rule correlations (rho_f, rho_r) that one sweep value stands for. */
 export function resolveCorrelation(task: SyntheticTaskConfig, rho: number): { feature: number; rule: number } {
   return { feature: task.feature_correlation ?? rho, rule: task.rule_correlation ?? rho };
+}
+
+/**
+ * `files:` datasets key generate-data by their bytes (docs/your-data.md): editing the data re-runs
+ * it and everything downstream. Other datasets add nothing, so their keys are unchanged.
+ */
+function filesFingerprint(dataset: string): { data_sha256?: string } {
+  const path = filesPath(dataset);
+  return path === null ? {} : { data_sha256: fingerprintFileDatasetSync({ path: resolve(path) }) };
 }
 
 /** Params of the source data: everything that shapes source samples, nothing target-only. */
@@ -57,7 +60,7 @@ function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
     const { latent_dim, input_dim, teacher_hidden, classes } = t;
     return { role: 'source', seed: config.seed, task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, ...common } };
   }
-  return { role: 'source', seed: config.seed, task: { kind: 'image', source: t.source, ...common } };
+  return { role: 'source', seed: config.seed, ...filesFingerprint(t.source.dataset), task: { kind: 'image', source: t.source, ...common } };
 }
 
 /** Params of one target dataset. The synthetic target re-derives the source matrices from the seed. */
@@ -93,7 +96,8 @@ function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDa
     role: 'target',
     seed: config.seed,
     correlation: null,
-    task: { kind: 'image', target: (t as ImageTaskConfig).target, ...common },
+    ...filesFingerprint(t.target.dataset),
+    task: { kind: 'image', target: t.target, ...common },
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, join, relative, resolve } from 'node:path';
 import type { Dataset } from '../dataset-table.js';
 import { DataFileError } from './problem.js';
@@ -119,6 +120,27 @@ export function filesOf(path: string): string[] {
  * version for image folders: two datasets with the same fingerprint decode to the same samples.
  */
 export async function fingerprintFileDataset(spec: FileDatasetSpec): Promise<string> {
+  const paths = splitPaths(spec);
+  const images = [paths.train, paths.test].some((path) => path !== null && fileFormatOf(path) === 'images');
+  return fingerprintWithDecoder(spec, images ? await imageDecoderVersion() : '');
+}
+
+/**
+ * The same fingerprint, synchronously, for planners (a study's `generate-data` key): the image
+ * decoder is named by the version of the installed sharp package rather than by loading it.
+ */
+export function fingerprintFileDatasetSync(spec: FileDatasetSpec): string {
+  let decoder = 'sharp not installed';
+  try {
+    const version = (createRequire(import.meta.url)('sharp/package.json') as { version?: string }).version;
+    decoder = `sharp ${version ?? 'unknown'} (package)`;
+  } catch {
+    // Not installed: image folders fail when read, with their own message.
+  }
+  return fingerprintWithDecoder(spec, decoder);
+}
+
+function fingerprintWithDecoder(spec: FileDatasetSpec, decoder: string): string {
   const hash = createHash('sha256');
   const paths = splitPaths(spec);
   for (const [part, path] of [
@@ -128,7 +150,7 @@ export async function fingerprintFileDataset(spec: FileDatasetSpec): Promise<str
     if (path === null) continue;
     const root = statOrFail(path).directory ? path : resolve(path, '..');
     hash.update(`${part}\u0000${fileFormatOf(path)}\u0000`);
-    if (fileFormatOf(path) === 'images') hash.update(`${await imageDecoderVersion()}\u0000`);
+    if (fileFormatOf(path) === 'images') hash.update(`${decoder}\u0000`);
     for (const file of filesOf(path)) {
       hash.update(`${relative(root, file)}\u0000`);
       hash.update(createHash('sha256').update(readFileSync(file)).digest('hex'));

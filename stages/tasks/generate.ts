@@ -17,10 +17,12 @@
  *   training set of size n.
  */
 import { join } from 'node:path';
+import { filesPath } from '../files/read.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import { writeDataset, type DatasetToWrite } from '../dataset-table.js';
 import { Rng } from '../random.js';
-import { loadClassSubset, type ClassImages } from './image-data.js';
+import { loadFileClassSubset } from './file-data.js';
+import { loadClassSubset, type ClassSamples, type ClassSubsetImages } from './image-data.js';
 import { classNamesOf } from './image-catalog.js';
 import { classBalance, stratifiedOrder } from './stratified.js';
 import { generateSyntheticSet, sourceTeacher, targetTeacher, applyLabelNoise, type SyntheticShape } from './synthetic.js';
@@ -203,8 +205,11 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
   return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, validation, test);
 }
 
-/** `total` images in stratified nested order, scaled to [0, 1], labelled by class position. */
-function sampleImages(byClass: ClassImages[], pixels: number, total: number, rng: Rng, inputNoise: number): Split {
+/**
+ * `total` samples in stratified nested order, labelled by class position. Bytes (the built-in
+ * datasets) are scaled to [0, 1]; float features (`files:` data) are kept as they are.
+ */
+function sampleImages(byClass: readonly ClassSamples[], pixels: number, total: number, rng: Rng, inputNoise: number): Split {
   const picks = stratifiedOrder(
     byClass.map((c) => c.count),
     total,
@@ -215,9 +220,10 @@ function sampleImages(byClass: ClassImages[], pixels: number, total: number, rng
   const noise = rng.fork('input-noise');
   picks.forEach((pick, row) => {
     const src = byClass[pick.classIndex].images;
+    const scale = src instanceof Uint8Array ? 1 / 255 : 1;
     const from = pick.item * pixels;
     const to = row * pixels;
-    for (let j = 0; j < pixels; j++) features[to + j] = src[from + j] / 255;
+    for (let j = 0; j < pixels; j++) features[to + j] = src[from + j] * scale;
     if (inputNoise > 0) for (let j = 0; j < pixels; j++) features[to + j] += inputNoise * noise.normal();
     labels[row] = pick.classIndex;
   });
@@ -229,11 +235,43 @@ function sliceSplit(split: Split, pixels: number, from: number, to: number): Spl
   return { features: split.features.slice(from * pixels, to * pixels), labels: split.labels.slice(from, to), rows: to - from };
 }
 
-function generateImage(outDir: string, params: GenerateDataParams, task: ImageTaskParams): GenerateSummary {
+function subsetOf(params: GenerateDataParams, task: ImageTaskParams): ClassSubsetParams {
+  return params.role === 'source' ? required(task.source, 'task.source') : required(task.target, 'task.target');
+}
+
+/**
+ * The samples of a `files:` dataset this instance needs (read asynchronously: image folders are
+ * decoded by sharp), or undefined for every other dataset. Pass the result to `generateData`.
+ */
+export async function loadFileSamples(params: GenerateDataParams): Promise<ClassSubsetImages | undefined> {
+  const task = params.task;
+  if (task.kind !== 'image') return undefined;
+  const subset = subsetOf(params, task);
+  const path = filesPath(subset.dataset);
+  return path === null ? undefined : loadFileClassSubset(path, subset.classes);
+}
+
+/** A RangeError naming the dataset when a split holds fewer samples than the config asks for. */
+function checkEnough(split: readonly ClassSamples[], wanted: number, what: string, subset: ClassSubsetParams): void {
+  const held = split.reduce((a, c) => a + c.count, 0);
+  if (wanted > held)
+    throw new RangeError(
+      `${subset.dataset} classes ${JSON.stringify(subset.classes)} hold ${held} ${what} samples, but the config asks for ${wanted}; lower the sizes or bring more data`,
+    );
+}
+
+function generateImage(outDir: string, params: GenerateDataParams, task: ImageTaskParams, files?: ClassSubsetImages): GenerateSummary {
   const isSource = params.role === 'source';
-  const subset = isSource ? required(task.source, 'task.source') : required(task.target, 'task.target');
+  const subset = subsetOf(params, task);
   const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
-  const images = loadClassSubset(subset.dataset, subset.classes);
+  const images = files ?? loadClassSubset(subset.dataset, subset.classes);
+  checkEnough(
+    images.train,
+    trainRows + task.validation_size,
+    `training (${isSource ? 'source_size' : 'target_pool'} + validation_size)`,
+    subset,
+  );
+  checkEnough(images.test, task.test_size, 'test (test_size)', subset);
   const pixels = images.shape.reduce((a, b) => a * b, 1);
   const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${subset.dataset}`);
   const trainRng = rng.fork(isSource ? 'train' : 'pool');
@@ -244,11 +282,12 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const train = sliceSplit(drawn, pixels, 0, trainRows);
   const validation = sliceSplit(drawn, pixels, trainRows, trainRows + task.validation_size);
   const test = sampleImages(images.test, pixels, task.test_size, rng.fork('test'), task.input_noise);
-  return writeSplits(outDir, params, images.shape, classNamesOf(subset.dataset, subset.classes), subset.dataset, train, validation, test);
+  const names = images.classNames ?? classNamesOf(subset.dataset, subset.classes);
+  return writeSplits(outDir, params, images.shape, names, subset.dataset, train, validation, test);
 }
 
-/** Generates the instance's datasets into `outDir`. */
-export function generateData(outDir: string, params: GenerateDataParams): GenerateSummary {
+/** Generates the instance's datasets into `outDir` (`files:` data: `files` from `loadFileSamples`). */
+export function generateData(outDir: string, params: GenerateDataParams, files?: ClassSubsetImages): GenerateSummary {
   const task = params.task;
-  return task.kind === 'synthetic' ? generateSynthetic(outDir, params, task) : generateImage(outDir, params, task);
+  return task.kind === 'synthetic' ? generateSynthetic(outDir, params, task) : generateImage(outDir, params, task, files);
 }

