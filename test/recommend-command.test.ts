@@ -119,6 +119,34 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
   }
 });
 
+test('recommend --fast: trains only the top-ranked depths plus scratch and says which', async () => {
+  const f = await fixture();
+  try {
+    const fast = recommend(f, ['--data', f.images, '--folds', '3', '--fast', '--top', '2', '--json']);
+    assert.equal(fast.code, 0, fast.stderr);
+    // 4 depths ranked, 2 trained, 3 folds each, plus 3 scratch folds.
+    assert.deepEqual(executedByStage(fast.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 9, recommend: 1 });
+    const answer = JSON.parse(fast.stdout.trim().split('\n').pop() ?? '{}') as {
+      depths: Record<string, number>;
+      l_star: number;
+      fast: { predictor: string; ranked: number[]; trained: number[]; confirmed: boolean; reason: string };
+    };
+    assert.equal(answer.fast.predictor, 'nearest_centroid');
+    assert.deepEqual([...answer.fast.ranked].sort(), [0, 1, 2, 3]);
+    assert.deepEqual(answer.fast.trained, answer.fast.ranked.slice(0, 2));
+    assert.deepEqual(Object.keys(answer.depths).map(Number).sort(), [...answer.fast.trained].sort());
+    assert.ok(answer.fast.trained.includes(answer.l_star));
+    assert.match(answer.fast.reason, answer.fast.confirmed ? /^confirmed/ : /^could not confirm/);
+    assert.match(fast.stderr, new RegExp(`trained depths ${answer.fast.trained.join(', ')} and scratch`));
+
+    const tooMany = recommend(f, ['--data', f.images, '--fast', '--top', '4']);
+    assert.equal(tooMany.code, 2);
+    assert.match(tooMany.stderr, /--top: got "4"; allowed: 1, 2 or 3/);
+  } finally {
+    rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
 test('recommend: bad input exits 2 naming the file and the problem, and never creates the store', async () => {
   const f = await fixture();
   try {

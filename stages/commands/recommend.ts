@@ -12,6 +12,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../pipeline/errors.js';
+import type { Recommendation } from '../recommend/answer.js';
+import type { RecommendRequest } from '../recommend/plan.js';
 import { act, addSetOption, addStoreOption, parseBackend, parseJobs, storeFrom, type CliContext } from '../../pipeline/cli/context.js';
 
 interface CommandOptions {
@@ -29,6 +32,8 @@ interface CommandOptions {
   jobs?: string;
   backend?: string;
   json?: boolean;
+  fast?: boolean;
+  top?: string;
 }
 
 export function registerRecommendCommand(program: Command, ctx: CliContext): void {
@@ -49,7 +54,9 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--source-blocks <json>', 'name the blocks: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]')
     .option('--jobs <n>', 'instances at a time (default: number of cores)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
-    .option('--json', 'print the answer as one JSON object on the last line of stdout');
+    .option('--json', 'print the answer as one JSON object on the last line of stdout')
+    .option('--fast', 'rank the depths with a predictor and cross-validate only the top few plus scratch (docs/prediction.md)')
+    .option('--top <n>', 'with --fast: how many of the ranked depths to train (1 to 3)', '2');
   addSetOption(cmd);
   addStoreOption(cmd);
   cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
@@ -65,10 +72,12 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const { executePlan } = await import('../../pipeline/cli/run.js');
   const { recommendationJson } = await import('../recommend/answer.js');
 
+  const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { request, depths } = await prepareRecommend(options);
+  const fast = options.fast === true ? await rankForFast(request, depths, top, human) : null;
   const project = await ctx.project();
   const backend = parseBackend(options.backend, project.backends);
-  const instances = buildDag(project, planRecommendRuns(request, depths));
+  const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
   const store = storeFrom(options);
   const outcome = await executePlan(ctx, instances, {
     store,
@@ -91,6 +100,50 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const dir = store.instanceDir(answer.stage, answer.key);
   human(readFileSync(join(dir, 'report.txt'), 'utf8').trimEnd());
   human(`Details: ${join(dir, 'recommendation.json')}`);
-  if (options.json) ctx.out(recommendationJson(JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8'))));
+  const result = JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8')) as Recommendation;
+  if (fast === null) {
+    if (options.json) ctx.out(recommendationJson(result));
+    return 0;
+  }
+  const { fastVerdict } = await import('../prediction/fast.js');
+  const verdict = fastVerdict(fast.ranked, fast.trained, result);
+  human(`--fast (predictor ${fast.predictor}): trained depths ${fast.trained.join(', ')} and scratch; ${verdict.reason}`);
+  if (options.json) {
+    const answerJson = JSON.parse(recommendationJson(result)) as Record<string, unknown>;
+    const fastJson = { predictor: fast.predictor, ranked: fast.ranked, trained: fast.trained, confirmed: verdict.confirmed, reason: verdict.reason };
+    ctx.out(JSON.stringify({ ...answerJson, fast: fastJson }));
+  }
   return 0;
+}
+
+/** `--top`: at most 3 depths, so `--fast` stays a fraction of the full cross-validation. */
+function parseTop(text: string): number {
+  const top = Number(text);
+  if (!Number.isInteger(top) || top < 1 || top > 3) throw new UsageError(`--top: got ${JSON.stringify(text)}; allowed: 1, 2 or 3`);
+  return top;
+}
+
+interface FastPlan {
+  readonly predictor: string;
+  /** The requested depths, best predicted first. */
+  readonly ranked: number[];
+  /** The top of `ranked` that is cross-validated. */
+  readonly trained: number[];
+}
+
+/** `--fast`: scores the requested depths with the predictor and keeps the top `--top`. */
+async function rankForFast(request: RecommendRequest, depths: readonly number[], top: number, human: (line: string) => void): Promise<FastPlan> {
+  const { fastScores, FAST_PREDICTOR } = await import('../recommend/fast-scores.js');
+  const { rankDepths } = await import('../prediction/fast.js');
+  const values = await fastScores(request, depths);
+  const byDepth: (number | null)[] = new Array<number | null>(Math.max(...depths) + 1).fill(null);
+  depths.forEach((d, i) => (byDepth[d] = values[i]));
+  const ranked = rankDepths(byDepth).filter((d) => depths.includes(d));
+  const trained = ranked.slice(0, top);
+  human(
+    `--fast: predictor ${FAST_PREDICTOR} (leave-one-out nearest-centroid accuracy of frozen features) ranks depths ` +
+      ranked.map((d) => `${d} (${byDepth[d]?.toFixed(3)})`).join(', ') +
+      `; training depths ${trained.join(', ')} and scratch`,
+  );
+  return { predictor: FAST_PREDICTOR, ranked, trained };
 }

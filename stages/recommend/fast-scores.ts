@@ -1,0 +1,32 @@
+/**
+ * The predictor scores of `defrost recommend --fast` (docs/prediction.md): the leave-one-out
+ * nearest-centroid accuracy of the user's labelled samples through the pre-trained network's
+ * frozen blocks, one score per depth. It is the best-scoring predictor of docs/prediction.md that
+ * needs no trained target networks (the band predictor does), and costs one forward pass.
+ *
+ * Computed in the command, not cached as a stage: it takes seconds, while the training it saves
+ * takes minutes. Heavy (TensorFlow.js, sharp): the command imports it inside its action.
+ */
+import { readFileDataset } from '../files/read.js';
+import { depthFeatures } from '../prediction/features.js';
+import { leaveOneOutCentroidAccuracy } from '../prediction/nearest-centroid.js';
+import { canonicalSourceNetwork } from '../source-network/canonical.js';
+import { deriveBlocks, readSourceModel } from '../source-network/topology.js';
+import type { RecommendRequest } from './plan.js';
+
+/** The predictor `--fast` ranks with, as named in its answer. */
+export const FAST_PREDICTOR = 'nearest_centroid';
+
+/** Score of each depth in `depths` (same order), from all the user's labelled samples. */
+export async function fastScores(request: RecommendRequest, depths: readonly number[]): Promise<number[]> {
+  const { train } = await readFileDataset(request.data.spec, request.data.images);
+  const model = readSourceModel(request.model.path);
+  const blocks = deriveBlocks(request.model.path, model.topology, request.model.blocks);
+  const network = await canonicalSourceNetwork(model, blocks);
+  try {
+    const features = depthFeatures(network, train.features, train.rows);
+    return depths.map((d) => leaveOneOutCentroidAccuracy(features[d], train.labels, train.classes.length));
+  } finally {
+    network.dispose();
+  }
+}
