@@ -110,7 +110,13 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   human(`--fast (predictor ${fast.predictor}): trained depths ${fast.trained.join(', ')} and scratch; ${verdict.reason}`);
   if (options.json) {
     const answerJson = JSON.parse(recommendationJson(result)) as Record<string, unknown>;
-    const fastJson = { predictor: fast.predictor, ranked: fast.ranked, trained: fast.trained, confirmed: verdict.confirmed, reason: verdict.reason };
+    const fastJson = {
+      predictor: fast.predictor,
+      ranked: fast.ranked,
+      trained: fast.trained,
+      confirmed: verdict.confirmed,
+      reason: verdict.reason,
+    };
     ctx.out(JSON.stringify({ ...answerJson, fast: fastJson }));
   }
   return 0;
@@ -123,6 +129,12 @@ function parseTop(text: string): number {
   return top;
 }
 
+/** A leave-one-out accuracy over `rows` samples with its binomial standard error. */
+function accuracyWithError(p: number, rows: number): string {
+  const se = Math.sqrt((p * (1 - p)) / Math.max(1, rows));
+  return `${(100 * p).toFixed(1)}% ± ${(100 * se).toFixed(1)}`;
+}
+
 interface FastPlan {
   readonly predictor: string;
   /** The requested depths, best predicted first. */
@@ -132,17 +144,22 @@ interface FastPlan {
 }
 
 /** `--fast`: scores the requested depths with the predictor and keeps the top `--top`. */
-async function rankForFast(request: RecommendRequest, depths: readonly number[], top: number, human: (line: string) => void): Promise<FastPlan> {
+async function rankForFast(
+  request: RecommendRequest,
+  depths: readonly number[],
+  top: number,
+  human: (line: string) => void,
+): Promise<FastPlan> {
   const { fastScores, FAST_PREDICTOR } = await import('../recommend/fast-scores.js');
   const { rankDepths } = await import('../prediction/fast.js');
-  const values = await fastScores(request, depths);
+  const { scores: values, rows } = await fastScores(request, depths);
   const byDepth: (number | null)[] = new Array<number | null>(Math.max(...depths) + 1).fill(null);
   depths.forEach((d, i) => (byDepth[d] = values[i]));
   const ranked = rankDepths(byDepth).filter((d) => depths.includes(d));
   const trained = ranked.slice(0, top);
   human(
     `--fast: predictor ${FAST_PREDICTOR} (leave-one-out nearest-centroid accuracy of frozen features) ranks depths ` +
-      ranked.map((d) => `${d} (${byDepth[d]?.toFixed(3)})`).join(', ') +
+      ranked.map((d) => `${d} (${accuracyWithError(byDepth[d] ?? Number.NaN, rows)})`).join(', ') +
       `; training depths ${trained.join(', ')} and scratch`,
   );
   return { predictor: FAST_PREDICTOR, ranked, trained };

@@ -1,7 +1,7 @@
 /**
  * `defrost recommend --fast` (docs/prediction.md): rank the depths with a predictor, train only
  * the top few (plus scratch) by cross-validation, and say whether that confirms the ranking.
- * Pure functions; the command and the `rank-depths` stage do the I/O.
+ * Pure functions; the command and stages/recommend/fast-scores.ts do the I/O.
  */
 import type { Score } from './scoring.js';
 

@@ -17,15 +17,21 @@ import type { RecommendRequest } from './plan.js';
 /** The predictor `--fast` ranks with, as named in its answer. */
 export const FAST_PREDICTOR = 'nearest_centroid';
 
-/** Score of each depth in `depths` (same order), from all the user's labelled samples. */
-export async function fastScores(request: RecommendRequest, depths: readonly number[]): Promise<number[]> {
+/** Score of each depth in `depths` (same order), and the number of samples it is an accuracy over. */
+export interface FastScores {
+  readonly scores: number[];
+  readonly rows: number;
+}
+
+/** Scores every depth in `depths` from all the user's labelled samples. */
+export async function fastScores(request: RecommendRequest, depths: readonly number[]): Promise<FastScores> {
   const { train } = await readFileDataset(request.data.spec, request.data.images);
   const model = readSourceModel(request.model.path);
   const blocks = deriveBlocks(request.model.path, model.topology, request.model.blocks);
   const network = await canonicalSourceNetwork(model, blocks);
   try {
     const features = depthFeatures(network, train.features, train.rows);
-    return depths.map((d) => leaveOneOutCentroidAccuracy(features[d], train.labels, train.classes.length));
+    return { scores: depths.map((d) => leaveOneOutCentroidAccuracy(features[d], train.labels, train.classes.length)), rows: train.rows };
   } finally {
     network.dispose();
   }
