@@ -74,7 +74,7 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
 
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { request, depths } = await prepareRecommend(options);
-  const fast = options.fast === true ? await rankForFast(request, depths, top, human) : null;
+  const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
   const project = await ctx.project();
   const backend = parseBackend(options.backend, project.backends);
   const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
@@ -148,10 +148,14 @@ async function rankForFast(
   request: RecommendRequest,
   depths: readonly number[],
   top: number,
+  backendOption: string | undefined,
   human: (line: string) => void,
 ): Promise<FastPlan> {
   const { fastScores, FAST_PREDICTOR } = await import('../recommend/fast-scores.js');
   const { rankDepths } = await import('../prediction/fast.js');
+  // The forward pass runs in this process, on the backend the workers would pick.
+  const { parseBackendChoice, selectBackend } = await import('../backend.js');
+  await selectBackend(parseBackendChoice(backendOption ?? process.env.DEFROST_BACKEND, '--backend'));
   const { scores: values, rows } = await fastScores(request, depths);
   const byDepth: (number | null)[] = new Array<number | null>(Math.max(...depths) + 1).fill(null);
   depths.forEach((d, i) => (byDepth[d] = values[i]));
