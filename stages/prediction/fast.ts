@@ -52,6 +52,6 @@ export function fastVerdict(ranking: readonly number[], trained: readonly number
     };
   return {
     confirmed: true,
-    reason: `confirmed: the predictor's first choice (depth ${first}) is as good as the best trained depth within the noise, and beats training from scratch.${rest}`,
+    reason: `confirmed: the predictor's first choice (depth ${first}) is as good as the best trained depth within the noise, and its mean accuracy is not below training from scratch.${rest}`,
   };
 }
