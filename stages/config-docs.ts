@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { configSchema } from './config.js';
+import { stageNames } from './project.js';
 
 /** The subset of JSON Schema that zod emits for the config, as far as the tables need it. */
 interface JsonSchema {
@@ -16,6 +17,8 @@ interface JsonSchema {
   const?: unknown;
   enum?: unknown[];
   properties?: Record<string, JsonSchema>;
+  /** A record's values (`resources`: one section per stage). */
+  additionalProperties?: JsonSchema | boolean;
   required?: string[];
   items?: JsonSchema;
   anyOf?: JsonSchema[];
@@ -117,10 +120,23 @@ function typeOf(raw: JsonSchema, root: JsonSchema): string {
   }
 }
 
-/** The object schema a property holds, if it is a section (possibly nullable). */
+/**
+ * Records (objects keyed by names from elsewhere) by key path: how a key is shown and which
+ * names it takes. `resources` is keyed by the stages of the registry (stages/project.ts).
+ */
+const RECORD_KEYS: Record<string, { placeholder: string; note: string }> = {
+  resources: { placeholder: '<stage>', note: `per stage, one of ${stageNames.map((n) => '`' + n + '`').join(', ')}` },
+};
+
+/** The values of a record schema (`additionalProperties`), if it is one. */
+function recordValues(s: JsonSchema): JsonSchema | undefined {
+  return s.properties === undefined && typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+}
+
+/** The object schema a property holds, if it is a section (possibly nullable) or a record of sections. */
 function objectOf(raw: JsonSchema, root: JsonSchema): JsonSchema | undefined {
   const s = resolve(raw, root);
-  if (s.properties !== undefined) return s;
+  if (s.properties !== undefined || recordValues(s) !== undefined) return s;
   for (const alt of s.anyOf ?? []) {
     const r = resolve(alt, root);
     if (r.properties !== undefined) return r;
@@ -128,25 +144,13 @@ function objectOf(raw: JsonSchema, root: JsonSchema): JsonSchema | undefined {
   return undefined;
 }
 
-/**
- * Keys of a section whose schemas are all identical (the per-stage `resources`) are shown once,
- * as `<name>`, listing the names.
- */
-function collapsible(properties: Record<string, JsonSchema>): string[] | undefined {
-  const names = Object.keys(properties);
-  if (names.length < 3) return undefined;
-  const first = JSON.stringify(properties[names[0]!]);
-  return names.every((n) => JSON.stringify(properties[n]) === first) ? names : undefined;
-}
-
 function rowsOf(object: JsonSchema, prefix: string, root: JsonSchema, out: Row[]): void {
   const properties = object.properties ?? {};
   const required = new Set(object.required ?? []);
-  const same = collapsible(properties);
+  const values = recordValues(object);
+  const record = RECORD_KEYS[prefix] ?? { placeholder: '<name>', note: 'any name' };
   const entries: [string, JsonSchema, string][] =
-    same !== undefined
-      ? [['<stage>', properties[same[0]!]!, `per stage, one of ${same.map((n) => '`' + n + '`').join(', ')}`]]
-      : Object.entries(properties).map(([k, v]) => [k, v, '']);
+    values !== undefined ? [[record.placeholder, values, record.note]] : Object.entries(properties).map(([k, v]) => [k, v, '']);
   for (const [name, raw, note] of entries) {
     const key = prefix === '' ? name : `${prefix}.${name}`;
     const s = resolve(raw, root);

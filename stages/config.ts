@@ -9,20 +9,9 @@
  * documentation there. Keys are a contract with users' configs; do not rename them.
  */
 import { z } from 'zod';
+import { nearestName } from '../pipeline/nearest-name.js';
 import type { ConfigIssue } from '../pipeline/project.js';
 import { imageTaskIssues } from './tasks/image-catalog.js';
-
-export const STAGE_NAMES = [
-  'generate-data',
-  'train-source',
-  'train-scratch',
-  'transfer',
-  'similarity',
-  'baseline',
-  'predict',
-  'aggregate',
-] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
 
 export const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -204,11 +193,20 @@ export const resourceSchema = z.strictObject({
     .describe('time limit, such as "30", "01:00:00" or "1-00:00:00"'),
 });
 
+/**
+ * `resources`: one `resourceSchema` per stage, keyed by stage name. The names are not listed
+ * here: they are the registry's (`STAGES` in stages/project.ts, which this module cannot import,
+ * since every stage imports it), and the project's config check rejects an unknown one with
+ * `resourceKeyIssues`. A record silently drops a `__proto__` key, so that one is refused here.
+ */
 export const resourcesSchema = z
-  .strictObject(
-    Object.fromEntries(STAGE_NAMES.map((s) => [s, resourceSchema.optional()])) as {
-      [K in StageName]: z.ZodOptional<typeof resourceSchema>;
+  .preprocess(
+    (raw, ctx) => {
+      if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, '__proto__'))
+        ctx.issues.push({ code: 'custom', message: 'a stage name (`__proto__` is none)', path: ['__proto__'], input: raw });
+      return raw;
     },
+    z.record(z.string(), resourceSchema),
   )
   .default({});
 
@@ -232,9 +230,24 @@ export type DefrostConfig = z.infer<typeof configSchema>;
 
 /** `resources.<stage>` of a config, or the defaults of `resourceSchema` (written only there). */
 export function resourcesOf(config: DefrostConfig, stage: string): z.output<typeof resourceSchema> {
-  return (STAGE_NAMES as readonly string[]).includes(stage)
-    ? (config.resources[stage as StageName] ?? resourceSchema.parse({}))
-    : resourceSchema.parse({});
+  return (Object.hasOwn(config.resources, stage) ? config.resources[stage] : undefined) ?? resourceSchema.parse({});
+}
+
+/**
+ * `resources.<name>` keys that name no stage of the registry (`stageNames`, from
+ * stages/project.ts): each is an issue naming the key, the nearest stage name and every stage.
+ */
+export function resourceKeyIssues(config: Pick<DefrostConfig, 'resources'>, stageNames: readonly string[]): ConfigIssue[] {
+  return Object.keys(config.resources)
+    .filter((name) => !stageNames.includes(name))
+    .map((name) => {
+      const near = nearestName(name, stageNames);
+      return {
+        key: `resources.${name}`,
+        value: name,
+        allowed: `a stage name${near === null ? '' : `; did you mean resources.${near}?`}; stages: ${stageNames.join(', ')}`,
+      };
+    });
 }
 export type TaskConfig = DefrostConfig['task'];
 export type SyntheticTaskConfig = z.infer<typeof syntheticTaskSchema>;

@@ -1,16 +1,17 @@
 /**
  * The defrost project as the engine sees it: config schema, planner, the stage registry, and the
  * compute runtime that workers initialise. `STAGES` is the one list of stages (a new stage is
- * added here, in the planner and, for its config section, in `config.ts`: docs/architecture.md).
+ * added here and in the planner, and, for a config section of its own, in `config.ts`:
+ * docs/architecture.md). `resources` is keyed by these names (`checkDefrostConfig`).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Project } from '../pipeline/project.js';
+import type { ConfigIssue, Project } from '../pipeline/project.js';
 import type { AnyStage } from '../pipeline/stage.js';
 import { aggregateStage } from './aggregate.js';
 import { backendNames, initRuntime } from './backend.js';
-import { checkConfig, configSchema, resourcesOf, type DefrostConfig } from './config.js';
+import { checkConfig, configSchema, resourceKeyIssues, resourcesOf, type DefrostConfig } from './config.js';
 import { baselineStage } from './baseline.js';
 import { generateDataStage } from './generate-data.js';
 import { planDefrost } from './plan.js';
@@ -52,13 +53,21 @@ export const STAGES = [
   recommendStage,
 ] as const;
 
+/** The names of `STAGES`: the keys `resources` takes (and the stages `--stage`/`dag` know). */
+export const stageNames: readonly string[] = STAGES.map((stage) => stage.name);
+
+/** The config's cross-field rules, and `resources` keyed by stages of this registry. */
+export function checkDefrostConfig(config: DefrostConfig): ConfigIssue[] {
+  return [...checkConfig(config), ...resourceKeyIssues(config, stageNames)];
+}
+
 export const defrostProject: Project<DefrostConfig> = {
   name: 'defrost',
   version,
   codeRoot: process.env.DEFROST_CODE_ROOT ?? codeRoot,
   stages: Object.fromEntries(STAGES.map((stage): [string, AnyStage] => [stage.name, stage])),
   configSchema,
-  check: checkConfig,
+  check: checkDefrostConfig,
   plan: planDefrost,
   initRuntime,
   backends: backendNames,

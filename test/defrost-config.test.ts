@@ -46,3 +46,21 @@ test('a wrong type names the key, the value and the type allowed', () => {
 test('a depth beyond the network names the key and the allowed range', () => {
   rejects(QUICK, ['transfer.depths=[0,5]'], /transfer\.depths\[1\]: got 5; allowed: an integer from 0 to 2/);
 });
+
+test('resources are keyed by the registry: every stage takes them, an unknown name is refused with the nearest stage', () => {
+  const { config } = loadConfig(defrostProject, QUICK, ['resources.cv-train.cpus=3', 'resources.aggregate.mem=2G']);
+  assert.deepEqual(defrostProject.resources(config, 'cv-train'), { cpus: 3, mem: '4G', time: '01:00:00' });
+  assert.deepEqual(defrostProject.resources(config, 'aggregate'), { cpus: 1, mem: '2G', time: '01:00:00' });
+  assert.deepEqual(defrostProject.resources(config, 'transfer'), { cpus: 1, mem: '4G', time: '01:00:00' });
+  for (const name of Object.keys(defrostProject.stages)) loadConfig(defrostProject, QUICK, [`resources.${name}.cpus=2`]);
+  rejects(
+    QUICK,
+    ['resources.cv-trian.cpus=2'],
+    /resources\.cv-trian: got "cv-trian"; allowed: a stage name; did you mean resources\.cv-train\?; stages: generate-data, .*, recommend/,
+  );
+  rejects(QUICK, ['resources.gpu.cpus=2'], /resources\.gpu: got "gpu"; allowed: a stage name; stages: /);
+  rejects(QUICK, ['resources.transfer.cpus=0'], /resources\.transfer\.cpus: got 0/);
+  const proto = join(dir, 'proto.yaml');
+  writeFileSync(proto, 'task:\n  kind: synthetic\nresources:\n  __proto__: {cpus: 2}\n');
+  rejects(proto, [], /resources\.__proto__: .*allowed: a stage name/);
+});
