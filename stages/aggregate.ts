@@ -1,7 +1,9 @@
 /**
  * The `aggregate` stage: gathers every scratch, transfer and similarity instance of the config
  * into `results.arrow`, `optimal_depth.arrow`, `similarity.arrow`, the text answer
- * `optimal_depth.txt` and a self-contained `report.html` (docs/report.md).
+ * `optimal_depth.txt` and a self-contained `report.html` (docs/report.md). The report's further
+ * sections (`report/sections.ts`, e.g. "Can l* be predicted?") add the stages it reads and the
+ * tables it writes; none is named here.
  *
  * The module stays light: the scheduler loads it on every `defrost run`, so apache-arrow and
  * vega are imported only inside `run`, through `report/build.js`.
@@ -10,7 +12,7 @@ import { z } from 'zod';
 import { defineStage, file, inputs, table } from '../pipeline/stage.js';
 import { countSchema, imageTaskSchema, syntheticTaskSchema } from './config.js';
 import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from './report/columns.js';
-import { predictStage } from './predict.js';
+import { SECTION_OUTPUTS, SECTION_STAGES } from './report/sections.js';
 import type { RunRecord } from './report/types.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
@@ -37,8 +39,8 @@ export const aggregateStage = defineStage({
   module: import.meta.url,
   params: aggregateParams,
   inputs: {
-    /** Every sweep scratch and transfer run and every similarity and predict instance of the config. */
-    runs: inputs(trainScratchStage, transferStage, similarityStage, predictStage),
+    /** Every sweep scratch and transfer run, every similarity instance, and the sections' instances. */
+    runs: inputs(trainScratchStage, transferStage, similarityStage, ...SECTION_STAGES),
   },
   outputs: {
     results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),
@@ -46,10 +48,7 @@ export const aggregateStage = defineStage({
     similarity: table('similarity.arrow', arrowColumns(SIMILARITY_COLUMNS)),
     html: file('report.html'),
     text: file('optimal_depth.txt'),
-    /** "Can l* be predicted?" (docs/prediction.md), when the plan has predict instances. */
-    prediction: table('prediction.arrow', {}, { optional: true }),
-    predictionScores: table('prediction_scores.arrow', {}, { optional: true }),
-    band: table('band.arrow', {}, { optional: true }),
+    ...SECTION_OUTPUTS,
   },
   async run(ctx) {
     const { buildReport } = await import('./report/build.js');

@@ -4,9 +4,11 @@
  *   generate-data[role=source]  ─┬─> train-source[seed] ──────────────┬─> transfer[c,n,mode,depth,seed]
  *   generate-data[role=target,c] ┼─> train-scratch[c,n,seed] ─────────┤
  *                                └─> similarity[c] <─ train-source[seeds[0]], reference scratch
- *   baseline[c,seed,other_seed] <─ two reference scratch networks of different seeds (same-task pair)
- *   predict[c,n] <─ target data, train-source[seeds[0]], similarity[c], every baseline[c,*]
- *   aggregate <─ every train-scratch (sweep), transfer, similarity and predict instance
+ *   aggregate <─ every train-scratch (sweep), transfer and similarity instance, and the
+ *                report sections' instances (report/sections.ts), which each section plans
+ *                itself per correlation: "Can l* be predicted?" (prediction/section.ts) adds
+ *     baseline[c,seed,other_seed] <─ two reference scratch networks of different seeds
+ *     predict[c,n] <─ target data, train-source[seeds[0]], similarity[c], every baseline[c,*]
  *
  * Each instance's params are exactly what its stage reads, so a cache key moves only when
  * something that stage depends on moves: `target_sizes` is not a param of `generate-data` (the
@@ -20,10 +22,9 @@ import type { Coords, InstanceSpec } from '../pipeline/stage.js';
 import { resolve } from 'node:path';
 import { aggregateStage } from './aggregate.js';
 import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config.js';
-import { baselineStage } from './baseline.js';
 import { fingerprintFileDatasetSync, filesPath } from './files/read.js';
 import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
-import { predictStage } from './predict.js';
+import { REPORT_SECTIONS } from './report/sections.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
@@ -118,7 +119,7 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
   for (const seed of seeds) sourceNet.set(seed, plan.add(trainSourceStage, { seed }, { ...training, seed }, { data: sourceData }));
   const sourceOf = (seed: number): InstanceRef<'train-source'> => sourceNet.get(seed) as InstanceRef<'train-source'>;
 
-  const runs: InstanceRef<'train-scratch' | 'transfer' | 'similarity' | 'predict'>[] = [];
+  const runs: InstanceRef<(typeof aggregateStage.inputs.runs.stages)[number]>[] = [];
   for (const correlation of correlationsOf(task)) {
     const c: Coords = correlation === null ? {} : { correlation };
     const data = plan.add(generateDataStage, { role: 'target', ...c }, targetDataParams(config, correlation), {});
@@ -152,36 +153,8 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
     );
     runs.push(similarity);
 
-    if (!config.prediction.enabled) continue;
-    // The same-task baseline (docs/prediction.md): every pair of the reference networks of the
-    // first `prediction.reference_seeds` seeds (the first seed and the next ones when there are
-    // fewer); then one `predict` instance per n.
-    const count = config.prediction.reference_seeds;
-    const referenceSeeds = [...seeds.slice(0, count)];
-    for (let extra = Math.max(...seeds) + 1; referenceSeeds.length < Math.min(2, count); extra++) referenceSeeds.push(extra);
-    const references = referenceSeeds.map((seed) => scratch(task.target_reference_size, seed));
-    const baselines = references.flatMap((b, i) =>
-      references
-        .slice(0, i)
-        .map((a, j) =>
-          plan.add(
-            baselineStage,
-            { correlation, seed: referenceSeeds[j], other_seed: referenceSeeds[i] },
-            { correlation, similarity: config.similarity },
-            { data, source: b, reference: a },
-          ),
-        ),
-    );
-    for (const n of task.target_sizes) {
-      runs.push(
-        plan.add(
-          predictStage,
-          { correlation, n },
-          { correlation, n, seed: seeds[0] },
-          { data, source: sourceOf(seeds[0]), similarity, baselines, references },
-        ),
-      );
-    }
+    for (const section of REPORT_SECTIONS)
+      runs.push(...section.plan({ plan, config, correlation, data, source: sourceOf, scratch, similarity }));
   }
 
   plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind }, { runs: dedupe(runs) });

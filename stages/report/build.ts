@@ -1,6 +1,6 @@
 /**
- * Builds the whole report from planned runs: the three Arrow tables, the text table and
- * `report.html`, written into one directory. Both the `aggregate` stage (every run published)
+ * Builds the whole report from planned runs: the three Arrow tables, the text table, the
+ * sections' tables (`sections.ts`) and `report.html`, written into one directory. Both the `aggregate` stage (every run published)
  * and `defrost report` on a partial sweep (some runs missing) call this, so both produce the
  * same files. Heavy libraries (apache-arrow, vega) load here, never in the scheduler.
  */
@@ -12,34 +12,20 @@ import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUM
 import { reportCharts } from './charts.js';
 import { reportHtml, type RenderedChart } from './html.js';
 import { computeOptimalDepth } from './optimal-depth.js';
-import {
-  bandChart,
-  gatherBand,
-  gatherPredictions,
-  STUDY_BAND_COLUMNS,
-  PREDICTION_CELL_COLUMNS,
-  predictionChart,
-  predictionSectionHtml,
-  predictionSummaryText,
-  scorePredictions,
-  STUDY_PREDICTION_COLUMNS,
-  type PredictionTables,
-} from './prediction.js';
 import { renderSvg } from './render-svg.js';
 import { collectRuns, compareCorrelation, coordNumber } from './results.js';
+import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
 import { formatOptimalDepthTable } from './text-table.js';
 import type { ReportTables, RunRecord, SimilarityRow } from './types.js';
 
-/** File names inside the aggregate instance (docs/report.md), and the text answer. */
+/** File names inside the aggregate instance (docs/report.md), the text answer and the sections' tables. */
 export const REPORT_FILES = {
   results: 'results.arrow',
   optimalDepth: 'optimal_depth.arrow',
   similarity: 'similarity.arrow',
   html: 'report.html',
   text: 'optimal_depth.txt',
-  prediction: 'prediction.arrow',
-  predictionScores: 'prediction_scores.arrow',
-  band: 'band.arrow',
+  ...Object.fromEntries(Object.entries(SECTION_OUTPUTS).map(([name, output]) => [name, output.file])),
 } as const;
 
 export interface BuildReportOptions {
@@ -60,8 +46,6 @@ export interface BuiltReport {
   /** The compact l* table `run` ends with. */
   readonly text: string;
   readonly htmlPath: string;
-  /** "Can l* be predicted?": null when the plan has no published predict instance. */
-  readonly prediction: PredictionTables | null;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -123,19 +107,14 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     log(`rendered chart ${chart.id}`);
   }
   const sections: string[] = [];
-  const predictionRows = await gatherPredictions(options.runs);
-  let prediction: PredictionTables | null = null;
-  if (predictionRows.length > 0) {
-    prediction = scorePredictions(tables.results, predictionRows);
-    await writeRows(join(options.outDir, REPORT_FILES.prediction), prediction.rows, STUDY_PREDICTION_COLUMNS);
-    await writeRows(join(options.outDir, REPORT_FILES.predictionScores), prediction.cells, PREDICTION_CELL_COLUMNS);
-    const band = await gatherBand(options.runs);
-    await writeRows(join(options.outDir, REPORT_FILES.band), band, STUDY_BAND_COLUMNS);
-    const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
-    sections.push(predictionSectionHtml(prediction, await renderSvg(predictionChart(prediction, tables.depth), 'cp'), bandSvg));
-    log(`can l* be predicted?\n${predictionSummaryText(prediction)}`);
+  for (const section of REPORT_SECTIONS) {
+    const build = await section.load();
+    const built = await build({ runs: options.runs, tables, outDir: options.outDir });
+    if (built === null) continue;
+    sections.push(built.html);
+    log(built.text);
   }
   const htmlPath = join(options.outDir, REPORT_FILES.html);
   await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial, sections }));
-  return { tables, text, htmlPath, prediction };
+  return { tables, text, htmlPath };
 }

@@ -13,11 +13,14 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { PredictionRow } from '../predict-job.js';
+import { PREDICTION_OUTPUTS } from '../prediction/section.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../prediction/scoring.js';
 import { bestDepth, mean, plausibleSet } from '../statistics.js';
-import { readRows } from './arrow-tables.js';
+import { readRows, writeRows } from './arrow-tables.js';
 import { scoresByDepth } from './optimal-depth.js';
+import { renderSvg } from './render-svg.js';
 import { SCRATCH_MODE } from './results.js';
+import type { SectionBuilder } from './section.js';
 import type { ResultRow, RunRecord } from './types.js';
 
 /** One row of the study-level `prediction.arrow`: a predict row plus the cell's cost. */
@@ -450,3 +453,23 @@ Green: at least as alike as the band's less alike edge (for information imbalanc
 <div class="card chart" data-chart="band">${bandSvg}</div>`
 }</section>`;
 }
+
+/**
+ * The section's builder (`prediction/section.ts`): scores the published predict instances
+ * against the sweep, writes `prediction.arrow`, `prediction_scores.arrow` and `band.arrow`, and
+ * returns the HTML section and its summary table as text. Nothing when no predict is published.
+ */
+export const buildPredictionSection: SectionBuilder = async ({ runs, tables, outDir }) => {
+  const rows = await gatherPredictions(runs);
+  if (rows.length === 0) return null;
+  const prediction = scorePredictions(tables.results, rows);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.prediction.file), prediction.rows, STUDY_PREDICTION_COLUMNS);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.predictionScores.file), prediction.cells, PREDICTION_CELL_COLUMNS);
+  const band = await gatherBand(runs);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.band.file), band, STUDY_BAND_COLUMNS);
+  const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
+  return {
+    html: predictionSectionHtml(prediction, await renderSvg(predictionChart(prediction, tables.depth), 'cp'), bandSvg),
+    text: `can l* be predicted?\n${predictionSummaryText(prediction)}`,
+  };
+};
