@@ -76,7 +76,7 @@ export const generateDataStage = defineStage({
       return { summary };
     } catch (error) {
       // Data problems (a missing package or file, a class without images, too few images) are user-facing.
-      if (error instanceof Error && ['DatasetUnavailable', 'DataFileError', 'RangeError', 'GenerateParamsError'].includes(error.name))
+      if (error instanceof Error && ['DatasetUnavailable', 'DataFileError', 'RangeError'].includes(error.name))
         throw new StageFailure(`generate-data (${params.role}): ${error.message}`);
       throw error;
     }

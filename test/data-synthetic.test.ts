@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { Rng } from '../stages/random.js';
 import { readDataset } from '../stages/dataset-table.js';
-import { generateData, type GenerateDataParams, type SyntheticTaskParams } from '../stages/tasks/generate.js';
+import { generateData, type GenerateDataParams } from '../stages/tasks/generate.js';
 import { drawLatents, featuresOf, labelsOf, sourceTeacher, targetTeacher, type SyntheticShape } from '../stages/tasks/synthetic.js';
 import { scratchDir } from './stage-rig.js';
 
@@ -206,8 +206,9 @@ test('a linear probe on the latents recovers the rule: near perfect for K = 0, w
   }
 });
 
-const TASK: SyntheticTaskParams = {
-  kind: 'synthetic',
+/** Both sizes: the source instance reads `source_size`, the targets `target_pool`. */
+const TASK = {
+  kind: 'synthetic' as const,
   validation_size: 50,
   latent_dim: 8,
   input_dim: 32,
@@ -220,7 +221,7 @@ const TASK: SyntheticTaskParams = {
   input_noise: 0,
 };
 
-function target(rho: number, overrides: Partial<SyntheticTaskParams> = {}): GenerateDataParams {
+function target(rho: number, overrides: Partial<typeof TASK> = {}): GenerateDataParams {
   return { role: 'target', seed: 1, correlation: rho, task: { ...TASK, feature_correlation: rho, rule_correlation: rho, ...overrides } };
 }
 

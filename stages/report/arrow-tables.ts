@@ -89,10 +89,32 @@ export async function readSimilarity(file: string, correlation: number | null): 
   }));
 }
 
+/** Whether a cell holds what a column of this kind was written with (every column is nullable). */
+function fits(value: unknown, kind: ColumnKind): boolean {
+  if (value === null) return true;
+  if (kind === 'string') return typeof value === 'string';
+  if (kind === 'int_list') return Array.isArray(value) && value.every((v) => typeof v === 'number');
+  return typeof value === 'number';
+}
+
+function hasColumns<R>(row: Record<string, unknown>, columns: Record<keyof R & string, ColumnKind>): row is Record<string, unknown> & R {
+  return Object.entries<ColumnKind>(columns).every(([name, kind]) => name in row && fits(row[name], kind));
+}
+
+/** Rows of a table written with `columns`, checked cell by cell: another table's rows are an error, not mistyped rows. */
+async function readTyped<R>(file: string, columns: Record<keyof R & string, ColumnKind>): Promise<R[]> {
+  const rows: R[] = [];
+  for (const [i, row] of (await readRows(file)).entries()) {
+    if (!hasColumns<R>(row, columns)) throw new TypeError(`${file}: row ${i} does not have the columns ${Object.keys(columns).join(', ')}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
 export async function readOptimalDepth(file: string): Promise<OptimalDepthRow[]> {
-  return (await readRows(file)) as unknown as OptimalDepthRow[];
+  return readTyped<OptimalDepthRow>(file, OPTIMAL_DEPTH_COLUMNS);
 }
 
 export async function readResults(file: string): Promise<ResultRow[]> {
-  return (await readRows(file)) as unknown as ResultRow[];
+  return readTyped<ResultRow>(file, RESULT_COLUMNS);
 }

@@ -18,7 +18,9 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
 }
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+declare const WebAssembly: WasmApi | undefined;
+/** Undefined where the runtime has no WebAssembly (the TypeScript kernel is used then). */
+const wasm = typeof WebAssembly === 'undefined' ? undefined : WebAssembly;
 
 export type { BlockKernel } from './block-kernel.js';
 
@@ -144,7 +146,7 @@ export function simdAvailable(): boolean {
  */
 export function createBlockKernel(packed: Float64Array, p: number): BlockKernel {
   const module = simdAvailable() ? simdModule() : null;
-  if (module === null) return (i0, j0, out) => block4x4(packed, p, i0, j0, out);
+  if (module === null || wasm === undefined) return (i0, j0, out) => block4x4(packed, p, i0, j0, out);
   const dataBytes = packed.length * 8;
   const pages = Math.ceil((dataBytes + 128) / 65536);
   const memory = new wasm.Memory({ initial: pages });

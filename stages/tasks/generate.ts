@@ -19,6 +19,7 @@
 import { join } from 'node:path';
 import { filesPath } from '../files/read.js';
 import type { JsonObject } from '../../pipeline/stage.js';
+import type { GenerateDataStageParams } from '../generate-data.js';
 import { writeDataset, type DatasetToWrite } from '../dataset-table.js';
 import { Rng } from '../random.js';
 import { loadFileClassSubset } from './file-data.js';
@@ -27,57 +28,19 @@ import { classNamesOf } from './image-catalog.js';
 import { classBalance, stratifiedOrder } from './stratified.js';
 import { generateSyntheticSet, sourceTeacher, targetTeacher, applyLabelNoise, type SyntheticShape } from './synthetic.js';
 
-interface NoiseParams {
-  readonly test_size: number;
-  readonly validation_size: number;
-  readonly label_noise: number;
-  readonly input_noise: number;
-}
+/** The params of one `generate-data` instance: the output type of the stage's schema (`generate-data.ts`). */
+export type GenerateDataParams = GenerateDataStageParams;
+type TaskParams = GenerateDataParams['task'];
+/** The synthetic task as a source or a target instance reads it. */
+export type SyntheticTaskParams = Extract<TaskParams, { kind: 'synthetic' }>;
+/** The image task (class subsets) as a source or a target instance reads it. */
+export type ImageTaskParams = Extract<TaskParams, { kind: 'image' }>;
+/** One side's class subset (`task.source` or `task.target` of the schema). */
+type ClassSubsetParams = Extract<ImageTaskParams, { source: unknown }>['source'];
 
-export interface SyntheticTaskParams extends NoiseParams {
-  readonly kind: 'synthetic';
-  readonly latent_dim: number;
-  readonly input_dim: number;
-  readonly teacher_hidden: number;
-  readonly classes: number;
-  readonly source_size?: number;
-  readonly target_pool?: number;
-  readonly feature_correlation?: number;
-  readonly rule_correlation?: number;
-}
-
-export interface ClassSubsetParams {
-  readonly dataset: string;
-  readonly classes: readonly number[];
-}
-
-export interface ImageTaskParams extends NoiseParams {
-  readonly kind: 'image';
-  readonly source?: ClassSubsetParams;
-  readonly target?: ClassSubsetParams;
-  readonly source_size?: number;
-  readonly target_pool?: number;
-}
-
-/** The params of one `generate-data` instance, as `plan.ts` builds them. */
-export interface GenerateDataParams {
-  readonly role: 'source' | 'target';
-  readonly seed: number;
-  readonly correlation?: number | null;
-  readonly task: SyntheticTaskParams | ImageTaskParams;
-}
-
-/** A param the plan should have set is missing: a bug in the plan, or a hand-written call. */
-export class GenerateParamsError extends Error {
-  constructor(key: string) {
-    super(`generate-data params lack ${key}`);
-    this.name = 'GenerateParamsError';
-  }
-}
-
-function required<T>(value: T | undefined | null, key: string): T {
-  if (value === undefined || value === null) throw new GenerateParamsError(key);
-  return value;
+/** Rows of the source training set or of the target pool. */
+function trainRowsOf(params: GenerateDataParams): number {
+  return params.role === 'source' ? params.task.source_size : params.task.target_pool;
 }
 
 /** What the stage reports (manifest summary). */
@@ -134,7 +97,7 @@ function writeSplits(
     role: params.role,
     split,
     label_noise_applied: labelNoise,
-    params: params as unknown as JsonObject,
+    params,
   });
   const table = (split: Split, name: string, noisy: boolean): DatasetToWrite => ({
     ...split,
@@ -172,15 +135,12 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
     classes: task.classes,
   };
   const isSource = params.role === 'source';
-  const teacher = isSource
-    ? sourceTeacher(params.seed, shape)
-    : targetTeacher(
-        params.seed,
-        shape,
-        required(task.feature_correlation, 'task.feature_correlation'),
-        required(task.rule_correlation, 'task.rule_correlation'),
-      );
-  const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
+  // Only a target's task carries the correlations (the schema of generate-data.ts).
+  const teacher =
+    'feature_correlation' in task
+      ? targetTeacher(params.seed, shape, task.feature_correlation, task.rule_correlation)
+      : sourceTeacher(params.seed, shape);
+  const trainRows = trainRowsOf(params);
   // Target latents do not depend on the correlation: every target of a sweep shares them, so the
   // correlation is the only thing that differs between two targets.
   const train = generateSyntheticSet(params.seed, teacher, {
@@ -235,8 +195,9 @@ function sliceSplit(split: Split, pixels: number, from: number, to: number): Spl
   return { features: split.features.slice(from * pixels, to * pixels), labels: split.labels.slice(from, to), rows: to - from };
 }
 
-function subsetOf(params: GenerateDataParams, task: ImageTaskParams): ClassSubsetParams {
-  return params.role === 'source' ? required(task.source, 'task.source') : required(task.target, 'task.target');
+/** The class subset of the instance's role: a source task carries `source`, a target task `target`. */
+function subsetOf(task: ImageTaskParams): ClassSubsetParams {
+  return 'source' in task ? task.source : task.target;
 }
 
 /**
@@ -246,7 +207,7 @@ function subsetOf(params: GenerateDataParams, task: ImageTaskParams): ClassSubse
 export async function loadFileSamples(params: GenerateDataParams): Promise<ClassSubsetImages | undefined> {
   const task = params.task;
   if (task.kind !== 'image') return undefined;
-  const subset = subsetOf(params, task);
+  const subset = subsetOf(task);
   const path = filesPath(subset.dataset);
   return path === null ? undefined : loadFileClassSubset(path, subset.classes);
 }
@@ -262,8 +223,8 @@ function checkEnough(split: readonly ClassSamples[], wanted: number, what: strin
 
 function generateImage(outDir: string, params: GenerateDataParams, task: ImageTaskParams, files?: ClassSubsetImages): GenerateSummary {
   const isSource = params.role === 'source';
-  const subset = subsetOf(params, task);
-  const trainRows = isSource ? required(task.source_size, 'task.source_size') : required(task.target_pool, 'task.target_pool');
+  const subset = subsetOf(task);
+  const trainRows = trainRowsOf(params);
   const images = files ?? loadClassSubset(subset.dataset, subset.classes);
   checkEnough(
     images.train,
