@@ -95,9 +95,13 @@ interface Producer<N extends string, O extends OutputDecls> {
   readonly outputs: O;
 }
 
-/** An input of exactly one instance of `stage`. */
-export function input<N extends string, O extends OutputDecls>(stage: Producer<N, O>): InputDecl<N, O, false> {
-  return { stages: [stage.name], producers: { [stage.name]: stage.outputs }, many: false };
+/**
+ * An input of exactly one instance of `stage`, or of one of several stages that declare the
+ * outputs the consumer reads (a transfer's source network: `train-source` or `import-source`);
+ * `path(name)` then accepts the outputs they have in common.
+ */
+export function input<P extends Producer<string, OutputDecls>[]>(...stages: P): InputDecl<P[number]['name'], P[number]['outputs'], false> {
+  return { stages: stages.map((s) => s.name), producers: Object.fromEntries(stages.map((s) => [s.name, s.outputs])), many: false };
 }
 
 /** An input of any number of instances of the given stages (e.g. everything `aggregate` reads). */

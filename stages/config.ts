@@ -11,7 +11,9 @@
 import { z } from 'zod';
 import { nearestName } from '../pipeline/nearest-name.js';
 import type { ConfigIssue } from '../pipeline/project.js';
+import { studySourceOf } from './source-network/study.js';
 import { imageTaskIssues } from './tasks/image-catalog.js';
+import { sourceModelIssues, studyImageOptions } from './tasks/source-model-issues.js';
 
 export const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -38,10 +40,23 @@ export const datasetSchema = z
   .string()
   .regex(/^(fashion-mnist|mnist|idx:.+|files:.+)$/, 'expected "fashion-mnist", "mnist", "idx:<directory>" or "files:<path>"');
 
-const classSubset = z.strictObject({
-  dataset: datasetSchema.describe(
-    '`fashion-mnist`, `mnist`, `idx:<dir>` (a directory of the standard IDX files), or `files:<path>` (.npy, a features.npy + labels.npy directory, .arrow, .csv or an image folder; docs/your-data.md)',
-  ),
+/**
+ * The user's own training and test files (docs/your-data.md): both read like a `files:<path>`
+ * dataset, the test file is the test split (instead of one sample in seven held out).
+ */
+export const datasetPairSchema = z.strictObject({
+  train: z.string().min(1).describe('path of the training samples (any `files:` format)'),
+  test: z.string().min(1).describe('path of the test samples (same format, same classes)'),
+});
+export type DatasetName = z.infer<typeof datasetSchema> | z.infer<typeof datasetPairSchema>;
+
+/** A class subset of a dataset: `task.source` and `task.target` (also `generate-data`'s params). */
+export const classSubsetSchema = z.strictObject({
+  dataset: z
+    .union([datasetSchema, datasetPairSchema])
+    .describe(
+      '`fashion-mnist`, `mnist`, `idx:<dir>` (a directory of the standard IDX files), `files:<path>` (.npy, a features.npy + labels.npy directory, .arrow, .csv or an image folder; docs/your-data.md), or `{train: PATH, test: PATH}` (your own test set; both files must hold the same classes)',
+    ),
   classes: z
     .array(z.number().int().min(0))
     .min(2)
@@ -85,10 +100,34 @@ export const syntheticTaskSchema = z.strictObject({
   ...sizes,
 });
 
+/**
+ * How image folders are brought to one input shape; `defrost recommend --image-size/--channels`
+ * take the same two settings (docs/your-data.md).
+ */
+export const imageOptionsSchema = z.strictObject({
+  size: z
+    .tuple([count, count])
+    .nullable()
+    .default(null)
+    .describe(
+      "[height, width] every image is resized to (stretched to fill); null: the images' own size (all must share it), or with `source_model` the network's input size",
+    ),
+  channels: z
+    .union([z.literal(1), z.literal(3)])
+    .nullable()
+    .default(null)
+    .describe("1 (grey) or 3 (RGB, alpha dropped); null: the first image decides, or with `source_model` the network's input channels"),
+});
+
 export const imageTaskSchema = z.strictObject({
   kind: z.literal('image').describe('source and target are class subsets of real image datasets'),
-  source: classSubset.describe('the source task'),
-  target: classSubset.describe('the target task'),
+  source: classSubsetSchema
+    .optional()
+    .describe('the source task; omitted when `source_model` brings the source network (giving both is an error)'),
+  target: classSubsetSchema.describe('the target task'),
+  images: imageOptionsSchema
+    .default(imageOptionsSchema.parse({}))
+    .describe('image folders of `files:` datasets only: the size and channels images are decoded to'),
   ...sizes,
 });
 
@@ -216,6 +255,22 @@ export const configSchema = z.strictObject({
   model: modelSchema.default(modelSchema.parse({})).describe('the network: L hidden blocks and a readout'),
   train: trainSchema.default(trainSchema.parse({})).describe('how every network trains'),
   transfer: transferSchema.default(transferSchema.parse({})).describe('which transfers the sweep runs'),
+  source_model: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'a pre-trained source network, `PATH/model.json` in TensorFlow.js layers format (relative to the directory defrost runs in), used instead of `train-source`: every seed transfers from this one network, `model` is ignored (scratch and reference networks take its architecture, freshly initialised) and `task.source` is omitted. A top-level key, like `model`, because it replaces both the source task and the architecture (docs/your-data.md)',
+    ),
+  source_blocks: z
+    .array(z.array(z.string().min(1)).min(1))
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'with `source_model`: the layer names of each block, e.g. `[[conv1, pool1], [dense1]]`; null: each dense/conv layer starts a block',
+    ),
   seeds: z
     .array(z.number().int().min(0))
     .min(1)
@@ -262,9 +317,13 @@ export function learningRatesOf(train: Pick<TrainConfig, 'learning_rate'>): numb
 }
 export type SimilarityConfig = DefrostConfig['similarity'];
 
-/** Number of hidden blocks L of the configured network. */
+/**
+ * Number of hidden blocks L of the network: the blocks of `source_model` when given (read from
+ * its model.json: a DataFileError when it cannot be used, which `checkConfig` reports first), else
+ * `model.hidden`.
+ */
 export function depthOf(config: DefrostConfig): number {
-  return config.model.hidden.length;
+  return studySourceOf(config)?.blocks.blocks.length ?? config.model.hidden.length;
 }
 
 /** Transfer depths the sweep covers: `all` = 0..L. */
@@ -321,7 +380,13 @@ export function plannedRunCount(config: DefrostConfig): number {
 export function checkConfig(config: DefrostConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { task, model, transfer, similarity } = config;
+  // A source_model that cannot be used leaves L unknown: report it, and the rest without L.
+  const sourceIssues = sourceModelIssues(config);
+  issues.push(...sourceIssues);
+  if (sourceIssues.some((i) => i.key === 'source_model' || i.key === 'source_blocks')) return issues;
   const L = depthOf(config);
+  const network =
+    config.source_model === null ? `model.hidden has ${L} hidden blocks` : `source_model ${config.source_model} has ${L} blocks`;
 
   if (transfer.depths !== 'all') {
     transfer.depths.forEach((d, i) => {
@@ -329,7 +394,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
         issues.push({
           key: `transfer.depths[${i}]`,
           value: d,
-          allowed: `an integer from 0 to ${L} (model.hidden has ${L} hidden blocks), or "all"`,
+          allowed: `an integer from 0 to ${L} (${network}), or "all"`,
         });
     });
   }
@@ -370,19 +435,23 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
       value: similarity.k,
       allowed: `less than similarity.probe_size = ${similarity.probe_size}`,
     });
-  model.pool_after.forEach((b, i) => {
-    if (b > L) issues.push({ key: `model.pool_after[${i}]`, value: b, allowed: `a block index from 1 to ${L}` });
-  });
+  // With source_model the `model` section is not used (the imported network is the architecture).
+  if (config.source_model === null)
+    model.pool_after.forEach((b, i) => {
+      if (b > L) issues.push({ key: `model.pool_after[${i}]`, value: b, allowed: `a block index from 1 to ${L}` });
+    });
   if (task.kind === 'image') {
     for (const role of ['source', 'target'] as const) {
-      const { dataset, classes } = task[role];
-      const known = KNOWN_CLASS_COUNTS[dataset];
+      const subset = task[role];
+      if (subset === undefined) continue;
+      const { dataset, classes } = subset;
+      const known = typeof dataset === 'string' ? KNOWN_CLASS_COUNTS[dataset] : undefined;
       classes.forEach((c, i) => {
         if (known !== undefined && c >= known)
           issues.push({
             key: `task.${role}.classes[${i}]`,
             value: c,
-            allowed: `a class of ${dataset}: an integer from 0 to ${known - 1}`,
+            allowed: `a class of ${String(dataset)}: an integer from 0 to ${known - 1}`,
           });
       });
       const dup = duplicates(classes);
@@ -390,7 +459,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
     }
     // The data itself: dataset installed/readable, classes present, sizes within the class subsets.
     const reported = new Set(issues.map((i) => i.key));
-    for (const issue of imageTaskIssues(task)) if (!reported.has(issue.key)) issues.push(issue);
+    for (const issue of imageTaskIssues(task, studyImageOptions(config))) if (!reported.has(issue.key)) issues.push(issue);
   }
   const runs = plannedRunCount(config);
   const limit = maxPlannedRuns();

@@ -12,13 +12,15 @@
 import { z } from 'zod';
 import { StageFailure } from '../pipeline/errors.js';
 import { defineStage, table } from '../pipeline/stage.js';
-import { correlationSchema, imageTaskSchema, seedSchema, syntheticTaskSchema } from './config.js';
+import { classSubsetSchema, correlationSchema, imageOptionsSchema, imageTaskSchema, seedSchema, syntheticTaskSchema } from './config.js';
 
 const noise = { test_size: true, validation_size: true, label_noise: true, input_noise: true } as const;
 const syntheticShape = { kind: true, latent_dim: true, input_dim: true, teacher_hidden: true, classes: true, ...noise } as const;
 
 /** `files:` datasets: the sha256 of the files' bytes, so that editing the data re-runs the stage. */
 const dataSha256 = z.string().optional();
+/** `files:` datasets: how image folders are decoded (absent for the built-in datasets, which ignore it). */
+const images = imageOptionsSchema.optional();
 
 /** Params: everything that shapes the samples of one role, nothing else (see `plan.ts`). */
 export const generateDataParams = z.discriminatedUnion('role', [
@@ -26,15 +28,18 @@ export const generateDataParams = z.discriminatedUnion('role', [
     role: z.literal('source'),
     seed: seedSchema,
     data_sha256: dataSha256,
+    images,
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema.pick({ ...syntheticShape, source_size: true }),
-      imageTaskSchema.pick({ kind: true, source: true, source_size: true, ...noise }),
+      // `task.source` is optional in the config (a `source_model` replaces it), never here.
+      imageTaskSchema.pick({ kind: true, source_size: true, ...noise }).extend({ source: classSubsetSchema }),
     ]),
   }),
   z.strictObject({
     role: z.literal('target'),
     seed: seedSchema,
     data_sha256: dataSha256,
+    images,
     correlation: correlationSchema.nullable(),
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema

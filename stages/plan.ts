@@ -16,16 +16,24 @@
  * The reference network of `similarity` is the `train-scratch` instance at
  * n = task.target_reference_size and the first seed; when that n is also in the sweep it is the
  * same instance (same id, same key), trained once.
+ *
+ * With a pre-trained `source_model` (docs/your-data.md) one `import-source` instance, keyed by the
+ * network's bytes, takes the place of every `train-source[seed]` (and of the source data): every
+ * seed's transfers start from it, `similarity` and `predict` read it, and scratch networks take
+ * its architecture (their `model` param is null, the network comes in as `architecture`).
  */
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
-import { resolve } from 'node:path';
 import { aggregateStage } from './aggregate.js';
 import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config.js';
-import { fingerprintFileDatasetSync, filesPath } from './files/read.js';
+import { fileSpecOf, fingerprintFileDatasetSync, type NamedDataset } from './files/read.js';
+import type { ImageOptions } from './files/read-images.js';
 import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
+import { importSourceStage } from './recommend/import-source.js';
 import { REPORT_SECTIONS } from './report/sections.js';
 import { similarityStage } from './similarity.js';
+import { studySourceOf, type StudySource } from './source-network/study.js';
+import { studyImageOptions } from './tasks/source-model-issues.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
 import { transferStage } from './transfer.js';
@@ -39,12 +47,18 @@ export function resolveCorrelation(task: SyntheticTaskConfig, rho: number): { fe
 }
 
 /**
- * `files:` datasets key generate-data by their bytes (docs/your-data.md): editing the data re-runs
- * it and everything downstream. Other datasets add nothing, so their keys are unchanged.
+ * `files:` datasets (and train/test pairs) key generate-data by their bytes and by how their
+ * images are decoded (docs/your-data.md): editing the data re-runs it and everything downstream.
+ * Other datasets add nothing, so their keys are unchanged.
  */
-function filesFingerprint(dataset: string): { data_sha256?: string } {
-  const path = filesPath(dataset);
-  return path === null ? {} : { data_sha256: fingerprintFileDatasetSync({ path: resolve(path) }) };
+function filesParams(dataset: NamedDataset, images: ImageOptions): Pick<GenerateDataStageParams, 'data_sha256' | 'images'> {
+  const spec = fileSpecOf(dataset);
+  return spec === null
+    ? {}
+    : {
+        data_sha256: fingerprintFileDatasetSync(spec),
+        images: { size: images.size === null ? null : [images.size[0], images.size[1]], channels: images.channels },
+      };
 }
 
 /** Params of the source data: everything that shapes source samples, nothing target-only. */
@@ -61,7 +75,13 @@ function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
     const { latent_dim, input_dim, teacher_hidden, classes } = t;
     return { role: 'source', seed: config.seed, task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, ...common } };
   }
-  return { role: 'source', seed: config.seed, ...filesFingerprint(t.source.dataset), task: { kind: 'image', source: t.source, ...common } };
+  if (t.source === undefined) throw new Error('planned source data without task.source');
+  return {
+    role: 'source',
+    seed: config.seed,
+    ...filesParams(t.source.dataset, studyImageOptions(config)),
+    task: { kind: 'image', source: t.source, ...common },
+  };
 }
 
 /** Params of one target dataset. The synthetic target re-derives the source matrices from the seed. */
@@ -97,40 +117,75 @@ function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDa
     role: 'target',
     seed: config.seed,
     correlation: null,
-    ...filesFingerprint(t.target.dataset),
+    ...filesParams(t.target.dataset, studyImageOptions(config)),
     task: { kind: 'image', target: t.target, ...common },
   };
 }
 
-/** What every training stage reads: the network and the optimisation recipe. */
-function trainingParams(config: DefrostConfig): Pick<DefrostConfig, 'model' | 'train'> {
-  return { model: config.model, train: config.train };
+type SourceRef = InstanceRef<'train-source' | 'import-source'>;
+
+/** The source network of each seed, and the imported network when there is one. */
+interface PlannedSources {
+  readonly sourceOf: (seed: number) => SourceRef;
+  readonly imported: InstanceRef<'import-source'> | null;
+}
+
+/**
+ * The source network of each seed: `train-source[seed]` on the source data, or the one
+ * `import-source` of a `source_model`.
+ */
+function planSources(plan: PlanBuilder, config: DefrostConfig, imported: StudySource | null): PlannedSources {
+  if (imported !== null) {
+    const network = plan.add(
+      importSourceStage,
+      {},
+      {
+        model: imported.path,
+        blocks: config.source_blocks === null ? null : config.source_blocks.map((b) => [...b]),
+        sha256: imported.sha256,
+      },
+      {},
+    );
+    return { sourceOf: () => network, imported: network };
+  }
+  const sourceData = plan.add(generateDataStage, { role: 'source' }, sourceDataParams(config), {});
+  const bySeed = new Map<number, SourceRef>();
+  for (const seed of config.seeds)
+    bySeed.set(seed, plan.add(trainSourceStage, { seed }, { model: config.model, train: config.train, seed }, { data: sourceData }));
+  const sourceOf = (seed: number): SourceRef => {
+    const ref = bySeed.get(seed);
+    if (ref === undefined) throw new Error(`no source network planned for seed ${seed}`);
+    return ref;
+  };
+  return { sourceOf, imported: null };
 }
 
 export function planDefrost(config: DefrostConfig): InstanceSpec[] {
   const plan = new PlanBuilder();
   const { task, seeds } = config;
-  const training = trainingParams(config);
+  const imported = studySourceOf(config);
+  // Target networks: the configured architecture, or (null) the imported network's.
+  const training = { model: imported === null ? config.model : null, train: config.train };
   const classes = classesOf(task);
   const L = depthOf(config);
+  const depths = depthsOf(config);
 
-  const sourceData = plan.add(generateDataStage, { role: 'source' }, sourceDataParams(config), {});
-  const sourceNet = new Map<number, InstanceRef<'train-source'>>();
-  for (const seed of seeds) sourceNet.set(seed, plan.add(trainSourceStage, { seed }, { ...training, seed }, { data: sourceData }));
-  const sourceOf = (seed: number): InstanceRef<'train-source'> => sourceNet.get(seed) as InstanceRef<'train-source'>;
+  const sources = planSources(plan, config, imported);
+  const sourceOf = sources.sourceOf;
+  const architecture = sources.imported === null ? [] : [sources.imported];
 
   const runs: InstanceRef<(typeof aggregateStage.inputs.runs.stages)[number]>[] = [];
   for (const correlation of correlationsOf(task)) {
     const c: Coords = correlation === null ? {} : { correlation };
     const data = plan.add(generateDataStage, { role: 'target', ...c }, targetDataParams(config, correlation), {});
     const scratch = (n: number, seed: number): InstanceRef<'train-scratch'> =>
-      plan.add(trainScratchStage, { correlation, n, seed }, { ...training, correlation, n, seed }, { data });
+      plan.add(trainScratchStage, { correlation, n, seed }, { ...training, correlation, n, seed }, { data, architecture });
 
     for (const n of task.target_sizes) {
       for (const seed of seeds) {
         runs.push(scratch(n, seed));
         for (const mode of config.transfer.modes) {
-          for (const depth of depthsOf(config)) {
+          for (const depth of depths) {
             runs.push(
               plan.add(
                 transferStage,

@@ -12,6 +12,7 @@ import { correlationSchema, countSchema, seedSchema } from './config.js';
 import { generateDataStage } from './generate-data.js';
 import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
+import { importSourceStage } from './recommend/import-source.js';
 import { trainSourceStage } from './train-source.js';
 
 export const predictParams = z.strictObject({
@@ -29,7 +30,8 @@ const declaration = {
   inputs: {
     /** The target dataset: its pool holds the n training samples. */
     data: input(generateDataStage),
-    source: input(trainSourceStage),
+    /** The source network: trained by the study, or the imported `source_model` (docs/your-data.md). */
+    source: input(trainSourceStage, importSourceStage),
     /** Source vs target reference network. */
     similarity: input(similarityStage),
     /** Every same-task pair of reference networks. */

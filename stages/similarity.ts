@@ -11,6 +11,7 @@ import { defineStage, directory, input, table, type ContextOf, type StageOutcome
 import { correlationSchema, similaritySchema } from './config.js';
 import { generateDataStage } from './generate-data.js';
 import { trainScratchStage } from './train-scratch.js';
+import { importSourceStage } from './recommend/import-source.js';
 import { trainSourceStage } from './train-source.js';
 
 export const similarityParams = z.strictObject({ correlation: correlationSchema.nullable(), similarity: similaritySchema });
@@ -24,7 +25,8 @@ const declaration = {
   inputs: {
     /** The target dataset: its test inputs are the probes. */
     data: input(generateDataStage),
-    source: input(trainSourceStage),
+    /** The source network: trained by the study, or the imported `source_model` (docs/your-data.md). */
+    source: input(trainSourceStage, importSourceStage),
     /** The target reference network (train-scratch at n = task.target_reference_size). */
     reference: input(trainScratchStage),
   },

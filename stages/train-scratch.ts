@@ -1,10 +1,12 @@
 /**
  * `train-scratch` (docs/training.md): the baseline of every transfer, a network trained from scratch on the first n
  * target samples; at n = `task.target_reference_size` it is also the target reference network
- * that `similarity` compares with the source network (so it keeps its `model/`).
+ * that `similarity` compares with the source network (so it keeps its `model/`). With a
+ * pre-trained `source_model` its architecture is that network's, freshly initialised.
  */
-import { input, type ContextOf } from '../pipeline/stage.js';
+import { input, inputs, type ContextOf } from '../pipeline/stage.js';
 import { generateDataStage } from './generate-data.js';
+import { importSourceStage } from './recommend/import-source.js';
 import { NETWORK_OUTPUTS, trainingStage, trainScratchParams } from './training-stage.js';
 
 const declaration = {
@@ -12,7 +14,14 @@ const declaration = {
   description: 'train a network from scratch on the first n target samples (baseline and reference)',
   module: import.meta.url,
   params: trainScratchParams,
-  inputs: { data: input(generateDataStage) },
+  inputs: {
+    data: input(generateDataStage),
+    /**
+     * With `source_model` (params `model: null`): the imported network, whose architecture the
+     * scratch network takes with fresh weights (docs/your-data.md); empty otherwise.
+     */
+    architecture: inputs(importSourceStage),
+  },
   outputs: NETWORK_OUTPUTS,
 } as const;
 

@@ -18,7 +18,7 @@
  * function of the key on one backend.
  *
  * Init streams: the source network draws from `source/init`, target networks (scratch and
- * transfer) from `target/init`, so for one seed a `reinit` transfer at depth 0 is exactly the
+ * transfer, also when shaped like an imported `source_model`) from `target/init`, so for one seed a `reinit` transfer at depth 0 is exactly the
  * scratch network, and every transfer's new readout equals the scratch readout at init.
  *
  * Heavy (TensorFlow.js, Arrow): stage modules load it with `await import('./training-job.js')`.
@@ -32,6 +32,8 @@ import type { ModelConfig, TrainConfig, TransferMode } from './config.js';
 import { readDataset, type Dataset } from './dataset-table.js';
 import { buildNetwork, blockCount, copyBlocks, loadNetwork, saveNetwork, setBlocksTrainable, type NetworkSpec } from './models.js';
 import { Rng } from './random.js';
+import { targetNetworkLike } from './source-network/canonical.js';
+import { inputShapeFits } from './source-network/topology.js';
 import type { TrainScratchContext } from './train-scratch.js';
 import type { TrainSourceContext } from './train-source.js';
 import { evaluateNetwork, rowsOf, trainNetwork, type EpochRecord, type TrainingResult } from './training.js';
@@ -206,11 +208,48 @@ function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: numb
   };
 }
 
+/**
+ * A fresh target network shaped like the pre-trained source network `source` (`source_model`,
+ * docs/your-data.md): its blocks, a readout for the target classes, every weight from the
+ * `target/init` streams (as `defrost recommend` builds them), after checking the data fit its input.
+ */
+async function targetLikeSource(ctx: TrainingContext, source: tf.LayersModel, data: TaskData, seed: number): Promise<tf.LayersModel> {
+  const inputShape = (source.inputs[0].shape as (number | null)[]).slice(1).map(Number);
+  if (!inputShapeFits(data.train.shape, inputShape))
+    throw new StageFailure(
+      `${labelOf(ctx)}: the target samples have shape [${data.train.shape}] but the source network takes inputs of shape [${inputShape}]`,
+    );
+  return targetNetworkLike(source, data.train.classes.length, seed, 'target/init');
+}
+
+async function loadSource(ctx: TrainingContext, dir: string): Promise<tf.LayersModel> {
+  try {
+    return await loadNetwork(dir);
+  } catch (error) {
+    throw new StageFailure(`${labelOf(ctx)}: cannot load the source network from ${dir}: ${(error as Error).message}`);
+  }
+}
+
+/** The scratch network: the configured architecture, or (`model: null`) the imported network's. */
+async function scratchNetwork(ctx: TrainScratchContext, data: TaskData): Promise<tf.LayersModel> {
+  const { model: modelConfig, seed } = ctx.params;
+  if (modelConfig !== null)
+    return buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
+  const template = ctx.inputs.architecture[0];
+  if (template === undefined) throw new StageFailure(`${labelOf(ctx)}: model is null but no source network gives the architecture`);
+  const source = await loadSource(ctx, template.path('model'));
+  try {
+    return await targetLikeSource(ctx, source, data, seed);
+  } finally {
+    source.dispose();
+  }
+}
+
 /** `train-scratch`: a network trained from scratch on the first n target samples. */
 export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
-  const { model: modelConfig, train: recipe, seed, n } = ctx.params;
+  const { train: recipe, seed, n } = ctx.params;
   const data = readTarget(ctx, ctx.inputs.data, n, seed);
-  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
+  const model = await scratchNetwork(ctx, data);
   try {
     return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
   } finally {
@@ -239,14 +278,17 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, depth } = ctx.params;
   const data = readTarget(c, ctx.inputs.data, n, seed);
-  const sourceDir = ctx.inputs.source.path('model');
-  let source: tf.LayersModel;
+  const source = await loadSource(c, ctx.inputs.source.path('model'));
+  let model: tf.LayersModel;
   try {
-    source = await loadNetwork(sourceDir);
+    model =
+      modelConfig === null
+        ? await targetLikeSource(c, source, data, seed)
+        : buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
   } catch (error) {
-    throw new StageFailure(`${labelOf(c)}: cannot load the source network from ${sourceDir}: ${(error as Error).message}`);
+    source.dispose();
+    throw error;
   }
-  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
   try {
     try {
       prepareTransfer(model, source, mode, depth);

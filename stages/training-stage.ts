@@ -20,8 +20,17 @@ import { correlationSchema, countSchema, modelSchema, seedSchema, trainSchema, T
 
 /** What every training stage reads: the network, the optimisation recipe and the seed. */
 export const trainSourceParams = z.strictObject({ model: modelSchema, train: trainSchema, seed: seedSchema });
-/** A target run also reads its correlation (a coordinate) and n: its seed's n pool samples (docs/protocol.md). */
-export const trainScratchParams = trainSourceParams.extend({ correlation: correlationSchema.nullable(), n: countSchema });
+/**
+ * A target run also reads its correlation (a coordinate) and n: its seed's n pool samples
+ * (docs/protocol.md). Its `model` is null when the study brings a pre-trained source network
+ * (`source_model`, docs/your-data.md): the run then takes that network's architecture, freshly
+ * initialised, from its source (transfer) or architecture (scratch) input.
+ */
+export const trainScratchParams = trainSourceParams.extend({
+  model: modelSchema.nullable(),
+  correlation: correlationSchema.nullable(),
+  n: countSchema,
+});
 /** A transfer also reads its mode and the depth it freezes. */
 export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
 

@@ -6,6 +6,7 @@
  */
 import { input, type ContextOf } from '../pipeline/stage.js';
 import { generateDataStage } from './generate-data.js';
+import { importSourceStage } from './recommend/import-source.js';
 import { trainSourceStage } from './train-source.js';
 import { TRAINING_OUTPUTS, trainingStage, transferParams } from './training-stage.js';
 
@@ -14,7 +15,8 @@ const declaration = {
   description: 'transfer the source network at one depth and mode, fine-tune on n target samples',
   module: import.meta.url,
   params: transferParams,
-  inputs: { data: input(generateDataStage), source: input(trainSourceStage) },
+  /** The source network: trained by the study, or the imported `source_model` (docs/your-data.md). */
+  inputs: { data: input(generateDataStage), source: input(trainSourceStage, importSourceStage) },
   outputs: TRAINING_OUTPUTS,
 } as const;
 

@@ -123,7 +123,7 @@ test('an .npy pair of HxWxC images keeps its shape; classes are the sorted label
     const labels = new Int32Array(rows).map((_, i) => [5, 3, 9][i % 3]);
     writeFileSync(join(data, 'features.npy'), encodeNpyArray([rows, 4, 4, 1], features));
     writeFileSync(join(data, 'labels.npy'), encodeNpyArray([rows], labels));
-    const subset = await loadFileClassSubset(data, [2, 0]);
+    const subset = await loadFileClassSubset({ path: data }, [2, 0]);
     assert.deepEqual(subset.shape, [4, 4, 1]);
     assert.deepEqual(subset.classNames, ['9', '3']);
     assert.deepEqual(
@@ -134,7 +134,7 @@ test('an .npy pair of HxWxC images keeps its shape; classes are the sorted label
       subset.test.map((c) => c.count),
       [1, 1],
     );
-    await assert.rejects(loadFileClassSubset(data, [0, 3]), /class 3 is not in .*pair: its 3 classes/);
+    await assert.rejects(loadFileClassSubset({ path: data }, [0, 3]), /class 3 is not in .*pair: its 3 classes/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

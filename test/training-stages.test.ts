@@ -89,7 +89,11 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   assert.equal(curve.numRows, srcOut.summary?.epochs);
 
   const scratchParams = { model, train, seed: 0, correlation: 0.9, n: 50 };
-  const scratch = stageContext(trainScratchStage, { params: scratchParams, inputs: { data: { dir: targetData } }, outDir: outDir() });
+  const scratch = stageContext(trainScratchStage, {
+    params: scratchParams,
+    inputs: { data: { dir: targetData }, architecture: [] },
+    outDir: outDir(),
+  });
   const scratchOut = await runTrainScratch(scratch.ctx);
   assert.deepEqual(readdirSync(scratch.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
 
@@ -119,7 +123,7 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   // Each seed trains on its own subset of the pool: another seed, another result at the same n.
   const otherSeed = stageContext(trainScratchStage, {
     params: { ...scratchParams, seed: 1 },
-    inputs: { data: { dir: targetData } },
+    inputs: { data: { dir: targetData }, architecture: [] },
     outDir: outDir(),
   });
   assert.notDeepEqual((await runTrainScratch(otherSeed.ctx)).summary, scratchOut.summary);
@@ -135,7 +139,7 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   // n beyond the pool is a clear StageFailure
   const tooMany = stageContext(trainScratchStage, {
     params: { ...scratchParams, n: 500 },
-    inputs: { data: { dir: targetData } },
+    inputs: { data: { dir: targetData }, architecture: [] },
     outDir: outDir(),
   });
   await assert.rejects(runTrainScratch(tooMany.ctx), (e: unknown) => e instanceof StageFailure && /n = 500 .* holds 120/.test(e.message));

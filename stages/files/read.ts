@@ -15,6 +15,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, resolve } from 'node:path';
 import type { Dataset } from '../dataset-table.js';
+import { sortedClassNames } from './labels.js';
 import { DataFileError } from './problem.js';
 import { finishDataset, type RawDataset } from './raw-dataset.js';
 import { imageDecoderVersion, listImageFolder, readImageFolder, type ImageOptions } from './read-images.js';
@@ -30,6 +31,24 @@ export type FileFormat = 'npy' | 'arrow' | 'csv' | 'images';
 /** `files:<path>` -> the path; null for any other dataset name. */
 export function filesPath(dataset: string): string | null {
   return dataset.startsWith(FILES_PREFIX) ? dataset.slice(FILES_PREFIX.length) : null;
+}
+
+/** A dataset as a study config names it: a name (`files:<path>`, `mnist`...) or a train/test pair of paths. */
+export type NamedDataset = string | { readonly train: string; readonly test: string };
+
+/**
+ * The files of a dataset, paths resolved against the working directory: `files:<path>` is one
+ * path, a `{train, test}` pair two; null for the built-in datasets.
+ */
+export function fileSpecOf(dataset: NamedDataset): FileDatasetSpec | null {
+  if (typeof dataset !== 'string') return { train: resolve(dataset.train), test: resolve(dataset.test) };
+  const path = filesPath(dataset);
+  return path === null ? null : { path: resolve(path) };
+}
+
+/** How a dataset is named in messages, reports and random stream names. */
+export function datasetLabel(dataset: NamedDataset): string {
+  return typeof dataset === 'string' ? dataset : `files:{train: ${dataset.train}, test: ${dataset.test}}`;
 }
 
 function statOrFail(path: string): { directory: boolean } {
@@ -100,8 +119,32 @@ export async function readFileDataset(spec: FileDatasetSpec, images: ImageOption
   const testRaw = await readRaw(paths.test, sameImages);
   if (testRaw.shape.join('x') !== train.shape.join('x'))
     throw new DataFileError(paths.test, `samples of shape [${testRaw.shape}] but the training data ${paths.train} has [${train.shape}]`);
+  checkPairClasses({ train: paths.train, test: paths.test }, train.classes, testRaw.classes ?? sortedClassNames(testRaw.labels));
   const test = finishDataset(testRaw, train.classes);
   return { train, test };
+}
+
+/**
+ * A train/test pair holds the same classes: a class only one file has could never be learned, or
+ * never be measured. A DataFileError naming both files and the classes that differ.
+ */
+export function checkPairClasses(
+  pair: { readonly train: string; readonly test: string },
+  trainClasses: readonly string[],
+  testClasses: readonly string[],
+): void {
+  const onlyTrain = trainClasses.filter((c) => !testClasses.includes(c));
+  const onlyTest = testClasses.filter((c) => !trainClasses.includes(c));
+  if (onlyTrain.length === 0 && onlyTest.length === 0) return;
+  const differ = [
+    onlyTrain.length > 0 ? `only in the training data: ${onlyTrain.join(', ')}` : '',
+    onlyTest.length > 0 ? `only in the test data: ${onlyTest.join(', ')}` : '',
+  ].filter((s) => s.length > 0);
+  throw new DataFileError(
+    pair.test,
+    `its classes (${testClasses.join(', ')}) differ from those of the training data ${pair.train} (${trainClasses.join(', ')}); ` +
+      `${differ.join('; ')}. A train/test pair must hold the same classes`,
+  );
 }
 
 /** Every file a dataset path is read from. */

@@ -4,20 +4,13 @@
  * bytes enter the key through its sha256.
  */
 import { z } from 'zod';
-import { seedSchema, trainSchema, TRANSFER_MODES } from '../config.js';
+import { imageOptionsSchema, seedSchema, trainSchema, TRANSFER_MODES } from '../config.js';
 
 const path = z.string().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
-const count = z.number().int().positive();
 
 /** A file dataset: one path, or an explicit train/test pair. */
 export const fileDatasetSchema = z.union([z.strictObject({ path }), z.strictObject({ train: path, test: path })]);
-
-/** How images are brought to one shape (null: decided by the first image). */
-export const imageOptionsSchema = z.strictObject({
-  size: z.tuple([count, count]).nullable(),
-  channels: z.union([z.literal(1), z.literal(3)]).nullable(),
-});
 
 export const importDataParams = z.strictObject({ dataset: fileDatasetSchema, images: imageOptionsSchema, sha256 });
 

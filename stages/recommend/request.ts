@@ -12,7 +12,7 @@ import { TRANSFER_MODES, trainSchema, type TrainConfig, type TransferMode } from
 import { classCounts } from './folds.js';
 import { fingerprintFileDataset, readFileDataset } from '../files/read.js';
 import type { ImageOptions } from '../files/read-images.js';
-import { deriveBlocks, fingerprintSourceModel, inputShapeFits, readSourceModel } from '../source-network/topology.js';
+import { deriveBlocks, fingerprintSourceModel, inputShapeFits, networkImageOptions, readSourceModel } from '../source-network/topology.js';
 import type { RecommendRequest } from './plan.js';
 
 /** The command line's options, as text. */
@@ -59,8 +59,7 @@ function trainRecipe(sets: readonly string[]): TrainConfig {
 }
 
 function imageOptions(options: RecommendOptions, inputShape: readonly number[]): ImageOptions {
-  let size: [number, number] | null = inputShape.length === 3 ? [inputShape[0], inputShape[1]] : null;
-  let channels: 1 | 3 | null = inputShape.length === 3 && (inputShape[2] === 1 || inputShape[2] === 3) ? (inputShape[2] as 1 | 3) : null;
+  let { size, channels } = networkImageOptions(inputShape);
   if (options.imageSize !== undefined) {
     const m = /^(\d+)x(\d+)$/.exec(options.imageSize);
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)

@@ -28,8 +28,8 @@ export interface SectionPlanContext {
   readonly correlation: number | null;
   /** The target dataset of this correlation. */
   readonly data: InstanceRef<'generate-data'>;
-  /** The source network of a training seed. */
-  source(seed: number): InstanceRef<'train-source'>;
+  /** The source network of a training seed (the imported one with `source_model`, docs/your-data.md). */
+  source(seed: number): InstanceRef<'train-source' | 'import-source'>;
   /** The target network trained from scratch on n samples with a seed (planned once per id). */
   scratch(n: number, seed: number): InstanceRef<'train-scratch'>;
   /** Source vs target reference network. */

@@ -222,5 +222,17 @@ export function inputShapeFits(dataShape: readonly number[], inputShape: readonl
   return (dataShape.length === 1 || inputShape.length === 1) && size(dataShape) === size(inputShape);
 }
 
+/**
+ * How image folders are decoded for a network taking `inputShape`: its [height, width] and its
+ * channels (1 or 3) when it takes images, else nothing fixed (the images' own size). `defrost
+ * recommend` and a study with `source_model` both start from these, and options given by the user
+ * (`--image-size`/`--channels`, `task.images`) replace them.
+ */
+export function networkImageOptions(inputShape: readonly number[]): { size: [number, number] | null; channels: 1 | 3 | null } {
+  if (inputShape.length !== 3) return { size: null, channels: null };
+  const c = inputShape[2];
+  return { size: [inputShape[0], inputShape[1]], channels: c === 1 || c === 3 ? c : null };
+}
+
 /** The JSON value of a layer config, for the canonical network (see canonical.ts). */
 export type LayerConfig = JsonValue;

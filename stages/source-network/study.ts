@@ -1,0 +1,53 @@
+/**
+ * A study's pre-trained source network (`source_model`, docs/your-data.md), read at config time:
+ * the network and its blocks fix L (so `transfer.depths` and the input shape are checked before
+ * anything runs), and its sha256 keys the `import-source` instance that replaces every
+ * `train-source`. Light (node built-ins and topology.ts): config.ts and the planner use it.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { deriveBlocks, fingerprintSourceModel, readSourceModel, type SourceBlocks, type SourceModelFile } from './topology.js';
+
+/** The keys of a study config that name the network. */
+export interface SourceModelKeys {
+  readonly source_model: string | null;
+  readonly source_blocks: readonly (readonly string[])[] | null;
+}
+
+export interface StudySource {
+  /** Absolute path of model.json. */
+  readonly path: string;
+  readonly model: SourceModelFile;
+  readonly blocks: SourceBlocks;
+  /** sha256 of model.json and its weights: the network's identity in cache keys. */
+  readonly sha256: string;
+}
+
+/** One read per file state: the checks, the run count and the planner all ask. */
+const memo = new Map<string, StudySource>();
+
+function stamp(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      const s = statSync(f);
+      return `${f}:${s.size}:${s.mtimeMs}`;
+    })
+    .join('|');
+}
+
+/**
+ * The study's network, or null without `source_model`. Throws a DataFileError (exit 2) naming the
+ * file when it cannot be used (unreadable, not a chain, `source_blocks` naming unknown layers...).
+ */
+export function studySourceOf(config: SourceModelKeys): StudySource | null {
+  if (config.source_model === null) return null;
+  const path = resolve(config.source_model);
+  const model = readSourceModel(path);
+  const id = `${stamp([path, ...model.weightFiles])}#${JSON.stringify(config.source_blocks)}`;
+  const known = memo.get(id);
+  if (known) return known;
+  const blocks = deriveBlocks(path, model.topology, config.source_blocks);
+  const source = { path, model, blocks, sha256: fingerprintSourceModel(model) };
+  memo.set(id, source);
+  return source;
+}

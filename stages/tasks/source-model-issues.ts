@@ -1,0 +1,94 @@
+/**
+ * Config-time checks of a study with a pre-trained source network (`source_model`,
+ * docs/your-data.md), before anything runs (exit 2): the network is readable and splits into
+ * blocks, the task is an image task whose source is the network (not also `task.source`), and the
+ * target data fit the network's input (both shapes named). `transfer.depths` against the
+ * network's L is checked with the other depth rules in config.ts.
+ */
+import type { ConfigIssue } from '../../pipeline/project.js';
+import type { DefrostConfig } from '../config.js';
+import { fileSpecOf } from '../files/read.js';
+import { probeFileDataset } from '../files/probe.js';
+import { DataFileError } from '../files/problem.js';
+import type { ImageOptions } from '../files/read-images.js';
+import { studySourceOf } from '../source-network/study.js';
+import { inputShapeFits, networkImageOptions } from '../source-network/topology.js';
+
+/** Sample shape of the built-in datasets (fashion-mnist, mnist, idx:). */
+export const BUILT_IN_IMAGE_SHAPE: readonly number[] = [28, 28, 1];
+
+/**
+ * The image options of a study's image folders: `task.images`, with what it leaves null taken from
+ * the `source_model` network's input (as `defrost recommend` does), so images fit the network.
+ */
+export function studyImageOptions(config: DefrostConfig): ImageOptions {
+  if (config.task.kind !== 'image') return { size: null, channels: null };
+  const given = config.task.images;
+  const source = config.source_model === null ? null : studySourceOf(config);
+  const fromNetwork = source === null ? { size: null, channels: null } : networkImageOptions(source.model.topology.inputShape);
+  return { size: given.size ?? fromNetwork.size, channels: given.channels ?? fromNetwork.channels };
+}
+
+export function sourceModelIssues(config: DefrostConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { task } = config;
+  if (config.source_model === null) {
+    if (config.source_blocks !== null)
+      issues.push({ key: 'source_blocks', value: config.source_blocks, allowed: 'null unless source_model names a network' });
+    if (task.kind === 'image' && task.source === undefined)
+      issues.push({
+        key: 'task.source',
+        value: undefined,
+        allowed: '{dataset, classes} (required unless source_model gives a pre-trained network)',
+      });
+    return issues;
+  }
+  if (task.kind !== 'image') {
+    issues.push({
+      key: 'source_model',
+      value: config.source_model,
+      allowed: 'null for a synthetic task (it trains its own source network on the correlated source task); use task.kind: image',
+    });
+    return issues;
+  }
+  if (task.source !== undefined)
+    issues.push({
+      key: 'task.source',
+      value: task.source,
+      allowed: `omitted when source_model is given (the network ${config.source_model} is the source; remove task.source, or source_model to train one)`,
+    });
+  let source;
+  try {
+    source = studySourceOf(config);
+  } catch (error) {
+    if (!(error instanceof DataFileError)) throw error;
+    const blocks = config.source_blocks !== null && /source_blocks/.test(error.problem);
+    issues.push({
+      key: blocks ? 'source_blocks' : 'source_model',
+      value: blocks ? config.source_blocks : config.source_model,
+      allowed: `${blocks ? 'layer groups of' : 'a usable TensorFlow.js layers network'} (${error.message})`,
+    });
+    return issues;
+  }
+  if (source === null) return issues;
+  const inputShape = source.model.topology.inputShape;
+  const spec = fileSpecOf(task.target.dataset);
+  let shape: readonly number[] | null = BUILT_IN_IMAGE_SHAPE;
+  if (spec !== null) {
+    try {
+      shape = probeFileDataset(spec, studyImageOptions(config)).shape;
+    } catch (error) {
+      if (!(error instanceof DataFileError)) throw error;
+      return issues; // the data's own problem: reported by the image task checks
+    }
+  }
+  if (shape !== null && !inputShapeFits(shape, inputShape))
+    issues.push({
+      key: 'source_model',
+      value: config.source_model,
+      allowed:
+        `a network taking the target samples' shape [${shape}] (task.target.dataset); ${source.path} takes inputs of shape [${inputShape}]` +
+        (spec !== null && shape.length === 3 ? ' (image folders: task.images resizes them)' : ''),
+    });
+  return issues;
+}
