@@ -10,11 +10,15 @@
 //      by 5-fold cross-validation;
 //   4. the recommendation is compared with the study's l* and plausible set.
 //
+// It also leaves, for experiments/example-source-model.yaml (a study with `source_model`), the
+// source network at DIR/network/model.json and the study's target test set (classes 5-9) as a
+// second image folder, DIR/test-images (docs/your-data.md).
+//
 // Usage: node scripts/example-your-data.mjs [--out DIR] [--jobs N] [--set key=value]... [--folds K]
 // Needs `make setup` first (the built dist/ and the fashion-mnist package). Prints one JSON line
 // last: {"recommend":{...},"study":{"l_star":..,"plausible":[..]},"seconds":..}.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
@@ -58,21 +62,28 @@ const storeDir = (p) => join(store, p.stage, p.key);
 // 2. The target pool as an image folder: <class name>/<row>.png, 8-bit grey (lossless).
 process.stderr.write('example: 2/3 writing the target images as PNG files\n');
 const { readDataset } = await import(join(root, 'dist', 'stages', 'dataset-table.js'));
+async function writeImageFolder(table, folder) {
+  rmSync(folder, { recursive: true, force: true });
+  const [height, width, channels] = table.shape;
+  const size = height * width * channels;
+  for (let row = 0; row < table.rows; row++) {
+    const dir = join(folder, table.classes[table.labels[row]]);
+    mkdirSync(dir, { recursive: true });
+    const pixels = Buffer.from(Array.from(table.features.subarray(row * size, (row + 1) * size), (v) => Math.round(v * 255)));
+    await sharp(pixels, { raw: { width, height, channels } })
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+      .png()
+      .toFile(join(dir, `${String(row).padStart(4, '0')}.png`));
+  }
+}
 const pool = readDataset(join(storeDir(target), 'train.arrow'));
 const images = join(out, 'images');
-rmSync(images, { recursive: true, force: true });
-const [height, width, channels] = pool.shape;
-const size = height * width * channels;
-for (let row = 0; row < pool.rows; row++) {
-  const dir = join(images, pool.classes[pool.labels[row]]);
-  mkdirSync(dir, { recursive: true });
-  const pixels = Buffer.from(Array.from(pool.features.subarray(row * size, (row + 1) * size), (v) => Math.round(v * 255)));
-  await sharp(pixels, { raw: { width, height, channels } })
-    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
-    .png()
-    .toFile(join(dir, `${String(row).padStart(4, '0')}.png`));
-}
+await writeImageFolder(pool, images);
 process.stderr.write(`example: ${pool.rows} images of ${pool.classes.length} classes in ${images}\n`);
+// For experiments/example-source-model.yaml: the study's target test images and the source network.
+await writeImageFolder(readDataset(join(storeDir(target), 'test.arrow')), join(out, 'test-images'));
+rmSync(join(out, 'network'), { recursive: true, force: true });
+cpSync(join(storeDir(source), 'model'), join(out, 'network'), { recursive: true });
 
 // 3. The recommendation from the files alone.
 const model = join(storeDir(source), 'model', 'model.json');

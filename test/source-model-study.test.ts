@@ -12,7 +12,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { loadConfig } from '../pipeline/config-loader.js';
+import { ConfigError } from '../pipeline/errors.js';
 import { encodeNpyArray } from '../stages/files/npy.js';
+import { defrostProject } from '../stages/project.js';
 import { BIN } from './engine-helpers.js';
 import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
 import { scratchDir } from './stage-rig.js';
@@ -203,6 +206,40 @@ test('a {train, test} pair whose classes differ exits 2 naming both files; task.
     assert.equal(contradictory.status, 2, contradictory.stderr);
     assert.match(contradictory.stderr, /task\.source: .*omitted when source_model is given/);
     assert.ok(!existsSync(store) || readdirSync(store).every((e) => e.startsWith('.')), 'a rejected config wrote to the store');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('source_model config rules: not for synthetic tasks, source_blocks needs it, an image task needs a source', () => {
+  const dir = scratchDir('source-model-config');
+  try {
+    const issuesOf = (yaml: string): string => {
+      const file = join(dir, 'c.yaml');
+      writeFileSync(file, yaml);
+      try {
+        loadConfig(defrostProject, file);
+        return '';
+      } catch (error) {
+        assert.ok(error instanceof ConfigError && error.exitCode === 2, String(error));
+        return error.message;
+      }
+    };
+    assert.match(
+      issuesOf('source_model: net/model.json\ntask: {kind: synthetic}\n'),
+      /source_model: got "net\/model.json"; allowed: null for a synthetic task/,
+    );
+    assert.match(issuesOf('source_blocks: [[a]]\ntask: {kind: synthetic}\n'), /source_blocks: .*allowed: null unless source_model/);
+    assert.match(
+      issuesOf(
+        'task: {kind: image, target: {dataset: mnist, classes: [0, 1]}, target_pool: 10, target_sizes: [10], target_reference_size: 10, test_size: 10, validation_size: 10}\n',
+      ),
+      /task\.source: .*required unless source_model/,
+    );
+    assert.match(
+      issuesOf('source_model: no/such/model.json\ntask: {kind: image, target: {dataset: mnist, classes: [0, 1]}}\n'),
+      /source_model: .*no\/such\/model\.json: no such file/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
