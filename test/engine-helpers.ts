@@ -1,17 +1,15 @@
 /**
- * Shared by the engine tests: a temporary code root for the toy projects, a temporary store, and
- * a runner for the real CLI (`bin/defrost.js`) pointed at a toy project. Two toy projects:
- * - `toySandbox()`: the engine's own toy project (`test/toy-project/`, make-numbers -> square ->
- *   sum, its own config `TOY_CONFIG`), so engine tests do not move with the science;
- * - `sandbox()`: defrost's real config schema and planner with stand-in stages
- *   (`test/fixtures/toy-project.ts`), for tests of how the engine runs the study's DAG.
+ * Shared by the engine tests: a temporary code root for the toy project, a temporary store, and
+ * a runner for the real CLI (`bin/defrost.js`) pointed at the engine's own toy project
+ * (`test/toy-project/`, make-numbers -> square -> sum, its own config `TOY_CONFIG`), so engine
+ * tests do not move with the science. `sandbox({ DEFROST_PROJECT_MODULE: undefined })` runs
+ * defrost's own project instead (for tests of its config messages; nothing is trained there).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../pipeline/cli/run.js';
-import { STAGES } from '../stages/project.js';
 import { scratchDir } from './stage-rig.js';
 import { TOY_STAGES } from './toy-project/project.js';
 
@@ -21,9 +19,7 @@ export const BIN = join(ROOT, 'bin', 'defrost.js');
 export const QUICK = join(ROOT, 'experiments', 'quick.yaml');
 /** The engine tests' config for the toy project: 4 values, so 4 + 4 + 1 instances. */
 export const TOY_CONFIG = join(ROOT, 'test', 'toy-project', 'toy.yaml');
-const TOY_MODULE = join(ROOT, 'dist', 'test', 'fixtures', 'toy-project.js');
 const TOY_PROJECT_MODULE = join(ROOT, 'dist', 'test', 'toy-project', 'project.js');
-const STAGE_NAMES = [...STAGES, ...TOY_STAGES].map((s) => s.name);
 
 export interface Sandbox {
   readonly dir: string;
@@ -33,16 +29,16 @@ export interface Sandbox {
   cleanup(): void;
 }
 
-/** A temp dir with `code/toy/<stage>.ts` (the toy stages' fingerprinted sources) and `store/`. */
+/** A temp dir with `code/toy/<stage>.ts` (the toy stages' fingerprinted sources) and `store/`; the CLI runs the toy project. */
 export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const dir = scratchDir('engine');
   const codeRoot = join(dir, 'code');
   mkdirSync(join(codeRoot, 'toy'), { recursive: true });
-  for (const s of STAGE_NAMES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);
+  for (const { name: s } of TOY_STAGES) writeFileSync(join(codeRoot, 'toy', `${s}.ts`), `// toy stage ${s}\nexport const name = '${s}';\n`);
   const store = join(dir, 'store');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DEFROST_PROJECT_MODULE: TOY_MODULE,
+    DEFROST_PROJECT_MODULE: TOY_PROJECT_MODULE,
     DEFROST_TOY_CODE_ROOT: codeRoot,
     DEFROST_STORE: store,
     // Throwaway stores: skip fsync (publishing stays atomic against process crashes). The
@@ -53,10 +49,8 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   return { dir, store, codeRoot, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A sandbox whose CLI runs the engine's own toy project (`test/toy-project/`, config `TOY_CONFIG`). */
-export function toySandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
-  return sandbox({ DEFROST_PROJECT_MODULE: TOY_PROJECT_MODULE, ...extraEnv });
-}
+/** The same sandbox, by the name the engine tests use: the CLI runs the toy project, config `TOY_CONFIG`. */
+export const toySandbox = sandbox;
 
 export interface CliResult {
   readonly code: number | null;

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, QUICK, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+import { BIN, TOY_CONFIG, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
 import { findProjectRoot, resolveConfigPath } from '../pipeline/project-root.js';
 
-const SMALL = ['--set', 'seeds=[0]', '--set', 'transfer.modes=[defrost]'];
+const SMALL = ['--set', 'numbers.values=[1,2]'];
 let box: Sandbox;
 before(() => {
   box = sandbox();
@@ -27,7 +27,7 @@ test('--version prints the version and the git commit of the checkout', () => {
 test('the project root and its store are found from a subdirectory', () => {
   const project = join(box.dir, 'project');
   mkdirSync(join(project, 'experiments', 'deep', 'er'), { recursive: true });
-  copyFileSync(QUICK, join(project, 'experiments', 'quick.yaml'));
+  copyFileSync(TOY_CONFIG, join(project, 'experiments', 'quick.yaml'));
   const noStore = { DEFROST_STORE: '' };
   const first = spawnSync(process.execPath, [BIN, 'run', 'experiments/quick.yaml', '--json', ...SMALL], {
     cwd: project,
@@ -54,7 +54,7 @@ test('the project root and its store are found from a subdirectory', () => {
 
 test('gc on a terminal asks, and deletes only after y', () => {
   // A run recorded, then forgotten: its instances are candidates.
-  assert.equal(defrost(box, ['run', QUICK, '--json', ...SMALL]).code, 0);
+  assert.equal(defrost(box, ['run', TOY_CONFIG, '--json', ...SMALL]).code, 0);
   assert.equal(defrost(box, ['runs', 'forget', 'last']).code, 0);
   const before = publishedKeys(box.store).length;
   assert.ok(before > 0);

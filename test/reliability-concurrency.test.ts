@@ -7,23 +7,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, defrostAsync, lastJson, publishedKeys, QUICK } from './engine-helpers.js';
-import { entries, manifestlessDirs, reliabilitySandbox } from './reliability-helpers.js';
+import { defrost, defrostAsync, lastJson, publishedKeys } from './engine-helpers.js';
+import { entries, manifestlessDirs, reliabilitySandbox, SWEEP_CONFIG } from './reliability-helpers.js';
 
 const box = reliabilitySandbox({ DEFROST_TOY_SLEEP_MS: '40' });
 after(() => box.cleanup());
 
-// Overlapping sweeps: all share generate-data and train-source; sizes and seeds overlap pairwise.
+// Overlapping sweeps: every value is in at least two of them (its make-numbers and square are shared).
 const CONFIGS = [
-  ['--set', 'seeds=[0]', '--set', 'task.target_sizes=[20,100]'],
-  ['--set', 'seeds=[0]', '--set', 'task.target_sizes=[100,400]'],
-  ['--set', 'seeds=[0,1]', '--set', 'task.target_sizes=[20]'],
-  ['--set', 'seeds=[1]', '--set', 'task.target_sizes=[20,400]'],
+  ['--set', 'numbers.values=[1,2,3,4]'],
+  ['--set', 'numbers.values=[3,4,5,6]'],
+  ['--set', 'numbers.values=[1,5,6,7]'],
+  ['--set', 'numbers.values=[2,7,3]'],
 ];
 
 test('4 simultaneous runs over overlapping configs compute each instance exactly once', async () => {
   const trace = join(box.dir, 'trace.txt');
-  const runs = CONFIGS.map((sets) => defrostAsync(box, ['run', QUICK, ...sets, '--jobs', '2', '--json'], { DEFROST_TOY_TRACE: trace }));
+  const runs = CONFIGS.map((sets) =>
+    defrostAsync(box, ['run', SWEEP_CONFIG, ...sets, '--jobs', '2', '--json'], { DEFROST_TOY_TRACE: trace }),
+  );
   const results = await Promise.all(runs.map((r) => r.done));
   const summaries = results.map((r, i) => {
     assert.equal(r.code, 0, `run ${i}: ${r.stderr}`);

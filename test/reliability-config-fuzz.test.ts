@@ -1,28 +1,24 @@
 /**
  * Issue 8, hostile config: a thousand random and mutated YAML documents and `--set` values go
- * through the config loader in-process (the real schema, checks and planner), and a few through
- * the real CLI (`make chaos` adds 4000 in-process and 200 through the CLI). Nothing may throw anything but a typed
+ * through the config loader in-process (defrost's own project: the real schema, checks, planner
+ * and keys), and a few through the real CLI (`make chaos` adds 4000 in-process and 200 through the CLI). Nothing may throw anything but a typed
  * UsageError/ConfigError (exit 2) whose message names the key, nothing may take long (no hang),
  * an accepted config must plan, and the CLI must never create or touch the store.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, UsageError } from '../pipeline/errors.js';
 import type { AnyProject } from '../pipeline/project.js';
-import { ROOT, defrost } from './engine-helpers.js';
+import { defrostProject } from '../stages/project.js';
+import { ROOT, defrost, sandbox } from './engine-helpers.js';
 import { hostileCases, type HostileCase } from './reliability-fuzz-cases.js';
-import { reliabilitySandbox } from './reliability-helpers.js';
 
-const box = reliabilitySandbox();
-let project: AnyProject;
-before(async () => {
-  project = ((await import(join(ROOT, 'dist', 'test', 'reliability-project.js'))) as { default: AnyProject }).default;
-  // The toy project reads its code root from the environment of CLI children; point this
-  // process's copy at the sandbox's too (planning fingerprints the stages' code files).
-  Object.assign(project, { codeRoot: box.codeRoot });
-});
+// The CLI runs defrost's own project too: every case it gets is one the loader rejects, so
+// nothing is ever trained.
+const box = sandbox({ DEFROST_PROJECT_MODULE: undefined });
+const project: AnyProject = defrostProject;
 after(() => box.cleanup());
 
 const BASES = ['quick.yaml', 'default.yaml', 'fashion.yaml'].map((f) => readFileSync(join(ROOT, 'experiments', f), 'utf8'));

@@ -8,14 +8,14 @@ import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSyn
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, QUICK, type Sandbox } from './engine-helpers.js';
-import { compareFingerprints, entries, reliabilitySandbox, SMALL_SWEEP, storeFingerprint } from './reliability-helpers.js';
+import { defrost, lastJson, type Sandbox } from './engine-helpers.js';
+import { compareFingerprints, entries, reliabilitySandbox, SMALL_SWEEP, storeFingerprint, SWEEP_CONFIG } from './reliability-helpers.js';
 
 let box: Sandbox;
 let original: Map<string, Record<string, string>>;
 before(() => {
   box = reliabilitySandbox();
-  const r = defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json']);
+  const r = defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
   original = storeFingerprint(box.store);
 });
@@ -33,21 +33,33 @@ interface VerifyJson {
   damaged: { stage: string; key: string; file: string; problem: string }[];
 }
 
+/** The square instance that reads make-numbers instance `key` (from its manifest's inputs). */
+const consumerOf = (key: string): { stage: string; key: string; dir: string } => {
+  for (let i = 0; i < keysOf('square').length; i++) {
+    const square = instance('square', i);
+    const manifest = JSON.parse(readFileSync(join(square.dir, 'manifest.json'), 'utf8')) as { inputs: Record<string, { key: string }> };
+    if (Object.values(manifest.inputs).some((input) => input.key === key)) return square;
+  }
+  throw new Error(`no square reads ${key}`);
+};
+
 test('verify names every kind of damage: truncated, bit-flipped, missing, edited manifest, symlink', () => {
-  const truncated = instance('generate-data', 0);
-  const flipped = instance('train-source', 0);
-  const missing = instance('train-scratch', 0);
-  const edited = instance('transfer', 0);
-  const linked = instance('transfer', 1);
+  const truncated = instance('make-numbers', 0);
+  const flipped = instance('make-numbers', 1);
+  // Three squares that read neither damaged make-numbers instance (the next test needs one that does).
+  const others = keysOf('square')
+    .map((_, i) => instance('square', i))
+    .filter((sq) => sq.key !== consumerOf(truncated.key).key && sq.key !== consumerOf(flipped.key).key);
+  const [missing, edited, linked] = others;
 
   const size = readFileSync(join(truncated.dir, 'out.arrow')).length;
   truncateSync(join(truncated.dir, 'out.arrow'), size - 7);
   const bytes = readFileSync(join(flipped.dir, 'out.arrow'));
   bytes[Math.floor(bytes.length / 2)] ^= 0x10;
   writeFileSync(join(flipped.dir, 'out.arrow'), bytes);
-  rmSync(join(missing.dir, 'inputs.json'));
+  rmSync(join(missing.dir, 'out.arrow'));
   const manifestPath = join(edited.dir, 'manifest.json');
-  writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace(/"test_accuracy": [0-9.e-]+/, '"test_accuracy": 0.999'));
+  writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace(/"largest": [0-9.e-]+/, '"largest": 0.999'));
   const outside = join(box.dir, 'outside.arrow');
   writeFileSync(outside, readFileSync(join(linked.dir, 'out.arrow')));
   rmSync(join(linked.dir, 'out.arrow'));
@@ -63,50 +75,47 @@ test('verify names every kind of damage: truncated, bit-flipped, missing, edited
   };
   found(truncated, 'out.arrow', /size/);
   found(flipped, 'out.arrow', /sha256/);
-  found(missing, 'inputs.json', /missing/);
+  found(missing, 'out.arrow', /missing/);
   found(edited, 'manifest.json', /edited/);
   found(linked, 'out.arrow', /symbolic link/);
   assert.equal(v.damaged.length, 5, JSON.stringify(v.damaged));
   const text = defrost(box, ['verify']);
-  assert.match(text.stdout, new RegExp(`DAMAGED generate-data ${truncated.key}: out.arrow`));
+  assert.match(text.stdout, new RegExp(`DAMAGED make-numbers ${truncated.key}: out.arrow`));
 });
 
 test('exec refuses to compute from a damaged input', () => {
-  // Any transfer reads the (bit-flipped) train-source network; force recomputing one by hand.
-  const consumer = instance('transfer', 2);
-  const r = defrost(box, ['exec', 'transfer', consumer.key, '--force']);
+  // The square that reads the (bit-flipped) make-numbers instance; force recomputing it by hand.
+  const consumer = consumerOf(keysOf('make-numbers')[1]);
+  const r = defrost(box, ['exec', 'square', consumer.key, '--force']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /damaged/);
 });
 
 test('run quarantines damaged inputs of what it must compute, recomputes them, and the store is whole again', () => {
-  // Make downstream work: remove every transfer and train-scratch instance so they must be recomputed
-  // from the damaged generate-data and train-source instances.
-  for (const stage of ['transfer', 'train-scratch'])
-    for (const key of keysOf(stage)) rmSync(join(box.store, stage, key), { recursive: true });
-  const r = defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json']);
+  // Make downstream work: remove every square instance so they must be recomputed from the
+  // damaged make-numbers instances.
+  for (const key of keysOf('square')) rmSync(join(box.store, 'square', key), { recursive: true });
+  const r = defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stderr, /damaged: generate-data.*moved to/);
-  assert.match(r.stderr, /damaged: train-source.*moved to/);
+  assert.equal((r.stderr.match(/damaged: make-numbers.*moved to/g) ?? []).length, 2, r.stderr);
   const s = lastJson(r);
-  assert.equal(s.executed_by_stage['generate-data'], 1);
-  assert.equal(s.executed_by_stage['train-source'], 1);
+  assert.equal(s.executed_by_stage['make-numbers'], 2);
+  assert.equal(s.executed_by_stage.square, 8, 'every square was removed');
   const quarantined = entries(box.store, '.quarantine');
-  assert.equal(quarantined.filter((q) => q.startsWith('generate-data-')).length, 1, quarantined.join(', '));
-  assert.equal(quarantined.filter((q) => q.startsWith('train-source-')).length, 1, quarantined.join(', '));
+  assert.equal(quarantined.filter((q) => q.startsWith('make-numbers-')).length, 2, quarantined.join(', '));
   for (const q of quarantined) assert.ok(existsSync(join(box.store, '.quarantine', q, 'QUARANTINED.txt')));
   assert.equal(defrost(box, ['verify']).code, 0);
   assert.deepEqual(compareFingerprints(original, storeFingerprint(box.store)), []);
 });
 
 test('an edited manifest is never a cached result: run quarantines and recomputes it', () => {
-  const edited = instance('similarity', 0);
+  const edited = instance('square', 0);
   const path = join(edited.dir, 'manifest.json');
   writeFileSync(path, readFileSync(path, 'utf8').replace('"params": {', '"params": {"injected": 1, '));
-  const r = defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json']);
+  const r = defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(lastJson(r).executed_by_stage, { similarity: 1 });
-  assert.ok(entries(box.store, '.quarantine').some((q) => q.startsWith(`similarity-${edited.key}`)));
+  assert.deepEqual(lastJson(r).executed_by_stage, { square: 1 });
+  assert.ok(entries(box.store, '.quarantine').some((q) => q.startsWith(`square-${edited.key}`)));
   assert.equal(defrost(box, ['verify']).code, 0);
   assert.deepEqual(compareFingerprints(original, storeFingerprint(box.store)), []);
 });

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { defrost, lastJson, QUICK, type Sandbox } from './engine-helpers.js';
+import { defrost, lastJson, type Sandbox } from './engine-helpers.js';
 import {
   compareFingerprints,
   entries,
@@ -16,13 +16,14 @@ import {
   SMALL_SWEEP,
   SMALL_SWEEP_SIZE,
   storeFingerprint,
+  SWEEP_CONFIG,
 } from './reliability-helpers.js';
 
-// Three independent train-scratch instances and one transfer (whose only descendant is aggregate).
-const ABORT = 'train-scratch{"correlation":1,"n":20';
-const SIGKILL = 'train-scratch{"correlation":0.8,"n":20';
-const SEGV = 'train-scratch{"correlation":1,"n":100';
-const OOM = 'transfer{"correlation":0.8,"n":100,"mode":"reinit","depth":2';
+// Four independent square instances (the only descendant of each is sum).
+const ABORT = 'square{"value":1}';
+const SIGKILL = 'square{"value":2}';
+const SEGV = 'square{"value":5}';
+const OOM = 'square{"value":8}';
 const FAULTS = `abort@${ABORT};sigkill@${SIGKILL};segv@${SEGV};oom@${OOM}`;
 
 let crashed: Sandbox;
@@ -37,7 +38,7 @@ after(() => {
 });
 
 const run = (box: Sandbox, extra: string[], env: NodeJS.ProcessEnv = {}) =>
-  defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json', ...extra], env);
+  defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json', ...extra], env);
 
 test('crashed workers fail only their instances, naming the signal; independent work finishes', () => {
   // A small heap makes the `oom` instance die in a second instead of after gigabytes.
@@ -56,7 +57,7 @@ test('crashed workers fail only their instances, naming the signal; independent 
   assert.match(reasonOf(SEGV), /SIGSEGV/);
   // V8's "heap limit reached" ends in abort(); some builds exit 134 or report the OOM itself.
   assert.match(reasonOf(OOM), /SIGABRT|SIGKILL|code 134|heap|memory/i);
-  // Transfer and similarity do not read train-scratch; aggregate reads everything, so it alone is skipped.
+  // The other squares do not read the crashed ones; sum reads every square, so it alone is skipped.
   assert.equal(s.skipped, 1);
   assert.equal(s.executed, SMALL_SWEEP_SIZE - 5);
   assert.equal(entries(crashed.store, '.locks').filter((n) => n.endsWith('.lock')).length, 0, 'a dead worker left a lock');
@@ -90,10 +91,10 @@ test('--retries rejects a bad value with exit 2 naming the option', () => {
   assert.match(r.stderr, /--retries: got "-1"/);
 });
 
-/** `train-scratch[correlation=1,n=20,seed=0]` matches `train-scratch{"correlation":1,"n":20`. */
+/** `square[value=1]` matches `square{"value":1}`. */
 function matchesCoords(id: string, needle: string): boolean {
   const want = needle
-    .slice(needle.indexOf('{') + 1)
+    .slice(needle.indexOf('{') + 1, needle.endsWith('}') ? -1 : undefined)
     .split(',')
     .map((kv) => kv.replace(/"/g, '').replace(':', '='));
   const have = id.slice(id.indexOf('[') + 1, -1).split(',');

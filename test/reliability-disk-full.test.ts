@@ -9,8 +9,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, QUICK, type Sandbox } from './engine-helpers.js';
-import { entries, manifestlessDirs, reliabilitySandbox, SMALL_SWEEP, SMALL_SWEEP_SIZE } from './reliability-helpers.js';
+import { defrost, lastJson, type Sandbox } from './engine-helpers.js';
+import { entries, manifestlessDirs, reliabilitySandbox, SMALL_SWEEP, SMALL_SWEEP_SIZE, SWEEP_CONFIG } from './reliability-helpers.js';
 
 let box: Sandbox;
 let disk: string;
@@ -33,10 +33,11 @@ after(() => {
   box.cleanup();
 });
 
-const victim = 'transfer{"correlation":1,"n":20,"mode":"defrost","depth":1';
+const victim = 'square{"value":3}';
 let storeName = 'store-a';
 const store = (): string => join(disk, storeName);
-const run = (env: NodeJS.ProcessEnv) => defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json', '--store', store()], env);
+const run = (env: NodeJS.ProcessEnv) =>
+  defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json', '--store', store()], env);
 
 function assertNothingPartial(): void {
   assert.deepEqual(manifestlessDirs(store()), [], 'a partial instance was left');
@@ -48,7 +49,7 @@ test('a stage that fills the disk fails cleanly, saying so; the rest of the swee
   const r = run({ DEFROST_FAULT: `${mounted ? 'fill' : 'enospc'}@${victim}` });
   assert.equal(r.code, 1, r.stderr);
   const s = lastJson(r);
-  const failed = s.failures.find((f) => f.id === 'transfer[correlation=1,n=20,mode=defrost,depth=1,seed=0]');
+  const failed = s.failures.find((f) => f.id === 'square[value=3]');
   assert.ok(failed, JSON.stringify(s.failures));
   assert.match(failed.reason, /no space left on device \(ENOSPC\)/);
   // An instance publishing while the disk was full fails the same way; space comes back as soon
@@ -67,8 +68,8 @@ test('publishing on a full disk fails cleanly and leaves nothing partial; with s
   }
   storeName = 'store-b';
   const ballast = join(disk, 'ballast.bin');
-  // The similarity instances run late; the first to finish fills the disk before the engine publishes it.
-  const r = run({ DEFROST_FAULT: 'ballast@similarity', DEFROST_FAULT_BALLAST: ballast });
+  // The sum runs last; it fills the disk before the engine publishes it.
+  const r = run({ DEFROST_FAULT: 'ballast@sum', DEFROST_FAULT_BALLAST: ballast });
   assert.equal(r.code, 1, r.stderr);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/);
   const s = lastJson(r);

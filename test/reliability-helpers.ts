@@ -1,19 +1,21 @@
 /**
  * Shared by the reliability tests and `make chaos`: a sandbox running the fault-injecting toy
- * project (`reliability-project.ts`), a small sweep of the real planner, and fingerprints of a
- * store (keys and output-file sha256) to compare an abused store with an undisturbed one.
+ * project (`reliability-project.ts`), a small sweep of it, and fingerprints of a store (keys and
+ * output-file sha256) to compare an abused store with an undisturbed one.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, sandbox, type Sandbox } from './engine-helpers.js';
+import { ROOT, sandbox, TOY_CONFIG, type Sandbox } from './engine-helpers.js';
 
 export const RELIABILITY_MODULE = join(ROOT, 'dist', 'test', 'reliability-project.js');
 
-/** quick.yaml cut to one seed and two target sizes: 37 instances of every stage, in a few seconds. */
-export const SMALL_SWEEP = ['--set', 'seeds=[0]', '--set', 'task.target_sizes=[20,100]'];
-export const SMALL_SWEEP_SIZE = 37;
+/** The toy config the reliability tests run (`TOY_CONFIG`, with `SMALL_SWEEP`). */
+export const SWEEP_CONFIG = TOY_CONFIG;
+/** Eight values: 8 make-numbers, 8 square and 1 sum instance, in a few seconds. */
+export const SMALL_SWEEP = ['--set', 'numbers.values=[1,2,3,4,5,6,7,8]'];
+export const SMALL_SWEEP_SIZE = 17;
 
 export function reliabilitySandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   return sandbox({ DEFROST_PROJECT_MODULE: RELIABILITY_MODULE, ...extraEnv });

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, defrostAsync, lastJson, publishedKeys, QUICK, type Sandbox } from './engine-helpers.js';
+import { defrost, defrostAsync, lastJson, publishedKeys, type Sandbox } from './engine-helpers.js';
 import {
   childPids,
   entries,
@@ -15,6 +15,7 @@ import {
   sleep,
   SMALL_SWEEP,
   SMALL_SWEEP_SIZE,
+  SWEEP_CONFIG,
 } from './reliability-helpers.js';
 
 const boxes: Sandbox[] = [];
@@ -32,7 +33,7 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
 async function interruptAndResume(signal: 'SIGINT' | 'SIGTERM', env: NodeJS.ProcessEnv, waitFor: RegExp): Promise<void> {
   const box = reliabilitySandbox({ DEFROST_TOY_SLEEP_MS: '300', ...env });
   boxes.push(box);
-  const { child, done } = defrostAsync(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2']);
+  const { child, done } = defrostAsync(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2']);
   let stdout = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   await until(() => waitFor.test(stdout) && childPids(child.pid as number).length > 0, 60_000, `${waitFor} in the run's output`);
@@ -51,14 +52,18 @@ async function interruptAndResume(signal: 'SIGINT' | 'SIGTERM', env: NodeJS.Proc
     'locks left behind',
   );
   assert.deepEqual(manifestlessDirs(box.store), [], 'a partial instance was published');
-  assert.match(result.stdout, /interrupted: 37 instances, executed (\d+)/);
-  const executedBefore = Number(/interrupted: 37 instances, executed (\d+)/.exec(result.stdout)?.[1]);
+  const interrupted = new RegExp(`interrupted: ${SMALL_SWEEP_SIZE} instances, executed (\\d+)`);
+  assert.match(result.stdout, interrupted);
+  const executedBefore = Number(interrupted.exec(result.stdout)?.[1]);
   const publishedBefore = publishedKeys(box.store).length;
   assert.equal(executedBefore, publishedBefore, 'the summary must count exactly what was published');
   assert.ok(publishedBefore > 0 && publishedBefore < SMALL_SWEEP_SIZE, `published ${publishedBefore}`);
   assert.equal(defrost(box, ['verify']).code, 0);
 
-  const resumed = defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--json'], { DEFROST_FAULT: '', DEFROST_TOY_SLEEP_MS: '2' });
+  const resumed = defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--json'], {
+    DEFROST_FAULT: '',
+    DEFROST_TOY_SLEEP_MS: '2',
+  });
   assert.equal(resumed.code, 0, resumed.stderr);
   const s = lastJson(resumed);
   assert.equal(s.cached, publishedBefore);
@@ -68,10 +73,10 @@ async function interruptAndResume(signal: 'SIGINT' | 'SIGTERM', env: NodeJS.Proc
 }
 
 test('SIGINT stops the run, kills the workers, releases the locks; the next run resumes', async () => {
-  await interruptAndResume('SIGINT', {}, /done {3}transfer/);
+  await interruptAndResume('SIGINT', {}, /done {3}square/);
 });
 
 test('SIGTERM stops a run whose worker is stuck in signal-deaf compute within 5 s', async () => {
-  const stuck = 'transfer{"correlation":0.8,"n":20,"mode":"defrost","depth":1';
-  await interruptAndResume('SIGTERM', { DEFROST_FAULT: `hang@${stuck}` }, /start {2}transfer\[correlation=0\.8,n=20,mode=defrost,depth=1,/);
+  const stuck = 'square{"value":2}';
+  await interruptAndResume('SIGTERM', { DEFROST_FAULT: `hang@${stuck}` }, /start {2}square\[value=2\]/);
 });

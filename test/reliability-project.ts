@@ -1,6 +1,6 @@
 /**
- * The engine's toy project (`fixtures/toy-project.ts`: the real config schema, checks and planner
- * with fast stand-in stages) plus injectable faults, for the reliability suite and `make chaos`.
+ * The engine's toy project (`toy-project/`: make-numbers -> square -> sum, its own config and
+ * planner, no science) plus injectable faults, for the reliability suite and `make chaos`.
  *
  * Environment knobs, read in the worker for every instance:
  * - DEFROST_FAULT: `mode@match[;mode@match...]`; an instance whose stage, id or key contains
@@ -22,8 +22,8 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } 
 import { join } from 'node:path';
 import type { Project } from '../pipeline/project.js';
 import type { AnyStage, StageContext, StageOutcome } from '../pipeline/stage.js';
-import type { DefrostConfig } from '../stages/config.js';
-import toyProject from './fixtures/toy-project.js';
+import toyProject from './toy-project/project.js';
+import type { ToyConfig } from './toy-project/config.js';
 
 export type FaultMode = 'abort' | 'sigkill' | 'segv' | 'oom' | 'hang' | 'fill' | 'ballast' | 'enospc';
 
@@ -125,7 +125,7 @@ function withFaults(stage: AnyStage): AnyStage {
   };
 }
 
-const reliabilityProject: Project<DefrostConfig> = {
+const reliabilityProject: Project<ToyConfig> = {
   ...toyProject,
   name: 'defrost-reliability',
   stages: Object.fromEntries(Object.entries(toyProject.stages).map(([name, stage]) => [name, withFaults(stage)])),

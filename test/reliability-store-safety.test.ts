@@ -9,14 +9,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, publishedKeys, QUICK, type Sandbox } from './engine-helpers.js';
-import { reliabilitySandbox, SMALL_SWEEP } from './reliability-helpers.js';
+import { defrost, lastJson, publishedKeys, type Sandbox } from './engine-helpers.js';
+import { reliabilitySandbox, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
 
 let box: Sandbox;
-const OTHER = ['--set', 'seeds=[1]', '--set', 'task.target_sizes=[20]'];
+const OTHER = ['--set', 'numbers.values=[11,12,13,14,15,16]'];
 before(() => {
   box = reliabilitySandbox();
-  assert.equal(defrost(box, ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
+  assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
 });
 after(() => box.cleanup());
 
@@ -24,7 +24,7 @@ const noTrace = (r: { stderr: string }): void => assert.doesNotMatch(r.stderr, /
 
 test('inspect/export/exec refuse refs that leave the store, with exit 2 and no stack trace', () => {
   // A real instance directory outside the store (a copy): reading it would leak through the store.
-  const someStage = 'generate-data';
+  const someStage = 'make-numbers';
   const key = readdirSync(join(box.store, someStage))[0];
   const outside = join(box.dir, 'elsewhere', key);
   mkdirSync(join(box.dir, 'elsewhere'), { recursive: true });
@@ -55,7 +55,7 @@ test('symlinks planted in the store are refused, never followed out of it', () =
   mkdirSync(secret, { recursive: true });
   writeFileSync(join(secret, 'payload.txt'), 'secret\n');
   // 1. An instance directory that is a symlink to a copy of a real instance outside the store.
-  const stage = 'train-scratch';
+  const stage = 'square';
   const key = readdirSync(join(box.store, stage))[0];
   const copy = join(box.dir, 'copy');
   cpSync(join(box.store, stage, key), copy, { recursive: true });
@@ -71,8 +71,8 @@ test('symlinks planted in the store are refused, never followed out of it', () =
   cpSync(copy, join(box.store, stage, key), { recursive: true });
 
   // 2. An output file replaced by a symlink to a file outside.
-  const victim = readdirSync(join(box.store, 'transfer'))[0];
-  const file = join(box.store, 'transfer', victim, 'inputs.json');
+  const victim = readdirSync(join(box.store, 'square'))[0];
+  const file = join(box.store, 'square', victim, 'out.arrow');
   rmSync(file);
   symlinkSync(join(secret, 'payload.txt'), file);
   const r = defrost(box, ['export', victim, '--format', 'json']);
@@ -85,7 +85,7 @@ test('symlinks planted in the store are refused, never followed out of it', () =
   const locks = join(box.store, '.locks');
   rmSync(locks, { recursive: true, force: true });
   symlinkSync(secret, locks);
-  const ex = defrost(box, ['exec', 'transfer', victim, '--force']);
+  const ex = defrost(box, ['exec', 'square', victim, '--force']);
   assert.notEqual(ex.code, 0);
   assert.deepEqual(readdirSync(secret), ['payload.txt'], 'exec wrote through a planted symlink');
   rmSync(locks);
@@ -101,15 +101,11 @@ interface GcJson {
 
 test('gc keeps what a given config plans, what is locked and what a running run uses; --dry-run lists exactly what gc deletes', () => {
   // A second sweep's instances: gc with only the first config given must consider them garbage.
-  assert.equal(defrost(box, ['run', QUICK, ...OTHER, '--jobs', '2']).code, 0);
+  assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...OTHER, '--jobs', '2']).code, 0);
   // gc takes configs without --set: the first sweep as a config file of its own.
-  const quick = join(box.dir, 'quick-small.yaml');
-  writeFileSync(
-    quick,
-    readFileSync(QUICK, 'utf8')
-      .replace(/^seeds: .*$/m, 'seeds: [0]')
-      .replace(/target_sizes: .*$/m, 'target_sizes: [20, 100]'),
-  );
+  const quick = join(box.dir, 'toy-small.yaml');
+  writeFileSync(quick, readFileSync(SWEEP_CONFIG, 'utf8').replace(/^ {2}values: .*$/m, '  values: [1, 2, 3, 4, 5, 6, 7, 8]'));
+  assert.match(readFileSync(quick, 'utf8'), /values: \[1, 2, 3, 4, 5, 6, 7, 8\]/);
   const before = publishedKeys(box.store);
   const planned = lastJson<{ instances: { stage: string; key: string }[] }>(defrost(box, ['status', quick, '--json']));
   const keep = new Set(planned.instances.map((i) => `${i.stage}/${i.key}`));

@@ -16,8 +16,8 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BIN, QUICK, type Sandbox } from '../../test/engine-helpers.js';
-import { SMALL_SWEEP } from '../../test/reliability-helpers.js';
+import { BIN, type Sandbox } from '../../test/engine-helpers.js';
+import { SMALL_SWEEP, SWEEP_CONFIG } from '../../test/reliability-helpers.js';
 
 export const SHAPES = ['edited plan', 'foreign directory', 'symlinked internal dir', 'FIFO'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -65,7 +65,7 @@ function sentinel(dir: string): void {
   writeFileSync(join(dir, 'ffffffffffffffff.lock'), JSON.stringify({ host: hostname(), pid: 2 ** 30, started: '', run: 'x' }));
 }
 
-const runArgs = (store: string): string[] => ['run', QUICK, ...SMALL_SWEEP, '--jobs', '2', '--store', store];
+const runArgs = (store: string): string[] => ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2', '--store', store];
 
 const publishedOf = (store: string, stage: string): string[] =>
   existsSync(join(store, stage)) ? readdirSync(join(store, stage)).filter((k) => existsSync(join(store, stage, k, 'manifest.json'))) : [];
@@ -85,21 +85,21 @@ export function plantHostile(
   const probe = (): void => {
     for (const args of [
       ['verify', '--store', store],
-      ['status', QUICK, ...SMALL_SWEEP, '--store', store],
-      ['gc', QUICK, '--dry-run', '--store', store],
+      ['status', SWEEP_CONFIG, ...SMALL_SWEEP, '--store', store],
+      ['gc', SWEEP_CONFIG, '--dry-run', '--store', store],
     ])
       command(box, args, record);
   };
   switch (shape) {
     case 'edited plan': {
-      const stage = pick(['transfer', 'train-scratch', 'similarity']);
+      const stage = pick(['make-numbers', 'square', 'sum']);
       const plans = join(store, '.plans', stage);
       const keys = existsSync(plans) ? readdirSync(plans).filter((n) => /^[0-9a-f]{16}\.json$/.test(n)) : [];
       if (keys.length === 0) return { shape, detail: 'no plan record yet', after: escapes };
       const name = pick(keys);
       const file = join(plans, name);
       const plan = JSON.parse(readFileSync(file, 'utf8')) as { params: { [k: string]: unknown } };
-      plan.params = { ...plan.params, learning_rate: 1e-9, injected: 'poison' };
+      plan.params = { ...plan.params, square: { offset: 1e9 }, injected: 'poison' };
       writeFileSync(file, JSON.stringify(plan));
       rmSync(join(store, stage, name.slice(0, 16)), { recursive: true, force: true });
       const ex = command(box, ['exec', stage, name.slice(0, 16), '--store', store], record);
@@ -115,8 +115,8 @@ export function plantHostile(
       const before = snapshot(foreign);
       for (const args of [
         runArgs(foreign),
-        ['gc', QUICK, '--yes', '--keep-last', '0', '--store', foreign],
-        ['make', QUICK, '--store', foreign],
+        ['gc', SWEEP_CONFIG, '--yes', '--keep-last', '0', '--store', foreign],
+        ['make', SWEEP_CONFIG, '--store', foreign],
       ]) {
         const r = command(box, args, record);
         record(
@@ -127,11 +127,11 @@ export function plantHostile(
       }
       record('hostile: foreign directory untouched', snapshot(foreign) === before, foreign);
       // Inside the store: a directory that is not an instance key is not defrost's to delete.
-      const inside = join(store, 'transfer', 'my-notes');
+      const inside = join(store, 'square', 'my-notes');
       mkdirSync(inside, { recursive: true });
       writeFileSync(join(inside, 'idea.txt'), 'keep\n');
       command(box, runArgs(store), record);
-      command(box, ['gc', QUICK, '--yes', '--keep-last', '0', '--store', store], record);
+      command(box, ['gc', SWEEP_CONFIG, '--yes', '--keep-last', '0', '--store', store], record);
       record('hostile: foreign directory inside a stage left alone', existsSync(join(inside, 'idea.txt')), inside);
       rmSync(inside, { recursive: true, force: true });
       return { shape, detail: foreign, after: escapes };
@@ -145,8 +145,8 @@ export function plantHostile(
       if (hadReal) renameSync(link, aside);
       symlinkSync(outside, link);
       // A damaged instance gives the run something to move (to a symlinked .quarantine).
-      const victim = publishedOf(store, 'train-scratch')[0];
-      if (victim) writeFileSync(join(store, 'train-scratch', victim, 'manifest.json'), '{ "truncated": ');
+      const victim = publishedOf(store, 'square')[0];
+      if (victim) writeFileSync(join(store, 'square', victim, 'manifest.json'), '{ "truncated": ');
       const r = command(box, runArgs(store), record);
       // Refused where the run needs the directory (naming the link); a run that never needs it may finish.
       record(
@@ -154,7 +154,7 @@ export function plantHostile(
         r.code === 0 || /symbolic link/.test(r.out),
         `${name}: exit ${r.code}: ${r.out.slice(-300)}`,
       );
-      command(box, ['gc', QUICK, '--yes', '--keep-last', '0', '--store', store], record);
+      command(box, ['gc', SWEEP_CONFIG, '--yes', '--keep-last', '0', '--store', store], record);
       probe();
       const problems = escapes();
       rmSync(link);
@@ -162,9 +162,9 @@ export function plantHostile(
       return { shape, detail: name, after: () => problems };
     }
     case 'FIFO': {
-      const victims = publishedOf(store, 'transfer');
+      const victims = publishedOf(store, 'square');
       if (victims.length > 0) {
-        const manifest = join(store, 'transfer', pick(victims), 'manifest.json');
+        const manifest = join(store, 'square', pick(victims), 'manifest.json');
         rmSync(manifest);
         execFileSync('mkfifo', [manifest]);
       }

@@ -1,8 +1,7 @@
 /**
  * `make chaos`: the reliability soak (issue 8). Runs on the engine's toy project with injectable
- * faults (`test/reliability-project.ts`: the real config schema, planner and DAG — 37 instances of
- * every stage for the small sweep — with fast deterministic stand-in stages), so that 50 cycles fit
- * in minutes. Each cycle, on a fresh store:
+ * faults (`test/reliability-project.ts`: make-numbers -> square -> sum, 17 instances for the
+ * small sweep, fast and deterministic), so that 50 cycles fit in minutes. Each cycle, on a fresh store:
  *
  *   1. a run is killed at a random moment with a random signal (SIGINT, SIGTERM or SIGKILL);
  *      every third cycle one of its workers also crashes (abort, SIGKILL or SIGSEGV) first;
@@ -14,8 +13,9 @@
  *
  * Then the store must verify clean, hold no lock, staging directory or partial instance, and its
  * keys and output-file sha256 sums must equal those of an uninterrupted run. Interrupted runs must
- * stop within 5 s and leave no worker alive. Finally, hostile configs go through the config loader
- * in-process (thousands) and the real CLI (hundreds): typed exit-2 rejections, no store writes.
+ * stop within 5 s and leave no worker alive. Finally, hostile defrost configs go through defrost's
+ * own config loader in-process (thousands) and the real CLI (hundreds): typed exit-2 rejections,
+ * no store writes.
  *
  * Prints counts of faults injected and survived; exits 1 if any fault was not survived.
  * Every cycle also plants one hostile store shape between its kills (`hostile.ts`: an edited plan
@@ -30,7 +30,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync,
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../../pipeline/errors.js';
 import type { AnyProject } from '../../pipeline/project.js';
-import { defrost, defrostAsync, lastJson, QUICK, ROOT, type CliResult, type Sandbox } from '../../test/engine-helpers.js';
+import { defrostProject } from '../../stages/project.js';
+import { defrost, defrostAsync, lastJson, ROOT, sandbox, type CliResult, type Sandbox } from '../../test/engine-helpers.js';
 import { hostileCases } from '../../test/reliability-fuzz-cases.js';
 import { plantHostile, poisoned, SHAPES, type Planted } from './hostile.js';
 import {
@@ -43,6 +44,7 @@ import {
   sleep,
   SMALL_SWEEP,
   storeFingerprint,
+  SWEEP_CONFIG,
 } from '../../test/reliability-helpers.js';
 
 const CYCLES = Number(process.env.CHAOS_CYCLES ?? '50');
@@ -82,7 +84,7 @@ function record(kind: string, ok: boolean, detail = ''): void {
 const box: Sandbox = reliabilitySandbox({ DEFROST_TOY_SLEEP_MS: '60' });
 const runArgs = (store: string, extra: string[] = []): string[] => [
   'run',
-  QUICK,
+  SWEEP_CONFIG,
   ...SMALL_SWEEP,
   '--jobs',
   '2',
@@ -176,7 +178,7 @@ function injectCorruption(store: string): void {
     const bytes = readFileSync(file);
     bytes[Math.floor(random() * bytes.length)] ^= 1 << Math.floor(random() * 8);
     writeFileSync(file, bytes);
-  } else if (how === 'delete file') rmSync(join(victim.dir, 'inputs.json'));
+  } else if (how === 'delete file') rmSync(file);
   else {
     const path = join(victim.dir, 'manifest.json');
     writeFileSync(path, readFileSync(path, 'utf8').replace('"summary": {', '"summary": {"tampered": true, '));
@@ -192,7 +194,7 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>, 
   const crash = n % 3 === 0;
   const env: NodeJS.ProcessEnv = crash
     ? {
-        DEFROST_FAULT: `${pick(['abort', 'sigkill', 'segv'])}@${pick(['train-scratch', 'transfer{"correlation":0.8', 'transfer{"correlation":1', 'similarity'])}`,
+        DEFROST_FAULT: `${pick(['abort', 'sigkill', 'segv'])}@${pick(['make-numbers{"value":3}', 'square{"value":1}', 'square{"value":6}', 'sum'])}`,
         DEFROST_FAULT_ONCE_DIR: join(box.dir, `fired-${n}`),
       }
     : {};
@@ -242,8 +244,9 @@ async function cycle(n: number, reference: Map<string, Record<string, string>>, 
 
 async function fuzzConfigs(): Promise<void> {
   const { loadConfig } = await import('../../pipeline/config-loader.js');
-  const project = ((await import(join(ROOT, 'dist', 'test', 'reliability-project.js'))) as { default: AnyProject }).default;
-  Object.assign(project, { codeRoot: box.codeRoot });
+  // defrost's own project, in-process and through the CLI: the cases the CLI gets are rejected, so nothing trains.
+  const project: AnyProject = defrostProject;
+  const cliBox = sandbox({ DEFROST_PROJECT_MODULE: undefined });
   const bases = ['quick.yaml', 'default.yaml', 'fashion.yaml'].map((f) => readFileSync(join(ROOT, 'experiments', f), 'utf8'));
   const dir = join(box.dir, 'fuzz');
   mkdirSync(dir, { recursive: true });
@@ -274,13 +277,14 @@ async function fuzzConfigs(): Promise<void> {
         const path = join(dir, `c${c.id}.yaml`);
         writeFileSync(path, c.yaml);
         const store = join(dir, `store-${c.id}`);
-        const { done } = defrostAsync(box, ['run', path, '--store', store, ...c.sets.flatMap((s) => ['--set', s])]);
+        const { done } = defrostAsync(cliBox, ['run', path, '--store', store, ...c.sets.flatMap((s) => ['--set', s])]);
         const r = await done;
         const ok = r.code === 2 && /^defrost: /m.test(r.stderr) && !/internal error|\n\s+at \S+ \(/.test(r.stderr) && !existsSync(store);
         record('hostile config, CLI', ok, `case ${c.id}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
       }),
     );
   }
+  cliBox.cleanup();
 }
 
 async function main(): Promise<void> {
