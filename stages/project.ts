@@ -1,8 +1,9 @@
 /**
  * The defrost project as the engine sees it: config schema, planner, the stage registry, and the
- * compute runtime that workers initialise. `STAGES` is the one list of stages (a new stage is
- * added here and in the planner, and, for a config section of its own, in `config.ts`:
- * docs/architecture.md). `resources` is keyed by these names (`checkDefrostConfig`).
+ * compute runtime that workers initialise. `STAGES` is the one list of stages: a new stage is
+ * added here, and in the planner unless its report section (report/sections.ts) plans it, and in
+ * `config.ts` only for a config section of its own (docs/architecture.md, "Adding a stage").
+ * `resources` is keyed by these names (`checkDefrostConfig`).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -71,6 +71,7 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const { buildDag } = await import('../../pipeline/dag.js');
   const { executePlan } = await import('../../pipeline/cli/run.js');
   const { recommendationJson } = await import('../recommend/answer.js');
+  const { recommendStage } = await import('../recommend/recommend.js');
 
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { request, depths } = await prepareRecommend(options);
@@ -93,14 +94,15 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
     wallStart,
   });
   if (options.json) human(`run summary: ${JSON.stringify(outcome.summary)}`);
-  const answer = instances.find((i) => i.stage === 'recommend');
+  const answer = instances.find((i) => i.stage === recommendStage.name);
   outcome.release();
   const answerPublished = answer !== undefined && ['executed', 'cached'].includes(outcome.result.outcomes.get(answer.id)?.status ?? '');
   if (outcome.exitCode !== 0 || answer === undefined || !answerPublished) return outcome.exitCode === 0 ? 1 : outcome.exitCode;
   const dir = store.instanceDir(answer.stage, answer.key);
-  human(readFileSync(join(dir, 'report.txt'), 'utf8').trimEnd());
-  human(`Details: ${join(dir, 'recommendation.json')}`);
-  const result = JSON.parse(readFileSync(join(dir, 'recommendation.json'), 'utf8')) as Recommendation;
+  const outputs = recommendStage.outputs;
+  human(readFileSync(join(dir, outputs.report.file), 'utf8').trimEnd());
+  human(`Details: ${join(dir, outputs.recommendation.file)}`);
+  const result = JSON.parse(readFileSync(join(dir, outputs.recommendation.file), 'utf8')) as Recommendation;
   if (fast === null) {
     if (options.json) ctx.out(recommendationJson(result));
     return 0;
