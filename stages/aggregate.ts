@@ -18,14 +18,21 @@ import { similarityStage } from './similarity.js';
 import { trainScratchStage } from './train-scratch.js';
 import { transferStage } from './transfer.js';
 
-/** What the planner gives aggregate: the class count, L and the task kind. */
+/**
+ * What the planner gives aggregate: the class count, L, the task kind and, for a study with a
+ * pre-trained network (docs/your-data.md), its `source_model` as configured (the report says
+ * the source network was imported, not trained on a source task).
+ */
 export const aggregateParams = z.strictObject({
   classes: countSchema,
   depth: countSchema,
   task_kind: syntheticTaskSchema.shape.kind.or(imageTaskSchema.shape.kind),
+  source_model: z.string().nullable().default(null),
 });
 
-export function taskSubtitle(taskKind: string): string {
+export function taskSubtitle(taskKind: string, sourceModel: string | null = null): string {
+  if (sourceModel !== null)
+    return `Image task: the target is a class subset of a dataset; the source network is the pre-trained ${sourceModel} (source_model), not trained by the study`;
   return taskKind === 'synthetic'
     ? 'Synthetic task with controlled source-target correlation'
     : taskKind === 'image'
@@ -67,7 +74,7 @@ export const aggregateStage = defineStage({
       classes: ctx.params.classes,
       taskKind: ctx.params.task_kind,
       outDir: ctx.outDir,
-      subtitle: taskSubtitle(ctx.params.task_kind),
+      subtitle: taskSubtitle(ctx.params.task_kind, ctx.params.source_model),
       partial: false,
       log: (line) => ctx.log(line),
     });

@@ -212,7 +212,7 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
       runs.push(...section.plan({ plan, config, correlation, data, source: sourceOf, scratch, similarity }));
   }
 
-  plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind }, { runs: dedupe(runs) });
+  plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind, source_model: config.source_model }, { runs: dedupe(runs) });
   return plan.specs();
 }
 

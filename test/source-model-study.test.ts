@@ -116,6 +116,12 @@ test('source_model: import-source replaces train-source, every depth transfers, 
     assert.equal(manifest.summary.test_rows, 18);
     assert.deepEqual(manifest.summary.shape, [8, 8, 1]);
     assert.deepEqual(manifest.summary.classes, ['boots', 'hats', 'socks']);
+    const aggregate = instances.find((i) => i.stage === 'aggregate');
+    assert.ok(aggregate);
+    assert.match(
+      readFileSync(join(store, 'aggregate', aggregate.key, 'report.html'), 'utf8'),
+      /source network is the pre-trained net\/model\.json/,
+    );
 
     // The same network again computes nothing; another network's bytes re-run import-source and
     // everything downstream of it, but not the data.
