@@ -261,7 +261,7 @@ export const configSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe(
-      'a pre-trained source network, `PATH/model.json` in TensorFlow.js layers format (relative to the directory defrost runs in), used instead of `train-source`: every seed transfers from this one network, `model` is ignored (scratch and reference networks take its architecture, freshly initialised) and `task.source` is omitted. A top-level key, like `model`, because it replaces both the source task and the architecture (docs/your-data.md)',
+      'a pre-trained source network, `PATH/model.json` in TensorFlow.js layers format (relative to the directory defrost runs in), used instead of `train-source`: every seed transfers from this one network, scratch and reference networks take its architecture (freshly initialised), and `model` and `task.source` are omitted. A top-level key, like `model`, because it replaces both the source task and the architecture (docs/your-data.md)',
     ),
   source_blocks: z
     .array(z.array(z.string().min(1)).min(1))
@@ -381,7 +381,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { task, model, transfer, similarity } = config;
   // A source_model that cannot be used leaves L unknown: report it, and the rest without L.
-  const sourceIssues = sourceModelIssues(config);
+  const sourceIssues = sourceModelIssues(config, modelSchema.parse({}));
   issues.push(...sourceIssues);
   if (sourceIssues.some((i) => i.key === 'source_model' || i.key === 'source_blocks')) return issues;
   const L = depthOf(config);

@@ -217,7 +217,7 @@ test('a {train, test} pair whose classes differ exits 2 naming both files; task.
   }
 });
 
-test('source_model config rules: not for synthetic tasks, source_blocks needs it, an image task needs a source', () => {
+test('source_model config rules: not for synthetic tasks, source_blocks needs it, an image task needs a source, no model section beside it; task.images needs image folders', () => {
   const dir = scratchDir('source-model-config');
   try {
     const issuesOf = (yaml: string): string => {
@@ -245,6 +245,16 @@ test('source_model config rules: not for synthetic tasks, source_blocks needs it
     assert.match(
       issuesOf('source_model: no/such/model.json\ntask: {kind: image, target: {dataset: mnist, classes: [0, 1]}}\n'),
       /source_model: .*no\/such\/model\.json: no such file/,
+    );
+    assert.match(
+      issuesOf('source_model: no/such/model.json\nmodel: {hidden: [4]}\ntask: {kind: image, target: {dataset: mnist, classes: [0, 1]}}\n'),
+      /model: got .*; allowed: omitted when source_model is given/,
+    );
+    assert.match(
+      issuesOf(
+        'task: {kind: image, source: {dataset: mnist, classes: [0, 1]}, target: {dataset: mnist, classes: [2, 3]}, images: {size: [8, 8]}}\n',
+      ),
+      /task\.images: .*only image folders/,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,13 +1,14 @@
 /**
  * Config-time checks of a study with a pre-trained source network (`source_model`,
  * docs/your-data.md), before anything runs (exit 2): the network is readable and splits into
- * blocks, the task is an image task whose source is the network (not also `task.source`), and the
- * target data fit the network's input (both shapes named). `transfer.depths` against the
+ * blocks, the task is an image task whose source is the network (not also `task.source`, nor a
+ * `model` section it would ignore), and the target data fit the network's input (both shapes
+ * named). Also: `task.images` only where image folders are read. `transfer.depths` against the
  * network's L is checked with the other depth rules in config.ts.
  */
 import type { ConfigIssue } from '../../pipeline/project.js';
 import type { DefrostConfig } from '../config.js';
-import { fileSpecOf } from '../files/read.js';
+import { fileFormatOf, fileSpecOf } from '../files/read.js';
 import { probeFileDataset } from '../files/probe.js';
 import { DataFileError } from '../files/problem.js';
 import type { ImageOptions } from '../files/read-images.js';
@@ -29,9 +30,34 @@ export function studyImageOptions(config: DefrostConfig): ImageOptions {
   return { size: given.size ?? fromNetwork.size, channels: given.channels ?? fromNetwork.channels };
 }
 
-export function sourceModelIssues(config: DefrostConfig): ConfigIssue[] {
+/**
+ * The problems of a config's `source_model` (and of an image task without any source).
+ * `defaultModel` is the `model` section's default: with `source_model` any other value is
+ * refused, since the imported network is the architecture and a changed `model` would be ignored.
+ */
+/** Whether a dataset of the task is an image folder (a missing path is not: reported elsewhere). */
+function readsImageFolders(task: Extract<DefrostConfig['task'], { kind: 'image' }>): boolean {
+  return [task.source, task.target].some((subset) => {
+    const spec = subset === undefined ? null : fileSpecOf(subset.dataset);
+    if (spec === null) return false;
+    try {
+      return ('path' in spec ? [spec.path] : [spec.train, spec.test]).some((path) => fileFormatOf(path) === 'images');
+    } catch (error) {
+      if (error instanceof DataFileError) return true; // unreadable: its own issue names it
+      throw error;
+    }
+  });
+}
+
+export function sourceModelIssues(config: DefrostConfig, defaultModel: DefrostConfig['model']): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { task } = config;
+  if (task.kind === 'image' && (task.images.size !== null || task.images.channels !== null) && !readsImageFolders(task))
+    issues.push({
+      key: 'task.images',
+      value: task.images,
+      allowed: 'null size and channels: only image folders (`files:` datasets) are decoded with them; other data keep their shape',
+    });
   if (config.source_model === null) {
     if (config.source_blocks !== null)
       issues.push({ key: 'source_blocks', value: config.source_blocks, allowed: 'null unless source_model names a network' });
@@ -51,6 +77,12 @@ export function sourceModelIssues(config: DefrostConfig): ConfigIssue[] {
     });
     return issues;
   }
+  if (JSON.stringify(config.model) !== JSON.stringify(defaultModel))
+    issues.push({
+      key: 'model',
+      value: config.model,
+      allowed: `omitted when source_model is given (scratch and reference networks take the architecture of ${config.source_model})`,
+    });
   if (task.source !== undefined)
     issues.push({
       key: 'task.source',
