@@ -13,7 +13,8 @@ import { nearestName } from '../pipeline/nearest-name.js';
 import type { ConfigIssue } from '../pipeline/project.js';
 import { studySourceOf } from './source-network/study.js';
 import { imageTaskIssues } from './tasks/image-catalog.js';
-import { sourceModelIssues, studyImageOptions } from './tasks/source-model-issues.js';
+import { sourceModelIssues } from './tasks/source-model-issues.js';
+import { studyImageOptions } from './tasks/study-images.js';
 
 export const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
 export type Measure = (typeof MEASURES)[number];

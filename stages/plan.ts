@@ -33,7 +33,7 @@ import { importSourceStage } from './recommend/import-source.js';
 import { REPORT_SECTIONS } from './report/sections.js';
 import { similarityStage } from './similarity.js';
 import { studySourceOf, type StudySource } from './source-network/study.js';
-import { studyImageOptions } from './tasks/source-model-issues.js';
+import { studyImageOptions } from './tasks/study-images.js';
 import { trainScratchStage } from './train-scratch.js';
 import { trainSourceStage } from './train-source.js';
 import { transferStage } from './transfer.js';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeDataset } from '../stages/dataset-table.js';
+import { readImageHeader } from '../stages/files/image-header.js';
 import { encodeNpyArray } from '../stages/files/npy.js';
 import { DataFileError } from '../stages/files/problem.js';
 import { fingerprintFileDataset, readFileDataset, type FileDatasetSpec } from '../stages/files/read.js';
@@ -199,5 +200,30 @@ test('bad input is refused naming the file, the row or image, and the problem', 
       .png()
       .toFile(join(dir, 'sizes', 'dark', '9.png'));
     await rejects({ path: join(dir, 'sizes') }, join(dir, 'sizes', 'dark', '9.png'), /9x9 pixels, but .* is 4x6: give an image size/);
+  });
+});
+
+test('image headers: size and channels of PNG and JPEG files without decoding, as sharp decodes them', async () => {
+  await withTempDir(async (dir) => {
+    const cases: [string, number, 'png' | 'jpeg'][] = [
+      ['grey.png', 1, 'png'],
+      ['rgb.png', 3, 'png'],
+      ['rgba.png', 4, 'png'],
+      ['grey.jpg', 1, 'jpeg'],
+      ['rgb.jpg', 3, 'jpeg'],
+    ];
+    for (const [name, channels, format] of cases) {
+      const raw = Buffer.alloc(5 * 7 * channels, 90);
+      const file = join(dir, name);
+      let img = sharp(raw, { raw: { width: 7, height: 5, channels: channels as 1 | 3 | 4 } });
+      if (channels === 1) img = img.toColourspace('b-w');
+      await (format === 'png' ? img.png() : img.jpeg()).toFile(file);
+      const header = readImageHeader(file);
+      assert.deepEqual(header, { height: 5, width: 7, channels: channels <= 2 ? 1 : 3 }, name);
+      const meta = await sharp(file).metadata();
+      assert.equal(header?.channels, (meta.channels ?? 0) <= 2 ? 1 : 3, `${name}: sharp decodes ${meta.channels} channels`);
+    }
+    writeFileSync(join(dir, 'not-an-image.png'), 'hello');
+    assert.equal(readImageHeader(join(dir, 'not-an-image.png')), null);
   });
 });

@@ -170,6 +170,19 @@ test('source_model: data that do not fit the network, or a depth beyond its bloc
     assert.match(shape.stderr, /\[8,8,1\]/);
     assert.match(shape.stderr, /\[10,10,1\]/);
 
+    // A dense network on an image folder kept at its images' own size (read from the PNG headers).
+    await writeImages(join(dir, 'images'), ['boots', 'hats', 'socks'], 2, 0);
+    const dense = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [50], units: 4, name: 'hidden' }), tf.layers.dense({ units: 3, name: 'out' })],
+    });
+    await saveLayersModel(dense, join(dir, 'dense'));
+    dense.dispose();
+    const flat = join(dir, 'flat.yaml');
+    writeFileSync(flat, studyYaml({ model: 'dense/model.json', target: '"files:images"' }));
+    const folder = defrostRun(dir, flat, store);
+    assert.equal(folder.status, 2, folder.stderr);
+    assert.match(folder.stderr, /target samples' shape \[8,8,1\].*takes inputs of shape \[50\]/);
+
     const deep = join(dir, 'deep.yaml');
     writeFileSync(deep, studyYaml({ model: 'net/model.json', target: '"files:data"', depths: '[0, 4]' }));
     const depth = defrostRun(dir, deep, store);
@@ -178,7 +191,7 @@ test('source_model: data that do not fit the network, or a depth beyond its bloc
       depth.stderr,
       /transfer\.depths\[1\]: got 4; allowed: an integer from 0 to 3 \(source_model net\/model\.json has 3 blocks\)/,
     );
-    for (const r of [shape, depth]) assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'a stack trace reached the user');
+    for (const r of [shape, folder, depth]) assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'a stack trace reached the user');
     assert.ok(!existsSync(store) || readdirSync(store).every((e) => e.startsWith('.')), 'a rejected config wrote to the store');
   } finally {
     rmSync(dir, { recursive: true, force: true });

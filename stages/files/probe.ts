@@ -3,10 +3,12 @@
  * its classes and its sample shape, so a study config whose train/test pair disagrees on classes,
  * or whose data do not fit the `source_model` network, exits 2 before anything runs. NumPy and
  * CSV files are read and checked in full (they are cheap to read synchronously); an image folder
- * gives its classes from its sub-folders and its shape only when the image options fix it; an
- * Arrow table is left to `generate-data` (null: not known yet).
+ * gives its classes from its sub-folders and its shape from the image options, or else from its
+ * first image's header (image-header.ts); an Arrow table is left to `generate-data` (null: not
+ * known yet).
  */
 import { statSync } from 'node:fs';
+import { readImageHeader } from './image-header.js';
 import { sortedClassNames } from './labels.js';
 import { DataFileError } from './problem.js';
 import { finishDataset } from './raw-dataset.js';
@@ -25,8 +27,12 @@ export interface FileDatasetProbe {
 function probePath(path: string, images: ImageOptions): FileDatasetProbe {
   switch (fileFormatOf(path)) {
     case 'images': {
-      const classes = sortedClassNames(listImageFolder(path).map((c) => c.className));
-      const { size, channels } = images;
+      const folders = listImageFolder(path);
+      const classes = sortedClassNames(folders.map((c) => c.className));
+      // What the options leave open, the first image decides (as when the folder is decoded).
+      const first = images.size !== null && images.channels !== null ? null : readImageHeader(folders[0].files[0]);
+      const size = images.size ?? (first === null ? null : [first.height, first.width]);
+      const channels = images.channels ?? first?.channels ?? null;
       return { classes, shape: size !== null && channels !== null ? [size[0], size[1], channels] : null };
     }
     case 'npy': {

@@ -11,30 +11,13 @@ import type { DefrostConfig } from '../config.js';
 import { fileFormatOf, fileSpecOf } from '../files/read.js';
 import { probeFileDataset } from '../files/probe.js';
 import { DataFileError } from '../files/problem.js';
-import type { ImageOptions } from '../files/read-images.js';
 import { studySourceOf } from '../source-network/study.js';
-import { inputShapeFits, networkImageOptions } from '../source-network/topology.js';
+import { inputShapeFits } from '../source-network/topology.js';
+import { studyImageOptions } from './study-images.js';
 
 /** Sample shape of the built-in datasets (fashion-mnist, mnist, idx:). */
 export const BUILT_IN_IMAGE_SHAPE: readonly number[] = [28, 28, 1];
 
-/**
- * The image options of a study's image folders: `task.images`, with what it leaves null taken from
- * the `source_model` network's input (as `defrost recommend` does), so images fit the network.
- */
-export function studyImageOptions(config: DefrostConfig): ImageOptions {
-  if (config.task.kind !== 'image') return { size: null, channels: null };
-  const given = config.task.images;
-  const source = config.source_model === null ? null : studySourceOf(config);
-  const fromNetwork = source === null ? { size: null, channels: null } : networkImageOptions(source.model.topology.inputShape);
-  return { size: given.size ?? fromNetwork.size, channels: given.channels ?? fromNetwork.channels };
-}
-
-/**
- * The problems of a config's `source_model` (and of an image task without any source).
- * `defaultModel` is the `model` section's default: with `source_model` any other value is
- * refused, since the imported network is the architecture and a changed `model` would be ignored.
- */
 /** Whether a dataset of the task is an image folder (a missing path is not: reported elsewhere). */
 function readsImageFolders(task: Extract<DefrostConfig['task'], { kind: 'image' }>): boolean {
   return [task.source, task.target].some((subset) => {
@@ -49,6 +32,11 @@ function readsImageFolders(task: Extract<DefrostConfig['task'], { kind: 'image' 
   });
 }
 
+/**
+ * The problems of a config's `source_model` (and of an image task without any source).
+ * `defaultModel` is the `model` section's default: with `source_model` any other value is
+ * refused, since the imported network is the architecture and a changed `model` would be ignored.
+ */
 export function sourceModelIssues(config: DefrostConfig, defaultModel: DefrostConfig['model']): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { task } = config;
