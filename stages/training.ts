@@ -17,32 +17,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
+import type { EarlyStoppingConfig, TrainConfig } from './config.js';
 import { trainableVariables } from './models.js';
 import { Rng } from './random.js';
 import { createStepper, evaluateNatively } from './train-step.js';
 
-/** The `train` section of the config, as the training stages receive it. */
-export interface TrainRecipe {
-  readonly optimizer: 'sgd' | 'momentum' | 'adam';
-  /** One rate, or several tried in turn (the best on validation is kept). */
-  readonly learning_rate: number | readonly number[];
-  readonly momentum: number;
-  readonly batch_size: number;
-  readonly epochs: number;
-  readonly min_steps: number;
-  readonly early_stopping: EarlyStoppingRecipe | null;
-}
+/** The `train` section of the config, as the training stages receive it (the schema's output type). */
+export type TrainRecipe = TrainConfig;
 
-/** Early stopping on the validation set (docs/protocol.md). */
-export interface EarlyStoppingRecipe {
-  /** Validation checks without improvement before training stops. */
-  readonly patience: number;
-  /** Budget in epochs (extended to `min_steps` steps when epochs are short). */
-  readonly max_epochs: number;
-  readonly monitor: 'val_loss' | 'val_accuracy';
-  /** Check after every epoch, or after groups of epochs of at least this many steps. */
-  readonly check_steps: number;
-}
+/** Early stopping on the validation set (docs/protocol.md): `train.early_stopping` of the config. */
+export type EarlyStoppingRecipe = EarlyStoppingConfig;
 
 /** Why training ended: no improvement for `patience` checks, or the budget ran out. */
 export type StopReason = 'patience' | 'budget';
