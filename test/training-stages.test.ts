@@ -1,20 +1,24 @@
 /**
  * The three training stages end to end on small Arrow datasets, with a hand-made context: their
- * outputs (network, curve, metrics), summaries, byte-for-byte repeatability, and the transfer
- * stage reading the source network.
+ * outputs (network, curve, metrics), summaries, byte-for-byte repeatability, the transfer
+ * stage reading the source network, and both target stages on an imported network's architecture.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { tableFromIPC } from 'apache-arrow';
 import { StageFailure } from '../pipeline/errors.js';
 import { writeDataset } from '../stages/dataset-table.js';
+import { importSourceStage } from '../stages/recommend/import-source.js';
+import { fingerprintSourceModel, readSourceModel } from '../stages/source-network/topology.js';
 import { trainScratchStage } from '../stages/train-scratch.js';
 import { trainSourceStage } from '../stages/train-source.js';
 import { runTrainScratch, runTrainSource, runTransfer, trainingSubsetOrder } from '../stages/training-job.js';
 import { transferStage } from '../stages/transfer.js';
-import { scratchDir, stageContext } from './stage-rig.js';
+import { saveLayersModel } from './source-network-fixture.js';
+import { runStage, scratchDir, stageContext } from './stage-rig.js';
 import { CLASSES, DIM, linearTask, useCpuBackend } from './training-fixtures.js';
 
 const root = scratchDir('training-stages');
@@ -143,4 +147,62 @@ test('train-source, train-scratch and transfer write their outputs and summaries
     outDir: outDir(),
   });
   await assert.rejects(runTrainScratch(tooMany.ctx), (e: unknown) => e instanceof StageFailure && /n = 500 .* holds 120/.test(e.message));
+});
+
+/** An imported network (import-source's `model/`) built with plain TensorFlow.js: two dense blocks and a readout. */
+async function importedNetwork(name: string, inputDim: number): Promise<string> {
+  const net = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [inputDim], units: 12, activation: 'relu', name: 'first' }),
+      tf.layers.dense({ units: 8, activation: 'tanh', name: 'second' }),
+      tf.layers.dense({ units: 5, activation: 'softmax', name: 'scores' }),
+    ],
+  });
+  const file = await saveLayersModel(net, join(root, name));
+  net.dispose();
+  const imported = await runStage(importSourceStage, {
+    params: { model: file, blocks: null, sha256: fingerprintSourceModel(readSourceModel(file)) },
+    inputs: {},
+    outDir: outDir(),
+  });
+  return imported.outDir;
+}
+
+test('with model null (source_model), scratch and transfer take the imported network’s architecture; data that do not fit fail naming both shapes', async () => {
+  const targetData = writeTask('target-imported', 120, 8);
+  const network = await importedNetwork('net', DIM);
+  const params = { model: null, train, seed: 0, correlation: null, n: 50 };
+  const scratch = await runStage(trainScratchStage, {
+    params,
+    inputs: { data: { dir: targetData }, architecture: [{ dir: network }] },
+    outDir: outDir(),
+  });
+  const saved = JSON.parse(readFileSync(join(scratch.outDir, 'model', 'model.json'), 'utf8')) as {
+    modelTopology: { config: { layers: { config: { name: string; units?: number } }[] } };
+  };
+  assert.deepEqual(
+    saved.modelTopology.config.layers.map((l) => [l.config.name, l.config.units]),
+    [
+      ['block1_first', 12],
+      ['block2_second', 8],
+      ['readout', CLASSES],
+    ],
+  );
+  // reinit at depth 0 is that scratch network: the same architecture and init streams.
+  const reinit0 = await runStage(transferStage, {
+    params: { ...params, mode: 'reinit' as const, depth: 0 },
+    inputs: { data: { dir: targetData }, source: { dir: network } },
+    outDir: outDir(),
+  });
+  assert.deepEqual(reinit0.outcome.summary, scratch.outcome.summary);
+
+  const misfit = await importedNetwork('wide', DIM + 1);
+  await assert.rejects(
+    runStage(transferStage, {
+      params: { ...params, mode: 'defrost' as const, depth: 1 },
+      inputs: { data: { dir: targetData }, source: { dir: misfit } },
+      outDir: outDir(),
+    }),
+    (e: unknown) => e instanceof StageFailure && e.message.includes(`shape [${DIM}]`) && e.message.includes(`shape [${DIM + 1}]`),
+  );
 });
