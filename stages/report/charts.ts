@@ -382,7 +382,8 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
     id: 'similarity-per-block',
     title: 'How alike are the source network and a target network, block by block',
     caption:
-      'Both networks were trained from scratch: one on the source task, one on plenty of target data. Each panel is one measure ' +
+      'The source network (trained from scratch on the source task, or a pre-trained source_model) and a network trained from ' +
+      'scratch on plenty of target data. Each panel is one measure ' +
       'computed on the same target probe inputs at the output of each hidden block; each colour one correlation. CKA and neighbour ' +
       'overlap are 1 for identical representations; information imbalance source→target is near 0 when the source block predicts the ' +
       'target block and near 1 when it carries no information about it; intrinsic dimension is the number of directions the data ' +

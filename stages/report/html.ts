@@ -209,7 +209,7 @@ export function reportHtml(page: ReportPage): string {
 <body>
 <main>
 <h1>How many layers to freeze when transferring to the target task</h1>
-<p class="lead">${escapeHtml(page.subtitle)}${page.partial ? ' — <b>partial sweep</b>' : ''}. A network of ${L} hidden blocks is trained on the source task;
+<p class="lead">${escapeHtml(page.subtitle)}${page.partial ? ' — <b>partial sweep</b>' : ''}. A source network of ${L} hidden blocks (trained on the source task, or a pre-trained source_model);
 transfer at depth l copies its blocks, keeps the first l frozen and trains the rest on n target samples (${tables.classes} classes).
 l* is the depth with the best mean accuracy on a held-out validation set over seeds; test accuracy only measures (docs/protocol.md).</p>
 <nav>${nav}<a href="#table">Table of l*</a></nav>
