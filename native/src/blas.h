@@ -11,9 +11,15 @@
 
 namespace defrost {
 
-// Multiply-adds (m * n * k) from which a product is shared among threads: ~0.3 ms of work on one
-// core, so the hand-off (a few microseconds per thread) is small against it.
-constexpr int64_t kParallelMacs = int64_t(8) << 20;
+// Multiply-adds (m * n * k) from which a product is shared among threads: ~1 ms of work on one
+// core. Below it the hand-off does not pay: waking the helper takes microseconds on an idle
+// machine but a scheduler time slice when the other core is busy, and meanwhile the calling
+// thread waits on sched_yield (system time) while the helper spins ~2^20 cycles on it afterwards.
+// At the earlier 8 M, the validation and test passes of the default study's MLP (1,000 and 2,000
+// rows x 128 x 128: 16 M and 33 M) went parallel and a `--jobs 1` run spent 15% of its wall time
+// in the kernel (docs/performance.md, "Threads"). Convolution products of a CNN batch (100 M to
+// 500 M) still go parallel.
+constexpr int64_t kParallelMacs = int64_t(64) << 20;
 
 // The compute threads this process may use (DEFROST_THREADS); the default is one.
 void SetThreadBudget(int32_t threads);

@@ -72,7 +72,20 @@ export function parseBackend(value: string | undefined, backends: readonly strin
   return value;
 }
 
-/** Threads per worker: max(1, floor(cores / jobs)). */
+/**
+ * Threads per worker: `DEFROST_THREADS` when set (docs/backends.md: it overrides the split, and
+ * `make bench` relies on it for its one-thread comparison), else max(1, floor(cores / jobs)).
+ * The executor hands this to every worker as its DEFROST_THREADS, so reading the variable here
+ * is what makes the override reach the workers at all.
+ */
 export function threadsPerJob(jobs: number): number {
+  const fromEnv = process.env.DEFROST_THREADS;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    const threads = Number(fromEnv);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new UsageError(`DEFROST_THREADS: got ${JSON.stringify(fromEnv)}; allowed: a positive integer`);
+    }
+    return threads;
+  }
   return Math.max(1, Math.floor(availableParallelism() / jobs));
 }
