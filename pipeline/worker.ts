@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { abandonAll, execInstance } from './exec.js';
 import type { ExecResult } from './executor.js';
 import { loadProjectModule } from './project-module.js';
+import { ProgressThrottle } from './progress-throttle.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 import { Store } from './store.js';
 
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     if (message.type !== 'exec') return;
     const { id, req } = message;
     void (async () => {
+      const progress = new ProgressThrottle((update) => send({ type: 'progress', id, update }));
       let result: ExecResult;
       try {
         result = await execInstance({
@@ -63,12 +65,13 @@ async function main(): Promise<void> {
           runtime,
           runId,
           force: req.force,
-          onProgress: (update) => send({ type: 'progress', id, update }),
+          onProgress: (update) => progress.update(update),
           onWait: () => send({ type: 'waiting', id }),
         });
       } catch (error) {
         result = { status: 'failed', reason: (error as Error).message.split('\n')[0] };
       }
+      progress.cancel();
       send({ type: 'result', id, result });
     })();
   });
