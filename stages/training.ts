@@ -146,6 +146,15 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * How long the training loop computes between two turns of the event loop. Each turn is an
+ * epoll_wait system call and a round of the worker's housekeeping; yielding every 32 steps, and
+ * at every epoch, made a 20-sample run (one step per epoch, ~2,000 epochs) turn the loop ~2,000
+ * times in a fraction of a second (docs/performance.md, "System time"). 10 ms keeps an abort or
+ * SIGTERM answered within a hundredth of a second, which is all the turns are for.
+ */
+const YIELD_EVERY_MS = 10;
+
 function checkAborted(options: TrainOptions): void {
   if (options.signal?.aborted) throw new StageFailure(`${options.label}: interrupted`);
 }
@@ -253,15 +262,17 @@ async function trainWithRate(
   let best: { evaluation: Evaluation; epoch: number; check: number; weights: tf.Tensor[] } | null = null;
   let bestEpoch = 0;
   let stoppedBy: StopReason = 'budget';
+  let lastYield = -Infinity;
   try {
     for (let epoch = 1; epoch <= planned; epoch++) {
       const order = new Rng(seed, `train/shuffle/epoch${epoch}`).permutation(train.rows);
       let lossSum = 0;
       let correct = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
-        if (step % 32 === 0) {
+        if (performance.now() - lastYield >= YIELD_EVERY_MS) {
           await yieldToEventLoop();
           checkAborted(options);
+          lastYield = performance.now();
         }
         const start = step * batchSize;
         const end = Math.min(train.rows, start + batchSize);
