@@ -1,9 +1,16 @@
-// The thread policy for every OpenBLAS call of the addon (docs/performance.md, "threads").
-// OpenBLAS shares each sgemm among all its threads whenever the product exceeds a tiny
-// threshold, and its idle threads then spin on sched_yield between calls: for the products of
-// small networks (a 64 x 128 x 128 step of a 128-wide MLP) the hand-off costs more than the
-// arithmetic and the spinning shows up as system time. So each product here picks its thread
-// count from its size: one thread below kParallelMacs multiply-adds, the budget above.
+// The thread policy for every OpenBLAS call of the addon (docs/performance.md, "Threads"): one
+// thread, always.
+//
+// OpenBLAS's results depend on its thread count: it splits a product among threads by blocks of
+// rows or columns, and an entry then lands in a different micro-kernel (a full 16-row block or an
+// edge block) with a different summation order. Measured on this library, a 1000 x 128 x 128
+// sgemm differs in 12% of its entries between one and two threads, a convolution's 50176 x 32 x
+// 288 in 38%. The thread budget of a worker follows `--jobs` (cores / jobs), which is not part of
+// an instance's key, so threaded products made the same key give different bytes under `--jobs 1`
+// and `--jobs 2`. One thread keeps every result a function of its key on one backend; parallelism
+// comes from running instances side by side (`--jobs`). It also ends OpenBLAS's hand-off costs:
+// the calling thread waiting on sched_yield while a helper wakes, the helper spinning afterwards
+// (15% of the wall time of a `--jobs 1` study went to the kernel that way).
 #pragma once
 #include <cblas.h>
 
@@ -11,21 +18,12 @@
 
 namespace defrost {
 
-// Multiply-adds (m * n * k) from which a product is shared among threads: ~1 ms of work on one
-// core. Below it the hand-off does not pay: waking the helper takes microseconds on an idle
-// machine but a scheduler time slice when the other core is busy, and meanwhile the calling
-// thread waits on sched_yield (system time) while the helper spins ~2^20 cycles on it afterwards.
-// At the earlier 8 M, the validation and test passes of the default study's MLP (1,000 and 2,000
-// rows x 128 x 128: 16 M and 33 M) went parallel and a `--jobs 1` run spent 15% of its wall time
-// in the kernel (docs/performance.md, "Threads"). Convolution products of a CNN batch (100 M to
-// 500 M) still go parallel.
-constexpr int64_t kParallelMacs = int64_t(64) << 20;
-
-// The compute threads this process may use (DEFROST_THREADS); the default is one.
+// The compute threads this process may use (DEFROST_THREADS; the default is one). Recorded and
+// reported (`info().threads`), but the BLAS calls below use one thread whatever it is (see above).
 void SetThreadBudget(int32_t threads);
 int32_t ThreadBudget();
 
-// cblas_sgemm, row-major, with the thread count chosen by size.
+// cblas_sgemm, row-major, on one OpenBLAS thread.
 void Sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 

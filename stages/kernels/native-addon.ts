@@ -29,7 +29,7 @@ export interface NativeKernels {
   sumLeadingAxes(heap: ArrayBuffer, params: Int32Array): void;
   /** params: n and 7 offsets (value, grad, m, v, new value, new m, new v); scalars: see adam.h. */
   adam(heap: ArrayBuffer, params: Int32Array, scalars: Float32Array): void;
-  /** Compute threads this process may use; each sgemm picks 1 or this many by size (native/src/blas.h). */
+  /** Records the process's thread budget (reported by `info()`); products still use one thread (native/src/blas.h). */
   setThreads(threads: number): void;
   info(): BlasInfo;
   /** A native trainer (native/src/trainer.h); spec and scalars as in native/src/trainer-napi.cc. */
@@ -69,10 +69,10 @@ export function loadNativeKernels(): AddonLoad {
     };
     return cached;
   }
-  // OpenBLAS reads this when it loads: idle threads spin on sched_yield for 2^N cycles before
-  // sleeping (default N = 28, a tenth of a second after every threaded product). 2^20 cycles
-  // (~0.3 ms) keeps them awake between the back-to-back products of one training step and asleep
-  // between steps of a small network, where the spinning was pure system time.
+  // OpenBLAS reads this when it loads: idle pool threads spin on sched_yield for 2^N cycles
+  // before sleeping (default N = 28, a tenth of a second). The addon never hands work to the pool
+  // (one thread per product, native/src/blas.h), so this only shortens the spin of the threads
+  // OpenBLAS starts when it loads.
   process.env.OPENBLAS_THREAD_TIMEOUT ??= '20';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeKernels;
