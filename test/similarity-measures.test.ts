@@ -156,6 +156,18 @@ test('the Gram matrix split over worker threads is bit-identical to the single-t
   const parallel = await parallelGram(m, 3);
   assert.equal(parallel.length, single.length);
   assert.ok(Buffer.from(single.buffer).equals(Buffer.from(parallel.buffer)));
+  // The helper threads stay for the next matrices (a pool): reused, at another thread count too
+  // (both above the parallel threshold of 5e7 multiply-adds).
+  for (const [rows, threads] of [
+    [520, 3],
+    [600, 2],
+  ]) {
+    const next = shiftColumns(gaussian(new Rng(rows, 'parallel-gram'), rows, 401));
+    assert.ok(
+      Buffer.from(gram(next).buffer).equals(Buffer.from((await parallelGram(next, threads)).buffer)),
+      `${rows} rows, ${threads} threads`,
+    );
+  }
 });
 
 test('the WebAssembly SIMD Gram kernel is available and bit-identical to the TypeScript one', async () => {
