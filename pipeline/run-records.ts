@@ -31,7 +31,10 @@ export const runRecordSchema = z.object({
   name: z.string().nullable(),
   /** ISO date of the run's start. */
   date: z.string(),
-  /** The config path as given, and absolute. */
+  /**
+   * The config path as given, and absolute. A command that plans without a config file
+   * (`recommend`) records its command line in `config` and '' in `config_path`.
+   */
   config: z.string(),
   config_path: z.string(),
   overrides: z.array(z.string()),
@@ -156,6 +159,12 @@ export function findRun(records: readonly RunRecord[], ref: string): RunRecord {
       .map((r) => r.name ?? r.id)
       .join(', ')}${records.length > 5 ? ` (and ${records.length - 5} older; see \`defrost runs\`)` : ''}`,
   );
+}
+
+/** What a command says once its run is recorded: where to look at it. */
+export function recordedLine(record: RunRecord): string {
+  const ref = record.name ?? record.id;
+  return `Run ${record.id}${record.name ? ` (${record.name})` : ''} recorded: \`defrost runs show ${ref}\``;
 }
 
 export function forgetRun(storeRoot: string, record: RunRecord): void {

@@ -6,73 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { encodeNpyArray } from '../stages/files/npy.js';
-import { BIN } from './engine-helpers.js';
-import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
-
-interface Fixture {
-  readonly dir: string;
-  readonly store: string;
-  readonly model: string;
-  readonly images: string;
-}
-
-/** Three classes of 8x8 grey images told apart by brightness and a stripe, 9 per class. */
-async function fixture(): Promise<Fixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'defrost-recommend-'));
-  const images = join(dir, 'images');
-  for (const [name, level, stripe] of [
-    ['boots', 40, 0],
-    ['hats', 200, 2],
-    ['socks', 120, 5],
-  ] as const) {
-    mkdirSync(join(images, name), { recursive: true });
-    for (let i = 0; i < 9; i++) {
-      const raw = Buffer.alloc(64);
-      for (let k = 0; k < 64; k++) raw[k] = Math.max(0, Math.min(255, level + ((k * 37 + i * 11) % 50) - 25 + (k % 8 === stripe ? 50 : 0)));
-      const img = sharp(raw, { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w');
-      await (i % 3 === 0
-        ? img.jpeg({ quality: 95 }).toFile(join(images, name, `${i}.jpg`))
-        : img.png().toFile(join(images, name, `${i}.png`)));
-    }
-  }
-  const model = await saveLayersModel(foreignCnn(), join(dir, 'net'));
-  return { dir, store: join(dir, 'store'), model, images };
-}
-
-function recommend(f: Fixture, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      BIN,
-      'recommend',
-      '--model',
-      f.model,
-      '--store',
-      f.store,
-      '--jobs',
-      '2',
-      '--set',
-      'train.epochs=2',
-      '--set',
-      'train.batch_size=8',
-      ...args,
-    ],
-    { cwd: f.dir, encoding: 'utf8', env: { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' }, timeout: 300_000 },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function executedByStage(stderr: string): Record<string, number> {
-  const line = stderr.split('\n').find((l) => l.startsWith('run summary: '));
-  assert.ok(line, `no run summary in:\n${stderr}`);
-  return (JSON.parse(line.slice('run summary: '.length)) as { executed_by_stage: Record<string, number> }).executed_by_stage;
-}
+import { executedByStage, fixture, recommend } from './recommend-fixture.js';
 
 test('recommend: the answer as documented; a new depth or mode runs only its folds', async () => {
   const f = await fixture();

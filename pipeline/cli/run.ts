@@ -30,8 +30,8 @@ import { loadConfig } from '../config-loader.js';
 import type { PlannedInstance } from '../dag.js';
 import type { ScheduleResult } from '../scheduler.js';
 import type { Store } from '../store.js';
-import { checkRunName, listingOf, writeRunRecord, type RunRecord } from '../run-records.js';
-import { buildRunRecord } from '../run-record-build.js';
+import { checkRunName, listingOf, recordedLine, type RunRecord } from '../run-records.js';
+import { recordExecution } from '../run-record-build.js';
 
 interface RunOptions {
   set: string[];
@@ -142,7 +142,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     resources: (stage) => project.resources(resolvedConfig, stage),
     wallStart,
   });
-  const { result, summary, threads } = execution;
+  const { result, summary } = execution;
 
   const published = instances
     .filter((i) => {
@@ -158,31 +158,23 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
       answer = null; // the record still says what ran; the answer is a convenience
     }
   }
-  const record = buildRunRecord({
-    project,
-    configFile,
-    overrides: options.set,
-    name,
-    date: startDate,
-    config: resolvedConfig,
+  const record = recordExecution(
+    store,
     instances,
-    executedDirs: instances
-      .filter((i) => result.outcomes.get(i.id)?.status === 'executed')
-      .map((i) => ({ id: `${i.stage}/${i.key}`, dir: store.instanceDir(i.stage, i.key) })),
-    summary,
-    status: result.interrupted ? 'interrupted' : summary.failed > 0 ? 'failed' : 'finished',
-    executor: options.executor,
-    jobs,
-    threads,
-    answer,
-  });
-  let recorded = false;
-  try {
-    writeRunRecord(store.root, record);
-    recorded = true;
-  } catch (error) {
-    human(`could not write the run record: ${(error as Error).message}`);
-  }
+    execution,
+    {
+      project,
+      configFile,
+      overrides: options.set,
+      name,
+      date: startDate,
+      config: resolvedConfig,
+      executor: options.executor,
+      jobs,
+      answer,
+    },
+    human,
+  );
   if (project.afterRun && !result.interrupted) {
     try {
       // The run's provenance goes with it, for the report's footer.
@@ -199,14 +191,14 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
           published: status === 'cached' || status === 'executed',
         };
       });
-      const text = await project.afterRun(runInstances, recorded ? listingOf(record) : undefined);
+      const text = await project.afterRun(runInstances, record ? listingOf(record) : undefined);
       if (text) human(text);
     } catch (error) {
       human(`after-run report failed: ${(error as Error).message}`);
     }
   }
-  if (recorded) human(`Run ${record.id}${name ? ` (${name})` : ''} recorded: \`defrost runs show ${name ?? record.id}\``);
-  if (options.json) ctx.out(JSON.stringify({ ...summary, run: record.id }));
+  if (record) human(recordedLine(record));
+  if (options.json) ctx.out(JSON.stringify({ ...summary, run: record?.id ?? null }));
   execution.release();
   return execution.exitCode;
 }

@@ -3,9 +3,9 @@
  * [--json]` (docs/your-data.md): how many blocks of the pre-trained network M to keep frozen for
  * the labelled data D, answered by stratified K-fold cross-validation of every depth and mode and
  * of training from scratch. Checks everything first (exit 2, store untouched), then runs the
- * recommend pipeline like `run` (cached instances are reused) and prints the short report; with
- * `--json`, the last line of stdout is the answer and the run's summary goes to stderr as
- * `run summary: {...}`.
+ * recommend pipeline like `run` (cached instances are reused), records the run like `run` does
+ * (`defrost runs`; `--name`), and prints the short report; with `--json`, the last line of stdout
+ * is the answer and the run's summary goes to stderr as `run summary: {...}`.
  *
  * Light at load time: the planner, the engine and the checks are imported in the action.
  */
@@ -34,6 +34,7 @@ interface CommandOptions {
   json?: boolean;
   fast?: boolean;
   top?: string;
+  name?: string;
 }
 
 export function registerRecommendCommand(program: Command, ctx: CliContext): void {
@@ -55,6 +56,7 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--jobs <n>', 'instances at a time (default: number of cores)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
     .option('--json', 'print the answer as one JSON object on the last line of stdout')
+    .option('--name <name>', 'name this run in its record (see `defrost runs`)')
     .option('--fast', 'rank the depths with a predictor and cross-validate only the top few plus scratch (docs/prediction.md)')
     .option('--top <n>', 'with --fast: how many of the ranked depths to train (1 to 3)', '2');
   addSetOption(cmd);
@@ -64,14 +66,19 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
 
 async function recommendCommand(ctx: CliContext, options: CommandOptions): Promise<number> {
   const wallStart = performance.now();
+  const startDate = new Date();
   const human = options.json ? ctx.err : ctx.out;
   const jobs = parseJobs(options.jobs);
+  const { checkRunName, recordedLine } = await import('../../pipeline/run-records.js');
+  const name = options.name === undefined ? null : checkRunName(options.name);
   const { prepareRecommend } = await import('../recommend/request.js');
   const { planRecommendRuns } = await import('../recommend/plan.js');
   const { buildDag } = await import('../../pipeline/dag.js');
   const { executePlan } = await import('../../pipeline/cli/run.js');
+  const { recordExecution } = await import('../../pipeline/run-record-build.js');
   const { recommendationJson } = await import('../recommend/answer.js');
   const { recommendStage } = await import('../recommend/recommend.js');
+  const { recommendAnswer, recommendCommandLine, recommendParams } = await import('../recommend/run-record.js');
 
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { request, depths } = await prepareRecommend(options);
@@ -93,16 +100,40 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
     resources: () => ({ cpus: 1, mem: '4G', time: '01:00:00' }),
     wallStart,
   });
-  if (options.json) human(`run summary: ${JSON.stringify(outcome.summary)}`);
   const answer = instances.find((i) => i.stage === recommendStage.name);
-  outcome.release();
   const answerPublished = answer !== undefined && ['executed', 'cached'].includes(outcome.result.outcomes.get(answer.id)?.status ?? '');
-  if (outcome.exitCode !== 0 || answer === undefined || !answerPublished) return outcome.exitCode === 0 ? 1 : outcome.exitCode;
-  const dir = store.instanceDir(answer.stage, answer.key);
+  const dir = answer !== undefined && answerPublished ? store.instanceDir(answer.stage, answer.key) : null;
   const outputs = recommendStage.outputs;
+  const result = dir === null ? null : (JSON.parse(readFileSync(join(dir, outputs.recommendation.file), 'utf8')) as Recommendation);
+  // Recorded like `run` (docs/your-data.md#run-records): the request stands in for a config.
+  const recorded = { requested: depths, fastTop: fast === null ? null : top, trained: fast?.trained ?? depths };
+  const record = recordExecution(
+    store,
+    instances,
+    outcome,
+    {
+      project,
+      configFile: recommendCommandLine(request, recorded),
+      configPath: '',
+      overrides: options.set,
+      name,
+      date: startDate,
+      config: recommendParams(request, recorded),
+      executor: 'local',
+      jobs,
+      answer: result === null ? null : recommendAnswer(result),
+    },
+    human,
+  );
+  if (options.json) human(`run summary: ${JSON.stringify({ ...outcome.summary, run: record?.id ?? null })}`);
+  outcome.release();
+  if (outcome.exitCode !== 0 || dir === null || result === null) {
+    if (record) human(recordedLine(record));
+    return outcome.exitCode === 0 ? 1 : outcome.exitCode;
+  }
   human(readFileSync(join(dir, outputs.report.file), 'utf8').trimEnd());
   human(`Details: ${join(dir, outputs.recommendation.file)}`);
-  const result = JSON.parse(readFileSync(join(dir, outputs.recommendation.file), 'utf8')) as Recommendation;
+  if (record) human(recordedLine(record));
   if (fast === null) {
     if (options.json) ctx.out(recommendationJson(result));
     return 0;

@@ -1,0 +1,65 @@
+/**
+ * What the run record of a `defrost recommend` says (docs/your-data.md#run-records): a recommend
+ * has no config file, so its record names the request instead — the command line in `config`,
+ * the request as params (what `runs show` lists and `runs diff` compares, and what
+ * `config_hash` hashes: equal hashes, equal requests) and the answer with its uncertainty.
+ * The record itself is built and written by the engine's run-record machinery
+ * (pipeline/run-record-build.ts), as for `run`.
+ */
+import type { JsonObject, JsonValue } from '../../pipeline/stage.js';
+import type { Recommendation } from './answer.js';
+import type { RecommendRequest } from './plan.js';
+
+/** How the depths were chosen: all requested ones, or `--fast` with the predictor's top. */
+export interface RecordedDepths {
+  /** The depths asked for (`--depths`). */
+  readonly requested: readonly number[];
+  /** `--top` with `--fast`, else null. */
+  readonly fastTop: number | null;
+  /** The depths cross-validated (all requested ones, or the top of the ranking with `--fast`). */
+  readonly trained: readonly number[];
+}
+
+/** `recommend --model M --data D --folds K --modes ... --depths ... --seed N [--fast --top T]`. */
+export function recommendCommandLine(request: RecommendRequest, depths: RecordedDepths): string {
+  return [
+    'recommend',
+    `--model ${request.model.label}`,
+    `--data ${request.data.label}`,
+    `--folds ${request.folds}`,
+    `--modes ${request.modes.join(',')}`,
+    `--depths ${depths.requested.join(',')}`,
+    `--seed ${request.seed}`,
+    ...(depths.fastTop === null ? [] : [`--fast --top ${depths.fastTop}`]),
+  ].join(' ');
+}
+
+/** The request as the record's params: the files by path and sha256, the protocol, the recipe. */
+export function recommendParams(request: RecommendRequest, depths: RecordedDepths): JsonObject {
+  const { data, model } = request;
+  return {
+    model: { path: model.path, sha256: model.sha256, blocks: model.blocks },
+    data: {
+      ...data.spec,
+      sha256: data.sha256,
+      images: { size: data.images.size ? [data.images.size[0], data.images.size[1]] : null, channels: data.images.channels },
+    },
+    folds: request.folds,
+    modes: [...request.modes],
+    depths: [...depths.requested],
+    fast: depths.fastTop === null ? null : { top: depths.fastTop, trained: [...depths.trained] },
+    seed: request.seed,
+    train: JSON.parse(JSON.stringify(request.train)) as JsonValue,
+  };
+}
+
+/** The answer as the record keeps it: l*, its mode, the plausible set, and both 95% intervals. */
+export function recommendAnswer(r: Recommendation): Record<string, JsonValue> {
+  return {
+    l_star: r.l_star,
+    mode: r.mode,
+    plausible: [...r.plausible],
+    accuracy: [...r.accuracy],
+    scratch_accuracy: [...r.scratch_accuracy],
+  };
+}

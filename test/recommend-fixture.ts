@@ -1,0 +1,84 @@
+/**
+ * The tiny `defrost recommend` fixture the recommend tests share: an image folder of 27 8x8 grey
+ * images in three classes and a source network built with plain TensorFlow.js (its own layer
+ * names), and the command run on it with a two-epoch recipe in a store of its own.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { BIN } from './engine-helpers.js';
+import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Fixture {
+  readonly dir: string;
+  readonly store: string;
+  readonly model: string;
+  readonly images: string;
+}
+
+/** Three classes of 8x8 grey images told apart by brightness and a stripe, 9 per class. */
+export async function fixture(): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-recommend-'));
+  const images = join(dir, 'images');
+  for (const [name, level, stripe] of [
+    ['boots', 40, 0],
+    ['hats', 200, 2],
+    ['socks', 120, 5],
+  ] as const) {
+    mkdirSync(join(images, name), { recursive: true });
+    for (let i = 0; i < 9; i++) {
+      const raw = Buffer.alloc(64);
+      for (let k = 0; k < 64; k++) raw[k] = Math.max(0, Math.min(255, level + ((k * 37 + i * 11) % 50) - 25 + (k % 8 === stripe ? 50 : 0)));
+      const img = sharp(raw, { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w');
+      await (i % 3 === 0
+        ? img.jpeg({ quality: 95 }).toFile(join(images, name, `${i}.jpg`))
+        : img.png().toFile(join(images, name, `${i}.png`)));
+    }
+  }
+  const model = await saveLayersModel(foreignCnn(), join(dir, 'net'));
+  return { dir, store: join(dir, 'store'), model, images };
+}
+
+export function recommend(f: Fixture, args: readonly string[]): CommandResult {
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'recommend',
+      '--model',
+      f.model,
+      '--store',
+      f.store,
+      '--jobs',
+      '2',
+      '--set',
+      'train.epochs=2',
+      '--set',
+      'train.batch_size=8',
+      ...args,
+    ],
+    { cwd: f.dir, encoding: 'utf8', env: { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' }, timeout: 300_000 },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function executedByStage(stderr: string): Record<string, number> {
+  const line = stderr.split('\n').find((l) => l.startsWith('run summary: '));
+  assert.ok(line, `no run summary in:\n${stderr}`);
+  return (JSON.parse(line.slice('run summary: '.length)) as { executed_by_stage: Record<string, number> }).executed_by_stage;
+}
+
+/** Any other defrost command on the fixture's store (`runs`, `gc`...). */
+export function defrostOn(f: Fixture, args: readonly string[]): CommandResult {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--store', f.store], { cwd: f.dir, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
