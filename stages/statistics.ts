@@ -65,6 +65,17 @@ export function meanInterval(values: readonly number[], level = 0.95): Interval 
   return [m - half, m, m + half];
 }
 
+/**
+ * `meanInterval` of accuracies (proportions), with its bounds kept inside [0, 1]. With few seeds or
+ * folds a t interval can reach past the possible values (2 folds: t = 12.7 standard errors); the
+ * values it would add there are impossible, so the bound is the end of the range
+ * (docs/protocol.md).
+ */
+export function accuracyInterval(values: readonly number[], level = 0.95): Interval {
+  const [low, m, high] = meanInterval(values, level);
+  return [low === null ? null : Math.max(0, low), m, high === null ? null : Math.min(1, high)];
+}
+
 /** `a[i] - b[i]` for every seed index where both are finite. Throws when the lengths differ. */
 export function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) throw new RangeError(`paired lists differ in length: ${a.length} and ${b.length}`);

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   bestDepth,
   excludesZero,
+  accuracyInterval,
   meanInterval,
   pairedDifferenceInterval,
   pairedDifferences,
@@ -112,4 +113,13 @@ test('plausibleSet: with one seed nothing can be ruled out; a depth without resu
   ]);
   assert.deepEqual(plausibleSet(one, 1), [0, 1]);
   assert.throws(() => plausibleSet(one, 7), /no scores/);
+});
+
+test('accuracyInterval: the t interval of accuracies, cut at 0 and 1; the mean is untouched', () => {
+  // Two folds at 0.95 and 0.75: mean 0.85, half-width t(0.975, 1) * 0.1 = 1.27.
+  const [low, m, high] = meanInterval([0.95, 0.75]);
+  assert.ok(low !== null && low < 0 && high !== null && high > 1, 'the raw t interval reaches past [0, 1]');
+  assert.deepEqual(accuracyInterval([0.95, 0.75]), [0, m, 1]);
+  assert.deepEqual(accuracyInterval([1, 2, 3, 4, 6].map((x) => x / 10)), meanInterval([1, 2, 3, 4, 6].map((x) => x / 10)));
+  assert.deepEqual(accuracyInterval([0.8]), [null, 0.8, null]);
 });

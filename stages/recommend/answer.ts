@@ -7,7 +7,7 @@
  *
  * Pure: `recommend` (the stage) computes it and stores it; the command prints it.
  */
-import { bestDepth, meanInterval, plausibleSet, type Interval } from '../statistics.js';
+import { accuracyInterval, bestDepth, plausibleSet, type Interval } from '../statistics.js';
 
 /** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`). */
 export interface FoldResult {
@@ -57,17 +57,17 @@ export function recommendation(results: readonly FoldResult[], modes: readonly s
   const byMode: Record<string, Record<string, Interval>> = {};
   for (const m of modes) {
     byMode[m] = {};
-    for (const [depth, scores] of scoresByDepth(results, m, folds)) byMode[m][String(depth)] = meanInterval(scores);
+    for (const [depth, scores] of scoresByDepth(results, m, folds)) byMode[m][String(depth)] = accuracyInterval(scores);
   }
-  byMode[SCRATCH] = { scratch: meanInterval(scratch) };
+  byMode[SCRATCH] = { scratch: accuracyInterval(scratch) };
   const depths: Record<string, number> = {};
-  for (const [depth, scores] of primary) depths[String(depth)] = meanInterval(scores)[1];
+  for (const [depth, scores] of primary) depths[String(depth)] = accuracyInterval(scores)[1];
   return {
     l_star: lStar,
     mode,
     plausible: plausibleSet(primary, lStar),
-    accuracy: meanInterval(primary.get(lStar) ?? []),
-    scratch_accuracy: meanInterval(scratch),
+    accuracy: accuracyInterval(primary.get(lStar) ?? []),
+    scratch_accuracy: accuracyInterval(scratch),
     depths,
     folds,
     by_mode: byMode,

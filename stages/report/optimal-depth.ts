@@ -12,7 +12,7 @@
  * - ties of the mean go to the deeper l: it freezes more and trains less;
  * - standard errors use the sample standard deviation (n - 1) / sqrt(seeds), null for one seed.
  */
-import { bestDepth, meanInterval, pairedDifferenceInterval, plausibleSet, type Interval } from '../statistics.js';
+import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../statistics.js';
 import { compareCorrelation, compareMode, SCRATCH_MODE } from './results.js';
 import { mean, standardError } from './stats.js';
 import type { MissingRun, OptimalDepthRow, ResultRow } from './types.js';
@@ -115,7 +115,7 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
     const seeds = seedsOfCell(results, correlation, n);
     const scratchRows = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === SCRATCH_MODE);
     const scratchTest = alignBySeed(scratchRows, seeds, 'test_accuracy');
-    const scratch = intervalOrNull(() => meanInterval(scratchTest));
+    const scratch = intervalOrNull(() => accuracyInterval(scratchTest));
     const scratchMissing = missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === SCRATCH_MODE).length;
     for (const mode of sortedModes) {
       const validation = scoresByDepth(results, correlation, n, mode, seeds, 'validation_accuracy');
@@ -124,8 +124,8 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
       const atBest = best === null ? [] : (test.get(best) ?? []);
       const atFull = test.get(fullDepth);
       const finiteAt = (xs: readonly number[]): number[] => xs.filter((x) => Number.isFinite(x));
-      const optimal = intervalOrNull(() => meanInterval(atBest));
-      const full = intervalOrNull(() => meanInterval(atFull ?? []));
+      const optimal = intervalOrNull(() => accuracyInterval(atBest));
+      const full = intervalOrNull(() => accuracyInterval(atFull ?? []));
       const vsFull = intervalOrNull(() => pairedDifferenceInterval(atBest, atFull ?? []));
       const vsScratch = intervalOrNull(() => pairedDifferenceInterval(atBest, scratchTest));
       rows.push({
@@ -134,7 +134,7 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
         mode,
         optimal_depth: best,
         plausible_depths: best === null ? [] : plausibleSet(validation, best),
-        optimal_validation_accuracy: best === null ? null : intervalOrNull(() => meanInterval(validation.get(best) ?? [])).mean,
+        optimal_validation_accuracy: best === null ? null : intervalOrNull(() => accuracyInterval(validation.get(best) ?? [])).mean,
         optimal_accuracy: optimal.mean,
         optimal_accuracy_se: finiteAt(atBest).length >= 2 ? standardError(finiteAt(atBest)) : null,
         full_depth_accuracy: full.mean,
