@@ -64,8 +64,12 @@ test('every run is recorded; runs --json prints one object per line with the doc
 });
 
 test('runs show puts runs side by side, runs diff says what changed', () => {
-  const [a] = runs();
-  const shown = defrost(box, ['runs', 'show', a!.id.slice(0, 15), 'k7']);
+  const [a, b] = runs();
+  // The shortest prefix of a's id that b's id does not share (both runs may start in the same
+  // second, so a fixed-length prefix such as the date and time could name both).
+  let length = 1;
+  while (b!.id.startsWith(a!.id.slice(0, length))) length++;
+  const shown = defrost(box, ['runs', 'show', a!.id.slice(0, length), 'k7']);
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /^\* sum\.top\s+3\s+2$/m, 'differing params are marked');
   assert.match(shown.stdout, /^ {2}sum\.kind\s+plain\s+plain$/m);
