@@ -15,6 +15,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UsageError } from '../pipeline/errors.js';
+import { parseCsvNumber } from './files/read-csv.js';
 import type { Matrix } from './similarity-measures/matrix.js';
 
 /** File extensions `readMatrix` understands. */
@@ -181,7 +182,7 @@ export function parseCsv(text: string, path = '(csv)'): Matrix {
     const line = lines[ln].trim();
     if (line.length === 0) continue;
     const fields = line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-    const numbers = fields.map(parseNumber);
+    const numbers = fields.map(parseCsvNumber);
     if (first) {
       first = false;
       if (numbers.some((v) => v === null)) {
@@ -203,14 +204,6 @@ export function parseCsv(text: string, path = '(csv)'): Matrix {
     rows++;
   }
   return { rows, cols: Math.max(cols, 0), data: Float64Array.from(values) };
-}
-
-function parseNumber(field: string): number | null {
-  if (field.length === 0) return null;
-  if (/^[+-]?nan$/i.test(field)) return Number.NaN;
-  if (/^[+-]?inf(inity)?$/i.test(field)) return field.startsWith('-') ? -Infinity : Infinity;
-  const v = Number(field);
-  return Number.isNaN(v) ? null : v;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,16 +53,8 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   if (publishedManifest(dir, aggregate.key) !== null && existsSync(join(dir, 'optimal_depth.txt')))
     return { text: publishedReportText(dir), htmlPath: join(dir, 'report.html'), partial: false };
 
-  const plan = {
-    key: aggregate.key,
-    params: aggregate.params,
-    inputs: Object.values(aggregate.inputs).map((ref) => ({
-      id: ref.id,
-      stage: ref.stage,
-      key: ref.key,
-      coords: instances.find((i) => i.id === ref.id)?.coords,
-    })),
-  };
+  const { aggregatePlanOf } = await import('../report/store-runs.js');
+  const plan = aggregatePlanOf(aggregate, instances);
   const subtitle = `${options.config}${(options.sets ?? []).map((s) => ` --set ${s}`).join('')}, store ${storeRoot}`;
   const text = await partialReportText(storeRoot, plan, subtitle);
   if (text === null)

@@ -11,7 +11,8 @@ function splitFields(line: string): string[] {
   return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
 }
 
-function parseNumber(field: string): number | null {
+/** A CSV field as a number: NaN and Inf spelt out are numbers (rejected later, by name); null if not a number. */
+export function parseCsvNumber(field: string): number | null {
   if (field.length === 0) return null;
   if (/^[+-]?nan$/i.test(field)) return Number.NaN;
   if (/^[+-]?inf(inity)?$/i.test(field)) return field.startsWith('-') ? -Infinity : Infinity;
@@ -44,7 +45,7 @@ export function readCsvDataset(file: string): RawDataset {
       throw new DataFileError(file, `line ${ln + 1}: ${fields.length} fields, but the header has ${header.length} (ragged rows)`);
     fields.forEach((field, c) => {
       if (c === labelColumn) return;
-      const v = parseNumber(field);
+      const v = parseCsvNumber(field);
       if (v === null) throw new DataFileError(file, `line ${ln + 1}, column "${header[c]}": "${field}" is not a number`);
       values.push(v);
     });

@@ -13,7 +13,7 @@ import type { RunInstance } from '../../pipeline/project.js';
 import { Store } from '../../pipeline/store.js';
 import type { RunListing } from '../../pipeline/run-records.js';
 import { writeRunReport } from './run-footer.js';
-import { runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
+import { aggregatePlanOf, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
 /** File names inside an aggregate instance (kept in step with `build.ts`'s REPORT_FILES). */
 const TEXT_FILE = 'optimal_depth.txt';
@@ -69,16 +69,9 @@ export async function reportAfterRun(instances: ReadonlyArray<RunInstance>, run?
     const own = writeRunReport(storeRootOf(aggregate.dir), aggregate.dir, run);
     return `${text}\nReport of this run, with its provenance: ${own}`;
   }
-  const byId = new Map(instances.map((i) => [i.id, i]));
-  const plan: AggregatePlan = {
-    key: aggregate.key,
-    params: aggregate.params,
-    inputs: Object.values(aggregate.inputs).map((ref) => ({
-      id: ref.id,
-      stage: ref.stage,
-      key: ref.key,
-      coords: byId.get(ref.id)?.coords,
-    })),
-  };
-  return partialReportText(storeRootOf(aggregate.dir), plan, 'Built from the published instances of an incomplete run');
+  return partialReportText(
+    storeRootOf(aggregate.dir),
+    aggregatePlanOf(aggregate, instances),
+    'Built from the published instances of an incomplete run',
+  );
 }

@@ -23,7 +23,8 @@ export interface ChartSpec {
   readonly spec: TopLevelSpec;
 }
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+/** The font of every chart of the report. */
+export const CHART_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 
 /** Width of the main column of the page (html.ts: 1180 px less padding), which charts fill. */
 const PAGE_WIDTH = 1100;
@@ -34,7 +35,7 @@ function panelWidth(columns: number): number {
 }
 
 const CONFIG = {
-  font: FONT,
+  font: CHART_FONT,
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, grid: true, gridColor: '#eceff3' },
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, orient: 'right', labelLimit: 0, titleLimit: 0 },
   header: { labelFontSize: 13, labelFontWeight: 600, titleFontSize: 13, labelLimit: 0 },

@@ -16,12 +16,21 @@ import type { PredictionRow } from '../predict-job.js';
 import { PREDICTION_OUTPUTS } from '../prediction/section.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../prediction/scoring.js';
 import { bestDepth, mean, plausibleSet } from '../statistics.js';
+import { CHART_FONT } from './charts.js';
 import { readRows, writeRows } from './arrow-tables.js';
 import { scoresByDepth } from './optimal-depth.js';
 import { renderSvg } from './render-svg.js';
 import { SCRATCH_MODE } from './results.js';
 import type { SectionBuilder } from './section.js';
 import type { ResultRow, RunRecord } from './types.js';
+
+/** Look of this section's charts (font, background, legend, frame), shared by both. */
+const CHART_CONFIG = {
+  font: CHART_FONT,
+  background: 'white',
+  legend: { orient: 'right', labelLimit: 0, titleLimit: 0 },
+  view: { stroke: '#d0d5dc' },
+} as const;
 
 /** One row of the study-level `prediction.arrow`: a predict row plus the cell's cost. */
 export interface StudyPredictionRow extends PredictionRow {
@@ -204,12 +213,7 @@ export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
         },
       ],
     },
-    config: {
-      font: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
-      background: 'white',
-      legend: { orient: 'right', labelLimit: 0, titleLimit: 0 },
-      view: { stroke: '#d0d5dc' },
-    },
+    config: CHART_CONFIG,
   } as TopLevelSpec;
 }
 
@@ -391,12 +395,7 @@ export function predictionChart(tables: PredictionTables, depth: number): TopLev
         },
       ],
     },
-    config: {
-      font: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
-      background: 'white',
-      legend: { orient: 'right', labelLimit: 0, titleLimit: 0 },
-      view: { stroke: '#d0d5dc' },
-    },
+    config: CHART_CONFIG,
   } as TopLevelSpec;
 }
 

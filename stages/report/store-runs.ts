@@ -27,6 +27,30 @@ export interface AggregatePlan {
   readonly inputs: readonly AggregateInputRef[];
 }
 
+/** A planned instance as the engine hands it over (`RunInstance`) or `buildDag` returns it. */
+interface PlannedRef {
+  readonly id: string;
+  readonly key: string;
+  readonly coords: Coords;
+  readonly params: JsonObject;
+  readonly inputs: Readonly<Record<string, { readonly id: string; readonly stage: string; readonly key: string }>>;
+}
+
+/** The aggregate's plan: its inputs with the coordinates the plan gave them. */
+export function aggregatePlanOf(aggregate: PlannedRef, instances: ReadonlyArray<PlannedRef>): AggregatePlan {
+  const byId = new Map(instances.map((i) => [i.id, i]));
+  return {
+    key: aggregate.key,
+    params: aggregate.params,
+    inputs: Object.values(aggregate.inputs).map((ref) => ({
+      id: ref.id,
+      stage: ref.stage,
+      key: ref.key,
+      coords: byId.get(ref.id)?.coords,
+    })),
+  };
+}
+
 /** The store root of a published instance directory `<store>/<stage>/<key>`. */
 export function storeRootOf(instanceDir: string): string {
   return dirname(dirname(instanceDir));
