@@ -13,10 +13,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareFiles } from '../stages/commands/compare.js';
-import { readMatrix, writeNpy } from '../stages/matrix-io.js';
-import { Rng } from '../stages/random.js';
-import { MEASURE_NAMES, Representation, compareRepresentations, type Matrix } from '../stages/similarity-measures/index.js';
+import { compareFiles } from '../stages/similarity/compare-command.js';
+import { readMatrix, writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { Rng } from '../stages/lib/random.js';
+import { MEASURE_NAMES, Representation, compareRepresentations, type Matrix } from '../stages/lib/measures/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');

@@ -11,8 +11,8 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readDataset, writeDataset } from '../stages/dataset-table.js';
-import { generateData } from '../stages/tasks/generate.js';
+import { readDataset, writeDataset } from '../stages/lib/tables/dataset-table.js';
+import { generateData } from '../stages/data/generate-job.js';
 
 function seconds(since: number): number {
   return Math.round((performance.now() - since) / 10) / 100;

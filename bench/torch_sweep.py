@@ -133,7 +133,7 @@ def better(a: tuple, b: tuple, monitor: str) -> bool:
 
 
 def train(net: Network, x: torch.Tensor, y: torch.Tensor, train: dict, seed: int, validation=None) -> tuple:
-    """The seeded loop of stages/training.ts, for every learning rate of the recipe (the best on
+    """The seeded loop of stages/lib/models/training.ts, for every learning rate of the recipe (the best on
     validation is kept); returns the kept weights' validation (accuracy, loss) or None."""
     rates = train["learning_rate"] if isinstance(train["learning_rate"], list) else [train["learning_rate"]]
     stopping = train.get("early_stopping")

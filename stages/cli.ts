@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gitCommit } from '../pipeline/provenance.js';
 import { runCli } from '../pipeline/cli/program.js';
-import { registerBenchCommand } from './commands/bench.js';
-import { registerCompareCommand } from './commands/compare.js';
-import { registerRecommendCommand } from './commands/recommend.js';
-import { registerReportCommand } from './commands/report.js';
+import { registerBenchCommand } from './training/bench-command.js';
+import { registerCompareCommand } from './similarity/compare-command.js';
+import { registerRecommendCommand } from './recommend/recommend-command.js';
+import { registerReportCommand } from './report/report-command.js';
 
 function projectModuleUrl(): string {
   const override = process.env.DEFROST_PROJECT_MODULE;
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     register: (program, ctx) => {
       registerCompareCommand(program);
       registerBenchCommand(program);
-      registerReportCommand(program);
+      registerReportCommand(program, ctx);
       registerRecommendCommand(program, ctx);
     },
   });

@@ -6,7 +6,7 @@
  * fails when the committed file differs from what this renders.
  */
 import { z } from 'zod';
-import { configSchema } from './config.js';
+import { configSchema } from './config/schema.js';
 import { stageNames } from './project.js';
 
 /** The subset of JSON Schema that zod emits for the config, as far as the tables need it. */
@@ -51,7 +51,7 @@ export const CONFIG_DOCS_COMMAND = 'make docs';
 
 const HEADER = `# Configuration reference
 
-<!-- Generated from the zod schema in stages/config.ts by \`${CONFIG_DOCS_COMMAND}\`; do not edit by hand. -->
+<!-- Generated from the zod schema in stages/config/schema.ts by \`${CONFIG_DOCS_COMMAND}\`; do not edit by hand. -->
 
 A config is a YAML file (see \`experiments/\`). Every key is optional unless marked *required*;
 a missing key takes its default. Any key can be overridden on the command line with

@@ -24,19 +24,19 @@
  */
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
-import { aggregateStage } from './aggregate.js';
-import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config.js';
-import { fileSpecOf, fingerprintFileDatasetSync, type NamedDataset } from './files/read.js';
-import type { ImageOptions } from './files/read-images.js';
-import { generateDataStage, type GenerateDataStageParams } from './generate-data.js';
-import { importSourceStage } from './recommend/import-source.js';
+import { aggregateStage } from './report/aggregate.js';
+import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config/schema.js';
+import { fileSpecOf, fingerprintFileDatasetSync, type NamedDataset } from './lib/formats/read.js';
+import type { ImageOptions } from './lib/formats/read-images.js';
+import { generateDataStage, type GenerateDataStageParams } from './data/generate-data.js';
+import { importSourceStage } from './data/import-source.js';
 import { REPORT_SECTIONS } from './report/sections.js';
-import { similarityStage } from './similarity.js';
-import { studySourceOf, type StudySource } from './source-network/study.js';
-import { studyImageOptions } from './tasks/study-images.js';
-import { trainScratchStage } from './train-scratch.js';
-import { trainSourceStage } from './train-source.js';
-import { transferStage } from './transfer.js';
+import { similarityStage } from './similarity/similarity.js';
+import { studySourceOf, type StudySource } from './lib/models/source-network/study.js';
+import { studyImageOptions } from './data/study-images.js';
+import { trainScratchStage } from './training/train-scratch.js';
+import { trainSourceStage } from './training/train-source.js';
+import { transferStage } from './training/transfer.js';
 
 /** Readable instance ids (`stage[k=v,...]`); kept here for the report's fixtures. */
 export { instanceId };

@@ -10,23 +10,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigIssue, Project } from '../pipeline/project.js';
 import type { AnyStage } from '../pipeline/stage.js';
-import { aggregateStage } from './aggregate.js';
-import { backendNames, initRuntime } from './backend.js';
-import { checkConfig, configSchema, resourceKeyIssues, resourcesOf, type DefrostConfig } from './config.js';
-import { baselineStage } from './baseline.js';
-import { generateDataStage } from './generate-data.js';
+import { aggregateStage } from './report/aggregate.js';
+import { backendNames, initRuntime } from './lib/models/backend.js';
+import { configSchema, resourceKeyIssues, resourcesOf, type DefrostConfig } from './config/schema.js';
+import { checkStudyConfig } from './data/config-checks.js';
+import { baselineStage } from './similarity/baseline.js';
+import { generateDataStage } from './data/generate-data.js';
 import { planDefrost } from './plan.js';
-import { predictStage } from './predict.js';
+import { predictStage } from './prediction/predict.js';
 import { cvTrainStage } from './recommend/cv-train.js';
-import { importDataStage } from './recommend/import-data.js';
-import { importSourceStage } from './recommend/import-source.js';
+import { importDataStage } from './data/import-data.js';
+import { importSourceStage } from './data/import-source.js';
 import { recommendStage } from './recommend/recommend.js';
 import { reportAfterRun } from './report/after-run.js';
 import { runAnswer } from './report/run-answer.js';
-import { similarityStage } from './similarity.js';
-import { trainScratchStage } from './train-scratch.js';
-import { trainSourceStage } from './train-source.js';
-import { transferStage } from './transfer.js';
+import { similarityStage } from './similarity/similarity.js';
+import { trainScratchStage } from './training/train-scratch.js';
+import { trainSourceStage } from './training/train-source.js';
+import { transferStage } from './training/transfer.js';
 
 /** The repository root: `dist/stages/project.js` and `stages/project.ts` are both two levels down. */
 function findCodeRoot(): string {
@@ -59,7 +60,7 @@ export const stageNames: readonly string[] = STAGES.map((stage) => stage.name);
 
 /** The config's cross-field rules, and `resources` keyed by stages of this registry. */
 export function checkDefrostConfig(config: DefrostConfig): ConfigIssue[] {
-  return [...checkConfig(config), ...resourceKeyIssues(config, stageNames)];
+  return [...checkStudyConfig(config), ...resourceKeyIssues(config, stageNames)];
 }
 
 export const defrostProject: Project<DefrostConfig> = {

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../pipeline/errors.js';
-import { initRuntime, parseBackendChoice, selectBackend } from '../stages/backend.js';
-import { loadNativeKernels } from '../stages/kernels/native-addon.js';
+import { initRuntime, parseBackendChoice, selectBackend } from '../stages/lib/models/backend.js';
+import { loadNativeKernels } from '../stages/lib/kernels/native-addon.js';
 
 const tfjsNodeInstalled = (() => {
   try {
@@ -85,7 +85,7 @@ test('initRuntime reads DEFROST_BACKEND and DEFROST_THREADS; bad values are usag
 
 test('importing stages/backend.js does not load TensorFlow.js (the scheduler imports it)', () => {
   const script =
-    "import('./dist/stages/backend.js').then(() => { const loaded = Object.keys(require.cache).some((p) => p.includes('@tensorflow')); console.log(loaded ? 'loaded' : 'light'); })";
+    "import('./dist/stages/lib/models/backend.js').then(() => { const loaded = Object.keys(require.cache).some((p) => p.includes('@tensorflow')); console.log(loaded ? 'loaded' : 'light'); })";
   const output = execFileSync(process.execPath, ['-e', script], { cwd: process.cwd(), encoding: 'utf8' });
   assert.equal(output.trim(), 'light');
 });

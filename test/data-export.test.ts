@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDataset } from '../stages/dataset-table.js';
+import { readDataset } from '../stages/lib/tables/dataset-table.js';
 import { defrost, ROOT, sandbox } from './engine-helpers.js';
 
 // The real defrost project, not the engine's toy one.

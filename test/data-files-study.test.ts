@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpyArray } from '../stages/files/npy.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { defrostProject } from '../stages/project.js';
-import { loadFileClassSubset } from '../stages/tasks/file-data.js';
-import { Rng } from '../stages/random.js';
+import { loadFileClassSubset } from '../stages/data/file-data.js';
+import { Rng } from '../stages/lib/random.js';
 import { scratchDir } from './stage-rig.js';
 
 const root = defrostProject.codeRoot;

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readDataset } from '../stages/dataset-table.js';
-import { Rng } from '../stages/random.js';
-import { generateData, type GenerateDataParams, type ImageTaskParams } from '../stages/tasks/generate.js';
-import { imageTaskIssues } from '../stages/tasks/image-catalog.js';
-import { stratifiedOrder } from '../stages/tasks/stratified.js';
+import { readDataset } from '../stages/lib/tables/dataset-table.js';
+import { Rng } from '../stages/lib/random.js';
+import { generateData, type GenerateDataParams, type ImageTaskParams } from '../stages/data/generate-job.js';
+import { imageTaskIssues } from '../stages/data/image-catalog.js';
+import { stratifiedOrder } from '../stages/lib/tasks/stratified.js';
 import { scratchDir } from './stage-rig.js';
 
 function withTempDir(body: (dir: string) => void): void {

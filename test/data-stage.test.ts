@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StageFailure } from '../pipeline/errors.js';
 import type { z } from 'zod';
 import type { JsonObject } from '../pipeline/stage.js';
-import { generateDataStage } from '../stages/generate-data.js';
+import { generateDataStage } from '../stages/data/generate-data.js';
 import { scratchDir, stageContext } from './stage-rig.js';
 
 /** Runs the stage through the shared rig; `lines` collects its log. */

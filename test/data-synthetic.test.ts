@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { Rng } from '../stages/random.js';
-import { readDataset } from '../stages/dataset-table.js';
-import { generateData, type GenerateDataParams } from '../stages/tasks/generate.js';
-import { drawLatents, featuresOf, labelsOf, sourceTeacher, targetTeacher, type SyntheticShape } from '../stages/tasks/synthetic.js';
+import { Rng } from '../stages/lib/random.js';
+import { readDataset } from '../stages/lib/tables/dataset-table.js';
+import { generateData, type GenerateDataParams } from '../stages/data/generate-job.js';
+import { drawLatents, featuresOf, labelsOf, sourceTeacher, targetTeacher, type SyntheticShape } from '../stages/lib/tasks/synthetic.js';
 import { scratchDir } from './stage-rig.js';
 
 const SHAPE: SyntheticShape = { latentDim: 16, inputDim: 64, teacherHidden: 32, classes: 4 };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { readDataset, writeDataset, type DatasetToWrite } from '../stages/dataset-table.js';
+import { readDataset, writeDataset, type DatasetToWrite } from '../stages/lib/tables/dataset-table.js';
 import { scratchDir } from './stage-rig.js';
 
 function sample(rows: number, shape: number[]): DatasetToWrite {

@@ -1,5 +1,5 @@
 /**
- * defrost's own config rules (stages/config.ts), in process: an unknown key, a typo, a wrong type
+ * defrost's own config rules (stages/config/schema.ts), in process: an unknown key, a typo, a wrong type
  * and a depth beyond the network are ConfigErrors (exit 2) naming the key and what is allowed.
  * How the CLI reports such errors is tested on the engine's toy project (engine-config.test.ts).
  */

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DOCS_COMMAND, renderConfigDocs } from '../stages/config-docs.js';
 import { defrostProject } from '../stages/project.js';
-import { configSchema } from '../stages/config.js';
+import { configSchema } from '../stages/config/schema.js';
 
 const root = defrostProject.codeRoot;
 
@@ -17,7 +17,7 @@ test('docs/config.md is what the config schema renders', () => {
   const committed = readFileSync(join(root, 'docs', 'config.md'), 'utf8');
   assert.ok(
     committed === renderConfigDocs(),
-    `docs/config.md is stale (the config schema in stages/config.ts changed). Run \`${CONFIG_DOCS_COMMAND}\` and commit docs/config.md.`,
+    `docs/config.md is stale (the config schema in stages/config/schema.ts changed). Run \`${CONFIG_DOCS_COMMAND}\` and commit docs/config.md.`,
   );
 });
 

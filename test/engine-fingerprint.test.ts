@@ -1,6 +1,6 @@
 /**
  * Code fingerprints come from the real module graph (docs/architecture.md): in a copy of the
- * sources, editing any file of a stage's import closure — `stages/config.ts` for `similarity`
+ * sources, editing any file of a stage's import closure — `stages/config/schema.ts` for `similarity`
  * included, and the native sources a `@fingerprint` tag names — changes that stage's fingerprint,
  * and only the fingerprints of the stages whose closure holds the file; a file outside every closure changes none; a new version of an npm
  * package changes the stages whose closure imports it.
@@ -59,17 +59,18 @@ test('the closure follows static, dynamic and worker imports, and skips type-onl
   assert.deepEqual(parsed.opaque, [10]);
 });
 
-test('similarity: its closure holds config.ts and what config.ts imports', () => {
+test('similarity: its closure holds the config schema and what it imports, not the config checks that read files', () => {
   const files = fingerprintStage(ROOT, defrostProject.stages.similarity).files;
   for (const f of [
-    'stages/similarity.ts',
-    'stages/similarity-job.ts',
-    'stages/config.ts',
-    'stages/random.ts',
-    'stages/tasks/image-catalog.ts',
+    'stages/similarity/similarity.ts',
+    'stages/similarity/similarity-job.ts',
+    'stages/config/schema.ts',
+    'stages/lib/random.ts',
   ])
     assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
-  assert.ok(files.includes('stages/similarity-measures/gram-worker.ts'), 'the worker script loaded by new URL(...)');
+  for (const f of ['stages/data/config-checks.ts', 'stages/data/image-catalog.ts', 'stages/data/source-model-issues.ts'])
+    assert.ok(!files.includes(f), `${f} is not in the similarity closure`);
+  assert.ok(files.includes('stages/lib/measures/gram-worker.ts'), 'the worker script loaded by new URL(...)');
   assert.ok(files.some((f) => f.startsWith('npm:apache-arrow@')));
   const training = fingerprintStage(ROOT, defrostProject.stages['train-source']).files;
   assert.ok(training.includes('native/src/trainer.cc'), 'the native training step, named by @fingerprint in kernels/register.ts');
@@ -99,7 +100,7 @@ test('editing any file of a closure changes exactly the stages whose closure hol
   assert.deepEqual(fingerprints(root), base, 'restored sources, restored fingerprints');
 
   // Files outside every closure: the engine's scheduler, a command, the report's text table.
-  for (const file of ['pipeline/scheduler.ts', 'stages/commands/compare.ts', 'stages/plan.ts', 'stages/backend.ts']) {
+  for (const file of ['pipeline/scheduler.ts', 'stages/similarity/compare-command.ts', 'stages/plan.ts', 'stages/lib/models/backend.ts']) {
     assert.ok(!union.includes(file), `${file} is outside every closure`);
     appendFileSync(join(root, file), '\n// an edit\n');
   }

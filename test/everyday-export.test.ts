@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Field, FixedSizeList, Float32, Int32, List, Table, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
 import { UsageError } from '../pipeline/errors.js';
 import { tableToNpy } from '../pipeline/npy.js';
-import { parseNpy } from '../stages/matrix-io.js';
+import { parseNpy } from '../stages/lib/formats/matrix-io.js';
 
 /** What numpy makes of a .npy file: dtype, shape and the data as a list. */
 function numpyView(bytes: Buffer): { dtype: string; shape: number[]; values: unknown } {

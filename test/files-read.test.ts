@@ -9,12 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeDataset } from '../stages/dataset-table.js';
-import { readImageHeader } from '../stages/files/image-header.js';
-import { encodeNpyArray } from '../stages/files/npy.js';
-import { DataFileError } from '../stages/files/problem.js';
-import { fingerprintFileDataset, readFileDataset, type FileDatasetSpec } from '../stages/files/read.js';
-import type { ImageOptions } from '../stages/files/read-images.js';
+import { writeDataset } from '../stages/lib/tables/dataset-table.js';
+import { readImageHeader } from '../stages/lib/formats/image-header.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
+import { DataFileError } from '../stages/lib/formats/problem.js';
+import { fingerprintFileDataset, readFileDataset, type FileDatasetSpec } from '../stages/lib/formats/read.js';
+import type { ImageOptions } from '../stages/lib/formats/read-images.js';
 
 const KEEP: ImageOptions = { size: null, channels: null };
 

@@ -6,7 +6,7 @@
  */
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../stages/random.js';
+import { Rng } from '../stages/lib/random.js';
 import { assertMatchesCpu, randomArray, randomInt, requireAddon } from './kernels-helpers.js';
 
 before(() => requireAddon());

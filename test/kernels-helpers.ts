@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../stages/backend.js';
-import { loadNativeKernels, type NativeKernels } from '../stages/kernels/native-addon.js';
-import { installBlasKernels } from '../stages/kernels/register.js';
-import { Rng } from '../stages/random.js';
+import { selectBackend, type BackendName } from '../stages/lib/models/backend.js';
+import { loadNativeKernels, type NativeKernels } from '../stages/lib/kernels/native-addon.js';
+import { installBlasKernels } from '../stages/lib/kernels/register.js';
+import { Rng } from '../stages/lib/random.js';
 
 /**
  * The addon must be there: CI installs OpenBLAS and builds it, so a missing addon is a failure

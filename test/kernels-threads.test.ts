@@ -7,9 +7,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../stages/backend.js';
-import { loadNativeKernels, type NativeKernels } from '../stages/kernels/native-addon.js';
-import { Rng } from '../stages/random.js';
+import { selectBackend } from '../stages/lib/models/backend.js';
+import { loadNativeKernels, type NativeKernels } from '../stages/lib/kernels/native-addon.js';
+import { Rng } from '../stages/lib/random.js';
 import { randomArray, requireAddon } from './kernels-helpers.js';
 
 let addon: NativeKernels;

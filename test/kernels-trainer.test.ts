@@ -1,5 +1,5 @@
 /**
- * The native training step (stages/kernels/native-trainer.ts, native/src/trainer.cc) against
+ * The native training step (stages/lib/kernels/native-trainer.ts, native/src/trainer.cc) against
  * the TensorFlow.js step on cpu: the same recipe gives the same loss curve and weights up to
  * floating-point order, for MLPs and CNNs, frozen leading blocks, every optimizer and every
  * activation it implements. It is what wasm-blas uses for the study's networks, it falls back
@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../stages/backend.js';
-import { buildNetwork, type Activation, type NetworkSpec } from '../stages/models.js';
-import { Rng } from '../stages/random.js';
-import { createStepper, type StepperOptions } from '../stages/train-step.js';
-import { evaluateNetwork } from '../stages/training.js';
+import { selectBackend } from '../stages/lib/models/backend.js';
+import { buildNetwork, type Activation, type NetworkSpec } from '../stages/lib/models/models.js';
+import { Rng } from '../stages/lib/random.js';
+import { createStepper, type StepperOptions } from '../stages/lib/models/train-step.js';
+import { evaluateNetwork } from '../stages/lib/models/training.js';
 import { assertMatchesCpu, nativeCalls, randomArray, requireAddon, valuesOn } from './kernels-helpers.js';
 
 before(() => requireAddon());

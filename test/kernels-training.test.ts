@@ -5,7 +5,7 @@
  */
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../stages/random.js';
+import { Rng } from '../stages/lib/random.js';
 import { assertMatchesCpu, randomArray, requireAddon } from './kernels-helpers.js';
 
 before(() => requireAddon());

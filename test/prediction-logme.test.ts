@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { logme } from '../stages/prediction/logme.js';
+import { logme } from '../stages/lib/predictors/logme.js';
 
 interface ReferenceCase {
   name: string;

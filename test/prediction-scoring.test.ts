@@ -1,13 +1,13 @@
 /** The pure parts of the depth predictors: scoring rules, the band predictor, the centroid probe. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { bandScores, checkAgainstBand, sameTaskBand } from '../stages/prediction/band.js';
-import { fastVerdict, rankDepths } from '../stages/prediction/fast.js';
-import { leaveOneOutCentroidAccuracy } from '../stages/prediction/nearest-centroid.js';
-import { judgeCell, kendallTau, predictedDepth, scorePredictor } from '../stages/prediction/scoring.js';
-import { bestPredictor, scorePredictions } from '../stages/report/prediction.js';
-import type { ResultRow } from '../stages/report/types.js';
-import type { SimilarityRow } from '../stages/similarity-job.js';
+import { bandScores, checkAgainstBand, sameTaskBand } from '../stages/lib/predictors/band.js';
+import { fastVerdict, rankDepths } from '../stages/lib/predictors/fast.js';
+import { leaveOneOutCentroidAccuracy } from '../stages/lib/predictors/nearest-centroid.js';
+import { judgeCell, kendallTau, predictedDepth, scorePredictor } from '../stages/lib/predictors/scoring.js';
+import { bestPredictor, scorePredictions } from '../stages/prediction/section-job.js';
+import type { ResultRow } from '../stages/lib/report/types.js';
+import type { SimilarityRow } from '../stages/lib/report/types.js';
 
 test('predictedDepth takes the best score, ties to the deeper depth, skipping missing scores', () => {
   assert.equal(predictedDepth([0.1, 0.5, 0.3]), 1);

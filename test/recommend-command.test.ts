@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodeNpyArray } from '../stages/files/npy.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { executedByStage, fixture, recommend } from './recommend-fixture.js';
 
 test('recommend: the answer as documented; a new depth or mode runs only its folds', async () => {

@@ -13,14 +13,14 @@ import { buildDag, type PlannedInstance } from '../pipeline/dag.js';
 import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Store } from '../pipeline/store.js';
-import { aggregateStage } from '../stages/aggregate.js';
-import { bandTableBytes, predictionTableBytes } from '../stages/predict-job.js';
-import { reportForConfig } from '../stages/commands/report.js';
+import { aggregateStage } from '../stages/report/aggregate.js';
+import { bandTableBytes, predictionTableBytes } from '../stages/prediction/predict-job.js';
+import { reportForConfig } from '../stages/report/report-command.js';
 import { defrostProject } from '../stages/project.js';
-import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
+import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/lib/tables/arrow-tables.js';
 import type { RunInstance } from '../pipeline/project.js';
 import { reportAfterRun } from '../stages/report/after-run.js';
-import type { SimilarityRow } from '../stages/report/types.js';
+import type { SimilarityRow } from '../stages/lib/report/types.js';
 import { runStage, scratchDir, type RigInput } from './stage-rig.js';
 
 const CONFIG = 'experiments/quick.yaml';
@@ -123,7 +123,7 @@ describe('defrost report on a store', () => {
       published.push({ stage: inst.stage, key: inst.key, dir });
     }
 
-    const partial = await reportForConfig({ config: CONFIG, store });
+    const partial = await reportForConfig({ config: CONFIG, store, project: defrostProject });
     assert.equal(partial.partial, true);
     assert.match(partial.text, new RegExp(`Partial sweep: ${holes.length} of ${inputs.length} runs have no result`));
     assert.ok(partial.text.endsWith(`Report: ${partial.htmlPath}`));
@@ -186,7 +186,7 @@ describe('defrost report on a store', () => {
     const files = ['results.arrow', 'optimal_depth.arrow', 'similarity.arrow', 'report.html', 'optimal_depth.txt'];
     const bytes = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(outDir, f))] as const)));
     const aggDir = await publish(store, aggregate, {}, bytes);
-    const complete = await reportForConfig({ config: CONFIG, store });
+    const complete = await reportForConfig({ config: CONFIG, store, project: defrostProject });
     assert.equal(complete.partial, false);
     assert.equal(complete.htmlPath, join(aggDir, 'report.html'));
     assert.doesNotMatch(complete.text, /Partial sweep|missing/);
@@ -198,15 +198,18 @@ describe('defrost report on a store', () => {
   test('a store with nothing of the config says so (exit 2), and a bad config is a ConfigError', async () => {
     const store = scratchDir('report-empty');
     cleanup.push(store);
-    await assert.rejects(reportForConfig({ config: CONFIG, store }), (e: Error & { exitCode?: number }) => {
+    await assert.rejects(reportForConfig({ config: CONFIG, store, project: defrostProject }), (e: Error & { exitCode?: number }) => {
       assert.match(e.message, /run `defrost run experiments\/quick.yaml` first/);
       assert.equal(e.exitCode, 2);
       return true;
     });
-    await assert.rejects(reportForConfig({ config: CONFIG, store, sets: ['transfer.depths=[9]'] }), (e: Error & { exitCode?: number }) => {
-      assert.match(e.message, /transfer\.depths\[0\]/);
-      assert.equal(e.exitCode, 2);
-      return true;
-    });
+    await assert.rejects(
+      reportForConfig({ config: CONFIG, store, project: defrostProject, sets: ['transfer.depths=[9]'] }),
+      (e: Error & { exitCode?: number }) => {
+        assert.match(e.message, /transfer\.depths\[0\]/);
+        assert.equal(e.exitCode, 2);
+        return true;
+      },
+    );
   });
 });

@@ -5,12 +5,12 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/report/arrow-tables.js';
-import type { RunRecord, SimilarityRow } from '../stages/report/types.js';
+import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/lib/tables/arrow-tables.js';
+import type { RunRecord, SimilarityRow } from '../stages/lib/report/types.js';
 import { instanceId } from '../stages/plan.js';
-import { bandTableBytes, predictionTableBytes } from '../stages/predict-job.js';
+import { bandTableBytes, predictionTableBytes } from '../stages/prediction/predict-job.js';
 import type { JsonObject } from '../pipeline/stage.js';
-import { Rng } from '../stages/random.js';
+import { Rng } from '../stages/lib/random.js';
 import { scratchDir } from './stage-rig.js';
 
 export interface FixtureOptions {

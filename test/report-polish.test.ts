@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildTables } from '../stages/report/build.js';
-import { reportCharts } from '../stages/report/charts.js';
+import { reportCharts } from '../stages/lib/report/charts.js';
 import { makeFixture } from './report-fixture.js';
 
 /** Every object nested anywhere in a JSON-like value. */

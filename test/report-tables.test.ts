@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { aggregateStage } from '../stages/aggregate.js';
-import { readOptimalDepth, readResults, readRows } from '../stages/report/arrow-tables.js';
+import { aggregateStage } from '../stages/report/aggregate.js';
+import { readOptimalDepth, readResults, readRows } from '../stages/lib/tables/arrow-tables.js';
 import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
-import { openingSentences } from '../stages/report/html.js';
-import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/report/types.js';
+import { openingSentences } from '../stages/lib/report/html.js';
+import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/lib/report/types.js';
 import { makeFixture } from './report-fixture.js';
 import { runStage, type RigInput } from './stage-rig.js';
 

@@ -22,10 +22,10 @@ import {
   Utf8,
 } from 'apache-arrow';
 import { UsageError } from '../pipeline/errors.js';
-import { compareFiles } from '../stages/commands/compare.js';
-import { encodeNpy, readMatrix, writeNpy } from '../stages/matrix-io.js';
-import { Rng } from '../stages/random.js';
-import type { Matrix } from '../stages/similarity-measures/index.js';
+import { compareFiles } from '../stages/similarity/compare-command.js';
+import { encodeNpy, readMatrix, writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { Rng } from '../stages/lib/random.js';
+import type { Matrix } from '../stages/lib/measures/index.js';
 import { gaussian } from './similarity-fixtures.js';
 import { scratchDir } from './stage-rig.js';
 

@@ -1,6 +1,6 @@
 /** Seeded test matrices for the similarity tests (not a test file itself). */
-import { Rng } from '../stages/random.js';
-import type { Matrix } from '../stages/similarity-measures/index.js';
+import { Rng } from '../stages/lib/random.js';
+import type { Matrix } from '../stages/lib/measures/index.js';
 
 /** N x p matrix of independent N(0, 1) entries. */
 export function gaussian(rng: Rng, rows: number, cols: number): Matrix {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../stages/random.js';
+import { Rng } from '../stages/lib/random.js';
 import {
   compareMatrices,
   informationImbalance,
@@ -15,7 +15,7 @@ import {
   Representation,
   twoNNIntrinsicDimension,
   type Matrix,
-} from '../stages/similarity-measures/index.js';
+} from '../stages/lib/measures/index.js';
 import { gaussian, multiply, orthonormalColumns, permuteRows, scale } from './similarity-fixtures.js';
 
 const rep = (m: Matrix): Representation => new Representation(m);
@@ -149,8 +149,8 @@ test('compareMatrices reports the requested values, in docs/similarity.md order,
 });
 
 test('the Gram matrix split over worker threads is bit-identical to the single-thread one', async () => {
-  const { gram, shiftColumns } = await import('../stages/similarity-measures/matrix.js');
-  const { parallelGram } = await import('../stages/similarity-measures/parallel-gram.js');
+  const { gram, shiftColumns } = await import('../stages/lib/measures/matrix.js');
+  const { parallelGram } = await import('../stages/lib/measures/parallel-gram.js');
   const m = shiftColumns(gaussian(new Rng(8, 'parallel-gram'), 501, 401)); // above the threshold, N not a multiple of 4
   const single = gram(m);
   const parallel = await parallelGram(m, 3);
@@ -171,8 +171,8 @@ test('the Gram matrix split over worker threads is bit-identical to the single-t
 });
 
 test('the WebAssembly SIMD Gram kernel is available and bit-identical to the TypeScript one', async () => {
-  const { gram, shiftColumns } = await import('../stages/similarity-measures/matrix.js');
-  const { simdAvailable } = await import('../stages/similarity-measures/simd-kernel.js');
+  const { gram, shiftColumns } = await import('../stages/lib/measures/matrix.js');
+  const { simdAvailable } = await import('../stages/lib/measures/simd-kernel.js');
   assert.ok(simdAvailable(), 'WebAssembly SIMD should be available on Node 20');
   const m = shiftColumns(gaussian(new Rng(9, 'simd-gram'), 203, 77));
   const simd = gram(m);

@@ -13,10 +13,10 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { compareFiles, type CompareResult } from '../stages/commands/compare.js';
-import { writeNpy } from '../stages/matrix-io.js';
-import { Rng } from '../stages/random.js';
-import type { Matrix } from '../stages/similarity-measures/index.js';
+import { compareFiles, type CompareResult } from '../stages/similarity/compare-command.js';
+import { writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { Rng } from '../stages/lib/random.js';
+import type { Matrix } from '../stages/lib/measures/index.js';
 import { gaussian, multiply } from './similarity-fixtures.js';
 import { scratchDir } from './stage-rig.js';
 

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../pipeline/config-loader.js';
-import { compareBlocked } from '../stages/similarity-measures/blocked.js';
-import { compareMatrices, MEASURE_NAMES, type Matrix } from '../stages/similarity-measures/index.js';
-import { checkConfig } from '../stages/config.js';
+import { compareBlocked } from '../stages/lib/measures/blocked.js';
+import { compareMatrices, MEASURE_NAMES, type Matrix } from '../stages/lib/measures/index.js';
+import { checkStudyConfig } from '../stages/data/config-checks.js';
 import { planDefrost } from '../stages/plan.js';
 import { defrostProject } from '../stages/project.js';
-import { generateData, type GenerateDataParams } from '../stages/tasks/generate.js';
-import { Rng } from '../stages/random.js';
+import { generateData, type GenerateDataParams } from '../stages/data/generate-job.js';
+import { Rng } from '../stages/lib/random.js';
 import { QUICK } from './engine-helpers.js';
 
 const OPTIONS = { k: 5, rbfSigma: 1 };
@@ -84,7 +84,7 @@ test('6. config checks are linear: 300,000 target sizes with a duplicate are che
   const { config } = loadConfig(defrostProject, QUICK, []);
   const sizes = Array.from({ length: 300_000 }, (_, i) => i + 1);
   sizes.push(17);
-  const issues = checkConfig({ ...config, task: { ...config.task, target_pool: 300_000, target_sizes: sizes } });
+  const issues = checkStudyConfig({ ...config, task: { ...config.task, target_pool: 300_000, target_sizes: sizes } });
   assert.deepEqual(
     issues.filter((i) => i.key === 'task.target_sizes').map((i) => i.value),
     [17],
@@ -95,7 +95,7 @@ test('6. a sweep of 100,000 target sizes is refused at once with the count, not 
   const { config } = loadConfig(defrostProject, QUICK, []);
   const sizes = Array.from({ length: 100_000 }, (_, i) => i + 1);
   const started = Date.now();
-  const issues = checkConfig({ ...config, task: { ...config.task, target_pool: 100_000, target_sizes: sizes } });
+  const issues = checkStudyConfig({ ...config, task: { ...config.task, target_pool: 100_000, target_sizes: sizes } });
   assert.ok(Date.now() - started < 5_000);
   const refusal = issues.find((i) => i.key === 'task.target_sizes');
   assert.ok(refusal, 'the sweep size is refused');

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { loadConfig } from '../pipeline/config-loader.js';
 import { ConfigError } from '../pipeline/errors.js';
-import { encodeNpyArray } from '../stages/files/npy.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { defrostProject } from '../stages/project.js';
 import { BIN } from './engine-helpers.js';
 import { foreignCnn, saveLayersModel } from './source-network-fixture.js';

@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { blockCount, blockWeightValues } from '../stages/models.js';
-import { canonicalSourceNetwork, targetNetworkLike } from '../stages/source-network/canonical.js';
-import { deriveBlocks, inputShapeFits, readSourceModel } from '../stages/source-network/topology.js';
-import { DataFileError } from '../stages/files/problem.js';
-import { prepareTransfer } from '../stages/training-job.js';
+import { blockCount, blockWeightValues } from '../stages/lib/models/models.js';
+import { canonicalSourceNetwork, targetNetworkLike } from '../stages/lib/models/source-network/canonical.js';
+import { deriveBlocks, inputShapeFits, readSourceModel } from '../stages/lib/models/source-network/topology.js';
+import { DataFileError } from '../stages/lib/formats/problem.js';
+import { prepareTransfer } from '../stages/lib/models/transfer.js';
 import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
 
 test('a plain TensorFlow.js network: blocks derived, canonical weights kept, transferred at every depth', async () => {

@@ -1,5 +1,5 @@
 /**
- * stages/statistics.ts against values computed independently (SciPy: stats.t.ppf, stats.t.interval) and against the
+ * stages/lib/statistics.ts against values computed independently (SciPy: stats.t.ppf, stats.t.interval) and against the
  * rules docs/protocol.md states: t intervals, pairing by seed, the l* tie-break, the plausible set.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import {
   plausibleSet,
   standardError,
   studentCriticalValue,
-} from '../stages/statistics.js';
+} from '../stages/lib/statistics.js';
 
 const close = (actual: number | null, expected: number, tol = 1e-9): void => {
   assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${actual} != ${expected}`);

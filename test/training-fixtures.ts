@@ -3,9 +3,9 @@
  * trains them in well under a second.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NetworkSpec } from '../stages/models.js';
-import { Rng } from '../stages/random.js';
-import type { LabelledData, TrainRecipe } from '../stages/training.js';
+import type { NetworkSpec } from '../stages/lib/models/models.js';
+import { Rng } from '../stages/lib/random.js';
+import type { LabelledData, TrainRecipe } from '../stages/lib/models/training.js';
 
 export const DIM = 10;
 export const CLASSES = 3;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../pipeline/errors.js';
-import { blockWeightValues, buildNetwork } from '../stages/models.js';
-import { evaluateNetwork, plannedEpochs, trainNetwork, type TrainRecipe } from '../stages/training.js';
-import { prepareTransfer } from '../stages/training-job.js';
+import { blockWeightValues, buildNetwork } from '../stages/lib/models/models.js';
+import { evaluateNetwork, plannedEpochs, trainNetwork, type TrainRecipe } from '../stages/lib/models/training.js';
+import { prepareTransfer } from '../stages/lib/models/transfer.js';
 import { CLASSES, RECIPE, TINY_MLP, linearTask, sameBytes, useCpuBackend } from './training-fixtures.js';
 
 before(useCpuBackend);

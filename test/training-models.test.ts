@@ -15,8 +15,8 @@ import {
   loadNetwork,
   saveNetwork,
   trainableVariables,
-} from '../stages/models.js';
-import { prepareTransfer } from '../stages/training-job.js';
+} from '../stages/lib/models/models.js';
+import { prepareTransfer } from '../stages/lib/models/transfer.js';
 import { CLASSES, DIM, TINY_MLP, sameBytes, useCpuBackend } from './training-fixtures.js';
 import { scratchDir } from './stage-rig.js';
 

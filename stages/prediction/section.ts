@@ -1,12 +1,13 @@
 /**
  * The report section "Can l* be predicted?" (docs/prediction.md): the `baseline` and `predict`
  * instances it plans, the tables it adds to `aggregate` and its builder
- * (`stages/report/prediction.ts`, loaded on demand: it imports apache-arrow and vega).
+ * (`section-job.ts`, loaded on demand: it imports apache-arrow and vega).
  */
 import { table } from '../../pipeline/stage.js';
-import { baselineStage } from '../baseline.js';
-import { predictStage } from '../predict.js';
-import type { ReportSection } from '../report/section.js';
+import { baselineStage } from '../similarity/baseline.js';
+import { predictStage } from './predict.js';
+import type { DefrostConfig } from '../config/schema.js';
+import type { ReportSection } from '../lib/report/section.js';
 
 /** The section's tables in the aggregate instance (written by `buildPredictionSection`). */
 export const PREDICTION_OUTPUTS = {
@@ -15,7 +16,7 @@ export const PREDICTION_OUTPUTS = {
   band: table('band.arrow', {}, { optional: true }),
 } as const;
 
-export const predictionSection: ReportSection<typeof predictStage> = {
+export const predictionSection: ReportSection<typeof predictStage, DefrostConfig> = {
   id: 'prediction',
   stages: [predictStage],
   outputs: PREDICTION_OUTPUTS,
@@ -51,6 +52,6 @@ export const predictionSection: ReportSection<typeof predictStage> = {
     );
   },
   async load() {
-    return (await import('../report/prediction.js')).buildPredictionSection;
+    return (await import('./section-job.js')).buildPredictionSection;
   },
 };

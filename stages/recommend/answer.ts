@@ -1,13 +1,13 @@
 /**
  * The answer of `defrost recommend` (docs/your-data.md) from the held-out accuracy of every
  * cross-validation fold: per mode and depth the mean over folds; l* by the rule of
- * stages/statistics.ts over the depths of the first mode, paired by fold (every depth and
+ * stages/lib/statistics.ts over the depths of the first mode, paired by fold (every depth and
  * scratch train on the same fold split, so fold-to-fold variation cancels); the plausible set;
  * l*'s and scratch's mean accuracy with their 95% Student t intervals over folds.
  *
  * Pure: `recommend` (the stage) computes it and stores it; the command prints it.
  */
-import { accuracyInterval, bestDepth, plausibleSet, type Interval } from '../statistics.js';
+import { accuracyInterval, bestDepth, plausibleSet, type Interval } from '../lib/statistics.js';
 
 /** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`). */
 export interface FoldResult {

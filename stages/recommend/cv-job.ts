@@ -15,13 +15,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
-import { readDataset, type Dataset } from '../dataset-table.js';
-import { loadNetwork } from '../models.js';
-import { targetNetworkLike } from '../source-network/canonical.js';
-import { evaluateNetwork, trainNetwork, type LabelledData } from '../training.js';
-import { prepareTransfer } from '../training-job.js';
+import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import { loadNetwork } from '../lib/models/models.js';
+import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
+import { evaluateNetwork, trainNetwork, type LabelledData } from '../lib/models/training.js';
+import { prepareTransfer } from '../lib/models/transfer.js';
 import type { CvTrainContext } from './cv-train.js';
-import { foldRows, stratifiedFolds, validationSplit } from './folds.js';
+import { foldRows, stratifiedFolds, validationSplit } from '../lib/tasks/folds.js';
 
 function rowsOf(data: Dataset, rows: Int32Array): LabelledData {
   const dim = data.shape.reduce((a, b) => a * b, 1);

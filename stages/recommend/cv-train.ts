@@ -4,9 +4,9 @@
  * held-out samples. The work is in cv-job.ts, loaded inside `run`.
  */
 import { defineStage, input, table, type ContextOf } from '../../pipeline/stage.js';
-import { importDataStage } from './import-data.js';
-import { importSourceStage } from './import-source.js';
-import { cvTrainParams } from './params.js';
+import { importDataStage } from '../data/import-data.js';
+import { importSourceStage } from '../data/import-source.js';
+import { cvTrainParams } from '../data/import-params.js';
 
 const declaration = {
   name: 'cv-train',

@@ -7,11 +7,11 @@
  * Computed in the command, not cached as a stage: it takes seconds, while the training it saves
  * takes minutes. Heavy (TensorFlow.js, sharp): the command imports it inside its action.
  */
-import { readFileDataset } from '../files/read.js';
-import { depthFeatures } from '../prediction/features.js';
-import { leaveOneOutCentroidAccuracy } from '../prediction/nearest-centroid.js';
-import { canonicalSourceNetwork } from '../source-network/canonical.js';
-import { deriveBlocks, readSourceModel } from '../source-network/topology.js';
+import { readFileDataset } from '../lib/formats/read.js';
+import { depthFeatures } from '../lib/predictors/features.js';
+import { leaveOneOutCentroidAccuracy } from '../lib/predictors/nearest-centroid.js';
+import { canonicalSourceNetwork } from '../lib/models/source-network/canonical.js';
+import { deriveBlocks, readSourceModel } from '../lib/models/source-network/topology.js';
 import type { RecommendRequest } from './plan.js';
 
 /** The predictor `--fast` ranks with, as named in its answer. */

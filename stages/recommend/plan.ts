@@ -11,12 +11,13 @@
  */
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
-import type { TrainConfig, TransferMode } from '../config.js';
-import type { FileDatasetSpec } from '../files/read.js';
-import type { ImageOptions } from '../files/read-images.js';
+import type { TrainConfig } from '../lib/models/recipe.js';
+import type { TransferMode } from '../lib/models/transfer-modes/registry.js';
+import type { FileDatasetSpec } from '../lib/formats/read.js';
+import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
-import { importDataStage } from './import-data.js';
-import { importSourceStage } from './import-source.js';
+import { importDataStage } from '../data/import-data.js';
+import { importSourceStage } from '../data/import-source.js';
 import { recommendStage } from './recommend.js';
 
 /** Everything `recommend` plans from: checked files with their fingerprints, and the protocol. */

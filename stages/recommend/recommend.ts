@@ -5,8 +5,8 @@
  */
 import { defineStage, file, input, inputs, table, type ContextOf } from '../../pipeline/stage.js';
 import { cvTrainStage } from './cv-train.js';
-import { importDataStage } from './import-data.js';
-import { recommendParams } from './params.js';
+import { importDataStage } from '../data/import-data.js';
+import { recommendParams } from '../data/import-params.js';
 
 const declaration = {
   name: 'recommend',

@@ -8,11 +8,18 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../pipeline/errors.js';
 import { applySet } from '../../pipeline/config-loader.js';
-import { TRANSFER_MODES, trainSchema, type TrainConfig, type TransferMode } from '../config.js';
-import { classCounts } from './folds.js';
-import { fingerprintFileDataset, readFileDataset } from '../files/read.js';
-import type { ImageOptions } from '../files/read-images.js';
-import { deriveBlocks, fingerprintSourceModel, inputShapeFits, networkImageOptions, readSourceModel } from '../source-network/topology.js';
+import { trainSchema, type TrainConfig } from '../lib/models/recipe.js';
+import { TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
+import { classCounts } from '../lib/tasks/folds.js';
+import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
+import type { ImageOptions } from '../lib/formats/read-images.js';
+import {
+  deriveBlocks,
+  fingerprintSourceModel,
+  inputShapeFits,
+  networkImageOptions,
+  readSourceModel,
+} from '../lib/models/source-network/topology.js';
 import type { RecommendRequest } from './plan.js';
 
 /** The command line's options, as text. */

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
-import { rowsToIPC } from '../report/arrow-tables.js';
+import { rowsToIPC } from '../lib/tables/arrow-tables.js';
 import type { RecommendContext } from './recommend.js';
 import { recommendation, recommendationText, type FoldResult } from './answer.js';
 

@@ -4,7 +4,7 @@
  * over l = L and over scratch as `[low, mean, high]` (paired 95% intervals; null bounds with a
  * single seed).
  */
-import type { OptimalDepthRow } from './types.js';
+import type { OptimalDepthRow } from '../lib/report/types.js';
 
 export interface AnswerCell {
   readonly correlation: number | null;

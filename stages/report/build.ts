@@ -7,16 +7,16 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StageFailure } from '../../pipeline/errors.js';
-import { similarityStage } from '../similarity.js';
-import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from './arrow-tables.js';
-import { reportCharts } from './charts.js';
-import { reportHtml, type RenderedChart } from './html.js';
-import { computeOptimalDepth } from './optimal-depth.js';
-import { renderSvg } from './render-svg.js';
-import { collectRuns, compareCorrelation, coordNumber } from './results.js';
+import { similarityStage } from '../similarity/similarity.js';
+import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from '../lib/tables/arrow-tables.js';
+import { reportCharts } from '../lib/report/charts.js';
+import { reportHtml, type RenderedChart } from '../lib/report/html.js';
+import { computeOptimalDepth } from '../lib/report/optimal-depth.js';
+import { renderSvg } from '../lib/report/render-svg.js';
+import { collectRuns, compareCorrelation, coordNumber } from '../lib/report/results.js';
 import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
-import { formatOptimalDepthTable } from './text-table.js';
-import type { ReportTables, RunRecord, SimilarityRow } from './types.js';
+import { formatOptimalDepthTable } from '../lib/report/text-table.js';
+import type { ReportTables, RunRecord, SimilarityRow } from '../lib/report/types.js';
 
 /** File names inside the aggregate instance (docs/report.md), the text answer and the sections' tables. */
 export const REPORT_FILES = {

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { publishedManifest } from '../../pipeline/manifest.js';
 import { Store } from '../../pipeline/store.js';
 import type { Coords, JsonObject } from '../../pipeline/stage.js';
-import type { RunRecord } from './types.js';
+import type { RunRecord } from '../lib/report/types.js';
 
 /** An input of the aggregate: its instance id (the input name) and where it lives. */
 export interface AggregateInputRef {

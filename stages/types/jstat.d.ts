@@ -1,6 +1,6 @@
 /**
  * The part of jstat (https://github.com/jstat/jstat, no bundled types) that defrost uses: the
- * Student t distribution behind the intervals of `stages/statistics.ts`.
+ * Student t distribution behind the intervals of `stages/lib/statistics.ts`.
  */
 declare module 'jstat' {
   interface StudentT {

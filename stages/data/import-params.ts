@@ -1,0 +1,48 @@
+/**
+ * Params schemas of the `recommend` stages (docs/your-data.md), built from the config sections of
+ * stages/config/schema.ts where they exist. Paths are absolute (resolved when planning); every file's
+ * bytes enter the key through its sha256.
+ */
+import { z } from 'zod';
+import { imageOptionsSchema, seedSchema } from '../config/schema.js';
+import { trainSchema } from '../lib/models/recipe.js';
+import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+
+const path = z.string().min(1);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
+
+/** A file dataset: one path, or an explicit train/test pair. */
+export const fileDatasetSchema = z.union([z.strictObject({ path }), z.strictObject({ train: path, test: path })]);
+
+export const importDataParams = z.strictObject({ dataset: fileDatasetSchema, images: imageOptionsSchema, sha256 });
+
+export const importSourceParams = z.strictObject({
+  model: path,
+  /** `source_blocks`: the layer names of each block; null derives them. */
+  blocks: z
+    .array(z.array(z.string().min(1)).min(1))
+    .min(1)
+    .nullable(),
+  sha256,
+});
+
+export const CV_MODES = [...TRANSFER_MODES, 'scratch'] as const;
+
+export const cvTrainParams = z.strictObject({
+  folds: z.number().int().min(2),
+  fold: z.number().int().min(0),
+  mode: z.enum(CV_MODES),
+  /** null for scratch. */
+  depth: z.number().int().min(0).nullable(),
+  seed: seedSchema,
+  train: trainSchema,
+});
+
+export const recommendParams = z.strictObject({
+  modes: z.array(z.enum(TRANSFER_MODES)).min(1),
+  depths: z.array(z.number().int().min(0)).min(1),
+  folds: z.number().int().min(2),
+  /** What the report names as the data and the network (the paths as given). */
+  data: z.string(),
+  model: z.string(),
+});

@@ -1,0 +1,204 @@
+/**
+ * Datasets from files (docs/your-data.md): `files:<path>` wherever a dataset is named, or an
+ * explicit `{train: PATH, test: PATH}` pair. The format follows the path:
+ *   a directory with features.npy + labels.npy, or `X.npy`  -> NumPy arrays (read-npy.ts)
+ *   `X.arrow`                                                -> defrost's table layout (read-arrow.ts)
+ *   `X.csv`                                                  -> a label column + numeric features (read-csv.ts)
+ *   any other directory                                      -> an image folder (read-images.ts)
+ * `readFileDataset` reads and checks everything (values finite, labels per sample, classes with
+ * samples) and throws a `DataFileError` (exit 2) naming the file, the row or image and the
+ * problem; commands call it before planning, so bad data never reaches the store.
+ * `fingerprintFileDataset` hashes the bytes of every file read: it is what enters cache keys.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join, relative, resolve } from 'node:path';
+import type { Dataset } from '../tables/dataset-table.js';
+import { sortedClassNames } from './labels.js';
+import { DataFileError } from './problem.js';
+import { finishDataset, type RawDataset } from './raw-dataset.js';
+import { imageDecoderVersion, listImageFolder, readImageFolder, type ImageOptions } from './read-images.js';
+import { npyFiles, readNpyDataset } from './read-npy.js';
+
+export const FILES_PREFIX = 'files:';
+
+/** A dataset from files: one path (all labelled samples), or explicit train and test paths. */
+export type FileDatasetSpec = { readonly path: string } | { readonly train: string; readonly test: string };
+
+export type FileFormat = 'npy' | 'arrow' | 'csv' | 'images';
+
+/** `files:<path>` -> the path; null for any other dataset name. */
+export function filesPath(dataset: string): string | null {
+  return dataset.startsWith(FILES_PREFIX) ? dataset.slice(FILES_PREFIX.length) : null;
+}
+
+/** A dataset as a study config names it: a name (`files:<path>`, `mnist`...) or a train/test pair of paths. */
+export type NamedDataset = string | { readonly train: string; readonly test: string };
+
+/**
+ * The files of a dataset, paths resolved against the working directory: `files:<path>` is one
+ * path, a `{train, test}` pair two; null for the built-in datasets.
+ */
+export function fileSpecOf(dataset: NamedDataset): FileDatasetSpec | null {
+  if (typeof dataset !== 'string') return { train: resolve(dataset.train), test: resolve(dataset.test) };
+  const path = filesPath(dataset);
+  return path === null ? null : { path: resolve(path) };
+}
+
+/** How a dataset is named in messages, reports and random stream names. */
+export function datasetLabel(dataset: NamedDataset): string {
+  return typeof dataset === 'string' ? dataset : `files:{train: ${dataset.train}, test: ${dataset.test}}`;
+}
+
+function statOrFail(path: string): { directory: boolean } {
+  try {
+    return { directory: statSync(path).isDirectory() };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataFileError(path, code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? (error as Error).message})`);
+  }
+}
+
+/** The format of a dataset path, from what is there. */
+export function fileFormatOf(path: string): FileFormat {
+  const { directory } = statOrFail(path);
+  if (directory) return existsQuiet(join(path, 'features.npy')) || existsQuiet(join(path, 'labels.npy')) ? 'npy' : 'images';
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy') return 'npy';
+  if (ext === '.arrow') return 'arrow';
+  if (ext === '.csv') return 'csv';
+  throw new DataFileError(
+    path,
+    `unsupported file type "${ext || '(none)'}"; allowed: .npy, .arrow, .csv, or a directory (npy pair or image folder)`,
+  );
+}
+
+function existsQuiet(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readRaw(path: string, images: ImageOptions): Promise<RawDataset> {
+  const format = fileFormatOf(path);
+  switch (format) {
+    case 'npy':
+      return readNpyDataset(path, statOrFail(path).directory);
+    case 'arrow':
+      return (await import('./read-arrow.js')).readArrowDataset(path);
+    case 'csv':
+      return (await import('./read-csv.js')).readCsvDataset(path);
+    case 'images':
+      return readImageFolder(path, images);
+  }
+}
+
+/** The labelled data of a file dataset: `test` is null when only one path was given. */
+export interface FileDataset {
+  readonly train: Dataset;
+  readonly test: Dataset | null;
+}
+
+function splitPaths(spec: FileDatasetSpec): { train: string; test: string | null } {
+  return 'path' in spec ? { train: spec.path, test: null } : { train: spec.train, test: spec.test };
+}
+
+/** Reads and checks a file dataset (both parts of a pair, with the training part's classes). */
+export async function readFileDataset(spec: FileDatasetSpec, images: ImageOptions): Promise<FileDataset> {
+  const paths = splitPaths(spec);
+  const trainRaw = await readRaw(paths.train, images);
+  const train = finishDataset(trainRaw);
+  if (paths.test === null) return { train, test: null };
+  // The test part is brought to the training part's image size and channels.
+  const sameImages: ImageOptions =
+    train.shape.length === 3 ? { size: [train.shape[0], train.shape[1]], channels: train.shape[2] === 1 ? 1 : 3 } : images;
+  const testRaw = await readRaw(paths.test, sameImages);
+  if (testRaw.shape.join('x') !== train.shape.join('x'))
+    throw new DataFileError(paths.test, `samples of shape [${testRaw.shape}] but the training data ${paths.train} has [${train.shape}]`);
+  checkPairClasses({ train: paths.train, test: paths.test }, train.classes, testRaw.classes ?? sortedClassNames(testRaw.labels));
+  const test = finishDataset(testRaw, train.classes);
+  return { train, test };
+}
+
+/**
+ * A train/test pair holds the same classes: a class only one file has could never be learned, or
+ * never be measured. A DataFileError naming both files and the classes that differ.
+ */
+export function checkPairClasses(
+  pair: { readonly train: string; readonly test: string },
+  trainClasses: readonly string[],
+  testClasses: readonly string[],
+): void {
+  const onlyTrain = trainClasses.filter((c) => !testClasses.includes(c));
+  const onlyTest = testClasses.filter((c) => !trainClasses.includes(c));
+  if (onlyTrain.length === 0 && onlyTest.length === 0) return;
+  const differ = [
+    onlyTrain.length > 0 ? `only in the training data: ${onlyTrain.join(', ')}` : '',
+    onlyTest.length > 0 ? `only in the test data: ${onlyTest.join(', ')}` : '',
+  ].filter((s) => s.length > 0);
+  throw new DataFileError(
+    pair.test,
+    `its classes (${testClasses.join(', ')}) differ from those of the training data ${pair.train} (${trainClasses.join(', ')}); ` +
+      `${differ.join('; ')}. A train/test pair must hold the same classes`,
+  );
+}
+
+/** Every file a dataset path is read from. */
+export function filesOf(path: string): string[] {
+  const format = fileFormatOf(path);
+  if (format === 'images') return listImageFolder(path).flatMap((c) => c.files);
+  if (format === 'npy') {
+    const f = npyFiles(path, statOrFail(path).directory);
+    return [f.features, f.labels];
+  }
+  return [path];
+}
+
+/**
+ * sha256 over every file's path (relative to the dataset path) and bytes, plus the image decoder
+ * version for image folders: two datasets with the same fingerprint decode to the same samples.
+ */
+export async function fingerprintFileDataset(spec: FileDatasetSpec): Promise<string> {
+  const paths = splitPaths(spec);
+  const images = [paths.train, paths.test].some((path) => path !== null && fileFormatOf(path) === 'images');
+  return fingerprintWithDecoder(spec, images ? await imageDecoderVersion() : '');
+}
+
+/**
+ * The same fingerprint, synchronously, for planners (a study's `generate-data` key): the image
+ * decoder is named by the version of the installed sharp package rather than by loading it.
+ */
+export function fingerprintFileDatasetSync(spec: FileDatasetSpec): string {
+  let decoder = 'sharp not installed';
+  try {
+    const version = (createRequire(import.meta.url)('sharp/package.json') as { version?: string }).version;
+    decoder = `sharp ${version ?? 'unknown'} (package)`;
+  } catch {
+    // Not installed: image folders fail when read, with their own message.
+  }
+  return fingerprintWithDecoder(spec, decoder);
+}
+
+function fingerprintWithDecoder(spec: FileDatasetSpec, decoder: string): string {
+  const hash = createHash('sha256');
+  const paths = splitPaths(spec);
+  for (const [part, path] of [
+    ['train', paths.train],
+    ['test', paths.test],
+  ] as const) {
+    if (path === null) continue;
+    const root = statOrFail(path).directory ? path : resolve(path, '..');
+    hash.update(`${part}\u0000${fileFormatOf(path)}\u0000`);
+    if (fileFormatOf(path) === 'images') hash.update(`${decoder}\u0000`);
+    for (const file of filesOf(path)) {
+      hash.update(`${relative(root, file)}\u0000`);
+      hash.update(createHash('sha256').update(readFileSync(file)).digest('hex'));
+      hash.update('\n');
+    }
+  }
+  return hash.digest('hex');
+}

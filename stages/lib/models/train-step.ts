@@ -1,0 +1,203 @@
+/**
+ * One optimizer step of the training loop, in one of two implementations chosen by the backend
+ * (so that which one a run takes is a function of its key and backend, never of chance):
+ * - on wasm-blas, the native trainer (stages/lib/kernels/native-trainer.ts): the whole step in one
+ *   native call, several times faster than TensorFlow.js on the study's small networks;
+ * - elsewhere, or for a network the native trainer does not implement, TensorFlow.js's
+ *   `optimizer.minimize` over the trainable variables (saying once why the fast step is off).
+ * Both follow the same recipe (softmax cross-entropy, the optimizer's update rule); their results
+ * differ only by floating-point order (docs/performance.md).
+ *
+ * Imports TensorFlow.js statically: load with `await import('./train-step.js')` from stage code.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { installedBlasAddon } from '../kernels/register.js';
+import { NativeTrainer, type NativeOptimizer } from '../kernels/native-trainer.js';
+import { trainableVariables } from './models.js';
+
+export interface StepResult {
+  /** Mean training loss of the batch, before the update. */
+  readonly loss: number;
+  /** Samples of the batch classified correctly, before the update. */
+  readonly hits: number;
+}
+
+export interface TrainStepper {
+  readonly kind: 'native' | 'tfjs';
+  /** One optimizer step on `rows` samples: `x` holds rows x (input size) values. */
+  step(x: Float32Array, labels: Int32Array, rows: number): StepResult;
+  /** Makes the network's variables hold the current weights: call before reading the network. */
+  sync(): void;
+  /**
+   * Mean loss and accuracy of the current weights on `data` without touching the network (the
+   * native step evaluates its own weights), or null: then sync() and evaluate the network.
+   */
+  evaluate(data: EvaluationData): Evaluation | null;
+  dispose(): void;
+}
+
+/** Samples to evaluate on: rows x (input size) values and a label per row. */
+export interface EvaluationData {
+  readonly features: Float32Array;
+  readonly labels: Int32Array;
+  readonly rows: number;
+}
+
+export interface StepperOptions extends NativeOptimizer {
+  readonly classes: number;
+  /** false: always the TensorFlow.js step (tests compare the two). Default true. */
+  readonly native?: boolean;
+}
+
+const said = new Set<string>();
+
+/** Says once per process why the native step is not used (never silently slow). */
+function sayOnce(reason: string): void {
+  if (said.has(reason)) return;
+  said.add(reason);
+  process.stderr.write(`defrost: the native training step is off for this network (${reason}); using the TensorFlow.js step\n`);
+}
+
+function makeOptimizer(options: NativeOptimizer): tf.Optimizer {
+  switch (options.kind) {
+    case 'sgd':
+      return tf.train.sgd(options.learningRate);
+    case 'momentum':
+      return tf.train.momentum(options.learningRate, options.momentum);
+    case 'adam':
+      return tf.train.adam(options.learningRate);
+  }
+}
+
+class TfjsStepper implements TrainStepper {
+  readonly kind = 'tfjs';
+  private readonly optimizer: tf.Optimizer;
+  private readonly variables: tf.Variable[];
+  private readonly shape: number[];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly options: StepperOptions,
+  ) {
+    this.optimizer = makeOptimizer(options);
+    this.variables = trainableVariables(model);
+    this.shape = (model.inputs[0].shape as number[]).slice(1);
+  }
+
+  step(x: Float32Array, labels: Int32Array, rows: number): StepResult {
+    const { model, options, optimizer, variables } = this;
+    return tf.tidy(() => {
+      const input = tf.tensor(x.subarray(0, rows * this.shape.reduce((a, b) => a * b, 1)), [rows, ...this.shape], 'float32');
+      const y = tf.tensor1d(labels.subarray(0, rows), 'int32');
+      const target = tf.oneHot(y, options.classes);
+      let hits: tf.Scalar | null = null;
+      const cost = optimizer.minimize(
+        () => {
+          const logits = model.apply(input, { training: true }) as tf.Tensor2D;
+          hits = tf.keep(tf.equal(tf.argMax(logits, -1), y).sum() as tf.Scalar);
+          return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
+        },
+        true,
+        variables,
+      ) as tf.Scalar;
+      const h = hits as tf.Scalar | null;
+      const result = { loss: cost.dataSync()[0], hits: h ? h.dataSync()[0] : 0 };
+      if (h) h.dispose();
+      return result;
+    });
+  }
+
+  sync(): void {}
+
+  evaluate(): Evaluation | null {
+    return null;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+class NativeStepper implements TrainStepper {
+  readonly kind = 'native';
+  constructor(
+    private readonly trainer: NativeTrainer,
+    private readonly perRow: number,
+  ) {}
+
+  step(x: Float32Array, labels: Int32Array, rows: number): StepResult {
+    return this.trainer.step(x, labels, rows);
+  }
+
+  sync(): void {
+    this.trainer.sync();
+  }
+
+  evaluate(data: EvaluationData): Evaluation {
+    return evaluateWith(this.trainer, this.perRow, data);
+  }
+
+  dispose(): void {}
+}
+
+export interface Evaluation {
+  readonly accuracy: number;
+  readonly loss: number;
+}
+
+/** Floats of activations a native forward pass may hold at once (~64 MB). */
+const FORWARD_FLOATS = 16 << 20;
+
+/**
+ * Mean cross-entropy and accuracy of `model` on `rows` samples through the native forward pass,
+ * or null when it is not available (not wasm-blas, or a network it does not implement): the
+ * caller then evaluates with TensorFlow.js. Chunked so that the activations stay bounded.
+ */
+export function evaluateNatively(model: tf.LayersModel, features: Float32Array, labels: Int32Array, rows: number): Evaluation | null {
+  const addon = installedBlasAddon();
+  if (addon === null || tf.getBackend() !== 'wasm' || rows === 0) return null;
+  const trainer = NativeTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
+  if (typeof trainer === 'string') return null;
+  return evaluateWith(trainer, activationsPerRow(model), { features, labels, rows });
+}
+
+/** Floats of every layer's output for one sample: what a forward pass holds per row. */
+function activationsPerRow(model: tf.LayersModel): number {
+  return model.layers.reduce((sum, layer) => sum + (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1), 0);
+}
+
+/** Softmax cross-entropy and accuracy of the trainer's current weights, in bounded chunks. */
+function evaluateWith(trainer: NativeTrainer, perRow: number, data: EvaluationData): Evaluation {
+  const { features, labels, rows } = data;
+  const chunk = Math.max(1, Math.min(rows, Math.floor(FORWARD_FLOATS / Math.max(1, perRow))));
+  const dim = trainer.inputSize;
+  const classes = trainer.classes;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < rows; start += chunk) {
+    const count = Math.min(chunk, rows - start);
+    const logits = trainer.forward(features.subarray(start * dim, (start + count) * dim), count);
+    for (let r = 0; r < count; r++) {
+      const z = logits.subarray(r * classes, (r + 1) * classes);
+      let best = 0;
+      for (let j = 1; j < classes; j++) if (z[j] > z[best]) best = j;
+      let sum = 0;
+      for (let j = 0; j < classes; j++) sum += Math.exp(z[j] - z[best]);
+      const label = labels[start + r];
+      lossSum += Math.log(sum) - (z[label] - z[best]);
+      if (best === label) correct++;
+    }
+  }
+  return { accuracy: correct / rows, loss: lossSum / rows };
+}
+
+/** The fastest step available for `model` on the active backend. */
+export function createStepper(model: tf.LayersModel, options: StepperOptions): TrainStepper {
+  const addon = installedBlasAddon();
+  if (options.native !== false && addon !== null && tf.getBackend() === 'wasm') {
+    const trainer = NativeTrainer.translate(addon, model, options);
+    if (typeof trainer !== 'string') return new NativeStepper(trainer, activationsPerRow(model));
+    sayOnce(trainer);
+  }
+  return new TfjsStepper(model, options);
+}

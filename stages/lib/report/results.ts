@@ -1,0 +1,118 @@
+/**
+ * Turns planned runs into the rows of `results.arrow` and the list of missing runs.
+ *
+ * Rows are sorted, not kept in input order, so `results.arrow` is the same bytes whatever order
+ * the engine hands the inputs in: correlation from high (most similar tasks) to low, then n,
+ * then mode (`scratch` first), depth and seed ascending.
+ */
+import type { Coords, JsonObject } from '../../../pipeline/stage.js';
+import type { MissingRun, ResultRow, RunRecord } from './types.js';
+
+/** Scratch rows carry this mode. */
+export const SCRATCH_MODE = 'scratch';
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function coordNumber(coords: Coords, key: string): number | null {
+  const v = coords[key];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+/** Where a scratch or transfer run sits in the sweep, read from its coordinates. */
+function place(run: RunRecord): MissingRun {
+  const scratch = run.stage === 'train-scratch';
+  return {
+    id: run.id,
+    correlation: coordNumber(run.coords, 'correlation'),
+    n: coordNumber(run.coords, 'n') ?? 0,
+    mode: scratch ? SCRATCH_MODE : String(run.coords.mode ?? ''),
+    depth: scratch ? null : coordNumber(run.coords, 'depth'),
+    seed: coordNumber(run.coords, 'seed') ?? 0,
+  };
+}
+
+function resultRow(run: RunRecord): ResultRow {
+  const p = place(run);
+  const s: JsonObject = run.summary ?? {};
+  return {
+    correlation: p.correlation,
+    n: p.n,
+    mode: p.mode,
+    depth: p.depth,
+    seed: p.seed,
+    test_accuracy: numberOrNull(s.test_accuracy),
+    test_loss: numberOrNull(s.test_loss),
+    validation_accuracy: numberOrNull(s.validation_accuracy),
+    best_epoch: numberOrNull(s.best_epoch),
+    stopped_by: typeof s.stopped_by === 'string' ? s.stopped_by : null,
+    learning_rate: numberOrNull(s.learning_rate),
+    train_steps: numberOrNull(s.train_steps),
+    seconds: numberOrNull(run.durationSeconds),
+  };
+}
+
+/** Order of correlations in every table and chart: high to low, null (image task) last. */
+export function compareCorrelation(a: number | null, b: number | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return b - a;
+}
+
+/** Order of modes: scratch first, then alphabetical (defrost, reinit). */
+export function compareMode(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === SCRATCH_MODE) return -1;
+  if (b === SCRATCH_MODE) return 1;
+  return a < b ? -1 : 1;
+}
+
+type Placed = Pick<MissingRun, 'correlation' | 'n' | 'mode' | 'depth' | 'seed'>;
+
+export function compareRuns(a: Placed, b: Placed): number {
+  return (
+    compareCorrelation(a.correlation, b.correlation) ||
+    a.n - b.n ||
+    compareMode(a.mode, b.mode) ||
+    (a.depth ?? -1) - (b.depth ?? -1) ||
+    a.seed - b.seed
+  );
+}
+
+export interface CollectedRuns {
+  readonly results: ResultRow[];
+  readonly missing: MissingRun[];
+  readonly missingSimilarity: (number | null)[];
+  /** Published similarity instances, sorted by correlation. */
+  readonly similarityRuns: RunRecord[];
+}
+
+/** Splits planned runs into published results, missing runs and similarity instances. */
+export function collectRuns(runs: readonly RunRecord[]): CollectedRuns {
+  const results: ResultRow[] = [];
+  const missing: MissingRun[] = [];
+  const missingSimilarity: (number | null)[] = [];
+  const similarityRuns: RunRecord[] = [];
+  for (const run of runs) {
+    if (run.stage === 'similarity') {
+      if (run.published) similarityRuns.push(run);
+      else missingSimilarity.push(coordNumber(run.coords, 'correlation'));
+    } else if (run.stage === 'train-scratch' || run.stage === 'transfer') {
+      if (run.published) results.push(resultRow(run));
+      else missing.push(place(run));
+    }
+  }
+  results.sort(compareRuns);
+  missing.sort(compareRuns);
+  missingSimilarity.sort(compareCorrelation);
+  similarityRuns.sort(
+    (a, b) => compareCorrelation(coordNumber(a.coords, 'correlation'), coordNumber(b.coords, 'correlation')) || (a.id < b.id ? -1 : 1),
+  );
+  return { results, missing, missingSimilarity, similarityRuns };
+}
+
+export { coordNumber };

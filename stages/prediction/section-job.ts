@@ -1,0 +1,474 @@
+/**
+ * "Can l* be predicted?" (docs/prediction.md): the `predict` instances' per-depth scores set
+ * against what the sweep measured. Per predictor and cell (correlation, n, mode): is its
+ * predicted l* the measured l*, within one block of it, in the plausible set; Kendall's tau
+ * between its scores and the measured mean accuracy per depth; its cost in seconds against the
+ * sweep's (the transfer runs of the cell). The study's l* and plausible set are those of
+ * stages/lib/statistics.ts, on validation accuracy when the runs record it (test accuracy otherwise,
+ * and the report says so).
+ *
+ * Loaded only inside `aggregate.run` / `defrost report` (it imports apache-arrow through
+ * arrow-tables.ts).
+ */
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { PredictionRow } from './predict-job.js';
+import { PREDICTION_OUTPUTS } from './section.js';
+import { kendallTau, scorePredictor, type CellOutcome } from '../lib/predictors/scoring.js';
+import { bestDepth, mean, plausibleSet } from '../lib/statistics.js';
+import { CHART_FONT } from '../lib/report/charts.js';
+import { readRows, writeRows } from '../lib/tables/arrow-tables.js';
+import { scoresByDepth } from '../lib/report/optimal-depth.js';
+import { renderSvg } from '../lib/report/render-svg.js';
+import { SCRATCH_MODE } from '../lib/report/results.js';
+import type { SectionBuilder } from '../lib/report/section.js';
+import type { ResultRow, RunRecord } from '../lib/report/types.js';
+
+/** Look of this section's charts (font, background, legend, frame), shared by both. */
+const CHART_CONFIG = {
+  font: CHART_FONT,
+  background: 'white',
+  legend: { orient: 'right', labelLimit: 0, titleLimit: 0 },
+  view: { stroke: '#d0d5dc' },
+} as const;
+
+/** One row of the study-level `prediction.arrow`: a predict row plus the cell's cost. */
+export interface StudyPredictionRow extends PredictionRow {
+  /** Seconds this predictor spent on the cell (from the predict instance's summary). */
+  readonly seconds: number | null;
+}
+
+/** One row of `prediction_scores.arrow`: one predictor on one cell of the study. */
+export interface PredictionCellRow {
+  readonly correlation: number | null;
+  readonly n: number;
+  readonly mode: string;
+  readonly predictor: string;
+  readonly predicted_depth: number | null;
+  readonly l_star: number | null;
+  /** The plausible set, e.g. `1,2,3`. */
+  readonly plausible_depths: string;
+  /** 1 / 0, null when either side has no answer. */
+  readonly exact: number | null;
+  readonly within_one: number | null;
+  readonly in_plausible: number | null;
+  readonly kendall_tau: number | null;
+  readonly seconds: number | null;
+  /** Seconds of the cell's transfer runs (every depth and seed of this mode). */
+  readonly sweep_seconds: number | null;
+  /** `validation_accuracy` or `test_accuracy`: what l*, the plausible set and tau were computed on. */
+  readonly accuracy: string;
+}
+
+/** The summary per predictor, over every cell: the table of the report's section. */
+export interface PredictorSummary {
+  readonly predictor: string;
+  readonly cells: number;
+  readonly exact: number;
+  readonly within_one: number;
+  readonly in_plausible: number;
+  readonly kendall_tau: number | null;
+  /** Mean seconds per cell of the predictor and of the sweep it stands in for. */
+  readonly seconds: number | null;
+  readonly sweep_seconds: number | null;
+}
+
+export const PREDICTION_CELL_COLUMNS = {
+  correlation: 'float',
+  n: 'int',
+  mode: 'string',
+  predictor: 'string',
+  predicted_depth: 'int',
+  l_star: 'int',
+  plausible_depths: 'string',
+  exact: 'int',
+  within_one: 'int',
+  in_plausible: 'int',
+  kendall_tau: 'float',
+  seconds: 'float',
+  sweep_seconds: 'float',
+  accuracy: 'string',
+} as const;
+
+export const STUDY_PREDICTION_COLUMNS = {
+  correlation: 'float',
+  n: 'int',
+  predictor: 'string',
+  depth: 'int',
+  score: 'float',
+  predicted_depth: 'int',
+  seconds: 'float',
+} as const;
+
+export interface PredictionTables {
+  readonly rows: readonly StudyPredictionRow[];
+  readonly cells: readonly PredictionCellRow[];
+  readonly summary: readonly PredictorSummary[];
+  /** True when the runs carry validation accuracy (the study's selection metric). */
+  readonly onValidation: boolean;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** One row of the study-level `band.arrow`: a source-vs-target value against its same-task band. */
+export interface StudyBandRow {
+  readonly correlation: number | null;
+  readonly block: number;
+  readonly measure: string;
+  readonly value: number | null;
+  readonly low: number | null;
+  readonly high: number | null;
+  readonly pairs: number;
+  readonly inside: number;
+}
+
+export const STUDY_BAND_COLUMNS = {
+  correlation: 'float',
+  block: 'int',
+  measure: 'string',
+  value: 'float',
+  low: 'float',
+  high: 'float',
+  pairs: 'int',
+  inside: 'int',
+} as const;
+
+/** The band checks of each correlation (the same for every n: read from its first predict instance). */
+export async function gatherBand(runs: readonly RunRecord[]): Promise<StudyBandRow[]> {
+  const rows: StudyBandRow[] = [];
+  const seen = new Set<string>();
+  for (const run of runs) {
+    if (run.stage !== 'predict' || !run.published || run.dir === undefined) continue;
+    const c = String(run.coords.correlation ?? null);
+    if (seen.has(c)) continue;
+    seen.add(c);
+    for (const r of await readRows(join(run.dir, 'band.arrow')))
+      rows.push({
+        correlation: num(r.correlation),
+        block: num(r.block) ?? 0,
+        measure: String(r.measure),
+        value: num(r.value),
+        low: num(r.low),
+        high: num(r.high),
+        pairs: num(r.pairs) ?? 0,
+        inside: r.inside === true ? 1 : 0,
+      });
+  }
+  return rows.sort(
+    (a, b) =>
+      (b.correlation ?? 0) - (a.correlation ?? 0) || (a.measure < b.measure ? -1 : a.measure > b.measure ? 1 : 0) || a.block - b.block,
+  );
+}
+
+/** Source-vs-target similarity per block against the same-task band, per measure and correlation. */
+export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
+  const values = rows.map((r) => ({
+    panel: r.correlation === null ? 'image task' : `ρ = ${r.correlation}`,
+    measure: r.measure,
+    block: r.block,
+    value: r.value,
+    low: r.low,
+    high: r.high,
+    verdict: r.inside === 1 ? 'inside the band' : 'outside the band',
+  }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: {
+      column: { field: 'measure', type: 'nominal', title: null },
+      row: { field: 'panel', type: 'nominal', title: null, sort: 'descending' },
+    },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 130,
+      height: 110,
+      layer: [
+        {
+          mark: { type: 'area', color: '#c9d3e0', opacity: 0.8 },
+          encoding: {
+            x: { field: 'block', type: 'quantitative', title: 'block', axis: { tickMinStep: 1 } },
+            y: { field: 'low', type: 'quantitative', title: 'value', scale: { zero: false } },
+            y2: { field: 'high' },
+          },
+        },
+        {
+          mark: { type: 'line', point: { filled: true, size: 50 }, color: '#1b1f24' },
+          encoding: {
+            x: { field: 'block', type: 'quantitative' },
+            y: { field: 'value', type: 'quantitative' },
+          },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 70 },
+          encoding: {
+            x: { field: 'block', type: 'quantitative' },
+            y: { field: 'value', type: 'quantitative' },
+            color: {
+              field: 'verdict',
+              type: 'nominal',
+              title: 'source vs target',
+              scale: { domain: ['inside the band', 'outside the band'], range: ['#2f7d4a', '#c0392b'] },
+            },
+          },
+        },
+      ],
+    },
+    config: CHART_CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Reads every published predict instance's `prediction.arrow`, adding its seconds per predictor. */
+export async function gatherPredictions(runs: readonly RunRecord[]): Promise<StudyPredictionRow[]> {
+  const rows: StudyPredictionRow[] = [];
+  const predicts = runs.filter((r) => r.stage === 'predict' && r.published && r.dir !== undefined);
+  const field = (run: RunRecord, key: string, predictor: string): number | null => {
+    const v = run.summary?.[key];
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? num((v as Record<string, unknown>)[predictor]) : null;
+  };
+  for (const run of predicts) {
+    // Shared inputs (the band's similarity and reference networks) serve every n of the correlation.
+    const sharing = predicts.filter((r) => r.coords.correlation === run.coords.correlation).length;
+    const secondsOf = (p: string): number | null => {
+      const own = field(run, 'seconds', p);
+      const shared = field(run, 'shared_seconds', p);
+      return own === null ? null : own + (shared ?? 0) / sharing;
+    };
+    for (const r of await readRows(join(run.dir as string, 'prediction.arrow'))) {
+      const predictor = String(r.predictor);
+      rows.push({
+        correlation: num(r.correlation),
+        n: num(r.n) ?? 0,
+        predictor,
+        depth: num(r.depth) ?? 0,
+        score: num(r.score),
+        predicted_depth: num(r.predicted_depth),
+        seconds: secondsOf(predictor),
+      });
+    }
+  }
+  return rows.sort(
+    (a, b) =>
+      (b.correlation ?? 0) - (a.correlation ?? 0) ||
+      a.n - b.n ||
+      (a.predictor < b.predictor ? -1 : a.predictor > b.predictor ? 1 : 0) ||
+      a.depth - b.depth,
+  );
+}
+
+export function scorePredictions(results: readonly ResultRow[], rows: readonly StudyPredictionRow[]): PredictionTables {
+  // l* is chosen on validation accuracy (docs/protocol.md); runs from before that protocol have none.
+  const onValidation = results.some((r) => r.validation_accuracy !== null);
+  const metric = onValidation ? 'validation_accuracy' : 'test_accuracy';
+  const cells: PredictionCellRow[] = [];
+  const predictors = [...new Set(rows.map((r) => r.predictor))];
+  const places = [...new Map(rows.map((r) => [`${r.correlation}|${r.n}`, { correlation: r.correlation, n: r.n }])).values()];
+  const modes = [...new Set(results.map((r) => r.mode))].filter((m) => m !== SCRATCH_MODE).sort();
+  for (const { correlation, n } of places) {
+    for (const mode of modes) {
+      const runs = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth !== null);
+      if (runs.length === 0) continue;
+      const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+      const byDepth = scoresByDepth(results, correlation, n, mode, seeds, metric);
+      const depths = [...byDepth.keys()];
+      const lStar = bestDepth(byDepth);
+      const plausible = lStar === null ? [] : plausibleSet(byDepth, lStar);
+      const meanByDepth = (depth: number): number | null => num(mean((byDepth.get(depth) ?? []).filter((v) => Number.isFinite(v))));
+      const sweep = runs.reduce((s, r) => s + (r.seconds ?? 0), 0);
+      for (const predictor of predictors) {
+        const own = rows.filter((r) => r.correlation === correlation && r.n === n && r.predictor === predictor);
+        const predicted = own[0]?.predicted_depth ?? null;
+        const scores = depths.map((d) => own.find((r) => r.depth === d)?.score ?? null);
+        const judged = predicted !== null && lStar !== null;
+        cells.push({
+          correlation,
+          n,
+          mode,
+          predictor,
+          predicted_depth: predicted,
+          l_star: lStar,
+          plausible_depths: plausible.join(','),
+          exact: judged ? Number(predicted === lStar) : null,
+          within_one: judged ? Number(Math.abs(predicted - lStar) <= 1) : null,
+          in_plausible: judged ? Number(plausible.includes(predicted)) : null,
+          kendall_tau: kendallTau(scores, depths.map(meanByDepth)),
+          seconds: own[0]?.seconds ?? null,
+          sweep_seconds: sweep,
+          accuracy: metric,
+        });
+      }
+    }
+  }
+  const summary = predictors.map((predictor): PredictorSummary => {
+    const mine = cells.filter((c) => c.predictor === predictor);
+    const outcomes: CellOutcome[] = mine.map((c) => ({
+      predicted: c.predicted_depth,
+      lStar: c.l_star,
+      plausible: c.plausible_depths === '' ? [] : c.plausible_depths.split(',').map(Number),
+      tau: c.kendall_tau,
+    }));
+    const s = scorePredictor(outcomes);
+    const secs = mine.map((c) => c.seconds).filter((v): v is number => v !== null);
+    const sweeps = mine.map((c) => c.sweep_seconds).filter((v): v is number => v !== null);
+    return {
+      predictor,
+      cells: s.cells,
+      exact: s.exact,
+      within_one: s.withinOne,
+      in_plausible: s.inPlausible,
+      kendall_tau: s.kendallTau,
+      seconds: num(mean(secs)),
+      sweep_seconds: num(mean(sweeps)),
+    };
+  });
+  return { rows, cells, summary, onValidation };
+}
+
+/** Which predictor scores best: most cells in the plausible set, then exact, then tau. */
+export function bestPredictor(summary: readonly PredictorSummary[]): string | null {
+  const sorted = [...summary]
+    .filter((s) => s.cells > 0)
+    .sort((a, b) => b.in_plausible - a.in_plausible || b.exact - a.exact || (b.kendall_tau ?? -2) - (a.kendall_tau ?? -2));
+  return sorted[0]?.predictor ?? null;
+}
+
+const PREDICTOR_LABEL: Record<string, string> = {
+  similarity_band: 'similarity vs same-task band',
+  logme: 'LogME',
+  nearest_centroid: 'nearest-centroid probe',
+};
+export const predictorLabel = (p: string): string => PREDICTOR_LABEL[p] ?? p;
+
+/** Predicted l* of each predictor against the measured l* and plausible set, per cell. */
+export function predictionChart(tables: PredictionTables, depth: number): TopLevelSpec {
+  const cellLabel = (c: PredictionCellRow): string => `${c.correlation === null ? '' : `ρ ${c.correlation}, `}n ${c.n}`;
+  const order = [...new Set(tables.cells.map(cellLabel))];
+  const values: Record<string, string | number>[] = [];
+  const seen = new Set<string>();
+  for (const c of tables.cells) {
+    const cell = cellLabel(c);
+    const key = `${cell}|${c.mode}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      for (const d of c.plausible_depths === '' ? [] : c.plausible_depths.split(',').map(Number))
+        values.push({ cell, mode: `mode ${c.mode}`, depth: d, kind: 'plausible set (measured)', predictor: '' });
+      if (c.l_star !== null) values.push({ cell, mode: `mode ${c.mode}`, depth: c.l_star, kind: 'l* (measured)', predictor: '' });
+    }
+    if (c.predicted_depth !== null)
+      values.push({ cell, mode: `mode ${c.mode}`, depth: c.predicted_depth, kind: 'predicted', predictor: predictorLabel(c.predictor) });
+  }
+  const y = {
+    field: 'depth',
+    type: 'quantitative',
+    title: 'depth l (blocks frozen)',
+    scale: { domain: [-0.5, depth + 0.5] },
+    axis: { tickMinStep: 1 },
+  };
+  const x = { field: 'cell', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: { row: { field: 'mode', type: 'nominal', title: null } },
+    spec: {
+      width: Math.max(320, order.length * 46),
+      height: 170,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'plausible set (measured)'" }],
+          mark: { type: 'square', size: 360, color: '#d5dbe3' },
+          encoding: { x, y },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'l* (measured)'" }],
+          mark: { type: 'point', size: 260, strokeWidth: 2, color: '#1b1f24', filled: false },
+          encoding: { x, y },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'predicted'" }],
+          mark: { type: 'point', filled: true, size: 60 },
+          encoding: {
+            x,
+            y,
+            xOffset: { field: 'predictor', type: 'nominal' },
+            color: { field: 'predictor', type: 'nominal', title: 'predicted l* by' },
+            shape: { field: 'predictor', type: 'nominal', title: 'predicted l* by' },
+          },
+        },
+      ],
+    },
+    config: CHART_CONFIG,
+  } as TopLevelSpec;
+}
+
+const pct = (v: number): string => `${Math.round(v * 100)}%`;
+const fmt = (v: number | null, digits = 2): string => (v === null ? '—' : v.toFixed(digits));
+
+/** The section's table as HTML rows (the caller escapes nothing: every cell is a number or a fixed label). */
+export function predictionSummaryTable(tables: PredictionTables): string {
+  const head =
+    '<th class="text">predictor</th><th>cells</th><th>exact</th><th>within 1</th><th>in plausible set</th><th>Kendall τ (mean)</th><th>seconds / cell</th><th>sweep seconds / cell</th>';
+  const body = tables.summary
+    .map(
+      (s) =>
+        `<tr><td class="text">${predictorLabel(s.predictor)}</td><td>${s.cells}</td><td>${pct(s.exact)}</td><td>${pct(s.within_one)}</td>` +
+        `<td>${pct(s.in_plausible)}</td><td>${fmt(s.kendall_tau)}</td><td>${fmt(s.seconds, 1)}</td><td>${fmt(s.sweep_seconds, 0)}</td></tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** The same table as plain text, for the log and the docs. */
+export function predictionSummaryText(tables: PredictionTables): string {
+  const lines = ['predictor                     cells  exact  within1  plausible  tau    s/cell  sweep s/cell'];
+  for (const s of tables.summary) {
+    lines.push(
+      `${predictorLabel(s.predictor).padEnd(30)}${String(s.cells).padStart(5)}  ${pct(s.exact).padStart(5)}  ${pct(s.within_one).padStart(7)}  ${pct(s.in_plausible).padStart(9)}  ${fmt(s.kendall_tau).padStart(5)}  ${fmt(s.seconds, 1).padStart(6)}  ${fmt(s.sweep_seconds, 0).padStart(12)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The report section "Can l* be predicted?", whatever the answer is. */
+export function predictionSectionHtml(tables: PredictionTables, chartSvg: string, bandSvg: string | null): string {
+  const metric = tables.onValidation ? 'validation accuracy' : 'test accuracy, as these runs record no validation accuracy';
+  const best = bestPredictor(tables.summary);
+  return `<section id="prediction"><h2>Can l* be predicted?</h2>
+<p class="caption">Three predictors score every depth of a cell without any transfer training (docs/prediction.md):
+the source-vs-target similarity against the band of two target networks trained from scratch with different seeds,
+LogME of the frozen source network's depth-l features on the n target samples, and a leave-one-out nearest-centroid probe on the same features.
+Grey squares: the measured plausible set; black ring: the measured l* (best mean ${metric}); coloured marks: each predictor's l*.
+Kendall's τ compares a predictor's scores with the measured mean accuracy over depths, per cell; seconds are per (correlation, n)
+for the predictor and per (correlation, n, mode) for the transfer runs it would replace.
+${best === null ? '' : `Best by this table: <b>${predictorLabel(best)}</b>.`}</p>
+<div class="card chart" data-chart="prediction">${chartSvg}</div>
+<div class="card chart">${predictionSummaryTable(tables)}</div>
+<p class="caption">Per cell in <code>prediction_scores.arrow</code>; every score in <code>prediction.arrow</code>.</p>
+${
+  bandSvg === null
+    ? ''
+    : `<h3>Source vs target against the same-task band</h3>
+<p class="caption">Line: the similarity of the source network and the target reference network, block by block. Shaded: the same-task band,
+the 95% prediction interval of the value for two target networks trained from scratch with different seeds (the yardstick for "learned the same thing").
+Green: at least as alike as the band's less alike edge (for information imbalance, lower is more alike). In <code>band.arrow</code>.</p>
+<div class="card chart" data-chart="band">${bandSvg}</div>`
+}</section>`;
+}
+
+/**
+ * The section's builder (`prediction/section.ts`): scores the published predict instances
+ * against the sweep, writes `prediction.arrow`, `prediction_scores.arrow` and `band.arrow`, and
+ * returns the HTML section and its summary table as text. Nothing when no predict is published.
+ */
+export const buildPredictionSection: SectionBuilder = async ({ runs, tables, outDir }) => {
+  const rows = await gatherPredictions(runs);
+  if (rows.length === 0) return null;
+  const prediction = scorePredictions(tables.results, rows);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.prediction.file), prediction.rows, STUDY_PREDICTION_COLUMNS);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.predictionScores.file), prediction.cells, PREDICTION_CELL_COLUMNS);
+  const band = await gatherBand(runs);
+  await writeRows(join(outDir, PREDICTION_OUTPUTS.band.file), band, STUDY_BAND_COLUMNS);
+  const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
+  return {
+    html: predictionSectionHtml(prediction, await renderSvg(predictionChart(prediction, tables.depth), 'cp'), bandSvg),
+    text: `can l* be predicted?\n${predictionSummaryText(prediction)}`,
+  };
+};

@@ -1,0 +1,90 @@
+/**
+ * The `aggregate` stage: gathers every scratch, transfer and similarity instance of the config
+ * into `results.arrow`, `optimal_depth.arrow`, `similarity.arrow`, the text answer
+ * `optimal_depth.txt` and a self-contained `report.html` (docs/report.md). The report's further
+ * sections (`report/sections.ts`, e.g. "Can l* be predicted?") add the stages it reads and the
+ * tables it writes; none is named here.
+ *
+ * The module stays light: the scheduler loads it on every `defrost run`, so apache-arrow and
+ * vega are imported only inside `run`, through `report/build.js`.
+ */
+import { z } from 'zod';
+import { defineStage, file, inputs, table } from '../../pipeline/stage.js';
+import { countSchema, imageTaskSchema, syntheticTaskSchema } from '../config/schema.js';
+import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from '../lib/tables/columns.js';
+import { SECTION_OUTPUTS, SECTION_STAGES } from './sections.js';
+import type { RunRecord } from '../lib/report/types.js';
+import { similarityStage } from '../similarity/similarity.js';
+import { trainScratchStage } from '../training/train-scratch.js';
+import { transferStage } from '../training/transfer.js';
+
+/**
+ * What the planner gives aggregate: the class count, L, the task kind and, for a study with a
+ * pre-trained network (docs/your-data.md), its `source_model` as configured (the report says
+ * the source network was imported, not trained on a source task).
+ */
+export const aggregateParams = z.strictObject({
+  classes: countSchema,
+  depth: countSchema,
+  task_kind: syntheticTaskSchema.shape.kind.or(imageTaskSchema.shape.kind),
+  source_model: z.string().nullable().default(null),
+});
+
+export function taskSubtitle(taskKind: string, sourceModel: string | null = null): string {
+  if (sourceModel !== null)
+    return `Image task: the target is a class subset of a dataset; the source network is the pre-trained ${sourceModel} (source_model), not trained by the study`;
+  return taskKind === 'synthetic'
+    ? 'Synthetic task with controlled source-target correlation'
+    : taskKind === 'image'
+      ? 'Image task: source and target are class subsets of real datasets'
+      : `Task ${taskKind}`;
+}
+
+export const aggregateStage = defineStage({
+  name: 'aggregate',
+  description: 'results, optimal depth l* per (correlation, n, mode), similarity tables and report.html',
+  module: import.meta.url,
+  params: aggregateParams,
+  inputs: {
+    /** Every sweep scratch and transfer run, every similarity instance, and the sections' instances. */
+    runs: inputs(trainScratchStage, transferStage, similarityStage, ...SECTION_STAGES),
+  },
+  outputs: {
+    results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),
+    optimalDepth: table('optimal_depth.arrow', arrowColumns(OPTIMAL_DEPTH_COLUMNS)),
+    similarity: table('similarity.arrow', arrowColumns(SIMILARITY_COLUMNS)),
+    html: file('report.html'),
+    text: file('optimal_depth.txt'),
+    ...SECTION_OUTPUTS,
+  },
+  async run(ctx) {
+    const { buildReport } = await import('./build.js');
+    const runs: RunRecord[] = ctx.inputs.runs.map((input) => ({
+      id: input.id,
+      stage: input.stage,
+      coords: input.coords,
+      published: true,
+      summary: input.summary,
+      durationSeconds: input.durationSeconds,
+      dir: input.dir,
+    }));
+    const built = await buildReport({
+      runs,
+      depth: ctx.params.depth,
+      classes: ctx.params.classes,
+      taskKind: ctx.params.task_kind,
+      outDir: ctx.outDir,
+      subtitle: taskSubtitle(ctx.params.task_kind, ctx.params.source_model),
+      partial: false,
+      log: (line) => ctx.log(line),
+    });
+    const cells = built.tables.optimal;
+    return {
+      summary: {
+        runs: built.tables.results.length,
+        cells: cells.length,
+        optimal_depth: cells.map((r) => ({ correlation: r.correlation, n: r.n, mode: r.mode, depth: r.optimal_depth })),
+      },
+    };
+  },
+});

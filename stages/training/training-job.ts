@@ -1,0 +1,281 @@
+/**
+ * The bodies of the three training stages (`train-source`, `train-scratch`, `transfer`):
+ * read the data artifacts, build (or transfer) the network, train it with the seeded loop
+ * (early stopping on the task's validation set, docs/protocol.md), evaluate on the test set and
+ * write the outputs:
+ *   `model/`        the trained network (TensorFlow.js layers format; source and scratch only:
+ *                   `similarity` and `transfer` read them, nothing reads a transferred network)
+ *   `curve.arrow`   per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]
+ *   `metrics.arrow` one row: test_accuracy, test_loss, validation_accuracy, validation_loss,
+ *                   train_steps, epochs, best_epoch, learning_rate, stopped_by
+ * and return the summary `{ test_accuracy, test_loss, validation_accuracy, validation_loss,
+ * train_steps, epochs, best_epoch, stopped_by, learning_rate }`.
+ *
+ * Target training sets: each seed draws its own subset of the pool, the first n rows of a seeded
+ * permutation (`train/subset`), so larger n extends smaller n within a seed and different seeds
+ * see different samples (docs/protocol.md). The test set only measures: nothing is chosen on it.
+ * No timings or dates go into files (the engine records durations), so outputs are a pure
+ * function of the key on one backend.
+ *
+ * Init streams: the source network draws from `source/init`, target networks (scratch and
+ * transfer, also when shaped like an imported `source_model`) from `target/init`, so for one seed a `reinit` transfer at depth 0 is exactly the
+ * scratch network, and every transfer's new readout equals the scratch readout at init.
+ *
+ * Heavy (TensorFlow.js, Arrow): stage modules load it with `await import('./training-job.js')`.
+ */
+import { writeFile } from 'node:fs/promises';
+import type * as tf from '@tensorflow/tfjs';
+import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { StageFailure } from '../../pipeline/errors.js';
+import type { InputDecls, StageContext, StageOutcome } from '../../pipeline/stage.js';
+import type { ModelConfig } from '../config/schema.js';
+import type { TrainConfig } from '../lib/models/recipe.js';
+import { prepareTransfer } from '../lib/models/transfer.js';
+import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
+import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import { buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
+import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
+import { inputShapeFits } from '../lib/models/source-network/topology.js';
+import type { TrainScratchContext } from './train-scratch.js';
+import type { TrainSourceContext } from './train-source.js';
+import { evaluateNetwork, rowsOf, trainNetwork, type EpochRecord, type TrainingResult } from '../lib/models/training.js';
+import type { TRAINING_OUTPUTS } from './training-stage.js';
+import type { TransferContext } from './transfer.js';
+
+/** What the shared steps read: any training stage's context. */
+type TrainingContext = StageContext<unknown, InputDecls, typeof TRAINING_OUTPUTS>;
+/** The dataset input every training stage declares (`data`, from generate-data). */
+type DataInput = TrainSourceContext['inputs']['data'];
+
+/** Readable instance label for messages: `transfer[correlation=0.8,n=50,...]`. */
+function labelOf(ctx: TrainingContext): string {
+  const coords = Object.entries(ctx.coords).map(([k, v]) => `${k}=${v}`);
+  return coords.length ? `${ctx.stage}[${coords.join(',')}]` : ctx.stage;
+}
+
+function readTable(ctx: TrainingContext, file: string, limit?: number): Dataset {
+  try {
+    return readDataset(file, limit);
+  } catch (error) {
+    throw new StageFailure(`${labelOf(ctx)}: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The network the config describes, for data of this sample shape and class count. */
+export function networkSpecOf(model: ModelConfig, shape: readonly number[], classes: number): NetworkSpec {
+  const dim = shape.reduce((a, b) => a * b, 1);
+  if (model.kind === 'cnn' && shape.length !== 3)
+    throw new StageFailure(
+      `model.kind: got "cnn" but the data samples have shape ${JSON.stringify(shape)}; a CNN needs images [height, width, channels] (use model.kind: mlp)`,
+    );
+  return {
+    kind: model.kind,
+    hidden: model.hidden,
+    activation: model.activation,
+    kernelSize: model.kernel_size,
+    poolAfter: model.pool_after,
+    inputShape: model.kind === 'cnn' ? [...shape] : [dim],
+    classes,
+  };
+}
+
+/** Trains, evaluates and writes the outputs common to all three stages. */
+async function trainAndRecord(
+  ctx: TrainingContext,
+  model: tf.LayersModel,
+  data: TaskData,
+  seed: number,
+  recipe: TrainConfig,
+  /** Where the trained network goes (its declared `model` output), or null: not kept. */
+  saveModel: string | null,
+): Promise<StageOutcome> {
+  const { train, validation, test } = data;
+  const label = labelOf(ctx);
+  const classes = train.classes.length;
+  const result: TrainingResult = await trainNetwork(model, train, {
+    recipe,
+    validation,
+    seed,
+    classes,
+    label,
+    signal: ctx.signal,
+    onEpoch: (r: EpochRecord, planned: number) => {
+      ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
+      ctx.log(
+        `epoch ${r.epoch}/${planned} loss ${r.loss.toFixed(5)} train_acc ${r.train_accuracy.toFixed(4)}` +
+          (r.val_loss === null ? '' : ` val_loss ${r.val_loss.toFixed(5)} val_acc ${(r.val_accuracy ?? 0).toFixed(4)}`),
+      );
+    },
+  });
+  const evaluation = evaluateNetwork(model, test, classes);
+  if (!Number.isFinite(evaluation.loss))
+    throw new StageFailure(
+      `${label}: the test loss is ${evaluation.loss} after training. Try a smaller train.learning_rate (now ${result.learningRate}).`,
+    );
+  const val = result.validation;
+  ctx.log(
+    `test accuracy ${evaluation.accuracy} loss ${evaluation.loss}; validation accuracy ${val?.accuracy ?? 'none'}; ` +
+      `${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch}, stopped by ${result.stoppedBy}, ` +
+      `learning rate ${result.learningRate})`,
+  );
+
+  if (saveModel !== null) await saveNetwork(model, saveModel);
+  const curve = result.curve;
+  const hasValidation = curve.some((r) => r.val_loss !== null);
+  const curveColumns: Record<string, Int32Array | Float64Array> = {
+    epoch: Int32Array.from(curve, (r) => r.epoch),
+    loss: Float64Array.from(curve, (r) => r.loss),
+    train_accuracy: Float64Array.from(curve, (r) => r.train_accuracy),
+  };
+  if (hasValidation) {
+    curveColumns.val_loss = Float64Array.from(curve, (r) => r.val_loss ?? Number.NaN);
+    curveColumns.val_accuracy = Float64Array.from(curve, (r) => r.val_accuracy ?? Number.NaN);
+  }
+  await writeFile(ctx.output('curve'), tableToIPC(tableFromArrays(curveColumns), 'file'));
+  const metrics = {
+    test_accuracy: Float64Array.of(evaluation.accuracy),
+    test_loss: Float64Array.of(evaluation.loss),
+    validation_accuracy: Float64Array.of(val?.accuracy ?? Number.NaN),
+    validation_loss: Float64Array.of(val?.loss ?? Number.NaN),
+    train_steps: Int32Array.of(result.trainSteps),
+    epochs: Int32Array.of(result.epochs),
+    best_epoch: Int32Array.of(result.bestEpoch),
+    learning_rate: Float64Array.of(result.learningRate),
+  };
+  // Plain Utf8 for the string column: tableFromArrays would dictionary-encode it with a
+  // process-wide dictionary id, and the bytes would depend on what ran before.
+  const metricsTable = new Table({
+    ...Object.fromEntries(Object.entries(metrics).map(([name, values]) => [name, makeVector(values)])),
+    stopped_by: vectorFromArray([result.stoppedBy], new Utf8()),
+  });
+  await writeFile(ctx.output('metrics'), tableToIPC(metricsTable, 'file'));
+  return {
+    summary: {
+      test_accuracy: evaluation.accuracy,
+      test_loss: evaluation.loss,
+      validation_accuracy: val?.accuracy ?? null,
+      validation_loss: val?.loss ?? null,
+      train_steps: result.trainSteps,
+      epochs: result.epochs,
+      best_epoch: result.bestEpoch,
+      stopped_by: result.stoppedBy,
+      learning_rate: result.learningRate,
+    },
+  };
+}
+
+/** `train-source`: the source network, trained from scratch on the whole source pool. */
+export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutcome> {
+  const data: TaskData = {
+    train: readTable(ctx, ctx.inputs.data.path('train')),
+    validation: readTable(ctx, ctx.inputs.data.path('validation')),
+    test: readTable(ctx, ctx.inputs.data.path('test')),
+  };
+  const { model: modelConfig, train: recipe, seed } = ctx.params;
+  const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'source/init');
+  try {
+    return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The three tables a training run reads: what it trains on, stops on and is measured on. */
+interface TaskData {
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+}
+
+function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number): TaskData {
+  const pool = readTable(ctx, data.path('train'));
+  if (pool.rows < n)
+    throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${pool.rows} samples`);
+  const dim = pool.shape.reduce((a, b) => a * b, 1);
+  const subset = rowsOf(pool, trainingSubsetOrder(pool.rows, seed).subarray(0, n), dim);
+  return {
+    train: { ...pool, ...subset },
+    validation: readTable(ctx, data.path('validation')),
+    test: readTable(ctx, data.path('test')),
+  };
+}
+
+/**
+ * A fresh target network shaped like the pre-trained source network `source` (`source_model`,
+ * docs/your-data.md): its blocks, a readout for the target classes, every weight from the
+ * `target/init` streams (as `defrost recommend` builds them), after checking the data fit its input.
+ */
+async function targetLikeSource(ctx: TrainingContext, source: tf.LayersModel, data: TaskData, seed: number): Promise<tf.LayersModel> {
+  const inputShape = (source.inputs[0].shape as (number | null)[]).slice(1).map(Number);
+  if (!inputShapeFits(data.train.shape, inputShape))
+    throw new StageFailure(
+      `${labelOf(ctx)}: the target samples have shape [${data.train.shape}] but the source network takes inputs of shape [${inputShape}]`,
+    );
+  return targetNetworkLike(source, data.train.classes.length, seed, 'target/init');
+}
+
+async function loadSource(ctx: TrainingContext, dir: string): Promise<tf.LayersModel> {
+  try {
+    return await loadNetwork(dir);
+  } catch (error) {
+    throw new StageFailure(`${labelOf(ctx)}: cannot load the source network from ${dir}: ${(error as Error).message}`);
+  }
+}
+
+/** The scratch network: the configured architecture, or (`model: null`) the imported network's. */
+async function scratchNetwork(ctx: TrainScratchContext, data: TaskData): Promise<tf.LayersModel> {
+  const { model: modelConfig, seed } = ctx.params;
+  if (modelConfig !== null)
+    return buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
+  const template = ctx.inputs.architecture[0];
+  if (template === undefined) throw new StageFailure(`${labelOf(ctx)}: model is null but no source network gives the architecture`);
+  const source = await loadSource(ctx, template.path('model'));
+  try {
+    return await targetLikeSource(ctx, source, data, seed);
+  } finally {
+    source.dispose();
+  }
+}
+
+/** `train-scratch`: a network trained from scratch on the first n target samples. */
+export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
+  const { train: recipe, seed, n } = ctx.params;
+  const data = readTarget(ctx, ctx.inputs.data, n, seed);
+  const model = await scratchNetwork(ctx, data);
+  try {
+    return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
+  } finally {
+    model.dispose();
+  }
+}
+
+/** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
+export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
+  const c = ctx;
+  const { model: modelConfig, train: recipe, seed, n, mode, depth } = ctx.params;
+  const data = readTarget(c, ctx.inputs.data, n, seed);
+  const source = await loadSource(c, ctx.inputs.source.path('model'));
+  let model: tf.LayersModel;
+  try {
+    model =
+      modelConfig === null
+        ? await targetLikeSource(c, source, data, seed)
+        : buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
+  } catch (error) {
+    source.dispose();
+    throw error;
+  }
+  try {
+    try {
+      prepareTransfer(model, source, mode, depth);
+    } catch (error) {
+      throw new StageFailure(`${labelOf(c)}: cannot transfer from the source network: ${(error as Error).message}`);
+    } finally {
+      source.dispose();
+    }
+    ctx.log(`mode ${mode}, depth ${depth}: blocks 1..${depth} frozen`);
+    return await trainAndRecord(c, model, data, seed, recipe, null);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The one factory of the three training stages (`train-source`, `train-scratch`, `transfer`):
+ * each stage module is a declaration — name, params schema, inputs — and this factory adds what
+ * they share: the outputs of a training run and a `run` that loads the heavy job module
+ * (`training-job.ts`, TensorFlow.js and Arrow) only inside a worker, never in the scheduler.
+ */
+import { z } from 'zod';
+import {
+  defineStage,
+  directory,
+  table,
+  type InputDecls,
+  type OutputDecls,
+  type ParamsSchema,
+  type Stage,
+  type StageContext,
+  type StageOutcome,
+} from '../../pipeline/stage.js';
+import { correlationSchema, countSchema, modelSchema, seedSchema } from '../config/schema.js';
+import { trainSchema } from '../lib/models/recipe.js';
+import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+
+/** What every training stage reads: the network, the optimisation recipe and the seed. */
+export const trainSourceParams = z.strictObject({ model: modelSchema, train: trainSchema, seed: seedSchema });
+/**
+ * A target run also reads its correlation (a coordinate) and n: its seed's n pool samples
+ * (docs/protocol.md). Its `model` is null when the study brings a pre-trained source network
+ * (`source_model`, docs/your-data.md): the run then takes that network's architecture, freshly
+ * initialised, from its source (transfer) or architecture (scratch) input.
+ */
+export const trainScratchParams = trainSourceParams.extend({
+  model: modelSchema.nullable(),
+  correlation: correlationSchema.nullable(),
+  n: countSchema,
+});
+/** A transfer also reads its mode and the depth it freezes. */
+export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
+
+/** Outputs of every training run. */
+export const TRAINING_OUTPUTS = {
+  /** Per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]. */
+  curve: table('curve.arrow', { epoch: 'Int32', loss: 'Float64', train_accuracy: 'Float64' }),
+  /** One row: test and validation results of the kept weights, and how training ended (docs/protocol.md). */
+  metrics: table('metrics.arrow', {
+    test_accuracy: 'Float64',
+    test_loss: 'Float64',
+    validation_accuracy: 'Float64',
+    validation_loss: 'Float64',
+    train_steps: 'Int32',
+    epochs: 'Int32',
+    best_epoch: 'Int32',
+    learning_rate: 'Float64',
+    stopped_by: 'Utf8',
+  }),
+} as const;
+
+/** ... plus the trained network, for runs others read (source and scratch networks). */
+export const NETWORK_OUTPUTS = { ...TRAINING_OUTPUTS, model: directory('model') } as const;
+
+/** The job module, typed for the factory's callers. */
+type TrainingJob = typeof import('./training-job.js');
+
+/** Declares a training stage: `job` picks the entry point of `training-job.ts` that runs it. */
+export function trainingStage<N extends string, S extends ParamsSchema, I extends InputDecls, O extends OutputDecls>(declaration: {
+  readonly name: N;
+  readonly description: string;
+  readonly module: string;
+  readonly params: S;
+  readonly inputs: I;
+  readonly outputs: O;
+  readonly job: (job: TrainingJob, ctx: StageContext<z.output<S>, I, O>) => Promise<StageOutcome>;
+}): Stage<N, S, I, O> {
+  const { job, ...stage } = declaration;
+  return defineStage({
+    ...stage,
+    async run(ctx) {
+      return job(await import('./training-job.js'), ctx);
+    },
+  });
+}

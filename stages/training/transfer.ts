@@ -1,0 +1,26 @@
+/**
+ * `transfer` (docs/science.md#two-ways-to-transfer, docs/training.md): one run of the transfer protocol at (correlation, n, mode, depth, seed). `defrost`
+ * copies all L hidden blocks of the source network, freezes blocks 1..depth and fine-tunes the
+ * rest with a new readout; `reinit` copies and freezes blocks 1..depth and re-initialises the
+ * rest. Stores the curve and test metrics (not the network: nothing reads it).
+ */
+import { input, type ContextOf } from '../../pipeline/stage.js';
+import { generateDataStage } from '../data/generate-data.js';
+import { importSourceStage } from '../data/import-source.js';
+import { trainSourceStage } from './train-source.js';
+import { TRAINING_OUTPUTS, trainingStage, transferParams } from './training-stage.js';
+
+const declaration = {
+  name: 'transfer',
+  description: 'transfer the source network at one depth and mode, fine-tune on n target samples',
+  module: import.meta.url,
+  params: transferParams,
+  /** The source network: trained by the study, or the imported `source_model` (docs/your-data.md). */
+  inputs: { data: input(generateDataStage), source: input(trainSourceStage, importSourceStage) },
+  outputs: TRAINING_OUTPUTS,
+} as const;
+
+/** What `training-job.ts` gets: the context of this declaration. */
+export type TransferContext = ContextOf<typeof declaration>;
+
+export const transferStage = trainingStage({ ...declaration, job: (job, ctx) => job.runTransfer(ctx) });
