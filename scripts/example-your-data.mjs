@@ -61,7 +61,7 @@ const storeDir = (p) => join(store, p.stage, p.key);
 
 // 2. The target pool as an image folder: <class name>/<row>.png, 8-bit grey (lossless).
 process.stderr.write('example: 2/3 writing the target images as PNG files\n');
-const { readDataset } = await import(join(root, 'dist', 'stages', 'dataset-table.js'));
+const { readDataset } = await import(join(root, 'dist', 'stages', 'lib', 'tables', 'dataset-table.js'));
 async function writeImageFolder(table, folder) {
   rmSync(folder, { recursive: true, force: true });
   const [height, width, channels] = table.shape;

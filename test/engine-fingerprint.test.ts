@@ -68,7 +68,7 @@ test('similarity: its closure holds the config schema and what it imports, not t
     'stages/lib/random.ts',
   ])
     assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
-  for (const f of ['stages/data/config-checks.ts', 'stages/data/image-catalog.ts', 'stages/data/source-model-issues.ts'])
+  for (const f of ['stages/data/config-checks.ts', 'stages/data/source-model-issues.ts'])
     assert.ok(!files.includes(f), `${f} is not in the similarity closure`);
   assert.ok(files.includes('stages/lib/measures/gram-worker.ts'), 'the worker script loaded by new URL(...)');
   assert.ok(files.some((f) => f.startsWith('npm:apache-arrow@')));
@@ -121,7 +121,7 @@ test('editing any file of a closure changes exactly the stages whose closure hol
 
 test('an import that resolves to no file is a FingerprintError naming it', () => {
   const root = copySources();
-  appendFileSync(join(root, 'stages', 'similarity-job.ts'), "\nexport const later = () => import('./no-such-module.js');\n");
+  appendFileSync(join(root, 'stages', 'similarity', 'similarity-job.ts'), "\nexport const later = () => import('./no-such-module.js');\n");
   clearFingerprintCache();
   assert.throws(
     () => fingerprintStage(root, defrostProject.stages.similarity),

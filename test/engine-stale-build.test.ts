@@ -41,19 +41,19 @@ test('a stage edited without rebuilding: exit 2 naming it, or a rebuild before t
   assert.equal(fresh.status, 0, fresh.stderr);
   assert.doesNotMatch(fresh.stderr, /rebuild/);
 
-  const source = join(root, 'stages', 'similarity.ts');
+  const source = join(root, 'stages', 'similarity', 'similarity.ts');
   writeFileSync(source, readFileSync(source, 'utf8').replace("name: 'similarity',", "name: 'similarity', // edited\n"));
-  const compiled = join(root, 'dist', 'stages', 'similarity.js');
+  const compiled = join(root, 'dist', 'stages', 'similarity', 'similarity.js');
   const before = readFileSync(compiled, 'utf8');
 
   const refused = defrost(root, args, { DEFROST_REBUILD: '0' });
   assert.equal(refused.status, 2, refused.stderr);
-  assert.match(refused.stderr, /dist\/ is older than its sources \(stages\/similarity\.ts\); run `make build`/);
+  assert.match(refused.stderr, /dist\/ is older than its sources \(stages\/similarity\/similarity\.ts\); run `make build`/);
   assert.equal(readFileSync(compiled, 'utf8'), before, 'nothing ran, nothing was rebuilt');
 
   const rebuilt = defrost(root, args);
   assert.equal(rebuilt.status, 0, rebuilt.stderr);
-  assert.match(rebuilt.stderr, /older than its sources \(stages\/similarity\.ts\); rebuilding/);
+  assert.match(rebuilt.stderr, /older than its sources \(stages\/similarity\/similarity\.ts\); rebuilding/);
   assert.match(readFileSync(compiled, 'utf8'), /\/\/ edited/, 'dist/ now holds the edited stage');
 
   const again = defrost(root, args);
