@@ -9,8 +9,8 @@
  *   instance, `inputs(stageA, stageB)` for any number);
  * - `outputs`: named files of the instance directory (tables with their Arrow columns);
  *   consumers read an input's output by its declared name, `ctx.inputs.data.path('train')`;
- * - `module`: its module (`import.meta.url`), the root of the import closure whose sources make
- *   up the code fingerprint (see `fingerprint.ts`).
+ * - `module`: its module (`import.meta.url`), where the code fingerprint starts (see
+ *   `fingerprint.ts`).
  * A project (see `project.ts`) plans instances with `PlanBuilder.add` (`plan-builder.ts`).
  */
 import type { z } from 'zod';
@@ -193,8 +193,8 @@ export interface Stage<N extends string, S extends ParamsSchema, I extends Input
   readonly description: string;
   /**
    * The stage's module: `import.meta.url` of the module that defines it, or a path relative to
-   * the project's code root. Its import closure inside the project, plus the versions of the npm
-   * packages that closure imports, is the stage's code fingerprint (`fingerprint.ts`).
+   * the project's code root. What the stage can run from it inside the project, plus the
+   * versions of the npm packages that imports, is the stage's code fingerprint (`fingerprint.ts`).
    */
   readonly module: string;
   readonly params: S;

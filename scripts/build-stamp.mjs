@@ -1,7 +1,8 @@
 // The build stamp (docs/architecture.md, "The code that runs is the code fingerprinted"):
 // `dist/.build-stamp.json` records the sha256 of every TypeScript source the build compiled (the
-// directories of tsconfig.json's `include`) and the parse of each source's imports (used by the
-// code fingerprint, so a run whose sources match the build never loads the TypeScript compiler).
+// directories of tsconfig.json's `include`) and the analysis of each source (its imports and
+// statements: pipeline/module-graph.ts), so the code fingerprint of a run whose sources match the
+// build never loads the TypeScript compiler. Analyses of unchanged sources are carried over.
 //
 // `node scripts/build-stamp.mjs` writes it after `tsc` (make build, npm run build).
 // bin/defrost.js calls `ensureFreshBuild` before loading dist/: sources that differ from the
@@ -57,13 +58,22 @@ export function staleSources(root) {
 /** Writes the stamp for the sources as they are now (call right after a successful tsc). */
 export async function writeStamp(root) {
   const sources = sourceHashes(root);
-  const { parseImports } = await import(pathToFileURL(join(root, 'dist', 'pipeline', 'module-graph.js')).href);
-  const imports = {};
-  for (const [file, sha] of Object.entries(sources))
-    if (file.endsWith('.ts')) imports[sha] = parseImports(readFileSync(join(root, file), 'utf8'), file);
+  const graph = await import(pathToFileURL(join(root, 'dist', 'pipeline', 'module-graph.js')).href);
+  const analyser = graph.analyserIdentity();
   const path = join(root, STAMP);
+  let previous = {};
+  try {
+    const old = JSON.parse(readFileSync(path, 'utf8'));
+    if (old.analyser === analyser) previous = old.modules ?? {};
+  } catch {
+    // No stamp yet (or an unreadable one): analyse every source.
+  }
+  // Tests and benchmarks are no stage's code: the fingerprint analyses them itself if ever asked.
+  const modules = {};
+  for (const [file, sha] of Object.entries(sources))
+    if (file.endsWith('.ts') && !/^(test|bench)\//.test(file)) modules[sha] = previous[sha] ?? graph.analyseModule(readFileSync(join(root, file), 'utf8'), file);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ format: 1, sources, imports })}\n`);
+  writeFileSync(tmp, `${JSON.stringify({ format: 2, sources, analyser, modules })}\n`);
   renameSync(tmp, path);
 }
 

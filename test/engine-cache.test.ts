@@ -69,10 +69,12 @@ test('changing sum.top executes only sum', () => {
   assert.deepEqual(r.executed_by_stage, { sum: 1 });
 });
 
-test("editing a comment in the square stage's code executes only square and sum", () => {
+test("editing the square stage's code executes only square and sum; editing a comment, nothing", () => {
   const status0 = lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json']));
   assert.equal(status0.cached, 9);
   appendFileSync(join(box.codeRoot, 'toy', 'square.ts'), '// a new comment\n');
+  assert.equal(lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json'])).cached, 9, 'a comment is not code');
+  appendFileSync(join(box.codeRoot, 'toy', 'square.ts'), 'export const edited = true;\n');
   const status = lastJson<StatusJson>(defrost(box, ['status', TOY_CONFIG, '--json']));
   const pending = status.instances.filter((i) => !i.cached);
   assert.deepEqual(pending.map((i) => `${i.stage}: ${i.reason}`).sort(), [

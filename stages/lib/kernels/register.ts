@@ -8,9 +8,11 @@
  * (fused-adam.ts), which is what the elementwise-heavy optimizer step needs.
  *
  * The addon these kernels and the native training step call is compiled from native/, which no
- * import names; this tag puts those sources in the code fingerprint of every stage whose code
- * reaches this module (docs/architecture.md, "Code fingerprints"):
- * @fingerprint native/src native/binding.gyp
+ * import names, and the kernels are installed by the backend's initialisation, outside every
+ * stage (`installBlasKernels`), yet compute what the training stages compute; this tag puts
+ * both in the code fingerprint of every stage whose code reaches this module
+ * (docs/architecture.md, "Code fingerprints"):
+ * @fingerprint native/src native/binding.gyp stages/lib/kernels
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import {
