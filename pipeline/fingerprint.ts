@@ -10,7 +10,8 @@
  * - the name and installed version of every npm package those modules import (a new
  *   apache-arrow or TensorFlow.js may change bytes; their own dependencies are pinned by the
  *   lock file and move with them).
- * Node built-ins (`node:*`) do not enter.
+ * A stage that declares a `version` is fingerprinted by that instead (the escape hatch for what
+ * analysis cannot see). Node built-ins (`node:*`) do not enter.
  *
  * Sources are found from compiled paths: a module at `<root>/dist/a/b.js` is `a/b.ts` of the
  * code root. A relative import that resolves to no file, or a dynamic import with a computed
@@ -26,11 +27,11 @@ import { analyseModule, analyserIdentity, type ModuleAnalysis } from './module-g
 import type { AnyStage } from './stage.js';
 
 export interface CodeFingerprint {
-  /** sha256 hex of what the stage runs. */
+  /** sha256 hex of what the stage runs (or of its declared `version`). */
   readonly fingerprint: string;
   /**
    * Paths (relative to the code root, sorted) of the files the stage loads, then
-   * `npm:<name>@<version>` entries.
+   * `npm:<name>@<version>` entries; `version:<v>` alone for a stage with a declared version.
    */
   readonly files: readonly string[];
 }
@@ -304,6 +305,8 @@ class Closure {
 
 /** The code fingerprint of `stage`, whose module's sources are under `codeRoot`. */
 export function fingerprintStage(codeRoot: string, stage: AnyStage): CodeFingerprint {
+  if (stage.version !== undefined)
+    return { fingerprint: createHash('sha256').update(`version\u0000${stage.version}`).digest('hex'), files: [`version:${stage.version}`] };
   const entry = sourceOfModule(stage.module, codeRoot);
   const memoKey = `${codeRoot}\u0000${entry}`;
   const known = memo.get(memoKey);

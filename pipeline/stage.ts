@@ -10,7 +10,7 @@
  * - `outputs`: named files of the instance directory (tables with their Arrow columns);
  *   consumers read an input's output by its declared name, `ctx.inputs.data.path('train')`;
  * - `module`: its module (`import.meta.url`), where the code fingerprint starts (see
- *   `fingerprint.ts`).
+ *   `fingerprint.ts`), unless the stage declares a `version`.
  * A project (see `project.ts`) plans instances with `PlanBuilder.add` (`plan-builder.ts`).
  */
 import type { z } from 'zod';
@@ -197,6 +197,13 @@ export interface Stage<N extends string, S extends ParamsSchema, I extends Input
    * versions of the npm packages that imports, is the stage's code fingerprint (`fingerprint.ts`).
    */
   readonly module: string;
+  /**
+   * Set only when the code fingerprint cannot see what the stage's results depend on (docs/
+   * architecture.md, "When analysis cannot see: `version`"): it then replaces the code
+   * fingerprint, so code edits no longer re-run the stage and changing the version (e.g.
+   * `'2'` -> `'3'`) re-runs it and everything downstream once.
+   */
+  readonly version?: string;
   readonly params: S;
   readonly inputs: I;
   readonly outputs: O;

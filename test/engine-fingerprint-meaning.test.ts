@@ -2,7 +2,7 @@
  * What of a module counts in a code fingerprint (docs/architecture.md, "Code fingerprints"),
  * on small made-up modules: which imports are followed, which text is not meaning (comments,
  * types, layout, help strings, error messages), which statements count (what runs when the
- * module loads and what a stage reaches from there).
+ * module loads and what a stage reaches from there), and a stage's declared `version`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,11 +75,12 @@ function codeRoot(files: Record<string, string>): string {
   return root;
 }
 
-function probeStage(): AnyStage {
+function probeStage(version?: string): AnyStage {
   return defineStage({
     name: 'probe',
     description: 'a made-up stage',
     module: 'entry.ts',
+    ...(version === undefined ? {} : { version }),
     params: z.strictObject({}),
     inputs: {},
     outputs: {},
@@ -109,14 +110,14 @@ const MODULES: Record<string, string> = {
 };
 
 test('a stage counts what runs when its modules load and what it reaches from there', () => {
-  const fingerprint = (edits: Record<string, [string, string]>): string => {
+  const fingerprint = (edits: Record<string, [string, string]>, version?: string): string => {
     const files = { ...MODULES };
     for (const [file, [from, to]] of Object.entries(edits)) {
       assert.ok(files[file].includes(from), `${from} in ${file}`);
       files[file] = files[file].replace(from, to);
     }
     clearFingerprintCache();
-    return fingerprintStage(codeRoot(files), probeStage()).fingerprint;
+    return fingerprintStage(codeRoot(files), probeStage(version)).fingerprint;
   };
   const base = fingerprint({});
   const counts = (file: string, from: string, to: string, expected: boolean): void =>
@@ -131,4 +132,16 @@ test('a stage counts what runs when its modules load and what it reaches from th
   counts('star.ts', 'return 4;', 'return 5;', true); // export * to a dynamic import
   counts('entry.ts', 'ns.x', 'ns.x * 2', true); // the stage's own module
   assert.equal(fingerprint({ 'lib.ts': ['return 1;', 'return /* one */ 1;'] }), base, 'a comment');
+});
+
+test('a declared version replaces the code: code edits change nothing, a new version re-keys', () => {
+  const root = codeRoot(MODULES);
+  clearFingerprintCache();
+  const v1 = fingerprintStage(root, probeStage('1'));
+  assert.deepEqual(v1.files, ['version:1']);
+  writeFileSync(join(root, 'lib.ts'), MODULES['lib.ts'].replace('return 1;', 'return 5;'));
+  clearFingerprintCache();
+  assert.equal(fingerprintStage(root, probeStage('1')).fingerprint, v1.fingerprint, 'code edits do not count');
+  assert.notEqual(fingerprintStage(root, probeStage('2')).fingerprint, v1.fingerprint, 'a new version re-keys');
+  assert.notEqual(fingerprintStage(root, probeStage()).fingerprint, v1.fingerprint, 'without a version: the code');
 });
