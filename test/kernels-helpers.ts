@@ -54,6 +54,7 @@ function installCountingAddon(): void {
     'trainerCreate',
     'trainerSetParam',
     'trainerGetParam',
+    'trainerSetAnchor',
     'trainerStep',
     'trainerForward',
   ];

@@ -41,7 +41,13 @@ const cnn: NetworkSpec = {
  * `steps` steps on seeded batches of 16 with the first `frozen` layers not trainable; returns
  * the loss curve, the hit counts and every weight afterwards.
  */
-function training(spec: NetworkSpec, options: StepperOptions, frozen: number, steps: number): () => tf.Tensor[] {
+function training(
+  spec: NetworkSpec,
+  options: StepperOptions,
+  frozen: number,
+  steps: number,
+  tuningOf?: (model: tf.LayersModel) => StepperOptions['tuning'],
+): () => tf.Tensor[] {
   const dim = spec.inputShape.reduce((a, b) => a * b, 1);
   const rng = new Rng(5, 'test/trainer');
   const batches = Array.from({ length: steps }, () => ({
@@ -51,7 +57,7 @@ function training(spec: NetworkSpec, options: StepperOptions, frozen: number, st
   return () => {
     const model = buildNetwork(spec, 3, 'test/init');
     model.layers.filter((l) => l.getWeights().length > 0).forEach((l, i) => (l.trainable = i >= frozen));
-    const stepper = createStepper(model, options);
+    const stepper = createStepper(model, { ...options, tuning: tuningOf?.(model) });
     const losses: number[] = [];
     const hits: number[] = [];
     for (const b of batches) {
@@ -96,6 +102,35 @@ test('the native step follows the TensorFlow.js step on cpu: sgd and momentum', 
 test('the native step follows the TensorFlow.js step on cpu: CNN with pooling, frozen first block', async () => {
   await assertMatchesCpu('CNN', training(cnn, adam, 0, 8), 'wasm-blas', 1e-3, 'trainerStep');
   await assertMatchesCpu('CNN, block 1 frozen', training(cnn, adam, 1, 8), 'wasm-blas', 1e-3, 'trainerStep');
+});
+
+/**
+ * The protocols' tuning (docs/science.md#beyond-freezing-a-prefix): per-layer learning-rate
+ * multipliers and L2 pulls, towards an anchor or towards zero, on a frozen first block.
+ */
+function protocolTuning(model: tf.LayersModel): StepperOptions['tuning'] {
+  const rng = new Rng(11, 'test/anchor');
+  const anchor = (name: string) =>
+    model
+      .getLayer(name)
+      .getWeights()
+      .map((w) => randomArray(rng, w.size, 0.3));
+  return new Map([
+    ['block2_dense', { rateScale: 0.25, pull: 0.5, anchor: anchor('block2_dense') }],
+    ['block3_dense', { rateScale: 0.5, pull: 0, anchor: null }],
+    ['readout', { rateScale: 1, pull: 0.1, anchor: null }],
+  ]);
+}
+
+test('the native step follows the TensorFlow.js step on cpu with learning-rate multipliers and L2 pulls', async () => {
+  for (const optimizer of [adam, { ...adam, kind: 'sgd', learningRate: 0.1 }, { ...adam, kind: 'momentum', momentum: 0.9 }] as const)
+    await assertMatchesCpu(
+      `MLP ${optimizer.kind}, tuned`,
+      training(mlp('relu'), optimizer, 1, 10, protocolTuning),
+      'wasm-blas',
+      1e-3,
+      'trainerSetAnchor',
+    );
 });
 
 test('wasm-blas takes the native step for the study networks and is deterministic; other cases fall back', async () => {

@@ -4,8 +4,10 @@
 //   trainerCreate(spec: Int32Array, scalars: Float32Array) -> handle
 //     spec: inH, inW, inC, optimizer, layerCount, then per layer
 //           kind, units, kernel, stride, activation, trainable   (codes of trainer.h)
-//     scalars: learningRate, beta1, beta2, epsilon, momentum
+//     scalars: learningRate, beta1, beta2, epsilon, momentum, then per layer
+//           rateScale, pull   (the learning-rate multiplier and L2 pull of trainer.h)
 //   trainerSetParam(handle, index, values: Float32Array)   trainerGetParam(handle, index, out)
+//   trainerSetAnchor(handle, index, values: Float32Array)  (the point parameter index is pulled to)
 //   trainerStep(handle, x: Float32Array, labels: Int32Array, rows, out: Float64Array [loss, hits])
 //   trainerForward(handle, x: Float32Array, rows, logits: Float32Array)
 #include "trainer-napi.h"
@@ -60,12 +62,13 @@ napi_value Create(napi_env env, napi_callback_info info) {
       scalarCount < 5)
     return Throw(env, "trainerCreate: expected (spec: Int32Array, scalars: Float32Array)");
   const int32_t count = spec[4];
-  if (count < 1 || specLength != size_t(5 + 6 * count))
-    return Throw(env, "trainerCreate: the spec's length does not match its layer count");
+  if (count < 1 || specLength != size_t(5 + 6 * count) || scalarCount != size_t(5 + 2 * count))
+    return Throw(env, "trainerCreate: the spec's or the scalars' length does not match its layer count");
   std::vector<LayerSpec> layers;
   for (int32_t i = 0; i < count; ++i) {
     const int32_t* l = spec + 5 + 6 * i;
-    layers.push_back(LayerSpec{l[0], l[1], l[2], l[3], l[4], l[5] != 0});
+    const float* f = scalars + 5 + 2 * i;
+    layers.push_back(LayerSpec{l[0], l[1], l[2], l[3], l[4], l[5] != 0, f[0], f[1]});
   }
   const OptimizerSpec optimizer{spec[3], scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]};
   std::string error;
@@ -78,7 +81,9 @@ napi_value Create(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-napi_value Param(napi_env env, napi_callback_info info, bool set) {
+enum class ParamAccess { kGet, kSet, kSetAnchor };
+
+napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
   napi_value argv[3];
   int32_t index = -1;
   float* values = nullptr;
@@ -89,14 +94,17 @@ napi_value Param(napi_env env, napi_callback_info info, bool set) {
     return Throw(env, "trainer param: expected (handle, index, Float32Array)");
   if (index < 0 || index >= trainer->ParamCount() || int64_t(length) != trainer->ParamSize(index))
     return Throw(env, "trainer param: no parameter of that index and size");
-  float* mine = trainer->Param(index);
-  if (set) std::copy(values, values + length, mine);
-  else std::copy(mine, mine + length, values);
+  float* mine = access == ParamAccess::kSetAnchor ? trainer->Anchor(index) : trainer->Param(index);
+  if (access == ParamAccess::kGet) std::copy(mine, mine + length, values);
+  else std::copy(values, values + length, mine);
   return nullptr;
 }
 
-napi_value SetParam(napi_env env, napi_callback_info info) { return Param(env, info, true); }
-napi_value GetParam(napi_env env, napi_callback_info info) { return Param(env, info, false); }
+napi_value SetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kSet); }
+napi_value GetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kGet); }
+napi_value SetAnchor(napi_env env, napi_callback_info info) {
+  return Param(env, info, ParamAccess::kSetAnchor);
+}
 
 napi_value Step(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -149,6 +157,7 @@ void RegisterTrainer(napi_env env, napi_value exports) {
       {"trainerCreate", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerSetParam", nullptr, SetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerGetParam", nullptr, GetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerSetAnchor", nullptr, SetAnchor, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerForward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

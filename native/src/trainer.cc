@@ -171,6 +171,8 @@ Trainer* Trainer::Create(Shape input, const std::vector<LayerSpec>& layers,
     }
     if (Weighted(s) && (s.activation < kActLinear || s.activation > kActElu))
       *error = "unknown activation";
+    if (!(s.rateScale >= 0.f) || !(s.pull >= 0.f) || std::isinf(s.rateScale) || std::isinf(s.pull))
+      *error = "a learning-rate multiplier and a pull must be finite and non-negative";
     if (!error->empty()) {
       delete t;
       return nullptr;
@@ -186,7 +188,10 @@ Trainer* Trainer::Create(Shape input, const std::vector<LayerSpec>& layers,
         const bool slots = s.trainable && optimizer.kind != kSgd;
         t->slot1_.emplace_back(slots ? size : 0, 0.f);
         t->slot2_.emplace_back(slots && optimizer.kind == kAdam ? size : 0, 0.f);
+        t->anchors_.emplace_back();
         t->paramTrainable_.push_back(s.trainable);
+        t->paramRate_.push_back(s.rateScale);
+        t->paramPull_.push_back(s.pull);
       }
     }
     shape = layer.out;
@@ -375,16 +380,23 @@ void Trainer::Step(const float* x, const int32_t* labels, int32_t rows, double* 
 
 // TensorFlow.js's update rules in float32 (tf.train.sgd / momentum / adam), so a network trained
 // here follows the same recipe as one trained by the optimizer classes.
+// A layer's learning-rate multiplier scales its learning rate (1: the recipe's rate, bit for bit);
+// its pull adds pull * (w - anchor) to the gradient first (0: nothing is added).
 void Trainer::Update() {
   const OptimizerSpec& o = optimizer_;
-  const float negLr = -o.learningRate;
-  AdamScalars adam{o.beta1, 1.f - o.beta1, o.beta2, 1.f - o.beta2,
-                   1.f - accBeta1_, 1.f - accBeta2_, o.epsilon, negLr};
   for (size_t p = 0; p < params_.size(); ++p) {
     if (!paramTrainable_[p]) continue;
+    const float negLr = paramRate_[p] == 1.f ? -o.learningRate : -(o.learningRate * paramRate_[p]);
+    AdamScalars adam{o.beta1, 1.f - o.beta1, o.beta2, 1.f - o.beta2,
+                     1.f - accBeta1_, 1.f - accBeta2_, o.epsilon, negLr};
     float* value = params_[p].data();
-    const float* grad = grads_[p].data();
+    float* grad = grads_[p].data();
     const int64_t n = static_cast<int64_t>(params_[p].size());
+    if (paramPull_[p] != 0.f) {
+      const float pull = paramPull_[p];
+      const float* anchor = Anchor(static_cast<int32_t>(p));
+      for (int64_t i = 0; i < n; ++i) grad[i] = grad[i] + pull * (value[i] - anchor[i]);
+    }
     switch (o.kind) {
       case kSgd:
         for (int64_t i = 0; i < n; ++i) value[i] = negLr * grad[i] + value[i];

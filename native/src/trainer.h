@@ -7,6 +7,11 @@
 // Supported layers: dense, conv2d ('same' padding, stride 1), max pooling ('valid'), global
 // average pooling; activations linear, relu, tanh, sigmoid, elu; optimizers sgd, momentum, Adam
 // with TensorFlow.js's update formulas. Anything else stays on the TensorFlow.js path.
+//
+// Per weighted layer, two settings of the transfer protocols (docs/protocols.md): a learning-rate
+// multiplier (layer-wise decay) and a pull strength: the gradient gains pull * (w - anchor), the
+// gradient of (pull / 2) ||w - anchor||^2 (L2-SP; the anchor is zero unless set). A multiplier of 1
+// and a pull of 0 leave the step exactly as without them.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,6 +33,8 @@ struct LayerSpec {
   int32_t stride;      // pooling stride
   int32_t activation;  // TrainerActivation (dense and conv)
   bool trainable;
+  float rateScale = 1.f;  // learning-rate multiplier of the layer's kernel and bias
+  float pull = 0.f;       // strength of the pull to the anchor (0: none)
 };
 
 struct OptimizerSpec {
@@ -50,6 +57,11 @@ class Trainer {
   int32_t ParamCount() const { return static_cast<int32_t>(params_.size()); }
   int64_t ParamSize(int32_t i) const { return static_cast<int64_t>(params_[i].size()); }
   float* Param(int32_t i) { return params_[i].data(); }
+  // The point parameter i is pulled to (its layer's pull > 0); zero until set.
+  float* Anchor(int32_t i) {
+    if (anchors_[i].empty()) anchors_[i].assign(params_[i].size(), 0.f);
+    return anchors_[i].data();
+  }
   int32_t Classes() const { return layers_.back().out.c; }
   int64_t InputSize() const { return input_.Size(); }
 
@@ -80,7 +92,9 @@ class Trainer {
   std::vector<std::vector<float>> acts_;  // acts_[0] = input, acts_[i + 1] = output of layer i
   std::vector<float> gradA_, gradB_;      // gradient w.r.t. a layer's output / input (ping-pong)
   std::vector<std::vector<float>> params_, grads_, slot1_, slot2_;
+  std::vector<std::vector<float>> anchors_;
   std::vector<bool> paramTrainable_;
+  std::vector<float> paramRate_, paramPull_;
   float accBeta1_ = 0.f, accBeta2_ = 0.f;
 };
 

@@ -36,6 +36,8 @@ export interface NativeKernels {
   trainerCreate(spec: Int32Array, scalars: Float32Array): NativeTrainerHandle;
   trainerSetParam(handle: NativeTrainerHandle, index: number, values: Float32Array): void;
   trainerGetParam(handle: NativeTrainerHandle, index: number, out: Float32Array): void;
+  /** The point parameter `index` is pulled to (its layer's pull > 0; zero until set). */
+  trainerSetAnchor(handle: NativeTrainerHandle, index: number, values: Float32Array): void;
   /** Writes [mean loss, correct predictions] of the batch (before the update) into `out`. */
   trainerStep(handle: NativeTrainerHandle, x: Float32Array, labels: Int32Array, rows: number, out: Float64Array): void;
   trainerForward(handle: NativeTrainerHandle, x: Float32Array, rows: number, logits: Float32Array): void;

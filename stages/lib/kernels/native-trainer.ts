@@ -20,6 +20,20 @@ export interface NativeOptimizer {
   readonly momentum: number;
 }
 
+/**
+ * How one weighted layer trains besides the recipe (the transfer protocols, docs/protocols.md):
+ * its learning-rate multiplier and the strength of an L2 pull of its weights towards `anchor`
+ * (one array per weight of the layer, in `getWeights()` order; null: towards zero).
+ */
+export interface LayerTuning {
+  readonly rateScale: number;
+  readonly pull: number;
+  readonly anchor: readonly Float32Array[] | null;
+}
+
+/** The tuning of a layer that has none: the recipe as it is. */
+export const PLAIN_LAYER: LayerTuning = { rateScale: 1, pull: 0, anchor: null };
+
 const LAYER = { dense: 0, conv: 1, maxPool: 2, globalAveragePool: 3 } as const;
 const OPTIMIZER = { sgd: 0, momentum: 1, adam: 2 } as const;
 const ACTIVATION: Record<string, number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, elu: 4 };
@@ -107,6 +121,7 @@ export class NativeTrainer {
     words: number[],
     scalars: number[],
     weighted: tf.layers.Layer[],
+    anchors: (readonly Float32Array[] | null)[],
     inputSize: number,
     classes: number,
   ) {
@@ -115,18 +130,26 @@ export class NativeTrainer {
     this.inputSize = inputSize;
     this.classes = classes;
     let index = 0;
-    for (const layer of weighted) {
-      for (const weight of layer.getWeights()) {
+    weighted.forEach((layer, l) => {
+      const anchor = anchors[l];
+      layer.getWeights().forEach((weight, w) => {
+        if (anchor !== null) addon.trainerSetAnchor(this.handle, index, anchor[w]);
         addon.trainerSetParam(this.handle, index++, weight.dataSync() as Float32Array);
-      }
-    }
+      });
+    });
   }
 
   /**
    * Translates `model` for `addon`, or returns why it cannot be (a layer or setting the trainer
-   * does not implement). The network must be a chain: input, layers, dense readout.
+   * does not implement). The network must be a chain: input, layers, dense readout. `tuning`
+   * gives a weighted layer's learning-rate multiplier and pull by layer name (absent: none).
    */
-  static translate(addon: NativeKernels, model: tf.LayersModel, optimizer: NativeOptimizer): NativeTrainer | string {
+  static translate(
+    addon: NativeKernels,
+    model: tf.LayersModel,
+    optimizer: NativeOptimizer,
+    tuning: ReadonlyMap<string, LayerTuning> = new Map(),
+  ): NativeTrainer | string {
     const inputShape = (model.inputs[0].shape as (number | null)[]).slice(1);
     if (inputShape.some((d) => d === null)) return 'an input of unknown shape';
     const dims = inputShape as number[];
@@ -134,7 +157,9 @@ export class NativeTrainer {
     if (h === 0) return `an input of shape [${dims}]`;
     if (model.inputs.length !== 1 || model.outputs.length !== 1) return 'a network with several inputs or outputs';
     const words: number[] = [];
+    const layerScalars: number[] = [];
     const weighted: tf.layers.Layer[] = [];
+    const anchors: (readonly Float32Array[] | null)[] = [];
     let previous: tf.layers.Layer | null = null;
     let flat = dims.length === 1;
     for (const layer of model.layers) {
@@ -152,7 +177,12 @@ export class NativeTrainer {
       if (kind !== LAYER.dense && flat) return `layer ${layer.name} needs image-shaped inputs`;
       flat = kind === LAYER.dense || kind === LAYER.globalAveragePool;
       words.push(...translated.words);
-      if (translated.weighted) weighted.push(translated.weighted);
+      const tuned = tuning.get(layer.name) ?? PLAIN_LAYER;
+      layerScalars.push(tuned.rateScale, tuned.pull);
+      if (translated.weighted) {
+        weighted.push(translated.weighted);
+        anchors.push(tuned.pull > 0 ? tuned.anchor : null);
+      }
       previous = layer;
     }
     const last = model.layers[model.layers.length - 1];
@@ -161,8 +191,8 @@ export class NativeTrainer {
     const classes = (last.getConfig() as LayerConfig).units ?? 0;
     const layerCount = words.length / 6;
     const spec = [h, w, c, OPTIMIZER[optimizer.kind], layerCount, ...words];
-    const scalars = [optimizer.learningRate, ADAM_BETA1, ADAM_BETA2, tf.backend().epsilon(), optimizer.momentum];
-    return new NativeTrainer(addon, spec, scalars, weighted, h * w * c, classes);
+    const scalars = [optimizer.learningRate, ADAM_BETA1, ADAM_BETA2, tf.backend().epsilon(), optimizer.momentum, ...layerScalars];
+    return new NativeTrainer(addon, spec, scalars, weighted, anchors, h * w * c, classes);
   }
 
   /** One optimizer step on `rows` samples (x: rows x inputSize values); loss and hits before it. */

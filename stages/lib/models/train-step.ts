@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { installedBlasAddon } from '../kernels/register.js';
-import { NativeTrainer, type NativeOptimizer } from '../kernels/native-trainer.js';
+import { NativeTrainer, PLAIN_LAYER, type LayerTuning, type NativeOptimizer } from '../kernels/native-trainer.js';
 import { trainableVariables } from './models.js';
 
 export interface StepResult {
@@ -45,6 +45,12 @@ export interface EvaluationData {
 
 export interface StepperOptions extends NativeOptimizer {
   readonly classes: number;
+  /**
+   * Per weighted layer (by name), a learning-rate multiplier and an L2 pull towards an anchor
+   * (the transfer protocols: layer-wise decay, L2-SP; docs/science.md#beyond-freezing-a-prefix).
+   * Absent, or every layer plain (multiplier 1, pull 0): the plain step, bit for bit.
+   */
+  readonly tuning?: ReadonlyMap<string, LayerTuning>;
   /** false: always the TensorFlow.js step (tests compare the two). Default true. */
   readonly native?: boolean;
 }
@@ -69,40 +75,94 @@ function makeOptimizer(options: NativeOptimizer): tf.Optimizer {
   }
 }
 
+/** A trainable variable with how it trains: its layer's tuning, the anchor its pull aims at. */
+interface TunedVariable {
+  readonly variable: tf.Variable;
+  readonly rateScale: number;
+  readonly pull: number;
+  /** What the pull aims at (a copy of the layer's anchor; zeros without one), or null without a pull. */
+  readonly anchor: tf.Tensor | null;
+}
+
+/** The trainable variables of `model` with their layer's tuning, in `trainableVariables` order. */
+function tunedVariables(model: tf.LayersModel, tuning: ReadonlyMap<string, LayerTuning>): TunedVariable[] {
+  const byVariable = new Map<tf.Variable, TunedVariable>();
+  for (const layer of model.layers) {
+    if (!layer.trainable) continue;
+    const tuned = tuning.get(layer.name) ?? PLAIN_LAYER;
+    const all = layer.weights.map((w) => w.read() as tf.Variable);
+    for (const weight of layer.trainableWeights) {
+      const variable = weight.read() as tf.Variable;
+      const index = all.indexOf(variable);
+      const anchor =
+        tuned.pull <= 0 ? null : tuned.anchor === null ? tf.zerosLike(variable) : tf.tensor(tuned.anchor[index], variable.shape, 'float32');
+      byVariable.set(variable, { variable, rateScale: tuned.rateScale, pull: tuned.pull, anchor });
+    }
+  }
+  return trainableVariables(model).map((v) => byVariable.get(v) ?? { variable: v, rateScale: 1, pull: 0, anchor: null });
+}
+
+/** True when no layer changes the plain step (multiplier 1, no pull). */
+function plain(tuning: ReadonlyMap<string, LayerTuning> | undefined): boolean {
+  return tuning === undefined || [...tuning.values()].every((t) => t.rateScale === 1 && t.pull === 0);
+}
+
 class TfjsStepper implements TrainStepper {
   readonly kind = 'tfjs';
-  private readonly optimizer: tf.Optimizer;
-  private readonly variables: tf.Variable[];
+  /** One optimizer per learning-rate multiplier (Adam's update does not scale with the gradient). */
+  private readonly groups: { optimizer: tf.Optimizer; variables: tf.Variable[] }[];
+  private readonly variables: TunedVariable[];
   private readonly shape: number[];
 
   constructor(
     private readonly model: tf.LayersModel,
     private readonly options: StepperOptions,
   ) {
-    this.optimizer = makeOptimizer(options);
-    this.variables = trainableVariables(model);
+    this.variables = plain(options.tuning)
+      ? trainableVariables(model).map((variable) => ({ variable, rateScale: 1, pull: 0, anchor: null }))
+      : tunedVariables(model, options.tuning ?? new Map());
+    const scales = [...new Set(this.variables.map((v) => v.rateScale))];
+    this.groups = scales.map((scale) => ({
+      optimizer: makeOptimizer({ ...options, learningRate: scale === 1 ? options.learningRate : options.learningRate * scale }),
+      variables: this.variables.filter((v) => v.rateScale === scale).map((v) => v.variable),
+    }));
     this.shape = (model.inputs[0].shape as number[]).slice(1);
   }
 
   step(x: Float32Array, labels: Int32Array, rows: number): StepResult {
-    const { model, options, optimizer, variables } = this;
+    const { model, options, groups, variables } = this;
     return tf.tidy(() => {
       const input = tf.tensor(x.subarray(0, rows * this.shape.reduce((a, b) => a * b, 1)), [rows, ...this.shape], 'float32');
       const y = tf.tensor1d(labels.subarray(0, rows), 'int32');
       const target = tf.oneHot(y, options.classes);
       let hits: tf.Scalar | null = null;
-      const cost = optimizer.minimize(
-        () => {
-          const logits = model.apply(input, { training: true }) as tf.Tensor2D;
-          hits = tf.keep(tf.equal(tf.argMax(logits, -1), y).sum() as tf.Scalar);
-          return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
-        },
-        true,
-        variables,
-      ) as tf.Scalar;
+      let crossEntropy: tf.Scalar | null = null;
+      const loss = (): tf.Scalar => {
+        const logits = model.apply(input, { training: true }) as tf.Tensor2D;
+        hits = tf.keep(tf.equal(tf.argMax(logits, -1), y).sum() as tf.Scalar);
+        const data = tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
+        const pulled = variables.filter((v) => v.anchor !== null);
+        if (pulled.length === 0) return data;
+        crossEntropy = tf.keep(data.clone());
+        // (pull / 2) ||w - anchor||^2 per pulled variable: its gradient is pull * (w - anchor).
+        return pulled.reduce((sum, v) => sum.add(tf.sum(tf.square(v.variable.sub(v.anchor as tf.Tensor))).mul(v.pull / 2)), data);
+      };
+      let cost: tf.Scalar;
+      if (groups.length === 1 && variables.every((v) => v.anchor === null)) {
+        cost = groups[0].optimizer.minimize(loss, true, groups[0].variables) as tf.Scalar;
+      } else {
+        const { value, grads } = tf.variableGrads(
+          loss,
+          variables.map((v) => v.variable),
+        );
+        for (const group of groups) group.optimizer.applyGradients(Object.fromEntries(group.variables.map((v) => [v.name, grads[v.name]])));
+        cost = value;
+      }
       const h = hits as tf.Scalar | null;
-      const result = { loss: cost.dataSync()[0], hits: h ? h.dataSync()[0] : 0 };
+      const ce = crossEntropy as tf.Scalar | null;
+      const result = { loss: (ce ?? cost).dataSync()[0], hits: h ? h.dataSync()[0] : 0 };
       if (h) h.dispose();
+      if (ce) ce.dispose();
       return result;
     });
   }
@@ -114,7 +174,8 @@ class TfjsStepper implements TrainStepper {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    for (const group of this.groups) group.optimizer.dispose();
+    tf.dispose(this.variables.flatMap((v) => (v.anchor === null ? [] : [v.anchor])));
   }
 }
 
@@ -195,7 +256,7 @@ function evaluateWith(trainer: NativeTrainer, perRow: number, data: EvaluationDa
 export function createStepper(model: tf.LayersModel, options: StepperOptions): TrainStepper {
   const addon = installedBlasAddon();
   if (options.native !== false && addon !== null && tf.getBackend() === 'wasm') {
-    const trainer = NativeTrainer.translate(addon, model, options);
+    const trainer = NativeTrainer.translate(addon, model, options, options.tuning);
     if (typeof trainer !== 'string') return new NativeStepper(trainer, activationsPerRow(model));
     sayOnce(trainer);
   }

@@ -19,6 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../../pipeline/errors.js';
 import type { EarlyStoppingConfig, TrainConfig } from './recipe.js';
 import { trainableVariables } from './models.js';
+import { anchorsOf, phaseTuning, setPhaseTrainable, type Anchors } from './phases.js';
+import type { TrainingPhase } from './transfer-modes/mode.js';
 import { Rng } from '../random.js';
 import { createStepper, evaluateNatively } from './train-step.js';
 
@@ -75,6 +77,11 @@ export interface TrainOptions {
   readonly label: string;
   readonly signal?: AbortSignal;
   readonly onEpoch?: (record: EpochRecord, plannedEpochs: number) => void;
+  /**
+   * The phases of a transfer protocol (`prepareTransfer` returns them; docs/science.md#beyond-freezing-a-prefix).
+   * Absent: one phase that trains the layers trainable now until early stopping.
+   */
+  readonly schedule?: readonly TrainingPhase[];
 }
 
 export interface Evaluation {
@@ -210,7 +217,7 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
     );
   if (rates.length === 1) return trainWithRate(model, data, validation, rates[0], options);
 
-  const variables = trainableVariables(model);
+  const variables = scheduleVariables(model, options.schedule);
   const start = variables.map((v) => tf.clone(v));
   const monitor = recipe.early_stopping?.monitor ?? 'val_accuracy';
   let kept: { result: TrainingResult; weights: tf.Tensor[] } | null = null;
@@ -232,7 +239,38 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
   }
 }
 
-/** One training run at one learning rate (early stopping and best-check restore included). */
+/**
+ * Every variable some phase of `schedule` trains (the trainable ones now without a schedule): what
+ * a kept check and a list of learning rates must save and restore. Leaves the first phase's
+ * trainable layers set.
+ */
+function scheduleVariables(model: tf.LayersModel, schedule: readonly TrainingPhase[] | undefined): tf.Variable[] {
+  if (schedule === undefined) return trainableVariables(model);
+  const seen = new Set<tf.Variable>();
+  for (const phase of [...schedule].reverse()) {
+    setPhaseTrainable(model, phase);
+    for (const v of trainableVariables(model)) seen.add(v);
+  }
+  return [...seen];
+}
+
+/** How long one phase runs: its epochs, and whether it stops on patience (the `converge` phases). */
+function phaseEpochs(phase: TrainingPhase, recipe: TrainRecipe, rows: number): { epochs: number; converge: boolean } {
+  if (phase.length === 'converge') return { epochs: plannedEpochs(recipe, rows).epochs, converge: true };
+  const { stepsPerEpoch } = plannedEpochs(recipe, rows);
+  return { epochs: Math.max(1, Math.ceil(phase.length.steps / stepsPerEpoch)), converge: false };
+}
+
+/**
+ * One training run at one learning rate (early stopping and best-check restore included), through
+ * the phases of the schedule: each phase sets which layers learn and how (./phases.ts) and starts
+ * a train step of its own (a fresh optimizer state) from the weights the previous phase ended
+ * with; epochs are numbered across phases. Validation is checked every `checkEvery` epochs of a
+ * phase and at its end; the best check of the whole run is kept; only a `converge` phase stops on
+ * patience (checks since the best or since the phase began) and hands the best check's weights
+ * to the next phase; the last phase says why training ended. Without a schedule: one phase
+ * training what is trainable now.
+ */
 async function trainWithRate(
   model: tf.LayersModel,
   train: LabelledData,
@@ -244,80 +282,105 @@ async function trainWithRate(
   const shape = inputShapeOf(model);
   const dim = shape.reduce((a, b) => a * b, 1);
   const stopping = recipe.early_stopping;
-  const { epochs: planned, batchSize, stepsPerEpoch, checkEvery } = plannedEpochs(recipe, train.rows);
-  const variables = trainableVariables(model);
-  // The step itself (native on wasm-blas, see train-step.ts); sync() before reading the network.
-  const stepper = createStepper(model, { kind: recipe.optimizer, learningRate: rate, momentum: recipe.momentum, classes });
+  const { batchSize, stepsPerEpoch, checkEvery } = plannedEpochs(recipe, train.rows);
+  const schedule = options.schedule ?? null;
+  const variables = scheduleVariables(model, options.schedule);
+  const phases = schedule ?? [null];
+  const pulled = [...new Set((schedule ?? []).flatMap((p) => p.pull?.anchored ?? []))];
+  const anchors: Anchors = anchorsOf(model, pulled);
+  const planned = phases.reduce(
+    (sum, phase) => sum + (phase === null ? plannedEpochs(recipe, train.rows).epochs : phaseEpochs(phase, recipe, train.rows).epochs),
+    0,
+  );
   const buffers = { x: new Float32Array(batchSize * dim), y: new Int32Array(batchSize) };
-  // The native step evaluates its own weights; the network is synced only for a new best.
-  const evaluate = (data: LabelledData): Evaluation => {
-    const own = stepper.evaluate(data);
-    if (own) return own;
-    stepper.sync();
-    return evaluateNetwork(model, data, classes);
-  };
   const curve: EpochRecord[] = [];
   let steps = 0;
-  let checks = 0;
-  let best: { evaluation: Evaluation; epoch: number; check: number; weights: tf.Tensor[] } | null = null;
+  let epoch = 0;
+  let best: { evaluation: Evaluation; epoch: number; weights: tf.Tensor[] } | null = null;
   let bestEpoch = 0;
   let stoppedBy: StopReason = 'budget';
   let lastYield = -Infinity;
   try {
-    for (let epoch = 1; epoch <= planned; epoch++) {
-      const order = new Rng(seed, `train/shuffle/epoch${epoch}`).permutation(train.rows);
-      let lossSum = 0;
-      let correct = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (performance.now() - lastYield >= YIELD_EVERY_MS) {
-          await yieldToEventLoop();
-          checkAborted(options);
-          lastYield = performance.now();
-        }
-        const start = step * batchSize;
-        const end = Math.min(train.rows, start + batchSize);
-        const batch = gatherBatch(train, dim, order, start, end, buffers);
-        const { loss: batchLoss, hits: batchHits } = stepper.step(batch.x, batch.y, end - start);
-        steps++;
-        if (!Number.isFinite(batchLoss)) {
-          throw new StageFailure(
-            `${label}: training diverged at epoch ${epoch} (step ${steps}): the loss is ${batchLoss}. ` +
-              `Try a smaller train.learning_rate (now ${rate}).`,
-          );
-        }
-        lossSum += batchLoss * (end - start);
-        correct += batchHits;
-      }
-      const check = stopping !== null && validation !== null && (epoch % checkEvery === 0 || epoch === planned);
-      const val = check && validation ? evaluate(validation) : null;
-      const record: EpochRecord = {
-        epoch,
-        loss: lossSum / train.rows,
-        train_accuracy: correct / train.rows,
-        val_loss: val ? val.loss : null,
-        val_accuracy: val ? val.accuracy : null,
+    for (const phase of phases) {
+      const tuning = phase === null ? undefined : (setPhaseTrainable(model, phase), phaseTuning(model, phase, anchors));
+      const { epochs: phaseLength, converge } =
+        phase === null ? { epochs: plannedEpochs(recipe, train.rows).epochs, converge: true } : phaseEpochs(phase, recipe, train.rows);
+      // The step itself (native on wasm-blas, see train-step.ts); sync() before reading the network.
+      const stepper = createStepper(model, { kind: recipe.optimizer, learningRate: rate, momentum: recipe.momentum, classes, tuning });
+      // The native step evaluates its own weights; the network is synced only for a new best.
+      const evaluate = (data: LabelledData): Evaluation => {
+        const own = stepper.evaluate(data);
+        if (own) return own;
+        stepper.sync();
+        return evaluateNetwork(model, data, classes);
       };
-      curve.push(record);
-      options.onEpoch?.(record, planned);
-      bestEpoch = epoch;
+      stoppedBy = 'budget';
+      let sinceBest = 0;
+      try {
+        for (let e = 1; e <= phaseLength; e++) {
+          epoch++;
+          const order = new Rng(seed, `train/shuffle/epoch${epoch}`).permutation(train.rows);
+          let lossSum = 0;
+          let correct = 0;
+          for (let step = 0; step < stepsPerEpoch; step++) {
+            if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+              await yieldToEventLoop();
+              checkAborted(options);
+              lastYield = performance.now();
+            }
+            const start = step * batchSize;
+            const end = Math.min(train.rows, start + batchSize);
+            const batch = gatherBatch(train, dim, order, start, end, buffers);
+            const { loss: batchLoss, hits: batchHits } = stepper.step(batch.x, batch.y, end - start);
+            steps++;
+            if (!Number.isFinite(batchLoss)) {
+              throw new StageFailure(
+                `${label}: training diverged at epoch ${epoch} (step ${steps}): the loss is ${batchLoss}. ` +
+                  `Try a smaller train.learning_rate (now ${rate}).`,
+              );
+            }
+            lossSum += batchLoss * (end - start);
+            correct += batchHits;
+          }
+          const check = stopping !== null && validation !== null && (e % checkEvery === 0 || e === phaseLength);
+          const val = check && validation ? evaluate(validation) : null;
+          const record: EpochRecord = {
+            epoch,
+            loss: lossSum / train.rows,
+            train_accuracy: correct / train.rows,
+            val_loss: val ? val.loss : null,
+            val_accuracy: val ? val.accuracy : null,
+          };
+          curve.push(record);
+          options.onEpoch?.(record, planned);
+          bestEpoch = epoch;
 
-      if (val && stopping) {
-        checks++;
-        if (!Number.isFinite(val.loss))
-          throw new StageFailure(
-            `${label}: the validation loss is ${val.loss} at epoch ${epoch}. Try a smaller train.learning_rate (now ${rate}).`,
-          );
-        if (best === null || better(val, best.evaluation, stopping.monitor)) {
-          if (best) tf.dispose(best.weights);
-          stepper.sync();
-          best = { evaluation: val, epoch, check: checks, weights: variables.map((v) => tf.clone(v)) };
-        } else if (checks - best.check >= stopping.patience) {
-          stoppedBy = 'patience';
-          break;
+          if (val && stopping) {
+            if (!Number.isFinite(val.loss))
+              throw new StageFailure(
+                `${label}: the validation loss is ${val.loss} at epoch ${epoch}. Try a smaller train.learning_rate (now ${rate}).`,
+              );
+            if (best === null || better(val, best.evaluation, stopping.monitor)) {
+              if (best) tf.dispose(best.weights);
+              stepper.sync();
+              best = { evaluation: val, epoch, weights: variables.map((v) => tf.clone(v)) };
+              sinceBest = 0;
+            } else if (++sinceBest >= stopping.patience && converge) {
+              stoppedBy = 'patience';
+              break;
+            }
+          }
         }
+        stepper.sync();
+      } finally {
+        stepper.dispose();
+      }
+      // A phase that ran to convergence hands its best check on (LP-FT's probe, not its last epochs).
+      if (converge && phase !== phases[phases.length - 1] && best !== null) {
+        const restored = best;
+        variables.forEach((v, i) => v.assign(restored.weights[i]));
       }
     }
-    stepper.sync();
     let kept: Evaluation | null = null;
     if (best) {
       const restored = best;
@@ -330,6 +393,5 @@ async function trainWithRate(
     return { curve, trainSteps: steps, epochs: curve.length, bestEpoch, stoppedBy, learningRate: rate, validation: kept };
   } finally {
     if (best) tf.dispose(best.weights);
-    stepper.dispose();
   }
 }
