@@ -11,6 +11,7 @@ import type { PlannedInstance } from './dag.js';
 import type { WorkerInfo } from './executor.js';
 import type { InstanceOutcome, SchedulerEvents } from './scheduler.js';
 import type { ProgressUpdate } from './stage.js';
+import { wrapWords } from './terminal-width.js';
 
 interface Running {
   readonly inst: PlannedInstance;
@@ -63,7 +64,8 @@ export class ProgressView implements SchedulerEvents {
   runtime(info: WorkerInfo): void {
     if (this.backendShown) return;
     this.backendShown = true;
-    this.print(`compute backend: ${info.backend}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`);
+    const line = `compute backend: ${info.backend}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`;
+    this.print(wrapWords(line, '', '  ').join('\n'));
   }
 
   /** The whole plan, for per-stage counts (optional: without it the view shows totals only). */
@@ -111,7 +113,8 @@ export class ProgressView implements SchedulerEvents {
         const list = this.stageDurations.get(inst.stage) ?? [];
         list.push(outcome.seconds);
         this.stageDurations.set(inst.stage, list);
-        line = `done   ${inst.id} ${inst.key} (${formatSeconds(outcome.seconds)})`;
+        // The key is on the start line: the done line stays within 100 columns (terminal-width.ts).
+        line = `done   ${inst.id} (${formatSeconds(outcome.seconds)})`;
         break;
       }
       case 'cached':

@@ -12,6 +12,7 @@ import { cleanupLeftovers } from '../cleanup.js';
 import { StoreError, UsageError } from '../errors.js';
 import { createExecutor, EXECUTORS, isExecutorName, type ExecutorOptions } from '../executors/registry.js';
 import { ProgressView, formatSeconds } from '../progress.js';
+import { wrapWords } from '../terminal-width.js';
 import { findCached, schedule, type InstanceOutcome } from '../scheduler.js';
 import {
   DEFAULT_CONFIG,
@@ -387,11 +388,11 @@ function printSummary(human: (t: string) => void, s: RunSummary, interrupted: bo
   const byStage = Object.entries(s.executed_by_stage)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  human(
+  const line =
     `${interrupted ? 'interrupted' : 'finished'}: ${s.stages} instances, executed ${s.executed}${byStage ? ` (${byStage})` : ''}, ` +
-      `cached ${s.cached}, failed ${s.failed}${s.skipped ? `, skipped ${s.skipped}` : ''}` +
-      `${s.interrupted ? `, not finished ${s.interrupted}` : ''} in ${formatSeconds(s.wall_s)}`,
-  );
+    `cached ${s.cached}, failed ${s.failed}${s.skipped ? `, skipped ${s.skipped}` : ''}` +
+    `${s.interrupted ? `, not finished ${s.interrupted}` : ''} in ${formatSeconds(s.wall_s)}`;
+  human(wrapWords(line, '', '  ').join('\n'));
   for (const f of s.failures) human(`  FAILED ${f.id} (${f.stage} ${f.key}): ${f.reason}${f.log ? `\n    log: ${f.log}` : ''}`);
   if (s.skipped) human(`  ${s.skipped} instance(s) skipped because an upstream instance failed`);
 }
