@@ -13,10 +13,10 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { PredictionRow } from './predict-job.js';
-import { PREDICTION_OUTPUTS } from './section.js';
+import { PREDICTION_OUTPUTS, predictionSection } from './section.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../lib/predictors/scoring.js';
 import { bestDepth, mean, plausibleSet } from '../lib/statistics.js';
-import { CHART_FONT } from '../lib/report/charts.js';
+import { CHART_FONT, measureLabel } from '../lib/report/charts.js';
 import { readRows, writeRows } from '../lib/tables/arrow-tables.js';
 import { scoresByDepth } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
@@ -160,10 +160,28 @@ export async function gatherBand(runs: readonly RunRecord[]): Promise<StudyBandR
   );
 }
 
-/** Source-vs-target similarity per block against the same-task band, per measure and correlation. */
+/** A label folded into lines of at most `width` characters (vega draws an array title as lines). */
+function titleLines(label: string, width = 20): string[] {
+  const lines: string[] = [];
+  for (const word of label.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/**
+ * Source-vs-target similarity per block against the same-task band: one panel per measure
+ * (rows) and correlation (columns), each y axis named after its measure (charts.ts's labels),
+ * every block ticked.
+ */
 export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
+  const correlations = [...new Set(rows.map((r) => r.correlation))].sort((a, b) => (b ?? 0) - (a ?? 0));
+  const measures = [...new Set(rows.map((r) => r.measure))];
+  const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => a - b);
   const values = rows.map((r) => ({
-    panel: r.correlation === null ? 'image task' : `ρ = ${r.correlation}`,
+    correlation: r.correlation === null ? 'target task' : `ρ = ${r.correlation}`,
     measure: r.measure,
     block: r.block,
     value: r.value,
@@ -171,50 +189,53 @@ export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
     high: r.high,
     verdict: r.inside === 1 ? 'inside the band' : 'outside the band',
   }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    data: { values },
-    facet: {
-      column: { field: 'measure', type: 'nominal', title: null },
-      row: { field: 'panel', type: 'nominal', title: null, sort: 'descending' },
-    },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 130,
-      height: 110,
+  const x = {
+    field: 'block',
+    type: 'quantitative' as const,
+    title: 'Hidden block',
+    scale: { domain: [blocks[0], blocks[blocks.length - 1]], nice: false, padding: 8 },
+    axis: { values: blocks, format: 'd' },
+  };
+  const panel = (measure: string, correlation: number | null) => {
+    const y = { field: 'value', type: 'quantitative' as const, title: titleLines(measureLabel(measure)), scale: { zero: false } };
+    return {
+      ...(correlations.length > 1 ? { title: correlation === null ? 'target task' : `ρ = ${correlation}` } : {}),
+      transform: [
+        { filter: { field: 'measure', equal: measure } },
+        { filter: { field: 'correlation', equal: correlation === null ? 'target task' : `ρ = ${correlation}` } },
+      ],
+      width: 200,
+      height: 140,
       layer: [
         {
-          mark: { type: 'area', color: '#c9d3e0', opacity: 0.8 },
-          encoding: {
-            x: { field: 'block', type: 'quantitative', title: 'block', axis: { tickMinStep: 1 } },
-            y: { field: 'low', type: 'quantitative', title: 'value', scale: { zero: false } },
-            y2: { field: 'high' },
-          },
+          mark: { type: 'area' as const, color: '#c9d3e0', opacity: 0.8 },
+          encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' } },
         },
+        { mark: { type: 'line' as const, color: '#1b1f24' }, encoding: { x, y } },
         {
-          mark: { type: 'line', point: { filled: true, size: 50 }, color: '#1b1f24' },
+          mark: { type: 'point' as const, filled: true, size: 70 },
           encoding: {
-            x: { field: 'block', type: 'quantitative' },
-            y: { field: 'value', type: 'quantitative' },
-          },
-        },
-        {
-          mark: { type: 'point', filled: true, size: 70 },
-          encoding: {
-            x: { field: 'block', type: 'quantitative' },
-            y: { field: 'value', type: 'quantitative' },
+            x,
+            y,
             color: {
               field: 'verdict',
-              type: 'nominal',
-              title: 'source vs target',
+              type: 'nominal' as const,
+              title: 'Source vs target',
               scale: { domain: ['inside the band', 'outside the band'], range: ['#2f7d4a', '#c0392b'] },
             },
           },
         },
       ],
-    },
+    };
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    concat: measures.flatMap((m) => correlations.map((c) => panel(m, c))),
+    columns: correlations.length,
+    resolve: { scale: { y: 'independent' } },
     config: CHART_CONFIG,
-  } as TopLevelSpec;
+  };
 }
 
 /** Reads every published predict instance's `prediction.arrow`, adding its seconds per predictor. */
@@ -361,7 +382,7 @@ export function predictionChart(tables: PredictionTables, depth: number): TopLev
     type: 'quantitative',
     title: 'depth l (blocks frozen)',
     scale: { domain: [-0.5, depth + 0.5] },
-    axis: { tickMinStep: 1 },
+    axis: { values: Array.from({ length: depth + 1 }, (_, d) => d), format: 'd' },
   };
   const x = { field: 'cell', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } };
   return {
@@ -427,11 +448,13 @@ export function predictionSummaryText(tables: PredictionTables): string {
   return lines.join('\n');
 }
 
+const PREDICTION_TITLE = 'Can l* be predicted?';
+
 /** The report section "Can l* be predicted?", whatever the answer is. */
 export function predictionSectionHtml(tables: PredictionTables, chartSvg: string, bandSvg: string | null): string {
   const metric = tables.onValidation ? 'validation accuracy' : 'test accuracy, as these runs record no validation accuracy';
   const best = bestPredictor(tables.summary);
-  return `<section id="prediction"><h2>Can l* be predicted?</h2>
+  return `<section id="${predictionSection.id}"><h2>${PREDICTION_TITLE}</h2>
 <p class="caption">Three predictors score every depth of a cell without any transfer training (docs/prediction.md):
 the source-vs-target similarity against the band of two target networks trained from scratch with different seeds,
 LogME of the frozen source network's depth-l features on the n target samples, and a leave-one-out nearest-centroid probe on the same features.
@@ -468,6 +491,7 @@ export const buildPredictionSection: SectionBuilder = async ({ runs, tables, out
   await writeRows(join(outDir, PREDICTION_OUTPUTS.band.file), band, STUDY_BAND_COLUMNS);
   const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
   return {
+    title: PREDICTION_TITLE,
     html: predictionSectionHtml(prediction, await renderSvg(predictionChart(prediction, tables.depth), 'cp'), bandSvg),
     text: `can l* be predicted?\n${predictionSummaryText(prediction)}`,
   };

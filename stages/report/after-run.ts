@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunInstance } from '../../pipeline/project.js';
 import { Store } from '../../pipeline/store.js';
+import { wrapWords } from '../../pipeline/terminal-width.js';
 import type { RunListing } from '../../pipeline/run-records.js';
 import { writeRunReport } from './run-footer.js';
 import { aggregatePlanOf, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
@@ -22,7 +23,7 @@ const HTML_FILE = 'report.html';
 /** The printed answer of a published aggregate instance directory. */
 export function publishedReportText(aggregateDir: string): string {
   const text = readFileSync(join(aggregateDir, TEXT_FILE), 'utf8');
-  return `${text.trimEnd()}\n\nReport: ${join(aggregateDir, HTML_FILE)}`;
+  return `${text.trimEnd()}\n\n${wrapWords(`Report: ${join(aggregateDir, HTML_FILE)}`).join('\n')}`;
 }
 
 /** Where a partial report of an aggregate goes. */
@@ -42,6 +43,7 @@ export async function partialReportText(storeRoot: string, plan: AggregatePlan, 
     depth: num(plan.params.depth, 0),
     classes: num(plan.params.classes, 0),
     taskKind: String(plan.params.task_kind ?? ''),
+    sourceModel: typeof plan.params.source_model === 'string' ? plan.params.source_model : null,
     outDir: partialReportDir(storeRoot, plan.key),
     subtitle,
     partial: true,
@@ -50,7 +52,7 @@ export async function partialReportText(storeRoot: string, plan: AggregatePlan, 
   return (
     `${built.text.trimEnd()}\n\n` +
     `Partial sweep: ${missing} of ${runs.length} runs have no result (shown as missing, not as zero).\n` +
-    `Report: ${built.htmlPath}`
+    wrapWords(`Report: ${built.htmlPath}`).join('\n')
   );
 }
 
@@ -67,7 +69,7 @@ export async function reportAfterRun(instances: ReadonlyArray<RunInstance>, run?
     if (run === undefined || !existsSync(join(aggregate.dir, HTML_FILE))) return text;
     // This run's copy of the page, with its provenance in a footer (run-footer.ts).
     const own = writeRunReport(storeRootOf(aggregate.dir), aggregate.dir, run);
-    return `${text}\nReport of this run, with its provenance: ${own}`;
+    return `${text}\n${wrapWords(`This run's report, with its provenance: ${own}`).join('\n')}`;
   }
   return partialReportText(
     storeRootOf(aggregate.dir),

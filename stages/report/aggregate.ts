@@ -73,6 +73,7 @@ export const aggregateStage = defineStage({
       depth: ctx.params.depth,
       classes: ctx.params.classes,
       taskKind: ctx.params.task_kind,
+      sourceModel: ctx.params.source_model,
       outDir: ctx.outDir,
       subtitle: taskSubtitle(ctx.params.task_kind, ctx.params.source_model),
       partial: false,

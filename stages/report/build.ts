@@ -10,7 +10,7 @@ import { StageFailure } from '../../pipeline/errors.js';
 import { similarityStage } from '../similarity/similarity.js';
 import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from '../lib/tables/arrow-tables.js';
 import { reportCharts } from '../lib/report/charts.js';
-import { reportHtml, type RenderedChart } from '../lib/report/html.js';
+import { reportHtml, type PageSection, type RenderedChart } from '../lib/report/html.js';
 import { computeOptimalDepth } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
 import { collectRuns, compareCorrelation, coordNumber } from '../lib/report/results.js';
@@ -34,6 +34,8 @@ export interface BuildReportOptions {
   readonly depth: number;
   readonly classes: number;
   readonly taskKind: string;
+  /** `source_model` of the config (the report then says the source network was imported); null or absent: trained by the study. */
+  readonly sourceModel?: string | null;
   readonly outDir: string;
   /** Where the report comes from, e.g. "experiments/default.yaml, store artifacts/". */
   readonly subtitle: string;
@@ -76,12 +78,15 @@ async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityR
 }
 
 /** The tables alone, without writing anything (tests and the partial report use them). */
-export async function buildTables(options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind'>): Promise<ReportTables> {
+export async function buildTables(
+  options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind' | 'sourceModel'>,
+): Promise<ReportTables> {
   const collected = collectRuns(options.runs);
   return {
     depth: options.depth,
     classes: options.classes,
     taskKind: options.taskKind,
+    sourceModel: options.sourceModel ?? null,
     results: collected.results,
     optimal: computeOptimalDepth(collected.results, collected.missing, options.depth),
     similarity: await gatherSimilarity(collected.similarityRuns),
@@ -106,12 +111,12 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     charts.push({ id: chart.id, title: chart.title, caption: chart.caption, svg: await renderSvg(chart.spec, `c${i}`) });
     log(`rendered chart ${chart.id}`);
   }
-  const sections: string[] = [];
+  const sections: PageSection[] = [];
   for (const section of REPORT_SECTIONS) {
     const build = await section.load();
     const built = await build({ runs: options.runs, tables, outDir: options.outDir });
     if (built === null) continue;
-    sections.push(built.html);
+    sections.push({ id: section.id, title: built.title, html: built.html });
     log(built.text);
   }
   const htmlPath = join(options.outDir, REPORT_FILES.html);

@@ -29,10 +29,12 @@ export interface ReportOptions {
 }
 
 export interface ReportAnswer {
-  /** The l* table followed by `Report: <path>`. */
+  /** The answer (a sentence per cell, l* at a glance) followed by `Report: <path>`. */
   readonly text: string;
   readonly htmlPath: string;
   readonly partial: boolean;
+  /** L, the network's hidden blocks (the aggregate's `depth`). */
+  readonly blocks: number;
 }
 
 /** Plans the config, finds its aggregate and returns the answer (building a partial one if needed). */
@@ -50,8 +52,9 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   if (aggregate === undefined) throw new UsageError(`config ${options.config} plans no aggregate instance`);
   const storeRoot = resolveStoreRoot(options.store);
   const dir = join(storeRoot, aggregate.stage, aggregate.key);
+  const blocks = typeof aggregate.params.depth === 'number' ? aggregate.params.depth : 0;
   if (publishedManifest(dir, aggregate.key) !== null && existsSync(join(dir, 'optimal_depth.txt')))
-    return { text: publishedReportText(dir), htmlPath: join(dir, 'report.html'), partial: false };
+    return { text: publishedReportText(dir), htmlPath: join(dir, 'report.html'), partial: false, blocks };
 
   const { aggregatePlanOf } = await import('./store-runs.js');
   const plan = aggregatePlanOf(aggregate, instances);
@@ -61,7 +64,7 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
     throw new UsageError(
       `no scratch or transfer run of ${options.config} is published in ${storeRoot} yet: run \`defrost run ${options.config}\` first`,
     );
-  return { text, htmlPath: join(partialReportDir(storeRoot, aggregate.key), 'report.html'), partial: true };
+  return { text, htmlPath: join(partialReportDir(storeRoot, aggregate.key), 'report.html'), partial: true, blocks };
 }
 
 /**
@@ -91,14 +94,21 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .option('--store <dir>', 'artifact store (default: $DEFROST_STORE or ./artifacts)')
     .option('--open', 'open report.html (xdg-open when available; otherwise print its path)')
     .option('--json', 'print the answer as one JSON line: {"cells":[{correlation, n, mode, l_star, plausible, ...}]}')
-    .action(async (config: string, options: { set: string[]; store?: string; open?: boolean; json?: boolean }) => {
+    .option('--wide', 'print every number of every cell in one wide table (wider than 100 columns)')
+    .action(async (config: string, options: { set: string[]; store?: string; open?: boolean; json?: boolean; wide?: boolean }) => {
       const project = await ctx.project();
       const answer = await reportForConfig({ config, sets: options.set, store: options.store, project });
-      if (options.json) {
+      if (options.json || options.wide) {
         const { readOptimalDepth } = await import('../lib/tables/arrow-tables.js');
-        const { answerCells } = await import('./answer-json.js');
         const rows = await readOptimalDepth(join(dirname(answer.htmlPath), 'optimal_depth.arrow'));
-        process.stdout.write(`${JSON.stringify(answerCells(rows))}\n`);
+        if (options.json) {
+          const { answerCells } = await import('./answer-json.js');
+          process.stdout.write(`${JSON.stringify(answerCells(rows, answer.blocks))}\n`);
+          return;
+        }
+        const { formatWideTable } = await import('../lib/report/text-table.js');
+        process.stdout.write(`${formatWideTable(rows, answer.blocks)}\nReport: ${answer.htmlPath}\n`);
+        if (options.open) process.stdout.write(`${openInBrowser(answer.htmlPath)}\n`);
         return;
       }
       process.stdout.write(`${answer.text}\n`);

@@ -11,7 +11,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { meanAccuracyByDepth } from './optimal-depth.js';
 import { compareMode, SCRATCH_MODE } from './results.js';
 import { mean } from './stats.js';
-import { formatGain } from './text-table.js';
+import { gainOf } from './text-table.js';
+import { signedPoints } from './verdict.js';
 import type { ReportTables, SimilarityRow } from './types.js';
 
 /** A chart of the report: an anchor id, a heading, the question it answers, and its spec. */
@@ -26,8 +27,11 @@ export interface ChartSpec {
 /** The font of every chart of the report. */
 export const CHART_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 
-/** Width of the main column of the page (html.ts: 1180 px less padding), which charts fill. */
-const PAGE_WIDTH = 1100;
+/**
+ * Width the charts fill: the page's main column at a 1024 px window (html.ts: 1024 px less the
+ * page's and the card's padding), so no chart is scaled down, and its text shrunk, on a laptop.
+ */
+const PAGE_WIDTH = 900;
 
 /** Width of one panel when `columns` panels (plus axes, legend) share the page width. */
 function panelWidth(columns: number): number {
@@ -43,8 +47,17 @@ const CONFIG = {
   background: 'white',
 } as const;
 
+/** A panel or series of one correlation; an image task has one, the target task. */
 export function correlationPanel(c: number | null): string {
-  return c === null ? 'image task' : `correlation ρ = ${c}`;
+  return c === null ? 'target task' : `correlation ρ = ${c}`;
+}
+
+/** The source network of this study, in words: imported (`source_model`), or trained by the study on which source task. */
+export function sourceNetworkWords(tables: Pick<ReportTables, 'sourceModel' | 'taskKind'>): string {
+  if (tables.sourceModel !== null) return `The pre-trained network ${tables.sourceModel} (source_model)`;
+  return tables.taskKind === 'synthetic'
+    ? 'The source network, trained by this study on the source task of the controlled task model,'
+    : 'The source network, trained by this study on the source image classes,';
 }
 
 /** Correlations in report order (high to low; null for image tasks). */
@@ -133,7 +146,10 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
     facet: {
-      column: { field: 'panel', type: 'nominal', title: null, sort: correlations.map(correlationPanel) },
+      // An image task has one target task: no column of panels to tell apart.
+      ...(correlations.every((c) => c === null)
+        ? {}
+        : { column: { field: 'panel', type: 'nominal', title: null, sort: correlations.map(correlationPanel) } }),
       row: { field: 'mode', type: 'nominal', title: null, sort: modes.map(modeLabel) },
     },
     spec: {
@@ -199,7 +215,8 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
     id: 'accuracy-vs-depth',
     title: 'Target accuracy against the number of frozen blocks',
     caption:
-      `Each panel is one source-target correlation; each colour one target training-set size n. Points are the mean test ` +
+      `${correlations.every((c) => c === null) ? 'Each panel is one transfer mode' : 'Each panel is one source-target correlation and transfer mode'}; ` +
+      `each colour one target training-set size n. Points are the mean test ` +
       `accuracy over seeds at each transfer depth l, with bars for ± one standard error; the ringed point is l* (best mean ` +
       `validation accuracy), filled points are its plausible set (depths not significantly worse than l* on validation, paired ` +
       `t-test at 95%) and hollow points are significantly worse. The dashed line of the same colour is ` +
@@ -210,39 +227,80 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
   };
 }
 
+/**
+ * The l* colour scale: viridis (neighbouring depths differ in hue and lightness; a single-hue
+ * scale made l* = 0 and l* = 1 near twins), reversed so that darker means more blocks frozen —
+ * the caption and legend say so, and test/report-browser.test.ts checks the rendered colours
+ * against this spec.
+ */
+export const L_STAR_SCALE = { scheme: 'viridis', reverse: true } as const;
+
+/** Which end of the l* scale is dark, in words (viridis is dark at its start). */
+const DARKER = L_STAR_SCALE.reverse ? 'more' : 'fewer';
+
+/** Width in pixels a label of the heatmap needs at a font size (generous: DejaVu Sans is wide). */
+const labelWidth = (text: string, fontSize: number, bold = false): number => [...text].length * fontSize * (bold ? 0.68 : 0.62);
+
 export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
   const L = tables.depth;
   const correlations = correlationsOf(tables);
+  const imageTask = correlations.every((c) => c === null);
   const modes = transferModes(tables);
-  const values = tables.optimal.map((r) => ({
-    mode: `mode ${r.mode}`,
-    n: r.n,
-    correlation: correlationPanel(r.correlation),
-    depth: r.optimal_depth,
-    label:
-      r.optimal_depth === null ? 'missing' : `l* = ${r.optimal_depth}${r.missing_runs > 0 ? '*' : ''} {${r.plausible_depths.join(',')}}`,
-    gain: r.gain_over_full_depth === null ? '' : `${formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high)} vs l=${L}`,
-    accuracy: r.optimal_accuracy,
-    missing: r.missing_runs,
-    // viridis runs from dark (l = 0) to light (l = L): white text on the darker half.
-    dark: r.optimal_depth !== null && r.optimal_depth < 0.6 * L ? 1 : 0,
-  }));
+  const values = tables.optimal.map((r) => {
+    const gain = gainOf(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high);
+    const atL = r.optimal_depth === L;
+    return {
+      mode: `mode ${r.mode}`,
+      n: r.n,
+      correlation: r.correlation === null ? 'target task' : `ρ = ${r.correlation}`,
+      depth: r.optimal_depth,
+      // Four short lines that fit the cell: l*, its plausible set, the gain over l = L and its interval.
+      label: r.optimal_depth === null ? 'missing' : `l* = ${r.optimal_depth}${r.missing_runs > 0 ? '*' : ''}`,
+      plausible: r.optimal_depth === null ? '' : `{${r.plausible_depths.join(', ')}}`,
+      gain:
+        r.optimal_depth === null
+          ? ''
+          : atL
+            ? 'standard protocol'
+            : gain === null
+              ? `l = ${L} not run`
+              : `${signedPoints(gain[1])} pts vs l = ${L}`,
+      interval: atL || gain === null || gain[0] === null || gain[2] === null ? '' : `[${signedPoints(gain[0])}, ${signedPoints(gain[2])}]`,
+      // White text on the darker half of the scale.
+      dark: r.optimal_depth !== null && (L_STAR_SCALE.reverse ? r.optimal_depth >= 0.45 * L : r.optimal_depth <= 0.55 * L) ? 1 : 0,
+    };
+  });
+  const step = Math.ceil(
+    Math.max(
+      110,
+      ...values.flatMap((v) => [
+        labelWidth(v.label, 15, true),
+        labelWidth(v.plausible, 11),
+        labelWidth(v.gain, 11),
+        labelWidth(v.interval, 11),
+      ]),
+    ) + 16,
+  );
   const x = { field: 'n', type: 'ordinal', title: 'Target training samples n', axis: { labelAngle: 0 } } as const;
   const y = {
     field: 'correlation',
     type: 'ordinal',
-    title: 'Source-target correlation',
-    sort: correlations.map(correlationPanel),
+    title: imageTask ? null : 'Source-target correlation',
+    sort: correlations.map((c) => (c === null ? 'target task' : `ρ = ${c}`)),
   } as const;
   const textColor = { condition: { test: 'datum.dark === 1', value: 'white' }, value: '#1b1f24' } as const;
+  const line = (field: string, dy: number, fontSize: number, fontWeight: 'normal' | 'bold' = 'normal') => ({
+    mark: { type: 'text' as const, fontSize, fontWeight, dy },
+    encoding: { x, y, text: { field }, color: textColor },
+  });
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
-    facet: { column: { field: 'mode', type: 'nominal', title: null, sort: modes.map((m) => `mode ${m}`) } },
+    facet: { row: { field: 'mode', type: 'nominal', title: null, sort: modes.map((m) => `mode ${m}`) } },
     config: { ...CONFIG, axis: { ...CONFIG.axis, grid: false } },
     spec: {
-      width: { step: 150 },
-      height: { step: 62 },
+      width: { step },
+      height: { step: 84 },
       layer: [
         {
           transform: [{ filter: 'datum.depth !== null' }],
@@ -253,17 +311,9 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
             color: {
               field: 'depth',
               type: 'ordinal',
-              title: ['Optimal depth l*', '(blocks frozen)'],
-              // viridis: neighbouring depths differ in hue and lightness (a single-hue scale made
-              // l* = 0 and l* = 1 near twins).
-              scale: { domain: Array.from({ length: L + 1 }, (_, i) => i), scheme: 'viridis' },
+              title: ['Optimal depth l*', '(blocks frozen)', `darker = ${DARKER} frozen`],
+              scale: { domain: Array.from({ length: L + 1 }, (_, i) => i), ...L_STAR_SCALE },
             },
-            tooltip: [
-              { field: 'label', title: 'l*' },
-              { field: 'accuracy', type: 'quantitative', title: 'accuracy at l*', format: '.3f' },
-              { field: 'gain', title: 'gain' },
-              { field: 'missing', type: 'quantitative', title: 'missing runs' },
-            ],
           },
         },
         {
@@ -271,14 +321,10 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
           mark: { type: 'rect', stroke: 'white', strokeWidth: 2, color: '#e4e7eb' },
           encoding: { x, y },
         },
-        {
-          mark: { type: 'text', fontSize: 15, fontWeight: 700, dy: -8 },
-          encoding: { x, y, text: { field: 'label' }, color: textColor },
-        },
-        {
-          mark: { type: 'text', fontSize: 11, dy: 11 },
-          encoding: { x, y, text: { field: 'gain' }, color: textColor },
-        },
+        line('label', -22, 15, 'bold'),
+        line('plausible', -4, 11),
+        line('gain', 11, 11),
+        line('interval', 25, 11),
       ],
     },
   };
@@ -288,8 +334,10 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     caption:
       `Each cell is the depth l* with the highest mean validation accuracy over seeds (ties go to the deeper l), its plausible ` +
       `set in braces (depths not significantly worse on validation, paired t-test at 95%), and its gain in test accuracy over ` +
-      `the standard protocol l = ${L} with the paired 95% interval. Darker means more blocks frozen. Grey cells have no ` +
-      `result; * marks a cell with missing runs.`,
+      `the standard protocol l = ${L} in points with the paired 95% interval. Darker means ${DARKER} blocks frozen: l* = ` +
+      `${L_STAR_SCALE.reverse ? `${L} (only the readout trains)` : '0 (every block trained)'} is the darkest, l* = ` +
+      `${L_STAR_SCALE.reverse ? '0 (every block trained)' : `${L} (only the readout trains)`} the lightest. Grey cells have no result; * marks a cell with ` +
+      `missing runs.`,
     spec,
   };
 }
@@ -324,6 +372,7 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
   const correlations: (number | null)[] = [];
   for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
   correlations.sort((a, b) => (a === null ? 1 : b === null ? -1 : b - a));
+  const imageTask = correlations.every((c) => c === null);
   const blocks = [...new Set(rows.map((r) => r.block_a))].sort((a, b) => a - b);
   const values = rows.map((r) => ({
     measure: measureLabel(r.measure),
@@ -346,6 +395,8 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
       title: 'Source-target correlation',
       sort: correlations.map(correlationPanel),
       scale: { scheme: 'dark2' },
+      // An image task has one target task: nothing for a legend to tell apart.
+      ...(imageTask ? { legend: null } : {}),
     },
   };
   // One panel per measure that has values (no empty panels), each with its own named y axis.
@@ -383,9 +434,8 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
     id: 'similarity-per-block',
     title: 'How alike are the source network and a target network, block by block',
     caption:
-      'The source network (trained from scratch on the source task, or a pre-trained source_model) and a network trained from ' +
-      'scratch on plenty of target data. Each panel is one measure ' +
-      'computed on the same target probe inputs at the output of each hidden block; each colour one correlation. CKA and neighbour ' +
+      `${sourceNetworkWords(tables)} against a network trained from scratch on plenty of target data. Each panel is one measure ` +
+      `computed on the same target probe inputs at the output of each hidden block${imageTask ? '' : '; each colour one correlation'}. CKA and neighbour ` +
       'overlap are 1 for identical representations; information imbalance source→target is near 0 when the source block predicts the ' +
       'target block and near 1 when it carries no information about it; intrinsic dimension is the number of directions the data ' +
       'really spans. Representations that stay alike up to block l suggest those blocks can be frozen.',

@@ -3,9 +3,11 @@
  * resources, so it opens from a cluster's scratch disk, an e-mail or an air-gapped laptop.
  * Nothing time-dependent goes in (no dates): the same tables give the same bytes.
  */
+import { sourceNetworkWords } from './charts.js';
 import { compareMode } from './results.js';
-import { correlationLabel, formatGain } from './text-table.js';
+import { cellLabel, gainOf, modeHeading, rowVerdict } from './text-table.js';
 import type { MissingRun, OptimalDepthRow, ReportTables } from './types.js';
+import { formatGainPoints, intervalsNote } from './verdict.js';
 
 /** A rendered chart ready for the page. */
 export interface RenderedChart {
@@ -19,8 +21,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-const fmt = (v: number | null, digits = 3): string => (v === null ? '—' : v.toFixed(digits));
-const withSe = (m: number | null, se: number | null): string => (m === null ? '—' : se === null ? fmt(m) : `${fmt(m)} ± ${fmt(se)}`);
+/** An accuracy in percent (`84.2`), or a dash. */
+const pct = (v: number | null): string => (v === null ? '—' : (100 * v).toFixed(1));
+const withSe = (m: number | null, se: number | null): string => (m === null ? '—' : se === null ? pct(m) : `${pct(m)} ± ${pct(se)}`);
+/** A gain in points with its interval, `—` when there is none, `itself` when l* is that depth. */
+const gainCell = (itself: boolean, mean: number | null, low: number | null, high: number | null): string => {
+  const gain = gainOf(mean, low, high);
+  return itself ? 'l* itself' : gain === null ? '—' : formatGainPoints(gain);
+};
 
 const CSS = `
 :root { color-scheme: light; }
@@ -43,7 +51,8 @@ th { background: #f0f2f5; font-weight: 600; }
 td.text, th.text { text-align: left; }
 td.missing { color: #a0522d; }
 code { background: #eef0f3; padding: 1px 4px; border-radius: 3px; font-size: 90%; }
-nav a { margin-right: 14px; }
+nav a { margin-right: 14px; white-space: nowrap; }
+.answer h3 { font-size: 15px; margin: 14px 0 2px; }
 `;
 
 /** True when an interval is known and lies wholly above (1) or below (-1) zero; 0 otherwise. */
@@ -72,7 +81,7 @@ export function openingSentences(tables: ReportTables): string[] {
     const sameNs = correlations.every((c) => nsOf(c) === nsOf(correlations[0]));
     const answers = correlations.map((c) => {
       const depths = rows.filter((r) => r.correlation === c).map((r) => r.optimal_depth);
-      const where = c === null ? '' : ` at correlation ${correlationLabel(c)}`;
+      const where = c === null ? '' : ` at ρ = ${c}`;
       return `${depths.join(', ')}${where}${sameNs ? '' : ` (n = ${nsOf(c)})`}`;
     });
     const beatsFull = rows.filter((r) => sign(r.gain_vs_full_low, r.gain_vs_full_high) > 0).length;
@@ -83,7 +92,7 @@ export function openingSentences(tables: ReportTables): string[] {
     const wide = rows
       .filter((r) => r.plausible_depths.length === widest && widest > 1)
       .slice(0, 3)
-      .map((r) => `${r.correlation === null ? '' : `correlation ${correlationLabel(r.correlation)}, `}n = ${r.n}`);
+      .map((r) => cellLabel(r));
     const uncertainty =
       sharp === rows.length
         ? 'every cell singles out one depth'
@@ -97,59 +106,65 @@ export function openingSentences(tables: ReportTables): string[] {
   });
 }
 
+/**
+ * The answer: per mode, one sentence per cell (verdict.ts) that says what to freeze and whether
+ * it beats the two defaults, then the mode's summary; a warning first when one seed leaves every
+ * gain without an interval.
+ */
 function answerList(tables: ReportTables): string {
   const L = tables.depth;
-  const items: string[] = [];
   const modes = [...new Set(tables.optimal.map((r) => r.mode))].sort(compareMode);
-  for (const mode of modes) {
-    const correlations: (number | null)[] = [];
-    for (const r of tables.optimal) if (r.mode === mode && !correlations.includes(r.correlation)) correlations.push(r.correlation);
-    for (const c of correlations) {
-      const rows = tables.optimal.filter((r) => r.mode === mode && r.correlation === c);
-      const depths = rows.map((r) => `${r.optimal_depth ?? 'missing'} (n = ${r.n})`).join(', ');
-      const gains = rows
-        .filter((r) => r.gain_over_full_depth !== null)
-        .map((r) => `${formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high)} (n = ${r.n})`);
-      const where = c === null ? '' : `correlation ${correlationLabel(c)}, `;
-      let text = `<b>${escapeHtml(where)}mode ${escapeHtml(mode)}</b>: freeze l* = ${escapeHtml(depths)}.`;
-      if (gains.length > 0)
-        text += ` Test accuracy gained over the standard protocol (l = ${L}), with 95% intervals: ${escapeHtml(gains.join(', '))}.`;
-      items.push(`<li>${text}</li>`);
-    }
-  }
-  if (items.length === 0) return '<p>No results yet.</p>';
-  const lead = openingSentences(tables)
-    .map((text) => `<p class="lead-answer">${escapeHtml(text)}</p>`)
-    .join('\n');
-  return `${lead}\n<ul class="answer">${items.join('\n')}</ul>`;
+  if (modes.length === 0) return '<p>No results yet.</p>';
+  const summaries = openingSentences(tables);
+  const seeds = Math.max(0, ...tables.optimal.map((r) => r.seeds));
+  const note = intervalsNote('seed', seeds);
+  const warning =
+    note === null
+      ? ''
+      : `<p class="lead-answer"><b>Warning</b>: ${escapeHtml(note)}; every gain below is a single estimate. ` +
+        'Give the study <code>seeds</code> with 2 or more values for intervals and verdicts.</p>\n';
+  const parts = modes.map((mode, i) => {
+    const items = tables.optimal
+      .filter((r) => r.mode === mode)
+      .map((r) => {
+        const sentence = rowVerdict(r, L) ?? 'missing: no run of this cell has a result.';
+        const mark = r.missing_runs > 0 ? ` (${r.missing_runs} runs missing)` : '';
+        return `<li><b>${escapeHtml(cellLabel(r).replaceAll('=', ' = '))}</b>${escapeHtml(mark)}: ${escapeHtml(sentence)}</li>`;
+      });
+    const summary = summaries[i] === undefined ? '' : `<p class="lead-answer">${escapeHtml(summaries[i])}</p>`;
+    return `<h3>${escapeHtml(modeHeading(mode))}</h3>\n<ul class="answer">${items.join('\n')}</ul>\n${summary}`;
+  });
+  return `${warning}${parts.join('\n')}`;
 }
 
 function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
   const head = [
-    '<th class="text">correlation</th>',
+    '<th class="text">correlation ρ</th>',
     '<th>n</th>',
     '<th class="text">mode</th>',
     '<th>l*</th>',
     '<th class="text">plausible set</th>',
-    '<th>validation accuracy at l*</th>',
-    '<th>test accuracy at l*</th>',
-    `<th>accuracy at l = ${L}</th>`,
-    '<th>scratch accuracy</th>',
-    `<th>gain over l = ${L} [95%]</th>`,
-    '<th>gain over scratch [95%]</th>',
+    '<th>validation accuracy at l* (%)</th>',
+    '<th>test accuracy at l* (%)</th>',
+    `<th>at l = ${L} (%)</th>`,
+    '<th>scratch (%)</th>',
+    `<th>gain over l = ${L} (points) [95%]</th>`,
+    '<th>gain over l = 0 (points) [95%]</th>',
+    '<th>gain over scratch (points) [95%]</th>',
     '<th>seeds at l*</th>',
     '<th>missing runs</th>',
   ].join('');
   const body = rows
     .map(
       (r) =>
-        `<tr><td class="text">${escapeHtml(correlationLabel(r.correlation))}</td><td>${r.n}</td><td class="text">${escapeHtml(r.mode)}</td>` +
+        `<tr><td class="text">${r.correlation ?? '—'}</td><td>${r.n}</td><td class="text">${escapeHtml(r.mode)}</td>` +
         `<td${r.optimal_depth === null ? ' class="missing"' : ''}>${r.optimal_depth ?? 'missing'}</td>` +
-        `<td class="text">{${r.plausible_depths.join(', ')}}</td><td>${fmt(r.optimal_validation_accuracy)}</td>` +
+        `<td class="text">{${r.plausible_depths.join(', ')}}</td><td>${pct(r.optimal_validation_accuracy)}</td>` +
         `<td>${withSe(r.optimal_accuracy, r.optimal_accuracy_se)}</td><td>${withSe(r.full_depth_accuracy, r.full_depth_accuracy_se)}</td>` +
         `<td>${withSe(r.scratch_accuracy, r.scratch_accuracy_se)}</td>` +
-        `<td>${escapeHtml(formatGain(r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high, 3))}</td>` +
-        `<td>${escapeHtml(formatGain(r.gain_over_scratch, r.gain_vs_scratch_low, r.gain_vs_scratch_high, 3))}</td>` +
+        `<td>${escapeHtml(gainCell(r.optimal_depth === L, r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high))}</td>` +
+        `<td>${escapeHtml(gainCell(r.optimal_depth === 0, r.gain_over_zero_depth, r.gain_vs_zero_low, r.gain_vs_zero_high))}</td>` +
+        `<td>${escapeHtml(gainCell(false, r.gain_over_scratch, r.gain_vs_scratch_low, r.gain_vs_scratch_high))}</td>` +
         `<td>${r.seeds}</td><td${r.missing_runs > 0 ? ' class="missing"' : ''}>${r.missing_runs}</td></tr>`,
     )
     .join('\n');
@@ -162,19 +177,28 @@ function missingSection(missing: readonly MissingRun[], missingSimilarity: reado
   const rows = shown
     .map(
       (m) =>
-        `<tr><td class="text">${escapeHtml(correlationLabel(m.correlation))}</td><td>${m.n}</td><td class="text">${escapeHtml(m.mode)}</td>` +
+        `<tr><td class="text">${m.correlation ?? '—'}</td><td>${m.n}</td><td class="text">${escapeHtml(m.mode)}</td>` +
         `<td>${m.depth ?? '—'}</td><td>${m.seed}</td><td class="text"><code>${escapeHtml(m.id)}</code></td></tr>`,
     )
     .join('\n');
   const more = missing.length > shown.length ? `<p>… and ${missing.length - shown.length} more.</p>` : '';
   const sim =
     missingSimilarity.length > 0
-      ? `<p>Similarity missing for correlation ${missingSimilarity.map((c) => escapeHtml(correlationLabel(c))).join(', ')}.</p>`
+      ? `<p>Similarity missing for ${missingSimilarity.map((c) => (c === null ? 'the target task' : `ρ = ${c}`)).join(', ')}.</p>`
       : '';
   return `<section class="card warning" id="missing"><h2 style="margin-top:0">Partial sweep: ${missing.length + missingSimilarity.length} planned runs have no result</h2>
 <p>These instances failed or have not run yet. They are left out of every mean and chart (not counted as zero); a cell of the
 l* table with missing runs is marked <b>*</b>, one with no result at all reads <b>missing</b>.</p>
 ${sim}${missing.length > 0 ? `<details><summary>The ${missing.length} missing scratch and transfer runs</summary><table><thead><tr><th class="text">correlation</th><th>n</th><th class="text">mode</th><th>depth</th><th>seed</th><th class="text">instance</th></tr></thead><tbody>\n${rows}\n</tbody></table>${more}</details>` : ''}</section>`;
+}
+
+/** A section of the page after the charts, with what the top links need. */
+export interface PageSection {
+  /** The anchor of its `<section>` (the top links point at it). */
+  readonly id: string;
+  /** Its heading, as the top link reads. */
+  readonly title: string;
+  readonly html: string;
 }
 
 export interface ReportPage {
@@ -184,14 +208,34 @@ export interface ReportPage {
   readonly subtitle: string;
   /** Set for a report built from a partial sweep by `defrost report`. */
   readonly partial: boolean;
-  /** Further sections after the charts, as HTML (e.g. "Can l* be predicted?", stages/prediction/section-job.ts). */
-  readonly sections?: readonly string[];
+  /** Further sections after the charts (e.g. "Can l* be predicted?", stages/prediction/section-job.ts). */
+  readonly sections?: readonly PageSection[];
+}
+
+/** What this study is, in one paragraph: which source network, what transfer at depth l does. */
+export function studyDescription(tables: ReportTables): string {
+  const L = tables.depth;
+  return (
+    `${sourceNetworkWords(tables).replace(/,$/, '')} has ${L} hidden blocks. Transfer at depth l keeps its first l blocks frozen ` +
+    'and trains the rest, with a new readout, on n target ' +
+    `samples (${tables.classes} classes). l* is the depth with the best mean accuracy on a held-out validation set over seeds; ` +
+    'test accuracy only measures (docs/protocol.md).'
+  );
 }
 
 export function reportHtml(page: ReportPage): string {
   const { tables, charts } = page;
   const L = tables.depth;
-  const nav = charts.map((c) => `<a href="#${c.id}">${escapeHtml(c.title)}</a>`).join('\n');
+  const missing = missingSection(tables.missing, tables.missingSimilarity);
+  // The top links: every section of the page, in page order.
+  const links: { id: string; title: string }[] = [
+    { id: 'answer', title: 'The answer' },
+    ...(missing === '' ? [] : [{ id: 'missing', title: 'Missing runs' }]),
+    ...charts,
+    ...(page.sections ?? []),
+    { id: 'table', title: 'Table of l*' },
+  ];
+  const nav = links.map((l) => `<a href="#${l.id}">${escapeHtml(l.title)}</a>`).join('\n');
   const chartSections = charts
     .map(
       (c) => `<section id="${c.id}"><h2>${escapeHtml(c.title)}</h2><p class="caption">${escapeHtml(c.caption)}</p>
@@ -209,20 +253,19 @@ export function reportHtml(page: ReportPage): string {
 <body>
 <main>
 <h1>How many layers to freeze when transferring to the target task</h1>
-<p class="lead">${escapeHtml(page.subtitle)}${page.partial ? ' — <b>partial sweep</b>' : ''}. A source network of ${L} hidden blocks (trained on the source task, or a pre-trained source_model);
-transfer at depth l copies its blocks, keeps the first l frozen and trains the rest on n target samples (${tables.classes} classes).
-l* is the depth with the best mean accuracy on a held-out validation set over seeds; test accuracy only measures (docs/protocol.md).</p>
-<nav>${nav}<a href="#table">Table of l*</a></nav>
-<section class="card"><h2 style="margin-top:0">The answer</h2>${answerList(tables)}</section>
-${missingSection(tables.missing, tables.missingSimilarity)}
+<p class="lead">${escapeHtml(page.subtitle)}${page.partial ? ' — <b>partial sweep</b>' : ''}. ${escapeHtml(studyDescription(tables))}</p>
+<nav>${nav}</nav>
+<section class="card" id="answer"><h2 style="margin-top:0">The answer</h2>${answerList(tables)}</section>
+${missing}
 ${chartSections}
-${(page.sections ?? []).join('\n')}
+${(page.sections ?? []).map((section) => section.html).join('\n')}
 <section id="table"><h2>Table of l*</h2>
 <p class="caption">l* has the best mean validation accuracy over seeds (ties go to the deeper l); the plausible set holds the depths whose
-paired validation difference from l* is not significant (two-sided paired t-test, 95%). Test accuracies are means over seeds ± one
-standard error (sample standard deviation / √seeds; none with one seed). Gains are mean per-seed differences of test accuracy with their
-paired Student t 95% interval in brackets ([?] with one seed). The same numbers are in <code>optimal_depth.arrow</code>;
-every run is in <code>results.arrow</code>, the similarity measures in <code>similarity.arrow</code>.</p>
+paired validation difference from l* is not significant (two-sided paired t-test, 95%). Accuracies are percent, means over seeds ± one
+standard error (sample standard deviation / √seeds; none with one seed). Gains are mean per-seed differences of test accuracy in points
+with their paired Student t 95% interval in brackets (none with one seed); l* itself is not compared with itself. The same numbers, as
+fractions, are in <code>optimal_depth.arrow</code>; every run is in <code>results.arrow</code>, the similarity measures in
+<code>similarity.arrow</code>.</p>
 <div class="card chart">${optimalTable(tables.optimal, L)}</div></section>
 </main>
 </body>

@@ -2,7 +2,7 @@
  * The answer of the study (docs/protocol.md): for each (correlation, n, transfer mode), the
  * transfer depth l* with the highest mean *validation* accuracy over seeds, the plausible set
  * around it, and what l* gains on *test* over the standard protocol (l = L, only the readout
- * trains) and over training from scratch, with paired 95% intervals. Test accuracy never chooses
+ * trains), over l = 0 (every block trained) and over training from scratch, with paired 95% intervals. Test accuracy never chooses
  * anything, so a gain can be negative.
  *
  * Rules (docs/report.md and docs/protocol.md; the statistics are in `stages/lib/statistics.ts`):
@@ -127,6 +127,7 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
       const optimal = intervalOrNull(() => accuracyInterval(atBest));
       const full = intervalOrNull(() => accuracyInterval(atFull ?? []));
       const vsFull = intervalOrNull(() => pairedDifferenceInterval(atBest, atFull ?? []));
+      const vsZero = intervalOrNull(() => pairedDifferenceInterval(atBest, test.get(0) ?? []));
       const vsScratch = intervalOrNull(() => pairedDifferenceInterval(atBest, scratchTest));
       rows.push({
         correlation,
@@ -144,6 +145,9 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
         gain_over_full_depth: vsFull.mean,
         gain_vs_full_low: vsFull.low,
         gain_vs_full_high: vsFull.high,
+        gain_over_zero_depth: vsZero.mean,
+        gain_vs_zero_low: vsZero.low,
+        gain_vs_zero_high: vsZero.high,
         gain_over_scratch: vsScratch.mean,
         gain_vs_scratch_low: vsScratch.low,
         gain_vs_scratch_high: vsScratch.high,

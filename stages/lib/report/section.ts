@@ -46,6 +46,8 @@ export interface SectionInput {
 
 /** A built section: its HTML (after the charts) and a text summary for the log. */
 export interface SectionOutput {
+  /** Its heading, for the page's top links (the HTML is a `<section>` whose id is the section's `id`). */
+  readonly title: string;
   readonly html: string;
   readonly text: string;
 }

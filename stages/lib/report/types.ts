@@ -86,6 +86,10 @@ export interface OptimalDepthRow {
   /** 95% paired interval of that gain; null bounds with fewer than two paired seeds. */
   readonly gain_vs_full_low: number | null;
   readonly gain_vs_full_high: number | null;
+  /** Mean over seeds of test accuracy at l* minus at l = 0 (fine-tuning, or re-initialising, every block). */
+  readonly gain_over_zero_depth: number | null;
+  readonly gain_vs_zero_low: number | null;
+  readonly gain_vs_zero_high: number | null;
   /** Mean over seeds of test accuracy at l* minus scratch (negative: transfer loses to scratch). */
   readonly gain_over_scratch: number | null;
   readonly gain_vs_scratch_low: number | null;
@@ -113,6 +117,8 @@ export interface ReportTables {
   readonly depth: number;
   readonly classes: number;
   readonly taskKind: string;
+  /** The pre-trained network the study imported (`source_model`), or null when it trains its own source network. */
+  readonly sourceModel: string | null;
   readonly results: readonly ResultRow[];
   readonly optimal: readonly OptimalDepthRow[];
   readonly similarity: readonly SimilarityRow[];
