@@ -42,6 +42,8 @@ export const recommendParams = z.strictObject({
   modes: z.array(z.enum(TRANSFER_MODES)).min(1),
   depths: z.array(z.number().int().min(0)).min(1),
   folds: z.number().int().min(2),
+  /** L, the network's blocks: l = L is the "freeze every block" the answer compares with. */
+  blocks: z.number().int().min(1),
   /** What the report names as the data and the network (the paths as given). */
   data: z.string(),
   model: z.string(),

@@ -3,11 +3,15 @@
  * cross-validation fold: per mode and depth the mean over folds; l* by the rule of
  * stages/lib/statistics.ts over the depths of the first mode, paired by fold (every depth and
  * scratch train on the same fold split, so fold-to-fold variation cancels); the plausible set;
- * l*'s and scratch's mean accuracy with their 95% Student t intervals over folds.
+ * l*'s and scratch's mean accuracy with their 95% Student t intervals over folds; the paired
+ * gains of l* over the two defaults (fine-tuning everything, l = 0; freezing every block, l = L)
+ * and over training from scratch; and the verdict in words (stages/lib/report/verdict.ts).
  *
  * Pure: `recommend` (the stage) computes it and stores it; the command prints it.
  */
-import { accuracyInterval, bestDepth, plausibleSet, type Interval } from '../lib/statistics.js';
+import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../pipeline/terminal-width.js';
+import { verdictSentence } from '../lib/report/verdict.js';
+import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../lib/statistics.js';
 
 /** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`). */
 export interface FoldResult {
@@ -17,9 +21,23 @@ export interface FoldResult {
   readonly fold: number;
   /** Accuracy on the fold's held-out samples. */
   readonly accuracy: number;
+  /** What ended its training: `patience` or `budget` (absent in older fold records). */
+  readonly stoppedBy?: string;
 }
 
 export const SCRATCH = 'scratch';
+
+/**
+ * Paired gains of l* over the alternatives, `[low, mean, high]` over folds: null when the
+ * alternative was not trained (`--depths`, `--fast`); exactly `[0, 0, 0]` when l* is that depth.
+ */
+export interface Versus {
+  /** l* − (l = 0): every block trained. */
+  readonly fine_tune_all: Interval | null;
+  /** l* − (l = L): every block frozen, only the readout trains (the standard protocol). */
+  readonly freeze_all: Interval | null;
+  readonly scratch: Interval | null;
+}
 
 /** What `--json` prints (SPEC: `defrost recommend`), plus the per-mode table the report shows. */
 export interface Recommendation {
@@ -31,6 +49,13 @@ export interface Recommendation {
   /** Mean cross-validated accuracy per depth of `mode`. */
   readonly depths: Record<string, number>;
   readonly folds: number;
+  /** L: blocks of the network. */
+  readonly blocks: number;
+  readonly versus: Versus;
+  /** The answer in one sentence: what to freeze, what it gains, whether the folds can tell. */
+  readonly verdict: string;
+  /** Fold runs (every mode, depth and scratch) by what ended their training. */
+  readonly stopped_by: Record<string, number>;
   /** Every mode: depth -> [low, mean, high] over folds. */
   readonly by_mode: Record<string, Record<string, Interval>>;
 }
@@ -47,7 +72,17 @@ function scoresByDepth(results: readonly FoldResult[], mode: string, folds: numb
   return new Map([...map.entries()].sort((a, b) => a[0] - b[0]));
 }
 
-export function recommendation(results: readonly FoldResult[], modes: readonly string[], folds: number): Recommendation {
+/** The paired interval of `a - b` over folds, or null when `b` was not trained. */
+function gainOver(a: readonly number[], b: readonly number[] | undefined): Interval | null {
+  if (b === undefined) return null;
+  try {
+    return pairedDifferenceInterval(a, b);
+  } catch {
+    return null;
+  }
+}
+
+export function recommendation(results: readonly FoldResult[], modes: readonly string[], folds: number, blocks: number): Recommendation {
   const mode = modes[0];
   const primary = scoresByDepth(results, mode, folds);
   const lStar = bestDepth(primary);
@@ -62,43 +97,87 @@ export function recommendation(results: readonly FoldResult[], modes: readonly s
   byMode[SCRATCH] = { scratch: accuracyInterval(scratch) };
   const depths: Record<string, number> = {};
   for (const [depth, scores] of primary) depths[String(depth)] = accuracyInterval(scores)[1];
+  const atBest = primary.get(lStar) ?? [];
+  const plausible = plausibleSet(primary, lStar);
+  const versus: Versus = {
+    fine_tune_all: gainOver(atBest, primary.get(0)),
+    freeze_all: gainOver(atBest, primary.get(blocks)),
+    scratch: gainOver(atBest, scratch),
+  };
+  const stoppedBy: Record<string, number> = {};
+  for (const r of results) if (r.stoppedBy !== undefined) stoppedBy[r.stoppedBy] = (stoppedBy[r.stoppedBy] ?? 0) + 1;
+  const verdict = verdictSentence({
+    mode,
+    lStar,
+    blocks,
+    plausible,
+    vsFreezeAll: versus.freeze_all,
+    vsFineTuneAll: versus.fine_tune_all,
+    vsScratch: versus.scratch,
+    replicates: atBest.filter((v) => Number.isFinite(v)).length,
+    unit: 'fold',
+  });
   return {
     l_star: lStar,
     mode,
-    plausible: plausibleSet(primary, lStar),
-    accuracy: accuracyInterval(primary.get(lStar) ?? []),
+    plausible,
+    accuracy: accuracyInterval(atBest),
     scratch_accuracy: accuracyInterval(scratch),
     depths,
     folds,
+    blocks,
+    versus,
+    verdict,
+    stopped_by: stoppedBy,
     by_mode: byMode,
   };
 }
 
-/** The `--json` line: exactly the keys the command line documents. */
+/** The `--json` line: exactly the keys the command line documents (SPEC 5). */
 export function recommendationJson(r: Recommendation): string {
-  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds } = r;
-  return JSON.stringify({ l_star, plausible, accuracy, scratch_accuracy, depths, folds });
+  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by } = r;
+  return JSON.stringify({ l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by });
 }
 
 const pct = (v: number | null): string => (v === null ? '?' : `${(100 * v).toFixed(1)}%`);
+const interval = (iv: Interval): string => (iv[0] === null || iv[2] === null ? '' : ` [${pct(iv[0])}, ${pct(iv[2])}]`);
 
-/** The short report: l*, its interval, the plausible set, scratch, and accuracy per depth. */
+/**
+ * The short report, within 100 columns: the verdict first (what to freeze, what it gains over the
+ * defaults and scratch, whether the folds can tell them apart), then what it rests on.
+ */
 export function recommendationText(r: Recommendation, what: { data: string; model: string; rows: number; classes: number }): string {
+  const sentence = `${r.verdict.charAt(0).toUpperCase()}${r.verdict.slice(1)}`;
   const lines = [
-    `Recommendation for ${what.data} (${what.rows} samples, ${what.classes} classes) with ${what.model}:`,
-    `  keep the first ${r.l_star} block(s) frozen (l* = ${r.l_star}, mode ${r.mode}): ` +
-      `${pct(r.accuracy[1])} cross-validated accuracy (95% interval ${pct(r.accuracy[0])} to ${pct(r.accuracy[2])}, ${r.folds} folds)`,
-    `  depths as good within the noise (plausible set): ${r.plausible.join(', ')}`,
-    `  training from scratch: ${pct(r.scratch_accuracy[1])} (${pct(r.scratch_accuracy[0])} to ${pct(r.scratch_accuracy[2])})`,
+    ...wrapWords(`Recommendation: ${sentence}`, '', '  '),
+    ...wrapWords(
+      `For ${what.data} (${what.rows} samples, ${what.classes} classes) with ${what.model} (${r.blocks} blocks), ` +
+        `${r.folds}-fold cross-validation, mode ${r.mode}; gains in accuracy points with paired 95% intervals over folds.`,
+      '  ',
+      '    ',
+    ),
+    ...wrapWords(
+      `keep the first ${r.l_star} block(s) frozen (l* = ${r.l_star}): ${pct(r.accuracy[1])} cross-validated accuracy${interval(r.accuracy)}; ` +
+        `from scratch ${pct(r.scratch_accuracy[1])}${interval(r.scratch_accuracy)}; as good within the noise (plausible set): ` +
+        `${r.plausible.join(', ')}.`,
+      '  ',
+      '    ',
+    ),
     '  mean cross-validated accuracy by depth:',
   ];
   for (const [mode, table] of Object.entries(r.by_mode)) {
     if (mode === SCRATCH) continue;
-    lines.push(
-      `    ${mode.padEnd(8)} ${Object.entries(table)
-        .map(([d, iv]) => `${d}: ${pct(iv[1])}`)
-        .join('  ')}`,
-    );
+    // `depth: accuracy` cells, as many per line as fit.
+    let line = `    ${mode.padEnd(8)}`;
+    for (const [d, iv] of Object.entries(table)) {
+      const cell = `${d}: ${pct(iv[1])}`;
+      if (columnsOf(`${line}  ${cell}`) > TERMINAL_WIDTH) {
+        lines.push(line);
+        line = ' '.repeat(12);
+      }
+      line = `${line}  ${cell}`;
+    }
+    lines.push(line);
   }
   return lines.join('\n');
 }

@@ -25,6 +25,8 @@ export interface RecommendRequest {
   readonly data: { readonly spec: FileDatasetSpec; readonly sha256: string; readonly images: ImageOptions; readonly label: string };
   readonly model: { readonly path: string; readonly sha256: string; readonly blocks: string[][] | null; readonly label: string };
   readonly folds: number;
+  /** L, the network's blocks (as derived or named). */
+  readonly blocks: number;
   readonly modes: readonly TransferMode[];
   readonly seed: number;
   readonly train: TrainConfig;
@@ -57,7 +59,7 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
   plan.add(
     recommendStage,
     {},
-    { modes: [...request.modes], depths: [...depths], folds, data: data.label, model: model.label },
+    { modes: [...request.modes], depths: [...depths], folds, blocks: request.blocks, data: data.label, model: model.label },
     { data: importData, runs },
   );
   return plan.specs();

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
+import { wrapWords } from '../../pipeline/terminal-width.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
 import { act, addSetOption, addStoreOption, parseBackend, parseJobs, storeFrom, type CliContext } from '../../pipeline/cli/context.js';
@@ -132,7 +133,7 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
     return outcome.exitCode === 0 ? 1 : outcome.exitCode;
   }
   human(readFileSync(join(dir, outputs.report.file), 'utf8').trimEnd());
-  human(`Details: ${join(dir, outputs.recommendation.file)}`);
+  human(wrapWords(`Details: ${join(dir, outputs.recommendation.file)}`).join('\n'));
   if (record) human(recordedLine(record));
   if (fast === null) {
     if (options.json) ctx.out(recommendationJson(result));
@@ -140,7 +141,13 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   }
   const { fastVerdict } = await import('../lib/predictors/fast.js');
   const verdict = fastVerdict(fast.ranked, fast.trained, result);
-  human(`--fast (predictor ${fast.predictor}): trained depths ${fast.trained.join(', ')} and scratch; ${verdict.reason}`);
+  human(
+    wrapWords(
+      `--fast (predictor ${fast.predictor}): trained depths ${fast.trained.join(', ')} and scratch; ${verdict.reason}`,
+      '',
+      '  ',
+    ).join('\n'),
+  );
   if (options.json) {
     const answerJson = JSON.parse(recommendationJson(result)) as Record<string, unknown>;
     const fastJson = {
@@ -194,10 +201,10 @@ async function rankForFast(
   depths.forEach((d, i) => (byDepth[d] = values[i]));
   const ranked = rankDepths(byDepth).filter((d) => depths.includes(d));
   const trained = ranked.slice(0, top);
-  human(
+  const line =
     `--fast: predictor ${FAST_PREDICTOR} (leave-one-out nearest-centroid accuracy of frozen features) ranks depths ` +
-      ranked.map((d) => `${d} (${accuracyWithError(byDepth[d] ?? Number.NaN, rows)})`).join(', ') +
-      `; training depths ${trained.join(', ')} and scratch`,
-  );
+    ranked.map((d) => `${d} (${accuracyWithError(byDepth[d] ?? Number.NaN, rows)})`).join(', ') +
+    `; training depths ${trained.join(', ')} and scratch`;
+  human(wrapWords(line, '', '  ').join('\n'));
   return { predictor: FAST_PREDICTOR, ranked, trained };
 }

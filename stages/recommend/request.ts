@@ -147,6 +147,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
       data: { spec: { path: dataPath }, sha256: await fingerprintFileDataset({ path: dataPath }), images, label: options.data },
       model: { path: modelPath, sha256: fingerprintSourceModel(model), blocks: named, label: options.model },
       folds,
+      blocks: L,
       modes: modes as TransferMode[],
       seed,
       train,

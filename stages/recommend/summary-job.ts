@@ -19,9 +19,16 @@ export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonOb
     const accuracy = run.summary.accuracy;
     if (typeof accuracy !== 'number') throw new StageFailure(`recommend: ${run.stage} ${run.key} reports no accuracy`);
     const depth = run.coords.depth;
-    return { mode: String(run.coords.mode), depth: typeof depth === 'number' ? depth : null, fold: Number(run.coords.fold), accuracy };
+    const stoppedBy = run.summary.stopped_by;
+    return {
+      mode: String(run.coords.mode),
+      depth: typeof depth === 'number' ? depth : null,
+      fold: Number(run.coords.fold),
+      accuracy,
+      ...(typeof stoppedBy === 'string' ? { stoppedBy } : {}),
+    };
   });
-  const answer = recommendation(results, params.modes, params.folds);
+  const answer = recommendation(results, params.modes, params.folds, params.blocks);
   const classes = Array.isArray(data.summary.classes) ? data.summary.classes.length : 0;
   const text = recommendationText(answer, {
     data: params.data,
