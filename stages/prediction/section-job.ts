@@ -16,7 +16,7 @@ import type { PredictionRow } from './predict-job.js';
 import { PREDICTION_OUTPUTS, predictionSection } from './section.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../lib/predictors/scoring.js';
 import { bestDepth, mean, plausibleSet } from '../lib/statistics.js';
-import { CHART_FONT, measureLabel } from '../lib/report/charts.js';
+import { CHART_FONT, integerAxis, measureLabel } from '../lib/report/charts.js';
 import { readRows, writeRows } from '../lib/tables/arrow-tables.js';
 import { scoresByDepth } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
@@ -160,8 +160,13 @@ export async function gatherBand(runs: readonly RunRecord[]): Promise<StudyBandR
   );
 }
 
-/** A label folded into lines of at most `width` characters (vega draws an array title as lines). */
+/**
+ * A label folded into lines of at most `width` characters (vega draws an array title as lines),
+ * a parenthesis on a line of its own: `Linear CKA` / `(1 = same)`.
+ */
 function titleLines(label: string, width = 20): string[] {
+  const paren = label.indexOf(' (');
+  if (paren > 0) return [...titleLines(label.slice(0, paren), width), label.slice(paren + 1)];
   const lines: string[] = [];
   for (const word of label.split(' ')) {
     const last = lines.length - 1;
@@ -194,7 +199,7 @@ export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
     type: 'quantitative' as const,
     title: 'Hidden block',
     scale: { domain: [blocks[0], blocks[blocks.length - 1]], nice: false, padding: 8 },
-    axis: { values: blocks, format: 'd' },
+    axis: integerAxis(blocks),
   };
   const panel = (measure: string, correlation: number | null) => {
     const y = { field: 'value', type: 'quantitative' as const, title: titleLines(measureLabel(measure)), scale: { zero: false } };
@@ -382,7 +387,7 @@ export function predictionChart(tables: PredictionTables, depth: number): TopLev
     type: 'quantitative',
     title: 'depth l (blocks frozen)',
     scale: { domain: [-0.5, depth + 0.5] },
-    axis: { values: Array.from({ length: depth + 1 }, (_, d) => d), format: 'd' },
+    axis: integerAxis(Array.from({ length: depth + 1 }, (_, d) => d)),
   };
   const x = { field: 'cell', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } };
   return {

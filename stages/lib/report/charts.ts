@@ -47,6 +47,15 @@ const CONFIG = {
   background: 'white',
 } as const;
 
+/**
+ * An axis with a tick and label at every one of `values` (depths, blocks). vega-lite gives an
+ * integer format a minimum tick step of 1, and vega then keeps at most span / step of the given
+ * values: with L = 2 the tick at l = 1 went missing. A step of 0.5 keeps them all.
+ */
+export function integerAxis(values: readonly number[]): { values: number[]; format: string; tickMinStep: number } {
+  return { values: [...values], format: 'd', tickMinStep: 0.5 };
+}
+
 /** A panel or series of one correlation; an image task has one, the target task. */
 export function correlationPanel(c: number | null): string {
   return c === null ? 'target task' : `correlation ρ = ${c}`;
@@ -133,7 +142,7 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
     type: 'quantitative' as const,
     title: `Frozen blocks l (${L} = readout only)`,
     scale: { domain: [0, L], nice: false },
-    axis: { tickMinStep: 1, format: 'd', values: Array.from({ length: L + 1 }, (_, i) => i) },
+    axis: integerAxis(Array.from({ length: L + 1 }, (_, i) => i)),
   };
   const y = { field: 'mean', type: 'quantitative', title: 'Target test accuracy', scale: { zero: false } } as const;
   const tooltip = [
@@ -330,7 +339,7 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
   };
   return {
     id: 'optimal-depth',
-    title: 'Optimal depth l* by target size and correlation',
+    title: imageTask ? 'Optimal depth l* by target size' : 'Optimal depth l* by target size and correlation',
     caption:
       `Each cell is the depth l* with the highest mean validation accuracy over seeds (ties go to the deeper l), its plausible ` +
       `set in braces (depths not significantly worse on validation, paired t-test at 95%), and its gain in test accuracy over ` +
@@ -384,9 +393,9 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
     x: {
       field: 'block',
       type: 'quantitative' as const,
-      title: 'Hidden block (same block of both networks)',
+      title: 'Hidden block',
       scale: { domain: [blocks[0], blocks[blocks.length - 1]], nice: false },
-      axis: { values: blocks, format: 'd' },
+      axis: integerAxis(blocks),
     },
     y: { field: 'value', type: 'quantitative' as const, title: 'Value', scale: { zero: false } },
     color: {
@@ -399,14 +408,14 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
       ...(imageTask ? { legend: null } : {}),
     },
   };
-  // One panel per measure that has values (no empty panels), each with its own named y axis.
+  // One panel per measure that has values (no empty panels), named by its y axis (a panel title
+  // as well widened the grid past the page).
   const columns = Math.min(3, measures.length);
   const panel = (measure: string) => {
     const label = measureLabel(measure);
     const y = { ...encoding.y, title: label };
     return {
       transform: [{ filter: { field: 'measure', equal: label } }],
-      title: label,
       width: panelWidth(columns),
       height: 170,
       layer: [
@@ -435,7 +444,7 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
     title: 'How alike are the source network and a target network, block by block',
     caption:
       `${sourceNetworkWords(tables)} against a network trained from scratch on plenty of target data. Each panel is one measure ` +
-      `computed on the same target probe inputs at the output of each hidden block${imageTask ? '' : '; each colour one correlation'}. CKA and neighbour ` +
+      `computed on the same target probe inputs at the output of each hidden block (the same block of both networks)${imageTask ? '' : '; each colour one correlation'}. CKA and neighbour ` +
       'overlap are 1 for identical representations; information imbalance source→target is near 0 when the source block predicts the ' +
       'target block and near 1 when it carries no information about it; intrinsic dimension is the number of directions the data ' +
       'really spans. Representations that stay alike up to block l suggest those blocks can be frozen.',

@@ -81,7 +81,7 @@ export function openingSentences(tables: ReportTables): string[] {
     const sameNs = correlations.every((c) => nsOf(c) === nsOf(correlations[0]));
     const answers = correlations.map((c) => {
       const depths = rows.filter((r) => r.correlation === c).map((r) => r.optimal_depth);
-      const where = c === null ? '' : ` at ρ = ${c}`;
+      const where = c === null ? '' : ` at correlation ${c}`;
       return `${depths.join(', ')}${where}${sameNs ? '' : ` (n = ${nsOf(c)})`}`;
     });
     const beatsFull = rows.filter((r) => sign(r.gain_vs_full_low, r.gain_vs_full_high) > 0).length;
@@ -92,7 +92,7 @@ export function openingSentences(tables: ReportTables): string[] {
     const wide = rows
       .filter((r) => r.plausible_depths.length === widest && widest > 1)
       .slice(0, 3)
-      .map((r) => cellLabel(r));
+      .map((r) => `${r.correlation === null ? '' : `correlation ${r.correlation}, `}n = ${r.n}`);
     const uncertainty =
       sharp === rows.length
         ? 'every cell singles out one depth'
@@ -184,7 +184,7 @@ function missingSection(missing: readonly MissingRun[], missingSimilarity: reado
   const more = missing.length > shown.length ? `<p>… and ${missing.length - shown.length} more.</p>` : '';
   const sim =
     missingSimilarity.length > 0
-      ? `<p>Similarity missing for ${missingSimilarity.map((c) => (c === null ? 'the target task' : `ρ = ${c}`)).join(', ')}.</p>`
+      ? `<p>Similarity missing for ${missingSimilarity.map((c) => (c === null ? 'the target task' : `correlation ${c}`)).join(', ')}.</p>`
       : '';
   return `<section class="card warning" id="missing"><h2 style="margin-top:0">Partial sweep: ${missing.length + missingSimilarity.length} planned runs have no result</h2>
 <p>These instances failed or have not run yet. They are left out of every mean and chart (not counted as zero); a cell of the
@@ -216,7 +216,8 @@ export interface ReportPage {
 export function studyDescription(tables: ReportTables): string {
   const L = tables.depth;
   return (
-    `${sourceNetworkWords(tables).replace(/,$/, '')} has ${L} hidden blocks. Transfer at depth l keeps its first l blocks frozen ` +
+    `${sourceNetworkWords(tables).replace(/,$/, '')}${tables.sourceModel === null ? ' has' : ', cut into'} ${L} blocks. ` +
+    'Transfer at depth l keeps its first l blocks frozen ' +
     'and trains the rest, with a new readout, on n target ' +
     `samples (${tables.classes} classes). l* is the depth with the best mean accuracy on a held-out validation set over seeds; ` +
     'test accuracy only measures (docs/protocol.md).'

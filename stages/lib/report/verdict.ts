@@ -175,7 +175,10 @@ export function verdictSentence(answer: CellAnswer): string {
       ...verdicts.filter((v) => !apart.includes(v)),
       `cannot be told apart from ${fineTuneAll} or from ${freezeAll} with this much data`,
     );
-  else if (apart.length === 1 && verdicts.length === 1) verdicts[0] = `${verdicts[0]} with this much data`;
+  else if (apart.length === 1) verdicts[verdicts.indexOf(apart[0])] = `${apart[0]} with this much data`;
+  // So do two "better than".
+  if (verdicts.length === 2 && verdicts.every((v) => v.startsWith('better than ')))
+    verdicts.splice(0, 2, `better than ${freezeAll} and than ${fineTuneAll}`);
 
   // In a mode whose l = 0 is training from scratch, the scratch comparison was made above.
   const scratch = answer.vsScratch === null || !copiesAtZero(mode, blocks) ? 'unknown' : compareGain(answer.vsScratch);
