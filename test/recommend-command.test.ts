@@ -20,8 +20,32 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
     assert.deepEqual(executedByStage(first.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 12, recommend: 1 });
     const lines = first.stdout.trim().split('\n');
     const answer = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(answer), ['l_star', 'plausible', 'accuracy', 'scratch_accuracy', 'depths', 'folds']);
+    assert.deepEqual(Object.keys(answer), [
+      'l_star',
+      'plausible',
+      'accuracy',
+      'scratch_accuracy',
+      'depths',
+      'folds',
+      'versus',
+      'verdict',
+      'stopped_by',
+    ]);
     assert.equal(answer.folds, 3);
+    // The paired gains over the defaults (3 blocks, depths 0-2 trained: l = L = 3 was not) and the verdict that reads them.
+    const versus = answer.versus as Record<string, [number | null, number, number | null] | null>;
+    assert.deepEqual(Object.keys(versus), ['fine_tune_all', 'freeze_all', 'scratch']);
+    assert.equal(versus.freeze_all, null, 'l = 3 was not trained');
+    const zero = versus.fine_tune_all;
+    assert.ok(zero !== null && versus.scratch !== null);
+    const verdict = String(answer.verdict);
+    assert.match(verdict, /freezing all 3 not run, so not compared\.$/);
+    if (answer.l_star !== 0 && zero[0] !== null && zero[2] !== null && zero[0] <= 0 && zero[2] >= 0)
+      assert.match(verdict, /cannot be told apart from fine-tuning everything/);
+    const counts = answer.stopped_by as Record<string, number>;
+    assert.equal((counts.patience ?? 0) + (counts.budget ?? 0), 12, 'every fold run says what stopped it');
+    // The terminal (stderr with --json) prints the verdict first.
+    assert.ok(first.stderr.indexOf('Recommendation: ') < first.stderr.indexOf('keep the first'), 'the verdict comes first');
     assert.deepEqual(Object.keys(answer.depths as object), ['0', '1', '2']);
     const lStar = answer.l_star as number;
     assert.ok((answer.plausible as number[]).includes(lStar));

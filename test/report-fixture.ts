@@ -117,10 +117,23 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     );
     await mkdir(run.dir as string, { recursive: true });
     await writeFile(join(run.dir as string, 'prediction.arrow'), predictionTableBytes(rows));
+    // Two measures: one where higher is more alike, one where lower is (information imbalance).
     const band = Array.from({ length: L }, (_, i) => {
       const value = 0.9 * (correlation ?? 0.9) ** (i + 1);
-      return { block: i + 1, measure: 'cka', value, mean: 0.8, low: 0.75, high: 0.85, pairs: 3, inside: value >= 0.75 };
-    });
+      return [
+        { block: i + 1, measure: 'cka', value, mean: 0.8, low: 0.75, high: 0.85, pairs: 3, inside: value >= 0.75 },
+        {
+          block: i + 1,
+          measure: 'information_imbalance_a_to_b',
+          value: 1 - value,
+          mean: 0.3,
+          low: 0.2,
+          high: 0.4,
+          pairs: 3,
+          inside: 1 - value <= 0.4,
+        },
+      ];
+    }).flat();
     await writeFile(join(run.dir as string, 'band.arrow'), bandTableBytes(correlation, band));
   }
   return { dir, runs, depth: L };

@@ -11,6 +11,7 @@ import { aggregateStage } from '../stages/report/aggregate.js';
 import { readOptimalDepth, readResults, readRows } from '../stages/lib/tables/arrow-tables.js';
 import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
 import { openingSentences } from '../stages/lib/report/html.js';
+import { cellLabel, rowVerdict } from '../stages/lib/report/text-table.js';
 import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/lib/report/types.js';
 import { makeFixture } from './report-fixture.js';
 import { runStage, type RigInput } from './stage-rig.js';
@@ -93,6 +94,7 @@ function expectedRow(results: ResultRow[], correlation: number | null, n: number
     scratch_accuracy: scratch.length ? avg(scratch) : null,
     scratch_accuracy_se: se(scratch),
     gain_vs_full: tInterval(paired(atBest, bySeed(mode, L, 'test_accuracy'))),
+    gain_vs_zero: tInterval(paired(atBest, bySeed(mode, 0, 'test_accuracy'))),
     gain_vs_scratch: tInterval(paired(atBest, bySeed('scratch', null, 'test_accuracy'))),
   };
 }
@@ -117,48 +119,52 @@ function checkAgainstResults(optimal: OptimalDepthRow[], results: ResultRow[], L
     close(row.gain_vs_full_low, e.gain_vs_full[0], `gain over L, low, ${where}`);
     close(row.gain_over_full_depth, e.gain_vs_full[1], `gain over L, ${where}`);
     close(row.gain_vs_full_high, e.gain_vs_full[2], `gain over L, high, ${where}`);
+    close(row.gain_vs_zero_low, e.gain_vs_zero[0], `gain over l = 0, low, ${where}`);
+    close(row.gain_over_zero_depth, e.gain_vs_zero[1], `gain over l = 0, ${where}`);
+    close(row.gain_vs_zero_high, e.gain_vs_zero[2], `gain over l = 0, high, ${where}`);
     close(row.gain_vs_scratch_low, e.gain_vs_scratch[0], `gain over scratch, low, ${where}`);
     close(row.gain_over_scratch, e.gain_vs_scratch[1], `gain over scratch, ${where}`);
     close(row.gain_vs_scratch_high, e.gain_vs_scratch[2], `gain over scratch, high, ${where}`);
   }
 }
 
-/** Parses the printed table back into (mode, correlation label, n) -> {depth, accuracy} or 'missing'. */
-type PrintedCell = { depth: number; plausible: number[]; accuracy: number; partial: boolean };
+/** Parses the printed answer's glance grids back into (mode, correlation label, n) -> {depth, plausible} or 'missing'. */
+type PrintedCell = { depth: number; plausible: number[]; partial: boolean };
 
 function parseTextTable(text: string): Map<string, PrintedCell | 'missing'> {
   const cells = new Map<string, PrintedCell | 'missing'>();
+  const grid = text.slice(text.indexOf('l* at a glance'));
   let mode = '';
   let ns: number[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^mode (\S+):$/.exec(line);
-    if (m) {
-      mode = m[1];
+  for (const line of grid.split('\n').slice(1)) {
+    const head = /^ {2}mode (\S+)\s+(n=.*)$/.exec(line);
+    if (head) {
+      mode = head[1];
+      ns = [...head[2].matchAll(/n=(\d+)/g)].map((x) => Number(x[1]));
       continue;
     }
-    if (/^\s+correlation\s/.test(line)) {
-      ns = [...line.matchAll(/n=(\d+)/g)].map((x) => Number(x[1]));
-      continue;
-    }
-    if (mode === '' || !/^\s+\S/.test(line)) continue;
-    const label = line.trim().split(/\s+/)[0];
-    const found = [
-      ...line.matchAll(/l\*=(\d+)(\*?) \{([\d,]*)\} (\d\.\d{3}) [+-]\d\.\d{2} \[(?:\?|[+-]\d\.\d{2},[+-]\d\.\d{2})\]|missing/g),
-    ];
+    if (mode === '' || !/^ {2}\S/.test(line)) continue;
+    const label = line.trim().startsWith('l* {plausible}') ? '(image' : line.trim().split(/\s+/)[0].replace(/^ρ=/, '');
+    const found = [...line.matchAll(/(\d+)(\*?) \{([\d,]*)\}|missing/g)];
     assert.equal(found.length, ns.length, `one cell per n in: ${line}`);
     found.forEach((f, i) =>
       cells.set(
         `${mode}|${label}|${ns[i]}`,
-        f[0] === 'missing'
-          ? 'missing'
-          : { depth: Number(f[1]), plausible: f[3].split(',').map(Number), accuracy: Number(f[4]), partial: f[2] === '*' },
+        f[0] === 'missing' ? 'missing' : { depth: Number(f[1]), plausible: f[3].split(',').map(Number), partial: f[2] === '*' },
       ),
     );
   }
   return cells;
 }
 
-function checkTextTable(text: string, optimal: OptimalDepthRow[]): void {
+function checkTextTable(text: string, optimal: OptimalDepthRow[], blocks: number): void {
+  // One sentence per cell, in full once the lines are unfolded.
+  const unfolded = text.replace(/\n {6}/g, ' ');
+  for (const row of optimal) {
+    const sentence = rowVerdict(row, blocks);
+    if (sentence !== null)
+      assert.ok(unfolded.includes(`${cellLabel(row)}`) && unfolded.includes(sentence), `sentence of ${cellLabel(row)}`);
+  }
   const cells = parseTextTable(text);
   assert.equal(cells.size, optimal.length, 'one printed cell per optimal_depth row');
   for (const row of optimal) {
@@ -172,9 +178,9 @@ function checkTextTable(text: string, optimal: OptimalDepthRow[]): void {
     const c = cell as PrintedCell;
     assert.equal(c.depth, row.optimal_depth);
     assert.deepEqual(c.plausible, row.plausible_depths);
-    assert.equal(c.accuracy.toFixed(3), (row.optimal_accuracy as number).toFixed(3));
     assert.equal(c.partial, row.missing_runs > 0);
   }
+  for (const line of text.split('\n')) assert.ok([...line].length <= 100, `line of ${[...line].length} columns: ${line}`);
 }
 
 describe('aggregate tables', () => {
@@ -218,7 +224,7 @@ describe('aggregate tables', () => {
       built.tables.optimal.map((r) => ({ ...r })),
     );
     checkAgainstResults(optimal, results, 3);
-    checkTextTable(built.text, optimal);
+    checkTextTable(built.text, optimal, 3);
     assert.equal(await readFile(join(out, REPORT_FILES.text), 'utf8'), built.text);
     // The fixture's best depth is deep at rho = 1 with n = 20 and shallower at rho = 0.8.
     const l = (c: number, n: number) =>
@@ -333,7 +339,7 @@ describe('aggregate tables', () => {
     assert.ok(results.every((r) => r.test_accuracy !== null && r.test_accuracy > 0));
     const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
     checkAgainstResults(optimal, results, 2);
-    checkTextTable(built.text, optimal);
+    checkTextTable(built.text, optimal, 2);
 
     const hole = optimal.find((r) => r.correlation === 0.8 && r.n === 100 && r.mode === 'reinit') as OptimalDepthRow;
     assert.equal(hole.optimal_depth, null);
@@ -395,7 +401,7 @@ describe('aggregate tables', () => {
     const optimal = await readOptimalDepth(join(outDir, REPORT_FILES.optimalDepth));
     assert.equal(optimal.length, 2);
     checkAgainstResults(optimal, results, 2);
-    checkTextTable(await readFile(join(outDir, REPORT_FILES.text), 'utf8'), optimal);
+    checkTextTable(await readFile(join(outDir, REPORT_FILES.text), 'utf8'), optimal, 2);
     assert.match(await readFile(join(outDir, REPORT_FILES.html), 'utf8'), /<svg/);
   });
 });
