@@ -3,7 +3,7 @@
  * whose paired differences are known: `versus` holds the paired fold gains of l* over fine-tuning
  * everything, freezing every block and scratch; the verdict says "cannot be told apart" when l*
  * cannot be separated from l = 0, and the printed report starts with it, within 100 columns; the
- * `--json` line has exactly the keys of SPEC 5.
+ * `--json` line has exactly the keys docs/your-data.md documents.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -56,7 +56,7 @@ test('l* cannot be separated from l = 0: versus holds the paired gains and the v
   assert.ok(text.indexOf('cannot be told apart') < text.indexOf('cross-validated accuracy'), 'the verdict comes first');
   for (const line of lines) assert.ok([...line].length <= 100, `${[...line].length} columns: ${line}`);
 
-  // --json: exactly SPEC 5's keys.
+  // --json: exactly the documented keys.
   const json = JSON.parse(recommendationJson(r)) as Record<string, unknown>;
   assert.deepEqual(Object.keys(json), [
     'l_star',

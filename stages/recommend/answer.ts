@@ -133,7 +133,7 @@ export function recommendation(results: readonly FoldResult[], modes: readonly s
   };
 }
 
-/** The `--json` line: exactly the keys the command line documents (SPEC 5). */
+/** The `--json` line: exactly the keys docs/your-data.md documents. */
 export function recommendationJson(r: Recommendation): string {
   const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by } = r;
   return JSON.stringify({ l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by });

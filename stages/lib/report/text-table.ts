@@ -1,6 +1,6 @@
 /**
  * The text answer `defrost run` ends with and `defrost report` re-prints
- * (docs/report.md#terminal-output), within 100 columns: first one sentence per cell (verdict.ts:
+ * (docs/report.md#terminal-output-100-columns), within 100 columns: first one sentence per cell (verdict.ts:
  * what to freeze, what it gains over fine-tuning everything and over freezing every block, and
  * whether the data can tell them apart), then l* and its plausible set at a glance, one grid per
  * mode (correlation rows, n columns). The wide table with every number in each cell
