@@ -1,6 +1,6 @@
 /**
  * The width every default terminal line of `run`, `report` and `recommend` keeps to
- * (docs/report.md#terminal-output): 100 columns, so the answer reads in any terminal of 100
+ * (docs/report.md#terminal-output-100-columns): 100 columns, so the answer reads in any terminal of 100
  * columns or more without wrapping, and tables wider than that go behind `--wide` or to the
  * report. Text longer than a line is folded at spaces here, with an indent for the lines after
  * the first so a wrapped item still reads as one.
@@ -14,11 +14,11 @@ export function columnsOf(line: string): number {
 }
 
 /**
- * The words of a text, where an interval in brackets stays one word with the word before it
- * (`+4.1 [+2.0, +6.2]`), so a line never ends inside a number and its interval.
+ * The words of a text, where an interval in brackets stays one word with the number (and unit)
+ * before it (`+4.1 points [+2.0, +6.2]`), so a line never ends inside a number and its interval.
  */
 function words(text: string): string[] {
-  return text.match(/(?:\S+ )?\[[^\]]*\]\S*|\S+/g) ?? [];
+  return text.match(/(?:\(?[+-]?\d[\d.]*%?(?: points)? )?\[[^\]]*\]\S*|\S+/g) ?? [];
 }
 
 /**

@@ -32,6 +32,7 @@ interface Cell {
   test_accuracy: number;
   gain_vs_full: [number | null, number, number | null];
   gain_vs_scratch: [number | null, number, number | null];
+  verdict: string | null;
 }
 
 function study(seeds: string): Cell[] {
@@ -56,8 +57,11 @@ test('two seed lists: each l* lies in the other study’s plausible set in all b
       'plausible',
       'test_accuracy',
       'gain_vs_full',
+      'gain_vs_zero',
       'gain_vs_scratch',
+      'verdict',
     ]);
+    assert.match(String(cell.verdict), /^(freeze|fine-tune|train from scratch)/, 'the cell in one sentence');
     assert.ok(cell.plausible.includes(cell.l_star));
     const [low, mean, high] = cell.gain_vs_full;
     assert.ok(low !== null && high !== null && low <= mean && mean <= high, `interval ${cell.gain_vs_full}`);

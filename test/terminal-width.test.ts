@@ -26,7 +26,10 @@ test('wrapWords folds at spaces, keeps an interval with its number, never cuts a
   const lines = wrapWords(text, '  ', '      ', 60);
   for (const line of lines) assert.ok(columnsOf(line) <= 60, line);
   assert.equal(lines.join(' ').replace(/ +/g, ' ').trim(), text);
-  for (const line of lines) assert.doesNotMatch(line, /\[[^\]]*$/, `an interval split across lines: ${line}`);
+  for (const line of lines) {
+    assert.doesNotMatch(line, /\[[^\]]*$/, `an interval split across lines: ${line}`);
+    assert.doesNotMatch(line, /[+-]\d+\.\d( points)?$/, `a number apart from its interval: ${line}`);
+  }
   const path = `/very/${'long/'.repeat(30)}report.html`;
   assert.deepEqual(wrapWords(`Report: ${path}`), ['Report:', path]);
   assert.equal(columnsOf('ρ=0.95 — n'), 10);
