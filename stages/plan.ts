@@ -25,7 +25,15 @@
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
 import { aggregateStage } from './report/aggregate.js';
-import { classesOf, correlationsOf, depthOf, depthsOf, type DefrostConfig, type SyntheticTaskConfig } from './config/schema.js';
+import {
+  classesOf,
+  correlationsOf,
+  depthOf,
+  depthsOf,
+  taskSeedsOf,
+  type DefrostConfig,
+  type SyntheticTaskConfig,
+} from './config/schema.js';
 import { fileSpecOf, fingerprintFileDatasetSync, type NamedDataset } from './lib/formats/read.js';
 import type { ImageOptions } from './lib/formats/read-images.js';
 import { generateDataStage, type GenerateDataStageParams } from './data/generate-data.js';
@@ -62,7 +70,7 @@ function filesParams(dataset: NamedDataset, images: ImageOptions): Pick<Generate
 }
 
 /** Params of the source data: everything that shapes source samples, nothing target-only. */
-function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
+function sourceDataParams(config: DefrostConfig, taskSeed: number): GenerateDataStageParams {
   const t = config.task;
   const common = {
     source_size: t.source_size,
@@ -73,24 +81,25 @@ function sourceDataParams(config: DefrostConfig): GenerateDataStageParams {
   };
   if (t.kind === 'synthetic') {
     const { latent_dim, input_dim, teacher_hidden, classes } = t;
-    return { role: 'source', seed: config.seed, task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, ...common } };
+    return { role: 'source', seed: taskSeed, task: { kind: 'synthetic', latent_dim, input_dim, teacher_hidden, classes, ...common } };
   }
   if (t.source === undefined) throw new Error('planned source data without task.source');
   return {
     role: 'source',
-    seed: config.seed,
+    seed: taskSeed,
     ...filesParams(t.source.dataset, studyImageOptions(config)),
     task: { kind: 'image', source: t.source, ...common },
   };
 }
 
 /** Params of one target dataset. The synthetic target re-derives the source matrices from the seed. */
-function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDataStageParams {
+function targetDataParams(config: DefrostConfig, rho: number | null, taskSeed: number): GenerateDataStageParams {
   const t = config.task;
   const common = {
     target_pool: t.target_pool,
     test_size: t.test_size,
     validation_size: t.validation_size,
+    selection_size: t.selection_size,
     label_noise: t.label_noise,
     input_noise: t.input_noise,
   };
@@ -99,7 +108,7 @@ function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDa
     const { feature, rule } = resolveCorrelation(t, rho as number);
     return {
       role: 'target',
-      seed: config.seed,
+      seed: taskSeed,
       correlation: rho,
       task: {
         kind: 'synthetic',
@@ -115,7 +124,7 @@ function targetDataParams(config: DefrostConfig, rho: number | null): GenerateDa
   }
   return {
     role: 'target',
-    seed: config.seed,
+    seed: taskSeed,
     correlation: null,
     ...filesParams(t.target.dataset, studyImageOptions(config)),
     task: { kind: 'image', target: t.target, ...common },
@@ -134,7 +143,7 @@ interface PlannedSources {
  * The source network of each seed: `train-source[seed]` on the source data, or the one
  * `import-source` of a `source_model`.
  */
-function planSources(plan: PlanBuilder, config: DefrostConfig, imported: StudySource | null): PlannedSources {
+function planSources(plan: PlanBuilder, config: DefrostConfig, imported: StudySource | null, task: TaskCoords): PlannedSources {
   if (imported !== null) {
     const network = plan.add(
       importSourceStage,
@@ -148,10 +157,13 @@ function planSources(plan: PlanBuilder, config: DefrostConfig, imported: StudySo
     );
     return { sourceOf: () => network, imported: network };
   }
-  const sourceData = plan.add(generateDataStage, { role: 'source' }, sourceDataParams(config), {});
+  const sourceData = plan.add(generateDataStage, { ...task.coords, role: 'source' }, sourceDataParams(config, task.seed), {});
   const bySeed = new Map<number, SourceRef>();
   for (const seed of config.seeds)
-    bySeed.set(seed, plan.add(trainSourceStage, { seed }, { model: config.model, train: config.train, seed }, { data: sourceData }));
+    bySeed.set(
+      seed,
+      plan.add(trainSourceStage, { ...task.coords, seed }, { model: config.model, train: config.train, seed }, { data: sourceData }),
+    );
   const sourceOf = (seed: number): SourceRef => {
     const ref = bySeed.get(seed);
     if (ref === undefined) throw new Error(`no source network planned for seed ${seed}`);
@@ -160,59 +172,90 @@ function planSources(plan: PlanBuilder, config: DefrostConfig, imported: StudySo
   return { sourceOf, imported: null };
 }
 
+/**
+ * One task instance (`task_seeds`, docs/protocol.md): its data seed, and the coordinate that
+ * tells its instances apart (none when the study has the one task of `seed`, so such a study's
+ * ids are what they always were).
+ */
+interface TaskCoords {
+  readonly seed: number;
+  readonly coords: Coords;
+}
+
 export function planDefrost(config: DefrostConfig): InstanceSpec[] {
   const plan = new PlanBuilder();
   const { task, seeds } = config;
   const imported = studySourceOf(config);
   // Target networks: the configured architecture, or (null) the imported network's.
-  const training = { model: imported === null ? config.model : null, train: config.train };
+  const training = { model: imported === null ? config.model : null, train: config.train, validation: config.validation };
   const classes = classesOf(task);
   const L = depthOf(config);
   const depths = depthsOf(config);
-
-  const sources = planSources(plan, config, imported);
-  const sourceOf = sources.sourceOf;
-  const architecture = sources.imported === null ? [] : [sources.imported];
+  const tasks: TaskCoords[] = taskSeedsOf(config).map((seed): TaskCoords => ({
+    seed,
+    coords: config.task_seeds === null ? {} : { task: seed },
+  }));
 
   const runs: InstanceRef<(typeof aggregateStage.inputs.runs.stages)[number]>[] = [];
-  for (const correlation of correlationsOf(task)) {
-    const c: Coords = correlation === null ? {} : { correlation };
-    const data = plan.add(generateDataStage, { role: 'target', ...c }, targetDataParams(config, correlation), {});
-    const scratch = (n: number, seed: number): InstanceRef<'train-scratch'> =>
-      plan.add(trainScratchStage, { correlation, n, seed }, { ...training, correlation, n, seed }, { data, architecture });
+  for (const instance of tasks) {
+    const sources = planSources(plan, config, imported, instance);
+    const sourceOf = sources.sourceOf;
+    const architecture = sources.imported === null ? [] : [sources.imported];
+    const t = instance.coords;
 
-    for (const n of task.target_sizes) {
-      for (const seed of seeds) {
-        runs.push(scratch(n, seed));
-        for (const mode of config.transfer.modes) {
-          for (const depth of depths) {
-            runs.push(
-              plan.add(
-                transferStage,
-                { correlation, n, mode, depth, seed },
-                { ...training, correlation, n, mode, depth, seed },
-                { data, source: sourceOf(seed) },
-              ),
-            );
+    for (const correlation of correlationsOf(task)) {
+      const c: Coords = correlation === null ? {} : { correlation };
+      const data = plan.add(generateDataStage, { ...t, role: 'target', ...c }, targetDataParams(config, correlation, instance.seed), {});
+      const scratch = (n: number, seed: number): InstanceRef<'train-scratch'> =>
+        plan.add(trainScratchStage, { ...t, correlation, n, seed }, { ...training, correlation, n, seed }, { data, architecture });
+
+      for (const n of task.target_sizes) {
+        for (const seed of seeds) {
+          runs.push(scratch(n, seed));
+          for (const mode of config.transfer.modes) {
+            for (const depth of depths) {
+              runs.push(
+                plan.add(
+                  transferStage,
+                  { ...t, correlation, n, mode, depth, seed },
+                  { ...training, correlation, n, mode, depth, seed },
+                  { data, source: sourceOf(seed) },
+                ),
+              );
+            }
           }
         }
       }
+
+      // The similarity stage and the report's sections describe the first task instance.
+      if (instance !== tasks[0]) continue;
+      const reference = scratch(task.target_reference_size, seeds[0]);
+      const similarity = plan.add(
+        similarityStage,
+        { correlation },
+        { correlation, similarity: config.similarity },
+        { data, source: sourceOf(seeds[0]), reference },
+      );
+      runs.push(similarity);
+
+      for (const section of REPORT_SECTIONS)
+        runs.push(...section.plan({ plan, config, correlation, data, source: sourceOf, scratch, similarity }));
     }
-
-    const reference = scratch(task.target_reference_size, seeds[0]);
-    const similarity = plan.add(
-      similarityStage,
-      { correlation },
-      { correlation, similarity: config.similarity },
-      { data, source: sourceOf(seeds[0]), reference },
-    );
-    runs.push(similarity);
-
-    for (const section of REPORT_SECTIONS)
-      runs.push(...section.plan({ plan, config, correlation, data, source: sourceOf, scratch, similarity }));
   }
 
-  plan.add(aggregateStage, {}, { classes, depth: L, task_kind: task.kind, source_model: config.source_model }, { runs: dedupe(runs) });
+  plan.add(
+    aggregateStage,
+    {},
+    {
+      classes,
+      depth: L,
+      task_kind: task.kind,
+      source_model: config.source_model,
+      validation: config.validation,
+      tasks: tasks.length,
+    },
+    { runs: dedupe(runs) },
+  );
   return plan.specs();
 }
 

@@ -70,6 +70,7 @@ test('fashion-mnist class subsets: relabelled, balanced, nested, test split disj
       target_pool: 300,
       test_size: 90,
       validation_size: 30,
+      selection_size: 30,
       label_noise: 0,
       input_noise: 0,
     };
@@ -200,6 +201,7 @@ test('idx:<dir> datasets (gzip or not): official split, class order relabelling,
       target_pool: 30,
       test_size: 10,
       validation_size: 10,
+      selection_size: 0,
     };
     assert.deepEqual(imageTaskIssues(ok), []);
     const issues = imageTaskIssues({ ...ok, target: { dataset: `idx:${data}`, classes: [1, 7] }, source_size: 41, test_size: 11 });

@@ -216,6 +216,7 @@ const TASK = {
   classes: 3,
   source_size: 600,
   target_pool: 500,
+  selection_size: 150,
   test_size: 200,
   label_noise: 0,
   input_noise: 0,

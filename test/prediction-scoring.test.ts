@@ -95,10 +95,13 @@ test('scorePredictions: l* and the plausible set from the runs (statistics.ts), 
       mode: 'defrost',
       depth: Number(depth),
       seed,
-      // Selection is on validation: test accuracies say the opposite and must not be used.
+      task_seed: null,
+      // Selection is on the selection split: test accuracies say the opposite and must not be
+      // used, nor the stopping split's.
       test_accuracy: 1 - a,
       test_loss: a,
-      validation_accuracy: a,
+      validation_accuracy: 1 - a,
+      selection_accuracy: a,
       best_epoch: 3,
       stopped_by: 'patience',
       learning_rate: 0.001,

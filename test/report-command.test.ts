@@ -118,7 +118,14 @@ describe('defrost report on a store', () => {
         );
       } else {
         const acc = accuracy(inst);
-        dir = await publish(store, inst, { test_accuracy: acc, validation_accuracy: acc, test_loss: 1 - acc, train_steps: 10, epochs: 1 });
+        dir = await publish(store, inst, {
+          test_accuracy: acc,
+          validation_accuracy: acc,
+          selection_accuracy: acc,
+          test_loss: 1 - acc,
+          train_steps: 10,
+          epochs: 1,
+        });
       }
       published.push({ stage: inst.stage, key: inst.key, dir });
     }
@@ -162,7 +169,14 @@ describe('defrost report on a store', () => {
       published.push({
         stage: inst.stage,
         key: inst.key,
-        dir: await publish(store, inst, { test_accuracy: acc, validation_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 }),
+        dir: await publish(store, inst, {
+          test_accuracy: acc,
+          validation_accuracy: acc,
+          selection_accuracy: acc,
+          test_loss: 0,
+          train_steps: 1,
+          epochs: 1,
+        }),
       });
     }
     const outDir = join(store, '.tmp-aggregate');

@@ -37,18 +37,18 @@ function tInterval(xs: number[]): Triple {
 }
 
 /**
- * Independent recomputation of one optimal-depth row from results rows: l* on mean validation
- * accuracy (deeper on ties), plausible set by paired t-test on validation, test accuracy at l*,
+ * Independent recomputation of one optimal-depth row from results rows: l* on mean selection
+ * accuracy (deeper on ties), plausible set by paired t-test on selection, test accuracy at l*,
  * paired test gains over l = L and over scratch.
  */
 function expectedRow(results: ResultRow[], correlation: number | null, n: number, mode: string, L: number) {
   const runs = (m: string, d: number | null) =>
     results.filter((r) => r.correlation === correlation && r.n === n && r.mode === m && r.depth === d);
-  const values = (m: string, d: number | null, key: 'test_accuracy' | 'validation_accuracy') =>
+  const values = (m: string, d: number | null, key: 'test_accuracy' | 'selection_accuracy') =>
     runs(m, d)
       .filter((r) => r[key] !== null)
       .map((r) => r[key] as number);
-  const bySeed = (m: string, d: number | null, key: 'test_accuracy' | 'validation_accuracy') =>
+  const bySeed = (m: string, d: number | null, key: 'test_accuracy' | 'selection_accuracy') =>
     new Map(
       runs(m, d)
         .filter((r) => r[key] !== null)
@@ -66,7 +66,7 @@ function expectedRow(results: ResultRow[], correlation: number | null, n: number
   let bestMean = -Infinity;
   for (let d = L; d >= 0; d--) {
     // Walking from deep to shallow with a strict '>' keeps the deeper depth on ties.
-    const xs = values(mode, d, 'validation_accuracy');
+    const xs = values(mode, d, 'selection_accuracy');
     if (xs.length > 0 && avg(xs) > bestMean) {
       best = d;
       bestMean = avg(xs);
@@ -75,8 +75,8 @@ function expectedRow(results: ResultRow[], correlation: number | null, n: number
   const plausible: number[] = [];
   if (best !== null)
     for (let d = 0; d <= L; d++) {
-      if (values(mode, d, 'validation_accuracy').length === 0) continue;
-      const diff = paired(bySeed(mode, best, 'validation_accuracy'), bySeed(mode, d, 'validation_accuracy'));
+      if (values(mode, d, 'selection_accuracy').length === 0) continue;
+      const diff = paired(bySeed(mode, best, 'selection_accuracy'), bySeed(mode, d, 'selection_accuracy'));
       const [low, , high] = tInterval(diff);
       if (d === best || low === null || high === null || (low <= 0 && high >= 0)) plausible.push(d);
     }
@@ -87,7 +87,7 @@ function expectedRow(results: ResultRow[], correlation: number | null, n: number
   return {
     optimal_depth: best,
     plausible_depths: plausible,
-    optimal_validation_accuracy: best === null ? null : bestMean,
+    optimal_selection_accuracy: best === null ? null : bestMean,
     optimal_accuracy: test.length ? avg(test) : null,
     optimal_accuracy_se: se(test),
     full_depth_accuracy: full.length ? avg(full) : null,
@@ -110,7 +110,7 @@ function checkAgainstResults(optimal: OptimalDepthRow[], results: ResultRow[], L
     const where = `correlation ${row.correlation}, n ${row.n}, mode ${row.mode}`;
     assert.equal(row.optimal_depth, e.optimal_depth, `l* at ${where}`);
     assert.deepEqual(row.plausible_depths, e.plausible_depths, `plausible set at ${where}`);
-    close(row.optimal_validation_accuracy, e.optimal_validation_accuracy, `validation accuracy at l*, ${where}`);
+    close(row.optimal_selection_accuracy, e.optimal_selection_accuracy, `selection accuracy at l*, ${where}`);
     close(row.optimal_accuracy, e.optimal_accuracy, `accuracy at l*, ${where}`);
     close(row.optimal_accuracy_se, e.optimal_accuracy_se, `s.e. at l*, ${where}`);
     close(row.full_depth_accuracy, e.full_depth_accuracy, `accuracy at L, ${where}`);
@@ -268,7 +268,7 @@ describe('aggregate tables', () => {
       stage: depth === null ? 'train-scratch' : 'transfer',
       coords: depth === null ? { correlation: 0.5, n: 10, seed: 0 } : { correlation: 0.5, n: 10, mode: 'defrost', depth, seed: 0 },
       published: true,
-      summary: { test_accuracy: acc, validation_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
+      summary: { test_accuracy: acc, validation_accuracy: acc, selection_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
       durationSeconds: 1,
     });
     const tables = await buildTables({
@@ -288,8 +288,9 @@ describe('aggregate tables', () => {
     assert.deepEqual(row.plausible_depths, [0, 1, 2, 3], 'one seed rules nothing out');
   });
 
-  test('l* is chosen on validation, not on test: a constructed case where they disagree', async () => {
-    // Depth 1 is best on validation on every seed; depth 2 is best on test on every seed.
+  test('l* is chosen on selection, not on test or on the stopping split: a constructed case where they disagree', async () => {
+    // Depth 1 is best on selection on every seed; depth 2 is best on test on every seed, and
+    // depth 0 best on the stopping split (which only stops runs).
     const runs: RunRecord[] = [];
     for (const seed of [0, 1, 2, 3])
       for (const [depth, validation, test] of [
@@ -302,11 +303,15 @@ describe('aggregate tables', () => {
           stage: 'transfer',
           coords: { correlation: 0.5, n: 10, mode: 'defrost', depth, seed },
           published: true,
-          summary: { test_accuracy: test + 0.001 * seed, validation_accuracy: validation + 0.002 * ((seed * (depth + 1)) % 3) },
+          summary: {
+            test_accuracy: test + 0.001 * seed,
+            selection_accuracy: validation + 0.002 * ((seed * (depth + 1)) % 3),
+            validation_accuracy: depth === 0 ? 0.99 : 0.6,
+          },
           durationSeconds: 1,
         });
     const [row] = (await buildTables({ runs, depth: 2, classes: 2, taskKind: 'synthetic' })).optimal;
-    assert.equal(row.optimal_depth, 1, 'validation chooses depth 1');
+    assert.equal(row.optimal_depth, 1, 'selection chooses depth 1');
     assert.deepEqual(row.plausible_depths, [1]);
     close(row.optimal_accuracy, 0.7515, 'the test accuracy reported is that of depth 1');
     // Scored on test, the chosen depth loses to l = L: the gain is negative, and says so.
@@ -394,7 +399,11 @@ describe('aggregate tables', () => {
     const outDir = join(fx.dir, 'stage-out');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(outDir);
-    const { outcome } = await runStage(aggregateStage, { params: { classes: 5, depth: 2, task_kind: 'image' }, inputs: { runs }, outDir });
+    const { outcome } = await runStage(aggregateStage, {
+      params: { classes: 5, depth: 2, task_kind: 'image', validation: 'external', tasks: 1 },
+      inputs: { runs },
+      outDir,
+    });
     assert.equal(outcome.summary?.runs, 2 * 2 * (1 + 3));
     const results = await readResults(join(outDir, REPORT_FILES.results));
     assert.ok(results.length > 0 && results.every((r) => r.correlation === null));

@@ -12,6 +12,7 @@ import {
   pairedDifferenceInterval,
   pairedDifferences,
   plausibleSet,
+  replicationUnits,
   standardError,
   studentCriticalValue,
 } from '../stages/lib/statistics.js';
@@ -122,4 +123,68 @@ test('accuracyInterval: the t interval of accuracies, cut at 0 and 1; the mean i
   assert.deepEqual(accuracyInterval([0.95, 0.75]), [0, m, 1]);
   assert.deepEqual(accuracyInterval([1, 2, 3, 4, 6].map((x) => x / 10)), meanInterval([1, 2, 3, 4, 6].map((x) => x / 10)));
   assert.deepEqual(accuracyInterval([0.8]), [null, 0.8, null]);
+});
+
+test('bestDepth: means equal in value but not in floating-point sum tie, and the deeper depth wins', () => {
+  // 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the last bit: the shallower depth's sum is the larger.
+  const shallow = [0.1, 0.2, 0.3];
+  const deep = [0.3, 0.2, 0.1];
+  assert.ok(shallow.reduce((a, b) => a + b) > deep.reduce((a, b) => a + b), 'the sums differ in floating point');
+  assert.equal(
+    bestDepth(
+      new Map([
+        [2, shallow],
+        [4, deep],
+      ]),
+    ),
+    4,
+  );
+  assert.equal(
+    bestDepth(
+      new Map([
+        [4, deep],
+        [2, shallow],
+      ]),
+    ),
+    4,
+  );
+  // A real difference is still a difference.
+  assert.equal(
+    bestDepth(
+      new Map([
+        [2, [0.1, 0.2, 0.31]],
+        [4, deep],
+      ]),
+    ),
+    2,
+  );
+});
+
+test('two levels of replication: tasks are the units; each task is averaged over its seeds first', () => {
+  const tasks = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+  assert.deepEqual(replicationUnits([1, 2, 3, 4, 5, 6, 7, 8, 9], tasks), [2, 5, 8]);
+  // Missing runs are left out of their task's mean, never counted as zero.
+  assert.deepEqual(replicationUnits([1, Number.NaN, 3, 4, 5, 6, 7, 8, 9], tasks), [2, 5, 8]);
+  // One task: the seeds are the units.
+  assert.deepEqual(replicationUnits([1, 2, 3], [7, 7, 7]), [1, 2, 3]);
+  assert.deepEqual(replicationUnits([1, 2, 3], null), [1, 2, 3]);
+  // The paired interval over tasks: T - 1 = 2 degrees of freedom, computed on the task means of the differences.
+  const a = [0.8, 0.82, 0.81, 0.7, 0.72, 0.71, 0.9, 0.88, 0.89];
+  const b = a.map((x, i) => x - [0.05, 0.05, 0.05, 0.01, 0.01, 0.01, 0.03, 0.03, 0.03][i]);
+  const [low, m, high] = pairedDifferenceInterval(a, b, 0.95, tasks);
+  const d = [0.05, 0.01, 0.03];
+  close(m, 0.03);
+  close(high, 0.03 + studentCriticalValue(0.95, 2) * standardError(d), 1e-12);
+  close(low, 0.03 - studentCriticalValue(0.95, 2) * standardError(d), 1e-12);
+  // Treating the 9 runs as independent seeds would give a much narrower interval.
+  const [naiveLow] = pairedDifferenceInterval(a, b);
+  assert.ok((naiveLow as number) > (low as number));
+  // The plausible set and l* follow the task units too.
+  const byDepth = new Map([
+    [0, b],
+    [1, a],
+  ]);
+  assert.equal(bestDepth(byDepth, tasks), 1);
+  assert.deepEqual(plausibleSet(byDepth, 1, 0.95, tasks), [0, 1], 'three tasks cannot separate a 0.01-0.05 difference');
+  assert.deepEqual(plausibleSet(byDepth, 1), [1], 'nine runs taken as independent seeds would');
 });

@@ -32,6 +32,7 @@ function writeTask(name: string, trainRows: number, teacherSeed: number): string
   const meta = { shape: [DIM], classes: Array.from({ length: CLASSES }, (_, i) => `c${i}`), provenance: { test: name } };
   writeDataset(join(dir, 'train.arrow'), { ...linearTask(trainRows, `${name}/train`, teacherSeed), ...meta });
   writeDataset(join(dir, 'validation.arrow'), { ...linearTask(100, `${name}/validation`, teacherSeed), ...meta });
+  writeDataset(join(dir, 'selection.arrow'), { ...linearTask(100, `${name}/selection`, teacherSeed), ...meta });
   writeDataset(join(dir, 'test.arrow'), { ...linearTask(200, `${name}/test`, teacherSeed), ...meta });
   return dir;
 }
@@ -69,6 +70,8 @@ test('train-source, train-scratch and transfer write their outputs and summaries
     'best_epoch',
     'epochs',
     'learning_rate',
+    'selection_accuracy',
+    'selection_loss',
     'stopped_by',
     'test_accuracy',
     'test_loss',
@@ -93,7 +96,7 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   );
   assert.equal(curve.numRows, srcOut.summary?.epochs);
 
-  const scratchParams = { model, train, seed: 0, correlation: 0.9, n: 50 };
+  const scratchParams = { model, train, seed: 0, correlation: 0.9, n: 50, validation: 'external' as const };
   const scratch = stageContext(trainScratchStage, {
     params: scratchParams,
     inputs: { data: { dir: targetData }, architecture: [] },
@@ -102,7 +105,16 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   const scratchOut = await runTrainScratch(scratch.ctx);
   assert.deepEqual(readdirSync(scratch.outDir).sort(), ['curve.arrow', 'metrics.arrow', 'model']);
 
-  const transferParams = { model, train, seed: 0, correlation: 0.9, n: 50, mode: 'defrost' as const, depth: 1 };
+  const transferParams = {
+    model,
+    train,
+    seed: 0,
+    correlation: 0.9,
+    n: 50,
+    validation: 'external' as const,
+    mode: 'defrost' as const,
+    depth: 1,
+  };
   const runs = [];
   for (let i = 0; i < 2; i++) {
     const t = stageContext(transferStage, {
@@ -172,7 +184,7 @@ async function importedNetwork(name: string, inputDim: number): Promise<string> 
 test('with model null (source_model), scratch and transfer take the imported network’s architecture; data that do not fit fail naming both shapes', async () => {
   const targetData = writeTask('target-imported', 120, 8);
   const network = await importedNetwork('net', DIM);
-  const params = { model: null, train, seed: 0, correlation: null, n: 50 };
+  const params = { model: null, train, seed: 0, correlation: null, n: 50, validation: 'external' as const };
   const scratch = await runStage(trainScratchStage, {
     params,
     inputs: { data: { dir: targetData }, architecture: [{ dir: network }] },

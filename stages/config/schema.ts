@@ -19,6 +19,10 @@ import { studySourceOf } from '../lib/models/source-network/study.js';
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
 
 const count = z.number().int().positive();
+
+/** Where runs stop and l* is chosen (docs/protocol.md): large sets of the task, or carved from the n samples. */
+export const VALIDATION_SCHEMES = ['external', 'held_out'] as const;
+export type ValidationScheme = (typeof VALIDATION_SCHEMES)[number];
 /** A correlation rho in [0, 1] (also a stage param: see `plan.ts`). */
 export const correlationSchema = z.number().min(0).max(1);
 const correlation = correlationSchema;
@@ -71,7 +75,12 @@ const sizes = {
   validation_size: count
     .default(1000)
     .describe(
-      'validation samples per task: drawn from its distribution, disjoint from the pool and the test set (image tasks: from the training split); early stopping, the learning rate and l* are chosen on them (docs/protocol.md)',
+      'stopping samples per task (`validation: external`): drawn from its distribution, disjoint from the pool, the selection set and the test set (image tasks: from the training split); every run stops on them and picks its learning rate on them (docs/protocol.md)',
+    ),
+  selection_size: count
+    .default(1000)
+    .describe(
+      'selection samples per target task (`validation: external`): drawn like the stopping samples and disjoint from them, the pool and the test set; l* and its plausible set are chosen on them, never on the data that stopped the runs (docs/protocol.md)',
     ),
   label_noise: z.number().min(0).max(1).default(0).describe('fraction of training labels replaced by a random class'),
   input_noise: z.number().min(0).default(0).describe('standard deviation of Gaussian noise added to every input'),
@@ -226,6 +235,20 @@ export const configSchema = z.strictObject({
     .describe(
       'with `source_model`: the layer names of each block, e.g. `[[conv1, pool1], [dense1]]`; null: each dense/conv layer starts a block',
     ),
+  validation: z
+    .enum(VALIDATION_SCHEMES)
+    .default('external')
+    .describe(
+      '`external`: runs stop on `task.validation_size` samples and l* is chosen on `task.selection_size` other samples of the task (the population question); `held_out`: both come out of the n target samples (a fifth each, stratified, at least one per class), as a user with n samples would do (docs/protocol.md)',
+    ),
+  task_seeds: z
+    .array(z.number().int().min(0))
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'task instances: each seed redraws the task (teacher, source data, pool, stopping, selection and test sets) in place of `seed`, and every run is repeated on each; intervals and plausible sets then treat tasks as the unit of replication (docs/protocol.md); null: the one task of `seed`',
+    ),
   seeds: z
     .array(z.number().int().min(0))
     .min(1)
@@ -260,6 +283,11 @@ export function resourceKeyIssues(config: Pick<DefrostConfig, 'resources'>, stag
     });
 }
 export type TaskConfig = DefrostConfig['task'];
+
+/** The task instances of a study: `task_seeds`, or the one task of `seed`. */
+export function taskSeedsOf(config: Pick<DefrostConfig, 'seed' | 'task_seeds'>): number[] {
+  return config.task_seeds === null ? [config.seed] : [...config.task_seeds];
+}
 export type SyntheticTaskConfig = z.infer<typeof syntheticTaskSchema>;
 export type ImageTaskConfig = z.infer<typeof imageTaskSchema>;
 export type ModelConfig = DefrostConfig['model'];
@@ -322,7 +350,7 @@ function maxPlannedRuns(): number {
 /** Training runs the sweep plans (scratch + transfer), counted without planning them. */
 export function plannedRunCount(config: DefrostConfig): number {
   const perSeed = 1 + config.transfer.modes.length * depthsOf(config).length;
-  return correlationsOf(config.task).length * config.task.target_sizes.length * config.seeds.length * perSeed;
+  return taskSeedsOf(config).length * correlationsOf(config.task).length * config.task.target_sizes.length * config.seeds.length * perSeed;
 }
 
 /**
@@ -363,6 +391,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
   for (const [key, list] of [
     ['task.target_sizes', task.target_sizes],
     ['seeds', config.seeds],
+    ...(config.task_seeds === null ? [] : [['task_seeds', config.task_seeds] as const]),
     ...(Array.isArray(config.train.learning_rate) ? [['train.learning_rate', config.train.learning_rate] as const] : []),
     ['transfer.modes', transfer.modes],
     ['similarity.measures', similarity.measures],

@@ -4,8 +4,9 @@
  * One instance per role: `source` writes the source training set (`task.source_size` rows) and
  * test set; `target` (one per correlation) writes the target pool (`task.target_pool` rows, from
  * which each seed draws its nested training sets) and test set; both write a validation set
- * (`task.validation_size` rows, docs/protocol.md). Outputs are `train.arrow`, `validation.arrow`
- * and `test.arrow` in the layout of `dataset-table.ts`; a pure function of the params (same params ->
+ * (`task.validation_size` rows: what runs stop on, docs/protocol.md) and a target also a
+ * selection set (`task.selection_size` rows: what l* is chosen on). Outputs are `train.arrow`,
+ * `validation.arrow`, `selection.arrow` (targets) and `test.arrow` in the layout of `dataset-table.ts`; a pure function of the params (same params ->
  * same bytes). The work lives in `tasks/generate.ts`, imported inside `run` so that loading the
  * project in the scheduler does not load apache-arrow.
  */
@@ -50,9 +51,9 @@ export const generateDataParams = z.discriminatedUnion('role', [
     correlation: correlationSchema.nullable(),
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema
-        .pick({ ...syntheticShape, target_pool: true })
+        .pick({ ...syntheticShape, target_pool: true, selection_size: true })
         .extend({ feature_correlation: correlationSchema, rule_correlation: correlationSchema }),
-      imageTaskSchema.pick({ kind: true, target: true, target_pool: true, ...noise }),
+      imageTaskSchema.pick({ kind: true, target: true, target_pool: true, selection_size: true, ...noise }),
     ]),
   }),
 ]);
@@ -70,8 +71,10 @@ export const generateDataStage = defineStage({
   outputs: {
     /** Source training set, or the target pool (its first n rows are the training set of size n). */
     train: table('train.arrow', DATASET_COLUMNS),
-    /** Held out from the task's distribution, disjoint from train and test: what runs stop on (docs/protocol.md). */
+    /** Held out from the task's distribution, disjoint from train, selection and test: what runs stop on (docs/protocol.md). */
     validation: table('validation.arrow', DATASET_COLUMNS),
+    /** Targets only: held out like `validation` and disjoint from it: what l* is chosen on (docs/protocol.md). */
+    selection: table('selection.arrow', DATASET_COLUMNS, { optional: true }),
     test: table('test.arrow', DATASET_COLUMNS),
   },
   async run(ctx) {

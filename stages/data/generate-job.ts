@@ -10,7 +10,8 @@
  * - input noise is part of the input distribution: added to train and test inputs alike;
  * - `validation.arrow` (`task.validation_size` rows) is drawn like the training data (same
  *   distribution, label noise included: it stands for the held-out labelled data a user would
- *   have) and is disjoint from both other tables: synthetic tasks draw it from its own random
+ *   have) and is disjoint from both other tables; a target's `selection.arrow` (`task.selection_size`
+ *   rows) is drawn the same way and disjoint from all three (docs/protocol.md): synthetic tasks draw it from its own random
  *   stream, image tasks take it from the training split right after the pool (docs/protocol.md);
  * - the target pool is written in stratified, nested order (image tasks) or as i.i.d. draws
  *   (synthetic tasks, whose classes are what the teacher gives), so its first n rows are the
@@ -48,6 +49,8 @@ export interface GenerateSummary extends JsonObject {
   role: string;
   train_rows: number;
   validation_rows: number;
+  /** 0 for a source task (nothing is chosen on source data). */
+  selection_rows: number;
   test_rows: number;
   dim: number;
   shape: number[];
@@ -89,6 +92,7 @@ function writeSplits(
   dataset: string,
   train: Split,
   validation: Split,
+  selection: Split | null,
   test: Split,
 ): GenerateSummary {
   const provenance = (split: string, labelNoise: boolean): JsonObject => ({
@@ -113,11 +117,13 @@ function writeSplits(
     checkFinite(split, shape, `${params.role} ${name}`, params.task.input_noise);
   writeDataset(join(outDir, 'train.arrow'), table(train, params.role === 'source' ? 'train' : 'pool', params.task.label_noise > 0));
   writeDataset(join(outDir, 'validation.arrow'), table(validation, 'validation', params.task.label_noise > 0));
+  if (selection !== null) writeDataset(join(outDir, 'selection.arrow'), table(selection, 'selection', params.task.label_noise > 0));
   writeDataset(join(outDir, 'test.arrow'), table(test, 'test', false));
   return {
     role: params.role,
     train_rows: train.rows,
     validation_rows: validation.rows,
+    selection_rows: selection?.rows ?? 0,
     test_rows: test.rows,
     dim: shape.reduce((a, b) => a * b, 1),
     shape,
@@ -155,6 +161,16 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
     labelNoise: task.label_noise,
     inputNoise: task.input_noise,
   });
+  // A separate stream: adding the selection set changed no byte of the other tables.
+  const selection =
+    'selection_size' in task
+      ? generateSyntheticSet(params.seed, teacher, {
+          rows: task.selection_size,
+          stream: 'target/selection',
+          labelNoise: task.label_noise,
+          inputNoise: task.input_noise,
+        })
+      : null;
   const test = generateSyntheticSet(params.seed, teacher, {
     rows: task.test_size,
     stream: isSource ? 'source/test' : 'target/test',
@@ -162,7 +178,7 @@ function generateSynthetic(outDir: string, params: GenerateDataParams, task: Syn
     inputNoise: task.input_noise,
   });
   const classes = Array.from({ length: task.classes }, (_, c) => `class ${c}`);
-  return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, validation, test);
+  return writeSplits(outDir, params, [task.input_dim], classes, 'synthetic', train, validation, selection, test);
 }
 
 /**
@@ -228,10 +244,12 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const label = datasetLabel(subset.dataset);
   // A train/test pair is files: `files` holds its samples (loadFileSamples).
   const images = files ?? loadClassSubset(label, subset.classes);
+  const selectionRows = 'selection_size' in task ? task.selection_size : 0;
+  const heldRows = task.validation_size + selectionRows;
   checkEnough(
     images.train,
-    trainRows + task.validation_size,
-    `training (${isSource ? 'source_size' : 'target_pool'} + validation_size)`,
+    trainRows + heldRows,
+    `training (${isSource ? 'source_size + validation_size' : 'target_pool + validation_size + selection_size'})`,
     subset,
   );
   checkEnough(images.test, task.test_size, 'test (test_size)', subset);
@@ -239,14 +257,15 @@ function generateImage(outDir: string, params: GenerateDataParams, task: ImageTa
   const rng = new Rng(params.seed, 'image-data').fork(`${params.role}/${label}`);
   const trainRng = rng.fork(isSource ? 'train' : 'pool');
   // One stratified order over the training split: the pool is its first rows (as before), the
-  // validation set the rows right after, so the two never share an image.
-  const drawn = sampleImages(images.train, pixels, trainRows + task.validation_size, trainRng, task.input_noise);
+  // validation set the rows right after, then the selection set, so no two share an image.
+  const drawn = sampleImages(images.train, pixels, trainRows + heldRows, trainRng, task.input_noise);
   applyLabelNoise(drawn.labels, task.label_noise, subset.classes.length, trainRng.fork('label-noise'));
   const train = sliceSplit(drawn, pixels, 0, trainRows);
   const validation = sliceSplit(drawn, pixels, trainRows, trainRows + task.validation_size);
+  const selection = isSource ? null : sliceSplit(drawn, pixels, trainRows + task.validation_size, trainRows + heldRows);
   const test = sampleImages(images.test, pixels, task.test_size, rng.fork('test'), task.input_noise);
   const names = images.classNames ?? classNamesOf(label, subset.classes);
-  return writeSplits(outDir, params, images.shape, names, label, train, validation, test);
+  return writeSplits(outDir, params, images.shape, names, label, train, validation, selection, test);
 }
 
 /** Generates the instance's datasets into `outDir` (`files:` data: `files` from `loadFileSamples`). */

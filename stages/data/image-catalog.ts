@@ -163,6 +163,7 @@ export interface ImageTaskSizes {
   readonly target_pool: number;
   readonly test_size: number;
   readonly validation_size: number;
+  readonly selection_size: number;
 }
 
 /**
@@ -227,14 +228,17 @@ export function imageTaskIssues(task: ImageTaskSizes, images: ImageOptions = { s
     const test = classes.reduce((a, c) => a + counts.test[c], 0);
     const sizeKey = role === 'source' ? 'task.source_size' : 'task.target_pool';
     const size = role === 'source' ? task.source_size : task.target_pool;
-    // The validation set comes from the training split too, disjoint from the pool.
-    if (size + task.validation_size > train)
+    // The validation (and, for the target, selection) sets come from the training split too,
+    // disjoint from the pool and from each other.
+    const held = task.validation_size + (role === 'target' ? task.selection_size : 0);
+    const heldKeys = role === 'target' ? 'task.validation_size + task.selection_size' : 'task.validation_size';
+    if (size + held > train)
       issues.push({
         key: size > train ? sizeKey : 'task.validation_size',
         value: size > train ? size : task.validation_size,
         allowed:
-          `${sizeKey} + task.validation_size at most ${train} (the training images of ${dataset} classes ` +
-          `${JSON.stringify(classes)}; the validation set is taken from them, disjoint from the training set)`,
+          `${sizeKey} + ${heldKeys} at most ${train} (the training images of ${dataset} classes ` +
+          `${JSON.stringify(classes)}; the held-out sets are taken from them, disjoint from the training set)`,
       });
     if (!testLimit || test < testLimit.max)
       testLimit = { max: test, what: `the test images of ${dataset} classes ${JSON.stringify(classes)}, the ${role} task` };

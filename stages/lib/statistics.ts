@@ -12,6 +12,13 @@
  * - Intervals are two-sided Student t intervals with n - 1 degrees of freedom; a paired
  *   difference is "significant at level 0.95" exactly when its 95% interval excludes 0 (the
  *   two-sided paired t-test at 5%).
+ * - Two levels of replication (task instances x seeds, docs/protocol.md): the optional `tasks`
+ *   argument gives each position's task instance. With two or more tasks the unit is the task:
+ *   each task's values (or paired differences) are averaged over its seeds first, and the t
+ *   interval runs over the task means with T - 1 degrees of freedom, the inference of the
+ *   balanced nested model for the grand mean. With one task (or none given) the seeds are the units.
+ * - Means are compared with a tolerance (`TIE_TOLERANCE`): the same fold or seed accuracies summed
+ *   in another order differ in the last bits, and must still tie.
  */
 import jstat from 'jstat';
 
@@ -71,9 +78,36 @@ export function meanInterval(values: readonly number[], level = 0.95): Interval 
  * values it would add there are impossible, so the bound is the end of the range
  * (docs/protocol.md).
  */
-export function accuracyInterval(values: readonly number[], level = 0.95): Interval {
-  const [low, m, high] = meanInterval(values, level);
+export function accuracyInterval(values: readonly number[], level = 0.95, tasks: Tasks = null): Interval {
+  const [low, m, high] = meanInterval(replicationUnits(values, tasks), level);
   return [low === null ? null : Math.max(0, low), m, high === null ? null : Math.min(1, high)];
+}
+
+/** Task instance of each position (see the module comment); null: every position its own unit. */
+export type Tasks = readonly number[] | null;
+
+/**
+ * Two means closer than this are a tie: accuracies are ratios of counts, far coarser than this,
+ * so only summation order can separate them by less.
+ */
+export const TIE_TOLERANCE = 1e-9;
+
+/**
+ * The units of replication of per-position values: the finite values themselves, or with two
+ * or more tasks, each task's mean over its finite values (a task without any is left out).
+ */
+export function replicationUnits(values: readonly number[], tasks: Tasks = null): number[] {
+  if (tasks === null) return finite(values);
+  if (tasks.length !== values.length) throw new RangeError(`tasks and values differ in length: ${tasks.length} and ${values.length}`);
+  const byTask = new Map<number, number[]>();
+  values.forEach((v, i) => {
+    if (!Number.isFinite(v)) return;
+    const list = byTask.get(tasks[i]);
+    if (list === undefined) byTask.set(tasks[i], [v]);
+    else list.push(v);
+  });
+  if (new Set(tasks).size < 2) return finite(values);
+  return [...byTask.keys()].sort((x, y) => x - y).map((t) => mean(byTask.get(t) ?? []));
 }
 
 /** `a[i] - b[i]` for every seed index where both are finite. Throws when the lengths differ. */
@@ -88,10 +122,19 @@ export function pairedDifferences(a: readonly number[], b: readonly number[]): n
  * Mean of `a - b` paired by seed index, with its Student t interval at `level` (the interval of
  * the paired t-test). Throws when no seed has both values.
  */
-export function pairedDifferenceInterval(a: readonly number[], b: readonly number[], level = 0.95): Interval {
-  const d = pairedDifferences(a, b);
+export function pairedDifferenceInterval(a: readonly number[], b: readonly number[], level = 0.95, tasks: Tasks = null): Interval {
+  const d = pairedUnits(a, b, tasks);
   if (d.length === 0) throw new RangeError('pairedDifferenceInterval: no seed has both values');
   return meanInterval(d, level);
+}
+
+/** The units of `a - b`: per-position differences (NaN where either is missing), then `replicationUnits`. */
+function pairedUnits(a: readonly number[], b: readonly number[], tasks: Tasks): number[] {
+  if (a.length !== b.length) throw new RangeError(`paired lists differ in length: ${a.length} and ${b.length}`);
+  return replicationUnits(
+    a.map((x, i) => (Number.isFinite(x) && Number.isFinite(b[i]) ? x - b[i] : Number.NaN)),
+    tasks,
+  );
 }
 
 /** True when the interval is known and excludes 0 (the difference is significant at its level). */
@@ -102,18 +145,19 @@ export function excludesZero(interval: Interval): boolean {
 
 /**
  * The l* rule: the depth with the highest mean (over its finite per-seed scores, in practice
- * validation accuracies). Ties of the mean go to the deeper depth, the one that freezes more and
- * trains less (the cheaper of two equally good protocols), so the choice never depends on the
- * map's order. Depths without any finite score take no part; null when none has one.
+ * selection accuracies). Ties of the mean (within `TIE_TOLERANCE`) go to the deeper depth, the
+ * one that freezes more and trains less (the cheaper of two equally good protocols), so the
+ * choice never depends on the map's order or on summation order. Depths without any finite score take no part; null when none has one.
  */
-export function bestDepth(scoresByDepth: ReadonlyMap<number, readonly number[]>): number | null {
+export function bestDepth(scoresByDepth: ReadonlyMap<number, readonly number[]>, tasks: Tasks = null): number | null {
   let best: number | null = null;
   let bestMean = Number.NEGATIVE_INFINITY;
   for (const [depth, scores] of scoresByDepth) {
-    const xs = finite(scores);
+    const xs = replicationUnits(scores, tasks);
     if (xs.length === 0) continue;
     const m = mean(xs);
-    if (best === null || m > bestMean || (m === bestMean && depth > best)) {
+    const tie = best !== null && Math.abs(m - bestMean) <= TIE_TOLERANCE;
+    if (best === null || (m > bestMean && !tie) || (tie && depth > best)) {
       best = depth;
       bestMean = m;
     }
@@ -129,7 +173,12 @@ export function bestDepth(scoresByDepth: ReadonlyMap<number, readonly number[]>)
  * comparing several depths: each is tested on its own, which keeps the set small rather than
  * conservative (docs/protocol.md). Returned in ascending order.
  */
-export function plausibleSet(scoresByDepth: ReadonlyMap<number, readonly number[]>, best: number, level = 0.95): number[] {
+export function plausibleSet(
+  scoresByDepth: ReadonlyMap<number, readonly number[]>,
+  best: number,
+  level = 0.95,
+  tasks: Tasks = null,
+): number[] {
   const reference = scoresByDepth.get(best);
   if (reference === undefined) throw new RangeError(`plausibleSet: depth ${best} has no scores`);
   const set: number[] = [];
@@ -138,7 +187,7 @@ export function plausibleSet(scoresByDepth: ReadonlyMap<number, readonly number[
       set.push(depth);
       continue;
     }
-    const d = pairedDifferences(reference, scores);
+    const d = pairedUnits(reference, scores, tasks);
     if (d.length === 0 && finite(scores).length === 0) continue;
     if (!excludesZero(d.length === 0 ? [null, Number.NaN, null] : meanInterval(d, level))) set.push(depth);
   }

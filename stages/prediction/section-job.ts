@@ -18,7 +18,7 @@ import { kendallTau, scorePredictor, type CellOutcome } from '../lib/predictors/
 import { bestDepth, mean, plausibleSet } from '../lib/statistics.js';
 import { CHART_FONT, integerAxis, measureLabel } from '../lib/report/charts.js';
 import { readRows, writeRows } from '../lib/tables/arrow-tables.js';
-import { scoresByDepth } from '../lib/report/optimal-depth.js';
+import { replicatesOfCell, scoresByDepth, tasksOf } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
 import { SCRATCH_MODE } from '../lib/report/results.js';
 import type { SectionBuilder } from '../lib/report/section.js';
@@ -104,8 +104,8 @@ export interface PredictionTables {
   readonly rows: readonly StudyPredictionRow[];
   readonly cells: readonly PredictionCellRow[];
   readonly summary: readonly PredictorSummary[];
-  /** True when the runs carry validation accuracy (the study's selection metric). */
-  readonly onValidation: boolean;
+  /** What the study's l* was chosen on here (selection accuracy, or what older runs carry). */
+  readonly metric: 'selection_accuracy' | 'validation_accuracy' | 'test_accuracy';
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -282,9 +282,13 @@ export async function gatherPredictions(runs: readonly RunRecord[]): Promise<Stu
 }
 
 export function scorePredictions(results: readonly ResultRow[], rows: readonly StudyPredictionRow[]): PredictionTables {
-  // l* is chosen on validation accuracy (docs/protocol.md); runs from before that protocol have none.
-  const onValidation = results.some((r) => r.validation_accuracy !== null);
-  const metric = onValidation ? 'validation_accuracy' : 'test_accuracy';
+  // l* is chosen on selection accuracy, as the study chooses it (docs/protocol.md); runs from
+  // before the selection split have none, and runs from before validation had neither.
+  const metric = results.some((r) => r.selection_accuracy !== null)
+    ? 'selection_accuracy'
+    : results.some((r) => r.validation_accuracy !== null)
+      ? 'validation_accuracy'
+      : 'test_accuracy';
   const cells: PredictionCellRow[] = [];
   const predictors = [...new Set(rows.map((r) => r.predictor))];
   const places = [...new Map(rows.map((r) => [`${r.correlation}|${r.n}`, { correlation: r.correlation, n: r.n }])).values()];
@@ -293,11 +297,12 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
     for (const mode of modes) {
       const runs = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth !== null);
       if (runs.length === 0) continue;
-      const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
-      const byDepth = scoresByDepth(results, correlation, n, mode, seeds, metric);
+      const replicates = replicatesOfCell(runs, correlation, n);
+      const tasks = tasksOf(replicates);
+      const byDepth = scoresByDepth(results, correlation, n, mode, replicates, metric);
       const depths = [...byDepth.keys()];
-      const lStar = bestDepth(byDepth);
-      const plausible = lStar === null ? [] : plausibleSet(byDepth, lStar);
+      const lStar = bestDepth(byDepth, tasks);
+      const plausible = lStar === null ? [] : plausibleSet(byDepth, lStar, 0.95, tasks);
       const meanByDepth = (depth: number): number | null => num(mean((byDepth.get(depth) ?? []).filter((v) => Number.isFinite(v))));
       const sweep = runs.reduce((s, r) => s + (r.seconds ?? 0), 0);
       for (const predictor of predictors) {
@@ -346,7 +351,7 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
       sweep_seconds: num(mean(sweeps)),
     };
   });
-  return { rows, cells, summary, onValidation };
+  return { rows, cells, summary, metric };
 }
 
 /** Which predictor scores best: most cells in the plausible set, then exact, then tau. */
@@ -457,7 +462,11 @@ const PREDICTION_TITLE = 'Can l* be predicted?';
 
 /** The report section "Can l* be predicted?", whatever the answer is. */
 export function predictionSectionHtml(tables: PredictionTables, chartSvg: string, bandSvg: string | null): string {
-  const metric = tables.onValidation ? 'validation accuracy' : 'test accuracy, as these runs record no validation accuracy';
+  const metric = {
+    selection_accuracy: 'selection accuracy',
+    validation_accuracy: 'validation accuracy, as these runs record no selection accuracy',
+    test_accuracy: 'test accuracy, as these runs record no validation accuracy',
+  }[tables.metric];
   const best = bestPredictor(tables.summary);
   return `<section id="${predictionSection.id}"><h2>${PREDICTION_TITLE}</h2>
 <p class="caption">Three predictors score every depth of a cell without any transfer training (docs/prediction.md):

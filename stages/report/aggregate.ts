@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { defineStage, file, inputs, table } from '../../pipeline/stage.js';
-import { countSchema, imageTaskSchema, syntheticTaskSchema } from '../config/schema.js';
+import { countSchema, imageTaskSchema, syntheticTaskSchema, VALIDATION_SCHEMES } from '../config/schema.js';
 import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from '../lib/tables/columns.js';
 import { SECTION_OUTPUTS, SECTION_STAGES } from './sections.js';
 import type { RunRecord } from '../lib/report/types.js';
@@ -28,6 +28,9 @@ export const aggregateParams = z.strictObject({
   depth: countSchema,
   task_kind: syntheticTaskSchema.shape.kind.or(imageTaskSchema.shape.kind),
   source_model: z.string().nullable().default(null),
+  /** Where runs stopped and l* was chosen, and on how many task instances the answer rests (docs/protocol.md). */
+  validation: z.enum(VALIDATION_SCHEMES),
+  tasks: countSchema,
 });
 
 export function taskSubtitle(taskKind: string, sourceModel: string | null = null): string {
@@ -77,6 +80,7 @@ export const aggregateStage = defineStage({
       outDir: ctx.outDir,
       subtitle: taskSubtitle(ctx.params.task_kind, ctx.params.source_model),
       partial: false,
+      validation: ctx.params.validation,
       log: (line) => ctx.log(line),
     });
     const cells = built.tables.optimal;

@@ -17,6 +17,7 @@ import { collectRuns, compareCorrelation, coordNumber } from '../lib/report/resu
 import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
 import { formatOptimalDepthTable } from '../lib/report/text-table.js';
 import type { ReportTables, RunRecord, SimilarityRow } from '../lib/report/types.js';
+import { answerBasis, type ValidationBasis } from '../lib/report/basis.js';
 
 /** File names inside the aggregate instance (docs/report.md), the text answer and the sections' tables. */
 export const REPORT_FILES = {
@@ -40,6 +41,8 @@ export interface BuildReportOptions {
   /** Where the report comes from, e.g. "experiments/default.yaml, store artifacts/". */
   readonly subtitle: string;
   readonly partial: boolean;
+  /** Where runs stopped and l* was chosen (aggregate's `validation`); null: a store from before the split. */
+  readonly validation?: ValidationBasis;
   readonly log?: (line: string) => void;
 }
 
@@ -79,11 +82,12 @@ async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityR
 
 /** The tables alone, without writing anything (tests and the partial report use them). */
 export async function buildTables(
-  options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind' | 'sourceModel'>,
+  options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind' | 'sourceModel' | 'validation'>,
 ): Promise<ReportTables> {
   const collected = collectRuns(options.runs);
   return {
     depth: options.depth,
+    basis: answerBasis(options.validation ?? null, collected.results),
     classes: options.classes,
     taskKind: options.taskKind,
     sourceModel: options.sourceModel ?? null,
@@ -103,7 +107,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   await writeRows(join(options.outDir, REPORT_FILES.results), tables.results, RESULT_COLUMNS);
   await writeRows(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal, OPTIMAL_DEPTH_COLUMNS);
   await writeRows(join(options.outDir, REPORT_FILES.similarity), tables.similarity, SIMILARITY_COLUMNS);
-  const text = formatOptimalDepthTable(tables.optimal, tables.depth);
+  const text = `${tables.basis}\n${formatOptimalDepthTable(tables.optimal, tables.depth)}`;
   await writeFile(join(options.outDir, REPORT_FILES.text), text);
 
   const charts: RenderedChart[] = [];

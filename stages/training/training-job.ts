@@ -28,9 +28,10 @@ import type * as tf from '@tensorflow/tfjs';
 import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { InputDecls, StageContext, StageOutcome } from '../../pipeline/stage.js';
-import type { ModelConfig } from '../config/schema.js';
+import type { ModelConfig, ValidationScheme } from '../config/schema.js';
 import type { TrainConfig } from '../lib/models/recipe.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
+import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
@@ -108,6 +109,8 @@ async function trainAndRecord(
     },
   });
   const evaluation = evaluateNetwork(model, test, classes);
+  // Scored once, on the kept weights, after training: the selection set never steers training.
+  const selection = data.selection === null ? null : evaluateNetwork(model, data.selection, classes);
   if (!Number.isFinite(evaluation.loss))
     throw new StageFailure(
       `${label}: the test loss is ${evaluation.loss} after training. Try a smaller train.learning_rate (now ${result.learningRate}).`,
@@ -115,6 +118,7 @@ async function trainAndRecord(
   const val = result.validation;
   ctx.log(
     `test accuracy ${evaluation.accuracy} loss ${evaluation.loss}; validation accuracy ${val?.accuracy ?? 'none'}; ` +
+      `selection accuracy ${selection?.accuracy ?? 'none'}; ` +
       `${result.trainSteps} steps (${result.epochs} epochs, kept epoch ${result.bestEpoch}, stopped by ${result.stoppedBy}, ` +
       `learning rate ${result.learningRate})`,
   );
@@ -137,6 +141,8 @@ async function trainAndRecord(
     test_loss: Float64Array.of(evaluation.loss),
     validation_accuracy: Float64Array.of(val?.accuracy ?? Number.NaN),
     validation_loss: Float64Array.of(val?.loss ?? Number.NaN),
+    selection_accuracy: Float64Array.of(selection?.accuracy ?? Number.NaN),
+    selection_loss: Float64Array.of(selection?.loss ?? Number.NaN),
     train_steps: Int32Array.of(result.trainSteps),
     epochs: Int32Array.of(result.epochs),
     best_epoch: Int32Array.of(result.bestEpoch),
@@ -155,6 +161,8 @@ async function trainAndRecord(
       test_loss: evaluation.loss,
       validation_accuracy: val?.accuracy ?? null,
       validation_loss: val?.loss ?? null,
+      selection_accuracy: selection?.accuracy ?? null,
+      selection_loss: selection?.loss ?? null,
       train_steps: result.trainSteps,
       epochs: result.epochs,
       best_epoch: result.bestEpoch,
@@ -169,6 +177,7 @@ export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutc
   const data: TaskData = {
     train: readTable(ctx, ctx.inputs.data.path('train')),
     validation: readTable(ctx, ctx.inputs.data.path('validation')),
+    selection: null,
     test: readTable(ctx, ctx.inputs.data.path('test')),
   };
   const { model: modelConfig, train: recipe, seed } = ctx.params;
@@ -180,23 +189,42 @@ export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutc
   }
 }
 
-/** The three tables a training run reads: what it trains on, stops on and is measured on. */
+/**
+ * The tables a training run reads: what it trains on, stops on (`validation`), what its kept
+ * weights are scored on for choosing l* (`selection`, targets only) and what only measures (`test`).
+ */
 interface TaskData {
   readonly train: Dataset;
   readonly validation: Dataset;
+  readonly selection: Dataset | null;
   readonly test: Dataset;
 }
 
-function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number): TaskData {
+/**
+ * A target run's data: its seed's n pool samples, and with `validation: external` the task's
+ * stopping and selection sets; with `held_out` both carved out of the n samples (docs/protocol.md).
+ */
+function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number, scheme: ValidationScheme): TaskData {
   const pool = readTable(ctx, data.path('train'));
   if (pool.rows < n)
     throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${pool.rows} samples`);
   const dim = pool.shape.reduce((a, b) => a * b, 1);
   const subset = rowsOf(pool, trainingSubsetOrder(pool.rows, seed).subarray(0, n), dim);
+  const test = readTable(ctx, data.path('test'));
+  if (scheme === 'held_out') {
+    const parts = heldOutParts(subset.labels);
+    if (parts.stopping.length === 0)
+      throw new StageFailure(
+        `${labelOf(ctx)}: validation: held_out needs at least 3 samples of a class to hold any out; n = ${n} is too small (use validation: external)`,
+      );
+    const part = (rows: Int32Array): Dataset => ({ ...pool, ...rowsOf(subset, rows, dim) });
+    return { train: part(parts.train), validation: part(parts.stopping), selection: part(parts.selection), test };
+  }
   return {
     train: { ...pool, ...subset },
     validation: readTable(ctx, data.path('validation')),
-    test: readTable(ctx, data.path('test')),
+    selection: readTable(ctx, data.path('selection')),
+    test,
   };
 }
 
@@ -239,8 +267,8 @@ async function scratchNetwork(ctx: TrainScratchContext, data: TaskData): Promise
 
 /** `train-scratch`: a network trained from scratch on the first n target samples. */
 export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
-  const { train: recipe, seed, n } = ctx.params;
-  const data = readTarget(ctx, ctx.inputs.data, n, seed);
+  const { train: recipe, seed, n, validation } = ctx.params;
+  const data = readTarget(ctx, ctx.inputs.data, n, seed, validation);
   const model = await scratchNetwork(ctx, data);
   try {
     return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
@@ -252,8 +280,8 @@ export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOu
 /** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
-  const { model: modelConfig, train: recipe, seed, n, mode, depth } = ctx.params;
-  const data = readTarget(c, ctx.inputs.data, n, seed);
+  const { model: modelConfig, train: recipe, seed, n, mode, depth, validation } = ctx.params;
+  const data = readTarget(c, ctx.inputs.data, n, seed, validation);
   const source = await loadSource(c, ctx.inputs.source.path('model'));
   let model: tf.LayersModel;
   try {

@@ -16,15 +16,15 @@ import {
   type StageContext,
   type StageOutcome,
 } from '../../pipeline/stage.js';
-import { correlationSchema, countSchema, modelSchema, seedSchema } from '../config/schema.js';
+import { correlationSchema, countSchema, modelSchema, seedSchema, VALIDATION_SCHEMES } from '../config/schema.js';
 import { trainSchema } from '../lib/models/recipe.js';
 import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 
 /** What every training stage reads: the network, the optimisation recipe and the seed. */
 export const trainSourceParams = z.strictObject({ model: modelSchema, train: trainSchema, seed: seedSchema });
 /**
- * A target run also reads its correlation (a coordinate) and n: its seed's n pool samples
- * (docs/protocol.md). Its `model` is null when the study brings a pre-trained source network
+ * A target run also reads its correlation (a coordinate), n (its seed's n pool samples) and the
+ * validation scheme: where it stops and where its selection accuracy is measured (docs/protocol.md). Its `model` is null when the study brings a pre-trained source network
  * (`source_model`, docs/your-data.md): the run then takes that network's architecture, freshly
  * initialised, from its source (transfer) or architecture (scratch) input.
  */
@@ -32,6 +32,7 @@ export const trainScratchParams = trainSourceParams.extend({
   model: modelSchema.nullable(),
   correlation: correlationSchema.nullable(),
   n: countSchema,
+  validation: z.enum(VALIDATION_SCHEMES),
 });
 /** A transfer also reads its mode and the depth it freezes. */
 export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
@@ -40,12 +41,17 @@ export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_
 export const TRAINING_OUTPUTS = {
   /** Per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]. */
   curve: table('curve.arrow', { epoch: 'Int32', loss: 'Float64', train_accuracy: 'Float64' }),
-  /** One row: test and validation results of the kept weights, and how training ended (docs/protocol.md). */
+  /**
+   * One row: test, validation (stopping) and selection results of the kept weights, and how
+   * training ended (docs/protocol.md). Selection is NaN for source networks (nothing is chosen on them).
+   */
   metrics: table('metrics.arrow', {
     test_accuracy: 'Float64',
     test_loss: 'Float64',
     validation_accuracy: 'Float64',
     validation_loss: 'Float64',
+    selection_accuracy: 'Float64',
+    selection_loss: 'Float64',
     train_steps: 'Int32',
     epochs: 'Int32',
     best_epoch: 'Int32',

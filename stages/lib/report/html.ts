@@ -134,7 +134,7 @@ function answerList(tables: ReportTables): string {
     const summary = summaries[i] === undefined ? '' : `<p class="lead-answer">${escapeHtml(summaries[i])}</p>`;
     return `<h3>${escapeHtml(modeHeading(mode))}</h3>\n<ul class="answer">${items.join('\n')}</ul>\n${summary}`;
   });
-  return `${warning}${parts.join('\n')}`;
+  return `${warning}${parts.join('\n')}\n<p class="caption">${escapeHtml(tables.basis)}</p>`;
 }
 
 function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
@@ -144,7 +144,7 @@ function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
     '<th class="text">mode</th>',
     '<th>l*</th>',
     '<th class="text">plausible set</th>',
-    '<th>validation accuracy at l* (%)</th>',
+    '<th>selection accuracy at l* (%)</th>',
     '<th>test accuracy at l* (%)</th>',
     `<th>at l = ${L} (%)</th>`,
     '<th>scratch (%)</th>',
@@ -159,7 +159,7 @@ function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
       (r) =>
         `<tr><td class="text">${r.correlation ?? '—'}</td><td>${r.n}</td><td class="text">${escapeHtml(r.mode)}</td>` +
         `<td${r.optimal_depth === null ? ' class="missing"' : ''}>${r.optimal_depth ?? 'missing'}</td>` +
-        `<td class="text">{${r.plausible_depths.join(', ')}}</td><td>${pct(r.optimal_validation_accuracy)}</td>` +
+        `<td class="text">{${r.plausible_depths.join(', ')}}</td><td>${pct(r.optimal_selection_accuracy)}</td>` +
         `<td>${withSe(r.optimal_accuracy, r.optimal_accuracy_se)}</td><td>${withSe(r.full_depth_accuracy, r.full_depth_accuracy_se)}</td>` +
         `<td>${withSe(r.scratch_accuracy, r.scratch_accuracy_se)}</td>` +
         `<td>${escapeHtml(gainCell(r.optimal_depth === L, r.gain_over_full_depth, r.gain_vs_full_low, r.gain_vs_full_high))}</td>` +
@@ -261,8 +261,9 @@ ${missing}
 ${chartSections}
 ${(page.sections ?? []).map((section) => section.html).join('\n')}
 <section id="table"><h2>Table of l*</h2>
-<p class="caption">l* has the best mean validation accuracy over seeds (ties go to the deeper l); the plausible set holds the depths whose
-paired validation difference from l* is not significant (two-sided paired t-test, 95%). Accuracies are percent, means over seeds ± one
+<p class="caption">l* has the best mean selection accuracy (on samples disjoint from those that stopped the runs; ties go to the deeper l);
+the plausible set holds the depths whose paired selection difference from l* is not significant (two-sided paired t-test, 95%; with
+several task instances the task is the unit). Accuracies are percent, means over seeds ± one
 standard error (sample standard deviation / √seeds; none with one seed). Gains are mean per-seed differences of test accuracy in points
 with their paired Student t 95% interval in brackets (none with one seed); l* itself is not compared with itself. The same numbers, as
 fractions, are in <code>optimal_depth.arrow</code>; every run is in <code>results.arrow</code>, the similarity measures in

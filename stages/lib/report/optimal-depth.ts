@@ -1,20 +1,30 @@
 /**
  * The answer of the study (docs/protocol.md): for each (correlation, n, transfer mode), the
- * transfer depth l* with the highest mean *validation* accuracy over seeds, the plausible set
- * around it, and what l* gains on *test* over the standard protocol (l = L, only the readout
- * trains), over l = 0 (every block trained) and over training from scratch, with paired 95% intervals. Test accuracy never chooses
- * anything, so a gain can be negative.
+ * transfer depth l* with the highest mean *selection* accuracy (on data disjoint from what stopped
+ * the runs), the plausible set around it, and what l* gains on *test* over the standard protocol
+ * (l = L, only the readout trains), over l = 0 (every block trained) and over training from
+ * scratch, with paired 95% intervals. Test accuracy never chooses anything, so a gain can be negative.
  *
  * Rules (docs/report.md and docs/protocol.md; the statistics are in `stages/lib/statistics.ts`):
- * - per-seed values are aligned by seed across depths, scratch and modes of a cell, so every
- *   comparison is paired by seed; missing runs are left out (never counted as zero) and counted
- *   in `missing_runs`;
+ * - per-run values are aligned by replicate (task instance, seed) across depths, scratch and
+ *   modes of a cell, so every comparison is paired; with two or more task instances the task is
+ *   the unit of replication (`stages/lib/statistics.ts`); missing runs are left out (never counted
+ *   as zero) and counted in `missing_runs`;
  * - ties of the mean go to the deeper l: it freezes more and trains less;
  * - standard errors use the sample standard deviation (n - 1) / sqrt(seeds), null for one seed.
  */
-import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../statistics.js';
+import {
+  accuracyInterval,
+  bestDepth,
+  pairedDifferenceInterval,
+  plausibleSet,
+  replicationUnits,
+  standardError,
+  type Interval,
+  type Tasks,
+} from '../statistics.js';
 import { compareCorrelation, compareMode, SCRATCH_MODE } from './results.js';
-import { mean, standardError } from './stats.js';
+import { mean, standardError as seOrNull } from './stats.js';
 import type { MissingRun, OptimalDepthRow, ResultRow } from './types.js';
 
 interface Cell {
@@ -46,23 +56,29 @@ export function meanAccuracyByDepth(
   for (const depth of depths) {
     const acc = accuracies(results, (r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth === depth);
     const m = mean(acc);
-    if (m !== null) byDepth.set(depth, { mean: m, se: standardError(acc), seeds: acc.length });
+    if (m !== null) byDepth.set(depth, { mean: m, se: seOrNull(acc), seeds: acc.length });
   }
   return byDepth;
 }
 
-type Metric = 'test_accuracy' | 'validation_accuracy';
+type Metric = 'test_accuracy' | 'validation_accuracy' | 'selection_accuracy';
+
+/** One replicate of a cell: a task instance (null: the study's one task) and a seed. */
+export interface Replicate {
+  readonly task: number | null;
+  readonly seed: number;
+}
 
 /**
- * Per-seed values of one metric, aligned with `seeds` (NaN where a run is missing), for every
- * depth of a cell and mode, in ascending depth order.
+ * Per-replicate values of one metric, aligned with `replicates` (NaN where a run is missing), for
+ * every depth of a cell and mode, in ascending depth order.
  */
 export function scoresByDepth(
   results: readonly ResultRow[],
   correlation: number | null,
   n: number,
   mode: string,
-  seeds: readonly number[],
+  replicates: readonly Replicate[],
   metric: Metric,
 ): Map<number, number[]> {
   const rows = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth !== null);
@@ -71,23 +87,31 @@ export function scoresByDepth(
   for (const depth of depths)
     byDepth.set(
       depth,
-      alignBySeed(
+      alignByReplicate(
         rows.filter((r) => r.depth === depth),
-        seeds,
+        replicates,
         metric,
       ),
     );
   return byDepth;
 }
 
-/** One metric of `rows` (one run per seed), aligned with `seeds`; NaN where missing. */
-function alignBySeed(rows: readonly ResultRow[], seeds: readonly number[], metric: Metric): number[] {
-  return seeds.map((seed) => rows.find((r) => r.seed === seed)?.[metric] ?? Number.NaN);
+/** One metric of `rows` (one run per replicate), aligned with `replicates`; NaN where missing. */
+function alignByReplicate(rows: readonly ResultRow[], replicates: readonly Replicate[], metric: Metric): number[] {
+  return replicates.map((p) => rows.find((r) => r.seed === p.seed && r.task_seed === p.task)?.[metric] ?? Number.NaN);
 }
 
-/** The seeds that appear anywhere in a cell (any mode, scratch included), ascending. */
-function seedsOfCell(results: readonly ResultRow[], correlation: number | null, n: number): number[] {
-  return [...new Set(results.filter((r) => r.correlation === correlation && r.n === n).map((r) => r.seed))].sort((a, b) => a - b);
+/** The replicates that appear anywhere in a cell (any mode, scratch included), by task then seed. */
+export function replicatesOfCell(results: readonly ResultRow[], correlation: number | null, n: number): Replicate[] {
+  const seen = new Map<string, Replicate>();
+  for (const r of results)
+    if (r.correlation === correlation && r.n === n) seen.set(`${r.task_seed}|${r.seed}`, { task: r.task_seed, seed: r.seed });
+  return [...seen.values()].sort((a, b) => (a.task ?? -1) - (b.task ?? -1) || a.seed - b.seed);
+}
+
+/** The task of each replicate for the statistics, or null when the study has one task. */
+export function tasksOf(replicates: readonly Replicate[]): Tasks {
+  return replicates.some((p) => p.task !== null) ? replicates.map((p) => p.task ?? -1) : null;
 }
 
 /** An interval or nulls when there is nothing to compute it from. */
@@ -112,36 +136,40 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
 
   const rows: OptimalDepthRow[] = [];
   for (const { correlation, n } of sortedCells) {
-    const seeds = seedsOfCell(results, correlation, n);
+    const replicates = replicatesOfCell(results, correlation, n);
+    const tasks = tasksOf(replicates);
     const scratchRows = results.filter((r) => r.correlation === correlation && r.n === n && r.mode === SCRATCH_MODE);
-    const scratchTest = alignBySeed(scratchRows, seeds, 'test_accuracy');
-    const scratch = intervalOrNull(() => accuracyInterval(scratchTest));
+    const scratchTest = alignByReplicate(scratchRows, replicates, 'test_accuracy');
+    const scratch = intervalOrNull(() => accuracyInterval(scratchTest, 0.95, tasks));
     const scratchMissing = missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === SCRATCH_MODE).length;
     for (const mode of sortedModes) {
-      const validation = scoresByDepth(results, correlation, n, mode, seeds, 'validation_accuracy');
-      const test = scoresByDepth(results, correlation, n, mode, seeds, 'test_accuracy');
-      const best = bestDepth(validation);
+      const selection = scoresByDepth(results, correlation, n, mode, replicates, 'selection_accuracy');
+      const test = scoresByDepth(results, correlation, n, mode, replicates, 'test_accuracy');
+      const best = bestDepth(selection, tasks);
       const atBest = best === null ? [] : (test.get(best) ?? []);
-      const atFull = test.get(fullDepth);
-      const finiteAt = (xs: readonly number[]): number[] => xs.filter((x) => Number.isFinite(x));
-      const optimal = intervalOrNull(() => accuracyInterval(atBest));
-      const full = intervalOrNull(() => accuracyInterval(atFull ?? []));
-      const vsFull = intervalOrNull(() => pairedDifferenceInterval(atBest, atFull ?? []));
-      const vsZero = intervalOrNull(() => pairedDifferenceInterval(atBest, test.get(0) ?? []));
-      const vsScratch = intervalOrNull(() => pairedDifferenceInterval(atBest, scratchTest));
+      const atFull = test.get(fullDepth) ?? replicates.map(() => Number.NaN);
+      const units = (xs: readonly number[]): number[] => (xs.length === 0 ? [] : replicationUnits(xs, tasks));
+      const standardErrorOf = (xs: readonly number[]): number | null => (units(xs).length >= 2 ? standardError(units(xs)) : null);
+      const optimal = intervalOrNull(() => accuracyInterval(atBest, 0.95, tasks));
+      const full = intervalOrNull(() => accuracyInterval(atFull, 0.95, tasks));
+      const vsFull = intervalOrNull(() => pairedDifferenceInterval(atBest, atFull, 0.95, tasks));
+      const vsScratch = intervalOrNull(() => pairedDifferenceInterval(atBest, scratchTest, 0.95, tasks));
+      const finiteAtBest = atBest.filter((x) => Number.isFinite(x));
+      const vsZero = intervalOrNull(() => pairedDifferenceInterval(atBest, test.get(0) ?? replicates.map(() => Number.NaN), 0.95, tasks));
       rows.push({
         correlation,
         n,
         mode,
         optimal_depth: best,
-        plausible_depths: best === null ? [] : plausibleSet(validation, best),
-        optimal_validation_accuracy: best === null ? null : intervalOrNull(() => accuracyInterval(validation.get(best) ?? [])).mean,
+        plausible_depths: best === null ? [] : plausibleSet(selection, best, 0.95, tasks),
+        optimal_selection_accuracy:
+          best === null ? null : intervalOrNull(() => accuracyInterval(selection.get(best) ?? [], 0.95, tasks)).mean,
         optimal_accuracy: optimal.mean,
-        optimal_accuracy_se: finiteAt(atBest).length >= 2 ? standardError(finiteAt(atBest)) : null,
+        optimal_accuracy_se: standardErrorOf(atBest),
         full_depth_accuracy: full.mean,
-        full_depth_accuracy_se: standardError(finiteAt(atFull ?? [])),
+        full_depth_accuracy_se: standardErrorOf(atFull),
         scratch_accuracy: scratch.mean,
-        scratch_accuracy_se: standardError(finiteAt(scratchTest)),
+        scratch_accuracy_se: standardErrorOf(scratchTest),
         gain_over_full_depth: vsFull.mean,
         gain_vs_full_low: vsFull.low,
         gain_vs_full_high: vsFull.high,
@@ -151,7 +179,8 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
         gain_over_scratch: vsScratch.mean,
         gain_vs_scratch_low: vsScratch.low,
         gain_vs_scratch_high: vsScratch.high,
-        seeds: finiteAt(atBest).length,
+        seeds: finiteAtBest.length,
+        tasks: tasks === null ? 1 : new Set(replicates.filter((_, i) => Number.isFinite(atBest[i])).map((p) => p.task)).size,
         missing_runs: scratchMissing + missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === mode).length,
       });
     }

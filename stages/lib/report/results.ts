@@ -32,6 +32,7 @@ function place(run: RunRecord): MissingRun {
     mode: scratch ? SCRATCH_MODE : String(run.coords.mode ?? ''),
     depth: scratch ? null : coordNumber(run.coords, 'depth'),
     seed: coordNumber(run.coords, 'seed') ?? 0,
+    task_seed: coordNumber(run.coords, 'task'),
   };
 }
 
@@ -44,9 +45,11 @@ function resultRow(run: RunRecord): ResultRow {
     mode: p.mode,
     depth: p.depth,
     seed: p.seed,
+    task_seed: p.task_seed,
     test_accuracy: numberOrNull(s.test_accuracy),
     test_loss: numberOrNull(s.test_loss),
     validation_accuracy: numberOrNull(s.validation_accuracy),
+    selection_accuracy: numberOrNull(s.selection_accuracy),
     best_epoch: numberOrNull(s.best_epoch),
     stopped_by: typeof s.stopped_by === 'string' ? s.stopped_by : null,
     learning_rate: numberOrNull(s.learning_rate),
@@ -71,7 +74,7 @@ export function compareMode(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-type Placed = Pick<MissingRun, 'correlation' | 'n' | 'mode' | 'depth' | 'seed'>;
+type Placed = Pick<MissingRun, 'correlation' | 'n' | 'mode' | 'depth' | 'seed' | 'task_seed'>;
 
 export function compareRuns(a: Placed, b: Placed): number {
   return (
@@ -79,6 +82,7 @@ export function compareRuns(a: Placed, b: Placed): number {
     a.n - b.n ||
     compareMode(a.mode, b.mode) ||
     (a.depth ?? -1) - (b.depth ?? -1) ||
+    (a.task_seed ?? -1) - (b.task_seed ?? -1) ||
     a.seed - b.seed
   );
 }

@@ -33,10 +33,14 @@ export interface ResultRow {
   /** Frozen leading blocks l; null for scratch runs. */
   readonly depth: number | null;
   readonly seed: number;
+  /** The task instance (`task_seeds`); null when the study has the one task of `seed`. */
+  readonly task_seed: number | null;
   readonly test_accuracy: number | null;
   readonly test_loss: number | null;
-  /** Accuracy of the kept weights on the validation set (what l* is chosen on). */
+  /** Accuracy of the kept weights on the stopping split (what ended the run; maximised, so optimistic). */
   readonly validation_accuracy: number | null;
+  /** Accuracy of the kept weights on the selection split, disjoint from the stopping split: what l* is chosen on. */
+  readonly selection_accuracy: number | null;
   /** Epoch whose weights were kept (best validation check, or the last epoch). */
   readonly best_epoch: number | null;
   /** `patience` (early stopping ended training) or `budget` (the epoch budget did). */
@@ -55,6 +59,7 @@ export interface MissingRun {
   readonly mode: string;
   readonly depth: number | null;
   readonly seed: number;
+  readonly task_seed: number | null;
 }
 
 /**
@@ -65,12 +70,12 @@ export interface OptimalDepthRow {
   readonly correlation: number | null;
   readonly n: number;
   readonly mode: string;
-  /** l*: the depth with the highest mean validation accuracy over seeds; null when no depth has a result. */
+  /** l*: the depth with the highest mean selection accuracy; null when no depth has a result. */
   readonly optimal_depth: number | null;
-  /** Depths whose paired validation difference from l* is not significant at 95% (l* included). */
+  /** Depths whose paired selection difference from l* is not significant at 95% (l* included). */
   readonly plausible_depths: number[];
-  /** Mean validation accuracy at l* (what chose it). */
-  readonly optimal_validation_accuracy: number | null;
+  /** Mean selection accuracy at l* (what chose it). */
+  readonly optimal_selection_accuracy: number | null;
   /** Mean test accuracy at l*. */
   readonly optimal_accuracy: number | null;
   /** Standard error of that mean over seeds; null with fewer than two seeds. */
@@ -94,8 +99,10 @@ export interface OptimalDepthRow {
   readonly gain_over_scratch: number | null;
   readonly gain_vs_scratch_low: number | null;
   readonly gain_vs_scratch_high: number | null;
-  /** Seeds behind optimal_accuracy. */
+  /** Seeds behind optimal_accuracy (over every task instance). */
   readonly seeds: number;
+  /** Task instances behind it: the unit of replication when there are two or more (docs/protocol.md). */
+  readonly tasks: number;
   /** Planned transfer and scratch runs of this (correlation, n, mode) with no result. */
   readonly missing_runs: number;
 }
@@ -115,6 +122,8 @@ export interface SimilarityRow {
 export interface ReportTables {
   /** Number of hidden blocks L. */
   readonly depth: number;
+  /** What the answer rests on, one sentence (`basis.ts`). */
+  readonly basis: string;
   readonly classes: number;
   readonly taskKind: string;
   /** The pre-trained network the study imported (`source_model`), or null when it trains its own source network. */

@@ -13,9 +13,11 @@ export const RESULT_COLUMNS: Record<keyof ResultRow, ColumnKind> = {
   mode: 'string',
   depth: 'int',
   seed: 'int',
+  task_seed: 'int',
   test_accuracy: 'float',
   test_loss: 'float',
   validation_accuracy: 'float',
+  selection_accuracy: 'float',
   best_epoch: 'int',
   stopped_by: 'string',
   learning_rate: 'float',
@@ -29,7 +31,7 @@ export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = 
   mode: 'string',
   optimal_depth: 'int',
   plausible_depths: 'int_list',
-  optimal_validation_accuracy: 'float',
+  optimal_selection_accuracy: 'float',
   optimal_accuracy: 'float',
   optimal_accuracy_se: 'float',
   full_depth_accuracy: 'float',
@@ -46,6 +48,7 @@ export const OPTIMAL_DEPTH_COLUMNS: Record<keyof OptimalDepthRow, ColumnKind> = 
   gain_vs_scratch_low: 'float',
   gain_vs_scratch_high: 'float',
   seeds: 'int',
+  tasks: 'int',
   missing_runs: 'int',
 };
 
