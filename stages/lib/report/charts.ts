@@ -193,7 +193,7 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
             },
           },
         },
-        // Plausible depths (not significantly worse than l* on validation) are filled, the others
+        // Plausible depths (not significantly worse than l* on selection) are filled, the others
         // hollow; l* itself gets a ring (docs/protocol.md).
         {
           transform: [{ filter: isTransfer }, { filter: 'datum.plausible === 1' }],
@@ -227,7 +227,7 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
       `${correlations.every((c) => c === null) ? 'Each panel is one transfer mode' : 'Each panel is one source-target correlation and transfer mode'}; ` +
       `each colour one target training-set size n. Points are the mean test ` +
       `accuracy over seeds at each transfer depth l, with bars for ± one standard error; the ringed point is l* (best mean ` +
-      `validation accuracy), filled points are its plausible set (depths not significantly worse than l* on validation, paired ` +
+      `selection accuracy), filled points are its plausible set (depths not significantly worse than l* on selection, paired ` +
       `t-test at 95%) and hollow points are significantly worse. The dashed line of the same colour is ` +
       `a network of the same size trained from scratch on the same n samples. l = ${L} is the standard protocol (only the readout trains). ` +
       `Mode defrost fine-tunes blocks l+1..L starting from the source weights; mode reinit re-initialises them. ` +
@@ -341,8 +341,8 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
     id: 'optimal-depth',
     title: imageTask ? 'Optimal depth l* by target size' : 'Optimal depth l* by target size and correlation',
     caption:
-      `Each cell is the depth l* with the highest mean validation accuracy over seeds (ties go to the deeper l), its plausible ` +
-      `set in braces (depths not significantly worse on validation, paired t-test at 95%), and its gain in test accuracy over ` +
+      `Each cell is the depth l* with the highest mean selection accuracy (ties go to the deeper l), its plausible ` +
+      `set in braces (depths not significantly worse on selection, paired t-test at 95%), and its gain in test accuracy over ` +
       `the standard protocol l = ${L} in points with the paired 95% interval. Darker means ${DARKER} blocks frozen: l* = ` +
       `${L_STAR_SCALE.reverse ? `${L} (only the readout trains)` : '0 (every block trained)'} is the darkest, l* = ` +
       `${L_STAR_SCALE.reverse ? '0 (every block trained)' : `${L} (only the readout trains)`} the lightest. Grey cells have no result; * marks a cell with ` +

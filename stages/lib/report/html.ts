@@ -64,7 +64,7 @@ function sign(low: number | null, high: number | null): -1 | 0 | 1 {
 /**
  * One plain sentence per mode: the answer (l* per correlation over n), how often it beats the
  * standard protocol and scratch beyond doubt, and where it is uncertain (cells whose plausible
- * set holds more than one depth). Built only from the validation choice and the test intervals.
+ * set holds more than one depth). Built only from the selection choice and the test intervals.
  */
 export function openingSentences(tables: ReportTables): string[] {
   const L = tables.depth;
@@ -219,8 +219,8 @@ export function studyDescription(tables: ReportTables): string {
     `${sourceNetworkWords(tables).replace(/,$/, '')}${tables.sourceModel === null ? ' has' : ', cut into'} ${L} blocks. ` +
     'Transfer at depth l keeps its first l blocks frozen ' +
     'and trains the rest, with a new readout, on n target ' +
-    `samples (${tables.classes} classes). l* is the depth with the best mean accuracy on a held-out validation set over seeds; ` +
-    'test accuracy only measures (docs/protocol.md).'
+    `samples (${tables.classes} classes). l* is the depth with the best mean accuracy on a selection set disjoint ` +
+    'from the samples that stopped the runs; test accuracy only measures (docs/protocol.md).'
   );
 }
 

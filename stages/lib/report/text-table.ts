@@ -106,7 +106,7 @@ function preamble(rows: readonly OptimalDepthRow[], blocks: number): string[] {
   const seeds = seedsOf(rows);
   const lines = wrapWords(
     `Optimal transfer depth l*: how many of the ${blocks} hidden blocks to keep frozen (l = ${blocks}: only the readout ` +
-      `trains), chosen on validation accuracy over ${seeds} seed${seeds === 1 ? '' : 's'}; gains are on test, in accuracy ` +
+      `trains), chosen on selection accuracy over ${seeds} run${seeds === 1 ? '' : 's'}; gains are on test, in accuracy ` +
       'points with paired 95% intervals.',
   );
   const note = intervalsNote('seed', seeds);

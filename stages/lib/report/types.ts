@@ -64,7 +64,7 @@ export interface MissingRun {
 
 /**
  * One row of `optimal_depth.arrow`: the answer for one (correlation, n, transfer mode), chosen
- * on validation and measured on test (docs/protocol.md). Intervals are paired by seed, 95%.
+ * on the selection split and measured on test (docs/protocol.md). Intervals are paired by replicate, 95%.
  */
 export interface OptimalDepthRow {
   readonly correlation: number | null;
@@ -86,7 +86,7 @@ export interface OptimalDepthRow {
   /** Mean accuracy of the network trained from scratch at the same n. */
   readonly scratch_accuracy: number | null;
   readonly scratch_accuracy_se: number | null;
-  /** Mean over seeds of test accuracy at l* minus at l = L (can be negative: l* is chosen on validation). */
+  /** Mean over seeds of test accuracy at l* minus at l = L (can be negative: l* is chosen on selection). */
   readonly gain_over_full_depth: number | null;
   /** 95% paired interval of that gain; null bounds with fewer than two paired seeds. */
   readonly gain_vs_full_low: number | null;
