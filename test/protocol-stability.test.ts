@@ -2,11 +2,13 @@
  * Issue 13's stability property on a small config (experiments/quick.yaml, the real stages): two
  * studies that differ only in their seed lists give answers that agree up to their uncertainty.
  * In all but at most one cell, each study's l* lies in the other's plausible set. Also checks
- * that `report --json` has the documented shape (docs/protocol.md).
+ * that `report --json` has the documented shape (docs/protocol.md), and that the table the README
+ * quotes for `defrost run experiments/quick.yaml` is what a fresh run prints (the README's figure
+ * cannot go stale: regenerate it with `node scripts/readme-quick-table.mjs`).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -72,4 +74,20 @@ test('two seed lists: each l* lies in the other study’s plausible set in all b
     return y.plausible.includes(x.l_star) && x.plausible.includes(y.l_star);
   }).length;
   assert.ok(agree >= a.length - 1, `agreement in ${agree} of ${a.length} cells`);
+});
+
+test("the README's quick.yaml table is what a fresh run prints", () => {
+  // Seeds [0,1,2] are quick.yaml's own: the first test's study is cached in this store.
+  cli(['run', QUICK, '--jobs', '2']);
+  const printed = cli(['report', QUICK]);
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const quoted = /<!-- quick-table -->\n```\n([\s\S]*?)```\n<!-- \/quick-table -->/.exec(readme);
+  assert.ok(quoted, 'README.md holds the quick.yaml table between <!-- quick-table --> markers');
+  const table = (text: string): string =>
+    text
+      .split('\n')
+      .filter((line) => !/^(Report|Report of this run|Run \S+ recorded)/.test(line))
+      .join('\n')
+      .trim();
+  assert.equal(table(quoted[1]), table(printed), 'README.md quick table is stale: run `node scripts/readme-quick-table.mjs`');
 });

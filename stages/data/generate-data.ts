@@ -69,7 +69,7 @@ export const generateDataStage = defineStage({
   params: generateDataParams,
   inputs: {},
   outputs: {
-    /** Source training set, or the target pool (its first n rows are the training set of size n). */
+    /** Source training set, or the target pool (each seed trains on the first n rows of its own order of it). */
     train: table('train.arrow', DATASET_COLUMNS),
     /** Held out from the task's distribution, disjoint from train, selection and test: what runs stop on (docs/protocol.md). */
     validation: table('validation.arrow', DATASET_COLUMNS),

@@ -8,14 +8,15 @@
  *   target pool); test labels stay clean, so test accuracy measures the rule itself (the
  *   convention of the reference paper);
  * - input noise is part of the input distribution: added to train and test inputs alike;
- * - `validation.arrow` (`task.validation_size` rows) is drawn like the training data (same
- *   distribution, label noise included: it stands for the held-out labelled data a user would
- *   have) and is disjoint from both other tables; a target's `selection.arrow` (`task.selection_size`
- *   rows) is drawn the same way and disjoint from all three (docs/protocol.md): synthetic tasks draw it from its own random
- *   stream, image tasks take it from the training split right after the pool (docs/protocol.md);
- * - the target pool is written in stratified, nested order (image tasks) or as i.i.d. draws
- *   (synthetic tasks, whose classes are what the teacher gives), so its first n rows are the
- *   training set of size n.
+ * - `validation.arrow` (`task.validation_size` rows: what runs stop on) and, for a target,
+ *   `selection.arrow` (`task.selection_size` rows: what l* is chosen on) are drawn like the
+ *   training data (same distribution, label noise included: they stand for the held-out labelled
+ *   data a user would have) and are disjoint from each other and from the pool and the test set:
+ *   synthetic tasks draw each from its own random stream, image tasks take them from the
+ *   training split right after the pool (docs/protocol.md);
+ * - the target pool is written in stratified order (image tasks) or as i.i.d. draws (synthetic
+ *   tasks, whose classes are what the teacher gives); each seed trains on the first n rows of its
+ *   own random order of the pool (stages/lib/tasks/subsets.ts).
  */
 import { join } from 'node:path';
 import { datasetLabel, fileSpecOf } from '../lib/formats/read.js';
