@@ -1,7 +1,8 @@
 /**
  * Stratified, nested sampling: an order of samples drawn from several classes such that every
- * prefix is as balanced as the classes allow. The target pool is written in this order, so the
- * training set of size n (its first n rows) is balanced for every n and larger n extend smaller n.
+ * prefix is as balanced as the classes allow. An image task's training split is drawn in this order
+ * (pool first, then the stopping and selection sets), so each part is balanced; each seed then
+ * trains on the first n rows of its own random order of the pool (subsets.ts).
  *
  * Round r takes the r-th (randomly permuted) sample of every class that still has one, the
  * classes of a round in random order; a class that runs out simply stops contributing.
