@@ -1,16 +1,20 @@
-// The measurements behind docs/protocol.md, "Stopping, selection and test" (issue: honest
-// selection): runs the default study under its new protocol and under variations into one store,
-// then prints, as Markdown tables,
+// The measurements behind docs/protocol.md, "What the default study shows": runs the default
+// study as it is and with `validation: held_out` into one store, then prints, as Markdown,
 //   1. the optimism of each split per depth: mean over runs of (stopping accuracy - test) and of
 //      (selection accuracy - test), with a 95% normal interval over runs;
 //   2. the same for `validation: held_out`;
-//   3. seed-split agreement (seeds 0-3 against 4-7) and task-split agreement (tasks 0-2 against
-//      3-5): cells where each l* lies in the other's plausible set;
+//   3. seed-split agreement (seeds 0-1 against 2-3, each with the 3 task instances) and
+//      task-split agreement (each task instance alone, with its 4 seeds, against each other):
+//      cells where each l* lies in the other's plausible set, computed from the study's own
+//      results.arrow with the study's own rules (stages/lib/report/optimal-depth.ts);
 //   4. l* under external and held_out, cell by cell.
-// Usage: node scripts/protocol-check.mjs [STORE] (default /tmp/defrost-protocol-check); reruns
-// reuse the store's cached instances. Takes ~4 studies of the default size.
+// Usage: node scripts/protocol-check.mjs [STORE] [STUDY...] (default store
+// /tmp/defrost-protocol-check, studies: default held_out). Each study's cells and runs are saved
+// beside the store (STORE-<study>.json), so the tables can be printed from studies run at
+// different times (`node scripts/protocol-check.mjs STORE` with nothing left to run only prints).
+// Reruns reuse the store's cached instances. Two studies of the default size.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
@@ -21,10 +25,11 @@ const config = join(root, 'experiments', 'default.yaml');
 
 const studies = {
   default: [],
-  seeds47: ['seeds=[4,5,6,7]'],
-  tasks35: ['task_seeds=[3,4,5]'],
-  heldOut: ['validation=held_out'],
+  held_out: ['validation=held_out'],
 };
+const wanted = process.argv.slice(3);
+const { computeOptimalDepth } = await import(join(root, 'dist', 'stages', 'lib', 'report', 'optimal-depth.js'));
+const L = 4;
 
 /** Runs one study (cached instances are reused) and returns its report JSON and results rows. */
 function study(sets) {
@@ -62,29 +67,59 @@ function biasTable(title, rows) {
 }
 
 const cellKey = (c) => `${c.correlation}|${c.n}|${c.mode}`;
-function agreement(a, b) {
-  const byKey = new Map(b.cells.map((c) => [cellKey(c), c]));
+/** The answer cells of a subset of the runs, by the study's own rules. */
+function cellsOf(rows) {
+  return computeOptimalDepth(rows, [], L).map((r) => ({
+    correlation: r.correlation,
+    n: r.n,
+    mode: r.mode,
+    l_star: r.optimal_depth,
+    plausible: r.plausible_depths,
+  }));
+}
+function agreement(aCells, bCells) {
+  const byKey = new Map(bCells.map((c) => [cellKey(c), c]));
   let both = 0;
   const misses = [];
-  for (const c of a.cells) {
+  for (const c of aCells) {
     const o = byKey.get(cellKey(c));
     if (o && o.plausible.includes(c.l_star) && c.plausible.includes(o.l_star)) both++;
     else if (o) misses.push(`rho ${c.correlation}, n ${c.n}, ${c.mode}: ${c.l_star} {${c.plausible}} vs ${o.l_star} {${o.plausible}}`);
   }
-  return `${both} of ${a.cells.length} cells${misses.length ? ` (not: ${misses.join('; ')})` : ''}`;
+  return `${both} of ${aCells.length} cells${misses.length ? ` (not: ${misses.join('; ')})` : ''}`;
 }
+const sizes = (cells) => {
+  const counts = [0, 0, 0, 0, 0, 0];
+  for (const c of cells) counts[c.plausible.length]++;
+  return counts.slice(1).join('/');
+};
 
 const results = {};
 for (const [name, sets] of Object.entries(studies)) {
-  console.error(`study ${name}: ${sets.join(' ') || '(the file as it is)'}`);
-  results[name] = study(sets);
+  const saved = `${store}-${name}.json`;
+  if (wanted.includes(name) || (wanted.length === 0 && !existsSync(saved))) {
+    console.error(`study ${name}: ${sets.join(' ') || '(the file as it is)'}`);
+    writeFileSync(saved, JSON.stringify(study(sets)));
+  }
+  results[name] = JSON.parse(readFileSync(saved, 'utf8'));
 }
+results.heldOut = results.held_out;
 console.log(biasTable('validation: external (the default study)', results.default.rows));
 console.log('');
 console.log(biasTable('validation: held_out', results.heldOut.rows));
 console.log('');
-console.log(`Seed-split agreement (seeds 0-3 vs 4-7, tasks 0-2): ${agreement(results.default, results.seeds47)}`);
-console.log(`Task-split agreement (tasks 0-2 vs 3-5, seeds 0-3): ${agreement(results.default, results.tasks35)}`);
+const rows = results.default.rows.map((r) => ({ ...r, depth: r.depth ?? null, task_seed: r.task_seed ?? null }));
+const seedsA = cellsOf(rows.filter((r) => r.seed <= 1));
+const seedsB = cellsOf(rows.filter((r) => r.seed >= 2));
+console.log(`Seed-split agreement (seeds 0-1 vs 2-3, each over the 3 task instances): ${agreement(seedsA, seedsB)}`);
+const byTask = [0, 1, 2].map((t) => cellsOf(rows.filter((r) => r.task_seed === t).map((r) => ({ ...r, task_seed: null }))));
+for (const [i, j] of [
+  [0, 1],
+  [0, 2],
+  [1, 2],
+])
+  console.log(`Task-split agreement (task ${i} vs task ${j}, 4 seeds each): ${agreement(byTask[i], byTask[j])}`);
+console.log(`Plausible-set sizes (1/2/3/4/5 depths): default ${sizes(results.default.cells)}, held_out ${sizes(results.heldOut.cells)}`);
 console.log('');
 console.log('| correlation | n | mode | l* external {plausible} | l* held_out {plausible} |');
 console.log('| --- | --- | --- | --- | --- |');
