@@ -1,7 +1,8 @@
 // The measurements behind docs/protocol.md, "What the default study shows": runs the default
 // study as it is and with `validation: held_out` into one store, then prints, as Markdown,
 //   1. the optimism of each split per depth: mean over runs of (stopping accuracy - test) and of
-//      (selection accuracy - test), with a 95% normal interval over runs;
+//      (selection accuracy - test), with a 95% t interval over the held-out sets the runs were
+//      scored on (runs on one set share its sampling noise);
 //   2. the same for `validation: held_out`;
 //   3. seed-split agreement (seeds 0-1 against 2-3, each with the 3 task instances) and
 //      task-split agreement (each task instance alone, with its 4 seeds, against each other):
@@ -43,12 +44,28 @@ function study(sets) {
   return { cells, rows };
 }
 
+const { default: jstat } = await import('jstat');
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const fmt = (x) => (x >= 0 ? '+' : '') + x.toFixed(4);
-const ci = (xs) => `${fmt(mean(xs))} [${fmt(mean(xs) - 1.96 * (sd(xs) / Math.sqrt(xs.length)))}, ${fmt(mean(xs) + 1.96 * (sd(xs) / Math.sqrt(xs.length)))}]`;
+/**
+ * Mean of per-run differences with a t interval over the held-out sets they were measured on:
+ * runs scored on the same stopping/selection and test sets share those sets' sampling noise, so
+ * the sets (`cluster`), not the runs, are the independent units.
+ */
+function ci(rows, diff, cluster) {
+  const groups = new Map();
+  for (const r of rows) {
+    const key = cluster(r);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(diff(r));
+  }
+  const xs = [...groups.values()].map(mean);
+  const half = jstat.jStat.studentt.inv(0.975, xs.length - 1) * (sd(xs) / Math.sqrt(xs.length));
+  return `${fmt(mean(rows.map(diff)))} [${fmt(mean(xs) - half)}, ${fmt(mean(xs) + half)}]`;
+}
 
-function biasTable(title, rows) {
+function biasTable(title, rows, cluster) {
   const out = [`#### ${title}`, '', '| mode | depth | runs | stopping - test | selection - test |', '| --- | --- | --- | --- | --- |'];
   const groups = new Map();
   for (const r of rows) {
@@ -60,7 +77,7 @@ function biasTable(title, rows) {
     const [mode, depth] = key.split('|');
     const ok = rs.filter((r) => r.test_accuracy !== null && r.validation_accuracy !== null && r.selection_accuracy !== null);
     out.push(
-      `| ${mode} | ${depth || '-'} | ${ok.length} | ${ci(ok.map((r) => r.validation_accuracy - r.test_accuracy))} | ${ci(ok.map((r) => r.selection_accuracy - r.test_accuracy))} |`,
+      `| ${mode} | ${depth || '-'} | ${ok.length} | ${ci(ok, (r) => r.validation_accuracy - r.test_accuracy, cluster)} | ${ci(ok, (r) => r.selection_accuracy - r.test_accuracy, cluster)} |`,
     );
   }
   return out.join('\n');
@@ -101,12 +118,27 @@ for (const [name, sets] of Object.entries(studies)) {
     console.error(`study ${name}: ${sets.join(' ') || '(the file as it is)'}`);
     writeFileSync(saved, JSON.stringify(study(sets)));
   }
-  results[name] = JSON.parse(readFileSync(saved, 'utf8'));
+  if (existsSync(saved)) results[name] = JSON.parse(readFileSync(saved, 'utf8'));
+}
+if (Object.keys(results).length < Object.keys(studies).length) {
+  console.error(`saved: ${Object.keys(results).join(', ')}; run the others to print the tables`);
+  process.exit(0);
 }
 results.heldOut = results.held_out;
-console.log(biasTable('validation: external (the default study)', results.default.rows));
+// External sets belong to a task instance and correlation; held-out ones to a run's own n samples.
+console.log(biasTable('validation: external (the default study)', results.default.rows, (r) => `${r.task_seed}|${r.correlation}`));
 console.log('');
-console.log(biasTable('validation: held_out', results.heldOut.rows));
+console.log(biasTable('validation: held_out', results.heldOut.rows, (r) => `${r.task_seed}|${r.correlation}|${r.n}|${r.seed}`));
+const byN = (rows) =>
+  [...new Set(rows.map((r) => r.n))]
+    .sort((a, b) => a - b)
+    .map((n) => {
+      const at = rows.filter((r) => r.n === n && r.selection_accuracy !== null);
+      return `n = ${n}: ${fmt(mean(at.map((r) => r.selection_accuracy - r.test_accuracy)))}`;
+    })
+    .join(', ');
+console.log('');
+console.log(`Selection - test by n: external ${byN(results.default.rows)}; held_out ${byN(results.heldOut.rows)}`);
 console.log('');
 const rows = results.default.rows.map((r) => ({ ...r, depth: r.depth ?? null, task_seed: r.task_seed ?? null }));
 const seedsA = cellsOf(rows.filter((r) => r.seed <= 1));
