@@ -30,6 +30,7 @@ import {
   correlationsOf,
   depthOf,
   depthsOf,
+  selectionSizeOf,
   taskSeedsOf,
   type DefrostConfig,
   type SyntheticTaskConfig,
@@ -99,7 +100,7 @@ function targetDataParams(config: DefrostConfig, rho: number | null, taskSeed: n
     target_pool: t.target_pool,
     test_size: t.test_size,
     validation_size: t.validation_size,
-    selection_size: t.selection_size,
+    selection_size: selectionSizeOf(t),
     label_noise: t.label_noise,
     input_noise: t.input_noise,
   };

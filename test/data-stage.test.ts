@@ -65,6 +65,7 @@ test('a dataset that cannot be read fails the stage with a StageFailure naming t
         target: { dataset: `idx:${join(dir, 'missing')}`, classes: [0, 1] },
         target_pool: 10,
         test_size: 5,
+        selection_size: 5,
         label_noise: 0,
         input_noise: 0,
       },

@@ -78,9 +78,10 @@ const sizes = {
       'stopping samples per task (`validation: external`): drawn from its distribution, disjoint from the pool, the selection set and the test set (image tasks: from the training split); every run stops on them and picks its learning rate on them (docs/protocol.md)',
     ),
   selection_size: count
-    .default(1000)
+    .nullable()
+    .default(null)
     .describe(
-      'selection samples per target task (`validation: external`): drawn like the stopping samples and disjoint from them, the pool and the test set; l* and its plausible set are chosen on them, never on the data that stopped the runs (docs/protocol.md)',
+      'selection samples per target task (`validation: external`): drawn like the stopping samples and disjoint from them, the pool and the test set; l* and its plausible set are chosen on them, never on the data that stopped the runs (docs/protocol.md); null: as many as `validation_size`',
     ),
   label_noise: z.number().min(0).max(1).default(0).describe('fraction of training labels replaced by a random class'),
   input_noise: z.number().min(0).default(0).describe('standard deviation of Gaussian noise added to every input'),
@@ -283,6 +284,11 @@ export function resourceKeyIssues(config: Pick<DefrostConfig, 'resources'>, stag
     });
 }
 export type TaskConfig = DefrostConfig['task'];
+
+/** The selection set's size: `task.selection_size`, or by default as many as the stopping set. */
+export function selectionSizeOf(task: Pick<TaskConfig, 'selection_size' | 'validation_size'>): number {
+  return task.selection_size ?? task.validation_size;
+}
 
 /** The task instances of a study: `task_seeds`, or the one task of `seed`. */
 export function taskSeedsOf(config: Pick<DefrostConfig, 'seed' | 'task_seeds'>): number[] {

@@ -5,7 +5,7 @@
  * stage's params are built from stays free of file I/O (and of the fingerprints of these checks).
  */
 import type { ConfigIssue } from '../../pipeline/project.js';
-import { checkConfig, modelSchema, runCountIssues, type DefrostConfig } from '../config/schema.js';
+import { checkConfig, modelSchema, runCountIssues, selectionSizeOf, type DefrostConfig } from '../config/schema.js';
 import { imageTaskIssues } from './image-catalog.js';
 import { sourceModelIssues } from './source-model-issues.js';
 import { studyImageOptions } from './study-images.js';
@@ -18,7 +18,8 @@ export function checkStudyConfig(config: DefrostConfig): ConfigIssue[] {
   if (config.task.kind === 'image') {
     // The data itself: dataset installed/readable, classes present, sizes within the class subsets.
     const reported = new Set(issues.map((i) => i.key));
-    for (const issue of imageTaskIssues(config.task, studyImageOptions(config))) if (!reported.has(issue.key)) issues.push(issue);
+    for (const issue of imageTaskIssues({ ...config.task, selection_size: selectionSizeOf(config.task) }, studyImageOptions(config)))
+      if (!reported.has(issue.key)) issues.push(issue);
   }
   if (issues.length === 0) issues.push(...runCountIssues(config));
   return issues;

@@ -16,6 +16,7 @@ import { defineStage, table } from '../../pipeline/stage.js';
 import {
   classSubsetSchema,
   correlationSchema,
+  countSchema,
   imageOptionsSchema,
   imageTaskSchema,
   seedSchema,
@@ -51,9 +52,9 @@ export const generateDataParams = z.discriminatedUnion('role', [
     correlation: correlationSchema.nullable(),
     task: z.discriminatedUnion('kind', [
       syntheticTaskSchema
-        .pick({ ...syntheticShape, target_pool: true, selection_size: true })
-        .extend({ feature_correlation: correlationSchema, rule_correlation: correlationSchema }),
-      imageTaskSchema.pick({ kind: true, target: true, target_pool: true, selection_size: true, ...noise }),
+        .pick({ ...syntheticShape, target_pool: true })
+        .extend({ feature_correlation: correlationSchema, rule_correlation: correlationSchema, selection_size: countSchema }),
+      imageTaskSchema.pick({ kind: true, target: true, target_pool: true, ...noise }).extend({ selection_size: countSchema }),
     ]),
   }),
 ]);
