@@ -36,7 +36,7 @@ export interface TransferModeDefinition<N extends string = string> {
 }
 
 /**
- * What a protocol sweeps in place of the depth (SPEC 1.2). A setting that is a depth (blocks 1..l
+ * What a protocol sweeps in place of the depth (docs/science.md, "Two ways to transfer"). A setting that is a depth (blocks 1..l
  * never learn) is the `depth` coordinate of a `transfer` run and the `depth` column of the
  * results; any other setting is the `setting` coordinate and column, in the mode's own meaning.
  */
