@@ -7,6 +7,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StageFailure } from '../../pipeline/errors.js';
+import { wrapWords } from '../../pipeline/terminal-width.js';
 import { similarityStage } from '../similarity/similarity.js';
 import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from '../lib/tables/arrow-tables.js';
 import { reportCharts } from '../lib/report/charts.js';
@@ -107,7 +108,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   await writeRows(join(options.outDir, REPORT_FILES.results), tables.results, RESULT_COLUMNS);
   await writeRows(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal, OPTIMAL_DEPTH_COLUMNS);
   await writeRows(join(options.outDir, REPORT_FILES.similarity), tables.similarity, SIMILARITY_COLUMNS);
-  const text = `${tables.basis}\n${formatOptimalDepthTable(tables.optimal, tables.depth)}`;
+  const text = `${wrapWords(tables.basis).join('\n')}\n${formatOptimalDepthTable(tables.optimal, tables.depth)}`;
   await writeFile(join(options.outDir, REPORT_FILES.text), text);
 
   const charts: RenderedChart[] = [];
