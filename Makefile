@@ -28,9 +28,10 @@ build: deps
 	npx tsc -p tsconfig.json
 	$(NODE) scripts/build-stamp.mjs
 
-# docs/config.md from the zod config schema; `make test` fails while it is stale.
+# docs/config.md from the zod config schema and the registries' tables (stages/registry-docs.ts);
+# `make test` fails while one is stale.
 docs: build
-	$(NODE) scripts/config-docs.mjs
+	$(NODE) scripts/docs.mjs
 
 run: setup
 	$(DEFROST) run $(CONFIG)

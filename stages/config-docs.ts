@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { configSchema } from './config/schema.js';
-import { stageNames } from './project.js';
+import { REGISTRY_NAMES, type RegistryNames } from './registry-docs.js';
 
 /** The subset of JSON Schema that zod emits for the config, as far as the tables need it. */
 interface JsonSchema {
@@ -88,10 +88,29 @@ function bounds(s: JsonSchema): string {
   return parts.join(', ');
 }
 
+/** The registry whose names an enum lists, if it lists exactly a registry's names. */
+function registryOf(values: readonly unknown[] | undefined): RegistryNames | undefined {
+  if (values === undefined) return undefined;
+  return REGISTRY_NAMES.find((r) => r.names.length === values.length && r.names.every((name) => values.includes(name)));
+}
+
+/** A default that is a registry's every name, in words; otherwise the value itself. */
+function defaultOf(value: unknown): string {
+  const registry = Array.isArray(value) ? registryOf(value) : undefined;
+  return registry !== undefined ? registry.every : code(value);
+}
+
 /** A short human description of the values a schema accepts. */
 function typeOf(raw: JsonSchema, root: JsonSchema): string {
   const s = resolve(raw, root);
   if (s.const !== undefined) return code(s.const);
+  // A registry's names are listed by its generated table, so a new member leaves this file as it is.
+  const items = s.type === 'array' && s.items !== undefined ? resolve(s.items, root) : undefined;
+  const registry = registryOf(items?.enum);
+  if (registry !== undefined) {
+    const min = s.minItems !== undefined && s.minItems > 0 ? `, at least ${s.minItems}` : '';
+    return `list of ${registry.plural} (${registry.doc}${min})`;
+  }
   if (s.enum !== undefined) return s.enum.map(code).join(' | ');
   const alternatives = s.anyOf ?? s.oneOf;
   if (alternatives !== undefined) return alternatives.map((a) => typeOf(a, root)).join(' or ');
@@ -125,7 +144,7 @@ function typeOf(raw: JsonSchema, root: JsonSchema): string {
  * names it takes. `resources` is keyed by the stages of the registry (stages/project.ts).
  */
 const RECORD_KEYS: Record<string, { placeholder: string; note: string }> = {
-  resources: { placeholder: '<stage>', note: `per stage, one of ${stageNames.map((n) => '`' + n + '`').join(', ')}` },
+  resources: { placeholder: '<stage>', note: 'per stage, by the name `defrost status` shows (another name is refused, with the list)' },
 };
 
 /** The values of a record schema (`additionalProperties`), if it is one. */
@@ -156,7 +175,7 @@ function rowsOf(object: JsonSchema, prefix: string, root: JsonSchema, out: Row[]
     const s = resolve(raw, root);
     const section = objectOf(raw, root);
     const type = section !== undefined ? typeOf(raw, root).replace(/\bsection\b/, 'section (below)') : typeOf(raw, root);
-    const def = s.default !== undefined ? code(s.default) : required.has(name) ? '*required*' : '';
+    const def = s.default !== undefined ? defaultOf(s.default) : required.has(name) ? '*required*' : '';
     out.push({ key: '`' + key + '`', type, default: def, meaning: [note, s.description ?? ''].filter((t) => t !== '').join('; ') });
     if (section !== undefined) rowsOf(section, key, root, out);
   }

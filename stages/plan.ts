@@ -4,7 +4,8 @@
  *   generate-data[role=source]  ─┬─> train-source[seed] ──────────────┬─> transfer[c,n,mode,depth,seed]
  *   generate-data[role=target,c] ┼─> train-scratch[c,n,seed] ─────────┤
  *                                └─> similarity[c] <─ train-source[seeds[0]], reference scratch
- *   aggregate <─ every train-scratch (sweep), transfer and similarity instance, and the
+ *   aggregate <─ every run of the l* table (train-scratch and transfer, report/answer-stages.ts,
+ *                each planning its own runs per cell), every similarity instance, and the
  *                report sections' instances (report/sections.ts), which each section plans
  *                itself per correlation: "Can l* be predicted?" (prediction/section.ts) adds
  *     baseline[c,seed,other_seed] <─ two reference scratch networks of different seeds
@@ -25,6 +26,7 @@
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
 import { aggregateStage } from './report/aggregate.js';
+import { ANSWER_STAGES } from './report/answer-stages.js';
 import {
   classesOf,
   correlationsOf,
@@ -45,7 +47,6 @@ import { studySourceOf, type StudySource } from './lib/models/source-network/stu
 import { studyImageOptions } from './data/study-images.js';
 import { trainScratchStage } from './training/train-scratch.js';
 import { trainSourceStage } from './training/train-source.js';
-import { transferStage } from './training/transfer.js';
 
 /** Readable instance ids (`stage[k=v,...]`); kept here for the report's fixtures. */
 export { instanceId };
@@ -210,21 +211,11 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
       const scratch = (n: number, seed: number): InstanceRef<'train-scratch'> =>
         plan.add(trainScratchStage, { ...t, correlation, n, seed }, { ...training, correlation, n, seed }, { data, architecture });
 
+      // The runs of the l* table, cell by cell: each stage that feeds it plans its own (answer-stages.ts).
       for (const n of task.target_sizes) {
         for (const seed of seeds) {
-          runs.push(scratch(n, seed));
-          for (const mode of config.transfer.modes) {
-            for (const depth of depths) {
-              runs.push(
-                plan.add(
-                  transferStage,
-                  { ...t, correlation, n, mode, depth, seed },
-                  { ...training, correlation, n, mode, depth, seed },
-                  { data, source: sourceOf(seed) },
-                ),
-              );
-            }
-          }
+          const cell = { plan, config, task: t, correlation, n, seed, depths, training, data, source: sourceOf(seed), scratch };
+          for (const answer of ANSWER_STAGES) runs.push(...answer.plan(cell));
         }
       }
 

@@ -1,7 +1,8 @@
 /**
- * The documentation a user reads: docs/config.md must be exactly what the zod schema renders
- * (a stale page fails CI and says which command regenerates it), the README stays short, and
- * every page the README links to within docs/ that exists is reachable.
+ * The documentation a user reads: docs/config.md must be exactly what the zod schema renders and
+ * the registries' tables exactly what the registries render (a stale page fails CI and says which
+ * command regenerates it), the README stays short, and every page the README links to within
+ * docs/ that exists is reachable.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,9 @@ import { join } from 'node:path';
 import { CONFIG_DOCS_COMMAND, renderConfigDocs } from '../stages/config-docs.js';
 import { defrostProject } from '../stages/project.js';
 import { configSchema } from '../stages/config/schema.js';
+import { allMeasures } from '../stages/lib/measures/registry.js';
+import { allTransferModes } from '../stages/lib/models/transfer-modes/registry.js';
+import { GENERATED_TABLES, withGeneratedTables } from '../stages/registry-docs.js';
 
 const root = defrostProject.codeRoot;
 
@@ -27,6 +31,39 @@ test('docs/config.md lists every key of every section, with defaults', () => {
   assert.match(text, /\| `train\.learning_rate` \| number > 0 or list of number > 0 \(at least 1\) \| `0\.001` \|/);
   assert.match(text, /\| `task\.kind` \| `"image"` \| \*required\* \|/);
   assert.match(text, /`resources\.<stage>\.mem`/);
+});
+
+test("the registries' tables in docs/ are what the registries render", () => {
+  for (const { file } of GENERATED_TABLES) {
+    const committed = readFileSync(join(root, file), 'utf8');
+    assert.ok(
+      committed === withGeneratedTables(file, committed),
+      `${file} is stale (a registry changed). Run \`${CONFIG_DOCS_COMMAND}\` and commit ${file}.`,
+    );
+  }
+});
+
+test('every measure and mode has its row, and docs/config.md points to the tables instead of listing the names', () => {
+  const similarity = readFileSync(join(root, 'docs', 'similarity.md'), 'utf8');
+  for (const m of allMeasures()) {
+    const row = similarity.split('\n').find((line) => line.startsWith(`| \`${m.name}\` |`));
+    for (const value of m.values) assert.ok(row?.includes(`\`${value.name}\``), `${m.name}: ${value.name}`);
+  }
+  const science = readFileSync(join(root, 'docs', 'science.md'), 'utf8');
+  for (const mode of allTransferModes()) {
+    const row = science.split('\n').find((line) => line.startsWith(`| \`${mode.name}\``));
+    assert.ok(row?.includes(`| ${mode.caption} |`), mode.name);
+  }
+  const config = renderConfigDocs();
+  assert.match(
+    config,
+    /\| `similarity\.measures` \| list of measure names \(docs\/similarity\.md#measures, at least 1\) \| every measure \|/,
+  );
+  assert.match(
+    config,
+    /\| `transfer\.modes` \| list of transfer mode names \(docs\/science\.md#transfer-modes, at least 1\) \| `\["defrost"\]` \|/,
+  );
+  assert.doesNotMatch(config, /"rbf_cka"|"reinit"|`train-scratch`/);
 });
 
 test('the README is short and has a contents list', () => {

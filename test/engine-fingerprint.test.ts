@@ -209,6 +209,24 @@ test('editing the training loop re-keys exactly the training instances and their
   assert.ok(rekeyed.length < before.length && rekeyed.length > 0, `${rekeyed.length} of ${before.length} re-keyed`);
 });
 
+test("editing a measure's formula re-keys the stages that compare representations and their dependants, not the data or the training", () => {
+  // The config loads the measures' registry for their names only (stages/lib/measures/registry.ts).
+  const root = copySources();
+  const base = fingerprints(root);
+  const cka = join(root, 'stages', 'lib', 'measures', 'cka.ts');
+  const text = readFileSync(cka, 'utf8');
+  const edited = text.replace('return alignment(a.centredGram, b.centredGram);', 'return alignment(a.centredGram, b.centredGram) * 1;');
+  assert.notEqual(edited, text, 'linearCka found');
+  writeFileSync(cka, edited);
+  const now = fingerprints(root);
+  const changed = stages.filter((s) => now.get(s.name) !== base.get(s.name)).map((s) => s.name);
+  for (const name of ['similarity', 'baseline']) assert.ok(changed.includes(name), `${name} changed`);
+  const dependants = downstreamOf(['similarity', 'baseline']);
+  for (const name of changed) assert.ok(dependants.has(name), `${name} compares representations or depends on a stage that does`);
+  for (const name of ['generate-data', 'train-source', 'train-scratch', 'transfer', 'cv-train'])
+    assert.ok(!changed.includes(name), `${name} unchanged`);
+});
+
 test('an import that resolves to no file is a FingerprintError naming it', () => {
   const root = copySources();
   appendFileSync(join(root, 'stages', 'similarity', 'similarity-job.ts'), "\nexport const later = () => import('./no-such-module.js');\n");

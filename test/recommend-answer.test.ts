@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recommendation, recommendationJson, recommendationText, SCRATCH, type FoldResult } from '../stages/recommend/answer.js';
+import { SCRATCH_MODE } from '../stages/lib/models/transfer-modes/registry.js';
+import { recommendation, recommendationJson, recommendationText, type FoldResult } from '../stages/recommend/answer.js';
 import { pairedDifferenceInterval } from '../stages/lib/statistics.js';
 
 const FOLDS = 5;
@@ -20,7 +21,7 @@ function folds(byDepth: number[][], scratch: number[]): FoldResult[] {
     byDepth.forEach((accs, depth) =>
       out.push({ mode: 'defrost', depth, fold, accuracy: accs[fold], stoppedBy: fold === 0 ? 'budget' : 'patience' }),
     );
-    out.push({ mode: SCRATCH, depth: null, fold, accuracy: scratch[fold], stoppedBy: 'patience' });
+    out.push({ mode: SCRATCH_MODE, depth: null, fold, accuracy: scratch[fold], stoppedBy: 'patience' });
   }
   return out;
 }

@@ -16,8 +16,9 @@ import { Rng } from '../stages/lib/random.js';
 import { similarityStage, type SimilarityContext } from '../stages/similarity/similarity.js';
 import { runSimilarity } from '../stages/similarity/similarity-job.js';
 import { scratchDir, stageContext } from './stage-rig.js';
-import { MEASURE_NAMES as MEASURES } from '../stages/lib/measures/names.js';
 
+/** The measures whose layout this test pins (a measure added later does not change it). */
+const MEASURES = ['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension'] as const;
 const DIM = 12;
 const L = 3;
 const PROBES = 150;
@@ -129,7 +130,7 @@ test('source vs reference: documented layout, deterministic bytes, saved activat
   const viaCompare = await compareFiles(
     join(first, 'activations', `source_block${block}.arrow`),
     join(first, 'activations', `reference_block${block}.arrow`),
-    { k: 5, rbfSigma: 1 },
+    { k: 5, rbfSigma: 1, measures: MEASURES.join(',') },
   );
   assert.equal(viaCompare.n, PROBES);
   for (const [measure, v] of Object.entries(viaCompare.measures)) {

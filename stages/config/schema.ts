@@ -11,9 +11,9 @@
 import { z } from 'zod';
 import { nearestName } from '../../pipeline/nearest-name.js';
 import type { ConfigIssue } from '../../pipeline/project.js';
-import { MEASURE_NAMES } from '../lib/measures/names.js';
+import { MEASURE_NAMES } from '../lib/measures/registry.js';
 import { trainSchema } from '../lib/models/recipe.js';
-import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 import { studySourceOf } from '../lib/models/source-network/study.js';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
@@ -150,8 +150,8 @@ export const transferSchema = z.strictObject({
   modes: z
     .array(z.enum(TRANSFER_MODES))
     .min(1)
-    .default(['defrost'])
-    .describe('transfer modes of the sweep (docs/science.md#two-ways-to-transfer)'),
+    .default([DEFAULT_TRANSFER_MODE])
+    .describe('transfer modes of the sweep (docs/science.md#transfer-modes)'),
   depths: z
     .union([z.literal('all'), z.array(z.number().int().min(0)).min(1)])
     .default('all')
@@ -164,7 +164,7 @@ export const similaritySchema = z.strictObject({
     .array(z.enum(MEASURE_NAMES))
     .min(1)
     .default([...MEASURE_NAMES])
-    .describe('similarity measures to compute (docs/similarity.md)'),
+    .describe('similarity measures to compute (docs/similarity.md#measures)'),
   k: count.default(10).describe('neighbours for neighbour overlap'),
   rbf_sigma: z.number().positive().default(1).describe('RBF CKA bandwidth, in units of the median pairwise distance'),
   save_activations: z.boolean().default(false).describe('also write the block activations as Arrow tables'),

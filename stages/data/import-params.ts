@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { imageOptionsSchema, seedSchema } from '../config/schema.js';
 import { trainSchema } from '../lib/models/recipe.js';
-import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+import { SCRATCH_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 
 const path = z.string().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
@@ -26,7 +26,8 @@ export const importSourceParams = z.strictObject({
   sha256,
 });
 
-export const CV_MODES = [...TRANSFER_MODES, 'scratch'] as const;
+/** A cross-validation run transfers in a mode, or trains from scratch. */
+export const CV_MODES = [...TRANSFER_MODES, SCRATCH_MODE] as const;
 
 export const cvTrainParams = z.strictObject({
   folds: z.number().int().min(2),

@@ -10,6 +10,7 @@
  * Pure: `recommend` (the stage) computes it and stores it; the command prints it.
  */
 import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../pipeline/terminal-width.js';
+import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { verdictSentence } from '../lib/report/verdict.js';
 import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../lib/statistics.js';
 
@@ -24,8 +25,6 @@ export interface FoldResult {
   /** What ended its training: `patience` or `budget` (absent in older fold records). */
   readonly stoppedBy?: string;
 }
-
-export const SCRATCH = 'scratch';
 
 /**
  * Paired gains of l* over the alternatives, `[low, mean, high]` over folds: null when the
@@ -88,13 +87,13 @@ export function recommendation(results: readonly FoldResult[], modes: readonly s
   const lStar = bestDepth(primary);
   if (lStar === null) throw new RangeError(`no fold result for mode ${mode}`);
   const scratch = new Array<number>(folds).fill(Number.NaN);
-  for (const r of results) if (r.mode === SCRATCH) scratch[r.fold] = r.accuracy;
+  for (const r of results) if (r.mode === SCRATCH_MODE) scratch[r.fold] = r.accuracy;
   const byMode: Record<string, Record<string, Interval>> = {};
   for (const m of modes) {
     byMode[m] = {};
     for (const [depth, scores] of scoresByDepth(results, m, folds)) byMode[m][String(depth)] = accuracyInterval(scores);
   }
-  byMode[SCRATCH] = { scratch: accuracyInterval(scratch) };
+  byMode[SCRATCH_MODE] = { scratch: accuracyInterval(scratch) };
   const depths: Record<string, number> = {};
   for (const [depth, scores] of primary) depths[String(depth)] = accuracyInterval(scores)[1];
   const atBest = primary.get(lStar) ?? [];
@@ -166,7 +165,7 @@ export function recommendationText(r: Recommendation, what: { data: string; mode
     '  mean cross-validated accuracy by depth:',
   ];
   for (const [mode, table] of Object.entries(r.by_mode)) {
-    if (mode === SCRATCH) continue;
+    if (mode === SCRATCH_MODE) continue;
     // `depth: accuracy` cells, as many per line as fit.
     let line = `    ${mode.padEnd(8)}`;
     for (const [d, iv] of Object.entries(table)) {

@@ -17,6 +17,7 @@ import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { loadNetwork } from '../lib/models/models.js';
+import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { evaluateNetwork, trainNetwork, type LabelledData } from '../lib/models/training.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
@@ -61,13 +62,13 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   try {
     try {
       model = await targetNetworkLike(source, classes, params.seed, 'target/init');
-      if (params.mode !== 'scratch') prepareTransfer(model, source, params.mode, params.depth ?? 0);
+      if (params.mode !== SCRATCH_MODE) prepareTransfer(model, source, params.mode, params.depth ?? 0);
     } finally {
       source.dispose();
     }
     ctx.log(
       `fold ${params.fold + 1}/${params.folds}: ${train.rows} training samples, ${held.rows} held out; ` +
-        (params.mode === 'scratch' ? 'from scratch' : `mode ${params.mode}, blocks 1..${params.depth} frozen`),
+        (params.mode === SCRATCH_MODE ? 'from scratch' : `mode ${params.mode}, blocks 1..${params.depth} frozen`),
     );
     const result = await trainNetwork(model, train, {
       recipe: params.train,

@@ -12,7 +12,7 @@
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
 import type { TrainConfig } from '../lib/models/recipe.js';
-import type { TransferMode } from '../lib/models/transfer-modes/registry.js';
+import { SCRATCH_MODE, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import type { FileDatasetSpec } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
@@ -48,12 +48,12 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
   );
   const importSource = plan.add(importSourceStage, {}, { model: model.path, blocks: model.blocks, sha256: model.sha256 }, {});
   const runs: InstanceRef<'cv-train'>[] = [];
-  const add = (mode: TransferMode | 'scratch', depth: number | null, fold: number): void => {
+  const add = (mode: TransferMode | typeof SCRATCH_MODE, depth: number | null, fold: number): void => {
     const coords: Coords = depth === null ? { mode, fold } : { mode, depth, fold };
     runs.push(plan.add(cvTrainStage, coords, { folds, fold, mode, depth, seed, train }, { data: importData, source: importSource }));
   };
   for (let fold = 0; fold < folds; fold++) {
-    add('scratch', null, fold);
+    add(SCRATCH_MODE, null, fold);
     for (const mode of request.modes) for (const depth of depths) add(mode, depth, fold);
   }
   plan.add(

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
+import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
 import { act, addSetOption, addStoreOption, parseBackend, parseJobs, storeFrom, type CliContext } from '../../pipeline/cli/context.js';
@@ -48,7 +49,11 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
       'labelled data: .npy (or a directory with features.npy + labels.npy), .arrow, .csv, or an image folder',
     )
     .option('--folds <k>', 'cross-validation folds (stratified)', '5')
-    .option('--modes <list>', 'transfer modes, comma-separated: defrost, reinit (the first one answers)', 'defrost')
+    .option(
+      '--modes <list>',
+      `transfer modes, comma-separated: ${TRANSFER_MODES.join(', ')} (the first one answers)`,
+      DEFAULT_TRANSFER_MODE,
+    )
     .option('--depths <list>', 'depths to try, comma-separated, or "all"', 'all')
     .option('--seed <n>', 'seed of the folds, initialisations and batch order', '0')
     .option('--image-size <HxW>', 'resize images to this size (default: the network input size)')

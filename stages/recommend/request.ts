@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../pipeline/errors.js';
 import { applySet } from '../../pipeline/config-loader.js';
 import { trainSchema, type TrainConfig } from '../lib/models/recipe.js';
-import { TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
+import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import { classCounts } from '../lib/tasks/folds.js';
 import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
@@ -89,7 +89,7 @@ export interface PreparedRecommend {
 export async function prepareRecommend(options: RecommendOptions): Promise<PreparedRecommend> {
   const folds = wholeNumber('--folds', options.folds ?? '5', 2);
   const seed = wholeNumber('--seed', options.seed ?? '0', 0);
-  const modes = parseList(options.modes ?? 'defrost');
+  const modes = parseList(options.modes ?? DEFAULT_TRANSFER_MODE);
   for (const m of modes)
     if (!(TRANSFER_MODES as readonly string[]).includes(m))
       throw new UsageError(`--modes: got ${JSON.stringify(m)}; allowed: ${TRANSFER_MODES.join(', ')}`);

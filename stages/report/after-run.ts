@@ -13,6 +13,7 @@ import type { RunInstance } from '../../pipeline/project.js';
 import { Store } from '../../pipeline/store.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
 import type { RunListing } from '../../pipeline/run-records.js';
+import { answerPlace } from './answer-stages.js';
 import { writeRunReport } from './run-footer.js';
 import { aggregatePlanOf, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
@@ -35,7 +36,7 @@ export function partialReportDir(storeRoot: string, aggregateKey: string): strin
 /** Builds the report of an aggregate that is not published, from what is; returns the text. */
 export async function partialReportText(storeRoot: string, plan: AggregatePlan, subtitle: string): Promise<string | null> {
   const runs = runsOfAggregate(storeRoot, plan);
-  if (!runs.some((r) => r.published && r.stage !== 'similarity')) return null;
+  if (!runs.some((r) => r.published && answerPlace(r) !== null)) return null;
   const { buildReport } = await import('./build.js');
   const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
   const built = await buildReport({

@@ -1,9 +1,10 @@
 /**
- * The `aggregate` stage: gathers every scratch, transfer and similarity instance of the config
- * into `results.arrow`, `optimal_depth.arrow`, `similarity.arrow`, the text answer
- * `optimal_depth.txt` and a self-contained `report.html` (docs/report.md). The report's further
- * sections (`report/sections.ts`, e.g. "Can l* be predicted?") add the stages it reads and the
- * tables it writes; none is named here.
+ * The `aggregate` stage: gathers every run of the l* table (the stages of `answer-stages.ts`:
+ * scratch and transfer runs) and every similarity instance of the config into `results.arrow`,
+ * `optimal_depth.arrow`, `similarity.arrow`, the text answer `optimal_depth.txt` and a
+ * self-contained `report.html` (docs/report.md). The report's further sections
+ * (`report/sections.ts`, e.g. "Can l* be predicted?") add the stages it reads and the tables it
+ * writes; none is named here.
  *
  * The module stays light: the scheduler loads it on every `defrost run`, so apache-arrow and
  * vega are imported only inside `run`, through `report/build.js`.
@@ -15,8 +16,7 @@ import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS
 import { SECTION_OUTPUTS, SECTION_STAGES } from './sections.js';
 import type { RunRecord } from '../lib/report/types.js';
 import { similarityStage } from '../similarity/similarity.js';
-import { trainScratchStage } from '../training/train-scratch.js';
-import { transferStage } from '../training/transfer.js';
+import { ANSWER_STAGE_DECLARATIONS } from './answer-stages.js';
 
 /**
  * What the planner gives aggregate: the class count, L, the task kind and, for a study with a
@@ -49,8 +49,8 @@ export const aggregateStage = defineStage({
   module: import.meta.url,
   params: aggregateParams,
   inputs: {
-    /** Every sweep scratch and transfer run, every similarity instance, and the sections' instances. */
-    runs: inputs(trainScratchStage, transferStage, similarityStage, ...SECTION_STAGES),
+    /** Every run of the l* table (answer-stages.ts), every similarity instance, and the sections' instances. */
+    runs: inputs(...ANSWER_STAGE_DECLARATIONS, similarityStage, ...SECTION_STAGES),
   },
   outputs: {
     results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),

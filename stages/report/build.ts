@@ -15,6 +15,7 @@ import { reportHtml, type PageSection, type RenderedChart } from '../lib/report/
 import { computeOptimalDepth } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
 import { collectRuns, compareCorrelation, coordNumber } from '../lib/report/results.js';
+import { answerPlace } from './answer-stages.js';
 import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
 import { formatOptimalDepthTable } from '../lib/report/text-table.js';
 import type { ReportTables, RunRecord, SimilarityRow } from '../lib/report/types.js';
@@ -85,7 +86,7 @@ async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityR
 export async function buildTables(
   options: Pick<BuildReportOptions, 'runs' | 'depth' | 'classes' | 'taskKind' | 'sourceModel' | 'validation'>,
 ): Promise<ReportTables> {
-  const collected = collectRuns(options.runs);
+  const collected = collectRuns(options.runs, answerPlace);
   return {
     depth: options.depth,
     basis: answerBasis(options.validation ?? null, collected.results),

@@ -9,14 +9,17 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
 import { readMatrix } from '../lib/formats/matrix-io.js';
-import { BLOCKED_ABOVE, blockedLimit } from '../lib/measures/blocked.js';
+import { BLOCKED_ABOVE, blockedLimit, TILED_MEASURES } from '../lib/measures/blocked.js';
 import {
   checkComparable,
   compareMatricesParallel,
   defaultThreads,
   isMeasureName,
   MEASURE_NAMES,
+  allMeasures,
+  readsOption,
   type MeasureName,
+  type MeasureOptions,
   type MeasureValues,
 } from '../lib/measures/index.js';
 
@@ -65,9 +68,21 @@ function parseSigma(value: string | number | undefined): number {
   return s;
 }
 
+/**
+ * The measures to compute on `rows` rows. Above `BLOCKED_ABOVE` only the tiled path's measures
+ * can run: asked for every measure (no `--measures`), the others are left out, saying so; named
+ * explicitly, they are refused (`blockedLimit`).
+ */
+function measuresFor(rows: number, requested: MeasureName[], byDefault: boolean): MeasureName[] {
+  const untiled = requested.filter((m) => !TILED_MEASURES.includes(m));
+  if (rows <= BLOCKED_ABOVE || !byDefault || untiled.length === 0) return requested;
+  process.stderr.write(`compare: ${untiled.join(', ')} left out: no path for more than ${BLOCKED_ABOVE} rows (see docs/similarity.md)\n`);
+  return requested.filter((m) => TILED_MEASURES.includes(m));
+}
+
 /** Reads both files, validates everything, and computes the requested measures. */
 export async function compareFiles(pathA: string, pathB: string, options: CompareOptions = {}): Promise<CompareResult> {
-  const measures = parseMeasures(options.measures);
+  const requested = parseMeasures(options.measures);
   const k = parseK(options.k);
   const rbfSigma = parseSigma(options.rbfSigma);
   const [a, b] = await Promise.all([readMatrix(pathA), readMatrix(pathB)]);
@@ -83,7 +98,8 @@ export async function compareFiles(pathA: string, pathB: string, options: Compar
       `row counts differ: ${pathA} has ${a.rows} rows, ${pathB} has ${b.rows}; both must hold the same samples in the same order`,
     );
   }
-  if (measures.includes('neighbour_overlap') && k >= a.rows) {
+  const measures = measuresFor(a.rows, requested, options.measures === undefined);
+  if (readsOption(measures, 'k') && k >= a.rows) {
     throw new UsageError(`--k: got ${k}; allowed: an integer from 1 to N - 1 = ${a.rows - 1} (N = ${a.rows} rows)`);
   }
   const problem = checkComparable(a, b, measures, { k, rbfSigma });
@@ -120,15 +136,27 @@ function formatValue(v: number): string {
   return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(6) : v.toExponential(4);
 }
 
+/** The measures that read an option, for its help line. */
+function readers(option: keyof MeasureOptions): string {
+  return allMeasures()
+    .filter((m) => m.reads.includes(option))
+    .map((m) => m.name)
+    .join(', ');
+}
+
 export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
-    .description('similarity measures (CKA, RBF CKA, neighbour overlap, information imbalance, TwoNN) between two representation matrices')
+    .description(`similarity measures (${MEASURE_NAMES.join(', ')}) between two representation matrices`)
     .argument('<A>', 'first matrix: .arrow, .npy (float32/float64, C order) or .csv; rows = samples')
     .argument('<B>', 'second matrix, same rows as A')
     .option('--measures <list>', `comma-separated: ${MEASURE_NAMES.join(',')} (default: all)`)
-    .option('--k <K>', 'neighbours for neighbour_overlap', String(DEFAULT_K))
-    .option('--rbf-sigma <S>', 'RBF bandwidth as a multiple of the median pairwise distance', String(DEFAULT_RBF_SIGMA))
+    .option('--k <K>', `neighbours per point, for ${readers('k')}`, String(DEFAULT_K))
+    .option(
+      '--rbf-sigma <S>',
+      `bandwidth as a multiple of the median pairwise distance, for ${readers('rbfSigma')}`,
+      String(DEFAULT_RBF_SIGMA),
+    )
     .option('--json', 'print one JSON object: {"n":N,"measures":{...}}')
     .action(async (pathA: string, pathB: string, opts: { measures?: string; k?: string; rbfSigma?: string; json?: boolean }) => {
       const result = await compareFiles(pathA, pathB, opts);

@@ -8,12 +8,11 @@
  *   block_b (Int32, block of the reference network), measure (Utf8), value (Float64, null when
  *   undefined, e.g. TwoNN on points that all coincide).
  * Blocks are 1..L (hidden blocks; the input is not a block). Measure names are the value names of
- * `defrost compare`: `cka` for every (block_a, block_b) pair (the CKA matrix; its diagonal is the
- * block-by-block CKA), and for block_a = block_b = l the other configured measures:
- * `rbf_cka`, `neighbour_overlap`, `information_imbalance_a_to_b` (source -> reference) and
- * `_b_to_a`, `intrinsic_dimension_a` (TwoNN of the source network's block l) and
- * `intrinsic_dimension_b` (of the reference network's block l). Rows come in a fixed order: the
- * CKA matrix row by row, then block by block the other measures in that order.
+ * `defrost compare` (lib/measures/registry.ts; A is the source network, B the reference): the
+ * `every-pair` measures (`cka`) for every (block_a, block_b) pair (a matrix whose diagonal is the
+ * block-by-block value), and for block_a = block_b = l the other configured measures. Rows come in
+ * a fixed order: each matrix row by row, then block by block the other measures' values in
+ * registry order.
  *
  * With `similarity.save_activations: true` the activations are written as dataset-layout Arrow
  * tables `activations/source_block<l>.arrow` and `activations/reference_block<l>.arrow`
@@ -29,7 +28,7 @@ import { StageFailure } from '../../pipeline/errors.js';
 import type { StageOutcome } from '../../pipeline/stage.js';
 import { readDataset, writeDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { hiddenBlockOutputs, loadNetwork } from '../lib/models/models.js';
-import { compareRepresentations, linearCka, Representation, VALUE_NAMES, type MeasureName } from '../lib/measures/index.js';
+import { compareRepresentations, allMeasures, measureOf, Representation, type MeasureName } from '../lib/measures/index.js';
 import type { SimilarityRow } from '../lib/report/types.js';
 import type { SimilarityContext } from './similarity.js';
 
@@ -112,32 +111,42 @@ export async function runSimilarity(ctx: SimilarityContext): Promise<StageOutcom
   const a = source.map((v) => toRepresentation(v, n));
   const b = reference.map((v) => toRepresentation(v, n));
   for (const r of [...a, ...b]) await r.prepare(ctx.threads);
+  const options = { k, rbfSigma };
+  const configured: readonly MeasureName[] = measures;
   const rows: SimilarityRow[] = [];
-  for (let la = 1; la <= L; la++) {
-    for (let lb = 1; lb <= L; lb++) {
-      rows.push({ correlation, block_a: la, block_b: lb, measure: 'cka', value: finiteOrNull(linearCka(a[la - 1], b[lb - 1])) });
+  // The every-pair measures (a matrix each), always; their diagonals are their per-block values.
+  const diagonal = new Map<string, (number | null)[]>();
+  for (const measure of allMeasures().filter((m) => m.blocks === 'every-pair')) {
+    for (let la = 1; la <= L; la++) {
+      for (let lb = 1; lb <= L; lb++) {
+        const values = measure.compute(a[la - 1], b[lb - 1], options);
+        measure.values.forEach(({ name }, i) => {
+          const value = finiteOrNull(values[i]);
+          rows.push({ correlation, block_a: la, block_b: lb, measure: name, value });
+          if (la === lb) diagonal.set(name, [...(diagonal.get(name) ?? []), value]);
+        });
+      }
     }
   }
-  const perBlock = (measures as MeasureName[]).filter((m) => m !== 'cka');
+  const perBlock = allMeasures()
+    .filter((m) => m.blocks === 'same-block' && configured.includes(m.name))
+    .map((m) => m.name);
   const headline: Record<string, (number | null)[]> = {};
   for (let l = 1; l <= L; l++) {
     if (ctx.signal.aborted) throw new StageFailure('similarity: interrupted');
     ctx.progress({ message: `block ${l}/${L}`, step: l, steps: L });
-    const values = compareRepresentations(a[l - 1], b[l - 1], perBlock, { k, rbfSigma });
+    const values = compareRepresentations(a[l - 1], b[l - 1], perBlock, options);
     for (const [measure, value] of Object.entries(values)) {
       rows.push({ correlation, block_a: l, block_b: l, measure, value: finiteOrNull(value) });
     }
-    for (const m of measures as MeasureName[]) {
-      for (const name of VALUE_NAMES[m]) {
-        const value =
-          name === 'cka'
-            ? (rows.find((r) => r.measure === 'cka' && r.block_a === l && r.block_b === l)?.value ?? null)
-            : finiteOrNull(values[name]);
+    for (const measure of configured.map(measureOf)) {
+      for (const { name } of measure.values) {
+        const value = measure.blocks === 'every-pair' ? (diagonal.get(name)?.[l - 1] ?? null) : finiteOrNull(values[name]);
         (headline[name] ??= []).push(value === null ? null : Number(value.toPrecision(6)));
       }
     }
     ctx.log(
-      `block ${l}: cka=${headline.cka?.[l - 1] ?? '-'} ${Object.entries(values)
+      `block ${l}: ${[...diagonal.keys()].map((name) => `${name}=${headline[name]?.[l - 1] ?? '-'}`).join(' ')} ${Object.entries(values)
         .map(([m, v]) => `${m}=${v.toFixed(4)}`)
         .join(' ')}`,
     );

@@ -1,8 +1,8 @@
 /**
- * `transfer` (docs/science.md#two-ways-to-transfer, docs/training.md): one run of the transfer protocol at (correlation, n, mode, depth, seed). `defrost`
- * copies all L hidden blocks of the source network, freezes blocks 1..depth and fine-tunes the
- * rest with a new readout; `reinit` copies and freezes blocks 1..depth and re-initialises the
- * rest. Stores the curve and test metrics (not the network: nothing reads it).
+ * `transfer` (docs/science.md#transfer-modes, docs/training.md): one run of the transfer protocol
+ * at (correlation, n, mode, depth, seed): a fresh target network that the mode
+ * (lib/models/transfer-modes/) makes of the source network at that depth, fine-tuned with a new
+ * readout. Stores the curve and test metrics (not the network: nothing reads it).
  */
 import { input, type ContextOf } from '../../pipeline/stage.js';
 import { generateDataStage } from '../data/generate-data.js';

@@ -21,8 +21,22 @@
 import { createBlockKernel, type BlockKernel } from './simd-kernel.js';
 import { directSquaredDistance, packRows, scaleToUnit, shiftColumns, type Matrix } from './matrix.js';
 import { NEAR_DUPLICATE } from './representation.js';
-import type { MeasureName, MeasureOptions, MeasureValues } from './index.js';
+import type { MeasureValues } from './index.js';
 import { twoNNFromNeighbours } from './intrinsic-dimension.js';
+import type { MeasureOptions } from './measure.js';
+import { reportedValues, type MeasureName } from './registry.js';
+
+/**
+ * The measures this path computes: the passes below are fused for them. A measure not listed has
+ * no large-N path, and `compare` refuses it above `BLOCKED_ABOVE` rows (`blockedLimit`).
+ */
+export const TILED_MEASURES: readonly MeasureName[] = [
+  'cka',
+  'rbf_cka',
+  'neighbour_overlap',
+  'information_imbalance',
+  'intrinsic_dimension',
+];
 
 /** Rows above which `compare` takes this path (below it N x N matrices cost at most ~72 MB each). */
 export const BLOCKED_ABOVE = 3000;
@@ -297,6 +311,12 @@ function featureSpaceCka(a: Side, b: Side): number {
 
 /** Why the blocked path cannot compute these measures on these sizes, or null. */
 export function blockedLimit(a: Matrix, b: Matrix, measures: readonly MeasureName[]): string | null {
+  const untiled = measures.filter((m) => !TILED_MEASURES.includes(m));
+  if (untiled.length > 0)
+    return (
+      `${untiled.join(', ')} has no path for more than ${BLOCKED_ABOVE} rows (memory linear in N, see docs/similarity.md); ` +
+      `leave it out (--measures) or compare at most ${BLOCKED_ABOVE} rows`
+    );
   if (measures.includes('cka') && a.cols * b.cols > MAX_CROSS_ENTRIES)
     return (
       `linear CKA of ${a.rows} samples with ${a.cols} x ${b.cols} features needs a ${a.cols} x ${b.cols} cross-covariance, ` +
@@ -456,15 +476,6 @@ export function compareBlocked(a: Matrix, b: Matrix, measures: readonly MeasureN
   }
   // Canonical output order, as the small-N path.
   const ordered: MeasureValues = {};
-  for (const name of [
-    'cka',
-    'rbf_cka',
-    'neighbour_overlap',
-    'information_imbalance_a_to_b',
-    'information_imbalance_b_to_a',
-    'intrinsic_dimension_a',
-    'intrinsic_dimension_b',
-  ])
-    if (name in out) ordered[name] = out[name];
+  for (const { name } of reportedValues()) if (name in out) ordered[name] = out[name];
   return ordered;
 }

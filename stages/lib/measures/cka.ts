@@ -5,8 +5,9 @@
  *   CKA(K, L) = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)),  HSIC(K, L) = tr(K H L H),
  *
  * with H = I - 11^T/N the centring matrix (the 1/(N-1)^2 factors of the HSIC estimator cancel).
+ * Two measures: linear CKA (`cka`) and CKA with Gaussian kernels (`rbf_cka`).
  */
-import { doubleCentre, mirrorLower } from './matrix.js';
+import type { SimilarityMeasure } from './measure.js';
 import type { Representation } from './representation.js';
 
 /**
@@ -35,35 +36,27 @@ export function alignment(k: Float64Array, l: Float64Array): number {
   return denominator > 0 ? kl / denominator : 0;
 }
 
-/**
- * The doubly centred Gaussian kernel H K H of a representation, K_ij = exp(-d_ij^2 / (2 s^2)),
- * with bandwidth s = `sigmaFactor` x the median pairwise Euclidean distance (pairs i < j). If all
- * points coincide (median 0) the kernel is constant and its centred form is 0.
- */
-export function centredRbfKernel(r: Representation, sigmaFactor: number): Float64Array {
-  const n = r.n;
-  const kernel = new Float64Array(n * n);
-  // Squared distances into the lower triangle, once: for the median, then the kernel in place.
-  const row = new Float64Array(n);
-  for (let i = 1; i < n; i++) {
-    r.squaredDistanceRow(i, row, i);
-    kernel.set(row.subarray(0, i), i * n);
-  }
-  const s = sigmaFactor * r.medianDistance(kernel);
-  if (!(s > 0)) return kernel.fill(0);
-  const scale = -1 / (2 * s * s);
-  // Lower triangle and diagonal (exp(0) = 1), then the mirror: K is exactly symmetric.
-  for (let i = 0; i < n; i++) {
-    const o = i * n;
-    for (let j = 0; j < i; j++) kernel[o + j] = Math.exp(kernel[o + j] * scale);
-    kernel[o + i] = 1;
-  }
-  mirrorLower(kernel, n);
-  doubleCentre(kernel, n);
-  return kernel;
-}
-
 /** RBF CKA: Gaussian kernels with median-heuristic bandwidths, each scaled by `sigmaFactor`. */
 export function rbfCka(a: Representation, b: Representation, sigmaFactor: number): number {
-  return alignment(centredRbfKernel(a, sigmaFactor), centredRbfKernel(b, sigmaFactor));
+  return alignment(a.centredRbfKernel(sigmaFactor), b.centredRbfKernel(sigmaFactor));
 }
+
+export const ckaMeasure: SimilarityMeasure<'cka'> = {
+  name: 'cka',
+  values: [{ name: 'cka', label: 'Linear CKA (1 = same)', alike: 'higher' }],
+  blocks: 'every-pair',
+  reads: [],
+  about: 'linear CKA on centred features (Kornblith et al. 2019); 1 = same up to rotation and scale',
+  reading: 'CKA is 1 for identical representations',
+  compute: (a, b) => [linearCka(a, b)],
+};
+
+export const rbfCkaMeasure: SimilarityMeasure<'rbf_cka'> = {
+  name: 'rbf_cka',
+  values: [{ name: 'rbf_cka', label: 'RBF-kernel CKA (1 = same)', alike: 'higher' }],
+  blocks: 'same-block',
+  reads: ['rbfSigma'],
+  about: 'CKA with Gaussian kernels, bandwidth = `rbf_sigma` x median pairwise distance (pairs i < j) of each representation',
+  reading: 'RBF-kernel CKA is 1 for identical representations',
+  compute: (a, b, options) => [rbfCka(a, b, options.rbfSigma)],
+};

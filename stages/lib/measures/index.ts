@@ -6,12 +6,10 @@
  * on every compute backend.
  */
 import { BLOCKED_ABOVE, compareBlocked } from './blocked.js';
-import { linearCka, rbfCka } from './cka.js';
-import { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
 import { firstNonFinite, type Matrix } from './matrix.js';
-import { informationImbalance, neighbourOverlap } from './neighbours.js';
+import type { MeasureOptions } from './measure.js';
+import { allMeasures, type MeasureName } from './registry.js';
 import { Representation } from './representation.js';
-import { MEASURE_NAMES, type MeasureName } from './names.js';
 
 export { linearCka, rbfCka, alignment } from './cka.js';
 export { twoNNIntrinsicDimension } from './intrinsic-dimension.js';
@@ -19,31 +17,28 @@ export { matrixFrom, type Matrix } from './matrix.js';
 export { informationImbalance, neighbourOverlap } from './neighbours.js';
 export { Representation } from './representation.js';
 export { defaultThreads } from './parallel-gram.js';
+export type { MeasureOptions, SimilarityMeasure } from './measure.js';
 
-/** Measure names as configs and the command line spell them (docs/science.md#comparing-representations): the config's own list. */
-export { MEASURE_NAMES, type MeasureName } from './names.js';
+/** The measures, their names and reported values (docs/similarity.md#measures). */
+export { allMeasures, MEASURE_NAMES, isMeasureName, measureOf, type MeasureName } from './registry.js';
+
+/** Reported values by name, in the order of `allMeasures()`. */
+export type MeasureValues = Record<string, number>;
 
 /**
- * Reported value names, in output order. Information imbalance and intrinsic dimension each
- * report two values (both directions; each representation).
+ * The range of each option, checked only when a requested measure reads it: why `value` is not
+ * allowed with `rows` samples, or null.
  */
-export const VALUE_NAMES = {
-  cka: ['cka'],
-  rbf_cka: ['rbf_cka'],
-  neighbour_overlap: ['neighbour_overlap'],
-  information_imbalance: ['information_imbalance_a_to_b', 'information_imbalance_b_to_a'],
-  intrinsic_dimension: ['intrinsic_dimension_a', 'intrinsic_dimension_b'],
-} as const satisfies Record<MeasureName, readonly string[]>;
+const OPTION_CHECKS: { readonly [O in keyof MeasureOptions]: (value: number, rows: number) => string | null } = {
+  k: (k, rows) =>
+    Number.isInteger(k) && k >= 1 && k < rows ? null : `k = ${k} is not allowed: k must be an integer from 1 to N - 1 = ${rows - 1}`,
+  rbfSigma: (sigma) => (sigma > 0 && Number.isFinite(sigma) ? null : `rbf sigma = ${sigma} is not allowed: it must be a positive number`),
+};
 
-export interface MeasureOptions {
-  /** Neighbours per point for `neighbour_overlap` (1 <= k < N). */
-  readonly k: number;
-  /** RBF bandwidth as a multiple of the median pairwise distance (> 0). */
-  readonly rbfSigma: number;
+/** True when one of `measures` reads `option`. */
+export function readsOption(measures: readonly MeasureName[], option: keyof MeasureOptions): boolean {
+  return allMeasures().some((m) => measures.includes(m.name) && m.reads.includes(option));
 }
-
-/** Reported values by name, in the canonical order of `MEASURE_NAMES`. */
-export type MeasureValues = Record<string, number>;
 
 /** Why two matrices cannot be compared, in words for the user; null when they can. */
 export function checkComparable(a: Matrix, b: Matrix, measures: readonly MeasureName[], options: MeasureOptions): string | null {
@@ -61,11 +56,9 @@ export function checkComparable(a: Matrix, b: Matrix, measures: readonly Measure
       return `${name} has a non-finite value (${value}) at row ${Math.floor(bad / m.cols)}, column ${bad % m.cols}`;
     }
   }
-  if (measures.includes('neighbour_overlap') && !(Number.isInteger(options.k) && options.k >= 1 && options.k < a.rows)) {
-    return `k = ${options.k} is not allowed: k must be an integer from 1 to N - 1 = ${a.rows - 1}`;
-  }
-  if (measures.includes('rbf_cka') && !(options.rbfSigma > 0 && Number.isFinite(options.rbfSigma))) {
-    return `rbf sigma = ${options.rbfSigma} is not allowed: it must be a positive number`;
+  for (const option of Object.keys(OPTION_CHECKS) as (keyof MeasureOptions)[]) {
+    const problem = readsOption(measures, option) ? OPTION_CHECKS[option](options[option], a.rows) : null;
+    if (problem !== null) return problem;
   }
   return null;
 }
@@ -108,32 +101,10 @@ export function compareRepresentations(
   options: MeasureOptions,
 ): MeasureValues {
   const out: MeasureValues = {};
-  for (const name of MEASURE_NAMES) {
-    if (!measures.includes(name)) continue;
-    switch (name) {
-      case 'cka':
-        out.cka = linearCka(a, b);
-        break;
-      case 'rbf_cka':
-        out.rbf_cka = rbfCka(a, b, options.rbfSigma);
-        break;
-      case 'neighbour_overlap':
-        out.neighbour_overlap = neighbourOverlap(a, b, options.k);
-        break;
-      case 'information_imbalance':
-        out.information_imbalance_a_to_b = informationImbalance(a, b);
-        out.information_imbalance_b_to_a = informationImbalance(b, a);
-        break;
-      case 'intrinsic_dimension':
-        out.intrinsic_dimension_a = twoNNIntrinsicDimension(a);
-        out.intrinsic_dimension_b = twoNNIntrinsicDimension(b);
-        break;
-    }
+  for (const measure of allMeasures()) {
+    if (!measures.includes(measure.name)) continue;
+    const values = measure.compute(a, b, options);
+    measure.values.forEach((value, i) => (out[value.name] = values[i]));
   }
   return out;
-}
-
-/** True when `name` is one of `MEASURE_NAMES`. */
-export function isMeasureName(name: string): name is MeasureName {
-  return (MEASURE_NAMES as readonly string[]).includes(name);
 }

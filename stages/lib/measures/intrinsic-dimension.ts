@@ -11,6 +11,7 @@
  * Points whose first neighbour is at distance 0 (exact duplicates) have no defined mu and are
  * left out; N counts the remaining points.
  */
+import type { SimilarityMeasure } from './measure.js';
 import type { Representation } from './representation.js';
 
 /** Fraction of the sorted mu values kept by the fit. */
@@ -42,3 +43,16 @@ export function twoNNFromNeighbours(nn: { readonly k: number; readonly distance:
   }
   return xx > 0 ? xy / xx : Number.NaN;
 }
+
+export const intrinsicDimensionMeasure: SimilarityMeasure<'intrinsic_dimension'> = {
+  name: 'intrinsic_dimension',
+  values: [
+    { name: 'intrinsic_dimension_a', label: 'Intrinsic dimension, source net', alike: null },
+    { name: 'intrinsic_dimension_b', label: 'Intrinsic dimension, target net', alike: null },
+  ],
+  blocks: 'same-block',
+  reads: [],
+  about: 'TwoNN (Facco et al. 2017) of each representation alone',
+  reading: 'intrinsic dimension is the number of directions the data really spans',
+  compute: (a, b) => [twoNNIntrinsicDimension(a), twoNNIntrinsicDimension(b)],
+};

@@ -1,7 +1,8 @@
 /**
  * One representation (N probe inputs x p features) with the derived quantities that several
- * measures share, each computed once and cached: the centred Gram matrix, squared distances,
- * nearest-neighbour lists, the median pairwise distance.
+ * measures share (the measures themselves are formulas over these, `measure.ts`), the costly ones
+ * computed once and cached: the centred Gram matrix, squared distances, nearest-neighbour lists,
+ * the median pairwise distance, and the centred Gaussian kernel.
  *
  * Distances. The data are first shifted near zero mean by exactness-preserving offsets
  * (`shiftColumns`). Squared distances come from the Gram matrix G of the shifted data,
@@ -16,7 +17,7 @@
  * a sort or a selection happened to visit points.
  */
 import { parallelGram } from './parallel-gram.js';
-import { directSquaredDistance, doubleCentre, gram, scaleToUnit, shiftColumns, unitExponent, type Matrix } from './matrix.js';
+import { directSquaredDistance, doubleCentre, gram, mirrorLower, scaleToUnit, shiftColumns, unitExponent, type Matrix } from './matrix.js';
 
 /** Below this fraction of g_ii + g_jj a Gram-derived squared distance is recomputed directly. */
 export const NEAR_DUPLICATE = 1e-4;
@@ -153,18 +154,31 @@ export class Representation {
   }
 
   /**
-   * Rank (1 = nearest) of point j among i's neighbours, self excluded, in (distance, index)
-   * order. `row` must hold i's squared distances.
+   * The doubly centred Gaussian kernel H K H (N x N), K_ij = exp(-d_ij^2 / (2 s^2)), with bandwidth
+   * s = `sigmaFactor` x the median pairwise Euclidean distance (pairs i < j). If all points
+   * coincide (median 0) the kernel is constant and its centred form is 0.
    */
-  static rankIn(row: Float64Array, i: number, j: number): number {
-    const dj = row[j];
-    let rank = 1;
-    for (let m = 0; m < row.length; m++) {
-      if (m === i || m === j) continue;
-      const dm = row[m];
-      if (dm < dj || (dm === dj && m < j)) rank++;
+  centredRbfKernel(sigmaFactor: number): Float64Array {
+    const n = this.n;
+    const kernel = new Float64Array(n * n);
+    // Squared distances into the lower triangle, once: for the median, then the kernel in place.
+    const row = new Float64Array(n);
+    for (let i = 1; i < n; i++) {
+      this.squaredDistanceRow(i, row, i);
+      kernel.set(row.subarray(0, i), i * n);
     }
-    return rank;
+    const s = sigmaFactor * this.medianDistance(kernel);
+    if (!(s > 0)) return kernel.fill(0);
+    const scale = -1 / (2 * s * s);
+    // Lower triangle and diagonal (exp(0) = 1), then the mirror: K is exactly symmetric.
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      for (let j = 0; j < i; j++) kernel[o + j] = Math.exp(kernel[o + j] * scale);
+      kernel[o + i] = 1;
+    }
+    mirrorLower(kernel, n);
+    doubleCentre(kernel, n);
+    return kernel;
   }
 }
 

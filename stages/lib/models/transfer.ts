@@ -1,6 +1,6 @@
 /**
  * Applies a transfer mode (./transfer-modes/) to TensorFlow.js networks: the network a transfer
- * starts from (docs/science.md#two-ways-to-transfer) is a fresh target network (seeded init of
+ * starts from (docs/science.md#transfer-modes) is a fresh target network (seeded init of
  * every block and the readout) with the mode's blocks copied from the source, made to learn as the
  * first phase of the mode's schedule says. The readout is always the fresh one, sized for the
  * target classes. The schedule is returned for the training loop (`trainNetwork`'s `schedule`).

@@ -9,10 +9,10 @@
  * networks that learned the same thing would fall; with one pair it is that pair's value alone.
  * The pairs share networks (every pair of up to four reference seeds), so the interval is a
  * yardstick, not an exact 95%. A source-vs-target value is *inside* the band when it is at least
- * as alike as the band's least alike edge: not below the low edge for the measures where higher
- * means alike (CKA, RBF CKA, neighbour overlap), not above the high edge for information
- * imbalance (lower means alike). Intrinsic dimension describes one network at a time and takes
- * no part.
+ * as alike as the band's least alike edge: not below the low edge for the values where higher
+ * means alike (CKA, RBF CKA, neighbour overlap), not above the high edge where lower does
+ * (information imbalance). A value that describes one network at a time (intrinsic dimension)
+ * takes no part. Each value's direction is its measure's (`alike`, lib/measures/registry.ts).
  *
  * The predictor: a(j) = fraction of the measures inside the band at block j; block j *looks
  * same-task* when a(j) >= 1/2. The predicted l* is the deepest l whose blocks 1..l all look
@@ -23,17 +23,14 @@
  * (ties to the deeper depth), shallower depths rank by the margin they leave unused, deeper ones
  * fall by a full point per block past the break.
  */
+import { reportedValues } from '../measures/registry.js';
 import type { SimilarityRow } from '../report/types.js';
 import { mean, sampleStandardDeviation, studentCriticalValue } from '../statistics.js';
 
-/** Whether a larger value means more alike (+1) or less alike (-1). */
-export const BAND_MEASURES: Readonly<Record<string, 1 | -1>> = {
-  cka: 1,
-  rbf_cka: 1,
-  neighbour_overlap: 1,
-  information_imbalance_a_to_b: -1,
-  information_imbalance_b_to_a: -1,
-};
+/** The values that take part, by name: whether a larger value means more alike (+1) or less alike (-1). */
+const BAND_MEASURES: ReadonlyMap<string, 1 | -1> = new Map(
+  reportedValues().flatMap((v) => (v.alike === null ? [] : [[v.name, v.alike === 'higher' ? 1 : -1] as const])),
+);
 
 export interface BandEdge {
   readonly block: number;
@@ -50,7 +47,7 @@ export interface BandEdge {
 function blockValues(rows: readonly SimilarityRow[]): Map<string, number> {
   const values = new Map<string, number>();
   for (const r of rows) {
-    if (r.block_a !== r.block_b || r.value === null || !(r.measure in BAND_MEASURES)) continue;
+    if (r.block_a !== r.block_b || r.value === null || !BAND_MEASURES.has(r.measure)) continue;
     values.set(`${r.measure}|${r.block_a}`, r.value);
   }
   return values;
@@ -80,7 +77,7 @@ export function sameTaskBand(pairs: readonly (readonly SimilarityRow[])[]): Band
 }
 
 export function insideBand(value: number, edge: BandEdge): boolean {
-  return BAND_MEASURES[edge.measure] === 1 ? value >= edge.low : value <= edge.high;
+  return BAND_MEASURES.get(edge.measure) === 1 ? value >= edge.low : value <= edge.high;
 }
 
 /** One source-vs-target value against its band. */

@@ -8,6 +8,8 @@
  * - CKA block x block: which source block resembles which target block?
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { allMeasures, reportedValues, reportedValue } from '../measures/registry.js';
+import { knownTransferMode } from '../models/transfer-modes/registry.js';
 import { meanAccuracyByDepth } from './optimal-depth.js';
 import { compareMode, SCRATCH_MODE } from './results.js';
 import { mean } from './stats.js';
@@ -82,6 +84,18 @@ function transferModes(tables: ReportTables): string[] {
 
 /** Row header of a transfer mode; the caption explains what each mode does. */
 const modeLabel = (mode: string): string => `transfer mode ${mode}`;
+
+/** What each mode shown does, from its definition (lib/models/transfer-modes/): a sentence, or nothing. */
+function modeCaptions(modes: readonly string[]): string {
+  const known = modes.flatMap((mode) => knownTransferMode(mode) ?? []);
+  return sentence(known.map((m) => `mode ${m.name}: ${m.caption}`));
+}
+
+/** Clauses joined by semicolons into one capitalised sentence with its full stop and a space; nothing for none. */
+function sentence(clauses: readonly string[]): string {
+  const text = clauses.join('; ');
+  return text === '' ? '' : `${text.charAt(0).toUpperCase()}${text.slice(1)}. `;
+}
 
 const SERIES_TRANSFER = 'transfer at depth l (mean ± s.e.)';
 const SERIES_SCRATCH = 'from scratch, same n';
@@ -230,7 +244,7 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
       `selection accuracy), filled points are its plausible set (depths not significantly worse than l* on selection, paired ` +
       `t-test at 95%) and hollow points are significantly worse. The dashed line of the same colour is ` +
       `a network of the same size trained from scratch on the same n samples. l = ${L} is the standard protocol (only the readout trains). ` +
-      `Mode defrost fine-tunes blocks l+1..L starting from the source weights; mode reinit re-initialises them. ` +
+      modeCaptions(modes) +
       `Missing runs are left out (no point), never drawn as zero.`,
     spec,
   };
@@ -351,20 +365,9 @@ export function optimalDepthHeatmap(tables: ReportTables): ChartSpec {
   };
 }
 
-const MEASURE_LABELS: Record<string, string> = {
-  cka: 'Linear CKA (1 = same)',
-  rbf_cka: 'RBF-kernel CKA (1 = same)',
-  neighbour_overlap: 'Neighbour overlap (1 = same)',
-  information_imbalance: 'Information imbalance (0 = predictive)',
-  information_imbalance_a_to_b: 'Info. imbalance source→target',
-  information_imbalance_b_to_a: 'Info. imbalance target→source',
-  intrinsic_dimension: 'Intrinsic dimension',
-  intrinsic_dimension_a: 'Intrinsic dimension, source net',
-  intrinsic_dimension_b: 'Intrinsic dimension, target net',
-};
-
+/** A value's chart label, from its measure (lib/measures/registry.ts); a value no measure reports keeps its name. */
 export function measureLabel(measure: string): string {
-  return MEASURE_LABELS[measure] ?? measure.replaceAll('_', ' ');
+  return reportedValue(measure)?.label ?? measure.replaceAll('_', ' ');
 }
 
 /** Per-block rows: the same block of both networks (block_a = block_b). */
@@ -376,8 +379,10 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
   const rows = perBlock(tables.similarity);
   if (rows.length === 0) return null;
   const measures = [...new Set(rows.map((r) => r.measure))];
-  const order = Object.keys(MEASURE_LABELS);
-  measures.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || (a < b ? -1 : 1));
+  // Registry order; values no measure reports (an older table) last, by name.
+  const order = reportedValues().map((v) => v.name);
+  const rank = (m: string): number => (order.includes(m) ? order.indexOf(m) : order.length);
+  measures.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const correlations: (number | null)[] = [];
   for (const r of rows) if (!correlations.includes(r.correlation)) correlations.push(r.correlation);
   correlations.sort((a, b) => (a === null ? 1 : b === null ? -1 : b - a));
@@ -444,12 +449,20 @@ export function similarityPerBlockChart(tables: ReportTables): ChartSpec | null 
     title: 'How alike are the source network and a target network, block by block',
     caption:
       `${sourceNetworkWords(tables)} against a network trained from scratch on plenty of target data. Each panel is one measure ` +
-      `computed on the same target probe inputs at the output of each hidden block (the same block of both networks)${imageTask ? '' : '; each colour one correlation'}. CKA and neighbour ` +
-      'overlap are 1 for identical representations; information imbalance source→target is near 0 when the source block predicts the ' +
-      'target block and near 1 when it carries no information about it; intrinsic dimension is the number of directions the data ' +
-      'really spans. Representations that stay alike up to block l suggest those blocks can be frozen.',
+      `computed on the same target probe inputs at the output of each hidden block (the same block of both networks)${imageTask ? '' : '; each colour one correlation'}. ${readings(measures)}` +
+      'Representations that stay alike up to block l suggest those blocks can be frozen.',
     spec,
   };
+}
+
+/** How to read the measures of these values, one clause each (the measures' own `reading`): a sentence, or nothing. */
+function readings(values: readonly string[]): string {
+  const shown = new Set(values.map((v) => reportedValue(v)?.measure));
+  return sentence(
+    allMeasures()
+      .filter((m) => shown.has(m.name))
+      .map((m) => m.reading),
+  );
 }
 
 export function ckaMatrixChart(tables: ReportTables): ChartSpec | null {

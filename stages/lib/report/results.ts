@@ -6,10 +6,11 @@
  * then mode (`scratch` first), depth and seed ascending.
  */
 import type { Coords, JsonObject } from '../../../pipeline/stage.js';
+import { SCRATCH_MODE } from '../models/transfer-modes/registry.js';
 import type { MissingRun, ResultRow, RunRecord } from './types.js';
 
 /** Scratch rows carry this mode. */
-export const SCRATCH_MODE = 'scratch';
+export { SCRATCH_MODE };
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -22,22 +23,34 @@ function coordNumber(coords: Coords, key: string): number | null {
   return null;
 }
 
-/** Where a scratch or transfer run sits in the sweep, read from its coordinates. */
-function place(run: RunRecord): MissingRun {
-  const scratch = run.stage === 'train-scratch';
+/**
+ * Where a run of a stage that feeds the l* table sits in it, besides its cell (correlation, n,
+ * seed): its mode and depth (null for the scratch baseline). Each such stage says how to read it
+ * from its coordinates (stages/report/answer-stages.ts).
+ */
+export interface AnswerPlace {
+  readonly mode: string;
+  readonly depth: number | null;
+}
+
+/** A run's place in the l* table, or null for a run that is no row of it. */
+export type PlaceOf = (run: RunRecord) => AnswerPlace | null;
+
+/** Where a run sits in the sweep: its cell, read from its coordinates, and its place. */
+function place(run: RunRecord, at: AnswerPlace): MissingRun {
   return {
     id: run.id,
     correlation: coordNumber(run.coords, 'correlation'),
     n: coordNumber(run.coords, 'n') ?? 0,
-    mode: scratch ? SCRATCH_MODE : String(run.coords.mode ?? ''),
-    depth: scratch ? null : coordNumber(run.coords, 'depth'),
+    mode: at.mode,
+    depth: at.depth,
     seed: coordNumber(run.coords, 'seed') ?? 0,
     task_seed: coordNumber(run.coords, 'task'),
   };
 }
 
-function resultRow(run: RunRecord): ResultRow {
-  const p = place(run);
+function resultRow(run: RunRecord, at: AnswerPlace): ResultRow {
+  const p = place(run, at);
   const s: JsonObject = run.summary ?? {};
   return {
     correlation: p.correlation,
@@ -95,8 +108,8 @@ export interface CollectedRuns {
   readonly similarityRuns: RunRecord[];
 }
 
-/** Splits planned runs into published results, missing runs and similarity instances. */
-export function collectRuns(runs: readonly RunRecord[]): CollectedRuns {
+/** Splits planned runs into published results, missing runs and similarity instances; `placeOf` says which runs are results. */
+export function collectRuns(runs: readonly RunRecord[], placeOf: PlaceOf): CollectedRuns {
   const results: ResultRow[] = [];
   const missing: MissingRun[] = [];
   const missingSimilarity: (number | null)[] = [];
@@ -105,9 +118,11 @@ export function collectRuns(runs: readonly RunRecord[]): CollectedRuns {
     if (run.stage === 'similarity') {
       if (run.published) similarityRuns.push(run);
       else missingSimilarity.push(coordNumber(run.coords, 'correlation'));
-    } else if (run.stage === 'train-scratch' || run.stage === 'transfer') {
-      if (run.published) results.push(resultRow(run));
-      else missing.push(place(run));
+    } else {
+      const at = placeOf(run);
+      if (at === null) continue;
+      if (run.published) results.push(resultRow(run, at));
+      else missing.push(place(run, at));
     }
   }
   results.sort(compareRuns);

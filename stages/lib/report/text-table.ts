@@ -8,7 +8,7 @@
  * runs is marked `*`; one with no result reads `missing`.
  */
 import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../../pipeline/terminal-width.js';
-import { TRANSFER_MODE_DEFINITIONS } from '../models/transfer-modes/registry.js';
+import { knownTransferMode } from '../models/transfer-modes/registry.js';
 import { compareMode } from './results.js';
 import type { OptimalDepthRow } from './types.js';
 import { formatGainPoints, intervalsNote, verdictSentence, type Gain } from './verdict.js';
@@ -46,7 +46,7 @@ export function cellLabel(row: Pick<OptimalDepthRow, 'correlation' | 'n'>): stri
 
 /** The mode's heading: `mode defrost (copy every block, freeze blocks 1..l, fine-tune the rest)`. */
 export function modeHeading(mode: string): string {
-  const caption = TRANSFER_MODE_DEFINITIONS.find((m) => m.name === mode)?.caption;
+  const caption = knownTransferMode(mode)?.caption;
   return `mode ${mode}${caption === undefined ? '' : ` (${caption})`}`;
 }
 

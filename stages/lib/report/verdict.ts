@@ -17,7 +17,7 @@
  * Pure: numbers in, words out.
  */
 import { excludesZero } from '../statistics.js';
-import { TRANSFER_MODE_DEFINITIONS } from '../models/transfer-modes/registry.js';
+import { knownTransferMode } from '../models/transfer-modes/registry.js';
 
 /** A gain of l* over an alternative in accuracy (a fraction): `[low, mean, high]`, bounds null with one replicate. */
 export type Gain = readonly [low: number | null, mean: number, high: number | null];
@@ -82,7 +82,7 @@ export function depthList(depths: readonly number[]): string {
 
 /** Whether l = 0 of this mode starts from the source weights (defrost) or from fresh ones (reinit). */
 function copiesAtZero(mode: string, blocks: number): boolean {
-  const definition = TRANSFER_MODE_DEFINITIONS.find((m) => m.name === mode);
+  const definition = knownTransferMode(mode);
   return definition === undefined || definition.copied(0, blocks).length > 0;
 }
 

@@ -1,10 +1,11 @@
 /**
- * What a transfer mode is (docs/science.md#two-ways-to-transfer, and for the protocols beyond a
+ * What a transfer mode is (docs/science.md#transfer-modes, and for the protocols beyond a
  * frozen prefix docs/science.md#beyond-freezing-a-prefix): how the network a transfer starts from
  * is made of a fresh target network and the source network, and how it then trains. A mode says
  * which hidden blocks (1-based) are copied from the source and which are frozen at the start;
  * `prepareTransfer` (../transfer.ts) applies that to TensorFlow.js networks. Modes are light (no
- * TensorFlow.js): the config and the CLI read their names and captions.
+ * TensorFlow.js): the config, the command line, the report and the docs read their names and
+ * texts (registry.ts).
  *
  * The definition grows by optional members, each defaulting to what the prefix modes (`defrost`,
  * `reinit`) do, so a mode never restates what it does not change:
@@ -20,6 +21,8 @@ export interface TransferModeDefinition<N extends string = string> {
   readonly name: N;
   /** One line for help texts, the report and docs. */
   readonly caption: string;
+  /** Its notes in the docs' table of modes, after the caption (notable settings, what it amounts to); absent: none. */
+  readonly about?: string;
   /** Blocks copied from the source network at setting `setting` of `blocks`. */
   copied(setting: number, blocks: number): number[];
   /**

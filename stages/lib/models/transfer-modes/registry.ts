@@ -1,10 +1,18 @@
 /**
- * The transfer modes, one module each (docs/architecture.md, "Adding a transfer mode"): a new
- * mode is its module and one line here; the config, `recommend`, the report and the docs read
- * this list. `defrost` and `reinit` freeze a prefix of depth l; the protocols
+ * The transfer modes, one module each (`mode.ts` says what a mode declares; docs/architecture.md,
+ * "Adding a measure, a mode"): a new mode is its module, its name in `TRANSFER_MODES` and its
+ * entry in `MODE_BY_NAME` (the compiler holds the two together). The config's `transfer.modes`,
+ * `transfer` and `cv-train` params, `recommend --modes`, the report's captions and the docs' table
+ * of modes (`make docs`) read this module; none of them names a mode.
+ *
+ * `defrost` and `reinit` freeze a prefix of depth l; the protocols
  * (docs/science.md#beyond-freezing-a-prefix) sweep their own setting and train in their own
  * phases. The protocols train (`prepareTransfer`, the training loop) but are not yet modes a
  * config or `recommend` can name: the study, the report and `recommend` learn their settings next.
+ *
+ * The names stand apart from the definitions because the config, which every stage loads, needs
+ * only them: this module computes nothing when it loads, so a stage's code fingerprint counts a
+ * mode's code only when the stage transfers (docs/architecture.md, "Code fingerprints").
  */
 import { defrostMode } from './defrost.js';
 import { gradualMode } from './gradual.js';
@@ -15,21 +23,47 @@ import type { TransferModeDefinition } from './mode.js';
 import { reinitMode } from './reinit.js';
 import { surgicalMode } from './surgical.js';
 
-export const TRANSFER_MODE_DEFINITIONS = [defrostMode, reinitMode] as const;
-
-/** The protocols beyond a frozen prefix. */
-export const PROTOCOL_DEFINITIONS = [surgicalMode, lpFtMode, llrdMode, gradualMode, l2spMode] as const;
-
 /** The modes' names, in registry order (the config's `transfer.modes` enum). */
-export type TransferMode = (typeof TRANSFER_MODE_DEFINITIONS)[number]['name'];
-export const TRANSFER_MODES: readonly TransferMode[] = TRANSFER_MODE_DEFINITIONS.map((m) => m.name);
+export const TRANSFER_MODES = ['defrost', 'reinit'] as const;
+export type TransferMode = (typeof TRANSFER_MODES)[number];
+
+/** The protocols beyond a frozen prefix, by name. */
+export const PROTOCOLS = ['surgical', 'lp-ft', 'llrd', 'gradual', 'l2sp'] as const;
 
 /** A mode or a protocol, by name. */
-export type TransferProtocol = TransferMode | (typeof PROTOCOL_DEFINITIONS)[number]['name'];
+export type TransferProtocol = TransferMode | (typeof PROTOCOLS)[number];
+
+/** Every mode and protocol by its name: one per name of `TRANSFER_MODES` and `PROTOCOLS`, of that name (checked by the compiler). */
+const MODE_BY_NAME: { readonly [M in TransferProtocol]: TransferModeDefinition<M> } = {
+  defrost: defrostMode,
+  reinit: reinitMode,
+  surgical: surgicalMode,
+  'lp-ft': lpFtMode,
+  llrd: llrdMode,
+  gradual: gradualMode,
+  l2sp: l2spMode,
+};
+
+/** The mode of a study and of `recommend` that names none. */
+export const DEFAULT_TRANSFER_MODE: TransferMode = 'defrost';
+
+/**
+ * Where a mode is expected, the name of training from scratch (no transfer): the l* table's
+ * baseline rows (`results.arrow`) and `cv-train`'s scratch folds. No transfer mode takes it.
+ */
+export const SCRATCH_MODE = 'scratch';
 
 /** The definition of a mode or protocol by name. */
 export function transferModeOf(name: TransferProtocol): TransferModeDefinition {
-  const mode = [...TRANSFER_MODE_DEFINITIONS, ...PROTOCOL_DEFINITIONS].find((m) => m.name === name);
-  if (mode === undefined) throw new Error(`unknown transfer mode ${name}`);
-  return mode;
+  return MODE_BY_NAME[name];
+}
+
+/** Every mode a config or `recommend` can name, in the order of `TRANSFER_MODES`. */
+export function allTransferModes(): TransferModeDefinition[] {
+  return TRANSFER_MODES.map(transferModeOf);
+}
+
+/** The definition of a mode named in a table, or undefined (`scratch`, or a name no mode has). */
+export function knownTransferMode(name: string): TransferModeDefinition | undefined {
+  return allTransferModes().find((m) => m.name === name);
 }
