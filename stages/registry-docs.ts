@@ -65,7 +65,7 @@ function modesTable(): string {
     ['mode (`transfer.modes`, `recommend --modes`)', 'swept setting', 'a transfer at its setting', 'notes'],
     allTransferModes().map((m) => [
       `${code(m.name)}${m.name === DEFAULT_TRANSFER_MODE ? ' (default)' : ''}`,
-      `${settingOf(m).symbol}: ${settingOf(m).caption}`,
+      settingOf(m).caption,
       m.caption,
       m.about ?? '',
     ]),
