@@ -22,11 +22,10 @@ $(STAMP): package.json $(wildcard package-lock.json)
 native: deps
 	@$(NODE) scripts/build-native.mjs
 
-# tsc, then the build stamp (source hashes and import graph: bin/defrost.js refuses or rebuilds
-# a dist/ older than its sources; see docs/architecture.md).
+# Incremental tsc, then the build stamp (source hashes and import graph: bin/defrost.js refuses or
+# rebuilds a dist/ older than its sources; see docs/architecture.md).
 build: deps
-	npx tsc -p tsconfig.json
-	$(NODE) scripts/build-stamp.mjs
+	$(NODE) scripts/build.mjs
 
 # docs/config.md from the zod config schema and the registries' tables (stages/registry-docs.ts);
 # `make test` fails while one is stale.

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Entry point of the `defrost` command. The CLI is compiled TypeScript in dist/; see
 // stages/cli.ts (the defrost project) and pipeline/cli/ (the generic engine commands).
-// Before loading dist/, the build is checked against its sources (scripts/build-stamp.mjs): a
+// Before loading dist/, the build is checked against its sources (scripts/build.mjs): a
 // stale build is rebuilt, or the command exits 2, so the code that runs is the code that the
 // stage fingerprints describe.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureFreshBuild } from '../scripts/build-stamp.mjs';
+import { ensureFreshBuild } from '../scripts/build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const problem = await ensureFreshBuild(root);

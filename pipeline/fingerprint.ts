@@ -44,7 +44,7 @@ const memo = new Map<string, CodeFingerprint>();
 const sources = new Map<string, { bytes: Buffer; analysis: ModuleAnalysis | null }>();
 /** Where each import specifier of each source leads, once per process. */
 const resolutions = new Map<string, { file: string | null; pkg: string | null }>();
-/** Analyses by content hash: the build stamp's (see scripts/build-stamp.mjs) and this process's. */
+/** Analyses by content hash: the build stamp's (see scripts/build.mjs) and this process's. */
 const analyses = new Map<string, ModuleAnalysis>();
 let stampLoaded = false;
 

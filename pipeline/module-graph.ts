@@ -19,7 +19,7 @@
  * A dynamic import whose specifier is not a string literal cannot be followed, so it is reported
  * (`opaque`) and the fingerprint refuses the module: a code fingerprint must be complete.
  *
- * Every source file is analysed at build time too (`scripts/build-stamp.mjs` stores the results
+ * Every source file is analysed at build time too (`scripts/build.mjs` stores the results
  * in `dist/.build-stamp.json`, keyed by the file's sha256), so a run whose sources match the
  * build never loads the TypeScript compiler.
  */
