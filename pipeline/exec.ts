@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { DefrostError, UsageError } from './errors.js';
 import type { ExecResult } from './executor.js';
 import { fingerprintStage } from './fingerprint.js';
-import { fsyncPath, listFiles, syncFd, uniqueSuffix, writeFileAtomic } from './fsutil.js';
+import { fsyncPath, syncFd, uniqueSuffix, writeFileAtomic } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
@@ -235,7 +235,9 @@ const RESERVED = new Set([MANIFEST_FILE, LOG_FILE]);
 /** Bytes, sha256 and (for Arrow tables) row counts of every output file; fsyncs each. */
 async function describeOutputs(staging: string): Promise<ManifestFile[]> {
   const out: ManifestFile[] = [];
-  for (const path of listFiles(staging)) {
+  // Loaded here, not with the module: every command imports this module, only publishing walks.
+  const { listOutputFiles } = await import('./output-files.js');
+  for (const path of listOutputFiles(staging)) {
     if (RESERVED.has(path)) throw new Error(`the stage wrote ${path}, a name the engine reserves`);
     const full = join(staging, path);
     const bytes = readFileSync(full);

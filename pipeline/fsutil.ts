@@ -2,22 +2,9 @@
  * Small durable-filesystem helpers. Publishing must survive a crash at any instant: data is
  * fsynced before the rename that makes it visible, and the directory is fsynced after it.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-  mkdirSync,
-  readdirSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -132,18 +119,4 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw error;
   }
   fsyncPath(dirname(path));
-}
-
-/** Every regular file under `dir`, as sorted `/`-separated relative paths. */
-export function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() || (entry.isSymbolicLink() && statSync(full).isFile())) out.push(relative(dir, full).split(sep).join('/'));
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
