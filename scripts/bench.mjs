@@ -18,11 +18,11 @@
 // Both sides also report CPU seconds, which move far less than wall time when other work shares
 // the machine; the load average is printed before and after for the same reason. PyTorch is
 // optional: without it the defrost figures are printed alone. Results also go to bench/out/.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { $ } from 'zx';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const threadCounts = (process.env.BENCH_THREADS ?? '1').split(',').map(Number).filter((n) => n > 0);
@@ -41,22 +41,19 @@ function lastJsonLine(text) {
   return null;
 }
 
-function defrostBench(model, threads) {
-  const args = [join(root, 'bin', 'defrost.js'), 'bench', 'train', '--model', model, '--threads', String(threads), '--seconds', seconds, '--json'];
-  const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) {
-    process.stderr.write(result.stderr);
-    throw new Error(`defrost bench train --model ${model} failed (exit ${result.status})`);
-  }
-  return lastJsonLine(result.stdout);
+/** A failure throws, with defrost's stderr and exit code in the message. */
+async function defrostBench(model, threads) {
+  const defrost = join(root, 'bin', 'defrost.js');
+  const { stdout } = await $({ cwd: root })`${process.execPath} ${defrost} bench train --model ${model} --threads ${threads} --seconds ${seconds} --json`;
+  return lastJsonLine(stdout);
 }
 
-function torchBench(python, model, threads) {
+async function torchBench(python, model, threads) {
   const script = join(root, 'bench', 'torch_reference.py');
   // OpenBLAS (which this PyTorch's matmuls use) sizes its own pool from the environment.
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  const result = spawnSync(python, [script, '--model', model, '--threads', String(threads), '--seconds', seconds], { encoding: 'utf8', env });
-  if (result.status !== 0) {
+  const result = await $({ env, nothrow: true })`${python} ${script} --model ${model} --threads ${threads} --seconds ${seconds}`;
+  if (result.exitCode !== 0) {
     process.stderr.write(result.stderr);
     return null;
   }
@@ -79,8 +76,8 @@ for (const threads of threadCounts) {
     const oursRuns = [];
     const theirsRuns = [];
     for (let round = 0; round < rounds; round++) {
-      oursRuns.push(defrostBench(model, threads));
-      if (python) theirsRuns.push(torchBench(python, model, threads));
+      oursRuns.push(await defrostBench(model, threads));
+      if (python) theirsRuns.push(await torchBench(python, model, threads));
     }
     const ours = best(oursRuns);
     const theirs = best(theirsRuns);

@@ -6,11 +6,12 @@
 //
 // npm does not run packages' install scripts here, so the addon is built explicitly, and only
 // when a source is newer than the built addon.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastGlob from 'fast-glob';
+import { $, which } from 'zx';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
@@ -26,14 +27,15 @@ function hasOpenBlas() {
   return library && header;
 }
 
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
-  return result.status === 0;
+/** `apt-get ARGS` non-interactively, its output on the terminal; true when it succeeded. */
+async function aptGet(args) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  return (await $({ env, stdio: 'inherit', nothrow: true })`apt-get ${args}`).exitCode === 0;
 }
 
-function installOpenBlas() {
+async function installOpenBlas() {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  const hasApt = (await which('apt-get', { nothrow: true })) !== null;
   if (!isRoot || !hasApt) {
     say(
       'OpenBLAS (libopenblas-dev) is missing and cannot be installed here ' +
@@ -44,10 +46,10 @@ function installOpenBlas() {
     return false;
   }
   say('OpenBLAS is missing; installing libopenblas-dev with apt-get');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!run('apt-get', ['install', '-y', '--no-install-recommends', 'libopenblas-dev'], { env })) {
-    run('apt-get', ['update'], { env });
-    if (!run('apt-get', ['install', '-y', '--no-install-recommends', 'libopenblas-dev'], { env })) {
+  const install = ['install', '-y', '--no-install-recommends', 'libopenblas-dev'];
+  if (!(await aptGet(install))) {
+    await aptGet(['update']);
+    if (!(await aptGet(install))) {
       say('apt-get could not install libopenblas-dev; defrost will run on the plain wasm backend');
       return false;
     }
@@ -56,8 +58,7 @@ function installOpenBlas() {
 }
 
 function newestSource() {
-  const files = [join(nativeDir, 'binding.gyp')];
-  for (const name of readdirSync(join(nativeDir, 'src'))) files.push(join(nativeDir, 'src', name));
+  const files = fastGlob.sync(['binding.gyp', 'src/**'], { cwd: nativeDir, absolute: true });
   return Math.max(...files.map((file) => statSync(file).mtimeMs));
 }
 
@@ -69,8 +70,8 @@ function nodeGypScript() {
   }
 }
 
-function main() {
-  if (!hasOpenBlas() && !installOpenBlas()) return;
+async function main() {
+  if (!hasOpenBlas() && !(await installOpenBlas())) return;
   if (existsSync(addon) && statSync(addon).mtimeMs >= newestSource()) {
     say(`up to date (${addon})`);
     return;
@@ -85,11 +86,11 @@ function main() {
   const args = [gyp, 'rebuild', '-C', nativeDir, '--loglevel=warn'];
   const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
   if (nodedir) args.push(`--nodedir=${nodedir}`);
-  if (!run(process.execPath, args, { cwd: root })) {
+  if ((await $({ cwd: root, stdio: 'inherit', nothrow: true })`${process.execPath} ${args}`).exitCode !== 0) {
     say('the build failed (see above); defrost will run on the plain wasm backend');
     return;
   }
   say(`built ${addon}`);
 }
 
-main();
+await main();

