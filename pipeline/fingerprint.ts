@@ -108,7 +108,7 @@ function resolveRelative(codeRoot: string, from: string, specifier: string): str
 }
 
 /** `@scope/name/sub` -> `@scope/name`; `name/sub` -> `name`. */
-function packageName(specifier: string): string {
+export function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
