@@ -128,9 +128,10 @@ export async function build(root, { output = 'pipe' } = {}) {
   const sources = sourceHashes(root);
   const previous = readStamp(root);
   // tsc's record says which outputs are up to date; an output deleted since (by hand) is only
-  // rebuilt from no record at all.
+  // rebuilt from no record at all. A source new since the last build has no output yet.
   const record = readTsconfig(root).compilerOptions?.tsBuildInfoFile;
-  if (record && missingOutputs(root, sources).length > 0) rmSync(join(root, record), { force: true });
+  const built = (f) => !previous?.sources || f in previous.sources;
+  if (record && missingOutputs(root, sources).some(built)) rmSync(join(root, record), { force: true });
   const r = spawnSync(process.execPath, [tscPath(root), '-p', join(root, 'tsconfig.json')], {
     cwd: root,
     encoding: 'utf8',
