@@ -18,7 +18,7 @@
 // command to run.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -111,11 +111,22 @@ async function writeStamp(root, sources, previous) {
   renameSync(tmp, path);
 }
 
-/** Removes the compiled module (and source map) of every source the previous build had and that is gone. */
+/**
+ * Removes the compiled module (and source map) of every source the previous build had and that is
+ * gone, and the directories that leaves empty.
+ */
 function removeOrphans(root, sources, previous) {
-  for (const f of Object.keys(previous?.sources ?? {}))
-    if (f.endsWith('.ts') && !(f in sources))
-      for (const out of [outputOf(f), `${outputOf(f)}.map`]) rmSync(join(root, out), { force: true });
+  for (const f of Object.keys(previous?.sources ?? {})) {
+    if (!f.endsWith('.ts') || f in sources) continue;
+    for (const out of [outputOf(f), `${outputOf(f)}.map`]) rmSync(join(root, out), { force: true });
+    for (let dir = dirname(join(root, outputOf(f))); dir !== join(root, 'dist'); dir = dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break; // not empty (or already gone)
+      }
+    }
+  }
 }
 
 const tscPath = (root) => join(root, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ROOT } from './engine-helpers.js';
@@ -56,7 +56,10 @@ test('a stage edited without rebuilding: exit 2 naming it, or a rebuild before t
 
   const refused = defrost(run, { DEFROST_REBUILD: '0' });
   assert.equal(refused.status, 2, refused.stderr);
-  assert.match(refused.stderr, /dist\/ is older than its sources \(pipeline\/hash\.ts, stages\/similarity\/similarity\.ts\); run `make build`/);
+  assert.match(
+    refused.stderr,
+    /dist\/ is older than its sources \(pipeline\/hash\.ts, stages\/similarity\/similarity\.ts\); run `make build`/,
+  );
   assert.equal(compiled('stages/similarity/similarity.js'), before, 'nothing ran, nothing was rebuilt');
 
   const rebuilt = defrost(run);
@@ -73,39 +76,38 @@ test('a stage edited without rebuilding: exit 2 naming it, or a rebuild before t
 test('an edit that breaks a module it did not touch fails the rebuild; the next good edit is built', () => {
   // Any command rebuilds first; `--help` does nothing else.
   const help = ['--help'];
-  const planted = join(root, 'stages', 'planted.ts');
-  const user = join(root, 'stages', 'planted-user.ts');
+  mkdirSync(join(root, 'stages', 'planted'));
+  const planted = join(root, 'stages', 'planted', 'value.ts');
+  const user = join(root, 'stages', 'planted', 'user.ts');
   writeFileSync(planted, 'export const planted = 1;\n');
-  writeFileSync(user, "import { planted } from './planted.js';\nexport const twice: number = planted * 2;\n");
+  writeFileSync(user, "import { planted } from './value.js';\nexport const twice: number = planted * 2;\n");
   const untouched = statSync(join(root, 'dist', 'pipeline', 'store.js')).mtimeMs;
   const added = defrost(help);
   assert.equal(added.status, 0, added.stderr);
-  assert.match(compiled('stages/planted-user.js'), /planted \* 2/);
+  assert.match(compiled('stages/planted/user.js'), /planted \* 2/);
   assert.equal(statSync(join(root, 'dist', 'pipeline', 'store.js')).mtimeMs, untouched, 'the rebuild is incremental');
 
-  // planted.ts itself is fine; only the module importing it stops type-checking.
+  // value.ts itself is fine; only the module importing it stops type-checking.
   writeFileSync(planted, "export const planted = 'one';\n");
   const broken = defrost(help);
   assert.equal(broken.status, 2, broken.stderr);
   assert.match(
     broken.stderr,
-    /the rebuild failed \(dist\/ is older than stages\/planted\.ts\):\nstages\/planted-user\.ts\(2,\d+\): error TS/,
+    /the rebuild failed \(dist\/ is older than stages\/planted\/value\.ts\):\nstages\/planted\/user\.ts\(2,\d+\): error TS/,
   );
-  assert.match(compiled('stages/planted.js'), /planted = 1;/, 'nothing was emitted');
+  assert.match(compiled('stages/planted/value.js'), /planted = 1;/, 'nothing was emitted');
   const stillStale = defrost(help, { DEFROST_REBUILD: '0' });
   assert.equal(stillStale.status, 2, 'the stamp still describes the last good build');
-  assert.match(stillStale.stderr, /older than its sources \(stages\/planted\.ts\)/);
+  assert.match(stillStale.stderr, /older than its sources \(stages\/planted\/value\.ts\)/);
 
-  writeFileSync(user, "import { planted } from './planted.js';\nexport const twice: string = planted + planted;\n");
+  writeFileSync(user, "import { planted } from './value.js';\nexport const twice: string = planted + planted;\n");
   const fixed = defrost(help);
   assert.equal(fixed.status, 0, fixed.stderr);
-  assert.match(compiled('stages/planted.js'), /planted = 'one';/, 'the module of the failed build is emitted now');
-  assert.match(compiled('stages/planted-user.js'), /planted \+ planted/);
+  assert.match(compiled('stages/planted/value.js'), /planted = 'one';/, 'the module of the failed build is emitted now');
+  assert.match(compiled('stages/planted/user.js'), /planted \+ planted/);
 
-  rmSync(planted);
-  rmSync(user);
+  rmSync(join(root, 'stages', 'planted'), { recursive: true });
   const removed = defrost(help);
   assert.equal(removed.status, 0, removed.stderr);
-  for (const out of ['planted.js', 'planted.js.map', 'planted-user.js', 'planted-user.js.map'])
-    assert.ok(!existsSync(join(root, 'dist', 'stages', out)), `${out}: the output of a removed source is removed`);
+  assert.ok(!existsSync(join(root, 'dist', 'stages', 'planted')), 'the outputs of removed sources are removed, and their folder');
 });
