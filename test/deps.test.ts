@@ -1,6 +1,6 @@
 /**
  * Dependencies earn their place (docs/architecture.md, "Dependencies"): every package that
- * package.json lists is loaded somewhere in the sources. A dependency or optional dependency by
+ * package.json lists is imported somewhere in the sources. A dependency or optional dependency by
  * the code that runs (pipeline/, stages/, bin/, scripts/; an optional one may be loaded by a
  * computed specifier, as it may be absent, so its name as a string literal there counts); a
  * devDependency by anything (tests, bench/, eslint.config.js), unless it is a command-line tool or
@@ -12,8 +12,8 @@ import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fastGlob from 'fast-glob';
+import ts from 'typescript';
 import { packageName } from '../pipeline/fingerprint.js';
-import { parseImports } from '../pipeline/module-graph.js';
 import { ROOT } from './engine-helpers.js';
 
 /** devDependencies that only run as commands: nothing imports them. */
@@ -37,12 +37,13 @@ const allFiles = [...new Set([...runtimeFiles, ...list([`{test,bench}/${SOURCE}`
 const text = new Map(allFiles.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
 
 /**
- * Packages a file loads: its runtime imports (type-only imports never run) and `require(...)`,
- * `require.resolve(...)` and `createRequire(...)(...)` calls with a literal name.
+ * Packages a file imports, as TypeScript's import scanner finds them (static and dynamic imports,
+ * re-exports, `require(...)`), and `require.resolve(...)` and `createRequire(...)(...)` calls with
+ * a literal name.
  */
 function packagesLoadedBy(file: string): string[] {
   const source = text.get(file) as string;
-  const specifiers = [...parseImports(source, file).imports];
+  const specifiers = ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
   for (const match of source.matchAll(/(?:\brequire|\.resolve|\))\(\s*(['"])([^'"\s]+)\1/g)) specifiers.push(match[2]);
   return specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('/') && !isBuiltin(s)).map(packageName);
 }
