@@ -14,11 +14,11 @@
 // beside the store (STORE-<study>.json), so the tables can be printed from studies run at
 // different times (`node scripts/protocol-check.mjs STORE` with nothing left to run only prints).
 // Reruns reuse the store's cached instances. Two studies of the default size.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
+import { $ } from 'zx';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const store = process.argv[2] ?? '/tmp/defrost-protocol-check';
@@ -33,11 +33,11 @@ const { computeOptimalDepth } = await import(join(root, 'dist', 'stages', 'lib',
 const L = 4;
 
 /** Runs one study (cached instances are reused) and returns its report JSON and results rows. */
-function study(sets) {
+async function study(sets) {
   const args = (cmd) => [join(root, 'bin', 'defrost.js'), cmd, config, '--store', store, ...sets.flatMap((s) => ['--set', s])];
-  execFileSync(process.execPath, [...args('run'), '--jobs', process.env.JOBS ?? '2'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const cells = JSON.parse(execFileSync(process.execPath, [...args('report'), '--json'], { encoding: 'utf8' }).trim().split('\n').pop()).cells;
-  const text = execFileSync(process.execPath, args('report'), { encoding: 'utf8' });
+  await $({ stdio: ['ignore', 'ignore', 'inherit'] })`${process.execPath} ${args('run')} --jobs ${process.env.JOBS ?? '2'}`;
+  const cells = JSON.parse((await $`${process.execPath} ${args('report')} --json`).stdout.trim().split('\n').pop()).cells;
+  const text = (await $`${process.execPath} ${args('report')}`).stdout;
   const html = /Report: (\S+report\.html)/.exec(text)?.[1] ?? /(\S+\/report\.html)/.exec(text)?.[1];
   const table = tableFromIPC(readFileSync(join(dirname(html), 'results.arrow')));
   const rows = table.toArray().map((r) => r.toJSON());
@@ -116,7 +116,7 @@ for (const [name, sets] of Object.entries(studies)) {
   const saved = `${store}-${name}.json`;
   if (wanted.includes(name) || (wanted.length === 0 && !existsSync(saved))) {
     console.error(`study ${name}: ${sets.join(' ') || '(the file as it is)'}`);
-    writeFileSync(saved, JSON.stringify(study(sets)));
+    writeFileSync(saved, JSON.stringify(await study(sets)));
   }
   if (existsSync(saved)) results[name] = JSON.parse(readFileSync(saved, 'utf8'));
 }
