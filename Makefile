@@ -27,8 +27,8 @@ native: deps
 build: deps
 	$(NODE) scripts/build.mjs
 
-# docs/config.md from the zod config schema and the registries' tables (stages/registry-docs.ts);
-# `make test` fails while one is stale.
+# docs/config.md from the zod config schema, the registries' tables (stages/registry-docs.ts) and
+# docs/tables.md from the table declarations; `make test` fails while one is stale.
 docs: build
 	$(NODE) scripts/docs.mjs
 

@@ -10,11 +10,12 @@
  * measure, so a regression can be located.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareFiles } from '../stages/similarity/compare-command.js';
-import { readMatrix, writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { readMatrix } from '../stages/lib/formats/matrix-io.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { Rng } from '../stages/lib/random.js';
 import { MEASURE_NAMES, Representation, compareRepresentations, type Matrix } from '../stages/lib/measures/index.js';
 
@@ -58,8 +59,8 @@ async function main(): Promise<void> {
   const fa = join(outDir, `compare-a-${rows}x${cols}.npy`);
   const fb = join(outDir, `compare-b-${rows}x${cols}.npy`);
   const [a, b] = inputs(rows, cols);
-  await writeNpy(fa, a, 'float32');
-  await writeNpy(fb, b, 'float32');
+  writeFileSync(fa, encodeNpyArray([a.rows, a.cols], Float32Array.from(a.data)));
+  writeFileSync(fb, encodeNpyArray([b.rows, b.cols], Float32Array.from(b.data)));
 
   const cli = existsSync(join(root, 'dist', 'stages', 'cli.js'));
   const command = cli

@@ -25,7 +25,7 @@ import { LogCapture } from './log-capture.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
 import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, sealManifest, type Manifest, type ManifestFile } from './manifest.js';
 import type { AnyProject, RuntimeInfo } from './project.js';
-import { checkOutputs, outputPath } from './outputs.js';
+import { checkOutputs, checkSummary, outputPath } from './outputs.js';
 import type { InputArtifact, ProgressUpdate, StageContext } from './stage.js';
 import type { Store } from './store.js';
 
@@ -164,7 +164,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     let summary;
     try {
       const outcome = await definition.run(ctx);
-      summary = outcome.summary ?? {};
+      summary = checkSummary(definition, outcome.summary ?? {});
       if (controller.signal.aborted) throw new Error('interrupted');
       await checkOutputs(staging, definition);
     } catch (error) {

@@ -212,6 +212,16 @@ function codecOf(table: Table, field: Field, note: (text: string) => void): Colu
   throw cannotHold(field, 'npy has no type for it');
 }
 
+/**
+ * The one `.npy` writer (format 1.0, C order, little-endian data as it lies in memory): the
+ * header for `descr` (numpy's dtype text: `'<f4'` with its quotes, or a structured list) and
+ * `shape`, then the data. `export` writes tables with it; the stages write arrays with it
+ * (`stages/lib/formats/npy.ts`).
+ */
+export function npyBytes(descr: string, shape: readonly number[], data: ArrayBufferView): Buffer {
+  return Buffer.concat([header(descr, shape), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
 function header(descr: string, shape: readonly number[]): Buffer {
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
   let text = `{'descr': ${descr}, 'fortran_order': False, 'shape': (${dims}), }`;
@@ -257,16 +267,19 @@ export function tableToNpy(table: Table, note: (text: string) => void = () => {}
   const rows = table.numRows;
   const recordBytes = codecs.reduce((s, c) => s + c.rowBytes, 0);
   const data = Buffer.alloc(rows * recordBytes);
-  let head: Buffer;
+  let descr: string;
+  let shape: number[];
   if (codecs.length === 1) {
     const c = codecs[0]!;
-    head = header(`'${c.descr}'`, [rows, ...c.rowShape]);
-    if (c.rowShape.length > 0 && copyVectorColumn(table, c, data)) return Buffer.concat([head, data]);
+    descr = `'${c.descr}'`;
+    shape = [rows, ...c.rowShape];
+    if (c.rowShape.length > 0 && copyVectorColumn(table, c, data)) return npyBytes(descr, shape, data);
   } else {
-    const descr = codecs
+    const members = codecs
       .map((c) => (c.rowShape.length === 0 ? `('${c.name}', '${c.descr}')` : `('${c.name}', '${c.descr}', ${tupleText(c.rowShape)})`))
       .join(', ');
-    head = header(`[${descr}]`, [rows]);
+    descr = `[${members}]`;
+    shape = [rows];
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let r = 0; r < rows; r++) {
@@ -276,5 +289,5 @@ export function tableToNpy(table: Table, note: (text: string) => void = () => {}
       offset += c.rowBytes;
     }
   }
-  return Buffer.concat([head, data]);
+  return npyBytes(descr, shape, data);
 }

@@ -1,13 +1,15 @@
 /**
- * A stage's declared outputs at run time: where a named output lives, and the check the engine
- * runs before publishing — every required output was written, nothing undeclared was, and every
- * table has its declared columns with their declared Arrow types. A stage that breaks its
- * declaration fails (nothing is published), so consumers can rely on it.
+ * A stage's declared outputs and summary at run time: where a named output lives, and the checks
+ * the engine runs before publishing — every required output was written, nothing undeclared was,
+ * every table has exactly its declared columns with their declared Arrow types, and the summary
+ * has its declared form. A stage that breaks its declaration fails (nothing is published), so
+ * consumers can rely on it.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StageFailure } from './errors.js';
-import type { AnyStage, OutputDecls } from './stage.js';
+import type { z } from 'zod';
+import type { AnyStage, JsonObject, OutputDecls } from './stage.js';
 
 /** Absolute path of output `name` of a stage (`stage`: its name and outputs) inside instance (or staging) directory `dir`. */
 export function outputPath(dir: string, stage: { readonly name: string; readonly outputs: OutputDecls }, name: string): string {
@@ -15,6 +17,33 @@ export function outputPath(dir: string, stage: { readonly name: string; readonly
   if (!decl)
     throw new StageFailure(`stage ${stage.name} declares no output "${name}" (it declares ${Object.keys(stage.outputs).join(', ')})`);
   return join(dir, decl.file);
+}
+
+function summaryIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(summary)'}: ${i.message}`).join('; ');
+}
+
+/** The summary a stage returned, checked against its declared schema (if it declares one). */
+export function checkSummary(stage: AnyStage, summary: JsonObject): JsonObject {
+  if (stage.summary === undefined) return summary;
+  const parsed = stage.summary.safeParse(summary);
+  if (!parsed.success)
+    throw new StageFailure(`stage ${stage.name} returned a summary that breaks its declaration: ${summaryIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * An input's summary, parsed with its producer's declared summary schema. The engine checked it
+ * when the input was published, so a mismatch means a store written by other code: a
+ * `StageFailure` naming the instance, never a stack trace.
+ */
+export function summaryOf<T extends JsonObject>(schema: z.ZodType<T>, input: { readonly id: string; readonly summary?: JsonObject }): T {
+  const parsed = schema.safeParse(input.summary ?? {});
+  if (!parsed.success)
+    throw new StageFailure(
+      `${input.id} has no summary of the declared form (${summaryIssues(parsed.error)}); run \`defrost run\` to recompute it`,
+    );
+  return parsed.data;
 }
 
 export async function checkOutputs(staging: string, stage: AnyStage): Promise<void> {
@@ -36,14 +65,33 @@ export async function checkOutputs(staging: string, stage: AnyStage): Promise<vo
       throw new StageFailure(
         `stage ${stage.name}: output ${name} (${decl.file}) should be a ${decl.kind === 'dir' ? 'directory' : 'file'}`,
       );
-    if (decl.kind === 'table' && decl.columns) {
+    const columns = decl.columns;
+    if (decl.kind === 'table' && columns) {
       const { readArrowTable } = await import('./arrow.js');
       const fields = new Map((await readArrowTable(path)).schema.fields.map((f) => [f.name, String(f.type)]));
-      for (const [column, type] of Object.entries(decl.columns)) {
+      for (const [column, type] of Object.entries(columns)) {
         const actual = fields.get(column);
         if (actual === undefined) throw new StageFailure(`stage ${stage.name}: table ${decl.file} lacks its declared column ${column}`);
-        if (actual !== type) throw new StageFailure(`stage ${stage.name}: column ${column} of ${decl.file} is ${actual}, declared ${type}`);
+        if (!arrowTypeMatches(type, actual))
+          throw new StageFailure(`stage ${stage.name}: column ${column} of ${decl.file} is ${actual}, declared ${type}`);
       }
+      const extra = [...fields.keys()].filter((column) => !(column in columns));
+      if (extra.length > 0)
+        throw new StageFailure(
+          `stage ${stage.name}: table ${decl.file} has the undeclared column(s) ${extra.join(', ')} (declared: ${Object.keys(columns).join(', ')})`,
+        );
     }
   }
+}
+
+/**
+ * Whether a column of Arrow type `actual` (as apache-arrow prints it) has the `declared` type. A
+ * fixed-size list declared without its width (`FixedSizeList<Float32>`) matches any width
+ * (`FixedSizeList[784]<Float32>`): the width of a dataset's rows depends on its data.
+ */
+export function arrowTypeMatches(declared: string, actual: string): boolean {
+  if (declared === actual) return true;
+  const list = /^FixedSizeList<(.+)>$/.exec(declared);
+  const sized = /^FixedSizeList\[\d+\]<(.+)>$/.exec(actual);
+  return list !== null && sized !== null && list[1] === sized[1];
 }

@@ -52,12 +52,15 @@ export interface OutputDecl {
   readonly file: string;
   /** Written only under some params (e.g. `model/` of a transfer run); else always written. */
   readonly optional: boolean;
-  /** Tables: column name -> Arrow type as apache-arrow prints it (`Float64`, `Int32`, `Utf8`...). */
+  /**
+   * Tables: every column, name -> Arrow type as apache-arrow prints it (`Float64`, `Int32`,
+   * `Utf8`...; a fixed-size list without its width, `FixedSizeList<Float32>`, matches any width).
+   */
   readonly columns?: Readonly<Record<string, string>>;
 }
 export type OutputDecls = Readonly<Record<string, OutputDecl>>;
 
-/** An Arrow IPC table with its columns (name -> Arrow type); the engine checks them on publish. */
+/** An Arrow IPC table with all its columns (name -> Arrow type); the engine checks them on publish. */
 export function table(file: string, columns: Readonly<Record<string, string>>, options: { optional?: boolean } = {}): OutputDecl {
   return { kind: 'table', file, columns, optional: options.optional ?? false };
 }
@@ -187,6 +190,13 @@ export interface StageOutcome {
 /** A params schema whose parsed values are JSON (they are hashed and stored in manifests). */
 export type ParamsSchema = z.ZodType<JsonObject>;
 
+/**
+ * A stage's declared summary: the schema of what `run` returns as `summary`. The engine checks
+ * the summary against it before publishing, and consumers parse an input's `summary` with it, so
+ * results that travel in manifests are typed at both ends.
+ */
+export type SummarySchema = z.ZodType<JsonObject>;
+
 export interface Stage<N extends string, S extends ParamsSchema, I extends InputDecls, O extends OutputDecls> {
   readonly name: N;
   /** One line for `--help`, `dag` and `status`. */
@@ -207,6 +217,8 @@ export interface Stage<N extends string, S extends ParamsSchema, I extends Input
   readonly params: S;
   readonly inputs: I;
   readonly outputs: O;
+  /** The summary's schema, when consumers read it (optional: a summary for people only needs none). */
+  readonly summary?: SummarySchema;
   run(ctx: StageContext<z.output<S>, I, O>): Promise<StageOutcome>;
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Writes the generated docs (`make docs`, after `make build`): docs/config.md from the zod config
-// schema, and the registries' tables in docs/similarity.md and docs/science.md
-// (stages/registry-docs.ts). With --check it writes nothing and exits 1 when one is stale.
+// schema, docs/tables.md from the table declarations, and the registries' tables in
+// docs/similarity.md and docs/science.md (stages/registry-docs.ts). With --check it writes nothing
+// and exits 1 when one is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigDocs } from '../dist/stages/config-docs.js';
 import { GENERATED_TABLES, withGeneratedTables } from '../dist/stages/registry-docs.js';
+import { renderTableDocs } from '../dist/stages/table-docs.js';
 
 const root = new URL('../', import.meta.url);
 const read = (file) => {
@@ -15,16 +17,20 @@ const read = (file) => {
     return ''; // missing counts as stale
   }
 };
-const files = new Map([['docs/config.md', () => renderConfigDocs()]]);
-for (const { file } of GENERATED_TABLES) files.set(file, () => withGeneratedTables(file, read(file)));
+const files = new Map([
+  ['docs/config.md', { render: () => renderConfigDocs(), from: 'the config schema' }],
+  ['docs/tables.md', { render: () => renderTableDocs(), from: 'the table declarations' }],
+]);
+for (const { file } of GENERATED_TABLES)
+  files.set(file, { render: () => withGeneratedTables(file, read(file)), from: 'a registry' });
 
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [file, render] of files) {
+for (const [file, { render, from }] of files) {
   const text = render();
   if (read(file) === text) continue;
   if (check) {
-    console.error(`${file} is stale (the config schema or a registry changed). Run \`make docs\` and commit ${file}.`);
+    console.error(`${file} is stale (${from} changed). Run \`make docs\` and commit ${file}.`);
     stale++;
   } else {
     writeFileSync(fileURLToPath(new URL(file, root)), text);

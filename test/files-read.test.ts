@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeDataset } from '../stages/lib/tables/dataset-table.js';
 import { readImageHeader } from '../stages/lib/formats/image-header.js';
+import { npyBytes } from '../pipeline/npy.js';
 import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { DataFileError } from '../stages/lib/formats/problem.js';
 import { fingerprintFileDataset, readFileDataset, type FileDatasetSpec } from '../stages/lib/formats/read.js';
@@ -30,15 +31,9 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
 /** A `.npy` of fixed-width unicode strings (`<U{width}`), as NumPy writes `np.array(['a', ...])`. */
 function unicodeNpy(values: string[]): Buffer {
   const width = Math.max(...values.map((v) => v.length));
-  let header = `{'descr': '<U${width}', 'fortran_order': False, 'shape': (${values.length},), }`;
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 11, ' ') + '\n';
-  const out = Buffer.alloc(total + values.length * width * 4);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(out, 0);
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, 'latin1');
-  values.forEach((v, i) => [...v].forEach((ch, k) => out.writeUInt32LE(ch.codePointAt(0) ?? 0, total + (i * width + k) * 4)));
-  return out;
+  const codes = new Uint32Array(values.length * width);
+  values.forEach((v, i) => [...v].forEach((ch, k) => (codes[i * width + k] = ch.codePointAt(0) ?? 0)));
+  return npyBytes(`'<U${width}'`, [values.length], codes);
 }
 
 /** A 4x6 image whose pixels encode its class (bright or dark), written as PNG or JPEG. */

@@ -6,8 +6,8 @@ import { fastVerdict, rankDepths } from '../stages/lib/predictors/fast.js';
 import { leaveOneOutCentroidAccuracy } from '../stages/lib/predictors/nearest-centroid.js';
 import { judgeCell, kendallTau, predictedDepth, scorePredictor } from '../stages/lib/predictors/scoring.js';
 import { bestPredictor, scorePredictions } from '../stages/prediction/section-job.js';
-import type { ResultRow } from '../stages/lib/report/types.js';
-import type { SimilarityRow } from '../stages/lib/report/types.js';
+import type { ResultRow } from '../stages/lib/tables/report-tables.js';
+import type { SimilarityRow } from '../stages/lib/tables/similarity-table.js';
 
 test('predictedDepth takes the best score, ties to the deeper depth, skipping missing scores', () => {
   assert.equal(predictedDepth([0.1, 0.5, 0.3]), 1);

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import { writeDataset } from '../stages/lib/tables/dataset-table.js';
 import { computeOptimalDepth } from '../stages/lib/report/optimal-depth.js';
-import type { ResultRow } from '../stages/lib/report/types.js';
+import type { ResultRow } from '../stages/lib/tables/report-tables.js';
 import { Rng } from '../stages/lib/random.js';
 import { trainScratchStage } from '../stages/training/train-scratch.js';
 import { runTrainScratch } from '../stages/training/training-job.js';

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import type { CliContext } from '../pipeline/cli/context.js';
 import { loadConfig } from '../pipeline/config-loader.js';
-import type { RunRecord, SimilarityRow } from '../stages/lib/report/types.js';
+import type { RunRecord } from '../stages/lib/report/types.js';
+import type { SimilarityRow } from '../stages/lib/tables/similarity-table.js';
 import { configSchema, correlationsOf, depthsOf } from '../stages/config/schema.js';
 import { CV_MODES } from '../stages/data/import-params.js';
 import { compareMatrices, allMeasures, MEASURE_NAMES, type Matrix } from '../stages/lib/measures/index.js';
@@ -28,7 +29,7 @@ import { ANSWER_STAGES, answerPlace } from '../stages/report/answer-stages.js';
 import { buildTables } from '../stages/report/build.js';
 import { registerCompareCommand } from '../stages/similarity/compare-command.js';
 import { QUICK } from './engine-helpers.js';
-import { makeFixture } from './report-fixture.js';
+import { makeFixture, trainingSummary } from './report-fixture.js';
 
 const unique = (names: readonly string[]): boolean => new Set(names).size === names.length;
 
@@ -140,7 +141,7 @@ test('answer stages: the planner plans, aggregate reads and the results builder 
     stage,
     coords: { correlation: 0.5, n: 20, seed: 0, ...coords },
     published: true,
-    summary: { test_accuracy: 0.75 },
+    summary: trainingSummary(0.75),
   });
   const runs = [run('train-scratch', {}), run('transfer', { mode: 'reinit', depth: 1 }), run('predict', {}), run('cv-train', {})];
   const places = collectRuns(runs, answerPlace).results.map((r) => [r.mode, r.depth]);

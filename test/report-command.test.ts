@@ -14,14 +14,15 @@ import { MANIFEST_FORMAT } from '../pipeline/manifest.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Store } from '../pipeline/store.js';
 import { aggregateStage } from '../stages/report/aggregate.js';
-import { bandTableBytes, predictionTableBytes } from '../stages/prediction/predict-job.js';
 import { reportForConfig } from '../stages/report/report-command.js';
 import { defrostProject } from '../stages/project.js';
-import { readOptimalDepth, readResults, rowsToIPC, SIMILARITY_COLUMNS } from '../stages/lib/tables/arrow-tables.js';
+import { BAND, PREDICTION } from '../stages/lib/tables/prediction-tables.js';
+import { OPTIMAL_DEPTH, RESULTS } from '../stages/lib/tables/report-tables.js';
+import { SIMILARITY, type SimilarityRow } from '../stages/lib/tables/similarity-table.js';
 import type { RunInstance } from '../pipeline/project.js';
 import { reportAfterRun } from '../stages/report/after-run.js';
-import type { SimilarityRow } from '../stages/lib/report/types.js';
 import { runStage, scratchDir, type RigInput } from './stage-rig.js';
+import { trainingSummary } from './report-fixture.js';
 
 const CONFIG = 'experiments/quick.yaml';
 const cleanup: string[] = [];
@@ -95,7 +96,7 @@ describe('defrost report on a store', () => {
         const rows: SimilarityRow[] = [];
         for (let a = 1; a <= L; a++)
           for (let b = 1; b <= L; b++) rows.push({ correlation, block_a: a, block_b: b, measure: 'cka', value: 0.9 / (a + b) });
-        dir = await publish(store, inst, {}, { 'similarity.arrow': rowsToIPC(rows, SIMILARITY_COLUMNS) });
+        dir = await publish(store, inst, {}, { [SIMILARITY.file]: await SIMILARITY.bytes(rows) });
       } else if (inst.stage === 'predict') {
         const correlation = inst.coords.correlation as number | null;
         const n = inst.coords.n as number;
@@ -110,22 +111,15 @@ describe('defrost report on a store', () => {
         dir = await publish(
           store,
           inst,
-          { seconds: { logme: 0.5 } },
+          { predicted: { logme: L }, seconds: { logme: 0.5 }, shared_seconds: {} },
           {
-            'prediction.arrow': predictionTableBytes(rows),
-            'band.arrow': bandTableBytes(correlation, []),
+            [PREDICTION.file]: await PREDICTION.bytes(rows),
+            [BAND.file]: await BAND.bytes([]),
           },
         );
       } else {
         const acc = accuracy(inst);
-        dir = await publish(store, inst, {
-          test_accuracy: acc,
-          validation_accuracy: acc,
-          selection_accuracy: acc,
-          test_loss: 1 - acc,
-          train_steps: 10,
-          epochs: 1,
-        });
+        dir = await publish(store, inst, trainingSummary(acc));
       }
       published.push({ stage: inst.stage, key: inst.key, dir });
     }
@@ -135,9 +129,9 @@ describe('defrost report on a store', () => {
     assert.match(partial.text, new RegExp(`Partial sweep: ${holes.length} of ${inputs.length} runs have no result`));
     assert.ok(partial.text.endsWith(`Report: ${partial.htmlPath}`));
     const reportDir = join(partial.htmlPath, '..');
-    const results = await readResults(join(reportDir, 'results.arrow'));
+    const results = await RESULTS.read(join(reportDir, RESULTS.file));
     assert.equal(results.length, inputs.filter((i) => i.stage !== 'similarity' && i.stage !== 'predict' && !isHole(i)).length);
-    const optimal = await readOptimalDepth(join(reportDir, 'optimal_depth.arrow'));
+    const optimal = await OPTIMAL_DEPTH.read(join(reportDir, OPTIMAL_DEPTH.file));
     const cell = optimal.find((r) => r.correlation === c0 && r.n === n0 && r.mode === 'defrost');
     // accuracy grows with depth in this store, so l* = L everywhere; depth 0 is simply absent.
     assert.equal(cell?.optimal_depth, L);
@@ -169,14 +163,7 @@ describe('defrost report on a store', () => {
       published.push({
         stage: inst.stage,
         key: inst.key,
-        dir: await publish(store, inst, {
-          test_accuracy: acc,
-          validation_accuracy: acc,
-          selection_accuracy: acc,
-          test_loss: 0,
-          train_steps: 1,
-          epochs: 1,
-        }),
+        dir: await publish(store, inst, trainingSummary(acc)),
       });
     }
     const outDir = join(store, '.tmp-aggregate');

@@ -3,12 +3,13 @@
  * known accuracies, and similarity tables on disk, shaped like what the real stages publish.
  * Not a test file itself.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rowsToIPC, SIMILARITY_COLUMNS } from '../stages/lib/tables/arrow-tables.js';
-import type { RunRecord, SimilarityRow } from '../stages/lib/report/types.js';
+import type { RunRecord } from '../stages/lib/report/types.js';
+import { BAND, PREDICTION } from '../stages/lib/tables/prediction-tables.js';
+import { SIMILARITY, type SimilarityRow } from '../stages/lib/tables/similarity-table.js';
+import { TRAINING_METRICS } from '../stages/lib/tables/training-tables.js';
 import { instanceId } from '../stages/plan.js';
-import { bandTableBytes, predictionTableBytes } from '../stages/prediction/predict-job.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Rng } from '../stages/lib/random.js';
 import { scratchDir } from './stage-rig.js';
@@ -41,23 +42,24 @@ function accuracyOf(rng: Rng, correlation: number, n: number, mode: string, dept
 }
 
 /**
- * A training stage's summary: test and selection accuracy differ by their own noise; the
- * stopping split's accuracy is optimistic (it was maximised) and chooses nothing.
+ * A training run's summary as the engine stores it: its metrics row as JSON
+ * (stages/lib/tables/training-tables.ts). Test and selection accuracy differ by their own noise;
+ * the stopping split's accuracy is optimistic (it was maximised) and chooses nothing.
  */
-function runSummary(test: number, selection: number, depth = 0): Record<string, number | string> {
-  return {
+export function trainingSummary(test: number, selection = test, depth = 0, validation = Math.min(1, selection + 0.01 * depth)): JsonObject {
+  return TRAINING_METRICS.json({
     test_accuracy: test,
     test_loss: 1 - test,
-    validation_accuracy: Math.min(1, selection + 0.01 * depth),
+    validation_accuracy: validation,
     validation_loss: 1 - selection,
     selection_accuracy: selection,
     selection_loss: 1 - selection,
     train_steps: 100 + depth,
     epochs: 5,
     best_epoch: 3,
-    stopped_by: depth % 2 === 0 ? 'patience' : 'budget',
     learning_rate: 0.001,
-  };
+    stopped_by: depth % 2 === 0 ? 'patience' : 'budget',
+  });
 }
 
 export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture> {
@@ -80,17 +82,22 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
     for (const n of ns) {
       for (const seed of seeds) {
         const scratch = 0.5 + 0.35 * Math.min(1, Math.log10(n) / 3) + 0.01 * rng.normal();
-        add('train-scratch', { correlation, n, seed }, runSummary(scratch, scratch + 0.01 * rng.normal()));
+        add('train-scratch', { correlation, n, seed }, trainingSummary(scratch, scratch + 0.01 * rng.normal()));
         for (const mode of modes) {
           for (let depth = 0; depth <= L; depth++) {
             const acc = accuracyOf(rng, rho, n, mode, depth, L);
-            add('transfer', { correlation, n, mode, depth, seed }, runSummary(acc, acc + 0.01 * rng.normal(), depth));
+            add('transfer', { correlation, n, mode, depth, seed }, trainingSummary(acc, acc + 0.01 * rng.normal(), depth));
           }
         }
       }
     }
     add('similarity', { correlation });
-    for (const n of ns) add('predict', { correlation, n }, { seconds: { logme: 0.25, nearest_centroid: 0.125 } });
+    for (const n of ns)
+      add(
+        'predict',
+        { correlation, n },
+        { predicted: { logme: L, nearest_centroid: 1 }, seconds: { logme: 0.25, nearest_centroid: 0.125 }, shared_seconds: {} },
+      );
   }
   // Similarity tables of the published similarity instances.
   for (const run of runs.filter((r) => r.stage === 'similarity' && r.published)) {
@@ -104,7 +111,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
       rows.push({ correlation, block_a: a, block_b: a, measure: 'intrinsic_dimension_a', value: 6 + a });
     }
     await mkdir(run.dir as string, { recursive: true });
-    await writeFile(join(run.dir as string, 'similarity.arrow'), rowsToIPC(rows, SIMILARITY_COLUMNS));
+    await SIMILARITY.write(join(run.dir as string, SIMILARITY.file), rows);
   }
   // Predictions: LogME-like scores rising with depth, and a probe that prefers depth 1.
   for (const run of runs.filter((r) => r.stage === 'predict' && r.published)) {
@@ -121,17 +128,17 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
       })),
     );
     await mkdir(run.dir as string, { recursive: true });
-    await writeFile(join(run.dir as string, 'prediction.arrow'), predictionTableBytes(rows));
+    await PREDICTION.write(join(run.dir as string, PREDICTION.file), rows);
     // Two measures: one where higher is more alike, one where lower is (information imbalance).
     const band = Array.from({ length: L }, (_, i) => {
       const value = 0.9 * (correlation ?? 0.9) ** (i + 1);
       return [
-        { block: i + 1, measure: 'cka', value, mean: 0.8, low: 0.75, high: 0.85, pairs: 3, inside: value >= 0.75 },
+        { correlation, block: i + 1, measure: 'cka', value, low: 0.75, high: 0.85, pairs: 3, inside: value >= 0.75 },
         {
+          correlation,
           block: i + 1,
           measure: 'information_imbalance_a_to_b',
           value: 1 - value,
-          mean: 0.3,
           low: 0.2,
           high: 0.4,
           pairs: 3,
@@ -139,7 +146,7 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
         },
       ];
     }).flat();
-    await writeFile(join(run.dir as string, 'band.arrow'), bandTableBytes(correlation, band));
+    await BAND.write(join(run.dir as string, BAND.file), band);
   }
   return { dir, runs, depth: L };
 }

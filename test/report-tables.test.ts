@@ -8,12 +8,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { aggregateStage } from '../stages/report/aggregate.js';
-import { readOptimalDepth, readResults, readRows } from '../stages/lib/tables/arrow-tables.js';
+import { OPTIMAL_DEPTH, RESULTS, type OptimalDepthRow, type ResultRow } from '../stages/lib/tables/report-tables.js';
+import { SIMILARITY } from '../stages/lib/tables/similarity-table.js';
 import { buildReport, buildTables, REPORT_FILES } from '../stages/report/build.js';
 import { openingSentences } from '../stages/lib/report/html.js';
 import { cellLabel, rowVerdict } from '../stages/lib/report/text-table.js';
-import type { OptimalDepthRow, ResultRow, RunRecord } from '../stages/lib/report/types.js';
-import { makeFixture } from './report-fixture.js';
+import type { RunRecord } from '../stages/lib/report/types.js';
+import { makeFixture, trainingSummary } from './report-fixture.js';
 import { runStage, type RigInput } from './stage-rig.js';
 
 const cleanup: string[] = [];
@@ -197,7 +198,7 @@ describe('aggregate tables', () => {
       subtitle: 't',
       partial: false,
     });
-    const results = await readResults(join(out, REPORT_FILES.results));
+    const results = await RESULTS.read(join(out, REPORT_FILES.results));
     // 2 correlations x 2 n x 3 seeds x (1 scratch + 2 modes x 4 depths)
     assert.equal(results.length, 2 * 2 * 3 * 9);
     const scratch = results.filter((r) => r.mode === 'scratch');
@@ -217,7 +218,7 @@ describe('aggregate tables', () => {
       );
       assert.equal(row?.test_accuracy, run.summary?.test_accuracy, run.id);
     }
-    const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
+    const optimal = await OPTIMAL_DEPTH.read(join(out, REPORT_FILES.optimalDepth));
     assert.equal(optimal.length, 2 * 2 * 2);
     assert.deepEqual(
       optimal,
@@ -256,7 +257,7 @@ describe('aggregate tables', () => {
       assert.ok(html.includes(sentences[i].replace(/'/g, '&#39;')), 'the sentence opens the report');
     }
 
-    const similarity = await readRows(join(out, REPORT_FILES.similarity));
+    const similarity = await SIMILARITY.read(join(out, REPORT_FILES.similarity));
     // per correlation: 3x3 CKA pairs + 3 blocks x 3 per-block measures
     assert.equal(similarity.length, 2 * (9 + 9));
     assert.deepEqual([...new Set(similarity.map((r) => r.correlation))], [1, 0.8]);
@@ -268,7 +269,7 @@ describe('aggregate tables', () => {
       stage: depth === null ? 'train-scratch' : 'transfer',
       coords: depth === null ? { correlation: 0.5, n: 10, seed: 0 } : { correlation: 0.5, n: 10, mode: 'defrost', depth, seed: 0 },
       published: true,
-      summary: { test_accuracy: acc, validation_accuracy: acc, selection_accuracy: acc, test_loss: 0, train_steps: 1, epochs: 1 },
+      summary: trainingSummary(acc),
       durationSeconds: 1,
     });
     const tables = await buildTables({
@@ -303,11 +304,7 @@ describe('aggregate tables', () => {
           stage: 'transfer',
           coords: { correlation: 0.5, n: 10, mode: 'defrost', depth, seed },
           published: true,
-          summary: {
-            test_accuracy: test + 0.001 * seed,
-            selection_accuracy: validation + 0.002 * ((seed * (depth + 1)) % 3),
-            validation_accuracy: depth === 0 ? 0.99 : 0.6,
-          },
+          summary: trainingSummary(test + 0.001 * seed, validation + 0.002 * ((seed * (depth + 1)) % 3), depth, depth === 0 ? 0.99 : 0.6),
           durationSeconds: 1,
         });
     const [row] = (await buildTables({ runs, depth: 2, classes: 2, taskKind: 'synthetic' })).optimal;
@@ -338,11 +335,11 @@ describe('aggregate tables', () => {
       subtitle: 't',
       partial: true,
     });
-    const results = await readResults(join(out, REPORT_FILES.results));
+    const results = await RESULTS.read(join(out, REPORT_FILES.results));
     const published = fx.runs.filter((r) => r.published && r.stage !== 'similarity' && r.stage !== 'predict');
     assert.equal(results.length, published.length, 'only published runs are rows');
     assert.ok(results.every((r) => r.test_accuracy !== null && r.test_accuracy > 0));
-    const optimal = await readOptimalDepth(join(out, REPORT_FILES.optimalDepth));
+    const optimal = await OPTIMAL_DEPTH.read(join(out, REPORT_FILES.optimalDepth));
     checkAgainstResults(optimal, results, 2);
     checkTextTable(built.text, optimal, 2);
 
@@ -358,7 +355,7 @@ describe('aggregate tables', () => {
     assert.equal(complete.missing_runs, 0);
     assert.match(built.text, /missing/);
 
-    const similarity = await readRows(join(out, REPORT_FILES.similarity));
+    const similarity = await SIMILARITY.read(join(out, REPORT_FILES.similarity));
     assert.deepEqual([...new Set(similarity.map((r) => r.correlation))], [1]);
     const html = await readFile(built.htmlPath, 'utf8');
     assert.match(html, /Partial sweep: \d+ planned runs have no result/);
@@ -405,9 +402,9 @@ describe('aggregate tables', () => {
       outDir,
     });
     assert.equal(outcome.summary?.runs, 2 * 2 * (1 + 3));
-    const results = await readResults(join(outDir, REPORT_FILES.results));
+    const results = await RESULTS.read(join(outDir, REPORT_FILES.results));
     assert.ok(results.length > 0 && results.every((r) => r.correlation === null));
-    const optimal = await readOptimalDepth(join(outDir, REPORT_FILES.optimalDepth));
+    const optimal = await OPTIMAL_DEPTH.read(join(outDir, REPORT_FILES.optimalDepth));
     assert.equal(optimal.length, 2);
     checkAgainstResults(optimal, results, 2);
     checkTextTable(await readFile(join(outDir, REPORT_FILES.text), 'utf8'), optimal, 2);

@@ -23,7 +23,8 @@ import {
 } from 'apache-arrow';
 import { UsageError } from '../pipeline/errors.js';
 import { compareFiles } from '../stages/similarity/compare-command.js';
-import { encodeNpy, readMatrix, writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { readMatrix } from '../stages/lib/formats/matrix-io.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { Rng } from '../stages/lib/random.js';
 import type { Matrix } from '../stages/lib/measures/index.js';
 import { gaussian } from './similarity-fixtures.js';
@@ -40,8 +41,8 @@ before(async () => {
   const rng = new Rng(21, 'compare-cli');
   a = gaussian(rng, 40, 6);
   b = gaussian(rng, 40, 3);
-  await writeNpy(join(dir, 'a.npy'), a);
-  await writeNpy(join(dir, 'b32.npy'), b, 'float32');
+  writeFileSync(join(dir, 'a.npy'), encodeNpyArray([a.rows, a.cols], a.data));
+  writeFileSync(join(dir, 'b32.npy'), encodeNpyArray([b.rows, b.cols], Float32Array.from(b.data)));
   // The same B as CSV with a header, and as Arrow: a FixedSizeList column, and plain numeric columns.
   const b32 = Float32Array.from(b.data);
   const rowsText = Array.from({ length: 40 }, (_, i) => Array.from(b32.subarray(i * 3, i * 3 + 3)).join(','));
@@ -122,14 +123,21 @@ test('rejects bad input with a UsageError naming the problem', async () => {
           A,
           file(
             'f.npy',
-            Buffer.from(encodeNpy(a).toString('latin1').replace("'fortran_order': False, ", "'fortran_order': True,  "), 'latin1'),
+            Buffer.from(
+              encodeNpyArray([a.rows, a.cols], a.data).toString('latin1').replace("'fortran_order': False, ", "'fortran_order': True,  "),
+              'latin1',
+            ),
           ),
         ),
       /Fortran/,
     ],
     [
       'dtype',
-      () => compareFiles(A, file('i.npy', Buffer.from(encodeNpy(a).toString('latin1').replace("'<f8'", "'<c16'"), 'latin1'))),
+      () =>
+        compareFiles(
+          A,
+          file('i.npy', Buffer.from(encodeNpyArray([a.rows, a.cols], a.data).toString('latin1').replace("'<f8'", "'<c16'"), 'latin1')),
+        ),
       /unsupported dtype "<c16"/,
     ],
   ];

@@ -9,12 +9,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { compareFiles, type CompareResult } from '../stages/similarity/compare-command.js';
-import { writeNpy } from '../stages/lib/formats/matrix-io.js';
+import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { Rng } from '../stages/lib/random.js';
 import type { Matrix } from '../stages/lib/measures/index.js';
 import { gaussian, multiply } from './similarity-fixtures.js';
@@ -39,8 +39,8 @@ async function agree(name: string, a: Matrix, b: Matrix, k: number, sigma: numbe
   try {
     const fa = join(dir, 'a.npy');
     const fb = join(dir, 'b.npy');
-    await writeNpy(fa, a);
-    await writeNpy(fb, b);
+    writeFileSync(fa, encodeNpyArray([a.rows, a.cols], a.data));
+    writeFileSync(fb, encodeNpyArray([b.rows, b.cols], b.data));
     // The measures the numpy reference implements.
     const ours = await compareFiles(fa, fb, {
       k,

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { checkOutputs, outputPath } from '../pipeline/outputs.js';
+import { checkOutputs, checkSummary, outputPath } from '../pipeline/outputs.js';
 import type {
   Coords,
   InputArtifact,
@@ -105,13 +105,14 @@ export function stageContext<N extends string, S extends ParamsSchema, I extends
   return { ctx, outDir, lines, progress };
 }
 
-/** Runs a stage as `exec` would (minus the store): validated params, declared outputs checked. */
+/** Runs a stage as `exec` would (minus the store): validated params, declared summary and outputs checked. */
 export async function runStage<N extends string, S extends ParamsSchema, I extends InputDecls, O extends OutputDecls>(
   stage: Stage<N, S, I, O>,
   options: RigOptions<S, I>,
 ): Promise<Rigged<z.output<S>, I, O> & { readonly outcome: StageOutcome }> {
   const rigged = stageContext(stage, options);
   const outcome = await stage.run(rigged.ctx);
+  const summary = checkSummary(stage, outcome.summary ?? {});
   await checkOutputs(rigged.outDir, stage);
-  return { ...rigged, outcome };
+  return { ...rigged, outcome: { ...outcome, summary } };
 }

@@ -12,7 +12,8 @@
  */
 import { z } from 'zod';
 import { StageFailure } from '../../pipeline/errors.js';
-import { defineStage, table } from '../../pipeline/stage.js';
+import { defineStage } from '../../pipeline/stage.js';
+import { DATASET } from '../lib/tables/dataset-layout.js';
 import {
   classSubsetSchema,
   correlationSchema,
@@ -60,9 +61,6 @@ export const generateDataParams = z.discriminatedUnion('role', [
 ]);
 export type GenerateDataStageParams = z.output<typeof generateDataParams>;
 
-/** The dataset layout of `dataset-table.ts`. */
-const DATASET_COLUMNS = { label: 'Int32' } as const;
-
 export const generateDataStage = defineStage({
   name: 'generate-data',
   description: 'source and target datasets (synthetic teacher or image class subsets) as Arrow tables',
@@ -71,12 +69,12 @@ export const generateDataStage = defineStage({
   inputs: {},
   outputs: {
     /** Source training set, or the target pool (each seed trains on the first n rows of its own order of it). */
-    train: table('train.arrow', DATASET_COLUMNS),
+    train: DATASET.output(),
     /** Held out from the task's distribution, disjoint from train, selection and test: what runs stop on (docs/protocol.md). */
-    validation: table('validation.arrow', DATASET_COLUMNS),
+    validation: DATASET.output({ file: 'validation.arrow' }),
     /** Targets only: held out like `validation` and disjoint from it: what l* is chosen on (docs/protocol.md). */
-    selection: table('selection.arrow', DATASET_COLUMNS, { optional: true }),
-    test: table('test.arrow', DATASET_COLUMNS),
+    selection: DATASET.output({ file: 'selection.arrow', optional: true }),
+    test: DATASET.output({ file: 'test.arrow' }),
   },
   async run(ctx) {
     const { generateData, loadFileSamples } = await import('./generate-job.js');

@@ -4,10 +4,22 @@
  * sha256 (and the image options), so the same bytes are imported once.
  */
 import { StageFailure } from '../../pipeline/errors.js';
-import { defineStage, table, type ContextOf } from '../../pipeline/stage.js';
+import { z } from 'zod';
+import { defineStage, type ContextOf } from '../../pipeline/stage.js';
+import { DATASET } from '../lib/tables/dataset-layout.js';
 import { importDataParams } from './import-params.js';
 
-const DATASET_COLUMNS = { label: 'Int32' } as const;
+/** What `import-data` reports; `recommend` reads the sample and class counts from it. */
+export const importDataSummary = z.strictObject({
+  train_rows: z.number().int(),
+  /** 0 without a test part. */
+  test_rows: z.number().int(),
+  /** Shape of one sample. */
+  shape: z.array(z.number().int()),
+  classes: z.array(z.string()),
+  /** Training samples per class, in `classes` order. */
+  class_counts: z.array(z.number().int()),
+});
 
 const declaration = {
   name: 'import-data',
@@ -17,10 +29,11 @@ const declaration = {
   inputs: {},
   outputs: {
     /** Every labelled sample (the training part of a train/test pair). */
-    train: table('train.arrow', DATASET_COLUMNS),
+    train: DATASET.output(),
     /** The test part of a train/test pair. */
-    test: table('test.arrow', DATASET_COLUMNS, { optional: true }),
+    test: DATASET.output({ file: 'test.arrow', optional: true }),
   },
+  summary: importDataSummary,
 } as const;
 export type ImportDataContext = ContextOf<typeof declaration>;
 

@@ -13,12 +13,13 @@ import { writeDataset } from '../lib/tables/dataset-table.js';
 import { saveNetwork } from '../lib/models/models.js';
 import { classCounts } from '../lib/tasks/folds.js';
 import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
-import type { ImportDataContext } from './import-data.js';
+import type { z } from 'zod';
+import type { ImportDataContext, importDataSummary } from './import-data.js';
 import type { ImportSourceContext } from './import-source.js';
 import { canonicalSourceNetwork } from '../lib/models/source-network/canonical.js';
 import { deriveBlocks, fingerprintSourceModel, readSourceModel } from '../lib/models/source-network/topology.js';
 
-export async function importData(ctx: ImportDataContext): Promise<JsonObject> {
+export async function importData(ctx: ImportDataContext): Promise<z.input<typeof importDataSummary>> {
   const params = ctx.params;
   if ((await fingerprintFileDataset(params.dataset)) !== params.sha256)
     throw new StageFailure('the data files changed since this run was planned; run the command again');

@@ -4,6 +4,8 @@
  * the same seeds, the rule that picks l* and the plausible set around it.
  *
  * Pure functions of their arguments, no I/O. Conventions:
+ * - An undefined statistic is NaN (the mean of no value, the standard error of one); `finiteOrNull`
+ *   turns it into the null a table cell or JSON value holds.
  * - Paired inputs are arrays aligned by seed index: `a[i]` and `b[i]` come from the same seed
  *   (same training subset, initialisation and batch order), so the seed-to-seed variation they
  *   share cancels in `a[i] - b[i]`. A pair with a missing (non-finite) member is left out.
@@ -28,6 +30,15 @@ export type Interval = readonly [low: number | null, mean: number, high: number 
 /** The finite values of a list, in order (missing runs are NaN or absent, never zero). */
 function finite(values: readonly number[]): number[] {
   return values.filter((v) => Number.isFinite(v));
+}
+
+/**
+ * A statistic as a table cell or JSON value: null where it is undefined. The functions here
+ * return NaN for an undefined statistic (the mean of nothing, the spread of one value) so they
+ * compose in arithmetic; tables and summaries carry null instead, converted here at that boundary.
+ */
+export function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
 }
 
 /** Arithmetic mean, summed in the given order; NaN for an empty list. */

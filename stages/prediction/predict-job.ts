@@ -9,47 +9,34 @@
  *   prediction/nearest-centroid.ts.
  *
  * Outputs (pure functions of the key: no timings in files, the summary carries them):
- *   `prediction.arrow`: correlation (Float64, null for image tasks), n (Int32), predictor (Utf8),
- *     depth (Int32), score (Float64, null when it cannot be computed), predicted_depth (Int32,
- *     the predictor's l* for the cell, the same on each of its rows);
- *   `band.arrow`: correlation, block (Int32), measure (Utf8), value (source vs target), low and
- *     high (the same-task band), pairs (Int32), inside (Bool).
- * Summary: `{ predicted: {predictor: l}, seconds: {predictor: s}, shared_seconds: {similarity_band: s} }`.
+ * `prediction.arrow` (every depth's score per predictor) and `band.arrow` (the band checks), both
+ * declared in stages/lib/tables/prediction-tables.ts; the summary is declared in predict.ts.
  * A feature predictor's seconds are its own compute plus the feature extraction it needs. The band
  * predictor is not free: `shared_seconds` is the compute of its inputs (the similarity and
  * baseline instances and the reference networks they compare), which every n of the correlation
  * shares; `aggregate` divides it among them.
  */
-import { writeFile } from 'node:fs/promises';
-import * as arrow from 'apache-arrow';
 import type * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { StageOutcome } from '../../pipeline/stage.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { blockCount, loadNetwork } from '../lib/models/models.js';
-import { bandScores, checkAgainstBand, sameTaskBand, type BandCheck } from '../lib/predictors/band.js';
+import { bandScores, checkAgainstBand, sameTaskBand } from '../lib/predictors/band.js';
 import { depthFeatures } from '../lib/predictors/features.js';
 import { logme } from '../lib/predictors/logme.js';
 import { leaveOneOutCentroidAccuracy } from '../lib/predictors/nearest-centroid.js';
 import { predictedDepth, type Score } from '../lib/predictors/scoring.js';
-import type { PredictContext } from './predict.js';
-import { readSimilarity } from '../lib/tables/arrow-tables.js';
+import { finiteOrNull } from '../lib/statistics.js';
+import type { z } from 'zod';
+import type { PredictContext, predictSummary } from './predict.js';
+import { BAND, PREDICTION, type PredictionRow } from '../lib/tables/prediction-tables.js';
+import { SIMILARITY } from '../lib/tables/similarity-table.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { rowsOf } from '../lib/models/training.js';
 
 export const PREDICTORS = ['similarity_band', 'logme', 'nearest_centroid'] as const;
 export type PredictorName = (typeof PREDICTORS)[number];
 
-export interface PredictionRow {
-  readonly correlation: number | null;
-  readonly n: number;
-  readonly predictor: string;
-  readonly depth: number;
-  readonly score: number | null;
-  readonly predicted_depth: number | null;
-}
-
-const finiteOrNull = (v: number): Score => (Number.isFinite(v) ? v : null);
 const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
 
 export async function runPredict(ctx: PredictContext): Promise<StageOutcome> {
@@ -103,8 +90,8 @@ export async function runPredict(ctx: PredictContext): Promise<StageOutcome> {
   const t0 = process.hrtime.bigint();
   const baselines = [...ctx.inputs.baselines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (baselines.length === 0) throw new StageFailure('predict: no same-task baseline similarity among the inputs');
-  const band = sameTaskBand(await Promise.all(baselines.map((b) => readSimilarity(b.path('similarity'), correlation))));
-  const checks = checkAgainstBand(await readSimilarity(ctx.inputs.similarity.path('similarity'), correlation), band);
+  const band = sameTaskBand(await Promise.all(baselines.map((b) => SIMILARITY.read(b.path('similarity')))));
+  const checks = checkAgainstBand(await SIMILARITY.read(ctx.inputs.similarity.path('similarity')), band);
   const bandScore = bandScores(checks, L);
   const inputSeconds = [ctx.inputs.similarity, ...baselines, ...ctx.inputs.references].reduce((sum, a) => sum + a.durationSeconds, 0);
   const bandSeconds = seconds(t0);
@@ -125,77 +112,16 @@ export async function runPredict(ctx: PredictContext): Promise<StageOutcome> {
     scores.forEach((score, depth) => rows.push({ correlation, n, predictor: name, depth, score, predicted_depth: l }));
     ctx.log(`${name}: scores [${scores.map((v) => (v === null ? 'null' : v.toFixed(4))).join(', ')}] -> l* = ${l} (${s.toFixed(3)} s)`);
   }
-  await writeFile(ctx.output('prediction'), predictionTableBytes(rows));
-  await writeFile(ctx.output('band'), bandTableBytes(correlation, checks));
+  await PREDICTION.write(ctx.output('prediction'), rows);
+  await BAND.write(
+    ctx.output('band'),
+    checks.map(({ block, measure, value, low, high, pairs, inside }) => ({ correlation, block, measure, value, low, high, pairs, inside })),
+  );
   // The band's inputs serve every n of this correlation: `aggregate` shares their cost out.
-  return { summary: { predicted, seconds: spent, shared_seconds: { similarity_band: Number(inputSeconds.toPrecision(4)) } } };
-}
-
-export function predictionTableBytes(rows: readonly PredictionRow[]): Uint8Array {
-  const table = new arrow.Table({
-    correlation: arrow.vectorFromArray(
-      rows.map((r) => r.correlation),
-      new arrow.Float64(),
-    ),
-    n: arrow.vectorFromArray(
-      rows.map((r) => r.n),
-      new arrow.Int32(),
-    ),
-    predictor: arrow.vectorFromArray(
-      rows.map((r) => r.predictor),
-      new arrow.Utf8(),
-    ),
-    depth: arrow.vectorFromArray(
-      rows.map((r) => r.depth),
-      new arrow.Int32(),
-    ),
-    score: arrow.vectorFromArray(
-      rows.map((r) => r.score),
-      new arrow.Float64(),
-    ),
-    predicted_depth: arrow.vectorFromArray(
-      rows.map((r) => r.predicted_depth),
-      new arrow.Int32(),
-    ),
-  });
-  return arrow.tableToIPC(table, 'file');
-}
-
-export function bandTableBytes(correlation: number | null, checks: readonly BandCheck[]): Uint8Array {
-  const col = <T>(f: (c: BandCheck) => T): T[] => checks.map(f);
-  const table = new arrow.Table({
-    correlation: arrow.vectorFromArray(
-      checks.map(() => correlation),
-      new arrow.Float64(),
-    ),
-    block: arrow.vectorFromArray(
-      col((c) => c.block),
-      new arrow.Int32(),
-    ),
-    measure: arrow.vectorFromArray(
-      col((c) => c.measure),
-      new arrow.Utf8(),
-    ),
-    value: arrow.vectorFromArray(
-      col((c) => c.value),
-      new arrow.Float64(),
-    ),
-    low: arrow.vectorFromArray(
-      col((c) => c.low),
-      new arrow.Float64(),
-    ),
-    high: arrow.vectorFromArray(
-      col((c) => c.high),
-      new arrow.Float64(),
-    ),
-    pairs: arrow.vectorFromArray(
-      col((c) => c.pairs),
-      new arrow.Int32(),
-    ),
-    inside: arrow.vectorFromArray(
-      col((c) => c.inside),
-      new arrow.Bool(),
-    ),
-  });
-  return arrow.tableToIPC(table, 'file');
+  const summary: z.input<typeof predictSummary> = {
+    predicted,
+    seconds: spent,
+    shared_seconds: { similarity_band: Number(inputSeconds.toPrecision(4)) },
+  };
+  return { summary };
 }

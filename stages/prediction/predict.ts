@@ -6,10 +6,11 @@
  * The work is in `predict-job.ts`, loaded on demand, so the scheduler never loads TensorFlow.js.
  */
 import { z } from 'zod';
-import { defineStage, input, inputs, table, type ContextOf, type StageOutcome } from '../../pipeline/stage.js';
+import { defineStage, input, inputs, type ContextOf, type StageOutcome } from '../../pipeline/stage.js';
 import { baselineStage } from '../similarity/baseline.js';
 import { correlationSchema, countSchema, seedSchema } from '../config/schema.js';
 import { generateDataStage } from '../data/generate-data.js';
+import { BAND, PREDICTION } from '../lib/tables/prediction-tables.js';
 import { similarityStage } from '../similarity/similarity.js';
 import { trainScratchStage } from '../training/train-scratch.js';
 import { importSourceStage } from '../data/import-source.js';
@@ -20,6 +21,19 @@ export const predictParams = z.strictObject({
   n: countSchema,
   /** The seed whose source network and training subset the feature predictors use. */
   seed: seedSchema,
+});
+
+/**
+ * What `predict` reports besides its tables: timings are not results (the same key gives the
+ * same bytes), so they travel here; the report's section reads them (`section-job.ts`).
+ */
+export const predictSummary = z.strictObject({
+  /** Each predictor's l* for the cell. */
+  predicted: z.record(z.string(), z.number().int().nullable()),
+  /** Each predictor's compute in seconds, the feature extraction it needs included. */
+  seconds: z.record(z.string(), z.number()),
+  /** The compute of the band predictor's inputs (similarity, baselines, reference networks), shared by every n of the correlation. */
+  shared_seconds: z.record(z.string(), z.number()),
 });
 
 const declaration = {
@@ -40,25 +54,10 @@ const declaration = {
     references: inputs(trainScratchStage),
   },
   outputs: {
-    prediction: table('prediction.arrow', {
-      correlation: 'Float64',
-      n: 'Int32',
-      predictor: 'Utf8',
-      depth: 'Int32',
-      score: 'Float64',
-      predicted_depth: 'Int32',
-    }),
-    band: table('band.arrow', {
-      correlation: 'Float64',
-      block: 'Int32',
-      measure: 'Utf8',
-      value: 'Float64',
-      low: 'Float64',
-      high: 'Float64',
-      pairs: 'Int32',
-      inside: 'Bool',
-    }),
+    prediction: PREDICTION.output(),
+    band: BAND.output(),
   },
+  summary: predictSummary,
 } as const;
 
 /** What `predict-job.ts` gets: the context of this declaration. */

@@ -7,22 +7,31 @@
  * stages/lib/statistics.ts, on validation accuracy when the runs record it (test accuracy otherwise,
  * and the report says so).
  *
- * Loaded only inside `aggregate.run` / `defrost report` (it imports apache-arrow through
- * arrow-tables.ts).
+ * Loaded only inside `aggregate.run` / `defrost report` (it renders vega charts).
  */
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { PredictionRow } from './predict-job.js';
+import { summaryOf } from '../../pipeline/outputs.js';
+import { predictStage, predictSummary } from './predict.js';
 import { PREDICTION_OUTPUTS, predictionSection } from './section.js';
 import { kendallTau, scorePredictor, type CellOutcome } from '../lib/predictors/scoring.js';
-import { bestDepth, mean, plausibleSet } from '../lib/statistics.js';
+import { bestDepth, finiteOrNull, mean, plausibleSet } from '../lib/statistics.js';
 import { CHART_FONT, integerAxis, measureLabel } from '../lib/report/charts.js';
-import { readRows, writeRows } from '../lib/tables/arrow-tables.js';
+import {
+  BAND,
+  PREDICTION,
+  PREDICTION_SCORES,
+  STUDY_PREDICTION,
+  type BandRow,
+  type PredictionScoreRow,
+  type StudyPredictionRow,
+} from '../lib/tables/prediction-tables.js';
 import { replicatesOfCell, scoresByDepth, tasksOf } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
 import { SCRATCH_MODE } from '../lib/report/results.js';
 import type { SectionBuilder } from '../lib/report/section.js';
-import type { ResultRow, RunRecord } from '../lib/report/types.js';
+import type { RunRecord } from '../lib/report/types.js';
+import type { ResultRow } from '../lib/tables/report-tables.js';
 
 /** Look of this section's charts (font, background, legend, frame), shared by both. */
 const CHART_CONFIG = {
@@ -31,34 +40,6 @@ const CHART_CONFIG = {
   legend: { orient: 'right', labelLimit: 0, titleLimit: 0 },
   view: { stroke: '#d0d5dc' },
 } as const;
-
-/** One row of the study-level `prediction.arrow`: a predict row plus the cell's cost. */
-export interface StudyPredictionRow extends PredictionRow {
-  /** Seconds this predictor spent on the cell (from the predict instance's summary). */
-  readonly seconds: number | null;
-}
-
-/** One row of `prediction_scores.arrow`: one predictor on one cell of the study. */
-export interface PredictionCellRow {
-  readonly correlation: number | null;
-  readonly n: number;
-  readonly mode: string;
-  readonly predictor: string;
-  readonly predicted_depth: number | null;
-  readonly l_star: number | null;
-  /** The plausible set, e.g. `1,2,3`. */
-  readonly plausible_depths: string;
-  /** 1 / 0, null when either side has no answer. */
-  readonly exact: number | null;
-  readonly within_one: number | null;
-  readonly in_plausible: number | null;
-  readonly kendall_tau: number | null;
-  readonly seconds: number | null;
-  /** Seconds of the cell's transfer runs (every depth and seed of this mode). */
-  readonly sweep_seconds: number | null;
-  /** `validation_accuracy` or `test_accuracy`: what l*, the plausible set and tau were computed on. */
-  readonly accuracy: string;
-}
 
 /** The summary per predictor, over every cell: the table of the report's section. */
 export interface PredictorSummary {
@@ -73,86 +54,24 @@ export interface PredictorSummary {
   readonly sweep_seconds: number | null;
 }
 
-export const PREDICTION_CELL_COLUMNS = {
-  correlation: 'float',
-  n: 'int',
-  mode: 'string',
-  predictor: 'string',
-  predicted_depth: 'int',
-  l_star: 'int',
-  plausible_depths: 'string',
-  exact: 'int',
-  within_one: 'int',
-  in_plausible: 'int',
-  kendall_tau: 'float',
-  seconds: 'float',
-  sweep_seconds: 'float',
-  accuracy: 'string',
-} as const;
-
-export const STUDY_PREDICTION_COLUMNS = {
-  correlation: 'float',
-  n: 'int',
-  predictor: 'string',
-  depth: 'int',
-  score: 'float',
-  predicted_depth: 'int',
-  seconds: 'float',
-} as const;
-
 export interface PredictionTables {
   readonly rows: readonly StudyPredictionRow[];
-  readonly cells: readonly PredictionCellRow[];
+  readonly cells: readonly PredictionScoreRow[];
   readonly summary: readonly PredictorSummary[];
   /** What the study's l* was chosen on here (selection accuracy, or what older runs carry). */
   readonly metric: 'selection_accuracy' | 'validation_accuracy' | 'test_accuracy';
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** One row of the study-level `band.arrow`: a source-vs-target value against its same-task band. */
-export interface StudyBandRow {
-  readonly correlation: number | null;
-  readonly block: number;
-  readonly measure: string;
-  readonly value: number | null;
-  readonly low: number | null;
-  readonly high: number | null;
-  readonly pairs: number;
-  readonly inside: number;
-}
-
-export const STUDY_BAND_COLUMNS = {
-  correlation: 'float',
-  block: 'int',
-  measure: 'string',
-  value: 'float',
-  low: 'float',
-  high: 'float',
-  pairs: 'int',
-  inside: 'int',
-} as const;
-
 /** The band checks of each correlation (the same for every n: read from its first predict instance). */
-export async function gatherBand(runs: readonly RunRecord[]): Promise<StudyBandRow[]> {
-  const rows: StudyBandRow[] = [];
+export async function gatherBand(runs: readonly RunRecord[]): Promise<BandRow[]> {
+  const rows: BandRow[] = [];
   const seen = new Set<string>();
   for (const run of runs) {
-    if (run.stage !== 'predict' || !run.published || run.dir === undefined) continue;
+    if (run.stage !== predictStage.name || !run.published || run.dir === undefined) continue;
     const c = String(run.coords.correlation ?? null);
     if (seen.has(c)) continue;
     seen.add(c);
-    for (const r of await readRows(join(run.dir, 'band.arrow')))
-      rows.push({
-        correlation: num(r.correlation),
-        block: num(r.block) ?? 0,
-        measure: String(r.measure),
-        value: num(r.value),
-        low: num(r.low),
-        high: num(r.high),
-        pairs: num(r.pairs) ?? 0,
-        inside: r.inside === true ? 1 : 0,
-      });
+    rows.push(...(await BAND.read(join(run.dir, predictStage.outputs.band.file))));
   }
   return rows.sort(
     (a, b) =>
@@ -181,7 +100,7 @@ function titleLines(label: string, width = 20): string[] {
  * (rows) and correlation (columns), each y axis named after its measure (charts.ts's labels),
  * every block ticked.
  */
-export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
+export function bandChart(rows: readonly BandRow[]): TopLevelSpec {
   const correlations = [...new Set(rows.map((r) => r.correlation))].sort((a, b) => (b ?? 0) - (a ?? 0));
   const measures = [...new Set(rows.map((r) => r.measure))];
   const blocks = [...new Set(rows.map((r) => r.block))].sort((a, b) => a - b);
@@ -192,7 +111,7 @@ export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
     value: r.value,
     low: r.low,
     high: r.high,
-    verdict: r.inside === 1 ? 'inside the band' : 'outside the band',
+    verdict: r.inside ? 'inside the band' : 'outside the band',
   }));
   const x = {
     field: 'block',
@@ -246,31 +165,17 @@ export function bandChart(rows: readonly StudyBandRow[]): TopLevelSpec {
 /** Reads every published predict instance's `prediction.arrow`, adding its seconds per predictor. */
 export async function gatherPredictions(runs: readonly RunRecord[]): Promise<StudyPredictionRow[]> {
   const rows: StudyPredictionRow[] = [];
-  const predicts = runs.filter((r) => r.stage === 'predict' && r.published && r.dir !== undefined);
-  const field = (run: RunRecord, key: string, predictor: string): number | null => {
-    const v = run.summary?.[key];
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? num((v as Record<string, unknown>)[predictor]) : null;
-  };
+  const predicts = runs.filter((r) => r.stage === predictStage.name && r.published && r.dir !== undefined);
   for (const run of predicts) {
+    const summary = summaryOf(predictSummary, run);
     // Shared inputs (the band's similarity and reference networks) serve every n of the correlation.
     const sharing = predicts.filter((r) => r.coords.correlation === run.coords.correlation).length;
     const secondsOf = (p: string): number | null => {
-      const own = field(run, 'seconds', p);
-      const shared = field(run, 'shared_seconds', p);
-      return own === null ? null : own + (shared ?? 0) / sharing;
+      const own = summary.seconds[p];
+      return own === undefined ? null : own + (summary.shared_seconds[p] ?? 0) / sharing;
     };
-    for (const r of await readRows(join(run.dir as string, 'prediction.arrow'))) {
-      const predictor = String(r.predictor);
-      rows.push({
-        correlation: num(r.correlation),
-        n: num(r.n) ?? 0,
-        predictor,
-        depth: num(r.depth) ?? 0,
-        score: num(r.score),
-        predicted_depth: num(r.predicted_depth),
-        seconds: secondsOf(predictor),
-      });
-    }
+    for (const r of await PREDICTION.read(join(run.dir as string, predictStage.outputs.prediction.file)))
+      rows.push({ ...r, seconds: secondsOf(r.predictor) });
   }
   return rows.sort(
     (a, b) =>
@@ -289,7 +194,7 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
     : results.some((r) => r.validation_accuracy !== null)
       ? 'validation_accuracy'
       : 'test_accuracy';
-  const cells: PredictionCellRow[] = [];
+  const cells: PredictionScoreRow[] = [];
   const predictors = [...new Set(rows.map((r) => r.predictor))];
   const places = [...new Map(rows.map((r) => [`${r.correlation}|${r.n}`, { correlation: r.correlation, n: r.n }])).values()];
   const modes = [...new Set(results.map((r) => r.mode))].filter((m) => m !== SCRATCH_MODE).sort();
@@ -303,7 +208,8 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
       const depths = [...byDepth.keys()];
       const lStar = bestDepth(byDepth, tasks);
       const plausible = lStar === null ? [] : plausibleSet(byDepth, lStar, 0.95, tasks);
-      const meanByDepth = (depth: number): number | null => num(mean((byDepth.get(depth) ?? []).filter((v) => Number.isFinite(v))));
+      const meanByDepth = (depth: number): number | null =>
+        finiteOrNull(mean((byDepth.get(depth) ?? []).filter((v) => Number.isFinite(v))));
       const sweep = runs.reduce((s, r) => s + (r.seconds ?? 0), 0);
       for (const predictor of predictors) {
         const own = rows.filter((r) => r.correlation === correlation && r.n === n && r.predictor === predictor);
@@ -347,8 +253,8 @@ export function scorePredictions(results: readonly ResultRow[], rows: readonly S
       within_one: s.withinOne,
       in_plausible: s.inPlausible,
       kendall_tau: s.kendallTau,
-      seconds: num(mean(secs)),
-      sweep_seconds: num(mean(sweeps)),
+      seconds: finiteOrNull(mean(secs)),
+      sweep_seconds: finiteOrNull(mean(sweeps)),
     };
   });
   return { rows, cells, summary, metric };
@@ -371,7 +277,7 @@ export const predictorLabel = (p: string): string => PREDICTOR_LABEL[p] ?? p;
 
 /** Predicted l* of each predictor against the measured l* and plausible set, per cell. */
 export function predictionChart(tables: PredictionTables, depth: number): TopLevelSpec {
-  const cellLabel = (c: PredictionCellRow): string => `${c.correlation === null ? '' : `ρ ${c.correlation}, `}n ${c.n}`;
+  const cellLabel = (c: PredictionScoreRow): string => `${c.correlation === null ? '' : `ρ ${c.correlation}, `}n ${c.n}`;
   const order = [...new Set(tables.cells.map(cellLabel))];
   const values: Record<string, string | number>[] = [];
   const seen = new Set<string>();
@@ -499,10 +405,10 @@ export const buildPredictionSection: SectionBuilder = async ({ runs, tables, out
   const rows = await gatherPredictions(runs);
   if (rows.length === 0) return null;
   const prediction = scorePredictions(tables.results, rows);
-  await writeRows(join(outDir, PREDICTION_OUTPUTS.prediction.file), prediction.rows, STUDY_PREDICTION_COLUMNS);
-  await writeRows(join(outDir, PREDICTION_OUTPUTS.predictionScores.file), prediction.cells, PREDICTION_CELL_COLUMNS);
+  await STUDY_PREDICTION.write(join(outDir, PREDICTION_OUTPUTS.prediction.file), prediction.rows);
+  await PREDICTION_SCORES.write(join(outDir, PREDICTION_OUTPUTS.predictionScores.file), prediction.cells);
   const band = await gatherBand(runs);
-  await writeRows(join(outDir, PREDICTION_OUTPUTS.band.file), band, STUDY_BAND_COLUMNS);
+  await BAND.write(join(outDir, PREDICTION_OUTPUTS.band.file), band);
   const bandSvg = band.length === 0 ? null : await renderSvg(bandChart(band), 'cb');
   return {
     title: PREDICTION_TITLE,

@@ -3,17 +3,17 @@
  * instances it plans, the tables it adds to `aggregate` and its builder
  * (`section-job.ts`, loaded on demand: it imports apache-arrow and vega).
  */
-import { table } from '../../pipeline/stage.js';
 import { baselineStage } from '../similarity/baseline.js';
 import { predictStage } from './predict.js';
 import type { DefrostConfig } from '../config/schema.js';
 import type { ReportSection } from '../lib/report/section.js';
+import { BAND, PREDICTION_SCORES, STUDY_PREDICTION } from '../lib/tables/prediction-tables.js';
 
 /** The section's tables in the aggregate instance (written by `buildPredictionSection`). */
 export const PREDICTION_OUTPUTS = {
-  prediction: table('prediction.arrow', {}, { optional: true }),
-  predictionScores: table('prediction_scores.arrow', {}, { optional: true }),
-  band: table('band.arrow', {}, { optional: true }),
+  prediction: STUDY_PREDICTION.output({ optional: true }),
+  predictionScores: PREDICTION_SCORES.output({ optional: true }),
+  band: BAND.output({ optional: true }),
 } as const;
 
 export const predictionSection: ReportSection<typeof predictStage, DefrostConfig> = {

@@ -13,16 +13,11 @@ import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../pipeline/terminal-wi
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { verdictSentence } from '../lib/report/verdict.js';
 import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../lib/statistics.js';
+import type { CvResultRow } from '../lib/tables/recommend-tables.js';
 
-/** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`). */
-export interface FoldResult {
-  readonly mode: string;
-  /** null for scratch. */
-  readonly depth: number | null;
-  readonly fold: number;
-  /** Accuracy on the fold's held-out samples. */
-  readonly accuracy: number;
-  /** What ended its training: `patience` or `budget` (absent in older fold records). */
+/** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`); a row of `cv_results.arrow`. */
+export interface FoldResult extends CvResultRow {
+  /** What ended its training: `patience` or `budget` (from the fold's metrics.arrow). */
   readonly stoppedBy?: string;
 }
 

@@ -10,12 +10,11 @@
  *
  * Heavy (TensorFlow.js, Arrow): stage modules import it inside `run`.
  */
-import { writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import { CV_METRICS } from '../lib/tables/recommend-tables.js';
 import { loadNetwork } from '../lib/models/models.js';
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
@@ -89,20 +88,17 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
     ctx.log(
       `held-out accuracy ${evaluation.accuracy} (kept epoch ${result.bestEpoch} of ${result.epochs}, stopped by ${result.stoppedBy})`,
     );
-    await writeFile(
-      ctx.output('metrics'),
-      tableToIPC(
-        tableFromArrays({
-          fold_accuracy: Float64Array.of(evaluation.accuracy),
-          fold_loss: Float64Array.of(evaluation.loss),
-          validation_accuracy: Float64Array.of(kept?.accuracy ?? Number.NaN),
-          train_steps: Int32Array.of(result.trainSteps),
-          epochs: Int32Array.of(result.epochs),
-          best_epoch: Int32Array.of(result.bestEpoch),
-        }),
-        'file',
-      ),
-    );
+    await CV_METRICS.write(ctx.output('metrics'), [
+      {
+        fold_accuracy: evaluation.accuracy,
+        fold_loss: evaluation.loss,
+        validation_accuracy: kept?.accuracy ?? Number.NaN,
+        train_steps: result.trainSteps,
+        epochs: result.epochs,
+        best_epoch: result.bestEpoch,
+        stopped_by: result.stoppedBy,
+      },
+    ]);
     return {
       accuracy: evaluation.accuracy,
       loss: evaluation.loss,

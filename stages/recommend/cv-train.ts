@@ -3,7 +3,8 @@
  * for one transfer (mode, depth) or for training from scratch; reports the accuracy on the fold's
  * held-out samples. The work is in cv-job.ts, loaded inside `run`.
  */
-import { defineStage, input, table, type ContextOf } from '../../pipeline/stage.js';
+import { defineStage, input, type ContextOf } from '../../pipeline/stage.js';
+import { CV_METRICS } from '../lib/tables/recommend-tables.js';
 import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { cvTrainParams } from '../data/import-params.js';
@@ -15,14 +16,7 @@ const declaration = {
   params: cvTrainParams,
   inputs: { data: input(importDataStage), source: input(importSourceStage) },
   outputs: {
-    metrics: table('metrics.arrow', {
-      fold_accuracy: 'Float64',
-      fold_loss: 'Float64',
-      validation_accuracy: 'Float64',
-      train_steps: 'Int32',
-      epochs: 'Int32',
-      best_epoch: 'Int32',
-    }),
+    metrics: CV_METRICS.output(),
   },
 } as const;
 export type CvTrainContext = ContextOf<typeof declaration>;

@@ -3,7 +3,8 @@
  * cross-validated accuracy, its plausible set and interval, and training from scratch. The work
  * is in summary-job.ts, loaded inside `run`.
  */
-import { defineStage, file, input, inputs, table, type ContextOf } from '../../pipeline/stage.js';
+import { defineStage, file, input, inputs, type ContextOf } from '../../pipeline/stage.js';
+import { CV_RESULTS } from '../lib/tables/recommend-tables.js';
 import { cvTrainStage } from './cv-train.js';
 import { importDataStage } from '../data/import-data.js';
 import { recommendParams } from '../data/import-params.js';
@@ -16,7 +17,7 @@ const declaration = {
   inputs: { data: input(importDataStage), runs: inputs(cvTrainStage) },
   outputs: {
     /** One row per fold run: mode (`scratch` for scratch), depth (null for scratch), fold, accuracy. */
-    cv_results: table('cv_results.arrow', { mode: 'Utf8', depth: 'Int32', fold: 'Int32', accuracy: 'Float64' }),
+    cv_results: CV_RESULTS.output(),
     /** The answer, with every mode's mean and interval per depth. */
     recommendation: file('recommendation.json'),
     /** The short report `defrost recommend` prints. */

@@ -10,9 +10,10 @@
  * vega are imported only inside `run`, through `report/build.js`.
  */
 import { z } from 'zod';
-import { defineStage, file, inputs, table } from '../../pipeline/stage.js';
+import { defineStage, file, inputs } from '../../pipeline/stage.js';
 import { countSchema, imageTaskSchema, syntheticTaskSchema, VALIDATION_SCHEMES } from '../config/schema.js';
-import { arrowColumns, OPTIMAL_DEPTH_COLUMNS, RESULT_COLUMNS, SIMILARITY_COLUMNS } from '../lib/tables/columns.js';
+import { OPTIMAL_DEPTH, RESULTS } from '../lib/tables/report-tables.js';
+import { SIMILARITY } from '../lib/tables/similarity-table.js';
 import { SECTION_OUTPUTS, SECTION_STAGES } from './sections.js';
 import type { RunRecord } from '../lib/report/types.js';
 import { similarityStage } from '../similarity/similarity.js';
@@ -31,6 +32,18 @@ export const aggregateParams = z.strictObject({
   /** Where runs stopped and l* was chosen, and on how many task instances the answer rests (docs/protocol.md). */
   validation: z.enum(VALIDATION_SCHEMES),
   tasks: countSchema,
+});
+
+/** What `aggregate` reports: the headline answer, which a run record stores (`run-answer.ts`) without opening a table. */
+export const aggregateSummary = z.strictObject({
+  /** Published scratch and transfer runs. */
+  runs: z.number().int(),
+  /** (correlation, n, mode) cells. */
+  cells: z.number().int(),
+  /** l* (`depth`) of every cell, as in optimal_depth.arrow. */
+  optimal_depth: z.array(
+    z.strictObject({ correlation: z.number().nullable(), n: z.number().int(), mode: z.string(), depth: z.number().int().nullable() }),
+  ),
 });
 
 export function taskSubtitle(taskKind: string, sourceModel: string | null = null): string {
@@ -53,13 +66,14 @@ export const aggregateStage = defineStage({
     runs: inputs(...ANSWER_STAGE_DECLARATIONS, similarityStage, ...SECTION_STAGES),
   },
   outputs: {
-    results: table('results.arrow', arrowColumns(RESULT_COLUMNS)),
-    optimalDepth: table('optimal_depth.arrow', arrowColumns(OPTIMAL_DEPTH_COLUMNS)),
-    similarity: table('similarity.arrow', arrowColumns(SIMILARITY_COLUMNS)),
+    results: RESULTS.output(),
+    optimalDepth: OPTIMAL_DEPTH.output(),
+    similarity: SIMILARITY.output(),
     html: file('report.html'),
     text: file('optimal_depth.txt'),
     ...SECTION_OUTPUTS,
   },
+  summary: aggregateSummary,
   async run(ctx) {
     const { buildReport } = await import('./build.js');
     const runs: RunRecord[] = ctx.inputs.runs.map((input) => ({
@@ -84,12 +98,11 @@ export const aggregateStage = defineStage({
       log: (line) => ctx.log(line),
     });
     const cells = built.tables.optimal;
-    return {
-      summary: {
-        runs: built.tables.results.length,
-        cells: cells.length,
-        optimal_depth: cells.map((r) => ({ correlation: r.correlation, n: r.n, mode: r.mode, depth: r.optimal_depth })),
-      },
+    const summary: z.input<typeof aggregateSummary> = {
+      runs: built.tables.results.length,
+      cells: cells.length,
+      optimal_depth: cells.map((r) => ({ correlation: r.correlation, n: r.n, mode: r.mode, depth: r.optimal_depth })),
     };
+    return { summary };
   },
 });

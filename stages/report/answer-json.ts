@@ -5,7 +5,7 @@
  * bounds with a single seed) and the cell's sentence (`verdict`, docs/report.md).
  */
 import { rowVerdict } from '../lib/report/text-table.js';
-import type { OptimalDepthRow } from '../lib/report/types.js';
+import type { OptimalDepthRow } from '../lib/tables/report-tables.js';
 
 export interface AnswerCell {
   readonly correlation: number | null;

@@ -9,23 +9,24 @@ import { join } from 'node:path';
 import { StageFailure } from '../../pipeline/errors.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
 import { similarityStage } from '../similarity/similarity.js';
-import { OPTIMAL_DEPTH_COLUMNS, readSimilarity, RESULT_COLUMNS, SIMILARITY_COLUMNS, writeRows } from '../lib/tables/arrow-tables.js';
 import { reportCharts } from '../lib/report/charts.js';
 import { reportHtml, type PageSection, type RenderedChart } from '../lib/report/html.js';
 import { computeOptimalDepth } from '../lib/report/optimal-depth.js';
 import { renderSvg } from '../lib/report/render-svg.js';
-import { collectRuns, compareCorrelation, coordNumber } from '../lib/report/results.js';
+import { collectRuns, compareCorrelation } from '../lib/report/results.js';
 import { answerPlace } from './answer-stages.js';
 import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
 import { formatOptimalDepthTable } from '../lib/report/text-table.js';
-import type { ReportTables, RunRecord, SimilarityRow } from '../lib/report/types.js';
+import type { ReportTables, RunRecord } from '../lib/report/types.js';
 import { answerBasis, type ValidationBasis } from '../lib/report/basis.js';
+import { OPTIMAL_DEPTH, RESULTS } from '../lib/tables/report-tables.js';
+import { SIMILARITY, type SimilarityRow } from '../lib/tables/similarity-table.js';
 
 /** File names inside the aggregate instance (docs/report.md), the text answer and the sections' tables. */
 export const REPORT_FILES = {
-  results: 'results.arrow',
-  optimalDepth: 'optimal_depth.arrow',
-  similarity: 'similarity.arrow',
+  results: RESULTS.file,
+  optimalDepth: OPTIMAL_DEPTH.file,
+  similarity: SIMILARITY.file,
   html: 'report.html',
   text: 'optimal_depth.txt',
   ...Object.fromEntries(Object.entries(SECTION_OUTPUTS).map(([name, output]) => [name, output.file])),
@@ -70,8 +71,8 @@ async function gatherSimilarity(runs: readonly RunRecord[]): Promise<SimilarityR
   for (const run of runs) {
     const file = join(run.dir ?? '', similarityStage.outputs.similarity.file);
     if (run.dir === undefined || !(await exists(file)))
-      throw new StageFailure(`similarity instance ${run.id} has no similarity.arrow (looked in ${run.dir ?? '(no directory)'})`);
-    rows.push(...(await readSimilarity(file, coordNumber(run.coords, 'correlation'))));
+      throw new StageFailure(`similarity instance ${run.id} has no ${SIMILARITY.file} (looked in ${run.dir ?? '(no directory)'})`);
+    rows.push(...(await SIMILARITY.read(file)));
   }
   return rows.sort(
     (a, b) =>
@@ -106,9 +107,9 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const tables = await buildTables(options);
   log(`${tables.results.length} runs, ${tables.missing.length} missing, ${tables.similarity.length} similarity rows`);
   await mkdir(options.outDir, { recursive: true });
-  await writeRows(join(options.outDir, REPORT_FILES.results), tables.results, RESULT_COLUMNS);
-  await writeRows(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal, OPTIMAL_DEPTH_COLUMNS);
-  await writeRows(join(options.outDir, REPORT_FILES.similarity), tables.similarity, SIMILARITY_COLUMNS);
+  await RESULTS.write(join(options.outDir, REPORT_FILES.results), tables.results);
+  await OPTIMAL_DEPTH.write(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal);
+  await SIMILARITY.write(join(options.outDir, REPORT_FILES.similarity), tables.similarity);
   const text = `${wrapWords(tables.basis).join('\n')}\n${formatOptimalDepthTable(tables.optimal, tables.depth)}`;
   await writeFile(join(options.outDir, REPORT_FILES.text), text);
 

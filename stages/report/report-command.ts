@@ -99,8 +99,8 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
       const project = await ctx.project();
       const answer = await reportForConfig({ config, sets: options.set, store: options.store, project });
       if (options.json || options.wide) {
-        const { readOptimalDepth } = await import('../lib/tables/arrow-tables.js');
-        const rows = await readOptimalDepth(join(dirname(answer.htmlPath), 'optimal_depth.arrow'));
+        const { OPTIMAL_DEPTH } = await import('../lib/tables/report-tables.js');
+        const rows = await OPTIMAL_DEPTH.read(join(dirname(answer.htmlPath), OPTIMAL_DEPTH.file));
         if (options.json) {
           const { answerCells } = await import('./answer-json.js');
           process.stdout.write(`${JSON.stringify(answerCells(rows, answer.blocks))}\n`);

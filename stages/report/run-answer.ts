@@ -1,39 +1,36 @@
 /**
  * The headline answer of a run for its run record (the project's `answer` hook): l* of every
- * (correlation, n, mode) cell, read from the aggregate's manifest summary, so recording a fully
- * cached run reads one small JSON file and no table.
+ * (correlation, n, mode) cell, read from the aggregate's declared manifest summary, so recording
+ * a fully cached run reads one small JSON file and no table.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { MANIFEST_FILE } from '../../pipeline/manifest.js';
 import type { JsonValue } from '../../pipeline/stage.js';
+import { aggregateStage, aggregateSummary } from './aggregate.js';
 
-interface Cell {
-  correlation?: unknown;
-  n?: unknown;
-  mode?: unknown;
-  depth?: unknown;
-}
+type Cell = z.output<typeof aggregateSummary>['optimal_depth'][number];
 
 /** `l*[rho=0.95,n=100,defrost]`; image tasks (no correlation) leave rho out. */
 export function cellLabel(cell: Cell): string {
-  const rho = cell.correlation === null || cell.correlation === undefined ? '' : `rho=${String(cell.correlation)},`;
-  return `l*[${rho}n=${String(cell.n)},${String(cell.mode)}]`;
+  const rho = cell.correlation === null ? '' : `rho=${cell.correlation},`;
+  return `l*[${rho}n=${cell.n},${cell.mode}]`;
 }
 
+/** The manifest as far as the answer needs it. */
+const aggregateManifest = z.object({ summary: aggregateSummary });
+
 export async function runAnswer(published: ReadonlyArray<{ stage: string; dir: string }>): Promise<Record<string, JsonValue> | null> {
-  const aggregate = published.find((p) => p.stage === 'aggregate');
+  const aggregate = published.find((p) => p.stage === aggregateStage.name);
   if (aggregate === undefined) return null;
+  let manifest: unknown;
   try {
-    const manifest = JSON.parse(readFileSync(join(aggregate.dir, 'manifest.json'), 'utf8')) as { summary?: { optimal_depth?: unknown } };
-    const cells = manifest.summary?.optimal_depth;
-    if (!Array.isArray(cells)) return null;
-    const answer: Record<string, JsonValue> = {};
-    for (const cell of cells as Cell[]) {
-      const depth = cell.depth;
-      answer[cellLabel(cell)] = typeof depth === 'number' || depth === null ? depth : null;
-    }
-    return answer;
+    manifest = JSON.parse(readFileSync(join(aggregate.dir, MANIFEST_FILE), 'utf8'));
   } catch {
     return null;
   }
+  const parsed = aggregateManifest.safeParse(manifest);
+  if (!parsed.success) return null;
+  return Object.fromEntries(parsed.data.summary.optimal_depth.map((cell) => [cellLabel(cell), cell.depth]));
 }

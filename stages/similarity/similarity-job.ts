@@ -3,10 +3,7 @@
  * the target reference network on the first `similarity.probe_size` target test inputs, compared
  * block by block with every configured measure, plus linear CKA between every pair of blocks.
  *
- * Output `similarity.arrow`, long format, one row per value:
- *   correlation (Float64, null for image tasks), block_a (Int32, block of the source network),
- *   block_b (Int32, block of the reference network), measure (Utf8), value (Float64, null when
- *   undefined, e.g. TwoNN on points that all coincide).
+ * Output `similarity.arrow`, long format, one row per value (stages/lib/tables/similarity-table.ts).
  * Blocks are 1..L (hidden blocks; the input is not a block). Measure names are the value names of
  * `defrost compare` (lib/measures/registry.ts; A is the source network, B the reference): the
  * `every-pair` measures (`cka`) for every (block_a, block_b) pair (a matrix whose diagonal is the
@@ -20,16 +17,16 @@
  *
  * Heavy (TensorFlow.js, Arrow): `similarity.ts` loads this module with `await import(...)`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as arrow from 'apache-arrow';
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { StageOutcome } from '../../pipeline/stage.js';
 import { readDataset, writeDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { hiddenBlockOutputs, loadNetwork } from '../lib/models/models.js';
 import { compareRepresentations, allMeasures, measureOf, Representation, type MeasureName } from '../lib/measures/index.js';
-import type { SimilarityRow } from '../lib/report/types.js';
+import { finiteOrNull } from '../lib/statistics.js';
+import { SIMILARITY, type SimilarityRow } from '../lib/tables/similarity-table.js';
 import type { SimilarityContext } from './similarity.js';
 
 /** Activations of every hidden block of the network in `modelDir`, as N x width Float32 arrays. */
@@ -54,11 +51,6 @@ async function blockActivations(modelDir: string, probes: Dataset, label: string
 
 function toRepresentation(values: Float32Array, rows: number): Representation {
   return new Representation({ rows, cols: values.length / rows, data: Float64Array.from(values) });
-}
-
-/** Null for values that are undefined (NaN), so Arrow readers see a missing value, not NaN. */
-function finiteOrNull(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
 }
 
 export async function runSimilarity(ctx: SimilarityContext): Promise<StageOutcome> {
@@ -152,33 +144,6 @@ export async function runSimilarity(ctx: SimilarityContext): Promise<StageOutcom
     );
   }
 
-  await writeFile(ctx.output('similarity'), similarityTableBytes(rows));
+  await SIMILARITY.write(ctx.output('similarity'), rows);
   return { summary: { probes: n, blocks: L, ...headline } };
-}
-
-/** Arrow IPC file bytes of the long-format table (same rows -> same bytes). */
-export function similarityTableBytes(rows: readonly SimilarityRow[]): Uint8Array {
-  const table = new arrow.Table({
-    correlation: arrow.vectorFromArray(
-      rows.map((r) => r.correlation),
-      new arrow.Float64(),
-    ),
-    block_a: arrow.vectorFromArray(
-      rows.map((r) => r.block_a),
-      new arrow.Int32(),
-    ),
-    block_b: arrow.vectorFromArray(
-      rows.map((r) => r.block_b),
-      new arrow.Int32(),
-    ),
-    measure: arrow.vectorFromArray(
-      rows.map((r) => r.measure),
-      new arrow.Utf8(),
-    ),
-    value: arrow.vectorFromArray(
-      rows.map((r) => r.value),
-      new arrow.Float64(),
-    ),
-  });
-  return arrow.tableToIPC(table, 'file');
 }

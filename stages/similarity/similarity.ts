@@ -7,8 +7,9 @@
  * TensorFlow.js or Arrow.
  */
 import { z } from 'zod';
-import { defineStage, directory, input, table, type ContextOf, type StageOutcome } from '../../pipeline/stage.js';
+import { defineStage, directory, input, type ContextOf, type StageOutcome } from '../../pipeline/stage.js';
 import { correlationSchema, similaritySchema } from '../config/schema.js';
+import { SIMILARITY } from '../lib/tables/similarity-table.js';
 import { generateDataStage } from '../data/generate-data.js';
 import { trainScratchStage } from '../training/train-scratch.js';
 import { importSourceStage } from '../data/import-source.js';
@@ -31,13 +32,7 @@ const declaration = {
     reference: input(trainScratchStage),
   },
   outputs: {
-    similarity: table('similarity.arrow', {
-      correlation: 'Float64',
-      block_a: 'Int32',
-      block_b: 'Int32',
-      measure: 'Utf8',
-      value: 'Float64',
-    }),
+    similarity: SIMILARITY.output(),
     /** With `similarity.save_activations`: `source_block<l>.arrow`, `reference_block<l>.arrow`. */
     activations: directory('activations', { optional: true }),
   },

@@ -5,11 +5,9 @@
  * write the outputs:
  *   `model/`        the trained network (TensorFlow.js layers format; source and scratch only:
  *                   `similarity` and `transfer` read them, nothing reads a transferred network)
- *   `curve.arrow`   per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]
- *   `metrics.arrow` one row: test_accuracy, test_loss, validation_accuracy, validation_loss,
- *                   train_steps, epochs, best_epoch, learning_rate, stopped_by
- * and return the summary `{ test_accuracy, test_loss, validation_accuracy, validation_loss,
- * train_steps, epochs, best_epoch, stopped_by, learning_rate }`.
+ *   `curve.arrow`   one row per epoch (stages/lib/tables/training-tables.ts)
+ *   `metrics.arrow` one row: how the kept weights do on test and validation, how training ended
+ * and return the metrics row as the summary (what the report reads).
  *
  * Target training sets: each seed draws its own subset of the pool, the first n rows of a seeded
  * permutation (`train/subset`), so larger n extends smaller n within a seed and different seeds
@@ -23,9 +21,7 @@
  *
  * Heavy (TensorFlow.js, Arrow): stage modules load it with `await import('./training-job.js')`.
  */
-import { writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
-import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { InputDecls, StageContext, StageOutcome } from '../../pipeline/stage.js';
 import type { ModelConfig, ValidationScheme } from '../config/schema.js';
@@ -34,6 +30,7 @@ import { prepareTransfer } from '../lib/models/transfer.js';
 import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import { TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
 import { buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
@@ -124,52 +121,25 @@ async function trainAndRecord(
   );
 
   if (saveModel !== null) await saveNetwork(model, saveModel);
-  const curve = result.curve;
-  const hasValidation = curve.some((r) => r.val_loss !== null);
-  const curveColumns: Record<string, Int32Array | Float64Array> = {
-    epoch: Int32Array.from(curve, (r) => r.epoch),
-    loss: Float64Array.from(curve, (r) => r.loss),
-    train_accuracy: Float64Array.from(curve, (r) => r.train_accuracy),
+  await TRAINING_CURVE.write(
+    ctx.output('curve'),
+    result.curve.map((r) => ({ ...r, val_loss: r.val_loss ?? Number.NaN, val_accuracy: r.val_accuracy ?? Number.NaN })),
+  );
+  const metrics: TrainingMetricsRow = {
+    test_accuracy: evaluation.accuracy,
+    test_loss: evaluation.loss,
+    validation_accuracy: val?.accuracy ?? Number.NaN,
+    validation_loss: val?.loss ?? Number.NaN,
+    selection_accuracy: selection?.accuracy ?? Number.NaN,
+    selection_loss: selection?.loss ?? Number.NaN,
+    train_steps: result.trainSteps,
+    epochs: result.epochs,
+    best_epoch: result.bestEpoch,
+    learning_rate: result.learningRate,
+    stopped_by: result.stoppedBy,
   };
-  if (hasValidation) {
-    curveColumns.val_loss = Float64Array.from(curve, (r) => r.val_loss ?? Number.NaN);
-    curveColumns.val_accuracy = Float64Array.from(curve, (r) => r.val_accuracy ?? Number.NaN);
-  }
-  await writeFile(ctx.output('curve'), tableToIPC(tableFromArrays(curveColumns), 'file'));
-  const metrics = {
-    test_accuracy: Float64Array.of(evaluation.accuracy),
-    test_loss: Float64Array.of(evaluation.loss),
-    validation_accuracy: Float64Array.of(val?.accuracy ?? Number.NaN),
-    validation_loss: Float64Array.of(val?.loss ?? Number.NaN),
-    selection_accuracy: Float64Array.of(selection?.accuracy ?? Number.NaN),
-    selection_loss: Float64Array.of(selection?.loss ?? Number.NaN),
-    train_steps: Int32Array.of(result.trainSteps),
-    epochs: Int32Array.of(result.epochs),
-    best_epoch: Int32Array.of(result.bestEpoch),
-    learning_rate: Float64Array.of(result.learningRate),
-  };
-  // Plain Utf8 for the string column: tableFromArrays would dictionary-encode it with a
-  // process-wide dictionary id, and the bytes would depend on what ran before.
-  const metricsTable = new Table({
-    ...Object.fromEntries(Object.entries(metrics).map(([name, values]) => [name, makeVector(values)])),
-    stopped_by: vectorFromArray([result.stoppedBy], new Utf8()),
-  });
-  await writeFile(ctx.output('metrics'), tableToIPC(metricsTable, 'file'));
-  return {
-    summary: {
-      test_accuracy: evaluation.accuracy,
-      test_loss: evaluation.loss,
-      validation_accuracy: val?.accuracy ?? null,
-      validation_loss: val?.loss ?? null,
-      selection_accuracy: selection?.accuracy ?? null,
-      selection_loss: selection?.loss ?? null,
-      train_steps: result.trainSteps,
-      epochs: result.epochs,
-      best_epoch: result.bestEpoch,
-      stopped_by: result.stoppedBy,
-      learning_rate: result.learningRate,
-    },
-  };
+  await TRAINING_METRICS.write(ctx.output('metrics'), [metrics]);
+  return { summary: TRAINING_METRICS.json(metrics) };
 }
 
 /** `train-source`: the source network, trained from scratch on the whole source pool. */

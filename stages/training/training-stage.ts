@@ -1,14 +1,13 @@
 /**
  * The one factory of the three training stages (`train-source`, `train-scratch`, `transfer`):
  * each stage module is a declaration — name, params schema, inputs — and this factory adds what
- * they share: the outputs of a training run and a `run` that loads the heavy job module
+ * they share: the outputs and the summary of a training run and a `run` that loads the heavy job module
  * (`training-job.ts`, TensorFlow.js and Arrow) only inside a worker, never in the scheduler.
  */
 import { z } from 'zod';
 import {
   defineStage,
   directory,
-  table,
   type InputDecls,
   type OutputDecls,
   type ParamsSchema,
@@ -18,6 +17,7 @@ import {
 } from '../../pipeline/stage.js';
 import { correlationSchema, countSchema, modelSchema, seedSchema, VALIDATION_SCHEMES } from '../config/schema.js';
 import { trainSchema } from '../lib/models/recipe.js';
+import { TRAINING_CURVE, TRAINING_METRICS, TRAINING_SUMMARY } from '../lib/tables/training-tables.js';
 import { TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 
 /** What every training stage reads: the network, the optimisation recipe and the seed. */
@@ -37,27 +37,10 @@ export const trainScratchParams = trainSourceParams.extend({
 /** A transfer also reads its mode and the depth it freezes. */
 export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
 
-/** Outputs of every training run. */
+/** Outputs of every training run (columns in stages/lib/tables/training-tables.ts). */
 export const TRAINING_OUTPUTS = {
-  /** Per epoch: epoch, loss, train_accuracy [, val_loss, val_accuracy]. */
-  curve: table('curve.arrow', { epoch: 'Int32', loss: 'Float64', train_accuracy: 'Float64' }),
-  /**
-   * One row: test, validation (stopping) and selection results of the kept weights, and how
-   * training ended (docs/protocol.md). Selection is NaN for source networks (nothing is chosen on them).
-   */
-  metrics: table('metrics.arrow', {
-    test_accuracy: 'Float64',
-    test_loss: 'Float64',
-    validation_accuracy: 'Float64',
-    validation_loss: 'Float64',
-    selection_accuracy: 'Float64',
-    selection_loss: 'Float64',
-    train_steps: 'Int32',
-    epochs: 'Int32',
-    best_epoch: 'Int32',
-    learning_rate: 'Float64',
-    stopped_by: 'Utf8',
-  }),
+  curve: TRAINING_CURVE.output(),
+  metrics: TRAINING_METRICS.output(),
 } as const;
 
 /** ... plus the trained network, for runs others read (source and scratch networks). */
@@ -79,6 +62,8 @@ export function trainingStage<N extends string, S extends ParamsSchema, I extend
   const { job, ...stage } = declaration;
   return defineStage({
     ...stage,
+    // Its metrics row: the report reads it (stages/lib/report/results.ts).
+    summary: TRAINING_SUMMARY,
     async run(ctx) {
       return job(await import('./training-job.js'), ctx);
     },

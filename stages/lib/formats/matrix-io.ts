@@ -1,5 +1,5 @@
 /**
- * Reading (and, for tests and benchmarks, writing) representation matrices: rows = samples,
+ * Reading representation matrices: rows = samples,
  * columns = features, as `defrost compare` accepts them (docs/similarity.md#defrost-compare):
  *
  * - `.arrow` (Arrow IPC file or stream): the first FixedSizeList column (e.g. the `features`
@@ -12,9 +12,10 @@
  * files, so a bad one is bad usage (exit 2), never a stack trace. Apache Arrow is imported
  * dynamically, and only for `.arrow` files.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UsageError } from '../../../pipeline/errors.js';
+import { parseNpyArray } from './npy.js';
 import { parseCsvNumber } from './read-csv.js';
 import type { Matrix } from '../measures/matrix.js';
 
@@ -48,120 +49,15 @@ export async function readMatrix(path: string): Promise<Matrix> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// .npy (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html)
+// .npy
 
-const NPY_MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
-
-/** Parses a .npy file of float32/float64 in C order. */
+/** An (N, ...) array of numbers as N rows (the one reader, `npy.ts`; trailing dimensions flattened, C order keeps each sample contiguous). */
 export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
-  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(NPY_MAGIC)) {
-    throw new UsageError(`${path}: not a .npy file (missing the \\x93NUMPY magic string)`);
-  }
-  const major = bytes[6];
-  let headerLength: number;
-  let headerStart: number;
-  if (major === 1) {
-    headerLength = bytes.readUInt16LE(8);
-    headerStart = 10;
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new UsageError(`${path}: truncated .npy header`);
-    headerLength = bytes.readUInt32LE(8);
-    headerStart = 12;
-  } else {
-    throw new UsageError(`${path}: unsupported .npy format version ${major}; allowed: 1, 2, 3`);
-  }
-  if (headerStart + headerLength > bytes.length) throw new UsageError(`${path}: truncated .npy header`);
-  const header = bytes.toString('latin1', headerStart, headerStart + headerLength);
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new UsageError(`${path}: malformed .npy header: ${header.trim()}`);
-  }
-  if (fortran === 'True') {
-    throw new UsageError(`${path}: the array is in Fortran (column-major) order; allowed: C order (save it with np.ascontiguousarray)`);
-  }
-  // `=` is the machine's native order: little-endian on every machine defrost runs on.
-  const reader = NPY_READERS[descr.startsWith('=') ? `<${descr.slice(1)}` : descr];
-  if (reader === undefined)
-    throw new UsageError(
-      `${path}: unsupported dtype "${descr}"; allowed: little-endian floats or integers (${Object.keys(NPY_READERS).join(', ')})`,
-    );
-  const itemSize = reader.size;
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
-  if (shape.length < 1 || shape.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new UsageError(`${path}: array shape (${shapeText}) is not allowed; allowed: an (N, ...) array with one row per sample`);
-  }
-  // (N, d1, d2, ...) -> N rows of d1*d2*... features (C order keeps each sample contiguous).
-  const rows = shape[0];
-  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  const dataStart = headerStart + headerLength;
-  const count = rows * cols;
-  if (bytes.length - dataStart < count * itemSize) {
-    throw new UsageError(
-      `${path}: truncated .npy data: shape (${shapeText}) needs ${count * itemSize} bytes, the file has ${bytes.length - dataStart}`,
-    );
-  }
-  const offset = bytes.byteOffset + dataStart;
-  let data: Float64Array;
-  if (descr.endsWith('f8') && offset % 8 === 0 && littleEndianHost())
-    data = new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
-  else if (descr.endsWith('f4') && offset % 4 === 0 && littleEndianHost())
-    // Aligned (the .npy header pads the data to 64 bytes): read through a typed-array view.
-    data = Float64Array.from(new Float32Array(bytes.buffer, offset, count));
-  else {
-    data = new Float64Array(count);
-    const view = new DataView(bytes.buffer, offset, count * itemSize);
-    for (let t = 0; t < count; t++) data[t] = reader.read(view, t * itemSize);
-  }
-  return { rows, cols, data };
-}
-
-/** The numpy dtypes `compare` reads, as values (integers become floats exactly up to 2^53). */
-const NPY_READERS: Record<string, { size: number; read(view: DataView, at: number): number }> = {
-  '<f4': { size: 4, read: (v, at) => v.getFloat32(at, true) },
-  '<f8': { size: 8, read: (v, at) => v.getFloat64(at, true) },
-  '|i1': { size: 1, read: (v, at) => v.getInt8(at) },
-  '|u1': { size: 1, read: (v, at) => v.getUint8(at) },
-  '|b1': { size: 1, read: (v, at) => v.getUint8(at) },
-  '<i2': { size: 2, read: (v, at) => v.getInt16(at, true) },
-  '<u2': { size: 2, read: (v, at) => v.getUint16(at, true) },
-  '<i4': { size: 4, read: (v, at) => v.getInt32(at, true) },
-  '<u4': { size: 4, read: (v, at) => v.getUint32(at, true) },
-  '<i8': { size: 8, read: (v, at) => Number(v.getBigInt64(at, true)) },
-  '<u8': { size: 8, read: (v, at) => Number(v.getBigUint64(at, true)) },
-};
-
-function littleEndianHost(): boolean {
-  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-}
-
-/** Serialises a matrix as a version 1.0 .npy file (float64 or float32, C order). */
-export function encodeNpy(m: Matrix, dtype: 'float64' | 'float32' = 'float64'): Buffer {
-  const descr = dtype === 'float64' ? '<f8' : '<f4';
-  const itemSize = dtype === 'float64' ? 8 : 4;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-  // Pad with spaces so that magic + version + length + header + '\n' is a multiple of 64 bytes.
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = Buffer.alloc(total + m.rows * m.cols * itemSize);
-  NPY_MAGIC.copy(out, 0);
-  out[6] = 1;
-  out[7] = 0;
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, 'latin1');
-  const d = m.data;
-  if (itemSize === 8) for (let t = 0; t < d.length; t++) out.writeDoubleLE(d[t], total + 8 * t);
-  else for (let t = 0; t < d.length; t++) out.writeFloatLE(d[t], total + 4 * t);
-  return out;
-}
-
-export async function writeNpy(path: string, m: Matrix, dtype: 'float64' | 'float32' = 'float64'): Promise<void> {
-  await writeFile(path, encodeNpy(m, dtype));
+  const array = parseNpyArray(bytes, path);
+  if (array.kind !== 'number') throw new UsageError(`${path}: an array of text; allowed: floats or integers`);
+  if (array.shape.length < 1) throw new UsageError(`${path}: a scalar, shape (); allowed: an (N, ...) array with one row per sample`);
+  const rows = array.shape[0];
+  return { rows, cols: array.shape.slice(1).reduce((a, b) => a * b, 1), data: array.values };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 /**
- * Reads NumPy `.npy` files of any shape (docs/your-data.md): numbers (float, signed and unsigned
+ * The one `.npy` reader (and the stages' use of the one writer, pipeline/npy.ts). Reads NumPy
+ * `.npy` files of any shape (docs/your-data.md): numbers (float, signed and unsigned
  * integers, booleans; little-endian or single-byte) or fixed-width strings (`<U`, `|S`), in C
  * order. Object arrays (what NumPy makes of ragged lists) are refused with that reason, since
  * their bytes are Python pickles, not data.
  * Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
+import { npyBytes } from '../../../pipeline/npy.js';
 import { DataFileError } from './problem.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A parsed array: `shape`, and its values in C order as numbers or as strings. */
 export type NpyArray =
@@ -63,6 +66,8 @@ export function parseNpyArray(bytes: Buffer, file: string): NpyArray {
   const size = Number(sizeText);
   if (order === '>' && size > 1)
     throw new DataFileError(file, `big-endian dtype "${descr}"; save it little-endian (arr.astype('<${code}${size}'))`);
+  // Text, or numbers read by `read`: an unsupported dtype is named as such before its item size is trusted.
+  const read = code === 'U' || code === 'S' ? null : numberReader(bytes, code, size, file, descr);
   const itemBytes = code === 'U' ? 4 * size : size;
   const need = count * itemBytes;
   if (bytes.length - dataStart < need)
@@ -71,7 +76,7 @@ export function parseNpyArray(bytes: Buffer, file: string): NpyArray {
       `truncated data: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, the file has ${bytes.length - dataStart}`,
     );
   const at = (i: number): number => dataStart + i * itemBytes;
-  if (code === 'U' || code === 'S') {
+  if (read === null) {
     const values: string[] = new Array<string>(count);
     for (let i = 0; i < count; i++) {
       let s = '';
@@ -84,10 +89,26 @@ export function parseNpyArray(bytes: Buffer, file: string): NpyArray {
     }
     return { shape, kind: 'string', values };
   }
+  return { shape, kind: 'number', values: numberValues(bytes, dataStart, count, code, size, read), integer: code !== 'f' };
+}
+
+/** The values as float64: through a typed-array view for aligned floats (matrices of millions of values), else one by one. */
+function numberValues(
+  bytes: Buffer,
+  dataStart: number,
+  count: number,
+  code: string,
+  size: number,
+  read: (offset: number) => number,
+): Float64Array {
+  const offset = bytes.byteOffset + dataStart;
+  if (code === 'f' && size === 8 && offset % 8 === 0 && LITTLE_ENDIAN_HOST)
+    return new Float64Array(bytes.buffer.slice(offset, offset + 8 * count));
+  if (code === 'f' && size === 4 && offset % 4 === 0 && LITTLE_ENDIAN_HOST)
+    return Float64Array.from(new Float32Array(bytes.buffer, offset, count));
   const values = new Float64Array(count);
-  const read = numberReader(bytes, code, size, file, descr);
-  for (let i = 0; i < count; i++) values[i] = read(at(i));
-  return { shape, kind: 'number', values, integer: code !== 'f' };
+  for (let i = 0; i < count; i++) values[i] = read(dataStart + i * size);
+  return values;
 }
 
 function numberReader(bytes: Buffer, code: string, size: number, file: string, descr: string): (offset: number) => number {
@@ -105,18 +126,8 @@ function numberReader(bytes: Buffer, code: string, size: number, file: string, d
   throw new DataFileError(file, `unsupported dtype "${descr}"; allowed: float32/64, (u)int8..64, bool, unicode or byte strings`);
 }
 
-/** Encodes a float32 or int32 array as `.npy` v1.0 (for tests and the worked example). */
-export function encodeNpyArray(shape: readonly number[], values: Float32Array | Int32Array): Buffer {
-  const descr = values instanceof Float32Array ? '<f4' : '<i4';
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 11, ' ') + '\n';
-  const out = Buffer.alloc(total + values.length * 4);
-  MAGIC.copy(out, 0);
-  out[6] = 1;
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, 'latin1');
-  Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(out, total);
-  return out;
+/** `.npy` bytes of an array in C order (pipeline/npy.ts writes them): what tests, benchmarks and the worked example hand to the readers. */
+export function encodeNpyArray(shape: readonly number[], values: Float64Array | Float32Array | Int32Array): Buffer {
+  const descr = values instanceof Float64Array ? '<f8' : values instanceof Float32Array ? '<f4' : '<i4';
+  return npyBytes(`'${descr}'`, shape, values);
 }

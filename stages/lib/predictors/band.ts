@@ -24,7 +24,7 @@
  * fall by a full point per block past the break.
  */
 import { reportedValues } from '../measures/registry.js';
-import type { SimilarityRow } from '../report/types.js';
+import type { SimilarityRow } from '../tables/similarity-table.js';
 import { mean, sampleStandardDeviation, studentCriticalValue } from '../statistics.js';
 
 /** The values that take part, by name: whether a larger value means more alike (+1) or less alike (-1). */

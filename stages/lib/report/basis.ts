@@ -3,7 +3,7 @@
  * was chosen, and how many task instances and seeds were run. The report and the terminal show
  * it next to the answer, so a reader knows whether an interval speaks for one task or the family.
  */
-import type { ResultRow } from './types.js';
+import type { ResultRow } from '../tables/report-tables.js';
 
 /** How the aggregate was told runs stopped and were selected; null for stores from before the split. */
 export type ValidationBasis = 'external' | 'held_out' | null;

@@ -12,10 +12,11 @@ import { allMeasures, reportedValues, reportedValue } from '../measures/registry
 import { knownTransferMode } from '../models/transfer-modes/registry.js';
 import { meanAccuracyByDepth } from './optimal-depth.js';
 import { compareMode, SCRATCH_MODE } from './results.js';
-import { mean } from './stats.js';
+import { finiteOrNull, mean } from '../statistics.js';
 import { gainOf } from './text-table.js';
 import { signedPoints } from './verdict.js';
-import type { ReportTables, SimilarityRow } from './types.js';
+import type { SimilarityRow } from '../tables/similarity-table.js';
+import type { ReportTables } from './types.js';
 
 /** A chart of the report: an anchor id, a heading, the question it answers, and its spec. */
 export interface ChartSpec {
@@ -110,7 +111,7 @@ export function accuracyVsDepthChart(tables: ReportTables): ChartSpec {
     for (const n of ns) {
       const scratch = tables.results.filter((r) => r.correlation === c && r.n === n && r.mode === SCRATCH_MODE && r.test_accuracy !== null);
       const acc = scratch.map((r) => r.test_accuracy as number);
-      const m = mean(acc);
+      const m = finiteOrNull(mean(acc));
       for (const mode of modes) {
         if (m !== null)
           values.push({

@@ -6,7 +6,8 @@
 import { sourceNetworkWords } from './charts.js';
 import { compareMode } from './results.js';
 import { cellLabel, gainOf, modeHeading, rowVerdict } from './text-table.js';
-import type { MissingRun, OptimalDepthRow, ReportTables } from './types.js';
+import type { OptimalDepthRow } from '../tables/report-tables.js';
+import type { MissingRun, ReportTables } from './types.js';
 import { formatGainPoints, intervalsNote } from './verdict.js';
 
 /** A rendered chart ready for the page. */

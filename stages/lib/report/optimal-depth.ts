@@ -16,6 +16,8 @@
 import {
   accuracyInterval,
   bestDepth,
+  finiteOrNull,
+  mean,
   pairedDifferenceInterval,
   plausibleSet,
   replicationUnits,
@@ -23,9 +25,9 @@ import {
   type Interval,
   type Tasks,
 } from '../statistics.js';
+import type { OptimalDepthRow, ResultRow } from '../tables/report-tables.js';
 import { compareCorrelation, compareMode, SCRATCH_MODE } from './results.js';
-import { mean, standardError as seOrNull } from './stats.js';
-import type { MissingRun, OptimalDepthRow, ResultRow } from './types.js';
+import type { MissingRun } from './types.js';
 
 interface Cell {
   readonly correlation: number | null;
@@ -55,8 +57,7 @@ export function meanAccuracyByDepth(
   ].sort((a, b) => a - b);
   for (const depth of depths) {
     const acc = accuracies(results, (r) => r.correlation === correlation && r.n === n && r.mode === mode && r.depth === depth);
-    const m = mean(acc);
-    if (m !== null) byDepth.set(depth, { mean: m, se: seOrNull(acc), seeds: acc.length });
+    if (acc.length > 0) byDepth.set(depth, { mean: mean(acc), se: finiteOrNull(standardError(acc)), seeds: acc.length });
   }
   return byDepth;
 }

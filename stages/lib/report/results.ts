@@ -5,9 +5,12 @@
  * the engine hands the inputs in: correlation from high (most similar tasks) to low, then n,
  * then mode (`scratch` first), depth and seed ascending.
  */
-import type { Coords, JsonObject } from '../../../pipeline/stage.js';
+import { summaryOf } from '../../../pipeline/outputs.js';
+import type { Coords } from '../../../pipeline/stage.js';
 import { SCRATCH_MODE } from '../models/transfer-modes/registry.js';
-import type { MissingRun, ResultRow, RunRecord } from './types.js';
+import type { ResultRow } from '../tables/report-tables.js';
+import { TRAINING_SUMMARY } from '../tables/training-tables.js';
+import type { MissingRun, RunRecord } from './types.js';
 
 /** Scratch rows carry this mode. */
 export { SCRATCH_MODE };
@@ -49,9 +52,10 @@ function place(run: RunRecord, at: AnswerPlace): MissingRun {
   };
 }
 
+/** A published run's row: its place in the sweep, its declared summary (its metrics row) and its duration. */
 function resultRow(run: RunRecord, at: AnswerPlace): ResultRow {
   const p = place(run, at);
-  const s: JsonObject = run.summary ?? {};
+  const m = summaryOf(TRAINING_SUMMARY, run);
   return {
     correlation: p.correlation,
     n: p.n,
@@ -59,14 +63,14 @@ function resultRow(run: RunRecord, at: AnswerPlace): ResultRow {
     depth: p.depth,
     seed: p.seed,
     task_seed: p.task_seed,
-    test_accuracy: numberOrNull(s.test_accuracy),
-    test_loss: numberOrNull(s.test_loss),
-    validation_accuracy: numberOrNull(s.validation_accuracy),
-    selection_accuracy: numberOrNull(s.selection_accuracy),
-    best_epoch: numberOrNull(s.best_epoch),
-    stopped_by: typeof s.stopped_by === 'string' ? s.stopped_by : null,
-    learning_rate: numberOrNull(s.learning_rate),
-    train_steps: numberOrNull(s.train_steps),
+    test_accuracy: m.test_accuracy,
+    test_loss: m.test_loss,
+    validation_accuracy: m.validation_accuracy,
+    selection_accuracy: m.selection_accuracy,
+    best_epoch: m.best_epoch,
+    stopped_by: m.stopped_by,
+    learning_rate: m.learning_rate,
+    train_steps: m.train_steps,
     seconds: numberOrNull(run.durationSeconds),
   };
 }

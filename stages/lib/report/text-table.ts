@@ -10,7 +10,7 @@
 import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../../pipeline/terminal-width.js';
 import { knownTransferMode } from '../models/transfer-modes/registry.js';
 import { compareMode } from './results.js';
-import type { OptimalDepthRow } from './types.js';
+import type { OptimalDepthRow } from '../tables/report-tables.js';
 import { formatGainPoints, intervalsNote, verdictSentence, type Gain } from './verdict.js';
 
 /** A gain of a row as `[low, mean, high]`, or null when it has no mean. */

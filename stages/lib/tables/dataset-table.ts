@@ -1,14 +1,9 @@
 /**
- * The Arrow layout of every dataset defrost trains and tests on (`train.arrow`, `test.arrow` in a
- * `generate-data` instance directory), and the one reader every training stage uses.
- *
- * Layout (any Arrow reader understands it: pyarrow, pandas, polars, arrow-js):
- * - column `features`: `FixedSizeList<Float32>[dim]`, one row per sample, row-major; images are
- *   flattened in HWC order (28x28x1 -> 784);
- * - column `label`: `Int32`, a class index 0..C-1;
- * - schema metadata `shape` (JSON list, e.g. `[28,28,1]` or `[256]`; its product is `dim`),
- *   `classes` (JSON list of class names, index = label) and `provenance` (JSON object: generator,
- *   its params, dataset name; never dates, so regenerating gives identical bytes).
+ * The writer and the one reader of every dataset defrost trains and tests on (`train.arrow`,
+ * `test.arrow` in a `generate-data` instance directory), in the layout declared in
+ * `dataset-layout.ts` (docs/tables.md; any Arrow reader understands it: pyarrow, pandas, polars,
+ * arrow-js): a `features` FixedSizeList<Float32> and an Int32 `label` column, and the schema
+ * metadata `shape`, `classes` and `provenance` (never dates, so regenerating gives identical bytes).
  *
  * Tables are written as one record batch, so reading one is a single zero-copy view of the file's
  * float buffer: loading 70,000 images is dominated by reading the file from disk.
@@ -19,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Field, FixedSizeList, Float32, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { JsonObject } from '../../../pipeline/stage.js';
+import type { DATASET } from './dataset-layout.js';
 
 /** A dataset in memory: what `readDataset` returns and `writeDataset` takes. */
 export interface Dataset {
@@ -39,8 +35,9 @@ export interface DatasetToWrite extends Dataset {
   readonly provenance: JsonObject;
 }
 
-export const FEATURES_COLUMN = 'features';
-export const LABEL_COLUMN = 'label';
+/** The column names of the declaration (`dataset-layout.ts`), checked against it by the compiler. */
+const FEATURES_COLUMN: keyof typeof DATASET.columns = 'features';
+const LABEL_COLUMN: keyof typeof DATASET.columns = 'label';
 
 /** Number of values per row for a sample shape. */
 export function widthOf(shape: readonly number[]): number {
