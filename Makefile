@@ -11,10 +11,12 @@ STAMP := node_modules/.defrost-install-stamp
 
 setup: deps native build
 
-# npm packages, reinstalled when package.json or the lock file changes.
+# npm packages, reinstalled when package.json or the lock file changes. onnxruntime-node (the
+# tests' ONNX oracle) ships its CPU binaries in the package; its install script would only fetch
+# optional GPU ones from outside the npm registry, so it is told to skip them.
 deps: $(STAMP)
 $(STAMP): package.json $(wildcard package-lock.json)
-	npm install --no-audit --no-fund
+	ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 	@touch $@
 
 # OpenBLAS kernels for the wasm backend. Never fails set-up: without OpenBLAS defrost still runs
