@@ -129,6 +129,15 @@ type Value =
     };
 type TensorValue = Extract<Value, { kind: 'tensor' }>;
 
+/** Largest activation of one sample defrost builds (2^24 values, 64 MiB): a bigger one is a corrupt file. */
+const MAX_ACTIVATION = 2 ** 24;
+
+function checkSize(what: string, shape: readonly number[]): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 1) || size > MAX_ACTIVATION)
+    throw new OnnxError(`${what} would have shape [${shape}] per sample; defrost handles 1 to ${MAX_ACTIVATION} values`);
+}
+
 const describe = (node: OnnxNode): string => `node "${node.name}" (${node.opType})`;
 
 /** A TensorFlow.js-valid layer name from an ONNX name: PyTorch's `layer1.conv1.weight` -> `layer1.conv1`. */
@@ -311,11 +320,18 @@ class Converter {
     return name;
   }
 
-  /** A layer name for `node`: its weight's PyTorch module path, else its node name without the op. */
+  /**
+   * A layer name for `node`: for a node with weights, its weight's PyTorch module path
+   * (`layer1.conv1.weight` -> `layer1.conv1`) or its node name without the op
+   * (`/layer1/conv1/Conv` -> `layer1.conv1`); for other nodes their node name (`/layer1/Relu_1`
+   * -> `layer1.Relu_1`).
+   */
   private nameFor(node: OnnxNode, weightInput?: string): string {
-    const fromWeight = weightInput !== undefined ? /^([A-Za-z0-9_.]+)\.weight$/.exec(this.aliasOf(weightInput)) : null;
+    if (weightInput === undefined) return this.uniqueName(node.name);
+    const fromWeight = /^([A-Za-z0-9_.]+)\.weight$/.exec(this.aliasOf(weightInput));
     if (fromWeight) return this.uniqueName(fromWeight[1]);
-    const trimmed = node.name.endsWith(`/${node.opType}`) ? node.name.slice(0, -node.opType.length - 1) : node.name;
+    const suffix = `/${node.opType}`;
+    const trimmed = node.name.endsWith(suffix) && node.name.length > suffix.length ? node.name.slice(0, -suffix.length) : node.name;
     return this.uniqueName(trimmed);
   }
 
@@ -365,6 +381,7 @@ class Converter {
   private set(node: OnnxNode, value: Value, output = 0): void {
     const name = node.outputs[output];
     if (!name) throw new OnnxError(`${describe(node)} has no output`);
+    if (value.kind === 'tensor') checkSize(`the output of ${describe(node)}`, value.shape);
     this.values.set(name, value);
   }
 
@@ -407,11 +424,11 @@ class Converter {
   }
 
   /** ZeroPadding2D in front of a window op when its pads are explicit. */
-  private padded(node: OnnxNode, base: string, input: TensorValue, pads: readonly number[]): TensorValue {
+  private padded(node: OnnxNode, name: string, input: TensorValue, pads: readonly number[]): TensorValue {
     const [t, l, b, r] = pads;
     const layer = this.addLayer(
       node,
-      this.uniqueName(`${base}.pad`),
+      name,
       'ZeroPadding2D',
       {
         padding: [
@@ -525,6 +542,7 @@ class Converter {
     if (kernel.dims.length !== 4)
       throw new OnnxError(`${describe(node)}: only 2-D convolutions are supported (weight dims [${kernel.dims}])`);
     const [m, perGroup, kh, kw] = kernel.dims;
+    if (kernel.dims.some((d) => d < 1)) throw new OnnxError(`${describe(node)}: weight of dims [${kernel.dims}]`);
     const groups = node.attributes.get('group')?.i ?? 1;
     if (groups < 1 || c % groups !== 0 || m % groups !== 0 || perGroup * groups !== c)
       throw new OnnxError(`${describe(node)}: weight [${kernel.dims}] with ${groups} groups does not fit an input of ${c} channels`);
@@ -537,7 +555,7 @@ class Converter {
     let padding = 'valid';
     if (hasPads(window)) {
       if (isSame(window, input.shape)) padding = 'same';
-      else source = this.padded(node, name, input, window.pads);
+      else source = this.padded(node, this.uniqueName(`${name}.pad`), input, window.pads);
     }
     const oh = windowOutput(
       padding === 'same' ? h + window.pads[0] + window.pads[2] : source.shape[1],
@@ -631,6 +649,7 @@ class Converter {
     const flat = this.asFlat(node, input);
     if (matrix.dims.length !== 2) throw new OnnxError(`${describe(node)}: its weight has dims [${matrix.dims}]; a matrix is needed`);
     const [rows, units] = transposed ? [matrix.dims[1], matrix.dims[0]] : [matrix.dims[0], matrix.dims[1]];
+    if (units < 1) throw new OnnxError(`${describe(node)}: weight of dims [${matrix.dims}]`);
     if (rows !== flat.shape[0])
       throw new OnnxError(`${describe(node)}: weight [${matrix.dims}] does not fit ${flat.shape[0]} input features`);
     const layer = this.addLayer(node, this.nameFor(node, matrixName), 'Dense', { units, activation: 'linear', use_bias: bias !== null }, [
@@ -735,7 +754,8 @@ class Converter {
     if (!match) return false;
     const value = this.values.get(match.input);
     if (value?.kind !== 'tensor') throw new OnnxError(`${describe(node)}: GELU of a constant`);
-    const layer = this.addLayer(node, this.uniqueName(`${this.nameFor(node)}.gelu`), 'Activation', { activation: 'gelu' }, [value.layer]);
+    const path = node.name.endsWith('/Div') ? node.name.slice(0, -'/Div'.length) : '';
+    const layer = this.addLayer(node, this.uniqueName(path ? `${path}/Gelu` : 'Gelu'), 'Activation', { activation: 'gelu' }, [value.layer]);
     this.nodesOf.set(
       layer,
       match.nodes.map((k) => this.model.nodes[k].name),
@@ -769,7 +789,7 @@ class Converter {
     if (hasPads(window)) {
       const includePad = !max && (node.attributes.get('count_include_pad')?.i ?? 0) === 1;
       if (isSame(window, input.shape) && !includePad) padding = 'same';
-      else if (includePad || input.nonNegative) source = this.padded(node, name, input, window.pads);
+      else if (includePad || input.nonNegative) source = this.padded(node, this.uniqueName(`${name}.pad`), input, window.pads);
       else
         throw new OnnxError(
           max
@@ -890,6 +910,7 @@ export function importOnnx(model: OnnxModel): ImportedNetwork {
       );
   });
   const sample = dims.slice(1) as number[];
+  checkSize(`input "${input.name}"`, sample);
   const inputName = cleanName(input.name);
   const converter = new Converter(model, dims[0], gelus);
   const image = sample.length === 3;
