@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type onnxProto from 'onnx-proto';
-import { parseNpyArray } from '../stages/files/npy.js';
+import { parseNpyArray } from '../stages/lib/formats/npy.js';
 import { decodeOnnxProto, encodeOnnxProto } from '../stages/lib/models/onnx/proto.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'onnx');

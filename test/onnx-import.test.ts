@@ -15,8 +15,8 @@ import { layersArtifacts } from '../stages/lib/models/onnx/layers-artifacts.js';
 import { decodeOnnx } from '../stages/lib/models/onnx/proto.js';
 import { toLayersOrder, toOnnxOrder, type WeightLayout } from '../stages/lib/models/onnx/weight-layout.js';
 import { graphBlocks } from '../stages/lib/models/source-network/graph-blocks.js';
-import { selectBackend } from '../stages/backend.js';
-import { Rng } from '../stages/random.js';
+import { selectBackend } from '../stages/lib/models/backend.js';
+import { Rng } from '../stages/lib/random.js';
 import { fixtureBytes, fixtureData, maxAbsDiff, ONNX_FILES, toNhwc } from './onnx-fixtures.js';
 
 async function loadImported(network: ImportedNetwork): Promise<tf.LayersModel> {

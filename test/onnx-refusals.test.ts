@@ -12,8 +12,8 @@ import { importOnnx } from '../stages/lib/models/onnx/import.js';
 import { layersArtifacts } from '../stages/lib/models/onnx/layers-artifacts.js';
 import { decodeOnnx, OnnxError, onnxSchema } from '../stages/lib/models/onnx/proto.js';
 import { graphBlocks } from '../stages/lib/models/source-network/graph-blocks.js';
-import { selectBackend } from '../stages/backend.js';
-import { Rng } from '../stages/random.js';
+import { selectBackend } from '../stages/lib/models/backend.js';
+import { Rng } from '../stages/lib/random.js';
 import { editedFixture, fixtureBytes } from './onnx-fixtures.js';
 
 const load = (bytes: Uint8Array): unknown => importOnnx(decodeOnnx(bytes));
@@ -51,14 +51,14 @@ test('unsupported operators, opsets, dynamic shapes and non-float32 weights are 
   for (const version of [12, 19])
     refused(
       editedFixture(file, (m) => {
-        m.opsetImport = [onnxSchema.OperatorSetIdProto.create({ domain: '', version })];
+        m.opsetImport = [onnxSchema().OperatorSetIdProto.create({ domain: '', version })];
       }),
       new RegExp(`opset ${version} is not supported; defrost reads opsets 13-18`),
     );
   refused(
     editedFixture(file, (m) => {
       const dims = m.graph?.input?.[0]?.type?.tensorType?.shape?.dim;
-      if (dims) dims[2] = onnxSchema.TensorShapeProto.Dimension.create({ dimParam: 'height' });
+      if (dims) dims[2] = onnxSchema().TensorShapeProto.Dimension.create({ dimParam: 'height' });
     }),
     /input "input" has a dynamic shape: dimension 2 is "height"; only the batch \(dimension 0\) may vary/,
   );
@@ -66,7 +66,7 @@ test('unsupported operators, opsets, dynamic shapes and non-float32 weights are 
     editedFixture(file, (m) => {
       const weight = m.graph?.initializer?.find((t) => t.name === 'layer1.conv1.weight');
       if (weight?.rawData) {
-        weight.dataType = onnxSchema.TensorProto.DataType.FLOAT16;
+        weight.dataType = onnxSchema().TensorProto.DataType.FLOAT16;
         weight.rawData = weight.rawData.subarray(0, weight.rawData.length / 2);
       }
     }),
@@ -76,7 +76,7 @@ test('unsupported operators, opsets, dynamic shapes and non-float32 weights are 
     editedFixture(file, (m) => {
       const weight = m.graph?.initializer?.[0];
       if (weight) {
-        weight.dataLocation = onnxSchema.TensorProto.DataLocation.EXTERNAL;
+        weight.dataLocation = onnxSchema().TensorProto.DataLocation.EXTERNAL;
         weight.rawData = new Uint8Array(0);
       }
     }),
@@ -127,7 +127,7 @@ function mutate(bytes: Uint8Array, rng: Rng, kind: number): Uint8Array {
             break;
           default: {
             const dims = graph.input?.[0]?.type?.tensorType?.shape?.dim;
-            if (dims) dims[1 + at(3)] = onnxSchema.TensorShapeProto.Dimension.create({ dimValue: odd });
+            if (dims) dims[1 + at(3)] = onnxSchema().TensorShapeProto.Dimension.create({ dimValue: odd });
           }
         }
       });

@@ -21,6 +21,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
+import './layers/register.js';
 
 /** Activations the config allows (`model.activation`), all known to tfjs-layers. */
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish' | 'linear';
@@ -159,6 +160,7 @@ export function copyBlocks(from: tf.LayersModel, to: tf.LayersModel, blocks: rea
     const dst = weightedLayers(to, block);
     if (src.length !== dst.length) throw new Error(`hidden block ${block} differs between the two networks`);
     dst.forEach((layer, i) => {
+      if (src[i].name !== layer.name) throw new Error(`hidden block ${block} differs between the two networks (${src[i].name}, ${layer.name})`);
       const weights = src[i].getWeights();
       const mine = layer.getWeights();
       weights.forEach((w, j) => {
@@ -180,9 +182,33 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+/**
+ * Everything training changes: the trainable weights and the running statistics of trainable
+ * BatchNorm layers (frozen ones keep theirs, docs/your-data.md#batchnorm). Early stopping keeps and
+ * restores these together, so the kept network normalises with the statistics of its own epoch.
+ */
+export function trainingState(model: tf.LayersModel): tf.Variable[] {
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const statistics = model.layers.filter((l) => l.trainable).flatMap((l) => l.nonTrainableWeights.map((w) => w.read() as tf.Variable));
+  return [...trainable, ...statistics];
+}
+
 /** Weights of hidden block `block` (1-based) as plain arrays, for tests and comparisons. */
 export function blockWeightValues(model: tf.LayersModel, block: number | 'readout'): Float32Array[] {
   return weightedLayers(model, block).flatMap((l) => l.getWeights().map((w) => w.dataSync() as Float32Array));
+}
+
+/**
+ * The layer whose output ends hidden block `block`: the block's only layer whose output no other
+ * layer of the block reads (blocks end at cuts of the graph, docs/your-data.md#blocks; in a chain,
+ * its last layer).
+ */
+export function blockEnd(model: tf.LayersModel, block: number): tf.layers.Layer {
+  const layers = blockLayers(model, block);
+  const read = new Set(layers.flatMap((l) => l.inboundNodes.flatMap((node) => node.inboundLayers.map((i) => i.name))));
+  const ends = layers.filter((l) => !read.has(l.name));
+  if (ends.length !== 1) throw new Error(`hidden block ${block} does not end in one layer (${ends.map((l) => l.name).join(', ')})`);
+  return ends[0];
 }
 
 /**
@@ -191,23 +217,14 @@ export function blockWeightValues(model: tf.LayersModel, block: number | 'readou
  * flattened images work with a CNN). The caller disposes the returned tensors.
  */
 export function hiddenBlockOutputs(model: tf.LayersModel, x: tf.Tensor): tf.Tensor2D[] {
+  const L = blockCount(model);
+  const ends = Array.from({ length: L }, (_, b) => blockEnd(model, b + 1).output as tf.SymbolicTensor);
+  // The same layers with the block ends as outputs (a view: nothing is copied or trained).
+  const blocks = tf.model({ inputs: model.inputs, outputs: ends });
   return tf.tidy(() => {
     const inputShape = (model.inputs[0].shape as (number | null)[]).slice(1) as number[];
-    let h: tf.Tensor = x.reshape([-1, ...inputShape]);
-    const L = blockCount(model);
-    const outputs: tf.Tensor2D[] = [];
-    for (const layer of model.layers) {
-      if (layer.name === 'input' || layer.getClassName() === 'InputLayer') continue;
-      const m = BLOCK_NAME.exec(layer.name);
-      if (!m) break; // past the last block: gap / readout
-      h = layer.apply(h) as tf.Tensor;
-      const block = Number(m[1]);
-      const next = model.layers[model.layers.indexOf(layer) + 1];
-      const blockEnds = next === undefined || !next.name.startsWith(`block${block}_`);
-      if (blockEnds) outputs.push(h.reshape([h.shape[0], -1]) as tf.Tensor2D);
-    }
-    if (outputs.length !== L) throw new Error(`expected ${L} hidden blocks, found ${outputs.length}`);
-    return outputs;
+    const outputs = blocks.predict(x.reshape([-1, ...inputShape]));
+    return (Array.isArray(outputs) ? outputs : [outputs]).map((h) => h.reshape([h.shape[0], -1]) as tf.Tensor2D);
   });
 }
 

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../../pipeline/errors.js';
 import type { EarlyStoppingConfig, TrainConfig } from './recipe.js';
-import { trainableVariables } from './models.js';
+import { trainingState } from './models.js';
 import { anchorsOf, phaseTuning, setPhaseTrainable, type Anchors } from './phases.js';
 import type { TrainingPhase } from './transfer-modes/mode.js';
 import { Rng } from '../random.js';
@@ -245,11 +245,11 @@ export async function trainNetwork(model: tf.LayersModel, data: LabelledData, op
  * trainable layers set.
  */
 function scheduleVariables(model: tf.LayersModel, schedule: readonly TrainingPhase[] | undefined): tf.Variable[] {
-  if (schedule === undefined) return trainableVariables(model);
+  if (schedule === undefined) return trainingState(model);
   const seen = new Set<tf.Variable>();
   for (const phase of [...schedule].reverse()) {
     setPhaseTrainable(model, phase);
-    for (const v of trainableVariables(model)) seen.add(v);
+    for (const v of trainingState(model)) seen.add(v);
   }
   return [...seen];
 }

@@ -27,7 +27,7 @@ function floatTensor(name: string, dims: readonly number[], values: Float32Array
   const raw = new Uint8Array(values.length * 4);
   const view = new DataView(raw.buffer);
   values.forEach((v, k) => view.setFloat32(4 * k, v, true));
-  return onnxSchema.TensorProto.create({ name, dims: [...dims], dataType: onnxSchema.TensorProto.DataType.FLOAT, rawData: raw });
+  return onnxSchema().TensorProto.create({ name, dims: [...dims], dataType: onnxSchema().TensorProto.DataType.FLOAT, rawData: raw });
 }
 
 /** `original` (the imported file's bytes) with the weights `lookup` gives; throws OnnxError. */
@@ -76,7 +76,7 @@ export function exportOnnx(original: Uint8Array, network: ImportedNetwork, looku
   if (readoutOutput !== outputName)
     for (const node of kept) node.output = (node.output ?? []).map((o) => (o === readoutOutput ? outputName : o));
   const dims = outputInfo.type?.tensorType?.shape?.dim;
-  if (dims && dims.length === 2) dims[1] = onnxSchema.TensorShapeProto.Dimension.create({ dimValue: options.classes });
+  if (dims && dims.length === 2) dims[1] = onnxSchema().TensorShapeProto.Dimension.create({ dimValue: options.classes });
 
   const used = new Set(kept.flatMap((n) => n.input ?? []));
   graph.node = kept;

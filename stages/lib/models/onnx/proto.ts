@@ -6,9 +6,20 @@
  * optional fields, and a truncated or corrupted file fails here with an `OnnxError` (never a stack
  * trace, never an allocation its dims do not justify).
  */
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
+type Schema = typeof onnxProto.onnx;
+let loaded: Schema | null = null;
+
+/**
+ * The compiled ONNX schema, loaded on first use: building it takes ~0.2 s, and the modules that
+ * read networks are imported by the planner and the config checks of every command.
+ */
+export function onnxSchema(): Schema {
+  loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx;
+  return loaded;
+}
 
 /** A file defrost cannot use, with the reason in words (the caller names the file; exit 2). */
 export class OnnxError extends Error {}
@@ -107,7 +118,7 @@ function tensorOf(proto: onnxProto.onnx.ITensorProto, fallbackName: string): Onn
   const count = dims.reduce((a, b) => a * b, 1);
   if (count > MAX_VALUES) throw new OnnxError(`tensor "${name}" has dims [${dims}] (${count} values): too large`);
   const dataType = proto.dataType ?? 0;
-  if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (proto.externalData ?? []).length > 0)
+  if (proto.dataLocation === onnxSchema().TensorProto.DataLocation.EXTERNAL || (proto.externalData ?? []).length > 0)
     throw new OnnxError(`tensor "${name}" keeps its values in an external file; export the model with its weights inside the .onnx file`);
   const raw = proto.rawData && proto.rawData.length > 0 ? proto.rawData : null;
   const sizeError = (have: number): OnnxError =>
@@ -171,7 +182,7 @@ function valueInfoOf(proto: onnxProto.onnx.IValueInfoProto): OnnxValueInfo {
 export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   let proto: onnxProto.onnx.ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    proto = onnxSchema().ModelProto.decode(bytes);
   } catch (error) {
     throw new OnnxError(`not a readable ONNX model (${(error as Error).message})`);
   }
@@ -205,14 +216,13 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
 /** The decoded protobuf itself, for writing a model back (export.ts). */
 export function decodeOnnxProto(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   try {
-    return onnx.ModelProto.decode(bytes);
+    return onnxSchema().ModelProto.decode(bytes);
   } catch (error) {
     throw new OnnxError(`not a readable ONNX model (${(error as Error).message})`);
   }
 }
 
 export function encodeOnnxProto(model: onnxProto.onnx.IModelProto): Uint8Array {
-  return onnx.ModelProto.encode(model).finish();
+  return onnxSchema().ModelProto.encode(model).finish();
 }
 
-export { onnx as onnxSchema };

@@ -13,6 +13,9 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject } from '../../../../pipeline/stage.js';
 import { Rng } from '../../random.js';
+import '../layers/register.js';
+import type { LayerSpec } from '../onnx/import.js';
+import { functionalTopology, layersArtifacts } from '../onnx/layers-artifacts.js';
 import type { SourceBlocks, SourceModelFile } from './topology.js';
 
 const RECTIFIERS = new Set(['relu', 'relu6', 'elu', 'selu', 'swish', 'gelu']);
@@ -28,42 +31,52 @@ export function canonicalNames(blocks: SourceBlocks): Map<string, string> {
   return names;
 }
 
-/** A Sequential topology of the canonical chain; `readoutUnits` sizes the readout. */
-function canonicalTopology(model: SourceModelFile, blocks: SourceBlocks, readoutUnits: number | null): JsonObject {
+/** The input layer of a network taking samples of `inputShape`, named `name`. */
+function inputLayer(name: string, inputShape: readonly number[]): LayerSpec {
+  return { name, className: 'InputLayer', config: { batch_input_shape: [null, ...inputShape], dtype: 'float32', sparse: false, name }, inbound: [] };
+}
+
+/**
+ * The functional topology of the canonical network (layers renamed, the readout linear, anything
+ * after it dropped; the input layer `input`).
+ */
+function canonicalTopology(model: SourceModelFile, blocks: SourceBlocks): JsonObject {
   const names = canonicalNames(blocks);
-  const layers: JsonObject[] = [];
+  names.set(model.topology.inputName, 'input');
+  const layers: LayerSpec[] = [inputLayer('input', model.topology.inputShape)];
   for (const layer of model.topology.layers) {
     const name = names.get(layer.name);
     if (name === undefined) continue; // dropped after the readout
     const config: JsonObject = { ...layer.config, name };
-    if (name === 'readout') {
-      config.activation = 'linear';
-      if (readoutUnits !== null) config.units = readoutUnits;
-    }
-    if (layers.length === 0) config.batch_input_shape = [null, ...model.topology.inputShape];
-    else delete config.batch_input_shape;
-    delete config.batch_shape;
-    delete config.input_shape;
-    layers.push({ class_name: layer.className, config });
+    if (name === 'readout') config.activation = 'linear';
+    layers.push({ name, className: layer.className, config, inbound: layer.inbound.map((i) => names.get(i) ?? i) });
   }
-  return { class_name: 'Sequential', config: { name: 'defrost_source', layers } };
+  return functionalTopology('defrost_source', layers, 'readout');
 }
 
 /** Loads the network as its author saved it (for its weights). */
 async function loadOriginal(model: SourceModelFile): Promise<tf.LayersModel> {
-  const json = JSON.parse(await readFile(model.modelJson, 'utf8')) as tf.io.ModelJSON;
+  if (model.format === 'onnx') {
+    const { modelTopology, weightSpecs, weightData } = layersArtifacts(model.network);
+    return tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData }));
+  }
+  const json = JSON.parse(await readFile(model.path, 'utf8')) as tf.io.ModelJSON;
   const specs = json.weightsManifest.flatMap((group) => group.weights);
   const shards = await Promise.all(model.weightFiles.map((f) => readFile(f)));
   const joined = Buffer.concat(shards);
   const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+  // The graph as topology.ts read it (Keras 3 spellings normalised), with the author's layer names.
+  const { inputName, inputShape, layers } = model.topology;
+  const last = layers[layers.length - 1].name;
+  const modelTopology = functionalTopology('original', [inputLayer(inputName, inputShape), ...layers], last);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData }));
 }
 
 /** The pre-trained network in canonical form, with its own weights (source readout included). */
 export async function canonicalSourceNetwork(model: SourceModelFile, blocks: SourceBlocks): Promise<tf.LayersModel> {
   const original = await loadOriginal(model);
   try {
-    const canonical = await tf.models.modelFromJSON({ modelTopology: canonicalTopology(model, blocks, null) });
+    const canonical = await tf.models.modelFromJSON({ modelTopology: canonicalTopology(model, blocks) });
     for (const [from, to] of canonicalNames(blocks)) canonical.getLayer(to).setWeights(original.getLayer(from).getWeights());
     return canonical;
   } finally {
@@ -102,7 +115,9 @@ export function initializeLike(model: tf.LayersModel, seed: number, scope: strin
       const base = w.originalName.split('/').pop() ?? w.originalName;
       if (/kernel/.test(base) && shape.length >= 2) {
         const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-        const fanIn = receptive * shape[shape.length - 2];
+        // A depthwise kernel [kh, kw, C, k] connects each channel to its own k outputs only.
+        const depthwise = base === 'depthwise_kernel';
+        const fanIn = receptive * (depthwise ? 1 : shape[shape.length - 2]);
         const fanOut = receptive * shape[shape.length - 1];
         const limit = rectified ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
         for (let k = 0; k < size; k++) data[k] = (2 * rng.uniform() - 1) * limit;

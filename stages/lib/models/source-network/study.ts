@@ -15,7 +15,7 @@ export interface SourceModelKeys {
 }
 
 export interface StudySource {
-  /** Absolute path of model.json. */
+  /** Absolute path of model.json or the .onnx file. */
   readonly path: string;
   readonly model: SourceModelFile;
   readonly blocks: SourceBlocks;
@@ -43,7 +43,7 @@ export function studySourceOf(config: SourceModelKeys): StudySource | null {
   if (config.source_model === null) return null;
   const path = resolve(config.source_model);
   const model = readSourceModel(path);
-  const id = `${stamp([path, ...model.weightFiles])}#${JSON.stringify(config.source_blocks)}`;
+  const id = `${stamp(model.files)}#${JSON.stringify(config.source_blocks)}`;
   const known = memo.get(id);
   if (known) return known;
   const blocks = deriveBlocks(path, model.topology, config.source_blocks);
