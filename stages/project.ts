@@ -19,6 +19,7 @@ import { generateDataStage } from './data/generate-data.js';
 import { planDefrost } from './plan.js';
 import { predictStage } from './prediction/predict.js';
 import { cvTrainStage } from './recommend/cv-train.js';
+import { fineTuneStage } from './recommend/fine-tune.js';
 import { importDataStage } from './data/import-data.js';
 import { importSourceStage } from './data/import-source.js';
 import { recommendStage } from './recommend/recommend.js';
@@ -53,6 +54,7 @@ export const STAGES = [
   importSourceStage,
   cvTrainStage,
   recommendStage,
+  fineTuneStage,
 ] as const;
 
 /** The names of `STAGES`: the keys `resources` takes (and the stages `--stage`/`dag` know). */

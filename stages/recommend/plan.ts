@@ -18,6 +18,7 @@ import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
 import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
+import { fineTuneStage } from './fine-tune.js';
 import { recommendStage } from './recommend.js';
 
 /** Everything `recommend` plans from: checked files with their fingerprints, and the protocol. */
@@ -32,10 +33,12 @@ export interface RecommendRequest {
   readonly train: TrainConfig;
 }
 
-/** The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`. */
-export function planRecommendRuns(request: RecommendRequest, depths: readonly number[]): InstanceSpec[] {
-  const { data, model, folds, seed, train } = request;
-  const plan = new PlanBuilder();
+/** The two imports every recommend instance reads (the same instances, so cached once). */
+function addImports(
+  plan: PlanBuilder,
+  request: RecommendRequest,
+): { importData: InstanceRef<'import-data'>; importSource: InstanceRef<'import-source'> } {
+  const { data } = request;
   const importData = plan.add(
     importDataStage,
     {},
@@ -46,7 +49,19 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
     },
     {},
   );
-  const importSource = plan.add(importSourceStage, {}, { model: model.path, blocks: model.blocks, sha256: model.sha256 }, {});
+  const importSource = plan.add(importSourceStage, {}, sourceParams(request), {});
+  return { importData, importSource };
+}
+
+function sourceParams(request: RecommendRequest): { model: string; blocks: string[][] | null; sha256: string } {
+  return { model: request.model.path, blocks: request.model.blocks, sha256: request.model.sha256 };
+}
+
+/** The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`. */
+export function planRecommendRuns(request: RecommendRequest, depths: readonly number[]): InstanceSpec[] {
+  const { data, model, folds, seed, train } = request;
+  const plan = new PlanBuilder();
+  const { importData, importSource } = addImports(plan, request);
   const runs: InstanceRef<'cv-train'>[] = [];
   const add = (mode: TransferMode | typeof SCRATCH_MODE, depth: number | null, fold: number): void => {
     const coords: Coords = depth === null ? { mode, fold } : { mode, depth, fold };
@@ -61,6 +76,27 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
     {},
     { modes: [...request.modes], depths: [...depths], folds, blocks: request.blocks, data: data.label, model: model.label },
     { data: importData, runs },
+  );
+  return plan.specs();
+}
+
+/** `--save-model`: the network transferred at the answer's (mode, depth) and trained on all the data. */
+export function planFineTune(request: RecommendRequest, mode: TransferMode, depth: number): InstanceSpec[] {
+  const plan = new PlanBuilder();
+  const { importData, importSource } = addImports(plan, request);
+  plan.add(
+    fineTuneStage,
+    { mode, depth },
+    {
+      source: sourceParams(request),
+      data: { path: request.data.label, sha256: request.data.sha256 },
+      mode,
+      depth,
+      folds: request.folds,
+      seed: request.seed,
+      train: request.train,
+    },
+    { data: importData, source: importSource },
   );
   return plan.specs();
 }

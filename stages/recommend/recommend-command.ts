@@ -37,13 +37,14 @@ interface CommandOptions {
   fast?: boolean;
   top?: string;
   name?: string;
+  saveModel?: string;
 }
 
 export function registerRecommendCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('recommend')
     .description('how many blocks of your pre-trained network to keep frozen for your labelled data (cross-validated)')
-    .requiredOption('--model <model.json>', 'the pre-trained network (TensorFlow.js layers format)')
+    .requiredOption('--model <file>', 'the pre-trained network: an ONNX file (torch.onnx.export) or a TensorFlow.js layers model.json')
     .requiredOption(
       '--data <path>',
       'labelled data: .npy (or a directory with features.npy + labels.npy), .arrow, .csv, or an image folder',
@@ -64,7 +65,11 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--json', 'print the answer as one JSON object on the last line of stdout')
     .option('--name <name>', 'name this run in its record (see `defrost runs`)')
     .option('--fast', 'rank the depths with a predictor and cross-validate only the top few plus scratch (docs/prediction.md)')
-    .option('--top <n>', 'with --fast: how many of the ranked depths to train (1 to 3)', '2');
+    .option('--top <n>', 'with --fast: how many of the ranked depths to train (1 to 3)', '2')
+    .option(
+      '--save-model <dir>',
+      'train the network at l* on all the data and write it (ONNX, or TensorFlow.js layers) with defrost.json into this new directory',
+    );
   addSetOption(cmd);
   addStoreOption(cmd);
   cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
@@ -87,6 +92,8 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const { recommendAnswer, recommendCommandLine, recommendParams } = await import('./run-record.js');
 
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
+  const { checkSaveDir, saveFineTuned } = await import('./save-model.js');
+  const saveDir = options.saveModel === undefined ? null : checkSaveDir(options.saveModel);
   const { request, depths } = await prepareRecommend(options);
   const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
   const project = await ctx.project();
@@ -140,6 +147,10 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   human(readFileSync(join(dir, outputs.report.file), 'utf8').trimEnd());
   human(wrapWords(`Details: ${join(dir, outputs.recommendation.file)}`).join('\n'));
   if (record) human(recordedLine(record));
+  if (saveDir !== null) {
+    const saved = await saveFineTuned(ctx, project, request, result, saveDir, { store, jobs, backend, human, json: options.json === true });
+    if (saved !== 0) return saved;
+  }
   if (fast === null) {
     if (options.json) ctx.out(recommendationJson(result));
     return 0;

@@ -2,7 +2,7 @@
  * Installs defrost's kernels into TensorFlow.js's wasm backend. `wasm-blas` replaces the matrix
  * multiply and convolution kernels with the OpenBLAS ones; `wasm` restores the stock kernels.
  * Both add the JavaScript `Conv2DBackpropFilter`, which stock wasm lacks (CNNs cannot train
- * without it). The stock kernels are remembered the first time, so switching back and forth
+ * without it), and the depthwise convolution gradients (depthwise-backprop-js.ts). The stock kernels are remembered the first time, so switching back and forth
  * (as the tests do) is exact. tfjs keeps kernels per backend name, so this is process-wide.
  * wasm-blas also makes tfjs's Adam optimizer run one fused native pass per variable
  * (fused-adam.ts), which is what the elementwise-heavy optimizer step needs.
@@ -21,6 +21,8 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
   FusedConv2D,
   getKernel,
   Identity,
@@ -30,6 +32,7 @@ import {
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterJs } from './conv2d-backprop-filter-js.js';
+import { depthwiseBackpropFilterJs, depthwiseBackpropInputJs } from './depthwise-backprop-js.js';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput, makeFusedConv2D } from './conv2d.js';
 import { installFusedAdam, uninstallFusedAdam } from './fused-adam.js';
 import { makeIdentity } from './identity.js';
@@ -85,6 +88,15 @@ export function installPlainWasmKernels(): void {
   if (stock.get(Conv2DBackpropFilter) === undefined) {
     replace(Conv2DBackpropFilter, conv2DBackpropFilterJs);
   }
+  installMissingGradients();
+}
+
+/** The depthwise convolution gradients stock wasm lacks (JavaScript), on both wasm backends. */
+function installMissingGradients(): void {
+  if (getKernel(DepthwiseConv2dNativeBackpropInput, backendName) === undefined)
+    replace(DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputJs);
+  if (getKernel(DepthwiseConv2dNativeBackpropFilter, backendName) === undefined)
+    replace(DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterJs);
 }
 
 /** OpenBLAS kernels; what they do not cover falls through to the stock (or JS) kernel. */
@@ -99,6 +111,7 @@ export function installBlasKernels(addon: NativeKernels): void {
   replace(MaxPoolGrad, makeMaxPoolGrad(addon, stockFunc(MaxPoolGrad)));
   replace(Sum, makeSum(addon, stockFunc(Sum)));
   replace(Identity, makeIdentity(stockFunc(Identity)));
+  installMissingGradients();
   installFusedAdam(addon);
   installedAddon = addon;
 }

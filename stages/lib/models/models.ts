@@ -160,7 +160,8 @@ export function copyBlocks(from: tf.LayersModel, to: tf.LayersModel, blocks: rea
     const dst = weightedLayers(to, block);
     if (src.length !== dst.length) throw new Error(`hidden block ${block} differs between the two networks`);
     dst.forEach((layer, i) => {
-      if (src[i].name !== layer.name) throw new Error(`hidden block ${block} differs between the two networks (${src[i].name}, ${layer.name})`);
+      if (src[i].name !== layer.name)
+        throw new Error(`hidden block ${block} differs between the two networks (${src[i].name}, ${layer.name})`);
       const weights = src[i].getWeights();
       const mine = layer.getWeights();
       weights.forEach((w, j) => {

@@ -1,7 +1,7 @@
 /**
- * A grouped 2-D convolution (docs/your-data.md#onnx), which TensorFlow.js's layers lack: ONNX
- * `Conv` with 1 < groups (and depthwise convolutions with dilation, which TensorFlow.js's
- * DepthwiseConv2D does not dilate). The input's channels are split into `groups` equal parts, each
+ * A grouped or dilated 2-D convolution (docs/your-data.md#onnx), which TensorFlow.js's layers
+ * lack: ONNX `Conv` with 1 < groups, and any dilated one (TensorFlow.js's DepthwiseConv2D does not
+ * dilate, and no TensorFlow.js convolution has a gradient with dilation). The input's channels are split into `groups` equal parts, each
  * convolved with its own filters, and the outputs concatenated: PyTorch's `groups`. The kernel is
  * [kh, kw, in / groups, filters], filter f belonging to group floor(f / (filters / groups)), which
  * is the layout ONNX's [filters, in / groups, kh, kw] copies into (weight-layout.ts).
@@ -26,6 +26,19 @@ export type GroupedConv2DArgs = LayerArgs & {
   readonly padding?: 'valid' | 'same';
   readonly useBias?: boolean;
 };
+
+/** A kernel [kh, kw, c, m] with dilation d: [(kh-1)dh+1, (kw-1)dw+1, c, m], zeros between the taps. */
+function dilated(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
+  const [kh, kw, c, m] = kernel.shape;
+  const spread = tf.pad(kernel.reshape([kh, 1, kw, 1, c * m]), [
+    [0, 0],
+    [0, dh - 1],
+    [0, 0],
+    [0, dw - 1],
+    [0, 0],
+  ]);
+  return tf.slice(spread.reshape([kh * dh, kw * dw, c, m]) as tf.Tensor4D, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m]);
+}
 
 export class GroupedConv2D extends tf.layers.Layer {
   static className = 'GroupedConv2D';
@@ -81,11 +94,31 @@ export class GroupedConv2D extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const kernel = (this.kernel as tf.LayerVariable).read() as tf.Tensor4D;
-      const xs = tf.split(x, this.groups, 3) as tf.Tensor4D[];
-      const ks = tf.split(kernel, this.groups, 3) as tf.Tensor4D[];
-      const ys = xs.map((xi, g) => tf.conv2d(xi, ks[g], this.strides, this.padding, 'NHWC', this.dilationRate));
-      const y = ys.length === 1 ? ys[0] : tf.concat(ys, 3);
+      let kernel = (this.kernel as tf.LayerVariable).read() as tf.Tensor4D;
+      // TensorFlow.js has no gradient for dilated convolutions: the kernel is spread out with
+      // zeros instead (the same sums), which every convolution gradient handles.
+      if (this.dilationRate.some((d) => d > 1)) kernel = dilated(kernel, this.dilationRate);
+      const channels = x.shape[3];
+      let y: tf.Tensor4D;
+      if (this.groups === channels && kernel.shape[2] === 1) {
+        const [kh, kw] = kernel.shape;
+        y = tf.depthwiseConv2d(x, kernel.reshape([kh, kw, channels, this.filters / channels]) as tf.Tensor4D, this.strides, this.padding);
+      } else {
+        // Slices rather than tf.split, whose gradient fails when it makes one part.
+        const inPer = channels / this.groups;
+        const outPer = this.filters / this.groups;
+        const [n, h, w] = x.shape;
+        const [kh, kw] = kernel.shape;
+        const ys = Array.from({ length: this.groups }, (_, g) =>
+          tf.conv2d(
+            this.groups === 1 ? x : tf.slice(x, [0, 0, 0, g * inPer], [n, h, w, inPer]),
+            this.groups === 1 ? kernel : tf.slice(kernel, [0, 0, 0, g * outPer], [kh, kw, inPer, outPer]),
+            this.strides,
+            this.padding,
+          ),
+        );
+        y = ys.length === 1 ? ys[0] : tf.concat(ys, 3);
+      }
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
   }

@@ -591,7 +591,7 @@ class Converter {
     };
     const depthwise = groups === c && perGroup === 1 && !dilated;
     let layer: string;
-    if (groups === 1) {
+    if (groups === 1 && !dilated) {
       layer = this.addLayer(node, name, 'Conv2D', { ...common, filters: m }, [source.layer]);
       this.addWeight(layer, 'kernel', kernel, node.inputs[1], { kind: 'oihw' });
     } else if (depthwise) {

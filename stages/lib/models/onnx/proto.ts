@@ -225,4 +225,3 @@ export function decodeOnnxProto(bytes: Uint8Array): onnxProto.onnx.ModelProto {
 export function encodeOnnxProto(model: onnxProto.onnx.IModelProto): Uint8Array {
   return onnxSchema().ModelProto.encode(model).finish();
 }
-

@@ -33,7 +33,12 @@ export function canonicalNames(blocks: SourceBlocks): Map<string, string> {
 
 /** The input layer of a network taking samples of `inputShape`, named `name`. */
 function inputLayer(name: string, inputShape: readonly number[]): LayerSpec {
-  return { name, className: 'InputLayer', config: { batch_input_shape: [null, ...inputShape], dtype: 'float32', sparse: false, name }, inbound: [] };
+  return {
+    name,
+    className: 'InputLayer',
+    config: { batch_input_shape: [null, ...inputShape], dtype: 'float32', sparse: false, name },
+    inbound: [],
+  };
 }
 
 /**

@@ -33,9 +33,11 @@ function shapeOf(config: Record<string, unknown>): number[] | null {
 function cleanConfig(config: Record<string, unknown>, name: string): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(config)) {
-    if (/_(initializer|regularizer|constraint)$/.test(key) || key === 'batch_shape' || key === 'batch_input_shape' || key === 'input_shape') continue;
+    if (/_(initializer|regularizer|constraint)$/.test(key) || key === 'batch_shape' || key === 'batch_input_shape' || key === 'input_shape')
+      continue;
     // Keras 3: {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}.
-    if (key === 'dtype' && isObject(value)) out.dtype = isObject(value.config) && typeof value.config.name === 'string' ? value.config.name : 'float32';
+    if (key === 'dtype' && isObject(value))
+      out.dtype = isObject(value.config) && typeof value.config.name === 'string' ? value.config.name : 'float32';
     else out[key] = value as JsonObject[string];
   }
   out.name = name;
@@ -75,7 +77,8 @@ function graphOf(top: Record<string, unknown>, fail: (problem: string) => never)
   const sequential = className === 'Sequential';
   if (!sequential && isObject(config)) {
     const outputs = Array.isArray(config.output_layers) ? config.output_layers : [];
-    if (outputs.length > 1 && Array.isArray(outputs[0])) fail(`the network has ${outputs.length} outputs; defrost needs one (the class scores)`);
+    if (outputs.length > 1 && Array.isArray(outputs[0]))
+      fail(`the network has ${outputs.length} outputs; defrost needs one (the class scores)`);
   }
   const layers: SourceLayer[] = [];
   const known = new Set<string>();
@@ -103,7 +106,8 @@ function graphOf(top: Record<string, unknown>, fail: (problem: string) => never)
     let inbound = sequential ? (previous === null ? [inputName] : [previous]) : inboundOf(raw, name, fail);
     if (!sequential && inbound.length === 0) inbound = [inputName];
     for (const i of inbound)
-      if (!known.has(i)) fail(`layer "${name}" takes "${i}", which is not a layer before it; the layers must be listed with their inputs first`);
+      if (!known.has(i))
+        fail(`layer "${name}" takes "${i}", which is not a layer before it; the layers must be listed with their inputs first`);
     layers.push({ name, className: layerClass, config: cleanConfig(raw.config, name), inbound });
     known.add(name);
     previous = name;
@@ -126,7 +130,9 @@ export function readLayersModelJson(json: unknown, modelJson: string, fail: (pro
         'layers models (tensorflowjs_converter --output_format tfjs_layers_model)',
     );
   if (!isObject(json.modelTopology))
-    return fail('not a TensorFlow.js layers model (no "modelTopology"); defrost reads ONNX files and TensorFlow.js layers model.json files');
+    return fail(
+      'not a TensorFlow.js layers model (no "modelTopology"); defrost reads ONNX files and TensorFlow.js layers model.json files',
+    );
   const top = isObject(json.modelTopology.model_config) ? json.modelTopology.model_config : json.modelTopology;
   const topology = graphOf(top, fail);
 
