@@ -13,6 +13,7 @@ import { gitCommit } from '../pipeline/provenance.js';
 import { runCli } from '../pipeline/cli/program.js';
 import { registerBenchCommand } from './training/bench-command.js';
 import { registerCompareCommand } from './similarity/compare-command.js';
+import { registerBlocksCommand } from './recommend/blocks-command.js';
 import { registerRecommendCommand } from './recommend/recommend-command.js';
 import { registerReportCommand } from './report/report-command.js';
 
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       registerBenchCommand(program);
       registerReportCommand(program, ctx);
       registerRecommendCommand(program, ctx);
+      registerBlocksCommand(program, ctx);
     },
   });
 }

@@ -81,6 +81,21 @@ function imageOptions(options: RecommendOptions, inputShape: readonly number[]):
   return { size, channels };
 }
 
+/** `--source-blocks JSON`: lists of layer names, or null when not given. */
+export function parseSourceBlocks(text: string | undefined): string[][] | null {
+  if (text === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value) || !value.every((g) => Array.isArray(g) && g.every((n) => typeof n === 'string')))
+      throw new Error('not a list of lists');
+    return value as string[][];
+  } catch {
+    throw new UsageError(
+      `--source-blocks: got ${JSON.stringify(text)}; allowed: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]`,
+    );
+  }
+}
+
 export interface PreparedRecommend {
   readonly request: RecommendRequest;
   readonly depths: number[];
@@ -99,19 +114,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
 
   const modelPath = resolve(options.model);
   const model = readSourceModel(modelPath);
-  let named: string[][] | null = null;
-  if (options.sourceBlocks !== undefined) {
-    try {
-      const value: unknown = JSON.parse(options.sourceBlocks);
-      if (!Array.isArray(value) || !value.every((g) => Array.isArray(g) && g.every((n) => typeof n === 'string')))
-        throw new Error('not a list of lists');
-      named = value as string[][];
-    } catch {
-      throw new UsageError(
-        `--source-blocks: got ${JSON.stringify(options.sourceBlocks)}; allowed: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]`,
-      );
-    }
-  }
+  const named = parseSourceBlocks(options.sourceBlocks);
   const blocks = deriveBlocks(modelPath, model.topology, named);
   const L = blocks.blocks.length;
   const depths =
