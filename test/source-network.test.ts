@@ -87,7 +87,10 @@ test('networks defrost cannot use are refused with the file and the reason', asy
     assert.throws(() => readSourceModel(file), /model\.json: the weight files hold 10 bytes/);
     assert.throws(() => readSourceModel(join(dir, 'missing.json')), /missing\.json: no such file/);
     writeFileSync(join(dir, 'graph.json'), JSON.stringify({ format: 'graph-model' }));
-    assert.throws(() => readSourceModel(join(dir, 'graph.json')), /a TensorFlow.js graph model, which cannot be fine-tuned; defrost reads ONNX files/);
+    assert.throws(
+      () => readSourceModel(join(dir, 'graph.json')),
+      /a TensorFlow.js graph model, which cannot be fine-tuned; defrost reads ONNX files/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
