@@ -172,7 +172,7 @@ test('help strings, stage descriptions, error messages and the config checks cha
 test('editing the training loop re-keys exactly the training instances and their dependants', () => {
   const root = copySources();
   const base = fingerprints(root);
-  const training = ['train-source', 'train-scratch', 'transfer', 'cv-train'];
+  const training = ['train-source', 'train-scratch', 'transfer', 'cv-train', 'fine-tune'];
   const loop = join(root, 'stages', 'lib', 'models', 'training.ts');
   const text = readFileSync(loop, 'utf8');
   const edited = text.replace(

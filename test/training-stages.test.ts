@@ -196,6 +196,7 @@ test('with model null (source_model), scratch and transfer take the imported net
   assert.deepEqual(
     saved.modelTopology.config.layers.map((l) => [l.config.name, l.config.units]),
     [
+      ['input', undefined],
       ['block1_first', 12],
       ['block2_second', 8],
       ['readout', CLASSES],

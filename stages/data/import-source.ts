@@ -1,5 +1,5 @@
 /**
- * `import-source` (docs/your-data.md): a pre-trained TensorFlow.js layers network in the form
+ * `import-source` (docs/your-data.md): a pre-trained network (ONNX or TensorFlow.js layers) in the form
  * every transfer reads (`model/`, like a `train-source` output): blocks named `block<i>_...`, a
  * linear readout. Its key is the sha256 of model.json and its weights, and the blocks asked for.
  */
@@ -9,7 +9,7 @@ import { importSourceParams } from './import-params.js';
 
 const declaration = {
   name: 'import-source',
-  description: 'a pre-trained TensorFlow.js network in canonical form (blocks named, readout linear)',
+  description: 'a pre-trained network (ONNX or TensorFlow.js) in canonical form (blocks named, readout linear)',
   module: import.meta.url,
   params: importSourceParams,
   inputs: {},

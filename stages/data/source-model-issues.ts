@@ -86,7 +86,7 @@ export function sourceModelIssues(config: DefrostConfig, defaultModel: DefrostCo
     issues.push({
       key: blocks ? 'source_blocks' : 'source_model',
       value: blocks ? config.source_blocks : config.source_model,
-      allowed: `${blocks ? 'layer groups of' : 'a usable TensorFlow.js layers network'} (${error.message})`,
+      allowed: `${blocks ? 'layer groups of' : 'a usable network (ONNX or TensorFlow.js layers)'} (${error.message})`,
     });
     return issues;
   }
