@@ -9,18 +9,23 @@ import { UsageError } from '../pipeline/errors.js';
 import { initRuntime, parseBackendChoice, selectBackend } from '../stages/lib/models/backend.js';
 import { loadNativeKernels } from '../stages/lib/kernels/native-addon.js';
 
-const tfjsNodeInstalled = (() => {
+/**
+ * Whether @tensorflow/tfjs-node loads, not merely resolves: an install whose native binding was
+ * never fetched (its install script skipped or failed offline) leaves a package folder that
+ * resolves and then fails to load, and auto must then pick wasm-blas like when it is absent.
+ */
+const tfjsNodeLoads = (() => {
   try {
-    execFileSync(process.execPath, ['-e', "require.resolve('@tensorflow/tfjs-node')"], { stdio: 'ignore' });
+    execFileSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
 })();
 
-test('auto picks wasm-blas when tfjs-node is absent, and says why tensorflow was not used', async () => {
+test('auto picks wasm-blas when tfjs-node is absent or does not load, and says why tensorflow was not used', async () => {
   const info = await selectBackend('auto', 1);
-  if (tfjsNodeInstalled) {
+  if (tfjsNodeLoads) {
     assert.equal(info.backend, 'tensorflow');
     return;
   }
@@ -42,10 +47,10 @@ test('explicit backends: wasm and cpu switch the tfjs backend; unavailable ones 
   assert.equal(wasm.backend, 'wasm');
   assert.deepEqual(wasm.notes, []);
   assert.equal(tf.getBackend(), 'wasm');
-  if (!tfjsNodeInstalled) {
+  if (!tfjsNodeLoads) {
     await assert.rejects(selectBackend('tensorflow', 1), (error: unknown) => {
       assert.ok(error instanceof UsageError);
-      assert.match(error.message, /'tensorflow' is unavailable: @tensorflow\/tfjs-node .*not installed/);
+      assert.match(error.message, /'tensorflow' is unavailable: @tensorflow\/tfjs-node .*(not installed|failed to load)/);
       return true;
     });
   }
