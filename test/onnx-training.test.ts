@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../stages/lib/models/backend.js';
+import { DefrostBatchNormalization } from '../stages/lib/models/layers/batch-normalization.js';
 import { blockCount, blockLayers, blockWeightValues } from '../stages/lib/models/models.js';
 import { canonicalSourceNetwork, targetNetworkLike } from '../stages/lib/models/source-network/canonical.js';
 import { deriveBlocks, readSourceModel } from '../stages/lib/models/source-network/topology.js';
@@ -125,4 +126,63 @@ test('the JavaScript depthwise convolution gradients of wasm equal the cpu backe
       `gradient ${i}`,
     ),
   );
+});
+
+test("a trainable BatchNorm's output, gradients and running statistics equal TensorFlow.js's batchNorm differentiated automatically", async () => {
+  const [n, h, w, c] = [4, 5, 3, 6];
+  const epsilon = 1e-5;
+  const momentum = 0.9;
+  const x = (): tf.Tensor4D => tf.randomNormal([n, h, w, c], 1.5, 2, 'float32', 3);
+  const weights = (): tf.Tensor4D => tf.randomNormal([n, h, w, c], 0, 1, 'float32', 4);
+  const gamma = Float32Array.from({ length: c }, (_, k) => 0.5 + k / 4);
+  const beta = Float32Array.from({ length: c }, (_, k) => k / 10 - 0.2);
+  const runningMean = Float32Array.from({ length: c }, (_, k) => k / 3);
+  const runningVariance = Float32Array.from({ length: c }, (_, k) => 1 + k);
+
+  // The reference: the layer's formula in plain TensorFlow.js operations, gradients by the tape.
+  await selectBackend('cpu', 1);
+  const reference = tf.tidy(() => {
+    const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, epsilon), weights()));
+    };
+    const { mean, variance } = tf.moments(x(), [0, 1, 2]);
+    const count = n * h * w;
+    return {
+      output: tf.batchNorm(x(), mean, variance, tf.tensor1d(beta), tf.tensor1d(gamma), epsilon).dataSync(),
+      gradients: tf
+        .grads(loss)([x(), tf.tensor1d(gamma), tf.tensor1d(beta)])
+        .map((g) => g.dataSync()),
+      movingMean: tf.add(tf.mul(runningMean, momentum), tf.mul(mean, 1 - momentum)).dataSync(),
+      movingVariance: tf.add(tf.mul(runningVariance, momentum), tf.mul(variance, ((1 - momentum) * count) / (count - 1))).dataSync(),
+    };
+  });
+
+  for (const backend of ['cpu', 'wasm-blas'] as const) {
+    await selectBackend(backend, 1);
+    const layer = new DefrostBatchNormalization({ momentum, epsilon });
+    layer.build([null, h, w, c]);
+    layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(runningMean), tf.tensor1d(runningVariance)]);
+    const output = tf.tidy(() => (layer.apply(x(), { training: true }) as tf.Tensor).dataSync());
+    const [movingMean, movingVariance] = layer
+      .getWeights()
+      .slice(2)
+      .map((t) => t.dataSync());
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x(), { training: true }) as tf.Tensor, weights())));
+    const dx = tf
+      .grad((a: tf.Tensor) => tf.sum(tf.mul(layer.apply(a, { training: true }) as tf.Tensor, weights())))(x())
+      .dataSync();
+    const [dgamma, dbeta] = layer.trainableWeights.map((v) => grads[v.name].dataSync());
+    const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string): void => {
+      assert.equal(got.length, want.length, what);
+      for (let k = 0; k < want.length; k++)
+        assert.ok(Math.abs(got[k] - want[k]) <= 1e-4 * (1 + Math.abs(want[k])), `${backend} ${what}[${k}]: ${got[k]} vs ${want[k]}`);
+    };
+    close(output, reference.output, 'output');
+    close(movingMean, reference.movingMean, 'moving mean');
+    close(movingVariance, reference.movingVariance, 'moving variance');
+    close(dx, reference.gradients[0], 'dx');
+    close(dgamma, reference.gradients[1], 'dgamma');
+    close(dbeta, reference.gradients[2], 'dbeta');
+  }
 });

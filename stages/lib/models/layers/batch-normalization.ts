@@ -35,6 +35,57 @@ interface Variables {
   readonly axis: number;
 }
 
+/**
+ * Per-channel sums of a channels-last tensor as one matrix product, `ones` ([1, n]) times the
+ * tensor as [n, channels]: on wasm-blas an OpenBLAS call, where TensorFlow.js's reductions over the
+ * leading axes first transpose the whole tensor.
+ */
+function channelSums(t: tf.Tensor, ones: tf.Tensor): tf.Tensor {
+  const channels = t.shape[t.rank - 1];
+  return tf.reshape(tf.matMul(ones, tf.reshape(t, [-1, channels])), [channels]);
+}
+
+/**
+ * y = (x - mean) / sqrt(variance + epsilon) * gamma + beta with the batch's own statistics, and its
+ * gradient written out (the standard closed form, as PyTorch's kernel computes it):
+ *   dx = gamma / sqrt(variance + epsilon) * (dy - mean(dy) - xhat * mean(dy * xhat)),
+ *   dgamma = sum(dy * xhat), dbeta = sum(dy), means and sums over every axis but the channels.
+ * Why not `tf.batchNorm` and automatic differentiation: TensorFlow.js's batchNorm gradient tiles
+ * 1 / sqrt(variance) to the full input shape and the gradients of the moments build tensors of
+ * ones of that shape, which made BatchNorm most of the training step of the ResNet-8 fixture
+ * (docs/performance.md). `mean` and `variance` enter the forward pass only: the gradient through
+ * them is part of dx above, so the tape must not differentiate the moments again.
+ */
+function normaliseWithBatchStatistics(
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor | null,
+  beta: tf.Tensor | null,
+  epsilon: number,
+): tf.Tensor {
+  const count = x.size / x.shape[x.rank - 1];
+  const inputs = [x, ...(gamma === null ? [] : [gamma]), ...(beta === null ? [] : [beta])];
+  // The tensors the gradient needs are saved: the forward pass's others are disposed after it.
+  const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1];
+    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+    const xhat = tf.mul(tf.sub(x, mean), inverseStd);
+    const scaled = gamma === null ? xhat : tf.mul(xhat, gamma);
+    const value = beta === null ? scaled : tf.add(scaled, beta);
+    if (typeof save === 'function') save([xhat, gamma === null ? inverseStd : tf.mul(gamma, inverseStd)]);
+    const gradFunc = (dy: tf.Tensor, [savedXhat, factor]: tf.Tensor[]): tf.Tensor[] => {
+      const ones = tf.ones([1, count]);
+      const dbeta = channelSums(dy, ones);
+      const dgamma = channelSums(tf.mul(dy, savedXhat), ones);
+      const centred = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(savedXhat, tf.div(dgamma, count)));
+      return [tf.mul(centred, factor), ...(gamma === null ? [] : [dgamma]), ...(beta === null ? [] : [dbeta])];
+    };
+    return { value, gradFunc };
+  });
+  return normalise(...inputs);
+}
+
 export class DefrostBatchNormalization extends Base {
   static className = 'BatchNormalization';
 
@@ -45,10 +96,11 @@ export class DefrostBatchNormalization extends Base {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const axis = v.axis < 0 ? v.axis + x.rank : v.axis;
       if (axis !== x.rank - 1) throw new Error(`BatchNormalization ${this.name}: only the last axis is supported`);
-      const reduce = Array.from({ length: x.rank - 1 }, (_, k) => k);
-      const { mean, variance } = tf.moments(x, reduce);
-      const y = tf.batchNorm(x, mean, variance, v.beta?.read(), v.gamma?.read(), v.epsilon);
       const n = x.size / x.shape[x.rank - 1];
+      const ones = tf.ones([1, n]);
+      const mean = tf.div(channelSums(x, ones), n);
+      const variance = tf.div(channelSums(tf.square(tf.sub(x, mean)), ones), n);
+      const y = normaliseWithBatchStatistics(x, mean, variance, v.gamma?.read() ?? null, v.beta?.read() ?? null, v.epsilon);
       const decay = 1 - v.momentum;
       tf.tidy(() => {
         const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
