@@ -24,6 +24,18 @@ interface ActiveRunRecord {
   readonly owner: LockOwner;
   /** `stage/key` of every planned instance. */
   readonly instances: readonly string[];
+  /** Who is running, for `defrost runs` (absent for `exec`, and in records of older versions). */
+  readonly run?: RunIdentity;
+}
+
+/** What `defrost runs` lists about a run in progress: what its record will say when it ends. */
+export interface RunIdentity {
+  readonly id: string;
+  readonly name: string | null;
+  /** ISO date of the start. */
+  readonly date: string;
+  readonly config: string;
+  readonly overrides: readonly string[];
 }
 
 interface BuildRecord {
@@ -40,12 +52,17 @@ export interface ActiveRun {
   end(): void;
 }
 
-export function registerActiveRun(store: Store, instances: readonly { stage: string; key: string }[], label = 'run'): ActiveRun {
+export function registerActiveRun(
+  store: Store,
+  instances: readonly { stage: string; key: string }[],
+  label = 'run',
+  run?: RunIdentity,
+): ActiveRun {
   // Records of runs that died without cleaning up (kill -9) protect nothing; drop them.
   instancesInUse(store, { removeStale: true });
   const path = join(store.runsDir, `${uniqueSuffix()}.json`);
   const owner = newOwner(`${label}-${process.pid}`);
-  const record: ActiveRunRecord = { owner, instances: instances.map((i) => `${i.stage}/${i.key}`) };
+  const record: ActiveRunRecord = { owner, instances: instances.map((i) => `${i.stage}/${i.key}`), ...(run ? { run } : {}) };
   writeFileAtomic(path, JSON.stringify(record));
   const stopHeartbeat = startHeartbeat(path, () => true);
   let ended = false;
@@ -114,6 +131,28 @@ function readRecords(store: Store): { path: string; record: unknown; mtimeMs: nu
     }
   }
   return out;
+}
+
+function isRunIdentity(value: unknown): value is RunIdentity {
+  const r = value as Partial<RunIdentity> | undefined;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    (r.name === null || typeof r.name === 'string') &&
+    typeof r.date === 'string' &&
+    typeof r.config === 'string' &&
+    Array.isArray(r.overrides) &&
+    r.overrides.every((o) => typeof o === 'string')
+  );
+}
+
+/** The runs in progress now (live `run` and `recommend` commands), oldest first. */
+export function runningRuns(store: Store): RunIdentity[] {
+  const out: RunIdentity[] = [];
+  for (const { record, mtimeMs } of readRecords(store))
+    if (isRunRecord(record) && isRunIdentity(record.run) && isOwnerAlive(record.owner, mtimeMs)) out.push(record.run);
+  return out.sort((a, b) => a.date.localeCompare(b.date) || a.id.localeCompare(b.id));
 }
 
 /**

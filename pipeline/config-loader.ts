@@ -7,12 +7,14 @@
  * what they look like. A path the schema does not know is rejected by the strict schema, which
  * names it; setting a key inside something that is not a mapping is rejected here.
  */
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NotRegularFileError, readRegularText } from './fsutil.js';
 import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
 import { ConfigError, UsageError } from './errors.js';
 import type { ConfigIssue, Project } from './project.js';
-import { resolveConfigPath } from './project-root.js';
+import { findProjectRoot, resolveConfigPath } from './project-root.js';
 import { nearestName } from './nearest-name.js';
 import { describeYamlError } from './yaml-errors.js';
 
@@ -139,7 +141,8 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-interface ZodIssueLike {
+/** The fields of a zod issue this module reads. */
+export interface ZodIssueLike {
   code: string;
   path: PropertyKey[];
   message: string;
@@ -204,6 +207,17 @@ export function zodIssuesToConfigIssues(schema: ZodType, raw: unknown, issues: r
   return out;
 }
 
+/** Whether the raw config (file and `--set`) gives `key` itself, rather than leaving it to a default. */
+function isSetIn(raw: unknown, key: string): boolean {
+  let path: Segment[];
+  try {
+    path = parseKeyPath(key);
+  } catch {
+    return true; // not a key path (`(top level)`): nothing to say about defaults
+  }
+  return valueAt(raw, path) !== undefined;
+}
+
 export interface LoadedConfig<C> {
   readonly file: string;
   readonly config: C;
@@ -218,7 +232,9 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
   } catch (error) {
     if (error instanceof NotRegularFileError) throw new UsageError(`cannot read config: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read config ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(
+      `cannot read config ${file}: ${code === 'ENOENT' ? `no such file${nearestConfig(file)}` : (error as Error).message}`,
+    );
   }
   let raw: unknown;
   try {
@@ -237,8 +253,31 @@ export function loadConfig<C>(project: Project<C>, file: string, sets: readonly 
     );
   }
   const issues = project.check(parsed.data);
-  if (issues.length > 0) throw new ConfigError(issues, describeSource(file, sets));
+  if (issues.length > 0)
+    throw new ConfigError(
+      issues.map((i) => (i.value !== undefined && !isSetIn(raw, i.key) ? { ...i, defaulted: true } : i)),
+      describeSource(file, sets),
+    );
   return { file, config: parsed.data };
+}
+
+/**
+ * `; did you mean experiments/quick.yaml?` for a config path that does not exist: the nearest
+ * YAML file in the directory it names (relative to here, else to the project root), by file name.
+ */
+function nearestConfig(file: string): string {
+  const dir = dirname(file);
+  const names = (base: string): string[] => {
+    try {
+      return readdirSync(base).filter((n) => /\.ya?ml$/.test(n));
+    } catch {
+      return [];
+    }
+  };
+  const root = findProjectRoot();
+  const candidates = [...new Set([...names(resolve(dir)), ...(root === null ? [] : names(join(root, dir)))])];
+  const near = nearestName(basename(file), candidates);
+  return near === null ? '' : `; did you mean ${join(dir, near)}?`;
 }
 
 function describeSource(file: string, sets: readonly string[]): string {

@@ -27,7 +27,7 @@ export class ConfigError extends DefrostError {
     readonly issues: readonly ConfigIssue[],
     readonly source = 'config',
   ) {
-    super(`invalid ${source}:\n` + issues.map((i) => `  ${i.key}: got ${formatValue(i.value)}; allowed: ${i.allowed}`).join('\n'));
+    super(`invalid ${source}:\n` + issues.map(describeIssue).join('\n'));
   }
 }
 
@@ -45,6 +45,15 @@ export class StageFailure extends DefrostError {
 /** The store holds something damaged or unexpected (failed verification, unreadable manifest). */
 export class StoreError extends DefrostError {
   readonly exitCode = 1;
+}
+
+/** `  key: got V (the default); allowed: A; ...` — one line per issue. */
+function describeIssue(i: ConfigIssue): string {
+  if (!i.defaulted) return `  ${i.key}: got ${formatValue(i.value)}; allowed: ${i.allowed}`;
+  return (
+    `  ${i.key}: got ${formatValue(i.value)} (the default: the config does not set ${i.key}); allowed: ${i.allowed}; ` +
+    `set ${i.key} in the config, or with --set ${i.key}=VALUE`
+  );
 }
 
 export function formatValue(value: unknown): string {

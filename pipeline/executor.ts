@@ -29,6 +29,8 @@ export type ExecResult =
 export interface WorkerInfo {
   readonly backend: string;
   readonly notes: readonly string[];
+  /** Said only with --verbose (RuntimeInfo.details). */
+  readonly details?: readonly string[];
 }
 
 export interface ExecutorEvents {

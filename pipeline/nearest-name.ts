@@ -2,6 +2,7 @@
  * "Did you mean ...?" for a misspelt name: the known name closest in edit distance, when it is
  * close enough to be a plausible typo (at most a third of the name's letters wrong, at least one).
  */
+import { UsageError } from './errors.js';
 
 /** Levenshtein distance with adjacent transpositions counted as one edit. */
 export function editDistance(a: string, b: string): number {
@@ -32,4 +33,16 @@ export function nearestName(name: string, known: readonly string[]): string | nu
   }
   const allowed = Math.max(1, Math.floor(name.length / 3));
   return best !== null && bestDistance > 0 && bestDistance <= allowed ? best : null;
+}
+
+/**
+ * The usage error for a name that is not one of `allowed`: `--force: got "train-sorce"; did you
+ * mean train-source?; allowed: generate-data, train-source, ...` — the nearest name first, so a
+ * typo is fixed by reading one line.
+ */
+export function unknownName(option: string, got: string, allowed: readonly string[]): UsageError {
+  const near = nearestName(got, allowed);
+  return new UsageError(
+    `${option}: got ${JSON.stringify(got)}; ${near === null ? '' : `did you mean ${near}?; `}allowed: ${allowed.join(', ')}`,
+  );
 }

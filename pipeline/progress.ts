@@ -39,6 +39,8 @@ export class ProgressView implements SchedulerEvents {
   private drawnLines = 0;
   private timer: NodeJS.Timeout | null = null;
   private backendShown = false;
+  /** Also say the runtime's details (an optional backend not installed: WorkerInfo.details). */
+  private readonly verbose: boolean;
   private readonly startedAt = Date.now();
   /** Instances per stage in the plan, and how many of each are done (executed or cached). */
   private readonly stageTotals = new Map<string, number>();
@@ -46,9 +48,10 @@ export class ProgressView implements SchedulerEvents {
 
   constructor(
     private readonly out: NodeJS.WritableStream & Partial<Pick<WriteStream, 'isTTY' | 'columns'>>,
-    options: { live?: boolean } = {},
+    options: { live?: boolean; verbose?: boolean } = {},
   ) {
     this.live = options.live ?? Boolean(out.isTTY);
+    this.verbose = options.verbose ?? false;
   }
 
   private print(text: string): void {
@@ -64,7 +67,8 @@ export class ProgressView implements SchedulerEvents {
   runtime(info: WorkerInfo): void {
     if (this.backendShown) return;
     this.backendShown = true;
-    const line = `compute backend: ${info.backend}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`;
+    const notes = [...info.notes, ...(this.verbose ? (info.details ?? []) : [])];
+    const line = `compute backend: ${info.backend}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     this.print(wrapWords(line, '', '  ').join('\n'));
   }
 

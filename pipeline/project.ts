@@ -11,8 +11,13 @@ import type { RunListing } from './run-records.js';
 export interface RuntimeInfo {
   /** The compute backend in use (`wasm-blas`, `wasm`, `cpu`, `tensorflow`, ...). */
   readonly backend: string;
-  /** Why faster backends were not used, said once per run by the scheduler. */
+  /** What the user should know about the runtime (a slow fallback and why), said once per run. */
   readonly notes: readonly string[];
+  /**
+   * What is expected and needs no action (an optional backend that is not installed): said only
+   * with `--verbose`, so the normal path prints no line that reads like an error.
+   */
+  readonly details?: readonly string[];
   /** Library versions besides node's and the project's own (e.g. `{ tfjs: "4.22.0" }`). */
   readonly versions: Readonly<Record<string, string>>;
 }
@@ -31,6 +36,11 @@ export interface ConfigIssue {
   readonly value: unknown;
   /** What is allowed, in words: "an integer from 0 to 4 (the network has 4 hidden blocks)". */
   readonly allowed: string;
+  /**
+   * The value is the schema's default (the config does not set the key): the message says so and
+   * where to set it, since the user never wrote the value it complains about. Set by the loader.
+   */
+  readonly defaulted?: boolean;
 }
 
 export interface Project<C> {
@@ -68,11 +78,23 @@ export interface Project<C> {
    */
   afterRun?(instances: ReadonlyArray<RunInstance>, run?: RunListing): Promise<string | null>;
   /**
-   * Optional: the run's headline answer as flat label -> value pairs (e.g. `l*[rho=1,n=20,defrost]`
-   * -> 4), stored in its run record for `runs show` and `runs diff`. Same instances as `afterRun`;
-   * must stay light (read manifests, not tables).
+   * Optional: the run's headline answer (see `RunAnswer`), stored in its run record for `runs
+   * show` and `runs diff`. Same instances as `afterRun`; must stay light (read manifests, not
+   * tables).
    */
-  answer?(published: ReadonlyArray<PublishedRef>): Promise<Record<string, JsonValue> | null>;
+  answer?(published: ReadonlyArray<PublishedRef>): Promise<RunAnswer | null>;
+}
+
+/** A run's headline answer, as its record keeps it. */
+export interface RunAnswer {
+  /** Flat label -> value pairs, e.g. `l*[rho=1,n=20,defrost]` -> 4. */
+  readonly values: Record<string, JsonValue>;
+  /**
+   * For the values that are a choice among candidates (a depth), the candidates the data cannot
+   * tell apart from it (its plausible set): `runs diff` says from them whether a changed value is
+   * a significant change.
+   */
+  readonly plausible: Record<string, number[]>;
 }
 
 /** A published instance as `answer` sees it. */

@@ -9,17 +9,19 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { canonicalHash } from './hash.js';
 import { MANIFEST_FILE } from './manifest.js';
-import type { AnyProject } from './project.js';
+import type { AnyProject, RunAnswer } from './project.js';
 import { gitCommit } from './provenance.js';
 import { resolveConfigPath } from './project-root.js';
-import { newRunId, writeRunRecord, type RunRecord } from './run-records.js';
+import { writeRunRecord, type RunRecord } from './run-records.js';
 import type { PlannedInstance } from './dag.js';
 import type { ScheduleResult } from './scheduler.js';
-import type { JsonObject, JsonValue } from './stage.js';
+import type { JsonObject } from './stage.js';
 import type { Store } from './store.js';
 
 export interface RunRecordInput {
   readonly project: AnyProject;
+  /** The run's id, chosen when it started (`newRunId`): the running run is listed under it. */
+  readonly id: string;
   /** The config path as given; for a command that plans without a config file, its command line. */
   readonly configFile: string;
   /** The absolute config path (default: `configFile` resolved); '' when there is no config file. */
@@ -44,7 +46,7 @@ export interface RunRecordInput {
   readonly executor: string;
   readonly jobs: number;
   readonly threads: number;
-  readonly answer: Record<string, JsonValue> | null;
+  readonly answer: RunAnswer | null;
 }
 
 /** The distinct backends recorded in the manifests of the executed instances, e.g. `wasm-blas`. */
@@ -64,7 +66,7 @@ function backendsOf(executed: readonly { dir: string }[]): string | null {
 export function buildRunRecord(input: RunRecordInput): RunRecord {
   const params = JSON.parse(JSON.stringify(input.config ?? {})) as JsonObject;
   return {
-    id: newRunId(input.date),
+    id: input.id,
     name: input.name,
     date: input.date.toISOString(),
     config: input.configFile,
@@ -86,7 +88,8 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     skipped: input.summary.skipped,
     executed_by_stage: { ...input.summary.executed_by_stage },
     wall_s: input.summary.wall_s,
-    answer: input.answer,
+    answer: input.answer?.values ?? null,
+    plausible: input.answer?.plausible ?? null,
     instances: input.instances.map((i) => `${i.stage}/${i.key}`),
     executed_instances: input.executedDirs.map((e) => e.id),
   };

@@ -13,6 +13,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { z } from 'zod';
 import { StoreError, UsageError } from './errors.js';
+import { nearestName } from './nearest-name.js';
 import { writeFileAtomic } from './fsutil.js';
 import type { JsonObject, JsonValue } from './stage.js';
 
@@ -59,6 +60,11 @@ export const runRecordSchema = z.object({
   wall_s: z.number(),
   /** The headline answer as flat label -> value pairs (the project's `answer` hook). */
   answer: z.record(z.string(), jsonValue).nullable(),
+  /**
+   * The plausible set of each answer value that is a chosen depth (`RunAnswer.plausible`); absent
+   * in records of older versions, where `runs diff` cannot judge a change.
+   */
+  plausible: z.record(z.string(), z.array(z.number())).nullable().optional(),
   /** `stage/key` of every instance the run planned: what it needs, and what `gc` keeps. */
   instances: z.array(z.string()),
   /** `stage/key` of the instances this run computed. */
@@ -88,6 +94,24 @@ export function checkRunName(name: string): string {
     );
   if (ID.test(name)) throw new UsageError(`--name: ${JSON.stringify(name)} looks like a run id; choose another name`);
   return name;
+}
+
+/**
+ * `--name` names one run: a name a recorded or running run already has is refused before anything
+ * runs (exit 2), so that `runs show NAME`, `inspect NAME` and `gc --keep-last` mean one run.
+ */
+export function checkNameFree(
+  name: string,
+  records: readonly RunRecord[],
+  running: readonly { readonly id: string; readonly name: string | null; readonly date: string }[],
+): void {
+  const taken = records.find((r) => r.name === name) ?? running.find((r) => r.name === name);
+  if (taken === undefined) return;
+  const isRunning = !records.some((r) => r.id === taken.id);
+  throw new UsageError(
+    `--name ${name}: run ${taken.id} (${taken.date.slice(0, 16).replace('T', ' ')} UTC${isRunning ? ', running now' : ''}) is already named ${name}; ` +
+      `choose another name${isRunning ? '' : `, or drop that record first with \`defrost runs forget ${name}\``}`,
+  );
 }
 
 export function writeRunRecord(storeRoot: string, record: RunRecord): string {
@@ -153,8 +177,12 @@ export function findRun(records: readonly RunRecord[], ref: string): RunRecord {
     throw new UsageError(
       `run ${JSON.stringify(ref)} is ambiguous: ${distinct.slice(0, 10).join(', ')}${distinct.length > 10 ? ', ...' : ''}`,
     );
+  const near = nearestName(
+    ref,
+    records.flatMap((r) => (r.name === null ? [r.id] : [r.id, r.name])),
+  );
   throw new UsageError(
-    `no recorded run ${JSON.stringify(ref)}; recorded: ${records
+    `no recorded run ${JSON.stringify(ref)}${near === null ? '' : `; did you mean ${near}?`}; recorded: ${records
       .slice(-5)
       .map((r) => r.name ?? r.id)
       .join(', ')}${records.length > 5 ? ` (and ${records.length - 5} older; see \`defrost runs\`)` : ''}`,

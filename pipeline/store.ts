@@ -26,7 +26,7 @@ import { NotRegularFileError, readRegularText, writeFileAtomic, uniqueSuffix } f
 import { instanceKey } from './hash.js';
 import { MARK_FILE, ensureMarked, markState } from './store-mark.js';
 import { readManifest, type Manifest } from './manifest.js';
-import { STORE_DIR_NAME, projectRootOrCwd } from './project-root.js';
+import { STORE_DIR_NAME, findProjectRoot, projectRootOrCwd } from './project-root.js';
 import type { Coords, JsonObject } from './stage.js';
 import type { PlannedInstance } from './dag.js';
 
@@ -79,12 +79,15 @@ export function isKey(key: string): boolean {
 
 /**
  * `--store`, else `$DEFROST_STORE` (both relative to the current directory), else `artifacts/`
- * under the project root found from the current directory (project-root.ts), as an absolute path.
+ * under the project root (project-root.ts): found from the current directory, else from the
+ * files the command was given (`inputs`: a config, recommend's data and network), else the
+ * current directory. So `run` and `recommend` started anywhere share the project's one store.
  */
-export function resolveStoreRoot(option: string | undefined): string {
+export function resolveStoreRoot(option: string | undefined, inputs: readonly string[] = []): string {
   const given = option ?? process.env.DEFROST_STORE;
   if (given !== undefined && given !== '') return resolve(given);
-  return join(projectRootOrCwd(), STORE_DIR_NAME);
+  const fromInputs = inputs.map((file) => findProjectRoot(dirname(resolve(file)))).find((root) => root !== null);
+  return join(findProjectRoot() ?? fromInputs ?? projectRootOrCwd(), STORE_DIR_NAME);
 }
 
 export class Store {

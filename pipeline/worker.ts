@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     send({ type: 'fatal', message: `compute runtime failed to start: ${(error as Error).message}` });
     process.exit(1);
   }
-  send({ type: 'ready', info: { backend: runtime.backend, notes: [...runtime.notes] } });
+  send({ type: 'ready', info: { backend: runtime.backend, notes: [...runtime.notes], details: [...(runtime.details ?? [])] } });
   const runId = `worker-${hostname()}-${process.pid}`;
 
   process.on('message', (raw) => {

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { unknownName } from '../nearest-name.js';
 import { loadProjectModule } from '../project-module.js';
 import type { AnyProject } from '../project.js';
 import { Store, resolveStoreRoot } from '../store.js';
@@ -46,15 +47,19 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function addStoreOption(cmd: Command): Command {
-  return cmd.option('--store <dir>', 'artifact store (default: $DEFROST_STORE or ./artifacts)');
+  return cmd.option(
+    '--store <dir>',
+    'artifact store (default: $DEFROST_STORE, else artifacts/ in the project root: the nearest directory up holding artifacts/ or experiments/)',
+  );
 }
 
-export function addSetOption(cmd: Command): Command {
-  return cmd.option('--set <key=value>', 'override a config key, e.g. task.target_sizes=[20,100] (repeatable)', collect, []);
+export function addSetOption(cmd: Command, description = 'override a config key, e.g. task.target_sizes=[20,100] (repeatable)'): Command {
+  return cmd.option('--set <key=value>', description, collect, []);
 }
 
-export function storeFrom(options: { store?: string }): Store {
-  return new Store(resolveStoreRoot(options.store));
+/** The store of a command; `inputs` are the files it was given, for finding the project root. */
+export function storeFrom(options: { store?: string }, inputs: readonly string[] = []): Store {
+  return new Store(resolveStoreRoot(options.store, inputs));
 }
 
 export function parseJobs(value: string | undefined): number {
@@ -68,7 +73,7 @@ export function parseJobs(value: string | undefined): number {
 export function parseBackend(value: string | undefined, backends: readonly string[]): string | undefined {
   if (value === undefined) return undefined;
   const allowed = ['auto', ...backends];
-  if (!allowed.includes(value)) throw new UsageError(`--backend: got ${JSON.stringify(value)}; allowed: ${allowed.join(', ')}`);
+  if (!allowed.includes(value)) throw unknownName('--backend', value, allowed);
   return value;
 }
 

@@ -9,7 +9,9 @@ import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Table } from 'apache-arrow';
+import { resolveAddress } from '../address.js';
 import { UsageError } from '../errors.js';
+import { unknownName } from '../nearest-name.js';
 import { isWithin } from '../store.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 
@@ -26,7 +28,7 @@ const FORMATS = ['csv', 'json', 'npy'];
 export function registerExportCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('export')
-    .argument('<ref>', 'instance key, unique key prefix, or instance directory')
+    .argument('<address>', 'key (or unique prefix), `last`, a run id or name, stage[name=value,...], or an instance directory')
     .description('export an Arrow table of an instance as CSV, JSON or NumPy .npy')
     .option('--table <file>', 'which .arrow file (default: the only one)')
     .requiredOption('--format <format>', 'csv|json|npy')
@@ -36,20 +38,26 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
   cmd.action(
     act(ctx, async (ref: string, options: ExportOptions) => {
       const format = options.format ?? '';
-      if (!FORMATS.includes(format)) throw new UsageError(`--format: got ${JSON.stringify(format)}; allowed: ${FORMATS.join(', ')}`);
+      if (!FORMATS.includes(format)) throw unknownName('--format', format, FORMATS);
       const store = storeFrom(options);
       if (options.out !== undefined) {
         refuseInsideStore(store.root, options.out);
         const dir = dirname(resolve(options.out));
         if (!existsSync(dir)) throw new UsageError(`--out: the directory ${dir} does not exist; create it first (mkdir -p ${dir})`);
       }
-      const inst = store.resolve(ref);
+      const inst = resolveAddress(store, ref);
       const tables = inst.manifest.files.filter((f) => f.path.endsWith('.arrow')).map((f) => f.path);
       let file: string;
       if (options.table !== undefined) {
         const wanted = options.table.endsWith('.arrow') ? options.table : `${options.table}.arrow`;
         if (!tables.includes(wanted))
-          throw new UsageError(`--table: got ${JSON.stringify(options.table)}; allowed: ${tables.join(', ') || '(no tables)'}`);
+          throw tables.length === 0
+            ? new UsageError(`--table: ${inst.stage} ${inst.key} has no tables`)
+            : unknownName(
+                '--table',
+                options.table,
+                tables.map((t) => t.replace(/\.arrow$/, '')),
+              );
         file = wanted;
       } else if (tables.length === 1) file = tables[0];
       else
@@ -60,8 +68,7 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
       let table = await readArrowTable(join(inst.dir, file));
       if (options.column !== undefined) {
         const names = table.schema.fields.map((f) => f.name);
-        if (!names.includes(options.column))
-          throw new UsageError(`--column: got ${JSON.stringify(options.column)}; allowed: ${names.join(', ')}`);
+        if (!names.includes(options.column)) throw unknownName('--column', options.column, names);
         table = table.select([options.column]);
       }
       const data =

@@ -9,7 +9,6 @@
  * (exit 0). `--dry-run` lists what would go and the compute time it cost.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { instancesInUse } from '../active-runs.js';
@@ -17,6 +16,8 @@ import { isLockHeld } from '../lock.js';
 import { formatSeconds } from '../progress.js';
 import { readRunRecords, type RunRecord } from '../run-records.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+import { resolveConfigPath } from '../project-root.js';
+import { confirm } from './confirm.js';
 import { planConfig } from './plan.js';
 
 interface GcOptions {
@@ -41,17 +42,6 @@ function parseKeepLast(value: string | undefined): number | null {
   return n;
 }
 
-/** Asks on the terminal; anything but y/yes is a no. */
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
-
 export function registerGcCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('gc')
@@ -65,7 +55,10 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
   cmd.action(
     act(ctx, async (configs: string[], options: GcOptions) => {
       const keepLast = parseKeepLast(options.keepLast);
-      const store = storeFrom(options);
+      const store = storeFrom(
+        options,
+        configs.map((c) => resolveConfigPath(c)),
+      );
       if (!existsSync(store.root)) {
         ctx.err(`nothing to delete: no store at ${store.root}`);
         return 0;

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { registerBuild } from '../active-runs.js';
 import { UsageError } from '../errors.js';
+import { unknownName } from '../nearest-name.js';
+import { resolveConfigPath } from '../project-root.js';
 import type { PlannedInstance } from '../dag.js';
 import { MANIFEST_FILE } from '../manifest.js';
 import { DEFAULT_CONFIG, act, addSetOption, addStoreOption, storeFrom, type CliContext } from './context.js';
@@ -124,8 +126,7 @@ export function registerDagCommand(program: Command, ctx: CliContext): void {
   addSetOption(cmd);
   cmd.action(
     act(ctx, async (config: string, options: GraphOptions) => {
-      if (options.format !== 'mermaid' && options.format !== 'dot')
-        throw new UsageError(`--format: got ${JSON.stringify(options.format)}; allowed: mermaid, dot`);
+      if (options.format !== 'mermaid' && options.format !== 'dot') throw unknownName('--format', options.format ?? '', ['mermaid', 'dot']);
       const instances = planConfig(await ctx.project(), config, options.set);
       if (options.stages) process.stdout.write(options.format === 'dot' ? stageDot(instances) : stageMermaid(instances));
       else process.stdout.write(options.format === 'dot' ? dot(instances) : mermaid(instances));
@@ -144,7 +145,7 @@ export function registerMakeCommand(program: Command, ctx: CliContext): void {
   cmd.action(
     act(ctx, async (config: string, options: GraphOptions) => {
       const instances = planConfig(await ctx.project(), config, options.set);
-      const store = storeFrom(options);
+      const store = storeFrom(options, [resolveConfigPath(config)]);
       store.ensureMarked(ctx.err);
       for (const inst of instances) if (store.writePlanRecord(inst)) ctx.err(`rewrote the damaged plan record of ${inst.id} ${inst.key}`);
       // While the Makefile builds, `gc` keeps its instances (each `exec` renews the record).

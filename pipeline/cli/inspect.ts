@@ -1,7 +1,9 @@
 /** `defrost ls` (published instances) and `defrost inspect KEY|DIR` (manifest, schemas, first rows). */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { matchAddress, resolveAddress } from '../address.js';
 import { UsageError } from '../errors.js';
+import { nearestName } from '../nearest-name.js';
 import { formatSeconds } from '../progress.js';
 import { readRunRecords, type RunRecord } from '../run-records.js';
 import type { Coords } from '../stage.js';
@@ -40,16 +42,24 @@ interface LsOptions {
 export function registerLsCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('ls')
+    .argument('[address]', 'only what this names: stage[name=value,...], a run (id, name, `last`: every instance it planned) or a key')
     .description('list published instances')
     .option('--stage <stage>', 'only this stage')
     .option('--json', 'print a JSON array');
   addStoreOption(cmd);
   cmd.action(
-    act(ctx, async (options: LsOptions) => {
+    act(ctx, async (address: string | undefined, options: LsOptions) => {
       const store = storeFrom(options);
       if (options.stage !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(options.stage))
         throw new UsageError(`--stage: got ${JSON.stringify(options.stage)}; allowed: a stage name`);
-      const { published } = store.scan(options.stage);
+      if (options.stage !== undefined && !store.stageNames().includes(options.stage)) {
+        const near = nearestName(options.stage, store.stageNames());
+        if (near !== null) ctx.err(`no stage ${options.stage} in the store; did you mean ${near}?`);
+      }
+      const published =
+        address === undefined
+          ? store.scan(options.stage).published
+          : matchAddress(store, address).filter((p) => options.stage === undefined || p.stage === options.stage);
       published.sort((a, b) => a.stage.localeCompare(b.stage) || a.manifest.id.localeCompare(b.manifest.id));
       const provenance = runProvenance(readRunRecords(store.root).records);
       const runLabel = (r: RunRecord): string => r.name ?? r.id;
@@ -107,7 +117,7 @@ interface InspectOptions {
 export function registerInspectCommand(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('inspect')
-    .argument('<ref>', 'instance key, unique key prefix, or instance directory')
+    .argument('<address>', 'key (or unique prefix), `last`, a run id or name, stage[name=value,...], or an instance directory')
     .description('show an instance: manifest, and schema and first rows of each Arrow table')
     .option('--rows <n>', 'rows to show per table', '5')
     .option('--json', 'print {dir, manifest, tables} as JSON');
@@ -117,7 +127,7 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
       const rows = Number(options.rows);
       if (!Number.isInteger(rows) || rows < 0)
         throw new UsageError(`--rows: got ${JSON.stringify(options.rows)}; allowed: a whole number >= 0`);
-      const inst = storeFrom(options).resolve(ref);
+      const inst = resolveAddress(storeFrom(options), ref);
       const { readArrowTable, describeSchema, headRows } = await import('../arrow.js');
       const tables: Record<string, { rows: number; columns: unknown[]; metadata: Record<string, string>; head: unknown[] }> = {};
       for (const file of inst.manifest.files.filter((f) => f.path.endsWith('.arrow'))) {

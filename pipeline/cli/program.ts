@@ -4,7 +4,7 @@
  * traces: typed errors (`errors.ts`) print their message and exit 2 (usage/config) or 1;
  * anything else is a bug and is reported as an internal error (exit 70).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { DefrostError } from '../errors.js';
 import { FingerprintError } from '../fingerprint.js';
 import { PlanError } from '../dag.js';
@@ -44,14 +44,19 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     .description('content-hashed, cached pipeline for the transfer-depth study')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .configureHelp({ optionDescription });
   if (options.version) {
     const versionLine = options.version;
-    program.option('-V, --version', 'print the version and the git commit of this checkout');
-    program.on('option:version', () => {
+    const printVersion = (): never => {
       process.stdout.write(`${versionLine()}\n`);
       throw new CommanderError(0, 'commander.version', versionLine());
-    });
+    };
+    program.option('-v, --version', 'print the version and the git commit of this checkout');
+    // -V, as commander spells it by default, stays accepted.
+    program.addOption(new Option('-V').hideHelp());
+    program.on('option:version', printVersion);
+    program.on('option:V', printVersion);
   }
   registerRunCommand(program, ctx);
   registerStatusCommand(program, ctx);
@@ -101,6 +106,23 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     process.stderr.write(`defrost: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 70;
   }
+}
+
+/**
+ * An option's line in `--help`: its description, then `(required)` for a mandatory option and its
+ * default — a number as a number (`default: 5`, not `"5"`), and none for a repeatable option's
+ * empty list.
+ */
+function optionDescription(option: Option): string {
+  const extra: string[] = [];
+  if (option.mandatory) extra.push('required');
+  const value: unknown = option.defaultValue;
+  const shown = value !== undefined && !(Array.isArray(value) && value.length === 0) && (option.required || option.optional);
+  if (shown) {
+    const text = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? value : JSON.stringify(value);
+    extra.push(`default: ${option.defaultValueDescription ?? text}`);
+  }
+  return extra.length === 0 ? option.description : `${option.description} (${extra.join(', ')})`;
 }
 
 /** Why the filesystem refused, per errno: what the user can do about it. */

@@ -7,9 +7,11 @@
  * their locks released, and what finished is reported (exit 130/143).
  */
 import type { Command } from 'commander';
-import { registerActiveRun } from '../active-runs.js';
+import { registerActiveRun, runningRuns, type RunIdentity } from '../active-runs.js';
 import { cleanupLeftovers } from '../cleanup.js';
 import { StoreError, UsageError } from '../errors.js';
+import { unknownName } from '../nearest-name.js';
+import { resolveConfigPath } from '../project-root.js';
 import { createExecutor, EXECUTORS, isExecutorName, type ExecutorOptions } from '../executors/registry.js';
 import { ProgressView, formatSeconds } from '../progress.js';
 import { wrapWords } from '../terminal-width.js';
@@ -31,7 +33,8 @@ import { loadConfig } from '../config-loader.js';
 import type { PlannedInstance } from '../dag.js';
 import type { ScheduleResult } from '../scheduler.js';
 import type { Store } from '../store.js';
-import { checkRunName, listingOf, recordedLine, type RunRecord } from '../run-records.js';
+import type { RunAnswer } from '../project.js';
+import { checkNameFree, checkRunName, listingOf, newRunId, readRunRecords, recordedLine } from '../run-records.js';
 import { recordExecution } from '../run-record-build.js';
 
 interface RunOptions {
@@ -47,6 +50,7 @@ interface RunOptions {
   group?: string;
   retries?: string;
   name?: string;
+  verbose?: boolean;
 }
 
 /** The run summary object (docs/engine.md). */
@@ -73,6 +77,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the summary as one JSON object on the last line of stdout')
     .option('--name <name>', 'name this run in its record (see `defrost runs`)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu (sets DEFROST_BACKEND)')
+    .option('--verbose', 'also say why faster compute backends were not used')
     .option('--executor <name>', 'where instances run: local|slurm', 'local')
     .option('--retries <n>', 'dispatch a failed instance up to N more times (crashed workers, flaky nodes)', '0')
     .option('--slurm-args <args>', 'slurm: extra sbatch arguments, e.g. "--partition=short --account=lab"')
@@ -93,15 +98,14 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
   if (!Number.isInteger(retries) || retries < 0)
     throw new UsageError(`--retries: got ${JSON.stringify(options.retries)}; allowed: a whole number >= 0`);
   const backend = parseBackend(options.backend, project.backends);
-  for (const stage of options.force)
-    if (!project.stages[stage])
-      throw new UsageError(`--force: got ${JSON.stringify(stage)}; allowed: ${Object.keys(project.stages).join(', ')}`);
-  if (!isExecutorName(options.executor))
-    throw new UsageError(`--executor: got ${JSON.stringify(options.executor)}; allowed: ${EXECUTORS.join(', ')}`);
+  if (!isExecutorName(options.executor)) throw unknownName('--executor', options.executor, EXECUTORS);
 
   const { config: resolvedConfig } = loadConfig(project, configFile, options.set);
   const instances = planConfig(project, configFile, options.set);
-  const store = storeFrom(options);
+  // The stages this plan has: forcing another stage of the project would do nothing.
+  const planned = [...new Set(instances.map((i) => i.stage))];
+  for (const stage of options.force) if (!planned.includes(stage)) throw unknownName('--force', stage, planned);
+  const store = storeFrom(options, [resolveConfigPath(configFile)]);
   const force = new Set(options.force);
 
   if (options.dryRun) {
@@ -128,14 +132,24 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     return 0;
   }
 
+  const run: RunIdentity = {
+    id: newRunId(startDate),
+    name,
+    date: startDate.toISOString(),
+    config: configFile,
+    overrides: [...options.set],
+  };
+  if (name !== null) checkNameFree(name, readRunRecords(store.root).records, runningRuns(store));
   const execution = await executePlan(ctx, instances, {
     store,
+    run,
     jobs,
     backend,
     force,
     retries,
     human,
     json: options.json === true,
+    verbose: options.verbose === true,
     executor: options.executor,
     slurmArgs: options.slurmArgs,
     group: options.group === undefined ? undefined : parseGroup(options.group),
@@ -151,7 +165,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
       return s === 'cached' || s === 'executed';
     })
     .map((i) => ({ stage: i.stage, key: i.key, dir: store.instanceDir(i.stage, i.key) }));
-  let answer: RunRecord['answer'] = null;
+  let answer: RunAnswer | null = null;
   if (project.answer && !result.interrupted) {
     try {
       answer = await project.answer(published);
@@ -165,6 +179,7 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
     execution,
     {
       project,
+      id: run.id,
       configFile,
       overrides: options.set,
       name,
@@ -207,6 +222,8 @@ async function runCommand(ctx: CliContext, configFile: string, options: RunOptio
 /** How `executePlan` runs a keyed plan. */
 export interface ExecuteOptions {
   readonly store: Store;
+  /** The run being executed, listed by `defrost runs` while it works. */
+  readonly run: RunIdentity;
   readonly jobs: number;
   readonly backend?: string;
   readonly force: ReadonlySet<string>;
@@ -215,6 +232,8 @@ export interface ExecuteOptions {
   readonly human: (text: string) => void;
   /** Progress goes to stderr (stdout is for the JSON line). */
   readonly json: boolean;
+  /** Also say what needs no action (e.g. an optional compute backend that is not installed). */
+  readonly verbose?: boolean;
   readonly executor: string;
   readonly slurmArgs?: string;
   readonly group?: number;
@@ -268,7 +287,7 @@ export async function executePlan(ctx: CliContext, instances: readonly PlannedIn
     resources: options.resources,
   });
 
-  const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  const view = new ProgressView(options.json ? process.stderr : process.stdout, { verbose: options.verbose === true });
   view.setPlan(instances);
   const controller = new AbortController();
   let signalName: NodeJS.Signals | null = null;
@@ -289,7 +308,7 @@ export async function executePlan(ctx: CliContext, instances: readonly PlannedIn
   process.on('SIGTERM', onSignal);
 
   // While it works, this run's plan protects every instance it may read from `gc`.
-  const active = storeWrite(store.root, () => registerActiveRun(store, instances));
+  const active = storeWrite(store.root, () => registerActiveRun(store, instances, 'run', options.run));
   let result;
   try {
     result = await schedule({

@@ -4,11 +4,14 @@
  * (so that `gc` may collect what only that run needed).
  */
 import type { Command } from 'commander';
+import { runningRuns, type RunIdentity } from '../active-runs.js';
+import { UsageError } from '../errors.js';
 import { formatSeconds } from '../progress.js';
 import { findRun, flattenParams, forgetRun, listingOf, readRunRecords, type RunRecord } from '../run-records.js';
 import type { JsonValue } from '../stage.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
-import { formatTable } from './table.js';
+import { fitTable, formatTable } from './table.js';
+import { canAsk, confirm } from './confirm.js';
 
 interface StoreOptions {
   store?: string;
@@ -48,38 +51,87 @@ function facts(record: RunRecord): [string, string][] {
   ];
 }
 
+/** `3 failed` instead of `failed`: the one count of a failed run that matters in the list. */
+function statusText(r: RunRecord): string {
+  return r.status === 'failed' ? `${r.failed} failed` : r.status;
+}
+
+interface ListOptions extends StoreOptions {
+  wide?: boolean;
+}
+
 function registerList(runs: Command, ctx: CliContext): void {
   const cmd = runs
     .command('list', { isDefault: true })
-    .description('list recorded runs, oldest first')
+    .description('list recorded runs, oldest first, and the runs in progress (status running)')
+    .option('--wide', 'every column at full width (date, failed count; no shortened cells)')
     .option('--json', 'one JSON object per line: id, name, date, config, overrides, executed, cached, failed, wall_s, ...');
   addStoreOption(cmd);
   cmd.action(
-    act(ctx, async (options: StoreOptions) => {
+    act(ctx, async (options: ListOptions) => {
       const store = storeFrom(options);
       const { records, damaged } = readRunRecords(store.root);
+      const running = runningRuns(store).filter((r) => !records.some((done) => done.id === r.id));
+      const elapsed = (r: RunIdentity): number => Math.max(0, (Date.now() - Date.parse(r.date)) / 1000);
       for (const path of damaged) ctx.err(`not a valid run record (left in place): ${path}`);
       if (options.json) {
         for (const r of records) ctx.out(JSON.stringify(listingOf(r)));
+        for (const r of running)
+          ctx.out(JSON.stringify({ ...r, status: 'running', executed: null, cached: null, failed: null, wall_s: Math.round(elapsed(r)) }));
         return 0;
       }
-      if (records.length === 0) {
+      if (records.length === 0 && running.length === 0) {
         ctx.out(`no runs recorded in ${store.root} yet: \`defrost run CONFIG\` records one`);
         return 0;
       }
-      const rows = records.map((r) => [
-        r.id,
-        r.name ?? '-',
-        shortDate(r.date),
-        r.config,
-        overridesText(r),
-        String(r.executed),
-        String(r.cached),
-        String(r.failed),
-        formatSeconds(r.wall_s),
-        r.status,
-      ]);
-      ctx.out(formatTable(['ID', 'NAME', 'DATE (UTC)', 'CONFIG', 'OVERRIDES', 'EXECUTED', 'CACHED', 'FAILED', 'WALL', 'STATUS'], rows));
+      const overrides = (o: readonly string[]): string => (o.length === 0 ? '-' : o.join(' '));
+      if (options.wide) {
+        const rows = [
+          ...records.map((r) => [
+            r.id,
+            r.name ?? '-',
+            shortDate(r.date),
+            r.config,
+            overridesText(r),
+            String(r.executed),
+            String(r.cached),
+            String(r.failed),
+            formatSeconds(r.wall_s),
+            r.status,
+          ]),
+          ...running.map((r) => [
+            r.id,
+            r.name ?? '-',
+            shortDate(r.date),
+            r.config,
+            overrides(r.overrides),
+            '-',
+            '-',
+            '-',
+            formatSeconds(elapsed(r)),
+            'running',
+          ]),
+        ];
+        ctx.out(formatTable(['ID', 'NAME', 'DATE (UTC)', 'CONFIG', 'OVERRIDES', 'EXECUTED', 'CACHED', 'FAILED', 'WALL', 'STATUS'], rows));
+        return 0;
+      }
+      // The id holds the date and time; counts other than the failed ones go to --wide / runs show.
+      const rows = [
+        ...records.map((r) => [
+          r.id,
+          r.name ?? '-',
+          r.config,
+          overridesText(r),
+          String(r.executed),
+          String(r.cached),
+          formatSeconds(r.wall_s),
+          statusText(r),
+        ]),
+        ...running.map((r) => [r.id, r.name ?? '-', r.config, overrides(r.overrides), '-', '-', formatSeconds(elapsed(r)), 'running']),
+      ];
+      ctx.out(
+        fitTable(['ID', 'NAME', 'CONFIG', 'OVERRIDES', 'RAN', 'CACHED', 'WALL', 'STATUS'], rows, { 1: 'start', 2: 'end', 3: 'start' }),
+      );
       return 0;
     }),
   );
@@ -107,7 +159,15 @@ function registerShow(runs: Command, ctx: CliContext): void {
       ctx.out('\nparams');
       ctx.out(formatTable(header, markDiffering(sideBySide(chosen.map((r) => flattenParams(r.params))), chosen.length)));
       ctx.out('\nanswer');
-      const answers = chosen.map((r) => r.answer ?? {});
+      // A chosen depth with its plausible set: `1 {0,1,2}`.
+      const answers = chosen.map((r) =>
+        Object.fromEntries(
+          Object.entries(r.answer ?? {}).map(([k, v]) => {
+            const set = r.plausible?.[k];
+            return [k, set === undefined ? v : `${show(v)} ${setText(set)}`];
+          }),
+        ),
+      );
       if (answers.every((a) => Object.keys(a).length === 0)) ctx.out('  (no answer recorded)');
       else ctx.out(formatTable(header, markDiffering(sideBySide(answers), chosen.length)));
       return 0;
@@ -131,6 +191,36 @@ export interface RunDifference {
   readonly field: string;
   readonly a: string;
   readonly b: string;
+  /**
+   * For an answer value with plausible sets in both records: whether the change is significant
+   * (either value lies outside the other run's plausible set), and the reason in words.
+   */
+  readonly significant?: boolean;
+  readonly judgement?: string;
+}
+
+const setText = (set: readonly number[]): string => `{${set.join(',')}}`;
+
+/**
+ * Whether a changed chosen depth is a significant change, judged from both runs' plausible sets:
+ * not significant when each run's value is plausible in the other run (its data cannot tell the
+ * two apart), significant otherwise. Null when a record has no plausible set for the value.
+ */
+export function judgeChange(field: string, a: RunRecord, b: RunRecord): { significant: boolean; judgement: string } | null {
+  const va = a.answer?.[field];
+  const vb = b.answer?.[field];
+  const pa = a.plausible?.[field];
+  const pb = b.plausible?.[field];
+  if (typeof va !== 'number' || typeof vb !== 'number' || pa === undefined || pb === undefined) return null;
+  const aInB = pb.includes(va);
+  const bInA = pa.includes(vb);
+  if (aInB && bInA)
+    return { significant: false, judgement: `within both plausible sets (${setText(pa)} and ${setText(pb)}): not a significant change` };
+  const outside = [
+    aInB ? null : `${va} is outside the plausible set ${setText(pb)} of ${b.name ?? b.id}`,
+    bInA ? null : `${vb} is outside the plausible set ${setText(pa)} of ${a.name ?? a.id}`,
+  ].filter((t) => t !== null);
+  return { significant: true, judgement: `${outside.join('; ')}: a significant change` };
 }
 
 /** What differs between two runs: provenance, params and answer (labels prefixed). */
@@ -145,7 +235,10 @@ export function diffRuns(a: RunRecord, b: RunRecord): { facts: RunDifference[]; 
   return {
     facts: fa.map(([label, v], i) => ({ field: label, a: v, b: fb[i]![1] })).filter((d) => !ignore.has(d.field) && d.a !== d.b),
     params: compare(flattenParams(a.params), flattenParams(b.params)),
-    answer: compare(a.answer ?? {}, b.answer ?? {}),
+    answer: compare(a.answer ?? {}, b.answer ?? {}).map((d) => {
+      const judged = judgeChange(d.field, a, b);
+      return judged === null ? d : { ...d, ...judged };
+    }),
   };
 }
 
@@ -175,12 +268,18 @@ function registerDiff(runs: Command, ctx: CliContext): void {
           return;
         }
         ctx.out(`${title}:`);
-        for (const r of rows) ctx.out(`  ${r.field}: ${r.a} -> ${r.b}`);
+        for (const r of rows) ctx.out(`  ${r.field}: ${r.a} -> ${r.b}${r.judgement === undefined ? '' : `, ${r.judgement}`}`);
       };
       section('run', d.facts, 'same config, overrides, code and backend');
       section('params', d.params, 'identical');
       const cells = Object.keys({ ...(a.answer ?? {}), ...(b.answer ?? {}) }).length;
       section('answer', d.answer, cells === 0 ? 'none recorded' : `identical (${cells} values)`);
+      const judged = d.answer.filter((r) => r.significant !== undefined);
+      if (judged.length > 0) {
+        const significant = judged.filter((r) => r.significant).length;
+        ctx.out(`${significant} of ${judged.length} changed value(s) significant (outside the other run's plausible set)`);
+      } else if (d.answer.length > 0 && (a.plausible == null || b.plausible == null))
+        ctx.out('(a record has no plausible sets: made by an older defrost; whether a change is significant is not known)');
       return 0;
     }),
   );
@@ -190,13 +289,30 @@ function registerForget(runs: Command, ctx: CliContext): void {
   const cmd = runs
     .command('forget')
     .argument('<runs...>', 'runs whose records to drop (results stay until `defrost gc`)')
-    .description('drop run records, so that `gc` may collect what only those runs needed');
+    .description('drop run records, so that `gc` may collect what only those runs needed (asks first; --yes in scripts)')
+    .option('--yes', 'forget without asking (needed when there is no terminal to ask on)');
   addStoreOption(cmd);
   cmd.action(
-    act(ctx, async (refs: string[], options: StoreOptions) => {
+    act(ctx, async (refs: string[], options: StoreOptions & { yes?: boolean }) => {
       const store = storeFrom(options);
       const { records } = readRunRecords(store.root);
-      const chosen = refs.map((ref) => findRun(records, ref));
+      const chosen = [...new Map(refs.map((ref) => findRun(records, ref)).map((r) => [r.id, r])).values()];
+      const listed = chosen.map((r) => `${r.id}${r.name ? ` (${r.name})` : ''}, ${r.config}`);
+      if (!options.yes) {
+        if (!canAsk())
+          throw new UsageError(
+            `runs forget: no terminal to confirm on; add --yes to forget ${chosen.length === 1 ? 'this run' : `these ${chosen.length} runs`}: ${listed.join('; ')}`,
+          );
+        for (const line of listed) ctx.err(`  ${line}`);
+        if (
+          !(await confirm(
+            `Forget ${chosen.length === 1 ? 'this run' : `these ${chosen.length} runs`} (results stay until \`defrost gc\`)? [y/N] `,
+          ))
+        ) {
+          ctx.err('nothing forgotten');
+          return 0;
+        }
+      }
       for (const r of chosen) {
         forgetRun(store.root, r);
         ctx.out(`forgot run ${r.id}${r.name ? ` (${r.name})` : ''}`);

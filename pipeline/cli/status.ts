@@ -55,7 +55,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
     act(ctx, async (config: string, options: StatusOptions) => {
       const project = await ctx.project();
       const instances = planConfig(project, config, options.set);
-      const store = storeFrom(options);
+      const store = storeFrom(options, [resolveConfigPath(config)]);
       const cached = findCached(store, instances);
       const byStage = indexByStage(comparable(store.root, store.scan().published, config));
       const locks = lockStates(store);

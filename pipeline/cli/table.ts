@@ -13,3 +13,39 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
     )
     .join('\n');
 }
+
+/** Which end of a cell survives when its column is narrowed: file paths keep their end. */
+export type KeepEnd = 'start' | 'end';
+
+/**
+ * `formatTable` narrowed to `width` columns (the terminal's default output fits 100: docs/engine.md)
+ * by shortening the cells of the `shrink` columns, widest column first, each to no less than 8
+ * characters; a shortened cell shows `...` where text was cut. Columns not named keep their width.
+ */
+export function fitTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  shrink: Readonly<Record<number, KeepEnd>>,
+  width = 100,
+): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => all.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  const MIN = 8;
+  while (total() > width) {
+    let widest = -1;
+    for (const c of Object.keys(shrink).map(Number))
+      if (widths[c]! > Math.max(MIN, header[c]!.length) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c;
+    if (widest < 0) break;
+    widths[widest]!--;
+  }
+  const cut = (text: string, c: number): string => {
+    const w = widths[c]!;
+    if (text.length <= w) return text;
+    return shrink[c] === 'end' ? `...${text.slice(text.length - (w - 3))}` : `${text.slice(0, w - 3)}...`;
+  };
+  return formatTable(
+    header,
+    rows.map((r) => r.map((cell, c) => cut(cell, c))),
+  );
+}

@@ -38,6 +38,7 @@ interface CommandOptions {
   top?: string;
   name?: string;
   saveModel?: string;
+  verbose?: boolean;
 }
 
 export function registerRecommendCommand(program: Command, ctx: CliContext): void {
@@ -62,6 +63,7 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--source-blocks <json>', 'name the blocks: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]')
     .option('--jobs <n>', 'instances at a time (default: number of cores)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
+    .option('--verbose', 'also say why faster compute backends were not used')
     .option('--json', 'print the answer as one JSON object on the last line of stdout')
     .option('--name <name>', 'name this run in its record (see `defrost runs`)')
     .option('--fast', 'rank the depths with a predictor and cross-validate only the top few plus scratch (docs/prediction.md)')
@@ -70,7 +72,7 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
       '--save-model <dir>',
       'train the network at l* on all the data and write it (ONNX, or TensorFlow.js layers) with defrost.json into this new directory',
     );
-  addSetOption(cmd);
+  addSetOption(cmd, 'override a key of the training recipe, e.g. train.learning_rate=0.001 (repeatable; train.* keys only)');
   addStoreOption(cmd);
   cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
 }
@@ -80,7 +82,8 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const startDate = new Date();
   const human = options.json ? ctx.err : ctx.out;
   const jobs = parseJobs(options.jobs);
-  const { checkRunName, recordedLine } = await import('../../pipeline/run-records.js');
+  const { checkNameFree, checkRunName, newRunId, readRunRecords, recordedLine } = await import('../../pipeline/run-records.js');
+  const { runningRuns } = await import('../../pipeline/active-runs.js');
   const name = options.name === undefined ? null : checkRunName(options.name);
   const { prepareRecommend } = await import('./request.js');
   const { planRecommendRuns } = await import('./plan.js');
@@ -99,15 +102,22 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const project = await ctx.project();
   const backend = parseBackend(options.backend, project.backends);
   const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
-  const store = storeFrom(options);
+  const store = storeFrom(options, [options.data, options.model]);
+  if (name !== null) checkNameFree(name, readRunRecords(store.root).records, runningRuns(store));
+  // Recorded like `run` (docs/your-data.md#run-records): the request stands in for a config.
+  const recorded = { requested: depths, fastTop: fast === null ? null : top, trained: fast?.trained ?? depths };
+  const configLine = recommendCommandLine(request, recorded);
+  const run = { id: newRunId(startDate), name, date: startDate.toISOString(), config: configLine, overrides: [...options.set] };
   const outcome = await executePlan(ctx, instances, {
     store,
+    run,
     jobs,
     backend,
     force: new Set(),
     retries: 0,
     human,
     json: options.json === true,
+    verbose: options.verbose === true,
     executor: 'local',
     // Runs on the local pool: cluster resources are never asked for.
     resources: () => ({ cpus: 1, mem: '4G', time: '01:00:00' }),
@@ -118,15 +128,14 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const dir = answer !== undefined && answerPublished ? store.instanceDir(answer.stage, answer.key) : null;
   const outputs = recommendStage.outputs;
   const result = dir === null ? null : (JSON.parse(readFileSync(join(dir, outputs.recommendation.file), 'utf8')) as Recommendation);
-  // Recorded like `run` (docs/your-data.md#run-records): the request stands in for a config.
-  const recorded = { requested: depths, fastTop: fast === null ? null : top, trained: fast?.trained ?? depths };
   const record = recordExecution(
     store,
     instances,
     outcome,
     {
       project,
-      configFile: recommendCommandLine(request, recorded),
+      id: run.id,
+      configFile: configLine,
       configPath: '',
       overrides: options.set,
       name,

@@ -6,8 +6,10 @@
  * option; the store is not touched. Returns the request with the fingerprints that key the run.
  */
 import { resolve } from 'node:path';
-import { UsageError } from '../../pipeline/errors.js';
-import { applySet } from '../../pipeline/config-loader.js';
+import { ConfigError, UsageError } from '../../pipeline/errors.js';
+import { z } from 'zod';
+import { applySet, zodIssuesToConfigIssues, type ZodIssueLike } from '../../pipeline/config-loader.js';
+import { nearestName, unknownName } from '../../pipeline/nearest-name.js';
 import { trainSchema, type TrainConfig } from '../lib/models/recipe.js';
 import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import { classCounts } from '../lib/tasks/folds.js';
@@ -49,20 +51,34 @@ function parseList(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** `--set train.key=value` overrides on the training recipe (early stopping on by default). */
+/**
+ * `--set train.key=value` overrides on the training recipe (early stopping on by default). A bad
+ * key or value gets the message `run` gives for the same mistake: the key, the value, what is
+ * allowed and the nearest known key.
+ */
 function trainRecipe(sets: readonly string[]): TrainConfig {
   const raw: Record<string, unknown> = { train: { early_stopping: {} } };
   for (const assignment of sets) {
-    if (!assignment.startsWith('train.'))
-      throw new UsageError(`--set ${assignment}: recommend takes only train.* keys (e.g. train.learning_rate=0.003)`);
+    if (!assignment.startsWith('train.')) {
+      const key = assignment.split('=')[0] ?? assignment;
+      const near = nearestName(
+        key,
+        Object.keys(trainSchema.shape).map((k) => `train.${k}`),
+      );
+      throw new UsageError(
+        `--set ${assignment}: recommend takes only train.* keys (the training recipe)${near === null ? '' : `; did you mean ${near}?`}; e.g. --set train.learning_rate=0.003`,
+      );
+    }
     applySet(raw, assignment);
   }
-  const parsed = trainSchema.safeParse(raw.train);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`--set train.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
+  const schema = z.strictObject({ train: trainSchema });
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(
+      zodIssuesToConfigIssues(schema, raw, parsed.error.issues as unknown as ZodIssueLike[]),
+      `recommend --set ${sets.join(' --set ')}`,
+    );
+  return parsed.data.train;
 }
 
 function imageOptions(options: RecommendOptions, inputShape: readonly number[]): ImageOptions {
@@ -105,9 +121,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
   const folds = wholeNumber('--folds', options.folds ?? '5', 2);
   const seed = wholeNumber('--seed', options.seed ?? '0', 0);
   const modes = parseList(options.modes ?? DEFAULT_TRANSFER_MODE);
-  for (const m of modes)
-    if (!(TRANSFER_MODES as readonly string[]).includes(m))
-      throw new UsageError(`--modes: got ${JSON.stringify(m)}; allowed: ${TRANSFER_MODES.join(', ')}`);
+  for (const m of modes) if (!(TRANSFER_MODES as readonly string[]).includes(m)) throw unknownName('--modes', m, TRANSFER_MODES);
   if (modes.length === 0 || new Set(modes).size !== modes.length)
     throw new UsageError(`--modes: got ${JSON.stringify(options.modes)}; allowed: distinct modes`);
   const train = trainRecipe(options.set ?? []);

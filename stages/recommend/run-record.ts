@@ -6,6 +6,7 @@
  * The record itself is built and written by the engine's run-record machinery
  * (pipeline/run-record-build.ts), as for `run`.
  */
+import type { RunAnswer } from '../../pipeline/project.js';
 import type { JsonObject, JsonValue } from '../../pipeline/stage.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
@@ -53,13 +54,19 @@ export function recommendParams(request: RecommendRequest, depths: RecordedDepth
   };
 }
 
-/** The answer as the record keeps it: l*, its mode, the plausible set, and both 95% intervals. */
-export function recommendAnswer(r: Recommendation): Record<string, JsonValue> {
+/**
+ * The answer as the record keeps it: l*, its mode, the plausible set, and both 95% intervals;
+ * l*'s plausible set is also what `runs diff` judges a changed l* by.
+ */
+export function recommendAnswer(r: Recommendation): RunAnswer {
   return {
-    l_star: r.l_star,
-    mode: r.mode,
-    plausible: [...r.plausible],
-    accuracy: [...r.accuracy],
-    scratch_accuracy: [...r.scratch_accuracy],
+    values: {
+      l_star: r.l_star,
+      mode: r.mode,
+      plausible: [...r.plausible],
+      accuracy: [...r.accuracy],
+      scratch_accuracy: [...r.scratch_accuracy],
+    },
+    plausible: { l_star: [...r.plausible] },
   };
 }

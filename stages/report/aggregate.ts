@@ -40,9 +40,15 @@ export const aggregateSummary = z.strictObject({
   runs: z.number().int(),
   /** (correlation, n, mode) cells. */
   cells: z.number().int(),
-  /** l* (`depth`) of every cell, as in optimal_depth.arrow. */
+  /** l* (`depth`) of every cell and its plausible set (`runs diff` reads both), as in optimal_depth.arrow. */
   optimal_depth: z.array(
-    z.strictObject({ correlation: z.number().nullable(), n: z.number().int(), mode: z.string(), depth: z.number().int().nullable() }),
+    z.strictObject({
+      correlation: z.number().nullable(),
+      n: z.number().int(),
+      mode: z.string(),
+      depth: z.number().int().nullable(),
+      plausible: z.array(z.number().int()),
+    }),
   ),
 });
 
@@ -101,7 +107,13 @@ export const aggregateStage = defineStage({
     const summary: z.input<typeof aggregateSummary> = {
       runs: built.tables.results.length,
       cells: cells.length,
-      optimal_depth: cells.map((r) => ({ correlation: r.correlation, n: r.n, mode: r.mode, depth: r.optimal_depth })),
+      optimal_depth: cells.map((r) => ({
+        correlation: r.correlation,
+        n: r.n,
+        mode: r.mode,
+        depth: r.optimal_depth,
+        plausible: r.plausible_depths,
+      })),
     };
     return { summary };
   },

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../../pipeline/cli/context.js';
 import { UsageError } from '../../pipeline/errors.js';
+import { resolveConfigPath } from '../../pipeline/project-root.js';
 import type { AnyProject } from '../../pipeline/project.js';
 
 const DEFAULT_CONFIG = 'experiments/default.yaml';
@@ -50,7 +51,7 @@ export async function reportForConfig(options: ReportOptions): Promise<ReportAns
   const instances = buildDag(project, project.plan(config));
   const aggregate = instances.find((i) => i.stage === 'aggregate');
   if (aggregate === undefined) throw new UsageError(`config ${options.config} plans no aggregate instance`);
-  const storeRoot = resolveStoreRoot(options.store);
+  const storeRoot = resolveStoreRoot(options.store, [resolveConfigPath(options.config)]);
   const dir = join(storeRoot, aggregate.stage, aggregate.key);
   const blocks = typeof aggregate.params.depth === 'number' ? aggregate.params.depth : 0;
   if (publishedManifest(dir, aggregate.key) !== null && existsSync(join(dir, 'optimal_depth.txt')))

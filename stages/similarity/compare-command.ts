@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
+import { unknownName } from '../../pipeline/nearest-name.js';
 import { readMatrix } from '../lib/formats/matrix-io.js';
 import { BLOCKED_ABOVE, blockedLimit, TILED_MEASURES } from '../lib/measures/blocked.js';
 import {
@@ -48,7 +49,7 @@ export function parseMeasures(text: string | undefined): MeasureName[] {
     .filter((s) => s.length > 0);
   if (names.length === 0) throw new UsageError(`--measures: got "${text}"; allowed: a comma-separated list of ${MEASURE_NAMES.join(', ')}`);
   for (const name of names) {
-    if (!isMeasureName(name)) throw new UsageError(`--measures: unknown measure "${name}"; allowed: ${MEASURE_NAMES.join(', ')}`);
+    if (!isMeasureName(name)) throw unknownName('--measures', name, MEASURE_NAMES);
   }
   return names as MeasureName[];
 }

@@ -148,19 +148,22 @@ async function tryBackend(name: BackendName, threads: number, notes: string[]): 
 export async function selectBackend(choice: BackendChoice, threads = 1): Promise<RuntimeInfo> {
   const candidates: readonly BackendName[] = choice === 'auto' ? backendNames : [choice];
   const notes: string[] = [];
+  const details: string[] = [];
   for (const name of candidates) {
     try {
       const versions = await tryBackend(name, threads, notes);
-      return { backend: name, notes, versions };
+      return { backend: name, notes, details, versions };
     } catch (error) {
       if (!(error instanceof Unavailable)) throw error;
       if (choice !== 'auto') {
         throw new UsageError(`compute backend '${name}' is unavailable: ${error.message}`);
       }
-      notes.push(`compute backend '${name}' unavailable: ${error.message}`);
+      // tensorflow is an optional dependency: without it is the normal path (docs/backends.md),
+      // said only with --verbose; a missing OpenBLAS is a slower fallback worth a note.
+      (name === 'tensorflow' ? details : notes).push(`compute backend '${name}' unavailable: ${error.message}`);
     }
   }
-  throw new UsageError(`no compute backend is available:\n  ${notes.join('\n  ')}`);
+  throw new UsageError(`no compute backend is available:\n  ${[...details, ...notes].join('\n  ')}`);
 }
 
 /**
