@@ -27,7 +27,7 @@ interface ColumnCodec {
 }
 
 // apache-arrow's Type enum values (stable across versions; avoids importing the library here).
-const T = { Int: 2, Float: 3, Utf8: 5, Bool: 6, LargeUtf8: 20, FixedSizeList: 16, Dictionary: -1 } as const;
+const T = { Int: 2, Float: 3, Utf8: 5, Bool: 6, LargeUtf8: 20, List: 12, FixedSizeList: 16, Dictionary: -1 } as const;
 
 interface ArrowTypeLike {
   typeId: number;
@@ -139,11 +139,22 @@ export function rowShapeOf(table: Table, dim: number): number[] {
   return [dim];
 }
 
-function cannotHold(field: Field, why: string): UsageError {
-  return new UsageError(
-    `column ${JSON.stringify(field.name)} (${String(field.type)}) cannot be written to npy: ${why}. ` +
-      'Export it as csv or json (--format csv), or leave it out with --column for another column.',
-  );
+/** A column npy has no type for (a list of varying length, a map...): named, with the reason. */
+export class NpyColumnError extends UsageError {
+  constructor(
+    readonly column: string,
+    readonly type: string,
+    readonly why: string,
+  ) {
+    super(
+      `column ${JSON.stringify(column)} (${type}) cannot be written to npy: ${why}. ` +
+        'Export it as csv or json (--format csv), or leave it out (--drop, or pick others with --columns).',
+    );
+  }
+}
+
+function cannotHold(field: Field, why: string): NpyColumnError {
+  return new NpyColumnError(field.name, String(field.type), why);
 }
 
 function codecOf(table: Table, field: Field, note: (text: string) => void): ColumnCodec {
@@ -209,7 +220,7 @@ function codecOf(table: Table, field: Field, note: (text: string) => void): Colu
       },
     };
   }
-  throw cannotHold(field, 'npy has no type for it');
+  throw cannotHold(field, type.typeId === T.List ? 'npy has no type for lists of varying length' : 'npy has no type for it');
 }
 
 /**
@@ -259,11 +270,29 @@ function copyVectorColumn(table: Table, codec: ColumnCodec, out: Buffer): boolea
   return at === out.length;
 }
 
-/** The .npy bytes of a table (see the module comment); `note` receives conversions worth saying. */
-export function tableToNpy(table: Table, note: (text: string) => void = () => {}): Buffer {
+/**
+ * The .npy bytes of a table (see the module comment); `note` receives conversions worth saying.
+ * With `leaveOut`, a column npy cannot hold is left out and named in a note (a whole table was
+ * asked for); without, it is an error naming it (the user picked that column).
+ */
+export function tableToNpy(table: Table, note: (text: string) => void = () => {}, options: { leaveOut?: boolean } = {}): Buffer {
   const fields = table.schema.fields;
   if (fields.length === 0) throw new UsageError('the table has no columns to export');
-  const codecs = fields.map((f) => codecOf(table, f, note));
+  const codecs: ColumnCodec[] = [];
+  const left: NpyColumnError[] = [];
+  for (const f of fields) {
+    try {
+      codecs.push(codecOf(table, f, note));
+    } catch (error) {
+      if (!(options.leaveOut && error instanceof NpyColumnError)) throw error;
+      left.push(error);
+    }
+  }
+  if (codecs.length === 0) throw left[0] ?? new UsageError('the table has no columns to export');
+  for (const e of left)
+    note(
+      `column ${e.column} (${e.type}) left out: ${e.why}; --format csv or json keeps it (--drop ${e.column} says so and silences this note)`,
+    );
   const rows = table.numRows;
   const recordBytes = codecs.reduce((s, c) => s + c.rowBytes, 0);
   const data = Buffer.alloc(rows * recordBytes);

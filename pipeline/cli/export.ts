@@ -21,6 +21,8 @@ interface ExportOptions {
   format?: string;
   out?: string;
   column?: string;
+  columns?: string;
+  drop?: string;
 }
 
 const FORMATS = ['csv', 'json', 'npy'];
@@ -33,6 +35,8 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
     .option('--table <file>', 'which .arrow file (default: the only one)')
     .requiredOption('--format <format>', 'csv|json|npy')
     .option('--column <name>', 'export only this column')
+    .option('--columns <list>', 'export these columns, comma-separated, in this order')
+    .option('--drop <list>', 'leave out these columns, comma-separated')
     .option('--out <file>', 'write here instead of stdout');
   addStoreOption(cmd);
   cmd.action(
@@ -66,22 +70,50 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
         );
       const { readArrowTable } = await import('../arrow.js');
       let table = await readArrowTable(join(inst.dir, file));
-      if (options.column !== undefined) {
-        const names = table.schema.fields.map((f) => f.name);
-        if (!names.includes(options.column)) throw unknownName('--column', options.column, names);
-        table = table.select([options.column]);
-      }
+      const picked = pickColumns(
+        table.schema.fields.map((f) => f.name),
+        options,
+      );
+      if (picked !== null) table = table.select(picked);
       const data =
         format === 'csv'
           ? toCsv(table)
           : format === 'json'
             ? toJson(table)
-            : (await import('../npy.js')).tableToNpy(table, (text) => ctx.err(`note: ${text}`));
+            : (await import('../npy.js')).tableToNpy(table, (text) => ctx.err(`note: ${text}`), {
+                // A column the user picked is an error if npy cannot hold it; of a whole table it is left out, said.
+                leaveOut: options.column === undefined && options.columns === undefined,
+              });
       if (options.out) writeFileSync(options.out, data);
       else process.stdout.write(data);
       return 0;
     }),
   );
+}
+
+/**
+ * The columns `--column`, `--columns` and `--drop` choose (null: all of them, in table order);
+ * every name must be a column of the table (the nearest one suggested).
+ */
+function pickColumns(names: readonly string[], options: ExportOptions): string[] | null {
+  const list = (option: string, text: string): string[] => {
+    const items = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    for (const item of items) if (!names.includes(item)) throw unknownName(option, item, names);
+    return items;
+  };
+  if (options.column !== undefined && options.columns !== undefined) throw new UsageError('--column and --columns: give one of them');
+  let picked: string[] | null = null;
+  if (options.column !== undefined) picked = list('--column', options.column);
+  if (options.columns !== undefined) picked = list('--columns', options.columns);
+  if (options.drop !== undefined) {
+    const dropped = list('--drop', options.drop);
+    picked = (picked ?? [...names]).filter((n) => !dropped.includes(n));
+    if (picked.length === 0) throw new UsageError(`--drop ${options.drop}: no column would be left to export`);
+  }
+  return picked;
 }
 
 /**
