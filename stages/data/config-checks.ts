@@ -7,6 +7,7 @@
 import type { ConfigIssue } from '../../pipeline/project.js';
 import { checkConfig, modelSchema, runCountIssues, selectionSizeOf, type DefrostConfig } from '../config/schema.js';
 import { imageTaskIssues } from './image-catalog.js';
+import { sampleShapeIssues } from './shape-issues.js';
 import { sourceModelIssues } from './source-model-issues.js';
 import { studyImageOptions } from './study-images.js';
 
@@ -20,6 +21,9 @@ export function checkStudyConfig(config: DefrostConfig): ConfigIssue[] {
     const reported = new Set(issues.map((i) => i.key));
     for (const issue of imageTaskIssues({ ...config.task, selection_size: selectionSizeOf(config.task) }, studyImageOptions(config)))
       if (!reported.has(issue.key)) issues.push(issue);
+    // Source and target samples of one shape (after the data's own problems: unreadable data has no shape).
+    if (!issues.some((i) => i.key.startsWith('task.source') || i.key.startsWith('task.target')))
+      issues.push(...sampleShapeIssues(config, studyImageOptions(config)));
   }
   if (issues.length === 0) issues.push(...runCountIssues(config));
   return issues;

@@ -11,8 +11,12 @@ import { SCRATCH_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/regis
 const path = z.string().min(1);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
 
-/** A file dataset: one path, or an explicit train/test pair. */
-export const fileDatasetSchema = z.union([z.strictObject({ path }), z.strictObject({ train: path, test: path })]);
+/** A file dataset: one path, or an explicit train/test pair; `label_column` for CSV and Arrow tables. */
+const labelColumn = z.string().min(1).optional();
+export const fileDatasetSchema = z.union([
+  z.strictObject({ path, label_column: labelColumn }),
+  z.strictObject({ train: path, test: path, label_column: labelColumn }),
+]);
 
 export const importDataParams = z.strictObject({ dataset: fileDatasetSchema, images: imageOptionsSchema, sha256 });
 

@@ -29,6 +29,7 @@ interface CommandOptions {
   imageSize?: string;
   channels?: string;
   sourceBlocks?: string;
+  labelColumn?: string;
   set: string[];
   store?: string;
   jobs?: string;
@@ -61,6 +62,10 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--image-size <HxW>', 'resize images to this size (default: the network input size)')
     .option('--channels <n>', 'image channels: 1 or 3 (default: the network input)')
     .option('--source-blocks <json>', 'name the blocks: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]')
+    .option(
+      '--label-column <name>',
+      'CSV and Arrow tables: the column holding the labels (default: the one called label, labels, target, y or class)',
+    )
     .option('--jobs <n>', 'instances at a time (default: number of cores)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
     .option('--verbose', 'also say why faster compute backends were not used')
@@ -97,7 +102,8 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { checkSaveDir, saveFineTuned } = await import('./save-model.js');
   const saveDir = options.saveModel === undefined ? null : checkSaveDir(options.saveModel);
-  const { request, depths } = await prepareRecommend(options);
+  const { request, depths, notes } = await prepareRecommend(options);
+  for (const note of notes) ctx.err(note);
   const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
   const project = await ctx.project();
   const backend = parseBackend(options.backend, project.backends);

@@ -13,6 +13,7 @@ import { nearestName, unknownName } from '../../pipeline/nearest-name.js';
 import { trainSchema, type TrainConfig } from '../lib/models/recipe.js';
 import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import { classCounts } from '../lib/tasks/folds.js';
+import { inputStatsOf, rangeNote, readInputStats } from '../lib/models/input-stats.js';
 import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import {
@@ -35,6 +36,7 @@ export interface RecommendOptions {
   readonly imageSize?: string;
   readonly channels?: string;
   readonly sourceBlocks?: string;
+  readonly labelColumn?: string;
   readonly set?: readonly string[];
 }
 
@@ -115,6 +117,8 @@ export function parseSourceBlocks(text: string | undefined): string[][] | null {
 export interface PreparedRecommend {
   readonly request: RecommendRequest;
   readonly depths: number[];
+  /** Said before anything runs: the data's range against the network's training inputs (input-stats.ts). */
+  readonly notes: string[];
 }
 
 export async function prepareRecommend(options: RecommendOptions): Promise<PreparedRecommend> {
@@ -146,13 +150,15 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
     throw new UsageError(`--depths: got ${JSON.stringify(options.depths)}; allowed: each depth once`);
 
   const dataPath = resolve(options.data);
+  const spec = { path: dataPath, ...(options.labelColumn === undefined ? {} : { label_column: options.labelColumn }) };
   const images = imageOptions(options, model.topology.inputShape);
-  const { train: data } = await readFileDataset({ path: dataPath }, images);
+  const { train: data } = await readFileDataset(spec, images);
   if (!inputShapeFits(data.shape, model.topology.inputShape))
     throw new UsageError(
       `${dataPath}: samples of shape [${data.shape}] do not fit the network ${modelPath}, which takes inputs of shape [${model.topology.inputShape}]` +
         (data.shape.length === 3 ? ' (images: --image-size and --channels resize them)' : ''),
     );
+  const rangeWarning = rangeNote(readInputStats(modelPath), inputStatsOf(data.features), options.model);
   const counts = classCounts(data.labels, data.classes.length);
   const smallest = counts.indexOf(Math.min(...counts));
   if (counts[smallest] < folds)
@@ -161,7 +167,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
     );
   return {
     request: {
-      data: { spec: { path: dataPath }, sha256: await fingerprintFileDataset({ path: dataPath }), images, label: options.data },
+      data: { spec, sha256: await fingerprintFileDataset(spec), images, label: options.data },
       model: { path: modelPath, sha256: fingerprintSourceModel(model), blocks: named, label: options.model },
       folds,
       blocks: L,
@@ -170,5 +176,6 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
       train,
     },
     depths,
+    notes: rangeWarning === null ? [] : [rangeWarning],
   };
 }

@@ -27,6 +27,7 @@ export function recommendCommandLine(request: RecommendRequest, depths: Recorded
     'recommend',
     `--model ${request.model.label}`,
     `--data ${request.data.label}`,
+    ...(request.data.spec.label_column === undefined ? [] : [`--label-column ${request.data.spec.label_column}`]),
     `--folds ${request.folds}`,
     `--modes ${request.modes.join(',')}`,
     `--depths ${depths.requested.join(',')}`,

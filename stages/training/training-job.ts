@@ -32,6 +32,7 @@ import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
 import { buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
+import { inputStatsOf } from '../lib/models/input-stats.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
 import type { TrainScratchContext } from './train-scratch.js';
@@ -120,7 +121,7 @@ async function trainAndRecord(
       `learning rate ${result.learningRate})`,
   );
 
-  if (saveModel !== null) await saveNetwork(model, saveModel);
+  if (saveModel !== null) await saveNetwork(model, saveModel, inputStatsOf(train.features));
   await TRAINING_CURVE.write(
     ctx.output('curve'),
     result.curve.map((r) => ({ ...r, val_loss: r.val_loss ?? Number.NaN, val_accuracy: r.val_accuracy ?? Number.NaN })),

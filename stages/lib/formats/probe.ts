@@ -15,7 +15,7 @@ import { finishDataset } from './raw-dataset.js';
 import { readCsvDataset } from './read-csv.js';
 import { listImageFolder, type ImageOptions } from './read-images.js';
 import { readNpyDataset } from './read-npy.js';
-import { checkPairClasses, fileFormatOf, type FileDatasetSpec } from './read.js';
+import { checkLabelColumnFormat, checkPairClasses, fileFormatOf, type FileDatasetSpec } from './read.js';
 
 export interface FileDatasetProbe {
   /** Class names in label order, or null when not known before reading. */
@@ -24,8 +24,10 @@ export interface FileDatasetProbe {
   readonly shape: readonly number[] | null;
 }
 
-function probePath(path: string, images: ImageOptions): FileDatasetProbe {
-  switch (fileFormatOf(path)) {
+function probePath(path: string, images: ImageOptions, labelColumn: string | undefined): FileDatasetProbe {
+  const format = fileFormatOf(path);
+  checkLabelColumnFormat(path, format, labelColumn);
+  switch (format) {
     case 'images': {
       const folders = listImageFolder(path);
       const classes = sortedClassNames(folders.map((c) => c.className));
@@ -40,7 +42,7 @@ function probePath(path: string, images: ImageOptions): FileDatasetProbe {
       return { classes: data.classes, shape: data.shape };
     }
     case 'csv': {
-      const data = finishDataset(readCsvDataset(path));
+      const data = finishDataset(readCsvDataset(path, labelColumn));
       return { classes: data.classes, shape: data.shape };
     }
     case 'arrow':
@@ -50,9 +52,9 @@ function probePath(path: string, images: ImageOptions): FileDatasetProbe {
 
 /** Probes a file dataset; a train/test pair must agree on classes and shape (DataFileError naming both). */
 export function probeFileDataset(spec: FileDatasetSpec, images: ImageOptions): FileDatasetProbe {
-  if ('path' in spec) return probePath(spec.path, images);
-  const train = probePath(spec.train, images);
-  const test = probePath(spec.test, images);
+  if ('path' in spec) return probePath(spec.path, images, spec.label_column);
+  const train = probePath(spec.train, images, spec.label_column);
+  const test = probePath(spec.test, images, spec.label_column);
   if (train.classes !== null && test.classes !== null) checkPairClasses(spec, train.classes, test.classes);
   if (train.shape !== null && test.shape !== null && train.shape.join('x') !== test.shape.join('x'))
     throw new DataFileError(spec.test, `samples of shape [${test.shape}] but the training data ${spec.train} has [${train.shape}]`);

@@ -1,9 +1,11 @@
 /**
  * `.csv` datasets (docs/your-data.md): a header line, then one sample per line. The label column
- * is the one named `label` (any case), else the first; every other column is a numeric feature.
+ * follows the rule of label-column.ts (`--label-column`, else a column called label, labels,
+ * target, y or class); every other column is a numeric feature.
  * Fields may be quoted; NaN/Inf parse so that they are refused with their line and column.
  */
 import { readFileSync } from 'node:fs';
+import { labelColumnOf } from './label-column.js';
 import { DataFileError } from './problem.js';
 import type { RawDataset } from './raw-dataset.js';
 
@@ -20,7 +22,7 @@ export function parseCsvNumber(field: string): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
-export function readCsvDataset(file: string): RawDataset {
+export function readCsvDataset(file: string, labelColumnName?: string): RawDataset {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -31,8 +33,7 @@ export function readCsvDataset(file: string): RawDataset {
   const headerLine = lines.findIndex((l) => l.trim().length > 0);
   if (headerLine < 0) throw new DataFileError(file, 'empty file (expected a header line, then one sample per line)');
   const header = splitFields(lines[headerLine]);
-  const named = header.findIndex((h) => h.toLowerCase() === 'label');
-  const labelColumn = named >= 0 ? named : 0;
+  const labelColumn = labelColumnOf(file, header, labelColumnName);
   const width = header.length - 1;
   if (width < 1) throw new DataFileError(file, `line ${headerLine + 1}: the header has no feature column besides the label`);
   const values: number[] = [];

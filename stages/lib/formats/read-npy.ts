@@ -1,9 +1,11 @@
 /**
  * `.npy` datasets (docs/your-data.md): a features array of shape (N, ...) of any rank and a
- * labels array of N integers or strings. Given a directory, they are `features.npy` and
- * `labels.npy` in it; given `X.npy`, the labels are `X.labels.npy` or else `labels.npy` beside it.
+ * labels array of N integers or strings. Given `X.npy`, the labels are `X.labels.npy` or else
+ * `labels.npy` beside it. Given a directory: `features.npy` and `labels.npy` in it, or else its one
+ * `X.npy` with `X.labels.npy` (a directory holding any `.npy` file is an npy dataset, never an
+ * image folder: read.ts). (N, H, W) features are images of one channel: samples (H, W, 1).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseNpyArray, type NpyArray } from './npy.js';
 import { DataFileError } from './problem.js';
@@ -14,9 +16,19 @@ export function npyFiles(path: string, isDirectory: boolean): { features: string
   if (isDirectory) {
     const features = join(path, 'features.npy');
     const labels = join(path, 'labels.npy');
-    for (const f of [features, labels])
-      if (!existsSync(f)) throw new DataFileError(f, 'missing (an npy dataset directory holds features.npy and labels.npy)');
-    return { features, labels };
+    if (existsSync(features) || existsSync(labels)) {
+      for (const f of [features, labels])
+        if (!existsSync(f)) throw new DataFileError(f, 'missing (an npy dataset directory holds features.npy and labels.npy)');
+      return { features, labels };
+    }
+    const npy = readdirSync(path).filter((n) => n.endsWith('.npy'));
+    const pairs = npy.filter((n) => !n.endsWith('.labels.npy') && npy.includes(`${basename(n, '.npy')}.labels.npy`));
+    if (pairs.length === 1) return { features: join(path, pairs[0]!), labels: join(path, `${basename(pairs[0]!, '.npy')}.labels.npy`) };
+    throw new DataFileError(
+      path,
+      `a directory with .npy files (${npy.slice(0, 6).join(', ')}${npy.length > 6 ? ', ...' : ''}) is an npy dataset: it must hold ` +
+        `features.npy and labels.npy, or one X.npy with its X.labels.npy${pairs.length > 1 ? ` (it holds ${pairs.length} such pairs; give the file, e.g. ${join(path, pairs[0]!)})` : ''}`,
+    );
   }
   const own = join(dirname(path), `${basename(path, '.npy')}.labels.npy`);
   const shared = join(dirname(path), 'labels.npy');
@@ -63,7 +75,8 @@ export function readNpyDataset(path: string, isDirectory: boolean): RawDataset {
     file: files.features,
     features: Float32Array.from(x.values),
     rows,
-    shape: x.shape.slice(1),
+    // (N, H, W): grey images, one channel, as a network taking (H, W, 1) expects them.
+    shape: x.shape.length === 3 ? [...x.shape.slice(1), 1] : x.shape.slice(1),
     labels,
     describeRow: (row) => ({ file: files.features, where: `row ${row}` }),
   };

@@ -11,9 +11,9 @@
  * `fingerprintFileDataset` hashes the bytes of every file read: it is what enters cache keys.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, join, relative, resolve } from 'node:path';
+import { extname, relative, resolve } from 'node:path';
 import type { Dataset } from '../tables/dataset-table.js';
 import { sortedClassNames } from './labels.js';
 import { DataFileError } from './problem.js';
@@ -23,8 +23,13 @@ import { npyFiles, readNpyDataset } from './read-npy.js';
 
 export const FILES_PREFIX = 'files:';
 
-/** A dataset from files: one path (all labelled samples), or explicit train and test paths. */
-export type FileDatasetSpec = { readonly path: string } | { readonly train: string; readonly test: string };
+/**
+ * A dataset from files: one path (all labelled samples), or explicit train and test paths; for
+ * CSV and flat Arrow tables, optionally the column holding the labels (label-column.ts).
+ */
+export type FileDatasetSpec = ({ readonly path: string } | { readonly train: string; readonly test: string }) & {
+  readonly label_column?: string;
+};
 
 export type FileFormat = 'npy' | 'arrow' | 'csv' | 'images';
 
@@ -63,7 +68,9 @@ function statOrFail(path: string): { directory: boolean } {
 /** The format of a dataset path, from what is there. */
 export function fileFormatOf(path: string): FileFormat {
   const { directory } = statOrFail(path);
-  if (directory) return existsQuiet(join(path, 'features.npy')) || existsQuiet(join(path, 'labels.npy')) ? 'npy' : 'images';
+  // Any .npy file at the top makes a directory an npy dataset (read-npy.ts says which files it
+  // must hold); otherwise it is an image folder (one sub-folder per class).
+  if (directory) return hasNpyFile(path) ? 'npy' : 'images';
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') return 'npy';
   if (ext === '.arrow') return 'arrow';
@@ -74,24 +81,33 @@ export function fileFormatOf(path: string): FileFormat {
   );
 }
 
-function existsQuiet(path: string): boolean {
+function hasNpyFile(dir: string): boolean {
   try {
-    statSync(path);
-    return true;
+    return readdirSync(dir).some((name) => name.toLowerCase().endsWith('.npy'));
   } catch {
     return false;
   }
 }
 
-async function readRaw(path: string, images: ImageOptions): Promise<RawDataset> {
+/** `--label-column` names a column of a table: CSV and Arrow have columns, npy and image folders do not. */
+export function checkLabelColumnFormat(path: string, format: FileFormat, labelColumn: string | undefined): void {
+  if (labelColumn !== undefined && format !== 'csv' && format !== 'arrow')
+    throw new DataFileError(
+      path,
+      `--label-column ${labelColumn}: only CSV and Arrow tables have named columns (${format === 'npy' ? 'npy labels are in their own file' : 'an image folder labels by sub-folder'})`,
+    );
+}
+
+async function readRaw(path: string, images: ImageOptions, labelColumn?: string): Promise<RawDataset> {
   const format = fileFormatOf(path);
+  checkLabelColumnFormat(path, format, labelColumn);
   switch (format) {
     case 'npy':
       return readNpyDataset(path, statOrFail(path).directory);
     case 'arrow':
-      return (await import('./read-arrow.js')).readArrowDataset(path);
+      return (await import('./read-arrow.js')).readArrowDataset(path, labelColumn);
     case 'csv':
-      return (await import('./read-csv.js')).readCsvDataset(path);
+      return (await import('./read-csv.js')).readCsvDataset(path, labelColumn);
     case 'images':
       return readImageFolder(path, images);
   }
@@ -110,13 +126,13 @@ function splitPaths(spec: FileDatasetSpec): { train: string; test: string | null
 /** Reads and checks a file dataset (both parts of a pair, with the training part's classes). */
 export async function readFileDataset(spec: FileDatasetSpec, images: ImageOptions): Promise<FileDataset> {
   const paths = splitPaths(spec);
-  const trainRaw = await readRaw(paths.train, images);
+  const trainRaw = await readRaw(paths.train, images, spec.label_column);
   const train = finishDataset(trainRaw);
   if (paths.test === null) return { train, test: null };
   // The test part is brought to the training part's image size and channels.
   const sameImages: ImageOptions =
     train.shape.length === 3 ? { size: [train.shape[0], train.shape[1]], channels: train.shape[2] === 1 ? 1 : 3 } : images;
-  const testRaw = await readRaw(paths.test, sameImages);
+  const testRaw = await readRaw(paths.test, sameImages, spec.label_column);
   if (testRaw.shape.join('x') !== train.shape.join('x'))
     throw new DataFileError(paths.test, `samples of shape [${testRaw.shape}] but the training data ${paths.train} has [${train.shape}]`);
   checkPairClasses({ train: paths.train, test: paths.test }, train.classes, testRaw.classes ?? sortedClassNames(testRaw.labels));

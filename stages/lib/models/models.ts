@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
 import './layers/register.js';
+import { INPUT_STATS_KEY, type InputStats } from './input-stats.js';
 
 /** Activations the config allows (`model.activation`), all known to tfjs-layers. */
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'swish' | 'linear';
@@ -232,9 +233,10 @@ export function hiddenBlockOutputs(model: tf.LayersModel, x: tf.Tensor): tf.Tens
 /**
  * Writes the network in TensorFlow.js's layers format: `<dir>/model.json` + `<dir>/weights.bin`.
  * (The pure-JS tfjs has no `file://` handler in Node, so the standard files are written here.)
- * The bytes depend only on the architecture and the weights: no dates, no counters.
+ * The bytes depend only on the architecture, the weights and `inputStats`: no dates, no counters.
+ * `inputStats`, the range of the training inputs, goes into `userDefinedMetadata` (input-stats.ts).
  */
-export async function saveNetwork(model: tf.LayersModel, dir: string): Promise<void> {
+export async function saveNetwork(model: tf.LayersModel, dir: string, inputStats?: InputStats): Promise<void> {
   await mkdir(dir, { recursive: true });
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -253,6 +255,7 @@ export async function saveNetwork(model: tf.LayersModel, dir: string): Promise<v
     convertedBy: null,
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    ...(inputStats === undefined ? {} : { userDefinedMetadata: { [INPUT_STATS_KEY]: inputStats } }),
   };
   await writeFile(join(dir, 'weights.bin'), bytes);
   await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
