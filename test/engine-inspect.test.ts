@@ -110,7 +110,7 @@ test('--force STAGE recomputes that stage only, with the same keys and bytes', (
   );
   const bad = defrost(box, ['run', TOY_CONFIG, '--force', 'sqare']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--force: got "sqare"; allowed: make-numbers, square, sum/);
+  assert.match(bad.stderr, /--force: got "sqare"; did you mean square\?; allowed: make-numbers, square, sum/);
 });
 
 test('an ambiguous prefix exits 2 listing the candidates', () => {

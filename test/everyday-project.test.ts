@@ -55,7 +55,7 @@ test('the project root and its store are found from a subdirectory', () => {
 test('gc on a terminal asks, and deletes only after y', () => {
   // A run recorded, then forgotten: its instances are candidates.
   assert.equal(defrost(box, ['run', TOY_CONFIG, '--json', ...SMALL]).code, 0);
-  assert.equal(defrost(box, ['runs', 'forget', 'last']).code, 0);
+  assert.equal(defrost(box, ['runs', 'forget', 'last', '--yes']).code, 0);
   const before = publishedKeys(box.store).length;
   assert.ok(before > 0);
   // `script` gives gc a pseudo-terminal; the answer comes on its stdin.

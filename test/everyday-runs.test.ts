@@ -59,8 +59,11 @@ test('every run is recorded; runs --json prints one object per line with the doc
   assert.notEqual(list[0]!.config_hash, list[1]!.config_hash);
 
   const table = defrost(box, ['runs']);
-  assert.match(table.stdout, /^ID\s+NAME\s+DATE \(UTC\)\s+CONFIG\s+OVERRIDES\s+EXECUTED\s+CACHED\s+FAILED\s+WALL\s+STATUS$/m);
-  assert.match(table.stdout, /\bk7\b.*sum\.top=2\s+1\s+8\s+0\s/);
+  assert.match(table.stdout, /^ID\s+NAME\s+CONFIG\s+OVERRIDES\s+RAN\s+CACHED\s+WALL\s+STATUS$/m);
+  assert.match(table.stdout, /\bk7\b.*sum\.top=2\s+1\s+8\s+\S+\s+finished$/m);
+  const wide = defrost(box, ['runs', '--wide']);
+  assert.match(wide.stdout, /^ID\s+NAME\s+DATE \(UTC\)\s+CONFIG\s+OVERRIDES\s+EXECUTED\s+CACHED\s+FAILED\s+WALL\s+STATUS$/m);
+  assert.match(wide.stdout, /\bk7\b.*sum\.top=2\s+1\s+8\s+0\s/);
 });
 
 test('runs show puts runs side by side, runs diff says what changed', () => {
@@ -115,7 +118,7 @@ test('gc keeps every recorded run; without a terminal and --yes it lists and del
   assert.deepEqual(publishedKeys(box.store), before);
 
   // Forget the k7 run: its own sum instance becomes garbage, everything else is still needed.
-  const forget = defrost(box, ['runs', 'forget', 'k7']);
+  const forget = defrost(box, ['runs', 'forget', 'k7', '--yes']);
   assert.equal(forget.code, 0, forget.stderr);
   const dry = defrost(box, ['gc', '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);

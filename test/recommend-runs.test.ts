@@ -74,7 +74,11 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^ {2}config\s+recommend --model /m);
     assert.match(shown.stdout, /^ {2}folds\s+2$/m);
-    assert.match(shown.stdout, new RegExp(`^ {2}l_star\\s+${answer.l_star}$`, 'm'));
+    // l* with its plausible set, what `runs diff` judges a change by.
+    assert.match(shown.stdout, new RegExp(`^ {2}l_star\\s+${answer.l_star} \\{${answer.plausible.join(',')}\\}$`, 'm'));
+    const taken = recommend(f, [...args, '--name', 'shoes']);
+    assert.equal(taken.code, 2, 'a name is one run');
+    assert.match(taken.stderr, new RegExp(`--name shoes: run ${record!.id} .* is already named shoes`));
 
     // Asked again: nothing executes, and it is a second record.
     const again = recommend(f, args);
@@ -84,9 +88,9 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
 
     // gc keeps what a recorded recommend planned, until every record that planned it is forgotten.
     assert.equal(wouldDelete(f), 0);
-    assert.equal(defrostOn(f, ['runs', 'forget', 'shoes']).code, 0);
+    assert.equal(defrostOn(f, ['runs', 'forget', 'shoes', '--yes']).code, 0);
     assert.equal(wouldDelete(f), 0, 'the second record still needs all 7');
-    assert.equal(defrostOn(f, ['runs', 'forget', 'last']).code, 0);
+    assert.equal(defrostOn(f, ['runs', 'forget', 'last', '--yes']).code, 0);
     assert.equal(wouldDelete(f), 7);
   } finally {
     rmSync(f.dir, { recursive: true, force: true });

@@ -8,6 +8,8 @@
  * (the tests' sandbox writes them, and edits them to change a stage's code); see runtime.ts for
  * the other environment knobs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PlanBuilder } from '../../pipeline/plan-builder.js';
 import type { Project } from '../../pipeline/project.js';
 import type { InstanceSpec } from '../../pipeline/stage.js';
@@ -47,6 +49,15 @@ const toyProject: Project<ToyConfig> = {
   },
   async afterRun(instances) {
     return `toy after-run: ${instances.filter((i) => i.published).length} published`;
+  },
+  // A headline answer with a plausible set, for `runs show` and `runs diff`: `sum.top` stands for
+  // a chosen depth, and the values within 1 of it for the ones the data cannot tell apart.
+  async answer(published) {
+    const sum = published.find((p) => p.stage === 'sum');
+    if (sum === undefined) return null;
+    const manifest = JSON.parse(readFileSync(join(sum.dir, 'manifest.json'), 'utf8')) as { params: { sum: { top: number } } };
+    const top = manifest.params.sum.top;
+    return { values: { top }, plausible: { top: [top - 1, top, top + 1] } };
   },
 };
 
