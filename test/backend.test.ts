@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../pipeline/errors.js';
+import { ProgressView } from '../pipeline/progress.js';
 import { initRuntime, parseBackendChoice, selectBackend } from '../stages/lib/models/backend.js';
 import { loadNativeKernels } from '../stages/lib/kernels/native-addon.js';
 
@@ -23,7 +24,7 @@ const tfjsNodeLoads = (() => {
   }
 })();
 
-test('auto picks wasm-blas when tfjs-node is absent or does not load, and says why tensorflow was not used', async () => {
+test('auto picks wasm-blas when tfjs-node is absent or does not load; why tensorflow was not used is said only with --verbose', async () => {
   const info = await selectBackend('auto', 1);
   if (tfjsNodeLoads) {
     assert.equal(info.backend, 'tensorflow');
@@ -32,7 +33,17 @@ test('auto picks wasm-blas when tfjs-node is absent or does not load, and says w
   const addon = loadNativeKernels();
   assert.ok(addon.ok, addon.ok ? '' : addon.reason);
   assert.equal(info.backend, 'wasm-blas');
-  assert.match(info.notes.join('\n'), /tensorflow.*@tensorflow\/tfjs-node/);
+  // The optional dependency absent is the normal path: a detail, not a note every run prints.
+  assert.doesNotMatch(info.notes.join('\n'), /tensorflow/);
+  assert.match((info.details ?? []).join('\n'), /tensorflow.*@tensorflow\/tfjs-node/);
+  const shown = (verbose: boolean): string => {
+    let text = '';
+    const out = { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WritableStream;
+    new ProgressView(out, { verbose }).runtime({ backend: info.backend, notes: info.notes, details: info.details });
+    return text;
+  };
+  assert.equal(shown(false), 'compute backend: wasm-blas\n');
+  assert.match(shown(true), /^compute backend: wasm-blas \(compute backend 'tensorflow' unavailable: /);
   assert.equal(info.versions.tfjs, '4.22.0');
   assert.match(info.versions.openblas ?? '', /OpenBLAS/);
   const tf = await import('@tensorflow/tfjs');

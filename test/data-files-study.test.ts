@@ -12,22 +12,10 @@ import { join } from 'node:path';
 import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { defrostProject } from '../stages/project.js';
 import { loadFileClassSubset } from '../stages/data/file-data.js';
-import { Rng } from '../stages/lib/random.js';
+import { writeBlobsCsv } from './file-data-fixtures.js';
 import { scratchDir } from './stage-rig.js';
 
 const root = defrostProject.codeRoot;
-
-/** Four Gaussian blobs in 6 features, labelled a..d, `perClass` rows each, interleaved. */
-function writeBlobsCsv(file: string, perClass: number): void {
-  const rng = new Rng(7, 'blobs');
-  const lines = ['label,' + Array.from({ length: 6 }, (_, j) => `x${j}`).join(',')];
-  for (let i = 0; i < perClass; i++)
-    ['a', 'b', 'c', 'd'].forEach((label, c) => {
-      const row = Array.from({ length: 6 }, (_, j) => ((j % 4 === c ? 2 : 0) + rng.normal()).toFixed(4));
-      lines.push(`${label},${row.join(',')}`);
-    });
-  writeFileSync(file, lines.join('\n') + '\n');
-}
 
 function studyConfig(dataset: string): string {
   return [

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { QUICK, defrost, sandbox, type Sandbox } from './engine-helpers.js';
 import { nearestName } from '../pipeline/nearest-name.js';
 
@@ -60,4 +60,64 @@ test('an unknown key suggests the nearest known key', () => {
   assert.match(typo.stderr, /model\.activaton: .*did you mean model\.activation\?/);
   assert.equal(nearestName('zzzzzz', ['epochs', 'seeds']), null, 'no suggestion when nothing is close');
   assert.equal(nearestName('lerning_rate', ['learning_rate', 'momentum']), 'learning_rate');
+});
+
+test('every usage error of run, status, recommend and --force suggests the nearest valid name', () => {
+  const quickTypo = join(dirname(QUICK), 'quick.yml');
+  const cases: [string[], RegExp][] = [
+    [
+      ['run', QUICK, '--force', 'train-sorce'],
+      /--force: got "train-sorce"; did you mean train-source\?; allowed: generate-data, train-source/,
+    ],
+    [['run', quickTypo], /cannot read config .*quick\.yml: no such file; did you mean .*experiments\/quick\.yaml\?/],
+    [
+      ['run', QUICK, '--set', 'train.learning_rat=0.1'],
+      /train\.learning_rat: got 0\.1; allowed: no such key; did you mean train\.learning_rate\?/,
+    ],
+    [['run', QUICK, '--executor', 'slrum'], /--executor: got "slrum"; did you mean slurm\?; allowed: local, slurm/],
+    [['run', QUICK, '--backend', 'wasmblas'], /--backend: got "wasmblas"; did you mean wasm-blas\?/],
+    [['run', QUICK, '--jbos', '2'], /unknown option '--jbos'\n\(Did you mean --jobs\?\)/],
+    [['stauts', QUICK], /unknown command 'stauts'\n\(Did you mean status\?\)/],
+    [['status', QUICK, '--set', 'trian.epochs=2'], /trian: .*did you mean train\?/],
+    [['status', quickTypo], /no such file; did you mean .*quick\.yaml\?/],
+    [
+      ['recommend', '--model', 'net/model.json', '--data', 'd', '--set', 'train.learning_rat=0.1'],
+      /invalid recommend --set train\.learning_rat=0\.1:\n {2}train\.learning_rat: got 0\.1; allowed: no such key; did you mean train\.learning_rate\?; known keys of train: /,
+    ],
+    [
+      ['recommend', '--model', 'net/model.json', '--data', 'd', '--set', 'trian.epochs=1'],
+      /recommend takes only train\.\* keys .*; did you mean train\.epochs\?/,
+    ],
+    [['recommend', '--model', 'net/model.json', '--data', 'd', '--modes', 'reinti'], /--modes: got "reinti"; did you mean reinit\?/],
+    [
+      ['recommend', '--model', 'net/model.json', '--data', 'd', '--backend', 'wasmblas'],
+      /--backend: got "wasmblas"; did you mean wasm-blas\?/,
+    ],
+    [['recommend', '--model', 'net/model.json', '--dat', 'd'], /unknown option '--dat'\n\(Did you mean --data\?\)/],
+    [['runs', 'show', 'nosuchrun'], /no runs are recorded in this store yet/],
+  ];
+  for (const [args, message] of cases) {
+    const r = defrost(box, args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('--help: number defaults as numbers, required options marked, examples that work; -v is --version', () => {
+  const help = defrost(box, ['recommend', '--help']).stdout;
+  assert.match(help, /--folds <k> +cross-validation folds \(stratified\) \(default: 5\)/);
+  assert.doesNotMatch(help, /default: "\d+"/, 'no number default quoted');
+  assert.doesNotMatch(help, /default: \[\]/);
+  assert.match(help, /--model <model\.json> +the pre-trained network .*\n? *\(required\)/);
+  // The --set example is a key recommend accepts.
+  const example = /e\.g\. (train\.[a-z_]+=\S+)/.exec(help.replace(/\s+/g, ' '))?.[1];
+  assert.ok(example !== undefined, help);
+  const tried = defrost(box, ['recommend', '--model', join(box.dir, 'none', 'model.json'), '--data', 'd', '--set', example]);
+  assert.match(tried.stderr, /none\/model\.json: no such file/, `the example ${example} passes the --set checks`);
+  assert.match(defrost(box, ['run', '--help']).stdout, /--retries <n> .*\(default: 0\)/);
+  const version = defrost(box, ['-v']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^defrost \d+\.\d+\.\d+ \(/);
+  assert.equal(defrost(box, ['--version']).stdout, version.stdout);
 });

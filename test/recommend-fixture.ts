@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { BIN } from './engine-helpers.js';
+import { writeGreyImages, type GreyClass } from './file-data-fixtures.js';
 import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
 
 export interface CommandResult {
@@ -25,25 +25,18 @@ export interface Fixture {
   readonly images: string;
 }
 
+/** The fixture's three classes of 8x8 grey images, told apart by brightness and a stripe. */
+export const FIXTURE_CLASSES: readonly GreyClass[] = [
+  { name: 'boots', level: 40, stripe: 0 },
+  { name: 'hats', level: 200, stripe: 2 },
+  { name: 'socks', level: 120, stripe: 5 },
+];
+
 /** Three classes of 8x8 grey images told apart by brightness and a stripe, 9 per class. */
 export async function fixture(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'defrost-recommend-'));
   const images = join(dir, 'images');
-  for (const [name, level, stripe] of [
-    ['boots', 40, 0],
-    ['hats', 200, 2],
-    ['socks', 120, 5],
-  ] as const) {
-    mkdirSync(join(images, name), { recursive: true });
-    for (let i = 0; i < 9; i++) {
-      const raw = Buffer.alloc(64);
-      for (let k = 0; k < 64; k++) raw[k] = Math.max(0, Math.min(255, level + ((k * 37 + i * 11) % 50) - 25 + (k % 8 === stripe ? 50 : 0)));
-      const img = sharp(raw, { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w');
-      await (i % 3 === 0
-        ? img.jpeg({ quality: 95 }).toFile(join(images, name, `${i}.jpg`))
-        : img.png().toFile(join(images, name, `${i}.png`)));
-    }
-  }
+  await writeGreyImages(images, FIXTURE_CLASSES, 9);
   const model = await saveLayersModel(foreignCnn(), join(dir, 'net'));
   return { dir, store: join(dir, 'store'), model, images };
 }

@@ -102,11 +102,11 @@ async function recommendCommand(ctx: CliContext, options: CommandOptions): Promi
   const top = options.fast === true ? parseTop(options.top ?? '2') : 0;
   const { checkSaveDir, saveFineTuned } = await import('./save-model.js');
   const saveDir = options.saveModel === undefined ? null : checkSaveDir(options.saveModel);
+  const project = await ctx.project();
+  const backend = parseBackend(options.backend, project.backends);
   const { request, depths, notes } = await prepareRecommend(options);
   for (const note of notes) ctx.err(note);
   const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
-  const project = await ctx.project();
-  const backend = parseBackend(options.backend, project.backends);
   const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
   const store = storeFrom(options, [options.data, options.model]);
   if (name !== null) checkNameFree(name, readRunRecords(store.root).records, runningRuns(store));
