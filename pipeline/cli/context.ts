@@ -62,6 +62,17 @@ export function storeFrom(options: { store?: string }, inputs: readonly string[]
   return new Store(resolveStoreRoot(options.store, inputs));
 }
 
+/**
+ * Options a command requires, checked when its action runs rather than by commander, which would
+ * report a missing option before a misspelt one (`--dat` for `--data`) and so never suggest the
+ * nearest name. `flags` names each as the help shows it (there marked `(required)`).
+ */
+export function requireOptions<T, K extends keyof T>(options: T, flags: Record<K, string>): T & Required<Pick<T, K>> {
+  for (const [key, flag] of Object.entries(flags) as [K, string][])
+    if (options[key] === undefined) throw new UsageError(`required option '${flag}' not specified (add --help for usage)`);
+  return options as T & Required<Pick<T, K>>;
+}
+
 export function parseJobs(value: string | undefined): number {
   if (value === undefined) return availableParallelism();
   const n = Number(value);

@@ -13,7 +13,7 @@ import { resolveAddress } from '../address.js';
 import { UsageError } from '../errors.js';
 import { unknownName } from '../nearest-name.js';
 import { isWithin } from '../store.js';
-import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+import { act, addStoreOption, requireOptions, storeFrom, type CliContext } from './context.js';
 
 interface ExportOptions {
   store?: string;
@@ -33,15 +33,16 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
     .argument('<address>', 'key (or unique prefix), `last`, a run id or name, stage[name=value,...], or an instance directory')
     .description('export an Arrow table of an instance as CSV, JSON or NumPy .npy')
     .option('--table <file>', 'which .arrow file (default: the only one)')
-    .requiredOption('--format <format>', 'csv|json|npy')
+    .option('--format <format>', 'csv|json|npy (required)')
     .option('--column <name>', 'export only this column')
     .option('--columns <list>', 'export these columns, comma-separated, in this order')
     .option('--drop <list>', 'leave out these columns, comma-separated')
     .option('--out <file>', 'write here instead of stdout');
   addStoreOption(cmd);
   cmd.action(
-    act(ctx, async (ref: string, options: ExportOptions) => {
-      const format = options.format ?? '';
+    act(ctx, async (ref: string, given: ExportOptions) => {
+      const options = requireOptions(given, { format: '--format <format>' });
+      const format = options.format;
       if (!FORMATS.includes(format)) throw unknownName('--format', format, FORMATS);
       const store = storeFrom(options);
       if (options.out !== undefined) {

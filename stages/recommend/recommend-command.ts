@@ -17,11 +17,21 @@ import { wrapWords } from '../../pipeline/terminal-width.js';
 import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
-import { act, addSetOption, addStoreOption, parseBackend, parseJobs, storeFrom, type CliContext } from '../../pipeline/cli/context.js';
+import {
+  act,
+  addSetOption,
+  addStoreOption,
+  parseBackend,
+  parseJobs,
+  requireOptions,
+  storeFrom,
+  type CliContext,
+} from '../../pipeline/cli/context.js';
 
 interface CommandOptions {
-  model: string;
-  data: string;
+  /** Required (requireOptions). */
+  model?: string;
+  data?: string;
   folds?: string;
   modes?: string;
   depths?: string;
@@ -46,10 +56,12 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
   const cmd = program
     .command('recommend')
     .description('how many blocks of your pre-trained network to keep frozen for your labelled data (cross-validated)')
-    .requiredOption('--model <file>', 'the pre-trained network: an ONNX file (torch.onnx.export) or a TensorFlow.js layers model.json')
-    .requiredOption(
+    // Required, but checked in the action (requireOptions): commander would report a missing one
+    // before a misspelt one (`--dat`), and then the nearest name is never said.
+    .option('--model <file>', 'the pre-trained network: an ONNX file (torch.onnx.export) or a TensorFlow.js layers model.json (required)')
+    .option(
       '--data <path>',
-      'labelled data: .npy (or a directory with features.npy + labels.npy), .arrow, .csv, or an image folder',
+      'labelled data: .npy (or a directory with features.npy + labels.npy), .arrow, .csv, or an image folder (required)',
     )
     .option('--folds <k>', 'cross-validation folds (stratified)', '5')
     .option(
@@ -82,7 +94,8 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
   cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
 }
 
-async function recommendCommand(ctx: CliContext, options: CommandOptions): Promise<number> {
+async function recommendCommand(ctx: CliContext, given: CommandOptions): Promise<number> {
+  const options = requireOptions(given, { model: '--model <model.json>', data: '--data <path>' });
   const wallStart = performance.now();
   const startDate = new Date();
   const human = options.json ? ctx.err : ctx.out;
