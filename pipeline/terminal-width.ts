@@ -1,5 +1,5 @@
 /**
- * The width every default terminal line of `run`, `report` and `recommend` keeps to
+ * The width every default terminal line of `run`, `report`, `runs` and `recommend` keeps to
  * (docs/report.md#terminal-output-100-columns): 100 columns, so the answer reads in any terminal of 100
  * columns or more without wrapping, and tables wider than that go behind `--wide` or to the
  * report. Text longer than a line is folded at spaces here, with an indent for the lines after

@@ -79,8 +79,9 @@ test('runs diff says whether a changed answer is a significant change, from both
   const ran = defrost(box, ['run', TOY_CONFIG, '--json', '--name', 'top1', '--set', 'sum.top=1']);
   assert.equal(ran.code, 0, ran.stderr);
   const far = defrost(box, ['runs', 'diff', 'base', 'top1']);
+  for (const line of far.stdout.split('\n')) assert.ok(line.length <= 100, line);
   assert.match(
-    far.stdout,
+    far.stdout.replace(/\n {6}/g, ' '),
     /^ {2}top: 3 -> 1, 3 is outside the plausible set \{0,1,2\} of top1; 1 is outside the plausible set \{2,3,4\} of base: a significant change$/m,
   );
   assert.match(far.stdout, /^1 of 1 changed value\(s\) significant/m);

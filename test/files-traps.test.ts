@@ -160,7 +160,10 @@ test('recommend: a missing label column exits 2 stating the rule; data on 0..16 
     );
     const r = recommend(f, ['--data', csv, '--label-column', 'digit', '--folds', '2', '--depths', '0']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr + r.stdout, /warning: your data span \[0, 16\] .* was trained on inputs spanning \[0, 1\] .*16x wider/);
+    assert.match(
+      (r.stderr + r.stdout).replace(/\n {2}/g, ' '),
+      /warning: your data span \[0, 16\] .* was trained on inputs spanning \[0, 1\] .*16x wider/,
+    );
   } finally {
     rmSync(f.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 /**
  * Default terminal output fits 100 columns (issue 23, pipeline/terminal-width.ts): `run`,
- * `report` and `recommend`, run as a user runs them (no --json, no --wide), print no line of more
+ * `report`, `runs` and `recommend`, run as a user runs them (no --json, no --wide), print no line of more
  * than 100 columns on stdout or stderr — the progress log, the summary, the answer, the paths.
  * The study is quick.yaml cut to its longest coordinates (correlation 0.95, n = 400, two seeds);
  * `recommend` runs on the recommend tests' image folder. And the folding itself: at spaces, an
@@ -59,6 +59,10 @@ test('run, report and recommend print every line within 100 columns by default',
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^ {2}ρ=0\.95, n=400: /m, 'the answer was printed');
     assert.deepEqual(wideLines(run), [], 'run');
+    const runs = cli(['runs', '--store', store]);
+    assert.equal(runs.code, 0, runs.stderr);
+    assert.match(runs.stdout, /^ID\s+NAME\s+CONFIG/);
+    assert.deepEqual(wideLines(runs), [], 'runs');
 
     const report = cli(['report', QUICK, '--store', store, ...sets]);
     assert.equal(report.code, 0, report.stderr);

@@ -10,6 +10,7 @@ import { formatSeconds } from '../progress.js';
 import { findRun, flattenParams, forgetRun, listingOf, readRunRecords, type RunRecord } from '../run-records.js';
 import type { JsonValue } from '../stage.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
+import { wrapWords } from '../terminal-width.js';
 import { fitTable, formatTable } from './table.js';
 import { canAsk, confirm } from './confirm.js';
 
@@ -268,7 +269,10 @@ function registerDiff(runs: Command, ctx: CliContext): void {
           return;
         }
         ctx.out(`${title}:`);
-        for (const r of rows) ctx.out(`  ${r.field}: ${r.a} -> ${r.b}${r.judgement === undefined ? '' : `, ${r.judgement}`}`);
+        for (const r of rows)
+          ctx.out(
+            wrapWords(`${r.field}: ${r.a} -> ${r.b}${r.judgement === undefined ? '' : `, ${r.judgement}`}`, '  ', '      ').join('\n'),
+          );
       };
       section('run', d.facts, 'same config, overrides, code and backend');
       section('params', d.params, 'identical');

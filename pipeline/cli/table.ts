@@ -1,4 +1,5 @@
 /** Aligned plain-text tables for the human output of `runs`, `ls` and friends. */
+import { TERMINAL_WIDTH } from '../terminal-width.js';
 
 /** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -18,7 +19,7 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export type KeepEnd = 'start' | 'end';
 
 /**
- * `formatTable` narrowed to `width` columns (the terminal's default output fits 100: docs/engine.md)
+ * `formatTable` narrowed to `width` columns (default output fits TERMINAL_WIDTH: docs/engine.md)
  * by shortening the cells of the `shrink` columns, widest column first, each to no less than 8
  * characters; a shortened cell shows `...` where text was cut. Columns not named keep their width.
  */
@@ -26,7 +27,7 @@ export function fitTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   shrink: Readonly<Record<number, KeepEnd>>,
-  width = 100,
+  width = TERMINAL_WIDTH,
 ): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => all.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));

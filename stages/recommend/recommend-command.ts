@@ -118,7 +118,7 @@ async function recommendCommand(ctx: CliContext, given: CommandOptions): Promise
   const project = await ctx.project();
   const backend = parseBackend(options.backend, project.backends);
   const { request, depths, notes } = await prepareRecommend(options);
-  for (const note of notes) ctx.err(note);
+  for (const note of notes) ctx.err(wrapWords(note, '', '  ').join('\n'));
   const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
   const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
   const store = storeFrom(options, [options.data, options.model]);
