@@ -63,6 +63,21 @@ export function defrost(box: Sandbox, args: readonly string[], env: NodeJS.Proce
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The CLI at a terminal: `script` gives it a pseudo-terminal, and `answer` comes on its stdin (for
+ * the questions gc and runs forget ask). Its output (both streams) is in `stdout`.
+ */
+export function atTerminal(box: Sandbox, args: readonly string[], answer: string): CliResult {
+  const r = spawnSync('script', ['-qec', [process.execPath, BIN, ...args].join(' '), '/dev/null'], {
+    cwd: box.dir,
+    env: box.env,
+    input: `${answer}\n`,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Starts the CLI without waiting (for kill and concurrency tests). */
 export function defrostAsync(box: Sandbox, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...box.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

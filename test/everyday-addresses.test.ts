@@ -7,8 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { BIN, TOY_CONFIG, defrost, defrostAsync, lastJson, toySandbox, type Sandbox } from './engine-helpers.js';
+import { TOY_CONFIG, atTerminal, defrost, defrostAsync, lastJson, toySandbox, type Sandbox } from './engine-helpers.js';
 
 let box: Sandbox;
 before(() => {
@@ -162,15 +161,7 @@ test('runs forget asks at a terminal; without one it needs --yes', () => {
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /runs forget: no terminal to confirm on; add --yes to forget this run: \S+ \(top1\)/);
   assert.match(defrost(box, ['runs']).stdout, /top1/, 'nothing forgotten');
-  // `script` gives the command a pseudo-terminal; the answer comes on its stdin.
-  const ask = (answer: string) =>
-    spawnSync('script', ['-qec', `${process.execPath} ${BIN} runs forget top1`, '/dev/null'], {
-      cwd: box.dir,
-      env: box.env,
-      input: `${answer}\n`,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  const ask = (answer: string) => atTerminal(box, ['runs', 'forget', 'top1'], answer);
   const no = ask('n');
   assert.match(no.stdout, /Forget this run \(results stay until `defrost gc`\)\? \[y\/N\]/);
   assert.match(no.stdout, /nothing forgotten/);

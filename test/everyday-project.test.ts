@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, TOY_CONFIG, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
+import { BIN, TOY_CONFIG, atTerminal, defrost, lastJson, publishedKeys, sandbox, type Sandbox } from './engine-helpers.js';
 import { findProjectRoot, resolveConfigPath } from '../pipeline/project-root.js';
 
 const SMALL = ['--set', 'numbers.values=[1,2]'];
@@ -58,21 +58,13 @@ test('gc on a terminal asks, and deletes only after y', () => {
   assert.equal(defrost(box, ['runs', 'forget', 'last', '--yes']).code, 0);
   const before = publishedKeys(box.store).length;
   assert.ok(before > 0);
-  // `script` gives gc a pseudo-terminal; the answer comes on its stdin.
-  const run = (answer: string) =>
-    spawnSync('script', ['-qec', `${process.execPath} ${BIN} gc`, '/dev/null'], {
-      cwd: box.dir,
-      env: box.env,
-      input: `${answer}\n`,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  const run = (answer: string) => atTerminal(box, ['gc'], answer);
   const no = run('n');
-  assert.equal(no.status, 0, no.stdout);
+  assert.equal(no.code, 0, no.stdout);
   assert.match(no.stdout, /Delete these \d+ instance\(s\) \([^)]+ of compute\)\? \[y\/N\]/);
   assert.equal(publishedKeys(box.store).length, before, 'an answer other than y deletes nothing');
   const yes = run('y');
-  assert.equal(yes.status, 0, yes.stdout);
+  assert.equal(yes.code, 0, yes.stdout);
   assert.match(yes.stdout, /deleted \d+ instance\(s\)/);
   assert.equal(publishedKeys(box.store).length, 0);
 });

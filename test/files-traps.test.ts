@@ -40,7 +40,7 @@ test('CSV and Arrow tables: the label column by name or --label-column, never th
     const unnamed = join(dir, 'unnamed.csv');
     writeFileSync(unnamed, 'a,b,digit\n0,1,3\n1,0,5\n');
     await assert.rejects(readFileDataset({ path: unnamed }, KEEP), (e: Error) =>
-      /no label column \(columns: a, b, digit\): the labels are the column named by --label-column NAME, else the one column called label, labels, target, y, class/.test(
+      /no label column \(columns: a, b, digit\): the labels are the column named by --label-column NAME, else the first column called \(in this order\) label, labels, target, class, y/.test(
         e.message,
       ),
     );
@@ -56,11 +56,15 @@ test('CSV and Arrow tables: the label column by name or --label-column, never th
       readFileDataset({ path: unnamed, label_column: 'digt' }, KEEP),
       /--label-column digt: no such column; did you mean digit\?/,
     );
+    // `label` before `y`: a feature called y stays a feature.
+    const both = join(dir, 'both.csv');
+    writeFileSync(both, 'x,y,label\n0,1,a\n1,0,b\n');
+    assert.deepEqual([...(await readFileDataset({ path: both }, KEEP)).train.features], [0, 1, 1, 0]);
     const twice = join(dir, 'twice.csv');
-    writeFileSync(twice, 'y,label,x\n0,1,2\n1,0,3\n');
+    writeFileSync(twice, 'Label,label,x\n0,1,2\n1,0,3\n');
     await assert.rejects(
       readFileDataset({ path: twice }, KEEP),
-      /several columns could hold the labels \(y, label\): choose one with --label-column/,
+      /several columns are called label \(Label, label\): choose one with --label-column/,
     );
 
     // A flat Arrow table (what `df.to_feather` writes), the same rule.

@@ -110,7 +110,7 @@ test('rejects bad input with a UsageError naming the problem', async () => {
     ],
     ['empty', () => compareFiles(A, file('empty.csv', 'a,b\n')), /empty/],
     ['k >= N', () => compareFiles(A, A, { k: 40 }), /--k: got 40; allowed: an integer from 1 to N - 1 = 39/],
-    ['unknown measure', () => compareFiles(A, A, { measures: 'cka,svcca' }), /unknown measure "svcca"/],
+    ['unknown measure', () => compareFiles(A, A, { measures: 'cka,svcca' }), /--measures: got "svcca"; allowed: cka, /],
     ['missing file', () => compareFiles(A, join(dir, 'missing.npy')), /cannot read the file \(no such file\)/],
     ['not npy', () => compareFiles(A, file('junk.npy', 'hello')), /not a .npy file/],
     ['not arrow', () => compareFiles(A, file('junk.arrow', 'hello')), /not a readable Arrow IPC file/],

@@ -29,8 +29,8 @@ export function shortDate(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function overridesText(record: RunRecord): string {
-  return record.overrides.length === 0 ? '-' : record.overrides.join(' ');
+function overridesText(overrides: readonly string[]): string {
+  return overrides.length === 0 ? '-' : overrides.join(' ');
 }
 
 /** Everything about a run that is not a config param or an answer, as rows. */
@@ -40,7 +40,7 @@ function facts(record: RunRecord): [string, string][] {
     ['name', record.name ?? '-'],
     ['date', shortDate(record.date)],
     ['config', record.config],
-    ['overrides', overridesText(record)],
+    ['overrides', overridesText(record.overrides)],
     ['config hash', record.config_hash],
     ['version', record.version],
     ['commit', record.commit ?? '-'],
@@ -85,51 +85,36 @@ function registerList(runs: Command, ctx: CliContext): void {
         ctx.out(`no runs recorded in ${store.root} yet: \`defrost run CONFIG\` records one`);
         return 0;
       }
-      const overrides = (o: readonly string[]): string => (o.length === 0 ? '-' : o.join(' '));
+      // One row per run, recorded or running: the columns both tables choose from.
+      const listed = [
+        ...records.map((r) => ({
+          ...r,
+          executed: String(r.executed),
+          cached: String(r.cached),
+          failed: String(r.failed),
+          wall: formatSeconds(r.wall_s),
+          status: statusText(r),
+        })),
+        ...running.map((r) => ({ ...r, executed: '-', cached: '-', failed: '-', wall: formatSeconds(elapsed(r)), status: 'running' })),
+      ];
       if (options.wide) {
-        const rows = [
-          ...records.map((r) => [
-            r.id,
-            r.name ?? '-',
-            shortDate(r.date),
-            r.config,
-            overridesText(r),
-            String(r.executed),
-            String(r.cached),
-            String(r.failed),
-            formatSeconds(r.wall_s),
-            r.status,
-          ]),
-          ...running.map((r) => [
-            r.id,
-            r.name ?? '-',
-            shortDate(r.date),
-            r.config,
-            overrides(r.overrides),
-            '-',
-            '-',
-            '-',
-            formatSeconds(elapsed(r)),
-            'running',
-          ]),
-        ];
+        const rows = listed.map((r) => [
+          r.id,
+          r.name ?? '-',
+          shortDate(r.date),
+          r.config,
+          overridesText(r.overrides),
+          r.executed,
+          r.cached,
+          r.failed,
+          r.wall,
+          r.status,
+        ]);
         ctx.out(formatTable(['ID', 'NAME', 'DATE (UTC)', 'CONFIG', 'OVERRIDES', 'EXECUTED', 'CACHED', 'FAILED', 'WALL', 'STATUS'], rows));
         return 0;
       }
-      // The id holds the date and time; counts other than the failed ones go to --wide / runs show.
-      const rows = [
-        ...records.map((r) => [
-          r.id,
-          r.name ?? '-',
-          r.config,
-          overridesText(r),
-          String(r.executed),
-          String(r.cached),
-          formatSeconds(r.wall_s),
-          statusText(r),
-        ]),
-        ...running.map((r) => [r.id, r.name ?? '-', r.config, overrides(r.overrides), '-', '-', formatSeconds(elapsed(r)), 'running']),
-      ];
+      // The id holds the date and time; the failed count is in the status (`3 failed`).
+      const rows = listed.map((r) => [r.id, r.name ?? '-', r.config, overridesText(r.overrides), r.executed, r.cached, r.wall, r.status]);
       ctx.out(
         fitTable(['ID', 'NAME', 'CONFIG', 'OVERRIDES', 'RAN', 'CACHED', 'WALL', 'STATUS'], rows, { 1: 'start', 2: 'end', 3: 'start' }),
       );

@@ -76,7 +76,7 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option('--source-blocks <json>', 'name the blocks: JSON lists of layer names, e.g. [["conv1","pool1"],["dense1"]]')
     .option(
       '--label-column <name>',
-      'CSV and Arrow tables: the column holding the labels (default: the one called label, labels, target, y or class)',
+      'CSV and Arrow tables: the column holding the labels (default: the first of label, labels, target, class, y)',
     )
     .option('--jobs <n>', 'instances at a time (default: number of cores)')
     .option('--backend <backend>', 'compute backend: auto|tensorflow|wasm-blas|wasm|cpu')
