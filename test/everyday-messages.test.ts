@@ -109,7 +109,7 @@ test('--help: number defaults as numbers, required options marked, examples that
   assert.match(help, /--folds <k> +cross-validation folds \(stratified\) \(default: 5\)/);
   assert.doesNotMatch(help, /default: "\d+"/, 'no number default quoted');
   assert.doesNotMatch(help, /default: \[\]/);
-  assert.match(help, /--model <model\.json> +the pre-trained network .*\n? *\(required\)/);
+  assert.match(help, /--model <file> +the pre-trained network:[^-]*\(required\)/);
   // The --set example is a key recommend accepts.
   const example = /e\.g\. (train\.[a-z_]+=\S+)/.exec(help.replace(/\s+/g, ' '))?.[1];
   assert.ok(example !== undefined, help);

@@ -95,7 +95,7 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
 }
 
 async function recommendCommand(ctx: CliContext, given: CommandOptions): Promise<number> {
-  const options = requireOptions(given, { model: '--model <model.json>', data: '--data <path>' });
+  const options = requireOptions(given, { model: '--model <file>', data: '--data <path>' });
   const wallStart = performance.now();
   const startDate = new Date();
   const human = options.json ? ctx.err : ctx.out;
