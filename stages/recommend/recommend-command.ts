@@ -176,7 +176,14 @@ async function recommendCommand(ctx: CliContext, given: CommandOptions): Promise
   human(wrapWords(`Details: ${join(dir, outputs.recommendation.file)}`).join('\n'));
   if (record) human(recordedLine(record));
   if (saveDir !== null) {
-    const saved = await saveFineTuned(ctx, project, request, result, saveDir, { store, jobs, backend, human, json: options.json === true });
+    const saved = await saveFineTuned(ctx, project, request, result, saveDir, {
+      store,
+      run,
+      jobs,
+      backend,
+      human,
+      json: options.json === true,
+    });
     if (saved !== 0) return saved;
   }
   if (fast === null) {

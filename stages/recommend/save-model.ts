@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, r
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../pipeline/errors.js';
 import type { CliContext } from '../../pipeline/cli/context.js';
+import type { RunIdentity } from '../../pipeline/active-runs.js';
 import type { Store } from '../../pipeline/store.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
@@ -27,6 +28,8 @@ export function checkSaveDir(dir: string): string {
 
 export interface SaveOptions {
   readonly store: Store;
+  /** The recommend run this belongs to: `defrost runs` lists it in progress while the network trains. */
+  readonly run: RunIdentity;
   readonly jobs: number;
   readonly backend: string | undefined;
   readonly human: (text: string) => void;
@@ -51,6 +54,7 @@ export async function saveFineTuned(
   const instances = buildDag(project, planFineTune(request, mode, answer.l_star));
   const outcome = await executePlan(ctx, instances, {
     store: options.store,
+    run: options.run,
     jobs: options.jobs,
     backend: options.backend,
     force: new Set(),
