@@ -41,7 +41,14 @@ export async function fixture(): Promise<Fixture> {
   return { dir, store: join(dir, 'store'), model, images };
 }
 
-export function recommend(f: Fixture, args: readonly string[]): CommandResult {
+/**
+ * `defrost recommend` on the fixture, in the fixture's store; `at.cwd` runs it elsewhere and
+ * `at.store: null` leaves the store to defrost's default (DEFROST_STORE unset), as a user's shell.
+ */
+export function recommend(f: Fixture, args: readonly string[], at: { cwd?: string; store?: string | null } = {}): CommandResult {
+  const store = at.store === undefined ? f.store : at.store;
+  const env: NodeJS.ProcessEnv = { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' };
+  if (store === null) delete env.DEFROST_STORE;
   const r = spawnSync(
     process.execPath,
     [
@@ -49,8 +56,7 @@ export function recommend(f: Fixture, args: readonly string[]): CommandResult {
       'recommend',
       '--model',
       f.model,
-      '--store',
-      f.store,
+      ...(store === null ? [] : ['--store', store]),
       '--jobs',
       '2',
       '--set',
@@ -59,7 +65,7 @@ export function recommend(f: Fixture, args: readonly string[]): CommandResult {
       'train.batch_size=8',
       ...args,
     ],
-    { cwd: f.dir, encoding: 'utf8', env: { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' }, timeout: 300_000 },
+    { cwd: at.cwd ?? f.dir, encoding: 'utf8', env, timeout: 300_000 },
   );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

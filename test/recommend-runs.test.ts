@@ -1,12 +1,15 @@
 /**
  * `defrost recommend` is recorded like `run` (docs/your-data.md#run-records): `runs --json`
  * lists it with the fields every record has, its request in `config` and its answer; `runs show`
- * prints it; `gc` keeps what a recorded recommend planned until its record is forgotten.
+ * prints it; `gc` keeps what a recorded recommend planned until its record is forgotten. Its
+ * default store is the project root's, as `run`'s (docs/your-data.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
-import { defrostOn, fixture, recommend, type CommandResult } from './recommend-fixture.js';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defrostOn, executedByStage, fixture, recommend, type CommandResult } from './recommend-fixture.js';
 
 interface Listing {
   id: string;
@@ -94,5 +97,29 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
     assert.equal(wouldDelete(f), 7);
   } finally {
     rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
+test("recommend's default store is the project root's, as run's: from a subdirectory, and from outside for data in the project", async () => {
+  const f = await fixture();
+  const outside = mkdtempSync(join(tmpdir(), 'defrost-elsewhere-'));
+  try {
+    // The fixture's directory becomes a project (it holds experiments/), with net/ and images/ in it.
+    mkdirSync(join(f.dir, 'experiments'));
+    const notebooks = join(f.dir, 'notebooks');
+    mkdirSync(notebooks);
+    const args = ['--data', f.images, '--folds', '2', '--depths', '0', '--json'];
+    const sub = recommend(f, args, { cwd: notebooks, store: null });
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.ok(existsSync(join(f.dir, 'artifacts', '.run-records')), 'the store and its run record are at the project root');
+    assert.equal(existsSync(join(notebooks, 'artifacts')), false, 'no store where recommend was run');
+    // From a directory outside any project, the project is the one holding the data and network.
+    const away = recommend(f, args, { cwd: outside, store: null });
+    assert.equal(away.code, 0, away.stderr);
+    assert.deepEqual(executedByStage(away.stderr), {}, "everything cached: the same store as the first run's");
+    assert.equal(existsSync(join(outside, 'artifacts')), false, 'no store where recommend was run');
+  } finally {
+    rmSync(f.dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
   }
 });
