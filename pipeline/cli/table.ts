@@ -50,3 +50,56 @@ export function fitTable(
     rows.map((r) => r.map((cell, c) => cut(cell, c))),
   );
 }
+
+/**
+ * A cell's text folded into lines of at most `width` characters, after a comma or at a space
+ * (`["cka","rbf_cka",...]` folds between its items); a piece with no such place is cut.
+ */
+function foldCell(text: string, width: number): string[] {
+  const pieces = text.match(/[^, ]*(?:, ?| |$)/g)?.filter((p) => p !== '') ?? [text];
+  const lines: string[] = [];
+  let line = '';
+  for (let piece of pieces) {
+    if (line !== '' && (line + piece).trimEnd().length > width) {
+      lines.push(line.trimEnd());
+      line = '';
+    }
+    while (piece.trimEnd().length > width) {
+      lines.push(piece.slice(0, width));
+      piece = piece.slice(width);
+    }
+    line += piece;
+  }
+  lines.push(line.trimEnd());
+  return lines;
+}
+
+/**
+ * `formatTable` within `width` columns (default output fits TERMINAL_WIDTH: docs/engine.md) by
+ * folding the cells of the `fold` columns onto more lines, widest column first, each to no less
+ * than 12 characters: nothing is cut, so every value can still be read and copied. A folded
+ * row's further lines leave the other columns blank.
+ */
+export function foldTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  fold: readonly number[],
+  width = TERMINAL_WIDTH,
+): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => all.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  const MIN = 12;
+  while (total() > width) {
+    let widest = -1;
+    for (const c of fold) if (widths[c]! > Math.max(MIN, header[c]!.length) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c;
+    if (widest < 0) break;
+    widths[widest]!--;
+  }
+  const lines = rows.flatMap((row) => {
+    const cells = row.map((cell, c) => (fold.includes(c) ? foldCell(cell, widths[c]!) : [cell]));
+    const height = Math.max(...cells.map((l) => l.length));
+    return Array.from({ length: height }, (_, i) => cells.map((l) => l[i] ?? ''));
+  });
+  return formatTable(header, lines);
+}
