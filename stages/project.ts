@@ -26,6 +26,7 @@ import { recommendStage } from './recommend/recommend.js';
 import { reportAfterRun } from './report/after-run.js';
 import { runAnswer } from './report/run-answer.js';
 import { similarityStage } from './similarity/similarity.js';
+import { prefixStage } from './training/prefix.js';
 import { trainScratchStage } from './training/train-scratch.js';
 import { trainSourceStage } from './training/train-source.js';
 import { transferStage } from './training/transfer.js';
@@ -45,6 +46,7 @@ export const STAGES = [
   generateDataStage,
   trainSourceStage,
   trainScratchStage,
+  prefixStage,
   transferStage,
   similarityStage,
   baselineStage,

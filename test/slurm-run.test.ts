@@ -156,7 +156,7 @@ test(
     const run1 = await first.done;
     const s1 = summaryOf(run1);
     assert.equal(run1.code, 1, 'a failed instance makes the run exit 1');
-    assert.equal(s1.stages, 135);
+    assert.equal(s1.stages, 147);
     // Only the cancelled job's instances failed, each with Slurm's state and its log. (A group job
     // runs its instances in turn: those it published before the cancel reached it are results.)
     const failedKeys = s1.failures.map((f) => f.key);
@@ -172,10 +172,10 @@ test(
       assert.ok(f.log && f.log.includes(`slurm-${cancelled.job}.log`), `log path of ${f.id}: ${f.log}`);
     }
     const plan = planOf(store);
-    assert.equal(plan.size, 135);
+    assert.equal(plan.size, 147);
     const downstream = descendants(plan, failedKeys);
     assert.equal(s1.skipped, downstream.size, 'exactly the descendants are skipped');
-    assert.equal(s1.executed, 135 - failedKeys.length - downstream.size, 'everything independent executed');
+    assert.equal(s1.executed, 147 - failedKeys.length - downstream.size, 'everything independent executed');
     assert.match(run1.stderr, /CANCELLED/, 'the reason is shown to the user');
 
     // A lock left on one of them by an exec on another node, inside the (now cancelled) job: the
@@ -191,11 +191,11 @@ test(
     assert.equal(run2.code, 0, run2.stderr.slice(-2000));
     assert.equal(s2.failed, 0, JSON.stringify(s2.failures));
     assert.equal(s2.executed, failedKeys.length + downstream.size);
-    assert.equal(s2.cached, 135 - s2.executed);
+    assert.equal(s2.cached, 147 - s2.executed);
     const status = JSON.parse(
       execFileSync(process.execPath, [CLI, 'status', CONFIG, '--store', store, '--json'], { cwd: repoRoot, encoding: 'utf8' }),
     ) as { total: number; cached: number; instances: { stage: string; key: string }[] };
-    assert.deepEqual([status.total, status.cached], [135, 135], 'the sweep is complete');
+    assert.deepEqual([status.total, status.cached], [147, 147], 'the sweep is complete');
 
     // Every instance was executed by an sbatch job; Slurm lists those jobs under defrost names.
     const records = jobRecords(store);

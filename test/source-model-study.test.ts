@@ -99,6 +99,9 @@ test('source_model: import-source replaces train-source, every depth transfers, 
     assert.equal(ran['import-source'], 1, JSON.stringify(ran));
     assert.equal(ran['generate-data'], 1, JSON.stringify(ran));
     assert.equal(ran['transfer'], 16, JSON.stringify(ran));
+    // Frozen-prefix activations (docs/performance.md): one per depth 1..3, computed once for both
+    // seeds, both n and every transfer at that depth.
+    assert.equal(ran['prefix'], 3, JSON.stringify(ran));
     assert.equal(ran['similarity'], 1, JSON.stringify(ran));
     assert.equal(ran['predict'], 2, JSON.stringify(ran));
     assert.equal(ran['aggregate'], 1, JSON.stringify(ran));
@@ -108,6 +111,12 @@ test('source_model: import-source replaces train-source, every depth transfers, 
     const { instances } = JSON.parse(status.stdout.trim().split('\n').at(-1) ?? '{}') as {
       instances: { id: string; stage: string; key: string }[];
     };
+    for (const prefix of instances.filter((i) => i.stage === 'prefix')) {
+      const { summary } = JSON.parse(readFileSync(join(store, 'prefix', prefix.key, 'manifest.json'), 'utf8')) as {
+        summary: { cached: boolean };
+      };
+      assert.equal(summary.cached, true, `${prefix.id} holds its activations`);
+    }
     const data = instances.find((i) => i.stage === 'generate-data');
     assert.ok(data);
     const manifest = JSON.parse(readFileSync(join(store, 'generate-data', data.key, 'manifest.json'), 'utf8')) as {
@@ -133,6 +142,7 @@ test('source_model: import-source replaces train-source, every depth transfers, 
     assert.equal(rerun['import-source'], 1, JSON.stringify(rerun));
     assert.equal(rerun['generate-data'], undefined, JSON.stringify(rerun));
     assert.equal(rerun['transfer'], 16, JSON.stringify(rerun));
+    assert.equal(rerun['prefix'], 3, JSON.stringify(rerun));
     assert.ok((rerun['train-scratch'] ?? 0) > 0, JSON.stringify(rerun));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -156,6 +156,13 @@ export const transferSchema = z.strictObject({
     .union([z.literal('all'), z.array(z.number().int().min(0)).min(1)])
     .default('all')
     .describe('transfer depths l: `all` = 0..L, or a list'),
+  prefix_cache_gb: z
+    .number()
+    .min(0)
+    .default(2)
+    .describe(
+      'largest frozen-prefix activation artifact cached, in GB: over it a transfer computes the prefix every step; 0 turns caching off (docs/performance.md#frozen-prefix-activations)',
+    ),
 });
 
 export const similaritySchema = z.strictObject({

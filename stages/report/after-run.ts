@@ -14,6 +14,7 @@ import { Store } from '../../pipeline/store.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
 import type { RunListing } from '../../pipeline/run-records.js';
 import { answerPlace } from './answer-stages.js';
+import { uncachedPrefixNotice } from './prefix-notice.js';
 import { writeRunReport } from './run-footer.js';
 import { aggregatePlanOf, runsOfAggregate, storeRootOf, type AggregatePlan } from './store-runs.js';
 
@@ -64,6 +65,13 @@ export async function partialReportText(storeRoot: string, plan: AggregatePlan, 
  * aggregate's planned inputs (with their planned coordinates) when the aggregate itself failed.
  */
 export async function reportAfterRun(instances: ReadonlyArray<RunInstance>, run?: RunListing): Promise<string | null> {
+  const notice = uncachedPrefixNotice(instances);
+  const answer = await answerAfterRun(instances, run);
+  return notice === null ? answer : answer === null ? notice : `${notice}\n\n${answer}`;
+}
+
+/** The l* table and the report path of the run's aggregate (a partial report when it failed). */
+async function answerAfterRun(instances: ReadonlyArray<RunInstance>, run?: RunListing): Promise<string | null> {
   const aggregate = instances.find((i) => i.stage === 'aggregate');
   if (aggregate === undefined) return null;
   if (aggregate.published && existsSync(join(aggregate.dir, TEXT_FILE))) {

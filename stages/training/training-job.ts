@@ -31,8 +31,12 @@ import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
-import { buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
+import { blockCount, buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
 import { inputStatsOf } from '../lib/models/input-stats.js';
+import { suffixNetwork } from '../lib/models/prefix-split.js';
+import { frozenPrefix } from '../lib/models/transfer-modes/mode.js';
+import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
+import { prefixSummaryOf } from './prefix.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
 import type { TrainScratchContext } from './train-scratch.js';
@@ -43,8 +47,10 @@ import type { TransferContext } from './transfer.js';
 
 /** What the shared steps read: any training stage's context. */
 type TrainingContext = StageContext<unknown, InputDecls, typeof TRAINING_OUTPUTS>;
-/** The dataset input every training stage declares (`data`, from generate-data). */
-type DataInput = TrainSourceContext['inputs']['data'];
+/** Where a target run's tables are: the `data` input (generate-data), or a cached `prefix`'s activations of it. */
+interface DataInput {
+  path(name: 'train' | 'validation' | 'selection' | 'test'): string;
+}
 
 /** Readable instance label for messages: `transfer[correlation=0.8,n=50,...]`. */
 function labelOf(ctx: TrainingContext): string {
@@ -248,18 +254,38 @@ export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOu
   }
 }
 
+/**
+ * The cached frozen prefix a transfer reads (docs/performance.md, "Frozen-prefix activations"):
+ * its activations' tables, its depth and the network's input shape; null when it has none or it
+ * was not cached (then the transfer computes the prefix every step, as without a cache).
+ */
+function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number; inputShape: number[] } | null {
+  const prefix = ctx.inputs.prefix[0];
+  if (prefix === undefined) return null;
+  const summary = prefixSummaryOf(prefix.summary);
+  if (summary === null) throw new StageFailure(`${labelOf(ctx)}: the summary of ${prefix.id} is not a prefix summary`);
+  if (!summary.cached) {
+    ctx.log(`frozen prefix not cached (${summary.reason}): blocks 1..${prefix.params.depth} run every step`);
+    return null;
+  }
+  return { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
+}
+
 /** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, depth, validation } = ctx.params;
-  const data = readTarget(c, ctx.inputs.data, n, seed, validation);
+  const prefix = cachedPrefix(ctx);
+  const data = readTarget(c, prefix?.tables ?? ctx.inputs.data, n, seed, validation);
+  // The network takes the task's inputs; with a cached prefix the tables hold block-l outputs.
+  const inputs: TaskData = prefix === null ? data : { ...data, train: { ...data.train, shape: prefix.inputShape } };
   const source = await loadSource(c, ctx.inputs.source.path('model'));
   let model: tf.LayersModel;
   try {
     model =
       modelConfig === null
-        ? await targetLikeSource(c, source, data, seed)
-        : buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
+        ? await targetLikeSource(c, source, inputs, seed)
+        : buildNetwork(networkSpecOf(modelConfig, inputs.train.shape, data.train.classes.length), seed, 'target/init');
   } catch (error) {
     source.dispose();
     throw error;
@@ -273,7 +299,22 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
       source.dispose();
     }
     ctx.log(`mode ${mode}, depth ${depth}: blocks 1..${depth} frozen`);
-    return await trainAndRecord(c, model, data, seed, recipe, null);
+    if (prefix === null) return await trainAndRecord(c, model, data, seed, recipe, null);
+    const frozen = frozenPrefix(transferModeOf(mode), depth, blockCount(model));
+    if (prefix.depth > frozen)
+      throw new StageFailure(
+        `${labelOf(c)}: its prefix input holds block ${prefix.depth} outputs but only blocks 1..${frozen} stay frozen`,
+      );
+    // Blocks 1..l ran once, in the prefix stage: train the rest on their outputs.
+    const rest = suffixNetwork(model, prefix.depth);
+    ctx.log(
+      `frozen prefix: block ${prefix.depth} outputs read from ${ctx.inputs.prefix[0]?.id}; training blocks ${prefix.depth + 1}.. on them`,
+    );
+    try {
+      return await trainAndRecord(c, rest, data, seed, recipe, null);
+    } finally {
+      rest.dispose();
+    }
   } finally {
     model.dispose();
   }

@@ -4,9 +4,10 @@
  * (lib/models/transfer-modes/) makes of the source network at that depth, fine-tuned with a new
  * readout. Stores the curve and test metrics (not the network: nothing reads it).
  */
-import { input, type ContextOf } from '../../pipeline/stage.js';
+import { input, inputs, type ContextOf } from '../../pipeline/stage.js';
 import { generateDataStage } from '../data/generate-data.js';
 import { importSourceStage } from '../data/import-source.js';
+import { prefixStage } from './prefix.js';
 import { trainSourceStage } from './train-source.js';
 import { TRAINING_OUTPUTS, trainingStage, transferParams } from './training-stage.js';
 
@@ -16,7 +17,16 @@ const declaration = {
   module: import.meta.url,
   params: transferParams,
   /** The source network: trained by the study, or the imported `source_model` (docs/your-data.md). */
-  inputs: { data: input(generateDataStage), source: input(trainSourceStage, importSourceStage) },
+  inputs: {
+    data: input(generateDataStage),
+    source: input(trainSourceStage, importSourceStage),
+    /**
+     * The source's block-l outputs on this data, for a transfer that keeps blocks 1..l frozen
+     * (docs/performance.md, "Frozen-prefix activations"): when cached, only blocks l+1..L and the
+     * readout run, on them. Empty at l = 0 or with `transfer.prefix_cache_gb: 0`.
+     */
+    prefix: inputs(prefixStage),
+  },
   outputs: TRAINING_OUTPUTS,
 } as const;
 

@@ -134,3 +134,22 @@ export function scheduleOf(
 export function blockRange(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
+
+/**
+ * How many leading hidden blocks of a transfer at `setting` are the source's and never learn, in
+ * any phase: the frozen prefix whose activations a transfer may read from a `prefix` artifact
+ * instead of computing them every step (docs/performance.md, "Frozen-prefix activations"). The
+ * depth l for `defrost` and `reinit`; 0 when the first block learns at some point.
+ */
+export function frozenPrefix(
+  mode: TransferModeDefinition,
+  setting: number,
+  blocks: number,
+  options: Readonly<Record<string, number>> = {},
+): number {
+  const copied = new Set(mode.copied(setting, blocks));
+  const trained = new Set(scheduleOf(mode, setting, blocks, options).flatMap((phase) => phase.trained));
+  let depth = 0;
+  while (depth < blocks && copied.has(depth + 1) && !trained.has(depth + 1)) depth++;
+  return depth;
+}

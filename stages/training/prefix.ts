@@ -1,0 +1,85 @@
+/**
+ * `prefix` (docs/performance.md, "Frozen-prefix activations"): the outputs of hidden block l of a
+ * source network for every sample of a target dataset (its pool, stopping, selection and test
+ * sets), computed once and read by every transfer that keeps blocks 1..l frozen: every seed that
+ * shares the source network, every n, every mode with that frozen prefix. Depth l is computed from
+ * depth l - 1's activations (its `previous` input) when those are cached, else from the inputs.
+ *
+ * The tables have the dataset layout (lib/tables/dataset-table.ts) with the block's output shape,
+ * so a transfer reads them as it reads its data. They are not written (the outputs are optional)
+ * when caching cannot apply: the prefix would exceed `limit_bytes` (config
+ * `transfer.prefix_cache_gb`), or the network does not split there (a graph, a BatchNorm or dropout
+ * layer in the prefix). The summary says which (`cached`, `reason`); the transfers then compute the
+ * prefix as before, and `run` says so at its end (after-run.ts).
+ */
+import { z } from 'zod';
+import { defineStage, input, inputs, table, type ContextOf } from '../../pipeline/stage.js';
+import { countSchema } from '../config/schema.js';
+import { generateDataStage } from '../data/generate-data.js';
+import { importSourceStage } from '../data/import-source.js';
+import { trainSourceStage } from './train-source.js';
+
+/** The dataset layout of `dataset-table.ts`; every table is absent when the prefix is not cached. */
+const ACTIVATIONS = { label: 'Int32' } as const;
+export const PREFIX_OUTPUTS = {
+  /** Block-l outputs of the target pool (rows in the pool's order). */
+  train: table('train.arrow', ACTIVATIONS, { optional: true }),
+  validation: table('validation.arrow', ACTIVATIONS, { optional: true }),
+  selection: table('selection.arrow', ACTIVATIONS, { optional: true }),
+  test: table('test.arrow', ACTIVATIONS, { optional: true }),
+} as const;
+
+/** The stage's name and outputs, for its own `previous` input (a stage cannot name itself before it exists). */
+const PREFIX_PRODUCER = { name: 'prefix', outputs: PREFIX_OUTPUTS } as const;
+
+export const prefixParams = z.strictObject({
+  /** The block l whose outputs are stored (1..L). */
+  depth: countSchema,
+  /** Largest artifact written, in bytes (`transfer.prefix_cache_gb`); over it nothing is cached. */
+  limit_bytes: z.number().int().min(0),
+});
+
+const declaration = {
+  name: 'prefix',
+  description: "compute a source network's block-l outputs on every target sample once (frozen-prefix activations)",
+  module: import.meta.url,
+  params: prefixParams,
+  inputs: {
+    data: input(generateDataStage),
+    source: input(trainSourceStage, importSourceStage),
+    /** Depth l - 1's activations of the same source and data (empty at l = 1). */
+    previous: inputs(PREFIX_PRODUCER),
+  },
+  outputs: PREFIX_OUTPUTS,
+} as const;
+
+export type PrefixContext = ContextOf<typeof declaration>;
+
+/**
+ * What the summary of a `prefix` instance records: whether the tables were written, their bytes,
+ * the block's output shape and the network's input shape (a transfer that reads the activations
+ * builds its network for the inputs), or why not.
+ */
+export interface PrefixSummary {
+  readonly cached: boolean;
+  readonly bytes: number;
+  readonly shape: number[];
+  readonly input_shape: number[];
+  readonly reason: string | null;
+}
+
+/** Reads a `prefix` summary from a manifest (null when it is not one). */
+export function prefixSummaryOf(summary: Readonly<Record<string, unknown>>): PrefixSummary | null {
+  const { cached, bytes, shape, input_shape, reason } = summary;
+  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  if (typeof cached !== 'boolean' || typeof bytes !== 'number' || !numbers(shape) || !numbers(input_shape)) return null;
+  return { cached, bytes, shape, input_shape, reason: typeof reason === 'string' ? reason : null };
+}
+
+export const prefixStage = defineStage({
+  ...declaration,
+  async run(ctx) {
+    const job = await import('./prefix-job.js');
+    return job.runPrefix(ctx);
+  },
+});
