@@ -5,7 +5,7 @@
  * shares the source network, every n, every mode with that frozen prefix. Depth l is computed from
  * depth l - 1's activations (its `previous` input) when those are cached, else from the inputs.
  *
- * The tables have the dataset layout (lib/tables/dataset-table.ts) with the block's output shape,
+ * The tables have the dataset layout (lib/tables/dataset-layout.ts) with the block's output shape,
  * so a transfer reads them as it reads its data. They are not written (the outputs are optional)
  * when caching cannot apply: the prefix would exceed `limit_bytes` (config
  * `transfer.prefix_cache_gb`), or the network does not split there (a graph, a BatchNorm or dropout
@@ -13,20 +13,20 @@
  * prefix as before, and `run` says so at its end (after-run.ts).
  */
 import { z } from 'zod';
-import { defineStage, input, inputs, table, type ContextOf } from '../../pipeline/stage.js';
+import { defineStage, input, inputs, type ContextOf } from '../../pipeline/stage.js';
 import { countSchema } from '../config/schema.js';
+import { DATASET } from '../lib/tables/dataset-layout.js';
 import { generateDataStage } from '../data/generate-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { trainSourceStage } from './train-source.js';
 
-/** The dataset layout of `dataset-table.ts`; every table is absent when the prefix is not cached. */
-const ACTIVATIONS = { label: 'Int32' } as const;
+/** The dataset layout (lib/tables/dataset-layout.ts); every table is absent when the prefix is not cached. */
 export const PREFIX_OUTPUTS = {
   /** Block-l outputs of the target pool (rows in the pool's order). */
-  train: table('train.arrow', ACTIVATIONS, { optional: true }),
-  validation: table('validation.arrow', ACTIVATIONS, { optional: true }),
-  selection: table('selection.arrow', ACTIVATIONS, { optional: true }),
-  test: table('test.arrow', ACTIVATIONS, { optional: true }),
+  train: DATASET.output({ optional: true }),
+  validation: DATASET.output({ file: 'validation.arrow', optional: true }),
+  selection: DATASET.output({ file: 'selection.arrow', optional: true }),
+  test: DATASET.output({ file: 'test.arrow', optional: true }),
 } as const;
 
 /** The stage's name and outputs, for its own `previous` input (a stage cannot name itself before it exists). */
@@ -60,24 +60,24 @@ export type PrefixContext = ContextOf<typeof declaration>;
  * the block's output shape and the network's input shape (a transfer that reads the activations
  * builds its network for the inputs), or why not.
  */
-export interface PrefixSummary {
-  readonly cached: boolean;
-  readonly bytes: number;
-  readonly shape: number[];
-  readonly input_shape: number[];
-  readonly reason: string | null;
-}
+export const prefixSummary = z.strictObject({
+  cached: z.boolean(),
+  bytes: z.number().min(0),
+  shape: z.array(z.number().int()),
+  input_shape: z.array(z.number().int()),
+  reason: z.string().nullable(),
+});
+export type PrefixSummary = z.output<typeof prefixSummary>;
 
 /** Reads a `prefix` summary from a manifest (null when it is not one). */
-export function prefixSummaryOf(summary: Readonly<Record<string, unknown>>): PrefixSummary | null {
-  const { cached, bytes, shape, input_shape, reason } = summary;
-  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
-  if (typeof cached !== 'boolean' || typeof bytes !== 'number' || !numbers(shape) || !numbers(input_shape)) return null;
-  return { cached, bytes, shape, input_shape, reason: typeof reason === 'string' ? reason : null };
+export function prefixSummaryOf(summary: unknown): PrefixSummary | null {
+  const parsed = prefixSummary.safeParse(summary);
+  return parsed.success ? parsed.data : null;
 }
 
 export const prefixStage = defineStage({
   ...declaration,
+  summary: prefixSummary,
   async run(ctx) {
     const job = await import('./prefix-job.js');
     return job.runPrefix(ctx);
