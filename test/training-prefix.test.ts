@@ -147,7 +147,10 @@ test('prefix stage: depth 2 from depth 1; a transfer reading it matches one with
   for (const table of ['train', 'validation', 'selection', 'test']) assert.ok(existsSync(join(d2.dir, `${table}.arrow`)), table);
   const over = await prefixAt(data, sourceDir, 2, 1000, [d1]);
   assert.equal(prefixSummaryOf(over.summary ?? {})?.cached, false);
-  assert.match(prefixSummaryOf(over.summary ?? {})?.reason ?? '', /^0\.0 MB of activations is over the limit of 0\.0 MB \(transfer\.prefix_cache_gb\)/);
+  assert.match(
+    prefixSummaryOf(over.summary ?? {})?.reason ?? '',
+    /^0\.0 MB of activations is over the limit of 0\.0 MB \(transfer\.prefix_cache_gb\)/,
+  );
   assert.ok(!existsSync(join(over.dir, 'train.arrow')), 'nothing written over the limit');
 
   const params = {
