@@ -19,8 +19,10 @@ $(STAMP): package.json $(wildcard package-lock.json)
 	ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 	@touch $@
 
-# OpenBLAS kernels for the wasm backend. Never fails set-up: without OpenBLAS defrost still runs
-# on plain wasm and says so.
+# The native addons (scripts/build-native.mjs): OpenBLAS kernels for the wasm backend, and the
+# libtorch step for imported graphs. libopenblas-dev and libtorch-dev are installed with apt-get
+# when running as root. Never fails set-up: without OpenBLAS defrost runs on plain wasm, without
+# libtorch imported graphs train on TensorFlow.js's step, and it says so.
 native: deps
 	@$(NODE) scripts/build-native.mjs
 

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-// Builds the OpenBLAS kernels for TensorFlow.js's wasm backend (native/, an N-API addon) with
-// node-gyp. Run by `make native` (part of `make setup`). Never fails set-up: without OpenBLAS or
-// a compiler, defrost still runs on plain wasm, and this says so. When OpenBLAS is missing and we
-// are root, it is installed with apt-get (libopenblas-dev), as CI does on a fresh machine.
+// Builds defrost's two N-API addons with node-gyp. Run by `make native` (part of `make setup`).
+// Never fails set-up: without a library or a compiler, defrost still runs, and this says so. A
+// missing system library is installed with apt-get when we are root, as CI does on a fresh
+// machine; otherwise the command to install it is printed.
 //
-// npm does not run packages' install scripts here, so the addon is built explicitly, and only
+// - native/ (defrost_kernels.node): OpenBLAS kernels for TensorFlow.js's wasm backend and the
+//   native training step of chains (libopenblas-dev); without it, plain wasm.
+// - native/torch/ (defrost_torch.node): the training step of imported graphs on libtorch,
+//   PyTorch's C++ library (libtorch-dev, docs/backends.md#imported-networks); without it, such
+//   graphs train on TensorFlow.js's step.
+//
+// npm does not run packages' install scripts here, so the addons are built explicitly, and only
 // when a source is newer than the built addon.
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,17 +21,34 @@ import { $, which } from 'zx';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
-const addon = join(nativeDir, 'build', 'Release', 'defrost_kernels.node');
-const say = (message) => console.log(`native kernels: ${message}`);
 
 const libraryDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
-const headerPaths = ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h', '/usr/local/include/cblas.h'];
+const hasLibrary = (file) => libraryDirs.some((dir) => existsSync(join(dir, file)));
+const blasHeaders = ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h', '/usr/local/include/cblas.h'];
 
-function hasOpenBlas() {
-  const library = libraryDirs.some((dir) => existsSync(join(dir, 'libopenblas.so')));
-  const header = headerPaths.some((path) => existsSync(path));
-  return library && header;
-}
+const addons = [
+  {
+    label: 'native kernels',
+    library: 'OpenBLAS',
+    aptPackage: 'libopenblas-dev',
+    dir: nativeDir,
+    sources: ['binding.gyp', 'src/**'],
+    file: join(nativeDir, 'build', 'Release', 'defrost_kernels.node'),
+    present: () => hasLibrary('libopenblas.so') && blasHeaders.some((path) => existsSync(path)),
+    without: 'defrost will run on the plain wasm backend',
+  },
+  {
+    label: 'libtorch step',
+    library: 'libtorch',
+    aptPackage: 'libtorch-dev',
+    dir: join(nativeDir, 'torch'),
+    // adam.cc is shared with the OpenBLAS addon (the same update formulas).
+    sources: ['binding.gyp', 'src/**', '../src/adam.*'],
+    file: join(nativeDir, 'torch', 'build', 'Release', 'defrost_torch.node'),
+    present: () => hasLibrary('libtorch_cpu.so') && existsSync('/usr/include/ATen/ATen.h'),
+    without: "imported network graphs will train on TensorFlow.js's step (several times slower)",
+  },
+];
 
 /** `apt-get ARGS` non-interactively, its output on the terminal; true when it succeeded. */
 async function aptGet(args) {
@@ -33,32 +56,32 @@ async function aptGet(args) {
   return (await $({ env, stdio: 'inherit', nothrow: true })`apt-get ${args}`).exitCode === 0;
 }
 
-async function installOpenBlas() {
+async function install(addon, say) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = (await which('apt-get', { nothrow: true })) !== null;
   if (!isRoot || !hasApt) {
     say(
-      'OpenBLAS (libopenblas-dev) is missing and cannot be installed here ' +
+      `${addon.library} (${addon.aptPackage}) is missing and cannot be installed here ` +
         `(${isRoot ? 'no apt-get' : 'not root'}); install it with ` +
-        '`sudo apt-get install -y libopenblas-dev` and rerun `make native`. ' +
-        'defrost will run on the plain wasm backend meanwhile.',
+        `\`sudo apt-get install -y ${addon.aptPackage}\` and rerun \`make native\`. ` +
+        `Meanwhile ${addon.without}.`,
     );
     return false;
   }
-  say('OpenBLAS is missing; installing libopenblas-dev with apt-get');
-  const install = ['install', '-y', '--no-install-recommends', 'libopenblas-dev'];
-  if (!(await aptGet(install))) {
+  say(`${addon.library} is missing; installing ${addon.aptPackage} with apt-get`);
+  const args = ['install', '-y', '--no-install-recommends', addon.aptPackage];
+  if (!(await aptGet(args))) {
     await aptGet(['update']);
-    if (!(await aptGet(install))) {
-      say('apt-get could not install libopenblas-dev; defrost will run on the plain wasm backend');
+    if (!(await aptGet(args))) {
+      say(`apt-get could not install ${addon.aptPackage}; ${addon.without}`);
       return false;
     }
   }
-  return hasOpenBlas();
+  return addon.present();
 }
 
-function newestSource() {
-  const files = fastGlob.sync(['binding.gyp', 'src/**'], { cwd: nativeDir, absolute: true });
+function newestSource(addon) {
+  const files = fastGlob.sync(addon.sources, { cwd: addon.dir, absolute: true });
   return Math.max(...files.map((file) => statSync(file).mtimeMs));
 }
 
@@ -70,27 +93,28 @@ function nodeGypScript() {
   }
 }
 
-async function main() {
-  if (!hasOpenBlas() && !(await installOpenBlas())) return;
-  if (existsSync(addon) && statSync(addon).mtimeMs >= newestSource()) {
-    say(`up to date (${addon})`);
+async function build(addon) {
+  const say = (message) => console.log(`${addon.label}: ${message}`);
+  if (!addon.present() && !(await install(addon, say))) return;
+  if (existsSync(addon.file) && statSync(addon.file).mtimeMs >= newestSource(addon)) {
+    say(`up to date (${addon.file})`);
     return;
   }
   const gyp = nodeGypScript();
   if (gyp === null) {
-    say('node-gyp is not installed (a devDependency: run `npm install`); defrost will run on plain wasm');
+    say(`node-gyp is not installed (a devDependency: run \`npm install\`); ${addon.without}`);
     return;
   }
-  say('building with node-gyp against the system OpenBLAS');
+  say(`building with node-gyp against the system ${addon.library}`);
   // Node's headers: npm's nodedir when configured (here /usr), else node-gyp's own lookup.
-  const args = [gyp, 'rebuild', '-C', nativeDir, '--loglevel=warn'];
+  const args = [gyp, 'rebuild', '-C', addon.dir, '--loglevel=warn'];
   const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   if ((await $({ cwd: root, stdio: 'inherit', nothrow: true })`${process.execPath} ${args}`).exitCode !== 0) {
-    say('the build failed (see above); defrost will run on the plain wasm backend');
+    say(`the build failed (see above); ${addon.without}`);
     return;
   }
-  say(`built ${addon}`);
+  say(`built ${addon.file}`);
 }
 
-await main();
+for (const addon of addons) await build(addon);

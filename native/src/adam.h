@@ -15,4 +15,8 @@ struct AdamScalars {
 void AdamUpdate(int64_t n, const float* value, const float* grad, const float* m, const float* v,
                 float* newValue, float* newM, float* newV, const AdamScalars& s);
 
+// AdamUpdate in place: the same float32 operations in the same order.
+void AdamInPlace(int64_t n, float* value, const float* grad, float* m, float* v,
+                 const AdamScalars& s);
+
 }  // namespace defrost

@@ -48,26 +48,6 @@ void ActivationGrad(int32_t activation, const float* __restrict y, float* __rest
   }
 }
 
-// AdamUpdate (adam.cc) in place: the same float32 operations in the same order.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void AdamInPlace(int64_t n, float* __restrict value, const float* __restrict grad,
-                 float* __restrict m, float* __restrict v, const AdamScalars& s) {
-  const float beta1 = s.beta1, oneMinusBeta1 = s.oneMinusBeta1;
-  const float beta2 = s.beta2, oneMinusBeta2 = s.oneMinusBeta2;
-  const float oneMinusAccBeta1 = s.oneMinusAccBeta1, oneMinusAccBeta2 = s.oneMinusAccBeta2;
-  const float epsilon = s.epsilon, negLearningRate = s.negLearningRate;
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i];
-    const float nm = m[i] * beta1 + g * oneMinusBeta1;
-    const float nv = v[i] * beta2 + (g * g) * oneMinusBeta2;
-    const float mHat = nm / oneMinusAccBeta1;
-    const float vHat = nv / oneMinusAccBeta2;
-    m[i] = nm;
-    v[i] = nv;
-    value[i] = (mHat / (std::sqrt(vHat) + epsilon)) * negLearningRate + value[i];
-  }
-}
-
 // Max pooling over 'valid' windows, recording the flat input index of each maximum for the
 // backward pass. Written without branches (a select per tap) so that the channel loop
 // vectorises; the first maximal tap wins ties, as in MaxPoolGrad (pooling.cc).

@@ -114,6 +114,13 @@ async function useWasm(withBlas: boolean, threads: number, notes: string[]): Pro
   const { installBlasKernels, installPlainWasmKernels } = await import('../kernels/register.js');
   if (addon) installBlasKernels(addon);
   else installPlainWasmKernels();
+  if (addon) {
+    // Imported graphs train on libtorch on this backend where its addon is built (train-step.ts);
+    // without it they train on TensorFlow.js's step, which says so when a graph needs it.
+    const { loadTorchAddon } = await import('../kernels/torch-addon.js');
+    const torch = loadTorchAddon();
+    if (torch.ok) versions.libtorch = torch.addon.info().torch;
+  }
   versions.tfjs = tf.version.tfjs;
   // Which wasm binary tfjs loaded: Node gets the SIMD build but never the threaded one (tfjs
   // disables wasm threads under Node), so native kernels carry the heavy work.

@@ -1,18 +1,25 @@
 /**
- * One optimizer step of the training loop, in one of two implementations chosen by the backend
- * (so that which one a run takes is a function of its key and backend, never of chance):
- * - on wasm-blas, the native trainer (stages/lib/kernels/native-trainer.ts): the whole step in one
- *   native call, several times faster than TensorFlow.js on the study's small networks;
- * - elsewhere, or for a network the native trainer does not implement, TensorFlow.js's
- *   `optimizer.minimize` over the trainable variables (saying once why the fast step is off).
- * Both follow the same recipe (softmax cross-entropy, the optimizer's update rule); their results
+ * One optimizer step of the training loop, in one of three implementations chosen by the backend
+ * and the network (so that which one a run takes is a function of its key and backend, never of
+ * chance):
+ * - on wasm-blas, for chains, the native trainer (stages/lib/kernels/native-trainer.ts): the
+ *   whole step in one native call, several times faster than TensorFlow.js on the study's small
+ *   networks;
+ * - on wasm-blas, for graphs (imported networks: residual adds, BatchNorm, strided, grouped and
+ *   depthwise convolutions), the libtorch step (stages/lib/kernels/graph-trainer.ts) where its
+ *   addon is built (docs/backends.md#imported-networks);
+ * - elsewhere, or for a network neither implements, TensorFlow.js's `optimizer.minimize` over
+ *   the trainable variables (saying once why the fast step is off).
+ * All follow the same recipe (softmax cross-entropy, the optimizer's update rule); their results
  * differ only by floating-point order (docs/performance.md).
  *
  * Imports TensorFlow.js statically: load with `await import('./train-step.js')` from stage code.
  */
 import * as tf from '@tensorflow/tfjs';
 import { installedBlasAddon } from '../kernels/register.js';
+import { GraphTrainer } from '../kernels/graph-trainer.js';
 import { NativeTrainer, PLAIN_LAYER, type LayerTuning, type NativeOptimizer } from '../kernels/native-trainer.js';
+import { loadTorchAddon } from '../kernels/torch-addon.js';
 import { trainableVariables } from './models.js';
 
 export interface StepResult {
@@ -23,7 +30,7 @@ export interface StepResult {
 }
 
 export interface TrainStepper {
-  readonly kind: 'native' | 'tfjs';
+  readonly kind: 'native' | 'libtorch' | 'tfjs';
   /** One optimizer step on `rows` samples: `x` holds rows x (input size) values. */
   step(x: Float32Array, labels: Int32Array, rows: number): StepResult;
   /** Makes the network's variables hold the current weights: call before reading the network. */
@@ -57,7 +64,7 @@ export interface StepperOptions extends NativeOptimizer {
 
 const said = new Set<string>();
 
-/** Says once per process why the native step is not used (never silently slow). */
+/** Says once per process why the native steps are not used (never silently slow). */
 function sayOnce(reason: string): void {
   if (said.has(reason)) return;
   said.add(reason);
@@ -179,10 +186,13 @@ class TfjsStepper implements TrainStepper {
   }
 }
 
+/** What the native steps share: a step, a forward pass and copying the weights back. */
+type OneCallTrainer = Pick<NativeTrainer, 'step' | 'forward' | 'sync' | 'inputSize' | 'classes'>;
+
 class NativeStepper implements TrainStepper {
-  readonly kind = 'native';
   constructor(
-    private readonly trainer: NativeTrainer,
+    readonly kind: 'native' | 'libtorch',
+    private readonly trainer: OneCallTrainer,
     private readonly perRow: number,
   ) {}
 
@@ -228,7 +238,7 @@ function activationsPerRow(model: tf.LayersModel): number {
 }
 
 /** Softmax cross-entropy and accuracy of the trainer's current weights, in bounded chunks. */
-function evaluateWith(trainer: NativeTrainer, perRow: number, data: EvaluationData): Evaluation {
+function evaluateWith(trainer: OneCallTrainer, perRow: number, data: EvaluationData): Evaluation {
   const { features, labels, rows } = data;
   const chunk = Math.max(1, Math.min(rows, Math.floor(FORWARD_FLOATS / Math.max(1, perRow))));
   const dim = trainer.inputSize;
@@ -257,8 +267,15 @@ export function createStepper(model: tf.LayersModel, options: StepperOptions): T
   const addon = installedBlasAddon();
   if (options.native !== false && addon !== null && tf.getBackend() === 'wasm') {
     const trainer = NativeTrainer.translate(addon, model, options, options.tuning);
-    if (typeof trainer !== 'string') return new NativeStepper(trainer, activationsPerRow(model));
-    sayOnce(trainer);
+    if (typeof trainer !== 'string') return new NativeStepper('native', trainer, activationsPerRow(model));
+    const torch = loadTorchAddon();
+    if (!torch.ok) {
+      sayOnce(`${trainer}; and ${torch.reason}`);
+      return new TfjsStepper(model, options);
+    }
+    const graph = GraphTrainer.translate(torch.addon, model, options, options.tuning);
+    if (typeof graph !== 'string') return new NativeStepper('libtorch', graph, activationsPerRow(model));
+    sayOnce(`${trainer}; the libtorch step does not take it either: ${graph}`);
   }
   return new TfjsStepper(model, options);
 }
