@@ -64,21 +64,31 @@ function relativeGap(a: Float32Array, b: Float32Array): number {
 
 const opts = { skip: libtorchInstalled ? false : 'libtorch-dev is not installed (the libtorch step is not built)' };
 
-test("the libtorch forward pass equals TensorFlow.js's on the fixtures (inference mode)", opts, async () => {
-  await selectBackend('wasm-blas', 1);
-  const addon = torchAddon();
-  for (const file of ['resnet8-opset13.onnx', 'mobile-opset17.onnx', 'mixed-opset13.onnx']) {
-    const model = await sourceOf(file);
-    const trainer = GraphTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
-    assert.ok(typeof trainer !== 'string', `${file}: ${String(trainer)}`);
-    const [{ x }] = batches(1, 16, trainer.inputSize, 3);
-    const shape = (model.inputs[0].shape as number[]).slice(1);
-    const expected = tf.tidy(() => (model.predict(tf.tensor(x, [16, ...shape])) as tf.Tensor).dataSync() as Float32Array);
-    const gap = maxAbsDiff(trainer.forward(x, 16), expected);
-    assert.ok(gap < 1e-4, `${file}: logits differ by ${gap}`);
-    model.dispose();
-  }
-});
+test(
+  "the libtorch forward pass equals TensorFlow.js's on the fixtures (inference mode), frozen BatchNorms folded or not",
+  opts,
+  async () => {
+    await selectBackend('wasm-blas', 1);
+    const addon = torchAddon();
+    for (const file of ['resnet8-opset13.onnx', 'mobile-opset17.onnx', 'mixed-opset13.onnx']) {
+      const source = await sourceOf(file);
+      // All blocks frozen: each frozen convolution's BatchNorm is folded into it.
+      const frozen = await targetNetworkLike(source, 3, 5, 'target/init');
+      prepareTransfer(frozen, source, 'defrost', blockCount(source));
+      for (const model of [source, frozen]) {
+        const trainer = GraphTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
+        assert.ok(typeof trainer !== 'string', `${file}: ${String(trainer)}`);
+        const [{ x }] = batches(1, 16, trainer.inputSize, 3);
+        const shape = (model.inputs[0].shape as number[]).slice(1);
+        const expected = tf.tidy(() => (model.predict(tf.tensor(x, [16, ...shape])) as tf.Tensor).dataSync() as Float32Array);
+        const gap = maxAbsDiff(trainer.forward(x, 16), expected);
+        assert.ok(gap < 1e-4, `${file}${model === frozen ? ', frozen' : ''}: logits differ by ${gap}`);
+      }
+      source.dispose();
+      frozen.dispose();
+    }
+  },
+);
 
 test("after 6 steps the libtorch step's weights equal TensorFlow.js's step, frozen blocks bit-identical", opts, async () => {
   await selectBackend('wasm-blas', 1);

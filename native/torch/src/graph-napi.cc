@@ -13,6 +13,7 @@
 //   graphStep(handle, x: Float32Array, labels: Int32Array, rows, out: Float64Array [loss, hits])
 //   graphForward(handle, x: Float32Array, rows, logits: Float32Array)
 #include <ATen/Parallel.h>
+#include <malloc.h>
 #include <node_api.h>
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -67,6 +68,20 @@ napi_value Guarded(napi_env env, const char* what, F body) {
   }
 }
 
+// glibc returns large freed blocks to the kernel (mmap'd blocks at once, the heap's top beyond
+// 128 KiB), so every step's activations (megabytes each) come back as fresh pages the kernel
+// must fault in and zero: a quarter of a step's time (docs/performance.md#imported-networks).
+// Keeping up to 32 MiB blocks on the heap and trimming it only beyond 256 MiB lets each step
+// reuse the last one's memory. Set once, when the first graph trainer is made, so a process
+// that trains no graph keeps glibc's defaults.
+void KeepFreedMemory() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value out, version, threads;
   napi_create_object(env, &out);
@@ -100,6 +115,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   }
   const GraphOptimizerSpec optimizer{spec[3], scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]};
   return Guarded(env, "graphCreate", [&]() -> napi_value {
+    KeepFreedMemory();
     std::string error;
     GraphTrainer* trainer = GraphTrainer::Create(spec[0], spec[1], spec[2], nodes, optimizer, &error);
     if (trainer == nullptr) return Throw(env, "graphCreate: " + error);

@@ -78,7 +78,8 @@ GraphTrainer* GraphTrainer::Create(int32_t h, int32_t w, int32_t c,
   };
   for (size_t i = 0; i < specs.size(); ++i) {
     const NodeSpec& s = specs[i];
-    Node node{s};
+    Node node;
+    node.spec = s;
     const int32_t values = static_cast<int32_t>(shapes.size());
     const bool binary = s.op == kAddOp || s.op == kConcatOp;
     if (s.in0 < 0 || s.in0 >= values || (binary && (s.in1 < 0 || s.in1 >= values)))
@@ -171,6 +172,16 @@ GraphTrainer* GraphTrainer::Create(int32_t h, int32_t w, int32_t c,
     return nullptr;
   }
   t->classes_ = static_cast<int32_t>(shapes.back().c);
+  for (size_t i = 0; i < t->nodes_.size(); ++i) {
+    Node& bn = t->nodes_[i];
+    if (bn.spec.op != kBatchNormOp || bn.spec.trainable || bn.spec.in0 < 1) continue;
+    Node& conv = t->nodes_[bn.spec.in0 - 1];
+    if (conv.spec.op == kConvOp && !conv.spec.trainable && conv.spec.activation == kLinear &&
+        readers[bn.spec.in0] == 1) {
+      conv.batchNorm = static_cast<int32_t>(i);
+      bn.foldedBatchNorm = true;
+    }
+  }
   for (Param& p : t->params_) {
     if (!p.trainable) continue;
     if (optimizer.kind != kSgd) p.slot1 = at::zeros_like(p.value, at::MemoryFormat::Contiguous);
@@ -193,6 +204,7 @@ at::Tensor FromOutside(const float* values, const at::Tensor& like, bool convKer
 
 void GraphTrainer::SetParam(int32_t i, const float* values) {
   at::NoGradGuard noGrad;
+  foldsStale_ = true;
   Param& p = params_[i];
   p.value.copy_(FromOutside(values, p.value, p.convKernel));
 }
@@ -209,7 +221,25 @@ void GraphTrainer::GetParam(int32_t i, float* out) const {
   std::memcpy(out, outside.data_ptr<float>(), sizeof(float) * size_t(outside.numel()));
 }
 
+// The kernel and bias of `conv` with its BatchNorm applied: BatchNorm in inference mode is
+// y = (x - mean) * gamma / sqrt(var + eps) + beta per channel.
+void GraphTrainer::Fold(Node& conv) {
+  at::NoGradGuard noGrad;
+  const Node& bn = nodes_[conv.batchNorm];
+  const Param* p = &params_[bn.param];
+  const at::Tensor scale = p[0].value / at::sqrt(p[3].value + bn.spec.scalar0);
+  const at::Tensor& kernel = params_[conv.param].value;
+  conv.foldedKernel = (kernel * scale.reshape({-1, 1, 1, 1})).contiguous();
+  const at::Tensor bias = conv.spec.bias ? params_[conv.param + 1].value : at::zeros_like(p[2].value);
+  conv.foldedBias = (bias - p[2].value) * scale + p[1].value;
+}
+
 at::Tensor GraphTrainer::Run(const float* x, int32_t rows, bool training) {
+  if (foldsStale_) {
+    for (Node& node : nodes_)
+      if (node.batchNorm >= 0) Fold(node);
+    foldsStale_ = false;
+  }
   std::vector<at::Tensor> v(nodes_.size() + 1);
   // NHWC samples are an NCHW tensor in libtorch's channels-last memory format: no copy, and the
   // format its oneDNN convolutions run fastest in (docs/performance.md); libtorch keeps it
@@ -226,8 +256,10 @@ at::Tensor GraphTrainer::Run(const float* x, int32_t rows, bool training) {
     at::Tensor y;
     switch (s.op) {
       case kConvOp: {
-        const at::Tensor& kernel = params_[node.param].value;
-        const at::Tensor bias = s.bias ? params_[node.param + 1].value : at::Tensor();
+        const bool folded = node.batchNorm >= 0;
+        const at::Tensor& kernel = folded ? node.foldedKernel : params_[node.param].value;
+        const at::Tensor bias =
+            folded ? node.foldedBias : s.bias ? params_[node.param + 1].value : at::Tensor();
         at::Tensor src = in;
         int64_t ph = node.padT, pw = node.padL;
         if (node.padT != node.padB || node.padL != node.padR) {
@@ -245,6 +277,10 @@ at::Tensor GraphTrainer::Run(const float* x, int32_t rows, bool training) {
         break;
       }
       case kBatchNormOp: {
+        if (node.foldedBatchNorm) {  // applied by the convolution it follows
+          y = in;
+          break;
+        }
         const Param* p = &params_[node.param];
         y = at::batch_norm(in, p[0].value, p[1].value, p[2].value, p[3].value,
                            training && s.trainable, s.scalar1, s.scalar0, false);

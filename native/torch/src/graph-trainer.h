@@ -13,7 +13,8 @@
 // no gradient, so autograd records nothing for a frozen prefix (no input gradients, as in
 // PyTorch under no_grad), and its BatchNorm normalises with its running statistics and leaves
 // them untouched; a trainable BatchNorm normalises with the batch's statistics and updates its
-// running ones as PyTorch's train() does.
+// running ones as PyTorch's train() does. A frozen BatchNorm is a fixed affine map, so one that
+// follows a frozen convolution is folded into it (one pass over the activations fewer).
 #pragma once
 #include <ATen/ATen.h>
 
@@ -96,9 +97,15 @@ class GraphTrainer {
     int32_t param = -1;  // first parameter of the node
     bool foldedPad = false;  // a zero padding this node's convolution applies itself
     int32_t padT = 0, padB = 0, padL = 0, padR = 0;
+    // A frozen convolution whose output only a frozen BatchNorm reads: the BatchNorm (node
+    // `batchNorm`, then skipped) is folded into its kernel and bias, computed once.
+    int32_t batchNorm = -1;
+    bool foldedBatchNorm = false;
+    at::Tensor foldedKernel, foldedBias;
   };
 
   at::Tensor Run(const float* x, int32_t rows, bool training);
+  void Fold(Node& conv);
   void Update();
 
   int32_t h_ = 0, w_ = 0, c_ = 0, classes_ = 0;
@@ -106,6 +113,7 @@ class GraphTrainer {
   std::vector<Param> params_;
   GraphOptimizerSpec optimizer_{};
   float accBeta1_ = 0.f, accBeta2_ = 0.f;
+  bool foldsStale_ = true;  // a parameter was set since the folds were computed
 };
 
 }  // namespace defrost
