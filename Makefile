@@ -55,6 +55,7 @@ test: setup browser lint
 
 bench: setup
 	$(NODE) scripts/bench.mjs
+	$(NODE) scripts/bench-resnet8.mjs
 
 chaos: setup
 	$(NODE) dist/bench/chaos/run.js

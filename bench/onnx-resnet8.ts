@@ -1,9 +1,11 @@
 /**
- * Training throughput of the ResNet-8-like ONNX fixture in defrost (docs/backends.md, "Imported
- * networks"): batch 64, Adam, one thread, the training loop's own step (train-step.ts), at every
- * frozen-prefix depth 0..4 (blocks 1..l frozen, as a transfer at depth l trains it). Prints one
- * JSON line per depth with samples per second of CPU time (which a shared machine disturbs far
- * less than wall time) and per wall second. The PyTorch side is bench/torch_resnet8.py.
+ * Training throughput of the ResNet-8-like ONNX fixture in defrost (docs/performance.md#imported-networks):
+ * batch 64, Adam, one thread, the training loop's own step (train-step.ts: the libtorch step
+ * where it is built, else TensorFlow.js's), at every frozen-prefix depth 0..4 (blocks 1..l frozen,
+ * as a transfer at depth l trains it). Each depth runs for S seconds of CPU time after two
+ * warm-up steps; prints one JSON line per depth with samples per second of CPU time (which a
+ * shared machine disturbs far less than wall time) and per wall second. The PyTorch side is
+ * bench/torch_resnet8.py; scripts/bench-resnet8.mjs runs both and compares them.
  *
  *   node dist/bench/onnx-resnet8.js [--seconds S] [--backend wasm-blas]
  */
@@ -39,13 +41,16 @@ for (let depth = 0; depth <= blockCount(source); depth++) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let steps = 0;
-  while (performance.now() - t0 < seconds * 1000) {
+  const used = (): number => {
+    const { user, system } = process.cpuUsage(cpu0);
+    return (user + system) / 1e6;
+  };
+  while (used() < seconds) {
     stepper.step(x, y, batch);
     steps++;
   }
-  const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - t0) / 1000;
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cpuSeconds = used();
   console.log(
     JSON.stringify({
       side: 'defrost',

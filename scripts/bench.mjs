@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `make bench` (docs/performance.md): defrost against PyTorch on this machine, both sides in one
 // invocation under the same environment, so that their ratio means something on a shared machine.
+// (Its second part, an imported ResNet at every frozen depth, is scripts/bench-resnet8.mjs.)
 //
 // 1. Training throughput (`defrost bench train`, backend auto) against bench/torch_reference.py,
 //    one thread each (BENCH_THREADS), with the targets of issue 16: MLP >= 1.2x, CNN >= 1.0x.
