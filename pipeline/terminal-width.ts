@@ -41,3 +41,28 @@ export function wrapWords(text: string, first = '', rest = '', width = TERMINAL_
   lines.push(line);
   return lines;
 }
+
+/**
+ * Text without spaces to fold at (JSON: `["cka","rbf_cka",...]`) in lines of at most `width`
+ * characters, broken after a comma or at a space; a piece with no such place is cut, so no line
+ * is ever wider than `width`. Joined back without separators, the lines give the text again
+ * (but for the spaces at the breaks).
+ */
+export function foldAtCommas(text: string, width: number): string[] {
+  const pieces = text.match(/[^, ]*(?:, ?| |$)/g)?.filter((p) => p !== '') ?? [text];
+  const lines: string[] = [];
+  let line = '';
+  for (let piece of pieces) {
+    if (line !== '' && (line + piece).trimEnd().length > width) {
+      lines.push(line.trimEnd());
+      line = '';
+    }
+    while (piece.trimEnd().length > width) {
+      lines.push(piece.slice(0, width));
+      piece = piece.slice(width);
+    }
+    line += piece;
+  }
+  lines.push(line.trimEnd());
+  return lines;
+}

@@ -90,19 +90,25 @@ test('runs show puts runs side by side, runs diff says what changed', () => {
   assert.match(badName.stderr, /--name: got "has space"/);
 });
 
-test('ls has a header, dates and coordinates, and names the run that made each instance', () => {
+test('ls has a header, coordinates (dates with --wide), and names the run that made each instance', () => {
   const ls = defrost(box, ['ls', '--stage', 'sum']);
   assert.equal(ls.code, 0, ls.stderr);
   const lines = ls.stdout.trim().split('\n');
-  assert.match(lines[0]!, /^STAGE\s+KEY\s+CREATED \(UTC\)\s+TIME\s+COORDINATES\s+MADE BY RUN\s+USED BY$/);
+  assert.match(lines[0]!, /^STAGE\s+KEY\s+TIME\s+COORDINATES\s+MADE BY RUN\s+USED BY$/);
   // One sum per run (sum.top differs); it has no coordinates.
   assert.equal(lines.length, 1 + 2);
   assert.ok(
-    lines.some((l) => /^sum\s+[0-9a-f]{16}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+\S+\s+-\s+k7\s+k7$/.test(l)),
+    lines.some((l) => /^sum\s+[0-9a-f]{16}\s+\S+\s+-\s+k7\s+k7$/.test(l)),
     ls.stdout,
   );
+  const wide = defrost(box, ['ls', '--stage', 'sum', '--wide']).stdout.trim().split('\n');
+  assert.match(wide[0]!, /^STAGE\s+KEY\s+CREATED \(UTC\)\s+TIME\s+COORDINATES\s+MADE BY RUN\s+USED BY$/);
+  assert.ok(
+    wide.some((l) => /^sum\s+[0-9a-f]{16}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+\S+\s+-\s+k7\s+k7$/.test(l)),
+    wide.join('\n'),
+  );
   const squares = defrost(box, ['ls', '--stage', 'square']).stdout;
-  assert.match(squares, /^square\s+[0-9a-f]{16}\s+\S+ \S+\s+\S+\s+value=2\s+\d{8}-\d{6}-[0-9a-f]{4}\s+2 runs \(last k7\)$/m);
+  assert.match(squares, /^square\s+[0-9a-f]{16}\s+\S+\s+value=2\s+\d{8}-\d{6}-[0-9a-f]{4}\s+2 runs \(last k7\)$/m);
   const json = lastJson<{ made_by: string[]; used_by: string[]; coords: object }[]>(
     defrost(box, ['ls', '--json', '--stage', 'make-numbers']),
   );

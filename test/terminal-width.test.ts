@@ -1,11 +1,12 @@
 /**
  * Default terminal output fits 100 columns (issue 23, pipeline/terminal-width.ts): `run`,
- * `report`, `runs` and `recommend`, run as a user runs them (no --json, no --wide), print no line of more
- * than 100 columns on stdout or stderr — the progress log, the summary, the answer, the paths.
- * The study is quick.yaml cut to its longest coordinates (correlation 0.95, n = 400, two seeds);
- * `recommend` runs on the recommend tests' image folder. And the folding itself: at spaces, an
- * interval kept with its number, a long path never cut; table cells (`runs show`) fold within
- * their column, after commas, with nothing cut.
+ * `report`, `runs` (and `runs show`, `ls` and `inspect` on the same store) and `recommend`, run
+ * as a user runs them (no --json, no --wide), print no line of more than 100 columns on stdout or
+ * stderr — the progress log, the summary, the answer, the paths. The study is quick.yaml cut to
+ * its longest coordinates (correlation 0.95, n = 400, two seeds); `recommend` runs on the
+ * recommend tests' image folder. And the folding itself: at spaces, an interval kept with its
+ * number, a long path never cut; table cells (`runs show`) fold within their column, after
+ * commas, with nothing cut.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -66,7 +67,7 @@ test('foldTable folds long cells within their column after commas, cutting nothi
   assert.match(lines.at(-1)!, /^\* seeds +\[0,1,2\] +\[0,1\]$/);
 });
 
-test('run, report, runs (and runs show) and recommend print every line within 100 columns by default', async () => {
+test('run, report, runs (and runs show, ls, inspect) and recommend print every line within 100 columns by default', async () => {
   const dir = scratchDir('width');
   const f = await fixture();
   try {
@@ -98,6 +99,13 @@ test('run, report, runs (and runs show) and recommend print every line within 10
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^ {2}similarity\.measures +\["cka",/m);
     assert.deepEqual(wideLines(shown), [], 'runs show');
+    // Looking at results keeps to the width too: ls folds coordinates, inspect folds its JSON.
+    for (const args of [['ls'], ['inspect', 'last']]) {
+      const r = cli([...args, '--store', store]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(wideLines(r), [], args.join(' '));
+    }
+    assert.match(cli(['inspect', 'last', '--store', store]).stdout, /^ {2}summary: +\{"runs":/m);
 
     const report = cli(['report', QUICK, '--store', store, ...sets]);
     assert.equal(report.code, 0, report.stderr);

@@ -9,7 +9,8 @@ import { readRunRecords, type RunRecord } from '../run-records.js';
 import type { Coords } from '../stage.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { shortDate } from './runs.js';
-import { formatTable } from './table.js';
+import { foldAtCommas, TERMINAL_WIDTH } from '../terminal-width.js';
+import { foldTable, formatTable } from './table.js';
 
 /** `correlation=1 n=20 mode=defrost`; `-` for an instance without coordinates (aggregate). */
 export function formatCoords(coords: Coords): string {
@@ -37,6 +38,7 @@ interface LsOptions {
   store?: string;
   stage?: string;
   json?: boolean;
+  wide?: boolean;
 }
 
 export function registerLsCommand(program: Command, ctx: CliContext): void {
@@ -45,6 +47,7 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
     .argument('[address]', 'only what this names: stage[name=value,...], a run (id, name, `last`: every instance it planned) or a key')
     .description('list published instances')
     .option('--stage <stage>', 'only this stage')
+    .option('--wide', 'also the creation date, and no column folded to fit 100 columns')
     .option('--json', 'print a JSON array');
   addStoreOption(cmd);
   cmd.action(
@@ -90,7 +93,7 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
         return [
           p.stage,
           p.key,
-          shortDate(p.manifest.created),
+          ...(options.wide === true ? [shortDate(p.manifest.created)] : []),
           formatSeconds(p.manifest.duration_s),
           formatCoords(p.manifest.coords),
           made.length === 0 ? '-' : made.map(runLabel).join(','),
@@ -101,7 +104,10 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
               : `${used.length} runs (last ${runLabel(used[used.length - 1]!)})`,
         ];
       });
-      if (rows.length > 0) ctx.out(formatTable(['STAGE', 'KEY', 'CREATED (UTC)', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows));
+      if (rows.length > 0 && options.wide === true)
+        ctx.out(formatTable(['STAGE', 'KEY', 'CREATED (UTC)', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows));
+      // Within 100 columns (docs/engine.md): coordinates fold at their spaces.
+      else if (rows.length > 0) ctx.out(foldTable(['STAGE', 'KEY', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows, [3]));
       ctx.err(`${published.length} published instance(s) in ${store.root}`);
       return 0;
     }),
@@ -143,7 +149,14 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
       ctx.out(`${m.stage} ${m.key}  ${m.id}`);
       ctx.out(`  dir:      ${inst.dir}`);
       ctx.out(`  created:  ${m.created}  (${formatSeconds(m.duration_s)}, backend ${m.backend}, ${m.threads} thread(s))`);
-      ctx.out(`  params:   ${JSON.stringify(m.params)}`);
+      // Every line within 100 columns (docs/engine.md): JSON folds after commas under its label.
+      const field = (label: string, text: string): void =>
+        ctx.out(
+          foldAtCommas(text, TERMINAL_WIDTH - FIELD.length)
+            .map((line, i) => `${i === 0 ? `  ${label}:`.padEnd(FIELD.length) : FIELD}${line}`)
+            .join('\n'),
+        );
+      field('params', JSON.stringify(m.params));
       const inputs = Object.entries(m.inputs);
       if (inputs.length <= 8) for (const [name, input] of inputs) ctx.out(`  input:    ${name} = ${input.stage} ${input.key}`);
       else {
@@ -152,22 +165,26 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
         for (const [, input] of inputs) perStage.set(input.stage, (perStage.get(input.stage) ?? 0) + 1);
         ctx.out(`  inputs:   ${inputs.length} (${[...perStage].map(([s, n]) => `${s} ${n}`).join(', ')}; --json lists them)`);
       }
-      if (Object.keys(m.summary).length) ctx.out(`  summary:  ${JSON.stringify(m.summary)}`);
-      ctx.out(`  code:     ${m.code.fingerprint.slice(0, 16)} (${m.code.files.join(', ')})`);
+      if (Object.keys(m.summary).length) field('summary', JSON.stringify(m.summary));
+      ctx.out(`  code:     ${m.code.fingerprint.slice(0, 16)} (${m.code.files.length} file(s); --json lists them)`);
       for (const f of m.files) ctx.out(`  file:     ${f.path} (${f.bytes} bytes${f.rows !== undefined ? `, ${f.rows} rows` : ''})`);
       ctx.out(`  log:      ${join(inst.dir, m.log)}`);
       for (const [path, t] of Object.entries(tables)) {
         ctx.out(`\n${path}: ${t.rows} rows`);
         for (const c of t.columns as { name: string; type: string; nullable: boolean }[])
           ctx.out(`  ${c.name}: ${c.type}${c.nullable ? '' : ' (not null)'}`);
-        for (const [k, v] of Object.entries(t.metadata)) ctx.out(`  metadata ${k}: ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`);
-        for (const row of t.head) ctx.out(`  ${abbreviate(JSON.stringify(row))}`);
+        for (const [k, v] of Object.entries(t.metadata)) ctx.out(abbreviate(`  metadata ${k}: ${v}`));
+        for (const row of t.head) ctx.out(abbreviate(`  ${JSON.stringify(row)}`));
       }
       return 0;
     }),
   );
 }
 
-function abbreviate(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+/** The indent of a manifest field's value: `  params:   `. */
+const FIELD = ' '.repeat(12);
+
+/** A line cut to the terminal width, `...` marking the cut (--json has it whole). */
+function abbreviate(line: string): string {
+  return line.length > TERMINAL_WIDTH ? `${line.slice(0, TERMINAL_WIDTH - 3)}...` : line;
 }

@@ -1,5 +1,5 @@
 /** Aligned plain-text tables for the human output of `runs`, `ls` and friends. */
-import { TERMINAL_WIDTH } from '../terminal-width.js';
+import { foldAtCommas, TERMINAL_WIDTH } from '../terminal-width.js';
 
 /** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -52,29 +52,6 @@ export function fitTable(
 }
 
 /**
- * A cell's text folded into lines of at most `width` characters, after a comma or at a space
- * (`["cka","rbf_cka",...]` folds between its items); a piece with no such place is cut.
- */
-function foldCell(text: string, width: number): string[] {
-  const pieces = text.match(/[^, ]*(?:, ?| |$)/g)?.filter((p) => p !== '') ?? [text];
-  const lines: string[] = [];
-  let line = '';
-  for (let piece of pieces) {
-    if (line !== '' && (line + piece).trimEnd().length > width) {
-      lines.push(line.trimEnd());
-      line = '';
-    }
-    while (piece.trimEnd().length > width) {
-      lines.push(piece.slice(0, width));
-      piece = piece.slice(width);
-    }
-    line += piece;
-  }
-  lines.push(line.trimEnd());
-  return lines;
-}
-
-/**
  * `formatTable` within `width` columns (default output fits TERMINAL_WIDTH: docs/engine.md) by
  * folding the cells of the `fold` columns onto more lines, widest column first, each to no less
  * than 12 characters: nothing is cut, so every value can still be read and copied. A folded
@@ -97,7 +74,7 @@ export function foldTable(
     widths[widest]!--;
   }
   const lines = rows.flatMap((row) => {
-    const cells = row.map((cell, c) => (fold.includes(c) ? foldCell(cell, widths[c]!) : [cell]));
+    const cells = row.map((cell, c) => (fold.includes(c) ? foldAtCommas(cell, widths[c]!) : [cell]));
     const height = Math.max(...cells.map((l) => l.length));
     return Array.from({ length: height }, (_, i) => cells.map((l) => l[i] ?? ''));
   });
