@@ -17,7 +17,7 @@ import { selectBackend } from '../stages/lib/models/backend.js';
 import { blockCount, blockWeightValues } from '../stages/lib/models/models.js';
 import { canonicalSourceNetwork, targetNetworkLike } from '../stages/lib/models/source-network/canonical.js';
 import { deriveBlocks, readSourceModel } from '../stages/lib/models/source-network/topology.js';
-import { createStepper, type StepperOptions } from '../stages/lib/models/train-step.js';
+import { createStepper, evaluateNatively, type StepperOptions } from '../stages/lib/models/train-step.js';
 import { prepareTransfer } from '../stages/lib/models/transfer.js';
 import { Rng } from '../stages/lib/random.js';
 import { FIXTURES, maxAbsDiff } from './onnx-fixtures.js';
@@ -195,4 +195,25 @@ test("without the libtorch addon, graphs train on TensorFlow.js's step and the p
   const said = result.stderr.split('\n').filter((line) => line.includes('the libtorch step is not built'));
   assert.equal(said.length, 1, result.stderr);
   assert.match(said[0], /using the TensorFlow\.js step/);
+});
+
+test("evaluation of a graph runs on libtorch's forward pass and equals TensorFlow.js's", opts, async () => {
+  await selectBackend('wasm-blas', 1);
+  const model = await sourceOf('mobile-opset17.onnx');
+  const rows = 40;
+  const classes = (model.outputs[0].shape as number[])[1];
+  const [{ x, y }] = batches(1, rows, 32 * 32 * 3, classes);
+  const own = evaluateNatively(model, x, y, rows);
+  assert.ok(own !== null, 'the libtorch forward pass evaluates the graph');
+  const logits = tf.tidy(() => (model.predict(tf.tensor(x, [rows, 32, 32, 3])) as tf.Tensor).arraySync() as number[][]);
+  let loss = 0;
+  let hits = 0;
+  logits.forEach((z, r) => {
+    const top = Math.max(...z);
+    loss += Math.log(z.reduce((sum, v) => sum + Math.exp(v - top), 0)) - (z[y[r]] - top);
+    if (z.indexOf(top) === y[r]) hits++;
+  });
+  assert.ok(Math.abs(own.loss - loss / rows) < 1e-4, `loss ${own.loss} vs ${loss / rows}`);
+  assert.equal(own.accuracy, hits / rows);
+  model.dispose();
 });

@@ -220,16 +220,36 @@ export interface Evaluation {
 const FORWARD_FLOATS = 16 << 20;
 
 /**
- * Mean cross-entropy and accuracy of `model` on `rows` samples through the native forward pass,
- * or null when it is not available (not wasm-blas, or a network it does not implement): the
- * caller then evaluates with TensorFlow.js. Chunked so that the activations stay bounded.
+ * Mean cross-entropy and accuracy of `model` on `rows` samples through a native forward pass (the
+ * chain trainer's, or the libtorch step's for graphs, BatchNorm in inference mode), or null when
+ * none is available (not wasm-blas, or a network neither implements): the caller then evaluates
+ * with TensorFlow.js. Chunked so that the activations stay bounded.
  */
 export function evaluateNatively(model: tf.LayersModel, features: Float32Array, labels: Int32Array, rows: number): Evaluation | null {
+  if (rows === 0) return null;
+  const native = oneCallTrainer(model, { kind: 'sgd', learningRate: 0, momentum: 0 });
+  if (native === null || typeof native.trainer === 'string') return null;
+  return evaluateWith(native.trainer, activationsPerRow(model), { features, labels, rows });
+}
+
+/**
+ * The one-call trainer of `model` on the active backend: on wasm-blas, the chain trainer, else
+ * the libtorch step where its addon loads; or why neither takes the network. Null off wasm-blas.
+ */
+function oneCallTrainer(
+  model: tf.LayersModel,
+  optimizer: NativeOptimizer,
+  tuning?: ReadonlyMap<string, LayerTuning>,
+): { readonly kind: 'native' | 'libtorch'; readonly trainer: OneCallTrainer } | { readonly trainer: string } | null {
   const addon = installedBlasAddon();
-  if (addon === null || tf.getBackend() !== 'wasm' || rows === 0) return null;
-  const trainer = NativeTrainer.translate(addon, model, { kind: 'sgd', learningRate: 0, momentum: 0 });
-  if (typeof trainer === 'string') return null;
-  return evaluateWith(trainer, activationsPerRow(model), { features, labels, rows });
+  if (addon === null || tf.getBackend() !== 'wasm') return null;
+  const chain = NativeTrainer.translate(addon, model, optimizer, tuning);
+  if (typeof chain !== 'string') return { kind: 'native', trainer: chain };
+  const torch = loadTorchAddon();
+  if (!torch.ok) return { trainer: `${chain}; and ${torch.reason}` };
+  const graph = GraphTrainer.translate(torch.addon, model, optimizer, tuning);
+  if (typeof graph !== 'string') return { kind: 'libtorch', trainer: graph };
+  return { trainer: `${chain}; the libtorch step does not take it either: ${graph}` };
 }
 
 /** Floats of every layer's output for one sample: what a forward pass holds per row. */
@@ -264,18 +284,8 @@ function evaluateWith(trainer: OneCallTrainer, perRow: number, data: EvaluationD
 
 /** The fastest step available for `model` on the active backend. */
 export function createStepper(model: tf.LayersModel, options: StepperOptions): TrainStepper {
-  const addon = installedBlasAddon();
-  if (options.native !== false && addon !== null && tf.getBackend() === 'wasm') {
-    const trainer = NativeTrainer.translate(addon, model, options, options.tuning);
-    if (typeof trainer !== 'string') return new NativeStepper('native', trainer, activationsPerRow(model));
-    const torch = loadTorchAddon();
-    if (!torch.ok) {
-      sayOnce(`${trainer}; and ${torch.reason}`);
-      return new TfjsStepper(model, options);
-    }
-    const graph = GraphTrainer.translate(torch.addon, model, options, options.tuning);
-    if (typeof graph !== 'string') return new NativeStepper('libtorch', graph, activationsPerRow(model));
-    sayOnce(`${trainer}; the libtorch step does not take it either: ${graph}`);
-  }
+  const native = options.native === false ? null : oneCallTrainer(model, options, options.tuning);
+  if (native !== null && 'kind' in native) return new NativeStepper(native.kind, native.trainer, activationsPerRow(model));
+  if (native !== null) sayOnce(native.trainer);
   return new TfjsStepper(model, options);
 }
