@@ -42,6 +42,16 @@ export function wrapWords(text: string, first = '', rest = '', width = TERMINAL_
   return lines;
 }
 
+/** The pieces `foldAtCommas` keeps whole: up to and including a comma (and its space) or a space. */
+function foldPieces(text: string): string[] {
+  return text.match(/[^, ]*(?:, ?| |$)/g)?.filter((p) => p !== '') ?? [text];
+}
+
+/** The width `foldAtCommas` needs to cut nothing: the widest piece between its break points. */
+export function widestPiece(text: string): number {
+  return foldPieces(text).reduce((w, p) => Math.max(w, p.trimEnd().length), 0);
+}
+
 /**
  * Text without spaces to fold at (JSON: `["cka","rbf_cka",...]`) in lines of at most `width`
  * characters, broken after a comma or at a space; a piece with no such place is cut, so no line
@@ -49,7 +59,7 @@ export function wrapWords(text: string, first = '', rest = '', width = TERMINAL_
  * (but for the spaces at the breaks).
  */
 export function foldAtCommas(text: string, width: number): string[] {
-  const pieces = text.match(/[^, ]*(?:, ?| |$)/g)?.filter((p) => p !== '') ?? [text];
+  const pieces = foldPieces(text);
   const lines: string[] = [];
   let line = '';
   for (let piece of pieces) {

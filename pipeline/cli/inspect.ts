@@ -106,8 +106,8 @@ export function registerLsCommand(program: Command, ctx: CliContext): void {
       });
       if (rows.length > 0 && options.wide === true)
         ctx.out(formatTable(['STAGE', 'KEY', 'CREATED (UTC)', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows));
-      // Within 100 columns (docs/engine.md): coordinates fold at their spaces.
-      else if (rows.length > 0) ctx.out(foldTable(['STAGE', 'KEY', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows, [3]));
+      // Within 100 columns (docs/engine.md): coordinates and run lists fold at their spaces and commas.
+      else if (rows.length > 0) ctx.out(foldTable(['STAGE', 'KEY', 'TIME', 'COORDINATES', 'MADE BY RUN', 'USED BY'], rows, [3, 4, 5]));
       ctx.err(`${published.length} published instance(s) in ${store.root}`);
       return 0;
     }),

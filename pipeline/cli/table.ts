@@ -1,5 +1,5 @@
 /** Aligned plain-text tables for the human output of `runs`, `ls` and friends. */
-import { foldAtCommas, TERMINAL_WIDTH } from '../terminal-width.js';
+import { foldAtCommas, TERMINAL_WIDTH, widestPiece } from '../terminal-width.js';
 
 /** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -54,8 +54,9 @@ export function fitTable(
 /**
  * `formatTable` within `width` columns (default output fits TERMINAL_WIDTH: docs/engine.md) by
  * folding the cells of the `fold` columns onto more lines, widest column first, each to no less
- * than 12 characters: nothing is cut, so every value can still be read and copied. A folded
- * row's further lines leave the other columns blank.
+ * than its header and its widest piece between commas and spaces: nothing is cut, so every
+ * value can still be read and copied (a table that cannot fit so stays wider). A folded row's
+ * further lines leave the other columns blank.
  */
 export function foldTable(
   header: readonly string[],
@@ -66,10 +67,10 @@ export function foldTable(
   const all = [header, ...rows];
   const widths = header.map((_, c) => all.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
   const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
-  const MIN = 12;
+  const least = header.map((title, c) => rows.reduce((w, r) => Math.max(w, widestPiece(r[c] ?? '')), title.length));
   while (total() > width) {
     let widest = -1;
-    for (const c of fold) if (widths[c]! > Math.max(MIN, header[c]!.length) && (widest < 0 || widths[c]! > widths[widest]!)) widest = c;
+    for (const c of fold) if (widths[c]! > least[c]! && (widest < 0 || widths[c]! > widths[widest]!)) widest = c;
     if (widest < 0) break;
     widths[widest]!--;
   }
