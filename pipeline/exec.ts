@@ -7,11 +7,13 @@
  *   2. take the key's lock; if a live process holds it, wait, and report `cached` if it published
  *   3. check again (it may have been published while we waited), check the inputs are published
  *   4. run the stage into a fresh staging dir, its output captured into `.logs/<stage>/<key>.log`
- *   5. publish: hash + fsync every file, copy the log in, rename the staging dir into place,
- *      write manifest.json last (temp + fsync + rename), fsync the directory; release the lock.
+ *   5. publish: hash + fsync every file, copy the log in, write manifest.json (fsync) into the
+ *      staging dir, fsync it, rename it into place; release the lock.
  *
  * A stage that throws, or a process that dies, publishes nothing; a directory left without a
- * valid manifest is never a result and the next run removes it.
+ * valid manifest is never a result and the next run removes it. Publishing takes the fsyncs its
+ * guarantee needs and no more (docs/engine.md, "What a crash can cost"): the rename that makes
+ * the instance visible comes after every file and the manifest are on disk.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { DefrostError, UsageError } from './errors.js';
 import type { ExecResult } from './executor.js';
 import { fingerprintStage } from './fingerprint.js';
-import { fsyncPath, syncFd, uniqueSuffix, writeFileAtomic } from './fsutil.js';
+import { fsyncPath, syncFd, uniqueSuffix, writeFileDurable } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
 import { checkInstanceFiles, describeDamage } from './integrity.js';
@@ -185,9 +187,8 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     let files: ManifestFile[];
     try {
       files = await describeOutputs(staging);
+      // Not fsynced: a power loss may cut an instance's log short, never its results.
       copyFileSync(logPath, join(staging, LOG_FILE));
-      fsyncPath(join(staging, LOG_FILE));
-      fsyncPath(staging);
     } catch (error) {
       return { status: 'failed', reason: publishFailure(error), logPath };
     }
@@ -257,11 +258,17 @@ async function describeOutputs(staging: string): Promise<ManifestFile[]> {
 }
 
 /**
- * Moves the staging dir into place and writes the manifest last. Whatever is at the target is
- * moved aside first: a manifest-less leftover of a dead attempt, or (with --force) the old instance.
- * Called with the key's lock held.
+ * Writes the manifest into the staging dir and moves the dir into place: the rename is what makes
+ * the instance visible, so it comes after every file and the manifest are durable (their fsyncs,
+ * then the staging dir's for their names). The stage directory is not fsynced after the rename:
+ * a power loss right after it may lose the instance, which the next run then recomputes (same
+ * key, same bytes), but can never show a manifest without its files (docs/engine.md). Whatever
+ * is at the target is moved aside first: a manifest-less leftover of a dead attempt, or (with
+ * --force) the old instance. Called with the key's lock held.
  */
 function publish(store: Store, dir: string, staging: string, manifest: Manifest): void {
+  writeFileDurable(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  fsyncPath(staging);
   mkdirSync(dirname(dir), { recursive: true });
   if (existsSync(dir)) {
     const aside = join(store.tmpRoot, `replaced-${manifest.stage}-${manifest.key}-${uniqueSuffix()}`);
@@ -269,15 +276,6 @@ function publish(store: Store, dir: string, staging: string, manifest: Manifest)
     rmSync(aside, { recursive: true, force: true });
   }
   renameSync(staging, dir);
-  try {
-    fsyncPath(dirname(dir));
-    writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  } catch (error) {
-    // No manifest, no result; but leave no manifest-less directory behind either (a full disk
-    // gets its space back at once, and nobody mistakes the directory for an unfinished attempt).
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 /** One line for the run summary when publishing failed (e.g. the disk is full). */

@@ -99,6 +99,21 @@ export function uniqueSuffix(): string {
   return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * Writes a new file `path` and fsyncs it (not its directory): for a file inside a directory that
+ * is itself fsynced and renamed into place afterwards (a staging dir being published).
+ */
+export function writeFileDurable(path: string, data: string | Uint8Array): void {
+  // O_EXCL|O_NOFOLLOW: never write through something planted under the name.
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    syncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes `path` atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
