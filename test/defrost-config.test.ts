@@ -9,6 +9,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../pipeline/config-loader.js';
 import { ConfigError } from '../pipeline/errors.js';
+import { modeOptionsOf, plannedRunCount, settingsOf } from '../stages/config/schema.js';
+import { planDefrost } from '../stages/plan.js';
 import { defrostProject } from '../stages/project.js';
 import { QUICK } from './engine-helpers.js';
 import { scratchDir } from './stage-rig.js';
@@ -63,4 +65,63 @@ test('resources are keyed by the registry: every stage takes them, an unknown na
   const proto = join(dir, 'proto.yaml');
   writeFileSync(proto, 'task:\n  kind: synthetic\nresources:\n  __proto__: {cpus: 2}\n');
   rejects(proto, [], /resources\.__proto__: .*allowed: a stage name/);
+});
+
+test('transfer.protocols: each mode sweeps its list, `all` or its own defaults; the planner gives each setting its coordinate and options', () => {
+  const modes = 'transfer.modes=[defrost,surgical,lp-ft,llrd,gradual,l2sp]';
+  const { config } = loadConfig(defrostProject, QUICK, [
+    modes,
+    'transfer.protocols.llrd.settings=[0.25,0.5]',
+    'transfer.protocols.gradual.stage_steps=7',
+  ]);
+  // L = 2: defrost's depths, surgical's b (all by default), lp-ft and gradual at l = 0, llrd as given, l2sp at 0.1.
+  const settings = Object.fromEntries(config.transfer.modes.map((m) => [m, settingsOf(config, m)]));
+  assert.deepEqual(settings, { defrost: [0, 1, 2], surgical: [1, 2], 'lp-ft': [0], llrd: [0.25, 0.5], gradual: [0], l2sp: [0.1] });
+  assert.deepEqual(modeOptionsOf(config, 'gradual'), { stage_steps: 7 });
+  assert.deepEqual(modeOptionsOf(config, 'surgical'), { width: 1 });
+  const cells = 2 * 3 * 3; // correlations x target sizes x seeds
+  assert.equal(plannedRunCount(config), cells * (1 + 3 + 2 + 1 + 2 + 1 + 1));
+
+  const transfers = planDefrost(config).filter((s) => s.stage === 'transfer');
+  assert.equal(transfers.length, cells * (3 + 2 + 1 + 2 + 1 + 1));
+  const at = (mode: string, coordinate: string, value: number) =>
+    transfers.find((s) => s.coords.mode === mode && s.coords[coordinate] === value && s.coords.n === 20 && s.coords.seed === 0);
+  // A setting that is the depth is the `depth` coordinate; any other is `setting`; options only for a mode that has some.
+  assert.deepEqual(at('lp-ft', 'depth', 0)?.params.options, undefined);
+  assert.equal(at('llrd', 'setting', 0.5)?.coords.depth, undefined);
+  assert.deepEqual(at('gradual', 'depth', 0)?.params.options, { stage_steps: 7 });
+  assert.deepEqual(at('surgical', 'setting', 2)?.params.options, { width: 1 });
+  assert.ok(at('defrost', 'depth', 2) && at('l2sp', 'setting', 0.1));
+  // Changing one mode's option changes the params (and so the keys) of that mode's runs alone.
+  const other = planDefrost(loadConfig(defrostProject, QUICK, [modes, 'transfer.protocols.llrd.settings=[0.25,0.5]']).config);
+  const changed = other.filter(
+    (s) => s.stage === 'transfer' && JSON.stringify(s.params) !== JSON.stringify(transfers.find((t) => t.id === s.id)?.params),
+  );
+  assert.equal(changed.length, cells);
+  assert.ok(changed.every((s) => s.coords.mode === 'gradual'));
+});
+
+test('transfer.protocols: a setting outside its mode, `all` for a real-valued setting, a repeat or a bad option name the key', () => {
+  rejects(
+    QUICK,
+    ['transfer.protocols.surgical.settings=[3]'],
+    /transfer\.protocols\.surgical\.settings\[0\]: got 3; allowed: b is a whole number in 1\.\.2/,
+  );
+  rejects(
+    QUICK,
+    ['transfer.protocols.llrd.settings=[1.5]'],
+    /transfer\.protocols\.llrd\.settings\[0\]: got 1\.5; allowed: gamma is a number in \(0, 1\]/,
+  );
+  rejects(
+    QUICK,
+    ['transfer.protocols.l2sp.settings=all'],
+    /transfer\.protocols\.l2sp\.settings: got "all"; allowed: a list of values of the strength alpha/,
+  );
+  rejects(
+    QUICK,
+    ['transfer.protocols.llrd.settings=[0.5,0.5]'],
+    /transfer\.protocols\.llrd\.settings: got 0\.5; allowed: each value at most once/,
+  );
+  rejects(QUICK, ['transfer.protocols.gradual.stage_steps=0'], /transfer\.protocols\.gradual\.stage_steps: got 0/);
+  rejects(QUICK, ['transfer.protocols.llrd.width=2'], /transfer\.protocols\.llrd\.width: got 2; allowed: no such key/);
 });

@@ -94,6 +94,7 @@ test('scorePredictions: l* and the plausible set from the runs (statistics.ts), 
       n: 50,
       mode: 'defrost',
       depth: Number(depth),
+      setting: null,
       seed,
       task_seed: null,
       // Selection is on the selection split: test accuracies say the opposite and must not be

@@ -82,6 +82,7 @@ test('test accuracy never influences l* or the plausible set', () => {
         n: 50,
         mode: 'defrost',
         depth,
+        setting: null,
         seed,
         task_seed: null,
         test_accuracy: 0.7 + 0.02 * depth + 0.01 * rng.normal(),

@@ -19,9 +19,9 @@ function folds(byDepth: number[][], scratch: number[]): FoldResult[] {
   const out: FoldResult[] = [];
   for (let fold = 0; fold < FOLDS; fold++) {
     byDepth.forEach((accs, depth) =>
-      out.push({ mode: 'defrost', depth, fold, accuracy: accs[fold], stoppedBy: fold === 0 ? 'budget' : 'patience' }),
+      out.push({ mode: 'defrost', depth, setting: null, fold, accuracy: accs[fold], stoppedBy: fold === 0 ? 'budget' : 'patience' }),
     );
-    out.push({ mode: SCRATCH_MODE, depth: null, fold, accuracy: scratch[fold], stoppedBy: 'patience' });
+    out.push({ mode: SCRATCH_MODE, depth: null, setting: null, fold, accuracy: scratch[fold], stoppedBy: 'patience' });
   }
   return out;
 }

@@ -64,6 +64,28 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
       '3',
     ]);
 
+    // Which protocol, and at which setting: the protocols at their default settings for 3 blocks
+    // (surgical b = 1..3, lp-ft, llrd, gradual, l2sp: 7 runs a fold); the prefix depths are cached.
+    const protocols = recommend(f, ['--data', f.images, '--folds', '3', '--depths', 'all', '--protocols', 'all', '--json']);
+    assert.equal(protocols.code, 0, protocols.stderr);
+    assert.deepEqual(executedByStage(protocols.stderr), { 'cv-train': 21, recommend: 1 });
+    const protocol = (JSON.parse(protocols.stdout.trim().split('\n').pop() ?? '{}') as { protocol: Record<string, unknown> }).protocol;
+    assert.deepEqual(Object.keys(protocol), ['mode', 'setting', 'symbol', 'accuracy', 'plausible', 'versus', 'by_protocol']);
+    const byProtocol = protocol.by_protocol as { mode: string; setting: number; versus: Record<string, number[] | null> }[];
+    assert.deepEqual(
+      byProtocol.map((b) => b.mode),
+      ['defrost', 'surgical', 'lp-ft', 'llrd', 'gradual', 'l2sp'],
+    );
+    assert.deepEqual(byProtocol[0].versus.best_prefix, [0, 0, 0], "defrost's best is the best prefix depth itself");
+    assert.ok(
+      (protocol.plausible as { mode: string }[]).some((p) => p.mode === protocol.mode),
+      'the best pair is plausible',
+    );
+    assert.match(protocols.stderr, /Which protocol, and at which setting/);
+    const refused = recommend(f, ['--data', f.images, '--protocols', 'sideways']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--protocols: got "sideways"/);
+
     const modes = recommend(f, ['--data', f.images, '--folds', '3', '--modes', 'defrost,reinit', '--json']);
     assert.equal(modes.code, 0, modes.stderr);
     assert.deepEqual(executedByStage(modes.stderr), { 'cv-train': 12, recommend: 1 });

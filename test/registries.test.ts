@@ -20,7 +20,8 @@ import { reportedValues } from '../stages/lib/measures/registry.js';
 import { SCRATCH_MODE, allTransferModes, TRANSFER_MODES } from '../stages/lib/models/transfer-modes/registry.js';
 import { checkAgainstBand, sameTaskBand } from '../stages/lib/predictors/band.js';
 import { accuracyVsDepthChart, measureLabel, similarityPerBlockChart } from '../stages/lib/report/charts.js';
-import { collectRuns } from '../stages/lib/report/results.js';
+import { collectRuns, isDepthMode } from '../stages/lib/report/results.js';
+import { protocolRows } from '../stages/lib/report/protocol-table.js';
 import { planDefrost } from '../stages/plan.js';
 import { defrostProject } from '../stages/project.js';
 import { registerRecommendCommand } from '../stages/recommend/recommend-command.js';
@@ -117,7 +118,11 @@ test('modes: unique, none is scratch; the config, cv-train, recommend --help and
   const tables = await buildTables({ runs: fixture.runs, depth: fixture.depth, classes: 4, taskKind: 'synthetic' });
   const caption = accuracyVsDepthChart(tables).caption;
   rmSync(fixture.dir, { recursive: true, force: true });
-  for (const mode of allTransferModes()) assert.ok(caption.includes(`ode ${mode.name}: ${mode.caption}`), caption);
+  // The prefix modes are rows of the accuracy-vs-depth chart; the protocols with a setting of
+  // their own are compared in the protocols section, every one of them.
+  for (const mode of allTransferModes().filter((m) => isDepthMode(m.name)))
+    assert.ok(caption.includes(`ode ${mode.name}: ${mode.caption}`), caption);
+  assert.deepEqual([...new Set(protocolRows(tables.results, fixture.depth).map((r) => r.mode))], [...TRANSFER_MODES]);
 });
 
 test('answer stages: the planner plans, aggregate reads and the results builder places exactly the registered stages', () => {
@@ -150,7 +155,7 @@ test('answer stages: the planner plans, aggregate reads and the results builder 
     ['reinit', 1],
   ]);
   // The builder itself names no stage: whatever `placeOf` places is a row.
-  const toy = collectRuns([run('toy', { depth: 2 })], (r) => (r.stage === 'toy' ? { mode: 'toy-mode', depth: 2 } : null));
+  const toy = collectRuns([run('toy', { depth: 2 })], (r) => (r.stage === 'toy' ? { mode: 'toy-mode', depth: 2, setting: null } : null));
   assert.deepEqual(
     toy.results.map((r) => [r.mode, r.depth]),
     [['toy-mode', 2]],

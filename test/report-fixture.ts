@@ -12,11 +12,17 @@ import { TRAINING_METRICS } from '../stages/lib/tables/training-tables.js';
 import { instanceId } from '../stages/plan.js';
 import type { JsonObject } from '../pipeline/stage.js';
 import { Rng } from '../stages/lib/random.js';
+import { optionsOf, settingOf } from '../stages/lib/models/transfer-modes/mode.js';
+import { knownTransferMode } from '../stages/lib/models/transfer-modes/registry.js';
 import { scratchDir } from './stage-rig.js';
+
+/** How much better than the prefix modes' curve a protocol with its own setting does (accuracy). */
+export const PROTOCOL_EDGE = 0.08;
 
 export interface FixtureOptions {
   readonly correlations?: readonly (number | null)[];
   readonly ns?: readonly number[];
+  /** Transfer modes; a protocol with a setting of its own runs at its default settings. */
   readonly modes?: readonly string[];
   /** Hidden blocks L; depths 0..L are planned. */
   readonly depth?: number;
@@ -36,10 +42,13 @@ export interface Fixture {
  * study's: deep for rho = 1 and small n, shallow for low rho.
  */
 function accuracyOf(rng: Rng, correlation: number, n: number, mode: string, depth: number, L: number): number {
-  const best = Math.round(L * correlation * correlation * (n < 50 ? 1 : 0.7));
+  const best = peakOf(correlation, n, L);
   const base = 0.55 + 0.3 * Math.min(1, Math.log10(n) / 3) + (mode === 'defrost' ? 0.02 : 0);
   return base - 0.03 * Math.abs(depth - best) + 0.01 * rng.normal();
 }
+
+/** The best depth of the fixture's accuracy curve. */
+const peakOf = (correlation: number, n: number, L: number): number => Math.round(L * correlation * correlation * (n < 50 ? 1 : 0.7));
 
 /**
  * A training run's summary as the engine stores it: its metrics row as JSON
@@ -84,6 +93,21 @@ export async function makeFixture(options: FixtureOptions = {}): Promise<Fixture
         const scratch = 0.5 + 0.35 * Math.min(1, Math.log10(n) / 3) + 0.01 * rng.normal();
         add('train-scratch', { correlation, n, seed }, trainingSummary(scratch, scratch + 0.01 * rng.normal()));
         for (const mode of modes) {
+          const definition = knownTransferMode(mode);
+          if (definition?.setting !== undefined) {
+            // A protocol with a setting of its own runs at its defaults, on its own coordinate, its
+            // settings a point apart from PROTOCOL_EDGE above the prefix curve's peak.
+            const setting = settingOf(definition);
+            for (const [i, value] of setting.defaults(L, optionsOf(definition)).entries()) {
+              const acc = accuracyOf(rng, rho, n, mode, peakOf(rho, n, L), L) + PROTOCOL_EDGE - 0.01 * i;
+              add(
+                'transfer',
+                { correlation, n, mode, [setting.coordinate]: value, seed },
+                trainingSummary(acc, acc + 0.01 * rng.normal(), i),
+              );
+            }
+            continue;
+          }
           for (let depth = 0; depth <= L; depth++) {
             const acc = accuracyOf(rng, rho, n, mode, depth, L);
             add('transfer', { correlation, n, mode, depth, seed }, trainingSummary(acc, acc + 0.01 * rng.normal(), depth));

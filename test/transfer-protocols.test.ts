@@ -13,9 +13,9 @@ import { selectBackend } from '../stages/lib/models/backend.js';
 import { blockWeightValues, buildNetwork } from '../stages/lib/models/models.js';
 import { createStepper } from '../stages/lib/models/train-step.js';
 import { trainNetwork, type TrainRecipe } from '../stages/lib/models/training.js';
-import { phaseTuning } from '../stages/lib/models/phases.js';
+import { anchorsOf, phaseTuning } from '../stages/lib/models/phases.js';
 import { prepareTransfer } from '../stages/lib/models/transfer.js';
-import type { TransferProtocol } from '../stages/lib/models/transfer-modes/registry.js';
+import type { TransferMode } from '../stages/lib/models/transfer-modes/registry.js';
 import { CLASSES, RECIPE, TINY_MLP, linearTask, sameBytes } from './training-fixtures.js';
 import { requireAddon } from './kernels-helpers.js';
 
@@ -33,7 +33,7 @@ const weightsOf = (net: tf.LayersModel, part: Part): Float32Array[] => blockWeig
 after(() => selectBackend('cpu', 1));
 
 /** A fresh target network prepared from the source for `mode` at `setting`, and its schedule. */
-function transferred(mode: TransferProtocol, setting: number, options: Record<string, number> = {}) {
+function transferred(mode: TransferMode, setting: number, options: Record<string, number> = {}) {
   const source = buildNetwork(TINY_MLP, 0, 'source/init');
   const net = buildNetwork(TINY_MLP, 1, 'target/init');
   const schedule = prepareTransfer(net, source, mode, setting, options);
@@ -168,5 +168,29 @@ test('gradual: block k is untouched before its stage (readout first, then block 
     },
   });
   assert.deepEqual(Object.fromEntries(firstMoved), { readout: 1, 3: 3, 2: 5, 1: 7 });
+  net.dispose();
+});
+
+test('L2-SP on a CNN with pooling: every weighted layer of a block is anchored; a layer without weights has no tuning', async () => {
+  await selectBackend('cpu', 1);
+  const cnn = {
+    kind: 'cnn',
+    hidden: [2, 3],
+    activation: 'relu',
+    kernelSize: 3,
+    poolAfter: [1],
+    inputShape: [6, 6, 1],
+    classes: CLASSES,
+  } as const;
+  const source = buildNetwork(cnn, 0, 'source/init');
+  const net = buildNetwork(cnn, 1, 'target/init');
+  const [phase] = prepareTransfer(net, source, 'l2sp', 0.1, {});
+  source.dispose();
+  const tuning = phaseTuning(net, phase, anchorsOf(net, [1, 2]));
+  const pooling = net.layers.filter((l) => l.getWeights().length === 0 && l.getClassName().includes('Pool'));
+  assert.ok(pooling.length > 0, 'the network pools after block 1');
+  for (const layer of pooling) assert.ok(!tuning.has(layer.name), `${layer.name} untouched`);
+  const anchored = [...tuning.values()].filter((t) => t.pull === 0.1 && t.anchor !== null);
+  assert.equal(anchored.length, 2, 'one convolution per block, each pulled to its source weights');
   net.dispose();
 });

@@ -13,7 +13,9 @@ import { nearestName } from '../../pipeline/nearest-name.js';
 import type { ConfigIssue } from '../../pipeline/project.js';
 import { MEASURE_NAMES } from '../lib/measures/registry.js';
 import { trainSchema } from '../lib/models/recipe.js';
-import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+import { settingOf, type SweptSetting } from '../lib/models/transfer-modes/mode.js';
+import { declaredOptions } from '../lib/models/transfer-modes/options.js';
+import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, transferModeOf, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import { studySourceOf } from '../lib/models/source-network/study.js';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
@@ -146,6 +148,28 @@ export const modelSchema = z.strictObject({
   pool_after: z.array(count).default([1, 2]).describe('CNN only: 1-based indices of the blocks followed by 2x2 max-pooling'),
 });
 
+/**
+ * One mode's entry of `transfer.protocols` (docs/science.md#beyond-freezing-a-prefix): the settings
+ * it sweeps and its fixed options (`stages/lib/models/transfer-modes/options.ts`).
+ */
+function protocolSchema(mode: TransferMode) {
+  const options = Object.fromEntries(
+    Object.entries(declaredOptions(mode)).map(([name, o]) => [
+      name,
+      (o.integer ? z.number().int() : z.number()).min(o.min).default(o.default).describe(o.describe),
+    ]),
+  );
+  return z.strictObject({
+    settings: z
+      .union([z.literal('all'), z.array(z.number()).min(1)])
+      .optional()
+      .describe(
+        "the mode's swept settings (docs/science.md#transfer-modes): a list, or `all` for a whole-number setting; default: the mode's own",
+      ),
+    ...options,
+  });
+}
+
 export const transferSchema = z.strictObject({
   modes: z
     .array(z.enum(TRANSFER_MODES))
@@ -155,13 +179,19 @@ export const transferSchema = z.strictObject({
   depths: z
     .union([z.literal('all'), z.array(z.number().int().min(0)).min(1)])
     .default('all')
-    .describe('transfer depths l: `all` = 0..L, or a list'),
+    .describe('transfer depths l of the prefix modes: `all` = 0..L, or a list'),
   prefix_cache_gb: z
     .number()
     .min(0)
     .default(2)
     .describe(
       'largest frozen-prefix activation artifact cached, in GB: over it a transfer computes the prefix every step; 0 turns caching off (docs/performance.md#frozen-prefix-activations)',
+    ),
+  protocols: z
+    .strictObject(Object.fromEntries(TRANSFER_MODES.map((mode) => [mode, protocolSchema(mode).optional()])))
+    .default({})
+    .describe(
+      'per mode, its swept settings in place of the depth and its fixed options, e.g. `llrd: {settings: [0.25, 0.5]}` (docs/science.md#beyond-freezing-a-prefix)',
     ),
 });
 
@@ -321,6 +351,33 @@ export function depthsOf(config: DefrostConfig): number[] {
   return config.transfer.depths === 'all' ? Array.from({ length: L + 1 }, (_, i) => i) : [...config.transfer.depths];
 }
 
+/** `transfer.protocols.<mode>`'s fixed options, defaults filled. */
+export function modeOptionsOf(config: Pick<DefrostConfig, 'transfer'>, mode: TransferMode): Record<string, number> {
+  const given: Readonly<Record<string, unknown>> = config.transfer.protocols[mode] ?? {};
+  return Object.fromEntries(
+    Object.entries(declaredOptions(mode)).map(([name, o]) => {
+      const value = given[name];
+      return [name, typeof value === 'number' ? value : o.default];
+    }),
+  );
+}
+
+/**
+ * The settings a mode sweeps (docs/science.md#beyond-freezing-a-prefix): `transfer.protocols.<mode>.settings`
+ * (`all`: every value of a whole-number setting), else, for a mode whose setting is the depth and
+ * that names no defaults of its own, `transfer.depths`, else the mode's defaults.
+ */
+export function settingsOf(config: DefrostConfig, mode: TransferMode): number[] {
+  const L = depthOf(config);
+  const definition = transferModeOf(mode);
+  const setting: SweptSetting = settingOf(definition);
+  const options = modeOptionsOf(config, mode);
+  const given = config.transfer.protocols[mode]?.settings;
+  if (given === 'all') return setting.all(L, options) ?? [];
+  if (given !== undefined) return [...given];
+  return definition.setting === undefined ? depthsOf(config) : setting.defaults(L, options);
+}
+
 /** Classes of the task's target (and source) problem. */
 export function classesOf(task: TaskConfig): number {
   return task.kind === 'synthetic' ? task.classes : task.target.classes.length;
@@ -362,7 +419,7 @@ function maxPlannedRuns(): number {
 
 /** Training runs the sweep plans (scratch + transfer), counted without planning them. */
 export function plannedRunCount(config: DefrostConfig): number {
-  const perSeed = 1 + config.transfer.modes.length * depthsOf(config).length;
+  const perSeed = 1 + config.transfer.modes.reduce((sum, mode) => sum + settingsOf(config, mode).length, 0);
   return taskSeedsOf(config).length * correlationsOf(config.task).length * config.task.target_sizes.length * config.seeds.length * perSeed;
 }
 
@@ -386,6 +443,23 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
           allowed: `an integer from 0 to ${L} (${network}), or "all"`,
         });
     });
+  }
+  for (const mode of TRANSFER_MODES) {
+    const entry = transfer.protocols[mode];
+    if (entry === undefined) continue;
+    const setting = settingOf(transferModeOf(mode));
+    const options = modeOptionsOf(config, mode);
+    const key = `transfer.protocols.${mode}.settings`;
+    if (entry.settings === 'all' && setting.all(L, options) === null)
+      issues.push({ key, value: 'all', allowed: `a list of values of ${setting.caption} (\`all\` only names a whole-number setting)` });
+    if (Array.isArray(entry.settings)) {
+      entry.settings.forEach((v, i) => {
+        const wrong = setting.check(v, L, options);
+        if (wrong !== null) issues.push({ key: `${key}[${i}]`, value: v, allowed: `${wrong} (${network})` });
+      });
+      const dup = duplicates(entry.settings);
+      if (dup.length > 0) issues.push({ key, value: dup[0], allowed: 'each value at most once' });
+    }
   }
   task.target_sizes.forEach((n, i) => {
     if (n > task.target_pool)
@@ -460,7 +534,7 @@ export function runCountIssues(config: DefrostConfig): ConfigIssue[] {
     {
       key: 'task.target_sizes',
       value: `${config.task.target_sizes.length} sizes`,
-      allowed: `a sweep of at most ${limit} training runs; this one plans ${runs} (correlations x target_sizes x seeds x (1 + modes x depths)). Sweep fewer values, or raise the limit with DEFROST_MAX_RUNS`,
+      allowed: `a sweep of at most ${limit} training runs; this one plans ${runs} (correlations x target_sizes x seeds x (1 + the settings of every mode)). Sweep fewer values, or raise the limit with DEFROST_MAX_RUNS`,
     },
   ];
 }

@@ -37,14 +37,20 @@ export const cvTrainParams = z.strictObject({
   folds: z.number().int().min(2),
   fold: z.number().int().min(0),
   mode: z.enum(CV_MODES),
-  /** null for scratch. */
+  /** null for scratch and for a mode whose setting is not the depth. */
   depth: z.number().int().min(0).nullable(),
+  /** The setting of a mode whose setting is not the depth (docs/science.md#beyond-freezing-a-prefix). */
+  setting: z.number().optional(),
+  /** The mode's fixed options (its defaults), for a mode that has any. */
+  options: z.record(z.string(), z.number()).optional(),
   seed: seedSchema,
   train: trainSchema,
 });
 
 export const recommendParams = z.strictObject({
   modes: z.array(z.enum(TRANSFER_MODES)).min(1),
+  /** `--protocols`: the modes compared across protocols for "which protocol, and at which setting"; absent: none. */
+  protocols: z.array(z.enum(TRANSFER_MODES)).optional(),
   depths: z.array(z.number().int().min(0)).min(1),
   folds: z.number().int().min(2),
   /** L, the network's blocks: l = L is the "freeze every block" the answer compares with. */

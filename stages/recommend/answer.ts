@@ -11,11 +11,16 @@
  */
 import { columnsOf, TERMINAL_WIDTH, wrapWords } from '../../pipeline/terminal-width.js';
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
-import { verdictSentence } from '../lib/report/verdict.js';
+import { formatGainPoints, verdictSentence } from '../lib/report/verdict.js';
 import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, type Interval } from '../lib/statistics.js';
+import { DEFAULT_TRANSFER_MODE } from '../lib/models/transfer-modes/registry.js';
+import { bestOfMode, chooseProtocol, inTieOrder, symbolOf, type Candidate, type ProtocolBest } from '../lib/report/protocol-choice.js';
 import type { CvResultRow } from '../lib/tables/recommend-tables.js';
 
-/** One finished fold run: a depth of a mode, or training from scratch (`mode: scratch`); a row of `cv_results.arrow`. */
+/**
+ * One finished fold run: a depth of a mode, a protocol's setting (`setting`, when it is not a
+ * depth), or training from scratch (`mode: scratch`); a row of `cv_results.arrow`.
+ */
 export interface FoldResult extends CvResultRow {
   /** What ended its training: `patience` or `budget` (from the fold's metrics.arrow). */
   readonly stoppedBy?: string;
@@ -52,6 +57,37 @@ export interface Recommendation {
   readonly stopped_by: Record<string, number>;
   /** Every mode: depth -> [low, mean, high] over folds. */
   readonly by_mode: Record<string, Record<string, Interval>>;
+  /** With `--protocols`: which protocol, and at which setting (absent otherwise). */
+  readonly protocol?: ProtocolAnswer;
+}
+
+/** A (protocol, setting) pair as the answer names it. */
+export interface ProtocolPair {
+  readonly mode: string;
+  readonly setting: number;
+  readonly symbol: string;
+}
+
+/** Paired fold gains of a protocol's best setting over the prefix references. */
+export interface ProtocolVersus {
+  /** − (defrost at l = L): freezing every block. */
+  readonly freeze_all: Interval | null;
+  /** − (defrost at l = 0): fine-tuning everything. */
+  readonly fine_tune_all: Interval | null;
+  /** − (defrost at its l*): the best prefix depth. */
+  readonly best_prefix: Interval | null;
+}
+
+/**
+ * "Which protocol, and at which setting" (docs/science.md#beyond-freezing-a-prefix): the best pair by
+ * mean cross-validated accuracy across every protocol and setting trained, its plausible set (paired
+ * by fold), and each protocol's best setting with its paired gains (stages/lib/report/protocol-choice.ts).
+ */
+export interface ProtocolAnswer extends ProtocolPair {
+  readonly accuracy: Interval;
+  readonly plausible: ProtocolPair[];
+  readonly versus: ProtocolVersus;
+  readonly by_protocol: (ProtocolPair & { readonly accuracy: Interval; readonly versus: ProtocolVersus })[];
 }
 
 /** Scores per depth of one mode, aligned by fold index (NaN where a fold is missing). */
@@ -76,7 +112,53 @@ function gainOver(a: readonly number[], b: readonly number[] | undefined): Inter
   }
 }
 
-export function recommendation(results: readonly FoldResult[], modes: readonly string[], folds: number, blocks: number): Recommendation {
+/** The answer across `protocols` (the modes trained for it) from the fold results; null when none has a result. */
+export function protocolAnswer(
+  results: readonly FoldResult[],
+  protocols: readonly string[],
+  folds: number,
+  blocks: number,
+): ProtocolAnswer | null {
+  const pairs = new Map<string, { mode: string; setting: number }>();
+  for (const r of results) {
+    const setting = r.depth ?? r.setting ?? null;
+    if (protocols.includes(r.mode) && setting !== null) pairs.set(`${r.mode}|${setting}`, { mode: r.mode, setting });
+  }
+  const candidates: Candidate[] = inTieOrder([...pairs.values()]).map(({ mode, setting }) => {
+    const scores = new Array<number>(folds).fill(Number.NaN);
+    for (const r of results) if (r.mode === mode && (r.depth ?? r.setting ?? null) === setting) scores[r.fold] = r.accuracy;
+    return { mode, setting, symbol: symbolOf(mode), selection: scores, test: scores };
+  });
+  const prefix = (depth: number): Candidate | null =>
+    candidates.find((c) => c.mode === DEFAULT_TRANSFER_MODE && c.setting === depth) ?? null;
+  const choice = chooseProtocol(candidates, {
+    freezeAll: prefix(blocks),
+    fineTuneAll: prefix(0),
+    bestPrefix: bestOfMode(candidates, DEFAULT_TRANSFER_MODE),
+  });
+  if (choice === null) return null;
+  const versus = (b: ProtocolBest): ProtocolVersus => ({
+    freeze_all: b.vsFreezeAll,
+    fine_tune_all: b.vsFineTuneAll,
+    best_prefix: b.vsBestPrefix,
+  });
+  const pair = ({ mode, setting, symbol }: ProtocolPair): ProtocolPair => ({ mode, setting, symbol });
+  return {
+    ...pair(choice.best),
+    accuracy: choice.best.test,
+    plausible: choice.plausible.map(pair),
+    versus: versus(choice.best),
+    by_protocol: choice.byMode.map((b) => ({ ...pair(b), accuracy: b.test, versus: versus(b) })),
+  };
+}
+
+export function recommendation(
+  results: readonly FoldResult[],
+  modes: readonly string[],
+  folds: number,
+  blocks: number,
+  protocols: readonly string[] = [],
+): Recommendation {
   const mode = modes[0];
   const primary = scoresByDepth(results, mode, folds);
   const lStar = bestDepth(primary);
@@ -124,13 +206,27 @@ export function recommendation(results: readonly FoldResult[], modes: readonly s
     verdict,
     stopped_by: stoppedBy,
     by_mode: byMode,
+    ...(protocols.length === 0 ? {} : withProtocol(protocolAnswer(results, protocols, folds, blocks))),
   };
 }
 
-/** The `--json` line: exactly the keys docs/your-data.md documents. */
+const withProtocol = (answer: ProtocolAnswer | null): { protocol?: ProtocolAnswer } => (answer === null ? {} : { protocol: answer });
+
+/** The `--json` line: exactly the keys docs/your-data.md documents (`protocol` with `--protocols`). */
 export function recommendationJson(r: Recommendation): string {
-  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by } = r;
-  return JSON.stringify({ l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by });
+  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by, protocol } = r;
+  return JSON.stringify({
+    l_star,
+    plausible,
+    accuracy,
+    scratch_accuracy,
+    depths,
+    folds,
+    versus,
+    verdict,
+    stopped_by,
+    ...(protocol === undefined ? {} : { protocol }),
+  });
 }
 
 const pct = (v: number | null): string => (v === null ? '?' : `${(100 * v).toFixed(1)}%`);
@@ -173,5 +269,27 @@ export function recommendationText(r: Recommendation, what: { data: string; mode
     }
     lines.push(line);
   }
+  if (r.protocol !== undefined) lines.push(...protocolLines(r.protocol));
   return lines.join('\n');
+}
+
+const pairText = (p: ProtocolPair): string => `${p.mode} ${p.symbol}=${p.setting}`;
+const gainText = (iv: Interval | null): string => (iv === null ? 'not trained' : formatGainPoints(iv));
+
+/** The answer across protocols, within 100 columns: the best pair, its gains, its plausible set, each protocol's best. */
+function protocolLines(p: ProtocolAnswer): string[] {
+  const lines = [
+    ...wrapWords(
+      `Which protocol, and at which setting (docs/science.md#beyond-freezing-a-prefix): ${pairText(p)}, ` +
+        `${pct(p.accuracy[1])}${interval(p.accuracy)}; over freezing every block ${gainText(p.versus.freeze_all)}, ` +
+        `over fine-tuning everything ${gainText(p.versus.fine_tune_all)}, over the best prefix depth ${gainText(p.versus.best_prefix)} ` +
+        `points; as good within the noise: ${p.plausible.map(pairText).join(', ')}.`,
+      '  ',
+      '    ',
+    ),
+    '  each protocol at its best setting (accuracy; gain over the best prefix depth, points):',
+  ];
+  for (const b of p.by_protocol)
+    lines.push(`    ${pairText(b).padEnd(18)} ${pct(b.accuracy[1]).padStart(6)}  ${gainText(b.versus.best_prefix)}`);
+  return lines;
 }

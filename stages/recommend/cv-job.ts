@@ -20,6 +20,7 @@ import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { evaluateNetwork, trainNetwork, type LabelledData } from '../lib/models/training.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
+import { describeSchedule, type TrainingPhase } from '../lib/models/transfer-modes/mode.js';
 import type { CvTrainContext } from './cv-train.js';
 import { foldRows, stratifiedFolds, validationSplit } from '../lib/tasks/folds.js';
 
@@ -58,16 +59,18 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
     throw new StageFailure(`${label}: cannot load the source network: ${(error as Error).message}`);
   }
   let model: tf.LayersModel | null = null;
+  let schedule: TrainingPhase[] | undefined;
   try {
     try {
       model = await targetNetworkLike(source, classes, params.seed, 'target/init');
-      if (params.mode !== SCRATCH_MODE) prepareTransfer(model, source, params.mode, params.depth ?? 0);
+      if (params.mode !== SCRATCH_MODE)
+        schedule = prepareTransfer(model, source, params.mode, params.depth ?? params.setting ?? 0, params.options);
     } finally {
       source.dispose();
     }
     ctx.log(
       `fold ${params.fold + 1}/${params.folds}: ${train.rows} training samples, ${held.rows} held out; ` +
-        (params.mode === SCRATCH_MODE ? 'from scratch' : `mode ${params.mode}, blocks 1..${params.depth} frozen`),
+        (params.mode === SCRATCH_MODE ? 'from scratch' : `mode ${params.mode}: ${describeSchedule(schedule ?? [])}`),
     );
     const result = await trainNetwork(model, train, {
       recipe: params.train,
@@ -75,6 +78,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       seed: params.seed,
       classes,
       label,
+      schedule,
       signal: ctx.signal,
       onEpoch: (r, planned) => {
         ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });

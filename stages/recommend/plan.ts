@@ -4,7 +4,8 @@
  *   import-data ───┬─> cv-train[mode,depth,fold] ──┐
  *   import-source ─┘   cv-train[mode=scratch,fold] ┴─> recommend
  *
- * One `cv-train` per (mode, depth, fold) and one scratch run per fold. Each instance's params are
+ * One `cv-train` per (mode, setting, fold) and one scratch run per fold: a prefix mode's settings
+ * are the requested depths, a protocol's its own default settings (`modeSettings`). Each instance's params are
  * what it reads, so asking for another depth or mode adds only its folds (and the `recommend`
  * that gathers them); the data and the network enter every key through their bytes.
  * `planRecommendRuns` takes the depths to train, so a faster strategy can plan a subset.
@@ -12,7 +13,8 @@
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
 import type { TrainConfig } from '../lib/models/recipe.js';
-import { SCRATCH_MODE, type TransferMode } from '../lib/models/transfer-modes/registry.js';
+import { optionsOf, settingOf } from '../lib/models/transfer-modes/mode.js';
+import { SCRATCH_MODE, transferModeOf, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import type { FileDatasetSpec } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
@@ -29,6 +31,8 @@ export interface RecommendRequest {
   /** L, the network's blocks (as derived or named). */
   readonly blocks: number;
   readonly modes: readonly TransferMode[];
+  /** `--protocols`: the modes trained beside `modes` and compared across protocols (empty: none). */
+  readonly protocols: readonly TransferMode[];
   readonly seed: number;
   readonly train: TrainConfig;
 }
@@ -67,14 +71,49 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
     const coords: Coords = depth === null ? { mode, fold } : { mode, depth, fold };
     runs.push(plan.add(cvTrainStage, coords, { folds, fold, mode, depth, seed, train }, { data: importData, source: importSource }));
   };
+  const addSetting = (mode: TransferMode, setting: number, fold: number): void => {
+    const definition = transferModeOf(mode);
+    const options = definition.options === undefined ? {} : { options: optionsOf(definition) };
+    if (settingOf(definition).coordinate === 'depth') {
+      runs.push(
+        plan.add(
+          cvTrainStage,
+          { mode, depth: setting, fold },
+          { folds, fold, mode, depth: setting, ...options, seed, train },
+          { data: importData, source: importSource },
+        ),
+      );
+    } else {
+      runs.push(
+        plan.add(
+          cvTrainStage,
+          { mode, setting, fold },
+          { folds, fold, mode, depth: null, setting, ...options, seed, train },
+          { data: importData, source: importSource },
+        ),
+      );
+    }
+  };
+  const modes = [...request.modes, ...request.protocols.filter((p) => !request.modes.includes(p))];
   for (let fold = 0; fold < folds; fold++) {
     add(SCRATCH_MODE, null, fold);
-    for (const mode of request.modes) for (const depth of depths) add(mode, depth, fold);
+    for (const mode of modes) {
+      if (transferModeOf(mode).setting === undefined) for (const depth of depths) add(mode, depth, fold);
+      else for (const setting of modeSettings(mode, request.blocks)) addSetting(mode, setting, fold);
+    }
   }
   plan.add(
     recommendStage,
     {},
-    { modes: [...request.modes], depths: [...depths], folds, blocks: request.blocks, data: data.label, model: model.label },
+    {
+      modes: [...request.modes],
+      ...(request.protocols.length === 0 ? {} : { protocols: modes }),
+      depths: [...depths],
+      folds,
+      blocks: request.blocks,
+      data: data.label,
+      model: model.label,
+    },
     { data: importData, runs },
   );
   return plan.specs();
@@ -99,4 +138,10 @@ export function planFineTune(request: RecommendRequest, mode: TransferMode, dept
     { data: importData, source: importSource },
   );
   return plan.specs();
+}
+
+/** The settings `recommend` trains a protocol at: its defaults for a network of `blocks` blocks, options at their defaults. */
+export function modeSettings(mode: TransferMode, blocks: number): number[] {
+  const definition = transferModeOf(mode);
+  return settingOf(definition).defaults(blocks, optionsOf(definition));
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../pipeline/errors.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
-import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
+import { DEFAULT_TRANSFER_MODE, PROTOCOLS, TRANSFER_MODES } from '../lib/models/transfer-modes/registry.js';
 import type { Recommendation } from './answer.js';
 import type { RecommendRequest } from './plan.js';
 import {
@@ -34,6 +34,7 @@ interface CommandOptions {
   data?: string;
   folds?: string;
   modes?: string;
+  protocols?: string;
   depths?: string;
   seed?: string;
   imageSize?: string;
@@ -68,6 +69,10 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
       '--modes <list>',
       `transfer modes, comma-separated: ${TRANSFER_MODES.join(', ')} (the first one answers)`,
       DEFAULT_TRANSFER_MODE,
+    )
+    .option(
+      '--protocols <list>',
+      `also compare protocols beyond the frozen prefix at their default settings: "all" (${PROTOCOLS.join(', ')}) or a comma-separated list; the answer then names the best protocol and setting (docs/science.md#beyond-freezing-a-prefix)`,
     )
     .option('--depths <list>', 'depths to try, comma-separated, or "all"', 'all')
     .option('--seed <n>', 'seed of the folds, initialisations and batch order', '0')

@@ -16,7 +16,7 @@ const declaration = {
   params: recommendParams,
   inputs: { data: input(importDataStage), runs: inputs(cvTrainStage) },
   outputs: {
-    /** One row per fold run: mode (`scratch` for scratch), depth (null for scratch), fold, accuracy. */
+    /** One row per fold run: mode (`scratch` for scratch), depth or setting (null for scratch), fold, accuracy. */
     cv_results: CV_RESULTS.output(),
     /** The answer, with every mode's mean and interval per depth. */
     recommendation: file('recommendation.json'),

@@ -11,7 +11,13 @@ import { z } from 'zod';
 import { applySet, zodIssuesToConfigIssues, type ZodIssueLike } from '../../pipeline/config-loader.js';
 import { nearestName, unknownName } from '../../pipeline/nearest-name.js';
 import { trainSchema, type TrainConfig } from '../lib/models/recipe.js';
-import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, type TransferMode } from '../lib/models/transfer-modes/registry.js';
+import {
+  DEFAULT_TRANSFER_MODE,
+  PROTOCOLS,
+  TRANSFER_MODES,
+  transferModeOf,
+  type TransferMode,
+} from '../lib/models/transfer-modes/registry.js';
 import { classCounts } from '../lib/tasks/folds.js';
 import { inputStatsOf, rangeNote, readInputStats } from '../lib/models/input-stats.js';
 import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
@@ -31,6 +37,8 @@ export interface RecommendOptions {
   readonly data: string;
   readonly folds?: string;
   readonly modes?: string;
+  /** `all` (every protocol beyond the prefix modes) or a comma-separated list of modes. */
+  readonly protocols?: string;
   readonly depths?: string;
   readonly seed?: string;
   readonly imageSize?: string;
@@ -128,6 +136,17 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
   for (const m of modes) if (!(TRANSFER_MODES as readonly string[]).includes(m)) throw unknownName('--modes', m, TRANSFER_MODES);
   if (modes.length === 0 || new Set(modes).size !== modes.length)
     throw new UsageError(`--modes: got ${JSON.stringify(options.modes)}; allowed: distinct modes`);
+  const depthModes = TRANSFER_MODES.filter((m) => transferModeOf(m).setting === undefined);
+  if (!(depthModes as readonly string[]).includes(modes[0]))
+    throw new UsageError(
+      `--modes: the first mode answers l* and must freeze a prefix (${depthModes.join(', ')}); got ${JSON.stringify(modes[0])} (name protocols with --protocols)`,
+    );
+  const protocols = options.protocols === undefined ? [] : options.protocols === 'all' ? [...PROTOCOLS] : parseList(options.protocols);
+  for (const p of protocols)
+    if (!(TRANSFER_MODES as readonly string[]).includes(p))
+      throw new UsageError(`--protocols: got ${JSON.stringify(p)}; allowed: "all" or modes from ${TRANSFER_MODES.join(', ')}`);
+  if (new Set(protocols).size !== protocols.length)
+    throw new UsageError(`--protocols: got ${JSON.stringify(options.protocols)}; allowed: each mode once`);
   const train = trainRecipe(options.set ?? []);
 
   const modelPath = resolve(options.model);
@@ -172,6 +191,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
       folds,
       blocks: L,
       modes: modes as TransferMode[],
+      protocols: protocols as TransferMode[],
       seed,
       train,
     },

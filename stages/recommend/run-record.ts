@@ -30,6 +30,7 @@ export function recommendCommandLine(request: RecommendRequest, depths: Recorded
     ...(request.data.spec.label_column === undefined ? [] : [`--label-column ${request.data.spec.label_column}`]),
     `--folds ${request.folds}`,
     `--modes ${request.modes.join(',')}`,
+    ...(request.protocols.length === 0 ? [] : [`--protocols ${request.protocols.join(',')}`]),
     `--depths ${depths.requested.join(',')}`,
     `--seed ${request.seed}`,
     ...(depths.fastTop === null ? [] : [`--fast --top ${depths.fastTop}`]),
@@ -48,6 +49,7 @@ export function recommendParams(request: RecommendRequest, depths: RecordedDepth
     },
     folds: request.folds,
     modes: [...request.modes],
+    ...(request.protocols.length === 0 ? {} : { protocols: [...request.protocols] }),
     depths: [...depths.requested],
     fast: depths.fastTop === null ? null : { top: depths.fastTop, trained: [...depths.trained] },
     seed: request.seed,
@@ -67,6 +69,9 @@ export function recommendAnswer(r: Recommendation): RunAnswer {
       plausible: [...r.plausible],
       accuracy: [...r.accuracy],
       scratch_accuracy: [...r.scratch_accuracy],
+      ...(r.protocol === undefined
+        ? {}
+        : { protocol: { mode: r.protocol.mode, setting: r.protocol.setting, accuracy: [...r.protocol.accuracy] } }),
     },
     plausible: { l_star: [...r.plausible] },
   };

@@ -22,15 +22,17 @@ export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonOb
     const [metrics] = await CV_METRICS.read(run.path('metrics'));
     if (metrics === undefined) throw new StageFailure(`recommend: ${run.id} has an empty ${CV_METRICS.file}`);
     const depth = run.coords.depth;
+    const setting = run.coords.setting;
     results.push({
       mode: String(run.coords.mode),
       depth: typeof depth === 'number' ? depth : null,
+      setting: typeof setting === 'number' ? setting : null,
       fold: Number(run.coords.fold),
       accuracy: metrics.fold_accuracy,
       stoppedBy: metrics.stopped_by ?? undefined,
     });
   }
-  const answer = recommendation(results, params.modes, params.folds, params.blocks);
+  const answer = recommendation(results, params.modes, params.folds, params.blocks, params.protocols ?? []);
   const imported = summaryOf(importDataSummary, data);
   const text = recommendationText(answer, {
     data: params.data,
@@ -38,8 +40,13 @@ export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonOb
     rows: imported.train_rows,
     classes: imported.classes.length,
   });
-  const sorted = [...results].sort((a, b) => a.mode.localeCompare(b.mode) || (a.depth ?? -1) - (b.depth ?? -1) || a.fold - b.fold);
-  await CV_RESULTS.write(ctx.output('cv_results'), sorted);
+  const sorted = [...results].sort(
+    (a, b) => a.mode.localeCompare(b.mode) || (a.depth ?? -1) - (b.depth ?? -1) || (a.setting ?? -1) - (b.setting ?? -1) || a.fold - b.fold,
+  );
+  await CV_RESULTS.write(
+    ctx.output('cv_results'),
+    sorted.map((r) => ({ ...r, setting: r.setting ?? null })),
+  );
   const json = JSON.parse(JSON.stringify(answer)) as JsonObject;
   await writeFile(ctx.output('recommendation'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(ctx.output('report'), `${text}\n`);

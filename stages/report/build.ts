@@ -110,8 +110,6 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   await RESULTS.write(join(options.outDir, REPORT_FILES.results), tables.results);
   await OPTIMAL_DEPTH.write(join(options.outDir, REPORT_FILES.optimalDepth), tables.optimal);
   await SIMILARITY.write(join(options.outDir, REPORT_FILES.similarity), tables.similarity);
-  const text = `${wrapWords(tables.basis).join('\n')}\n${formatOptimalDepthTable(tables.optimal, tables.depth)}`;
-  await writeFile(join(options.outDir, REPORT_FILES.text), text);
 
   const charts: RenderedChart[] = [];
   for (const [i, chart] of reportCharts(tables).entries()) {
@@ -119,13 +117,17 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     log(`rendered chart ${chart.id}`);
   }
   const sections: PageSection[] = [];
+  const answers: string[] = [];
   for (const section of REPORT_SECTIONS) {
     const build = await section.load();
     const built = await build({ runs: options.runs, tables, outDir: options.outDir });
     if (built === null) continue;
     sections.push({ id: section.id, title: built.title, html: built.html });
+    if (built.answer !== undefined) answers.push(built.answer);
     log(built.text);
   }
+  const text = [wrapWords(tables.basis).join('\n'), formatOptimalDepthTable(tables.optimal, tables.depth), ...answers].join('\n');
+  await writeFile(join(options.outDir, REPORT_FILES.text), text);
   const htmlPath = join(options.outDir, REPORT_FILES.html);
   await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial, sections }));
   return { tables, text, htmlPath };

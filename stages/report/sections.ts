@@ -4,8 +4,9 @@
  * (its inputs and outputs), the planner and the report builder take them from this list.
  */
 import { predictionSection } from '../prediction/section.js';
+import { protocolsSection } from '../training/protocols-section.js';
 
-export const REPORT_SECTIONS = [predictionSection] as const;
+export const REPORT_SECTIONS = [protocolsSection, predictionSection] as const;
 
 /** The stages `aggregate` reads for the sections. */
 export const SECTION_STAGES = REPORT_SECTIONS.flatMap((section) => section.stages);

@@ -15,6 +15,7 @@ import type { Coords } from '../../pipeline/stage.js';
 import type { DefrostConfig } from '../config/schema.js';
 import type { AnswerPlace } from '../lib/report/results.js';
 import type { SectionStage } from '../lib/report/section.js';
+import type { TransferMode } from '../lib/models/transfer-modes/registry.js';
 import type { trainScratchParams } from './training-stage.js';
 
 /** What the study's planner offers for one cell of the sweep (of one task instance). */
@@ -28,6 +29,8 @@ export interface AnswerCell {
   readonly seed: number;
   /** The transfer depths of the study (`transfer.depths`). */
   readonly depths: readonly number[];
+  /** The settings a mode sweeps (`settingsOf`: its depths, or its own setting's values). */
+  settings(mode: TransferMode): readonly number[];
   /** The target networks' architecture (null: the imported network's, docs/your-data.md) and recipe. */
   readonly training: Pick<z.output<typeof trainScratchParams>, 'model' | 'train' | 'validation'>;
   /** The target dataset of this correlation. */

@@ -9,5 +9,5 @@ import { trainScratchStage } from './train-scratch.js';
 export const scratchRuns: AnswerStage<typeof trainScratchStage> = {
   stage: trainScratchStage,
   plan: (cell) => [cell.scratch(cell.n, cell.seed)],
-  place: () => ({ mode: SCRATCH_MODE, depth: null }),
+  place: () => ({ mode: SCRATCH_MODE, depth: null, setting: null }),
 };

@@ -27,6 +27,8 @@ import type { InputDecls, StageContext, StageOutcome } from '../../pipeline/stag
 import type { ModelConfig, ValidationScheme } from '../config/schema.js';
 import type { TrainConfig } from '../lib/models/recipe.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
+import { describeSchedule, frozenPrefix, settingOf, type TrainingPhase } from '../lib/models/transfer-modes/mode.js';
+import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
@@ -34,8 +36,6 @@ import { TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../li
 import { blockCount, buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
 import { inputStatsOf } from '../lib/models/input-stats.js';
 import { suffixNetwork } from '../lib/models/prefix-split.js';
-import { frozenPrefix } from '../lib/models/transfer-modes/mode.js';
-import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { prefixSummaryOf } from './prefix.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
@@ -93,6 +93,8 @@ async function trainAndRecord(
   recipe: TrainConfig,
   /** Where the trained network goes (its declared `model` output), or null: not kept. */
   saveModel: string | null,
+  /** A transfer protocol's phases (`prepareTransfer`); absent: train what is trainable until early stopping. */
+  schedule?: readonly TrainingPhase[],
 ): Promise<StageOutcome> {
   const { train, validation, test } = data;
   const label = labelOf(ctx);
@@ -103,6 +105,7 @@ async function trainAndRecord(
     seed,
     classes,
     label,
+    schedule,
     signal: ctx.signal,
     onEpoch: (r: EpochRecord, planned: number) => {
       ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
@@ -274,7 +277,9 @@ function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number;
 /** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
-  const { model: modelConfig, train: recipe, seed, n, mode, depth, validation } = ctx.params;
+  const { model: modelConfig, train: recipe, seed, n, mode, validation } = ctx.params;
+  const setting = ctx.params.depth ?? ctx.params.setting;
+  if (setting === undefined) throw new StageFailure(`${labelOf(c)}: a transfer needs its depth or setting`);
   const prefix = cachedPrefix(ctx);
   const data = readTarget(c, prefix?.tables ?? ctx.inputs.data, n, seed, validation);
   // The network takes the task's inputs; with a cached prefix the tables hold block-l outputs.
@@ -291,16 +296,21 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
     throw error;
   }
   try {
+    let schedule: TrainingPhase[];
     try {
-      prepareTransfer(model, source, mode, depth);
+      schedule = prepareTransfer(model, source, mode, setting, ctx.params.options);
     } catch (error) {
       throw new StageFailure(`${labelOf(c)}: cannot transfer from the source network: ${(error as Error).message}`);
     } finally {
       source.dispose();
     }
-    ctx.log(`mode ${mode}, depth ${depth}: blocks 1..${depth} frozen`);
-    if (prefix === null) return await trainAndRecord(c, model, data, seed, recipe, null);
-    const frozen = frozenPrefix(transferModeOf(mode), depth, blockCount(model));
+    ctx.log(`mode ${mode} at ${settingOf(transferModeOf(mode)).symbol} = ${setting}: ${describeSchedule(schedule)}`);
+    if (prefix === null) return await trainAndRecord(c, model, data, seed, recipe, null, schedule);
+    // Only a mode without a schedule of its own reads a cached prefix (transfer-runs.ts): its one
+    // phase trains every block after the frozen ones, which is what the suffix network holds.
+    if (transferModeOf(mode).schedule !== undefined)
+      throw new StageFailure(`${labelOf(c)}: mode ${mode} trains in phases of its own and reads no cached prefix`);
+    const frozen = frozenPrefix(transferModeOf(mode), setting, blockCount(model));
     if (prefix.depth > frozen)
       throw new StageFailure(
         `${labelOf(c)}: its prefix input holds block ${prefix.depth} outputs but only blocks 1..${frozen} stay frozen`,

@@ -34,8 +34,17 @@ export const trainScratchParams = trainSourceParams.extend({
   n: countSchema,
   validation: z.enum(VALIDATION_SCHEMES),
 });
-/** A transfer also reads its mode and the depth it freezes. */
-export const transferParams = trainScratchParams.extend({ mode: z.enum(TRANSFER_MODES), depth: z.number().int().min(0) });
+/**
+ * A transfer also reads its mode and the mode's setting: `depth`, the l of a mode whose setting is
+ * the depth (blocks 1..l frozen), or `setting`, any other mode's (docs/science.md#transfer-modes);
+ * and the mode's fixed options when it has any (`transfer.protocols.<mode>`).
+ */
+export const transferParams = trainScratchParams.extend({
+  mode: z.enum(TRANSFER_MODES),
+  depth: z.number().int().min(0).optional(),
+  setting: z.number().optional(),
+  options: z.record(z.string(), z.number()).optional(),
+});
 
 /** Outputs of every training run (columns in stages/lib/tables/training-tables.ts). */
 export const TRAINING_OUTPUTS = {

@@ -45,6 +45,8 @@ export function phaseTuning(model: tf.LayersModel, phase: TrainingPhase, anchors
   const { rateScale, pull } = phase;
   if (rateScale === undefined && pull === undefined) return tuning;
   const tune = (layer: tf.layers.Layer, block: number | null): void => {
+    // A layer without weights (pooling, an activation, a reshape) has nothing to tune or anchor.
+    if (layer.getWeights().length === 0) return;
     const scale = block === null ? 1 : (rateScale?.[block - 1] ?? 1);
     const anchored = pull !== undefined && block !== null && pull.anchored.includes(block);
     const anchor = anchored ? anchors.get(layer.name) : undefined;

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { blockCount, copyBlocks } from './models.js';
 import { setPhaseTrainable } from './phases.js';
 import { scheduleOf, type TrainingPhase } from './transfer-modes/mode.js';
-import { transferModeOf, type TransferProtocol } from './transfer-modes/registry.js';
+import { transferModeOf, type TransferMode } from './transfer-modes/registry.js';
 
 /**
  * Prepares `target` for a transfer from `source` in `mode` at `setting` (the depth l, or the
@@ -18,7 +18,7 @@ import { transferModeOf, type TransferProtocol } from './transfer-modes/registry
 export function prepareTransfer(
   target: tf.LayersModel,
   source: tf.LayersModel,
-  mode: TransferProtocol,
+  mode: TransferMode,
   setting: number,
   options: Readonly<Record<string, number>> = {},
 ): TrainingPhase[] {

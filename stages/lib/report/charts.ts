@@ -11,7 +11,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { allMeasures, reportedValues, reportedValue } from '../measures/registry.js';
 import { knownTransferMode } from '../models/transfer-modes/registry.js';
 import { meanAccuracyByDepth } from './optimal-depth.js';
-import { compareMode, SCRATCH_MODE } from './results.js';
+import { compareMode, isDepthMode, SCRATCH_MODE } from './results.js';
 import { finiteOrNull, mean } from '../statistics.js';
 import { gainOf } from './text-table.js';
 import { signedPoints } from './verdict.js';
@@ -80,7 +80,7 @@ function correlationsOf(tables: ReportTables): (number | null)[] {
 }
 
 function transferModes(tables: ReportTables): string[] {
-  return [...new Set([...tables.results, ...tables.missing].map((r) => r.mode))].filter((m) => m !== SCRATCH_MODE).sort(compareMode);
+  return [...new Set([...tables.results, ...tables.missing].map((r) => r.mode))].filter(isDepthMode).sort(compareMode);
 }
 
 /** Row header of a transfer mode; the caption explains what each mode does. */

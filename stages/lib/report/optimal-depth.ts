@@ -26,7 +26,7 @@ import {
   type Tasks,
 } from '../statistics.js';
 import type { OptimalDepthRow, ResultRow } from '../tables/report-tables.js';
-import { compareCorrelation, compareMode, SCRATCH_MODE } from './results.js';
+import { compareCorrelation, compareMode, isDepthMode, SCRATCH_MODE } from './results.js';
 import type { MissingRun } from './types.js';
 
 interface Cell {
@@ -62,7 +62,7 @@ export function meanAccuracyByDepth(
   return byDepth;
 }
 
-type Metric = 'test_accuracy' | 'validation_accuracy' | 'selection_accuracy';
+export type Metric = 'test_accuracy' | 'validation_accuracy' | 'selection_accuracy';
 
 /** One replicate of a cell: a task instance (null: the study's one task) and a seed. */
 export interface Replicate {
@@ -98,7 +98,7 @@ export function scoresByDepth(
 }
 
 /** One metric of `rows` (one run per replicate), aligned with `replicates`; NaN where missing. */
-function alignByReplicate(rows: readonly ResultRow[], replicates: readonly Replicate[], metric: Metric): number[] {
+export function alignByReplicate(rows: readonly ResultRow[], replicates: readonly Replicate[], metric: Metric): number[] {
   return replicates.map((p) => rows.find((r) => r.seed === p.seed && r.task_seed === p.task)?.[metric] ?? Number.NaN);
 }
 
@@ -130,7 +130,7 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
   const modes = new Set<string>();
   for (const r of [...results, ...missing]) {
     cells.set(cellKey(r.correlation, r.n), { correlation: r.correlation, n: r.n });
-    if (r.mode !== SCRATCH_MODE) modes.add(r.mode);
+    if (isDepthMode(r.mode)) modes.add(r.mode);
   }
   const sortedCells = [...cells.values()].sort((a, b) => compareCorrelation(a.correlation, b.correlation) || a.n - b.n);
   const sortedModes = [...modes].sort(compareMode);

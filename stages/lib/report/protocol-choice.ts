@@ -10,9 +10,22 @@
  * - each protocol's best setting is chosen the same way among its own settings, and its gains on
  *   test over freezing every block (`defrost` at l = L), over fine-tuning everything (l = 0) and
  *   over the best prefix depth l* (`defrost` at its l*) come with paired 95% intervals.
+ * Units: seeds (folds for `recommend`), or with several task instances the tasks (`Tasks`,
+ * stages/lib/statistics.ts), exactly as for l*.
  * Pure: the report's protocol section and `recommend --protocols` both call it.
  */
-import { accuracyInterval, bestDepth, excludesZero, pairedDifferenceInterval, plausibleSet, type Interval } from '../statistics.js';
+import {
+  accuracyInterval,
+  bestDepth,
+  excludesZero,
+  pairedDifferenceInterval,
+  plausibleSet,
+  replicationUnits,
+  type Interval,
+  type Tasks,
+} from '../statistics.js';
+import { settingOf } from '../models/transfer-modes/mode.js';
+import { DEFAULT_TRANSFER_MODE, knownTransferMode, TRANSFER_MODES } from '../models/transfer-modes/registry.js';
 
 /** One (protocol, setting) pair of a cell, its per-unit values aligned across candidates (NaN: missing). */
 export interface Candidate {
@@ -57,63 +70,84 @@ export interface PrefixReferences {
  * has a selection score. Candidates are keyed for `bestDepth` so that its tie rule (the larger
  * key) is the candidate order.
  */
-function bestIndex(candidates: readonly Candidate[]): number | null {
+function bestIndex(candidates: readonly Candidate[], tasks: Tasks): number | null {
   const keyed = new Map(candidates.map((c, i) => [candidates.length - i, c.selection]));
-  const key = bestDepth(keyed);
+  const key = bestDepth(keyed, tasks);
   return key === null ? null : candidates.length - key;
 }
 
 /** `a - b` on test, paired by unit; null when either is absent or they share no unit. */
-function gain(a: Candidate, b: Candidate | null): Interval | null {
+function gain(a: Candidate, b: Candidate | null, tasks: Tasks): Interval | null {
   if (b === null) return null;
   try {
-    return pairedDifferenceInterval(a.test, b.test);
+    return pairedDifferenceInterval(a.test, b.test, 0.95, tasks);
   } catch {
     return null;
   }
 }
 
-function protocolBest(c: Candidate, references: PrefixReferences): ProtocolBest {
-  const selection = c.selection.filter((v) => Number.isFinite(v));
+function protocolBest(c: Candidate, references: PrefixReferences, tasks: Tasks): ProtocolBest {
+  const selection = replicationUnits(c.selection, tasks);
   return {
     mode: c.mode,
     setting: c.setting,
     symbol: c.symbol,
     selection: selection.reduce((a, b) => a + b, 0) / selection.length,
-    test: accuracyInterval(c.test),
-    vsFreezeAll: gain(c, references.freezeAll),
-    vsFineTuneAll: gain(c, references.fineTuneAll),
-    vsBestPrefix: gain(c, references.bestPrefix),
+    test: accuracyInterval(c.test, 0.95, tasks),
+    vsFreezeAll: gain(c, references.freezeAll, tasks),
+    vsFineTuneAll: gain(c, references.fineTuneAll, tasks),
+    vsBestPrefix: gain(c, references.bestPrefix, tasks),
   };
 }
 
 /** The best candidate among those of one prefix mode: its l* (the deeper depth on a tie, by candidate order). */
-export function bestOfMode(candidates: readonly Candidate[], mode: string): Candidate | null {
+export function bestOfMode(candidates: readonly Candidate[], mode: string, tasks: Tasks = null): Candidate | null {
   const own = candidates.filter((c) => c.mode === mode);
-  const i = bestIndex(own);
+  const i = bestIndex(own, tasks);
   return i === null ? null : own[i];
 }
 
 /** The answer across protocols for one cell; null when no candidate has a selection score. */
-export function chooseProtocol(candidates: readonly Candidate[], references: PrefixReferences): ProtocolChoice | null {
-  const i = bestIndex(candidates);
+export function chooseProtocol(candidates: readonly Candidate[], references: PrefixReferences, tasks: Tasks = null): ProtocolChoice | null {
+  const i = bestIndex(candidates, tasks);
   if (i === null) return null;
   const keyed = new Map(candidates.map((c, k) => [candidates.length - k, c.selection]));
-  const plausible = plausibleSet(keyed, candidates.length - i)
+  const plausible = plausibleSet(keyed, candidates.length - i, 0.95, tasks)
     .map((key) => candidates[candidates.length - key])
     .sort((a, b) => candidates.indexOf(a) - candidates.indexOf(b))
     .map(({ mode, setting, symbol }) => ({ mode, setting, symbol }));
   const modes = [...new Set(candidates.map((c) => c.mode))];
   const byMode = modes.flatMap((mode) => {
-    const best = bestOfMode(candidates, mode);
-    return best === null ? [] : [protocolBest(best, references)];
+    const best = bestOfMode(candidates, mode, tasks);
+    return best === null ? [] : [protocolBest(best, references, tasks)];
   });
-  return { best: protocolBest(candidates[i], references), plausible, byMode };
+  return { best: protocolBest(candidates[i], references, tasks), plausible, byMode };
 }
 
 /** True when `interval` lies above 0: the gain is significant at its level. */
 export function significantGain(interval: Interval | null): boolean {
   return interval !== null && excludesZero(interval) && interval[1] > 0;
+}
+
+/** The symbol of a mode's setting (`l` for a mode no registry knows). */
+export function symbolOf(mode: string): string {
+  const definition = knownTransferMode(mode);
+  return definition === undefined ? 'l' : settingOf(definition).symbol;
+}
+
+/** Registry order, the default mode first, modes no registry knows last. */
+function modeOrder(mode: string): number {
+  if (mode === DEFAULT_TRANSFER_MODE) return -1;
+  const i = (TRANSFER_MODES as readonly string[]).indexOf(mode);
+  return i < 0 ? TRANSFER_MODES.length : i;
+}
+
+/**
+ * Candidates in tie order: the default mode (`defrost`) first, then the other modes in registry
+ * order; within a mode the larger setting first (for a depth: the one that freezes more).
+ */
+export function inTieOrder<C extends Pick<Candidate, 'mode' | 'setting'>>(candidates: readonly C[]): C[] {
+  return [...candidates].sort((a, b) => modeOrder(a.mode) - modeOrder(b.mode) || b.setting - a.setting);
 }
 
 /** How a pair reads in tables and text: `defrost l=2`, `llrd γ=0.5`, `lp-ft l=0`. */

@@ -7,7 +7,7 @@
  */
 import { summaryOf } from '../../../pipeline/outputs.js';
 import type { Coords } from '../../../pipeline/stage.js';
-import { SCRATCH_MODE } from '../models/transfer-modes/registry.js';
+import { knownTransferMode, SCRATCH_MODE } from '../models/transfer-modes/registry.js';
 import type { ResultRow } from '../tables/report-tables.js';
 import { TRAINING_SUMMARY } from '../tables/training-tables.js';
 import type { MissingRun, RunRecord } from './types.js';
@@ -28,12 +28,14 @@ function coordNumber(coords: Coords, key: string): number | null {
 
 /**
  * Where a run of a stage that feeds the l* table sits in it, besides its cell (correlation, n,
- * seed): its mode and depth (null for the scratch baseline). Each such stage says how to read it
- * from its coordinates (stages/report/answer-stages.ts).
+ * seed): its mode and its depth or its mode's own setting (both null for the scratch baseline).
+ * Each such stage says how to read it from its coordinates (stages/report/answer-stages.ts).
  */
 export interface AnswerPlace {
   readonly mode: string;
   readonly depth: number | null;
+  /** The setting of a mode whose setting is not the depth (docs/science.md#beyond-freezing-a-prefix). */
+  readonly setting: number | null;
 }
 
 /** A run's place in the l* table, or null for a run that is no row of it. */
@@ -47,6 +49,7 @@ function place(run: RunRecord, at: AnswerPlace): MissingRun {
     n: coordNumber(run.coords, 'n') ?? 0,
     mode: at.mode,
     depth: at.depth,
+    setting: at.setting,
     seed: coordNumber(run.coords, 'seed') ?? 0,
     task_seed: coordNumber(run.coords, 'task'),
   };
@@ -61,6 +64,7 @@ function resultRow(run: RunRecord, at: AnswerPlace): ResultRow {
     n: p.n,
     mode: p.mode,
     depth: p.depth,
+    setting: p.setting,
     seed: p.seed,
     task_seed: p.task_seed,
     test_accuracy: m.test_accuracy,
@@ -73,6 +77,16 @@ function resultRow(run: RunRecord, at: AnswerPlace): ResultRow {
     train_steps: m.train_steps,
     seconds: numberOrNull(run.durationSeconds),
   };
+}
+
+/**
+ * True for the modes of the l* table: transfer modes whose swept setting is the depth l over
+ * `transfer.depths` (the prefix modes; a mode no registry knows counts as one). The protocols with
+ * a setting of their own are compared across modes by the protocols section instead
+ * (docs/science.md#beyond-freezing-a-prefix).
+ */
+export function isDepthMode(mode: string): boolean {
+  return mode !== SCRATCH_MODE && knownTransferMode(mode)?.setting === undefined;
 }
 
 /** Order of correlations in every table and chart: high to low, null (image task) last. */
@@ -91,7 +105,7 @@ export function compareMode(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-type Placed = Pick<MissingRun, 'correlation' | 'n' | 'mode' | 'depth' | 'seed' | 'task_seed'>;
+type Placed = Pick<MissingRun, 'correlation' | 'n' | 'mode' | 'depth' | 'setting' | 'seed' | 'task_seed'>;
 
 export function compareRuns(a: Placed, b: Placed): number {
   return (
@@ -99,6 +113,7 @@ export function compareRuns(a: Placed, b: Placed): number {
     a.n - b.n ||
     compareMode(a.mode, b.mode) ||
     (a.depth ?? -1) - (b.depth ?? -1) ||
+    (a.setting ?? -1) - (b.setting ?? -1) ||
     (a.task_seed ?? -1) - (b.task_seed ?? -1) ||
     a.seed - b.seed
   );

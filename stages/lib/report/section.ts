@@ -50,6 +50,8 @@ export interface SectionOutput {
   readonly title: string;
   readonly html: string;
   readonly text: string;
+  /** Text the terminal answer (`optimal_depth.txt`) ends with, after the l* table; absent: none. */
+  readonly answer?: string;
 }
 
 /** Builds a section; null when the runs hold nothing for it (nothing is written then). */

@@ -27,7 +27,7 @@ export interface RunRecord {
 }
 
 /** A planned scratch or transfer run that has no published result: where it sits in the sweep. */
-export interface MissingRun extends Pick<ResultRow, 'correlation' | 'n' | 'mode' | 'depth' | 'seed' | 'task_seed'> {
+export interface MissingRun extends Pick<ResultRow, 'correlation' | 'n' | 'mode' | 'depth' | 'setting' | 'seed' | 'task_seed'> {
   readonly id: string;
 }
 

@@ -16,7 +16,7 @@ export const CV_METRICS = defineTable(
     best_epoch: TRAINING_METRICS.columns.best_epoch,
     stopped_by: TRAINING_METRICS.columns.stopped_by,
   },
-  { doc: 'Written by `cv-train`: one row, one fold of one transfer (mode, depth) or of training from scratch.' },
+  { doc: 'Written by `cv-train`: one row, one fold of one transfer (mode, depth or setting) or of training from scratch.' },
 );
 export type CvMetricsRow = RowOf<typeof CV_METRICS>;
 
@@ -24,10 +24,15 @@ export const CV_RESULTS = defineTable(
   'cv_results.arrow',
   {
     mode: { type: 'Utf8', doc: 'the transfer mode, or `scratch`' },
-    depth: { type: 'Int32', nullable: true, doc: 'the transfer depth; null for scratch' },
+    depth: { type: 'Int32', nullable: true, doc: 'the transfer depth; null for scratch and for a mode whose setting is not a depth' },
+    setting: {
+      type: 'Float64',
+      nullable: true,
+      doc: 'a protocol’s own setting when it is not a depth (`--protocols`; docs/science.md#beyond-freezing-a-prefix); else null',
+    },
     fold: { type: 'Int32', doc: 'the fold, from 0' },
     accuracy: { type: 'Float64', doc: 'held-out accuracy of the fold' },
   },
-  { doc: 'Written by `recommend`: one row per fold run, sorted by mode, depth and fold.', allFieldsNullable: true },
+  { doc: 'Written by `recommend`: one row per fold run, sorted by mode, depth, setting and fold.', allFieldsNullable: true },
 );
 export type CvResultRow = RowOf<typeof CV_RESULTS>;

@@ -18,8 +18,17 @@ export const RESULTS = defineTable(
       doc: 'the task pair’s correlation; null for image tasks, which have no correlation sweep',
     },
     n: { type: 'Int32', doc: 'target training samples' },
-    mode: { type: 'Utf8', doc: '`scratch`, or the transfer mode (`defrost`, `reinit`)' },
-    depth: { type: 'Int32', nullable: true, doc: 'frozen leading blocks l; null for scratch runs' },
+    mode: { type: 'Utf8', doc: '`scratch`, or the transfer mode (`defrost`, `reinit`, or a protocol: `surgical`, `lp-ft`, ...)' },
+    depth: {
+      type: 'Int32',
+      nullable: true,
+      doc: 'frozen leading blocks l (for `lp-ft` and `gradual`: blocks never trained); null for scratch runs and for a mode whose setting is not a depth',
+    },
+    setting: {
+      type: 'Float64',
+      nullable: true,
+      doc: "the mode's own swept setting when it is not a depth (surgical's b, llrd's gamma, l2sp's alpha; docs/science.md#beyond-freezing-a-prefix); else null",
+    },
     seed: { type: 'Int32', doc: 'the training seed' },
     task_seed: { type: 'Int32', nullable: true, doc: 'the task instance (`task_seeds`); null when the study has the one task of `seed`' },
     // A training run's metrics (training-tables.ts), missing when its summary lacks them.
@@ -38,7 +47,7 @@ export const RESULTS = defineTable(
     seconds: { type: 'Float64', nullable: true, doc: 'the run’s compute time, from its manifest (not a result: it varies run to run)' },
   },
   {
-    doc: 'One row per published scratch or transfer run of the sweep, sorted by correlation (high to low), n, mode (scratch first), depth and seed.',
+    doc: 'One row per published scratch or transfer run of the sweep, sorted by correlation (high to low), n, mode (scratch first), depth, setting and seed.',
     allFieldsNullable: true,
   },
 );

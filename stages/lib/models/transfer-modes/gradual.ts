@@ -1,3 +1,4 @@
+import { MODE_OPTIONS } from './options.js';
 import { blockRange, DEPTH_SETTING, type TrainingPhase, type TransferModeDefinition } from './mode.js';
 
 /**
@@ -12,14 +13,7 @@ export const gradualMode: TransferModeDefinition<'gradual'> = {
   caption: 'copy every block, unfreeze from the top one block per stage down to block l+1',
   copied: (_l, blocks) => blockRange(1, blocks),
   setting: { ...DEPTH_SETTING, caption: 'depth l: blocks 1..l are never unfrozen', defaults: () => [0] },
-  options: {
-    stage_steps: {
-      default: 50,
-      min: 1,
-      integer: true,
-      describe: 'optimizer steps of each stage before the last (rounded up to whole epochs); ULMFiT trains one epoch per stage',
-    },
-  },
+  options: MODE_OPTIONS.gradual,
   schedule: (l, blocks, options) => {
     const stages: TrainingPhase[] = [];
     // Stage k trains the readout and the top k blocks, k = 0 .. L - l - 1; the last one, L - l blocks.

@@ -1,3 +1,4 @@
+import { MODE_OPTIONS } from './options.js';
 import { blockRange, type TransferModeDefinition } from './mode.js';
 
 /**
@@ -19,15 +20,7 @@ export const l2spMode: TransferModeDefinition<'l2sp'> = {
     all: () => null,
     check: (alpha) => (Number.isFinite(alpha) && alpha >= 0 ? null : 'alpha is a number >= 0'),
   },
-  options: {
-    beta: {
-      default: 0,
-      min: 0,
-      integer: false,
-      describe:
-        'strength of the plain L2 decay of the new readout (Li et al. use 0.01 beside alpha; 0 keeps the readout trained as in every other mode)',
-    },
-  },
+  options: MODE_OPTIONS.l2sp,
   schedule: (alpha, blocks, options) => [
     { trained: blockRange(1, blocks), pull: { alpha, beta: options.beta, anchored: blockRange(1, blocks) }, length: 'converge' },
   ],

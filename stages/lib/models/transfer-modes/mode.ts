@@ -153,3 +153,18 @@ export function frozenPrefix(
   while (depth < blocks && copied.has(depth + 1) && !trained.has(depth + 1)) depth++;
   return depth;
 }
+
+/** A schedule in words, for a run's log: `blocks 3..4 learn until early stopping`, phase by phase. */
+export function describeSchedule(schedule: readonly TrainingPhase[]): string {
+  return schedule
+    .map((phase) => {
+      const blocks = phase.trained.length === 0 ? 'the readout alone learns' : `blocks ${phase.trained.join(',')} and the readout learn`;
+      const rates =
+        phase.rateScale === undefined ? '' : ` at learning-rate multipliers ${phase.rateScale.map((r) => r.toPrecision(3)).join(',')}`;
+      const pull =
+        phase.pull === undefined ? '' : ` with an L2 pull (alpha ${phase.pull.alpha} to the source weights, beta ${phase.pull.beta})`;
+      const length = phase.length === 'converge' ? 'until early stopping' : `for ${phase.length.steps} steps`;
+      return `${blocks}${rates}${pull} ${length}`;
+    })
+    .join('; then ');
+}

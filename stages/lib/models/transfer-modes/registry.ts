@@ -5,10 +5,9 @@
  * `transfer` and `cv-train` params, `recommend --modes`, the report's captions and the docs' table
  * of modes (`make docs`) read this module; none of them names a mode.
  *
- * `defrost` and `reinit` freeze a prefix of depth l; the protocols
+ * `defrost` and `reinit` freeze a prefix of depth l; the protocols after them
  * (docs/science.md#beyond-freezing-a-prefix) sweep their own setting and train in their own
- * phases. The protocols train (`prepareTransfer`, the training loop) but are not yet modes a
- * config or `recommend` can name: the study, the report and `recommend` learn their settings next.
+ * phases; a study compares them all per cell (stages/lib/report/protocol-choice.ts).
  *
  * The names stand apart from the definitions because the config, which every stage loads, needs
  * only them: this module computes nothing when it loads, so a stage's code fingerprint counts a
@@ -23,18 +22,18 @@ import type { TransferModeDefinition } from './mode.js';
 import { reinitMode } from './reinit.js';
 import { surgicalMode } from './surgical.js';
 
-/** The modes' names, in registry order (the config's `transfer.modes` enum). */
-export const TRANSFER_MODES = ['defrost', 'reinit'] as const;
-export type TransferMode = (typeof TRANSFER_MODES)[number];
+/** The modes freezing a prefix of depth l. */
+export const PREFIX_MODES = ['defrost', 'reinit'] as const;
 
-/** The protocols beyond a frozen prefix, by name. */
+/** The protocols beyond a frozen prefix (`recommend --protocols all`). */
 export const PROTOCOLS = ['surgical', 'lp-ft', 'llrd', 'gradual', 'l2sp'] as const;
 
-/** A mode or a protocol, by name. */
-export type TransferProtocol = TransferMode | (typeof PROTOCOLS)[number];
+/** The modes' names, in registry order (the config's `transfer.modes` enum). */
+export const TRANSFER_MODES = [...PREFIX_MODES, ...PROTOCOLS] as const;
+export type TransferMode = (typeof TRANSFER_MODES)[number];
 
-/** Every mode and protocol by its name: one per name of `TRANSFER_MODES` and `PROTOCOLS`, of that name (checked by the compiler). */
-const MODE_BY_NAME: { readonly [M in TransferProtocol]: TransferModeDefinition<M> } = {
+/** Every mode by its name: one per name of `TRANSFER_MODES`, of that name (checked by the compiler). */
+const MODE_BY_NAME: { readonly [M in TransferMode]: TransferModeDefinition<M> } = {
   defrost: defrostMode,
   reinit: reinitMode,
   surgical: surgicalMode,
@@ -53,12 +52,12 @@ export const DEFAULT_TRANSFER_MODE: TransferMode = 'defrost';
  */
 export const SCRATCH_MODE = 'scratch';
 
-/** The definition of a mode or protocol by name. */
-export function transferModeOf(name: TransferProtocol): TransferModeDefinition {
+/** The definition of a mode by name. */
+export function transferModeOf(name: TransferMode): TransferModeDefinition {
   return MODE_BY_NAME[name];
 }
 
-/** Every mode a config or `recommend` can name, in the order of `TRANSFER_MODES`. */
+/** Every mode, in the order of `TRANSFER_MODES`. */
 export function allTransferModes(): TransferModeDefinition[] {
   return TRANSFER_MODES.map(transferModeOf);
 }

@@ -1,3 +1,4 @@
+import { MODE_OPTIONS } from './options.js';
 import { blockRange, type TransferModeDefinition } from './mode.js';
 
 /** The blocks surgical fine-tuning trains at block b: b and the `width` - 1 blocks above it. */
@@ -26,8 +27,6 @@ export const surgicalMode: TransferModeDefinition<'surgical'> = {
         : `b is a whole number in 1..${last} (L = ${blocks}, width ${options.width ?? 1})`;
     },
   },
-  options: {
-    width: { default: 1, min: 1, integer: true, describe: 'how many contiguous blocks learn, from block b up (Lee et al. tune one block)' },
-  },
+  options: MODE_OPTIONS.surgical,
   schedule: (b, _blocks, options) => [{ trained: group(b, options), length: 'converge' }],
 };
