@@ -124,4 +124,6 @@ test('transfer.protocols: a setting outside its mode, `all` for a real-valued se
   );
   rejects(QUICK, ['transfer.protocols.gradual.stage_steps=0'], /transfer\.protocols\.gradual\.stage_steps: got 0/);
   rejects(QUICK, ['transfer.protocols.llrd.width=2'], /transfer\.protocols\.llrd\.width: got 2; allowed: no such key/);
+  // A prefix mode sweeps transfer.depths, said once.
+  rejects(QUICK, ['transfer.protocols.defrost.settings=[1]'], /transfer\.protocols\.defrost: got .*allowed: no such key/);
 });

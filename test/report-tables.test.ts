@@ -364,7 +364,8 @@ describe('aggregate tables', () => {
   });
 
   test('the same inputs give byte-identical files', async () => {
-    const fx = await makeFixture({ correlations: [0.9], ns: [20], depth: 2, seeds: [0, 1] });
+    // A protocol beside the prefix modes, so that every table of the report is written (protocols.arrow too).
+    const fx = await makeFixture({ correlations: [0.9], ns: [20], depth: 2, seeds: [0, 1], modes: ['defrost', 'reinit', 'llrd'] });
     cleanup.push(fx.dir);
     const a = join(fx.dir, 'a');
     const b = join(fx.dir, 'b');

@@ -15,7 +15,13 @@ import { MEASURE_NAMES } from '../lib/measures/registry.js';
 import { trainSchema } from '../lib/models/recipe.js';
 import { settingOf, type SweptSetting } from '../lib/models/transfer-modes/mode.js';
 import { declaredOptions } from '../lib/models/transfer-modes/options.js';
-import { DEFAULT_TRANSFER_MODE, TRANSFER_MODES, transferModeOf, type TransferMode } from '../lib/models/transfer-modes/registry.js';
+import {
+  DEFAULT_TRANSFER_MODE,
+  PROTOCOLS,
+  TRANSFER_MODES,
+  transferModeOf,
+  type TransferMode,
+} from '../lib/models/transfer-modes/registry.js';
 import { studySourceOf } from '../lib/models/source-network/study.js';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'swish', 'linear'] as const;
@@ -188,10 +194,10 @@ export const transferSchema = z.strictObject({
       'largest frozen-prefix activation artifact cached, in GB: over it a transfer computes the prefix every step; 0 turns caching off (docs/performance.md#frozen-prefix-activations)',
     ),
   protocols: z
-    .strictObject(Object.fromEntries(TRANSFER_MODES.map((mode) => [mode, protocolSchema(mode).optional()])))
+    .strictObject(Object.fromEntries(PROTOCOLS.map((mode) => [mode, protocolSchema(mode).optional()])))
     .default({})
     .describe(
-      'per mode, its swept settings in place of the depth and its fixed options, e.g. `llrd: {settings: [0.25, 0.5]}` (docs/science.md#beyond-freezing-a-prefix)',
+      'per protocol beyond the frozen prefix, its swept settings and its fixed options, e.g. `llrd: {settings: [0.25, 0.5]}` (docs/science.md#beyond-freezing-a-prefix); the prefix modes sweep `transfer.depths`',
     ),
 });
 
@@ -351,9 +357,18 @@ export function depthsOf(config: DefrostConfig): number[] {
   return config.transfer.depths === 'all' ? Array.from({ length: L + 1 }, (_, i) => i) : [...config.transfer.depths];
 }
 
+/** `transfer.protocols.<mode>`, or undefined (always for a prefix mode, which sweeps `transfer.depths`). */
+function protocolEntry(
+  config: Pick<DefrostConfig, 'transfer'>,
+  mode: TransferMode,
+): z.output<ReturnType<typeof protocolSchema>> | undefined {
+  const entries: Readonly<Partial<Record<TransferMode, z.output<ReturnType<typeof protocolSchema>>>>> = config.transfer.protocols;
+  return entries[mode];
+}
+
 /** `transfer.protocols.<mode>`'s fixed options, defaults filled. */
 export function modeOptionsOf(config: Pick<DefrostConfig, 'transfer'>, mode: TransferMode): Record<string, number> {
-  const given: Readonly<Record<string, unknown>> = config.transfer.protocols[mode] ?? {};
+  const given: Readonly<Record<string, unknown>> = protocolEntry(config, mode) ?? {};
   return Object.fromEntries(
     Object.entries(declaredOptions(mode)).map(([name, o]) => {
       const value = given[name];
@@ -372,7 +387,7 @@ export function settingsOf(config: DefrostConfig, mode: TransferMode): number[] 
   const definition = transferModeOf(mode);
   const setting: SweptSetting = settingOf(definition);
   const options = modeOptionsOf(config, mode);
-  const given = config.transfer.protocols[mode]?.settings;
+  const given = protocolEntry(config, mode)?.settings;
   if (given === 'all') return setting.all(L, options) ?? [];
   if (given !== undefined) return [...given];
   return definition.setting === undefined ? depthsOf(config) : setting.defaults(L, options);
@@ -444,7 +459,7 @@ export function checkConfig(config: DefrostConfig): ConfigIssue[] {
         });
     });
   }
-  for (const mode of TRANSFER_MODES) {
+  for (const mode of PROTOCOLS) {
     const entry = transfer.protocols[mode];
     if (entry === undefined) continue;
     const setting = settingOf(transferModeOf(mode));
