@@ -69,7 +69,9 @@ test('l* cannot be separated from l = 0: versus holds the paired gains and the v
     'versus',
     'verdict',
     'stopped_by',
+    'eliminated',
   ]);
+  assert.equal(json.eliminated, null, 'every fold trained: nothing was eliminated');
   assert.deepEqual(Object.keys(json.versus as object), ['fine_tune_all', 'freeze_all', 'scratch']);
   assert.equal(json.verdict, r.verdict);
 });

@@ -30,8 +30,10 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
       'versus',
       'verdict',
       'stopped_by',
+      'eliminated',
     ]);
     assert.equal(answer.folds, 3);
+    assert.deepEqual(answer.eliminated, [], 'three folds are one round: nothing to race');
     // The paired gains over the defaults (3 blocks, depths 0-2 trained: l = L = 3 was not) and the verdict that reads them.
     const versus = answer.versus as Record<string, [number | null, number, number | null] | null>;
     assert.deepEqual(Object.keys(versus), ['fine_tune_all', 'freeze_all', 'scratch']);
@@ -98,6 +100,34 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
     const again = recommend(f, ['--data', f.images, '--folds', '3', '--modes', 'defrost,reinit', '--json']);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(executedByStage(again.stderr), {});
+  } finally {
+    rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
+test('recommend races depths over folds: survivors train every fold, --exhaustive trains only the folds the race skipped', async () => {
+  const f = await fixture();
+  try {
+    const raced = recommend(f, ['--data', f.images, '--folds', '4', '--depths', '0,3', '--json']);
+    assert.equal(raced.code, 0, raced.stderr);
+    const answer = JSON.parse(raced.stdout.trim().split('\n').pop() ?? '{}') as {
+      eliminated: { mode: string; depth: number | null; after_folds: number }[];
+      plausible: number[];
+      stopped_by: Record<string, number>;
+    };
+    assert.ok(Array.isArray(answer.eliminated));
+    assert.match(raced.stderr, /early elimination, round 1\/2 \(3 folds\)/);
+    // Round 1: 3 folds of depths 0, 3 and scratch; round 2: the fourth fold of the survivors.
+    const stopped = answer.eliminated.length;
+    assert.ok(answer.eliminated.every((e) => e.after_folds === 3));
+    assert.ok(answer.eliminated.every((e) => e.depth === null || !answer.plausible.includes(e.depth)));
+    assert.deepEqual(executedByStage(raced.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 9 + (3 - stopped), recommend: 1 });
+    assert.equal((answer.stopped_by.patience ?? 0) + (answer.stopped_by.budget ?? 0), 12 - stopped);
+
+    const exhaustive = recommend(f, ['--data', f.images, '--folds', '4', '--depths', '0,3', '--exhaustive', '--json']);
+    assert.equal(exhaustive.code, 0, exhaustive.stderr);
+    assert.deepEqual(executedByStage(exhaustive.stderr), stopped === 0 ? { recommend: 1 } : { 'cv-train': stopped, recommend: 1 });
+    assert.equal((JSON.parse(exhaustive.stdout.trim().split('\n').pop() ?? '{}') as { eliminated: unknown }).eliminated, null);
   } finally {
     rmSync(f.dir, { recursive: true, force: true });
   }

@@ -58,4 +58,6 @@ export const recommendParams = z.strictObject({
   /** What the report names as the data and the network (the paths as given). */
   data: z.string(),
   model: z.string(),
+  /** Early elimination (docs/your-data.md#early-elimination): the runs are a race's; false: exhaustive. */
+  elimination: z.boolean(),
 });

@@ -6,6 +6,9 @@
  * l*'s and scratch's mean accuracy with their 95% Student t intervals over folds; the paired
  * gains of l* over the two defaults (fine-tuning everything, l = 0; freezing every block, l = L)
  * and over training from scratch; and the verdict in words (stages/lib/report/verdict.ts).
+ * With early elimination (race.ts), the candidates the race stopped take no part in l* and the
+ * plausible set (they were shown worse than a depth at a stricter level than the set's own);
+ * their means, and gains over them, rest on the folds they trained.
  *
  * Pure: `recommend` (the stage) computes it and stores it; the command prints it.
  */
@@ -16,6 +19,7 @@ import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, ty
 import { DEFAULT_TRANSFER_MODE } from '../lib/models/transfer-modes/registry.js';
 import { bestOfMode, chooseProtocol, inTieOrder, symbolOf, type Candidate, type ProtocolBest } from '../lib/report/protocol-choice.js';
 import type { CvResultRow } from '../lib/tables/recommend-tables.js';
+import { eliminationLevel, type Elimination } from './race.js';
 
 /**
  * One finished fold run: a depth of a mode, a protocol's setting (`setting`, when it is not a
@@ -55,6 +59,8 @@ export interface Recommendation {
   readonly verdict: string;
   /** Fold runs (every mode, depth and scratch) by what ended their training. */
   readonly stopped_by: Record<string, number>;
+  /** The candidates early elimination stopped, in order; null when every fold was trained (`--exhaustive`). */
+  readonly eliminated: Elimination[] | null;
   /** Every mode: depth -> [low, mean, high] over folds. */
   readonly by_mode: Record<string, Record<string, Interval>>;
   /** With `--protocols`: which protocol, and at which setting (absent otherwise). */
@@ -158,10 +164,14 @@ export function recommendation(
   folds: number,
   blocks: number,
   protocols: readonly string[] = [],
+  eliminated: readonly Elimination[] | null = null,
 ): Recommendation {
   const mode = modes[0];
   const primary = scoresByDepth(results, mode, folds);
-  const lStar = bestDepth(primary);
+  // l* and the plausible set among the depths that trained every fold.
+  const stopped = new Set((eliminated ?? []).filter((e) => e.mode === mode).map((e) => e.depth));
+  const finished = new Map([...primary].filter(([depth]) => !stopped.has(depth)));
+  const lStar = bestDepth(finished);
   if (lStar === null) throw new RangeError(`no fold result for mode ${mode}`);
   const scratch = new Array<number>(folds).fill(Number.NaN);
   for (const r of results) if (r.mode === SCRATCH_MODE) scratch[r.fold] = r.accuracy;
@@ -174,7 +184,7 @@ export function recommendation(
   const depths: Record<string, number> = {};
   for (const [depth, scores] of primary) depths[String(depth)] = accuracyInterval(scores)[1];
   const atBest = primary.get(lStar) ?? [];
-  const plausible = plausibleSet(primary, lStar);
+  const plausible = plausibleSet(finished, lStar);
   const versus: Versus = {
     fine_tune_all: gainOver(atBest, primary.get(0)),
     freeze_all: gainOver(atBest, primary.get(blocks)),
@@ -205,6 +215,7 @@ export function recommendation(
     versus,
     verdict,
     stopped_by: stoppedBy,
+    eliminated: eliminated === null ? null : [...eliminated],
     by_mode: byMode,
     ...(protocols.length === 0 ? {} : withProtocol(protocolAnswer(results, protocols, folds, blocks))),
   };
@@ -214,7 +225,7 @@ const withProtocol = (answer: ProtocolAnswer | null): { protocol?: ProtocolAnswe
 
 /** The `--json` line: exactly the keys docs/your-data.md documents (`protocol` with `--protocols`). */
 export function recommendationJson(r: Recommendation): string {
-  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by, protocol } = r;
+  const { l_star, plausible, accuracy, scratch_accuracy, depths, folds, versus, verdict, stopped_by, eliminated, protocol } = r;
   return JSON.stringify({
     l_star,
     plausible,
@@ -225,6 +236,7 @@ export function recommendationJson(r: Recommendation): string {
     versus,
     verdict,
     stopped_by,
+    eliminated,
     ...(protocol === undefined ? {} : { protocol }),
   });
 }
@@ -269,6 +281,7 @@ export function recommendationText(r: Recommendation, what: { data: string; mode
     }
     lines.push(line);
   }
+  if (r.eliminated !== null) lines.push(...wrapWords(eliminationLine(r.eliminated, r.mode, r.folds), '  ', '    '));
   if (r.protocol !== undefined) lines.push(...protocolLines(r.protocol));
   return lines.join('\n');
 }
@@ -292,4 +305,25 @@ function protocolLines(p: ProtocolAnswer): string[] {
   for (const b of p.by_protocol)
     lines.push(`    ${pairText(b).padEnd(18)} ${pct(b.accuracy[1]).padStart(6)}  ${gainText(b.versus.best_prefix)}`);
   return lines;
+}
+
+/** −v in signed accuracy points: how far below the leader a gap of `v` puts a candidate. */
+const below = (v: number | null): string => (v === null ? '?' : `${v <= 0 ? '+' : ''}${(-100 * v).toFixed(1)}`);
+
+/** Which candidates early elimination stopped, when, and by how much they trailed the leader. */
+function eliminationLine(eliminated: readonly Elimination[], mode: string, folds: number): string {
+  if (eliminated.length === 0) return `early elimination: every depth and scratch trained all ${folds} folds (none trailed significantly).`;
+  const name = (e: Elimination): string =>
+    e.depth === null ? 'scratch' : e.mode === mode ? `depth ${e.depth}` : `${e.mode} depth ${e.depth}`;
+  const level = (100 * eliminationLevel(folds)).toFixed(0);
+  return (
+    `early elimination (${level}% paired intervals, --exhaustive trains all): ` +
+    eliminated
+      .map(
+        (e) =>
+          `${name(e)} stopped after ${e.after_folds} folds, ${below(e.gap[1])} points [${below(e.gap[2])}, ${below(e.gap[0])}] against depth ${e.leader}`,
+      )
+      .join('; ') +
+    '.'
+  );
 }

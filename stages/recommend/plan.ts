@@ -8,7 +8,8 @@
  * are the requested depths, a protocol's its own default settings (`modeSettings`). Each instance's params are
  * what it reads, so asking for another depth or mode adds only its folds (and the `recommend`
  * that gathers them); the data and the network enter every key through their bytes.
- * `planRecommendRuns` takes the depths to train, so a faster strategy can plan a subset.
+ * `planRecommendRuns` takes the depths to train, so a faster strategy can plan a subset, and the
+ * folds each candidate has trained so far, so early elimination (race.ts) can plan round by round.
  */
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
@@ -22,6 +23,7 @@ import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { fineTuneStage } from './fine-tune.js';
 import { recommendStage } from './recommend.js';
+import { candidateKey, type Candidate } from './race.js';
 
 /** Everything `recommend` plans from: checked files with their fingerprints, and the protocol. */
 export interface RecommendRequest {
@@ -35,6 +37,15 @@ export interface RecommendRequest {
   readonly protocols: readonly TransferMode[];
   readonly seed: number;
   readonly train: TrainConfig;
+}
+
+/**
+ * How far a race has gone (race.ts): the folds each candidate trains (folds 0..n-1, by
+ * `candidateKey`), and whether the answer is planned yet (after the last round).
+ */
+export interface RacePlan {
+  readonly trainedFolds: ReadonlyMap<string, number>;
+  readonly answer: boolean;
 }
 
 /** The two imports every recommend instance reads (the same instances, so cached once). */
@@ -61,8 +72,11 @@ function sourceParams(request: RecommendRequest): { model: string; blocks: strin
   return { model: request.model.path, blocks: request.model.blocks, sha256: request.model.sha256 };
 }
 
-/** The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`. */
-export function planRecommendRuns(request: RecommendRequest, depths: readonly number[]): InstanceSpec[] {
+/**
+ * The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`: every
+ * fold of every candidate (`race` null: exhaustive), or the folds a race has reached.
+ */
+export function planRecommendRuns(request: RecommendRequest, depths: readonly number[], race: RacePlan | null = null): InstanceSpec[] {
   const { data, model, folds, seed, train } = request;
   const plan = new PlanBuilder();
   const { importData, importSource } = addImports(plan, request);
@@ -95,27 +109,32 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
     }
   };
   const modes = [...request.modes, ...request.protocols.filter((p) => !request.modes.includes(p))];
+  // A race (race.ts) trains a depth or scratch only on the folds it has reached; protocol settings train every fold.
+  const trains = (candidate: Candidate, fold: number): boolean => fold < (race?.trainedFolds.get(candidateKey(candidate)) ?? folds);
   for (let fold = 0; fold < folds; fold++) {
-    add(SCRATCH_MODE, null, fold);
+    if (trains({ mode: SCRATCH_MODE, depth: null }, fold)) add(SCRATCH_MODE, null, fold);
     for (const mode of modes) {
-      if (transferModeOf(mode).setting === undefined) for (const depth of depths) add(mode, depth, fold);
-      else for (const setting of modeSettings(mode, request.blocks)) addSetting(mode, setting, fold);
+      if (transferModeOf(mode).setting === undefined) {
+        for (const depth of depths) if (trains({ mode, depth }, fold)) add(mode, depth, fold);
+      } else for (const setting of modeSettings(mode, request.blocks)) addSetting(mode, setting, fold);
     }
   }
-  plan.add(
-    recommendStage,
-    {},
-    {
-      modes: [...request.modes],
-      ...(request.protocols.length === 0 ? {} : { protocols: modes }),
-      depths: [...depths],
-      folds,
-      blocks: request.blocks,
-      data: data.label,
-      model: model.label,
-    },
-    { data: importData, runs },
-  );
+  if (race === null || race.answer)
+    plan.add(
+      recommendStage,
+      {},
+      {
+        modes: [...request.modes],
+        ...(request.protocols.length === 0 ? {} : { protocols: modes }),
+        depths: [...depths],
+        folds,
+        blocks: request.blocks,
+        data: data.label,
+        model: model.label,
+        elimination: race !== null,
+      },
+      { data: importData, runs },
+    );
   return plan.specs();
 }
 

@@ -27,6 +27,9 @@ import {
   storeFrom,
   type CliContext,
 } from '../../pipeline/cli/context.js';
+import type { InstanceSpec } from '../../pipeline/stage.js';
+import type { PlannedInstance } from '../../pipeline/dag.js';
+import type { Execution } from '../../pipeline/cli/run.js';
 
 interface CommandOptions {
   /** Required (requireOptions). */
@@ -48,6 +51,7 @@ interface CommandOptions {
   json?: boolean;
   fast?: boolean;
   top?: string;
+  exhaustive?: boolean;
   name?: string;
   saveModel?: string;
   verbose?: boolean;
@@ -93,7 +97,8 @@ export function registerRecommendCommand(program: Command, ctx: CliContext): voi
     .option(
       '--save-model <dir>',
       'train the network at l* on all the data and write it (ONNX, or TensorFlow.js layers) with defrost.json into this new directory',
-    );
+    )
+    .option('--exhaustive', 'train every depth on every fold (no early elimination of depths that already trail)');
   addSetOption(cmd, 'override a key of the training recipe, e.g. train.learning_rate=0.001 (repeatable; train.* keys only)');
   addStoreOption(cmd);
   cmd.action(act(ctx, (options: CommandOptions) => recommendCommand(ctx, options)));
@@ -125,28 +130,36 @@ async function recommendCommand(ctx: CliContext, given: CommandOptions): Promise
   const { request, depths, notes } = await prepareRecommend(options);
   for (const note of notes) ctx.err(wrapWords(note, '', '  ').join('\n'));
   const fast = options.fast === true ? await rankForFast(request, depths, top, options.backend, human) : null;
-  const instances = buildDag(project, planRecommendRuns(request, fast?.trained ?? depths));
+  const trained = fast?.trained ?? depths;
   const store = storeFrom(options, [options.data, options.model]);
   if (name !== null) checkNameFree(name, readRunRecords(store.root).records, runningRuns(store));
   // Recorded like `run` (docs/your-data.md#run-records): the request stands in for a config.
-  const recorded = { requested: depths, fastTop: fast === null ? null : top, trained: fast?.trained ?? depths };
+  const recorded = { requested: depths, fastTop: fast === null ? null : top, trained, exhaustive: options.exhaustive === true };
   const configLine = recommendCommandLine(request, recorded);
   const run = { id: newRunId(startDate), name, date: startDate.toISOString(), config: configLine, overrides: [...options.set] };
-  const outcome = await executePlan(ctx, instances, {
-    store,
-    run,
-    jobs,
-    backend,
-    force: new Set(),
-    retries: 0,
-    human,
-    json: options.json === true,
-    verbose: options.verbose === true,
-    executor: 'local',
-    // Runs on the local pool: cluster resources are never asked for.
-    resources: () => ({ cpus: 1, mem: '4G', time: '01:00:00' }),
-    wallStart,
-  });
+  const execute = (plan: readonly InstanceSpec[]): Promise<{ instances: PlannedInstance[]; execution: Execution }> => {
+    const instances = buildDag(project, plan);
+    return executePlan(ctx, instances, {
+      store,
+      run,
+      jobs,
+      backend,
+      force: new Set(),
+      retries: 0,
+      human,
+      json: options.json === true,
+      verbose: options.verbose === true,
+      executor: 'local',
+      // Runs on the local pool: cluster resources are never asked for.
+      resources: () => ({ cpus: 1, mem: '4G', time: '01:00:00' }),
+      wallStart,
+    }).then((execution) => ({ instances, execution }));
+  };
+  const { runRace } = await import('./race-rounds.js');
+  const { instances, execution: outcome } =
+    options.exhaustive === true
+      ? await execute(planRecommendRuns(request, trained))
+      : await runRace(request, trained, { execute, store, human });
   const answer = instances.find((i) => i.stage === recommendStage.name);
   const answerPublished = answer !== undefined && ['executed', 'cached'].includes(outcome.result.outcomes.get(answer.id)?.status ?? '');
   const dir = answer !== undefined && answerPublished ? store.instanceDir(answer.stage, answer.key) : null;

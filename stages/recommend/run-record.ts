@@ -19,9 +19,11 @@ export interface RecordedDepths {
   readonly fastTop: number | null;
   /** The depths cross-validated (all requested ones, or the top of the ranking with `--fast`). */
   readonly trained: readonly number[];
+  /** `--exhaustive`: every depth trained every fold (else early elimination, race.ts). */
+  readonly exhaustive: boolean;
 }
 
-/** `recommend --model M --data D --folds K --modes ... --depths ... --seed N [--fast --top T]`. */
+/** `recommend --model M --data D --folds K --modes ... --depths ... --seed N [--fast --top T] [--exhaustive]`. */
 export function recommendCommandLine(request: RecommendRequest, depths: RecordedDepths): string {
   return [
     'recommend',
@@ -34,6 +36,7 @@ export function recommendCommandLine(request: RecommendRequest, depths: Recorded
     `--depths ${depths.requested.join(',')}`,
     `--seed ${request.seed}`,
     ...(depths.fastTop === null ? [] : [`--fast --top ${depths.fastTop}`]),
+    ...(depths.exhaustive ? ['--exhaustive'] : []),
   ].join(' ');
 }
 
@@ -52,6 +55,7 @@ export function recommendParams(request: RecommendRequest, depths: RecordedDepth
     ...(request.protocols.length === 0 ? {} : { protocols: [...request.protocols] }),
     depths: [...depths.requested],
     fast: depths.fastTop === null ? null : { top: depths.fastTop, trained: [...depths.trained] },
+    elimination: !depths.exhaustive,
     seed: request.seed,
     train: JSON.parse(JSON.stringify(request.train)) as JsonValue,
   };

@@ -12,6 +12,23 @@ import { importDataSummary } from '../data/import-data.js';
 import { CV_METRICS, CV_RESULTS } from '../lib/tables/recommend-tables.js';
 import type { RecommendContext } from './recommend.js';
 import { recommendation, recommendationText, type FoldResult } from './answer.js';
+import { candidateKey, raceCandidates, replayRace, type Elimination } from './race.js';
+
+/**
+ * The race's eliminations, replayed on the fold runs gathered; a candidate whose folds are not
+ * those the race trains (a hand-edited plan) is a failure, not an answer.
+ */
+function raceOf(results: readonly FoldResult[], modes: readonly string[], depths: readonly number[], folds: number): Elimination[] {
+  const candidates = raceCandidates(modes, depths);
+  const { eliminated, trainedFolds } = replayRace(results, candidates, modes[0], folds);
+  for (const c of candidates) {
+    const have = results.filter((r) => r.mode === c.mode && r.depth === c.depth).length;
+    const want = trainedFolds.get(candidateKey(c));
+    if (have !== want)
+      throw new StageFailure(`recommend: ${candidateKey(c)} has ${have} fold run(s); early elimination trains it on ${want}`);
+  }
+  return eliminated;
+}
 
 export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonObject> {
   const { params } = ctx;
@@ -32,7 +49,8 @@ export async function runRecommendSummary(ctx: RecommendContext): Promise<JsonOb
       stoppedBy: metrics.stopped_by ?? undefined,
     });
   }
-  const answer = recommendation(results, params.modes, params.folds, params.blocks, params.protocols ?? []);
+  const eliminated = params.elimination ? raceOf(results, params.modes, params.depths, params.folds) : null;
+  const answer = recommendation(results, params.modes, params.folds, params.blocks, params.protocols ?? [], eliminated);
   const imported = summaryOf(importDataSummary, data);
   const text = recommendationText(answer, {
     data: params.data,
