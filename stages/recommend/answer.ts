@@ -265,6 +265,7 @@ export function recommendationText(r: Recommendation, what: { data: string; mode
       '  ',
       '    ',
     ),
+    ...wrapWords(stoppedByLine(r.stopped_by), '  ', '    '),
     '  mean cross-validated accuracy by depth:',
   ];
   for (const [mode, table] of Object.entries(r.by_mode)) {
@@ -305,6 +306,16 @@ function protocolLines(p: ProtocolAnswer): string[] {
   for (const b of p.by_protocol)
     lines.push(`    ${pairText(b).padEnd(18)} ${pct(b.accuracy[1]).padStart(6)}  ${gainText(b.versus.best_prefix)}`);
   return lines;
+}
+
+/** How the fold runs ended: a run at the budget may still have been learning (docs/protocol.md#recommend-at-small-n). */
+function stoppedByLine(counts: Readonly<Record<string, number>>): string {
+  const patience = counts.patience ?? 0;
+  const budget = counts.budget ?? 0;
+  return (
+    `fold runs stopped by patience: ${patience}, at the budget: ${budget}` +
+    (budget > patience ? ' (most were still improving when the budget ended them; --set train.min_steps=N raises it).' : '.')
+  );
 }
 
 /** −v in signed accuracy points: how far below the leader a gap of `v` puts a candidate. */

@@ -18,7 +18,7 @@ import {
   transferModeOf,
   type TransferMode,
 } from '../lib/models/transfer-modes/registry.js';
-import { classCounts } from '../lib/tasks/folds.js';
+import { classCounts, FEW_PER_CLASS, smallestFoldParts } from '../lib/tasks/folds.js';
 import { inputStatsOf, rangeNote, readInputStats } from '../lib/models/input-stats.js';
 import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
@@ -62,12 +62,23 @@ function parseList(text: string): string[] {
 }
 
 /**
- * `--set train.key=value` overrides on the training recipe (early stopping on by default). A bad
- * key or value gets the message `run` gives for the same mistake: the key, the value, what is
- * allowed and the nearest known key.
+ * The fewest optimizer steps recommend's budget holds unless `--set train.min_steps` says otherwise
+ * (docs/protocol.md#recommend-at-small-n): with a few dozen samples per fold an epoch is one or two
+ * steps, and a budget in epochs ended every readout-only fold run of the worked example before it
+ * stopped improving.
+ */
+export const RECOMMEND_MIN_STEPS = 2000;
+
+/**
+ * `--set train.key=value` overrides on recommend's recipe: the study's defaults, except that early
+ * stopping watches the validation loss (a fold's stopping split holds a few samples per class,
+ * whose accuracy moves in coarse steps and ties at once; l* is still chosen on held-out accuracy)
+ * and the budget holds at least `RECOMMEND_MIN_STEPS` steps (docs/protocol.md#recommend-at-small-n).
+ * A bad key or value gets the message `run` gives for the same mistake: the key, the value, what
+ * is allowed and the nearest known key.
  */
 function trainRecipe(sets: readonly string[]): TrainConfig {
-  const raw: Record<string, unknown> = { train: { early_stopping: {} } };
+  const raw: Record<string, unknown> = { train: { min_steps: RECOMMEND_MIN_STEPS, early_stopping: { monitor: 'val_loss' } } };
   for (const assignment of sets) {
     if (!assignment.startsWith('train.')) {
       const key = assignment.split('=')[0] ?? assignment;
@@ -125,8 +136,23 @@ export function parseSourceBlocks(text: string | undefined): string[][] | null {
 export interface PreparedRecommend {
   readonly request: RecommendRequest;
   readonly depths: number[];
-  /** Said before anything runs: the data's range against the network's training inputs (input-stats.ts). */
+  /**
+   * Said before anything runs: the data's range against the network's training inputs
+   * (input-stats.ts), and a fold part too small to rank checks or depths.
+   */
   readonly notes: string[];
+}
+
+/** The warning of docs/protocol.md#recommend-at-small-n, or none. */
+function smallPartsWarning(labels: Int32Array, classes: number, folds: number, seed: number): string[] {
+  const { stopping, selection } = smallestFoldParts(labels, classes, folds, seed);
+  if (stopping >= FEW_PER_CLASS && selection >= FEW_PER_CLASS) return [];
+  return [
+    `warning: with ${folds} folds some class has only ${stopping} sample(s) in a fold's stopping split and ${selection} in its ` +
+      `held-out part (fewer than ${FEW_PER_CLASS} per class): each sample moves that class's accuracy by ` +
+      `${Math.round(100 / Math.max(1, Math.min(stopping, selection)))} points, so stopping and the choice of l* are noisy; ` +
+      `intervals are wide (docs/protocol.md#recommend-at-small-n).`,
+  ];
 }
 
 export async function prepareRecommend(options: RecommendOptions): Promise<PreparedRecommend> {
@@ -196,6 +222,6 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
       train,
     },
     depths,
-    notes: rangeWarning === null ? [] : [rangeWarning],
+    notes: [...(rangeWarning === null ? [] : [rangeWarning]), ...smallPartsWarning(data.labels, data.classes.length, folds, seed)],
   };
 }

@@ -67,3 +67,26 @@ export function validationSplit(
   });
   return { fit: Int32Array.from(fit.sort((a, b) => a - b)), validation: Int32Array.from(validation.sort((a, b) => a - b)) };
 }
+
+/**
+ * Fewer samples of a class than this in a fold's stopping split or held-out part and that part
+ * can hardly rank checks or depths for the class: one sample more or less right moves its
+ * accuracy by a fifth or more (docs/protocol.md#recommend-at-small-n).
+ */
+export const FEW_PER_CLASS = 5;
+
+/**
+ * The fewest samples any class has, over all K folds, in the stopping split (`validationSplit`)
+ * and in the held-out part that scores the fold (and chooses l*): what `recommend` warns about.
+ */
+export function smallestFoldParts(labels: Int32Array, classes: number, folds: number, seed: number): { stopping: number; selection: number } {
+  const fold = stratifiedFolds(labels, classes, folds, seed);
+  const fewest = (rows: Int32Array): number => Math.min(...classCounts(Int32Array.from(rows, (r) => labels[r]), classes));
+  let stopping = Number.POSITIVE_INFINITY;
+  let selection = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < folds; k++) {
+    stopping = Math.min(stopping, fewest(validationSplit(labels, classes, foldRows(fold, k, false), k, seed).validation));
+    selection = Math.min(selection, fewest(foldRows(fold, k, true)));
+  }
+  return { stopping, selection };
+}
