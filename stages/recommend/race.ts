@@ -18,7 +18,7 @@
  * runs it gathers to name the eliminated candidates.
  */
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
-import { bestDepth, meanInterval, pairedDifferences, type Interval } from '../lib/statistics.js';
+import { bestDepth, pairedDifferenceInterval, type Interval, type Tasks } from '../lib/statistics.js';
 
 /** Folds of round 1: the fewest that give a paired t-test two degrees of freedom. */
 export const FIRST_ROUND_FOLDS = 3;
@@ -81,7 +81,8 @@ function scoresOf(results: readonly RaceResult[], c: Candidate, done: number): n
  * The eliminations after a round with `done` folds trained by every candidate in `alive`: the
  * leader is the best of the first mode's alive depths (the l* rule of stages/lib/statistics.ts);
  * every other alive candidate whose interval of leader − candidate, at `eliminationLevel(folds)`,
- * lies above 0 stops.
+ * lies above 0 stops. `tasks` (a study's replicates, docs/protocol.md#task-instances): the task
+ * of each fold position, so that the race tests over the same units as the study's final test.
  */
 export function eliminationsAfter(
   results: readonly RaceResult[],
@@ -89,19 +90,21 @@ export function eliminationsAfter(
   primaryMode: string,
   done: number,
   folds: number,
+  tasks: Tasks = null,
 ): Elimination[] {
+  const units = tasks === null ? null : tasks.slice(0, done);
   const primary = new Map<number, number[]>();
   for (const c of alive) if (c.mode === primaryMode && c.depth !== null) primary.set(c.depth, scoresOf(results, c, done));
-  const leader = bestDepth(primary);
+  const leader = bestDepth(primary, units);
   if (leader === null) return [];
   const reference = primary.get(leader) ?? [];
   const level = eliminationLevel(folds);
   const out: Elimination[] = [];
   for (const c of alive) {
     if (c.mode === primaryMode && c.depth === leader) continue;
-    const d = pairedDifferences(reference, scoresOf(results, c, done));
-    if (d.length < 2) continue;
-    const gap = meanInterval(d, level);
+    const scores = scoresOf(results, c, done);
+    if (!scores.some((v, i) => Number.isFinite(v) && Number.isFinite(reference[i]))) continue;
+    const gap = pairedDifferenceInterval(reference, scores, level, units);
     if (gap[0] !== null && gap[0] > 0) out.push({ mode: c.mode, depth: c.depth, after_folds: done, leader, gap });
   }
   return out;
@@ -122,13 +125,14 @@ export function replayRace(
   candidates: readonly Candidate[],
   primaryMode: string,
   folds: number,
+  tasks: Tasks = null,
 ): { eliminated: Elimination[]; trainedFolds: Map<string, number> } {
   const rounds = raceRounds(folds);
   const trainedFolds = new Map(candidates.map((c) => [candidateKey(c), folds]));
   const eliminated: Elimination[] = [];
   let alive = [...candidates];
   for (const done of rounds.slice(0, -1)) {
-    const out = eliminationsAfter(results, alive, primaryMode, done, folds);
+    const out = eliminationsAfter(results, alive, primaryMode, done, folds, tasks);
     for (const e of out) trainedFolds.set(candidateKey(e), done);
     eliminated.push(...out);
     const gone = new Set(out.map(candidateKey));
