@@ -79,9 +79,20 @@ export const FEW_PER_CLASS = 5;
  * The fewest samples any class has, over all K folds, in the stopping split (`validationSplit`)
  * and in the held-out part that scores the fold (and chooses l*): what `recommend` warns about.
  */
-export function smallestFoldParts(labels: Int32Array, classes: number, folds: number, seed: number): { stopping: number; selection: number } {
+export function smallestFoldParts(
+  labels: Int32Array,
+  classes: number,
+  folds: number,
+  seed: number,
+): { stopping: number; selection: number } {
   const fold = stratifiedFolds(labels, classes, folds, seed);
-  const fewest = (rows: Int32Array): number => Math.min(...classCounts(Int32Array.from(rows, (r) => labels[r]), classes));
+  const fewest = (rows: Int32Array): number =>
+    Math.min(
+      ...classCounts(
+        Int32Array.from(rows, (r) => labels[r]),
+        classes,
+      ),
+    );
   let stopping = Number.POSITIVE_INFINITY;
   let selection = Number.POSITIVE_INFINITY;
   for (let k = 0; k < folds; k++) {
