@@ -1,7 +1,7 @@
 /**
  * The tiny `defrost recommend` fixture the recommend tests share: an image folder of 27 8x8 grey
  * images in three classes and a source network built with plain TensorFlow.js (its own layer
- * names), and the command run on it with a two-epoch recipe in a store of its own.
+ * names), and the command run on it with a short recipe in a store of its own.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -63,6 +63,11 @@ export function recommend(f: Fixture, args: readonly string[], at: { cwd?: strin
       'train.epochs=2',
       '--set',
       'train.batch_size=8',
+      // A short budget (recommend's own holds 2,000 steps): these tests check the plumbing.
+      '--set',
+      'train.min_steps=0',
+      '--set',
+      'train.early_stopping.max_epochs=30',
       ...args,
     ],
     { cwd: at.cwd ?? f.dir, encoding: 'utf8', env, timeout: 300_000 },
