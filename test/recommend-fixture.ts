@@ -45,6 +45,12 @@ export async function fixture(): Promise<Fixture> {
  * `defrost recommend` on the fixture, in the fixture's store; `at.cwd` runs it elsewhere and
  * `at.store: null` leaves the store to defrost's default (DEFROST_STORE unset), as a user's shell.
  */
+/**
+ * The recipe every fixture recommend runs with: small batches and a short budget (recommend's own
+ * holds at least 2,000 steps); these tests check the plumbing, not the small-n recipe.
+ */
+export const FIXTURE_SETS = ['train.epochs=2', 'train.batch_size=8', 'train.min_steps=0', 'train.early_stopping.max_epochs=30'];
+
 export function recommend(f: Fixture, args: readonly string[], at: { cwd?: string; store?: string | null } = {}): CommandResult {
   const store = at.store === undefined ? f.store : at.store;
   const env: NodeJS.ProcessEnv = { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1' };
@@ -59,15 +65,7 @@ export function recommend(f: Fixture, args: readonly string[], at: { cwd?: strin
       ...(store === null ? [] : ['--store', store]),
       '--jobs',
       '2',
-      '--set',
-      'train.epochs=2',
-      '--set',
-      'train.batch_size=8',
-      // A short budget (recommend's own holds 2,000 steps): these tests check the plumbing.
-      '--set',
-      'train.min_steps=0',
-      '--set',
-      'train.early_stopping.max_epochs=30',
+      ...FIXTURE_SETS.flatMap((set) => ['--set', set]),
       ...args,
     ],
     { cwd: at.cwd ?? f.dir, encoding: 'utf8', env, timeout: 300_000 },

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defrostOn, executedByStage, fixture, recommend, type CommandResult } from './recommend-fixture.js';
+import { defrostOn, executedByStage, fixture, FIXTURE_SETS, recommend, type CommandResult } from './recommend-fixture.js';
 
 interface Listing {
   id: string;
@@ -65,7 +65,7 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
     assert.match(first.stderr, new RegExp(`run summary: .*"run":"${record!.id}"`));
     assert.equal(record!.name, 'shoes');
     assert.match(record!.config, /^recommend --model \S+model\.json --data \S+images --folds 2 --modes defrost --depths 0 --seed 0$/);
-    assert.deepEqual(record!.overrides, ['train.epochs=2', 'train.batch_size=8']);
+    assert.deepEqual(record!.overrides, FIXTURE_SETS);
     assert.deepEqual([record!.executed, record!.cached, record!.failed, record!.status], [7, 0, 0, 'finished']);
     assert.ok(record!.wall_s > 0 && typeof record!.backend === 'string');
     assert.deepEqual(
