@@ -127,7 +127,7 @@ for (let draw = first; draw < first + draws; draw++) {
   const blocks = Math.max(...depths);
   const { eliminated, trainedFolds } = replayRace(runs, raceCandidates(['defrost'], depths), 'defrost', 5);
   const raced = runs.filter((r) => r.fold < trainedFolds.get(candidateKey(r)));
-  const answer = recommendation(raced, ['defrost'], 5, blocks, eliminated);
+  const answer = recommendation(raced, ['defrost'], 5, blocks, [], eliminated);
   const seconds = (list) => list.reduce((sum, r) => sum + r.seconds, 0);
   const row = {
     draw,
