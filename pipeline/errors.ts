@@ -42,6 +42,15 @@ export class StageFailure extends DefrostError {
   }
 }
 
+/**
+ * The store's layout has been tampered with: a symbolic link, FIFO or file where the store keeps
+ * one of its own directories (docs/reliability.md, "Paths"). Exit 2, like any bad input: the
+ * command refuses before reading or writing through it.
+ */
+export class StoreLayoutError extends DefrostError {
+  readonly exitCode = 2;
+}
+
 /** The store holds something damaged or unexpected (failed verification, unreadable manifest). */
 export class StoreError extends DefrostError {
   readonly exitCode = 1;

@@ -16,7 +16,7 @@
  * the instance visible comes after every file and the manifest are on disk.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DefrostError, UsageError } from './errors.js';
 import type { ExecResult } from './executor.js';
@@ -24,7 +24,8 @@ import { fingerprintStage } from './fingerprint.js';
 import { fsyncPath, syncFd, uniqueSuffix, writeFileDurable } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
-import { checkInstanceFiles, describeDamage } from './integrity.js';
+import { ATTEMPT_MARK, isDefrostAttempt, removeDefrostDir } from './attempt-mark.js';
+import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
 import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, sealManifest, type Manifest, type ManifestFile } from './manifest.js';
 import type { AnyProject, RuntimeInfo } from './project.js';
 import { checkOutputs, checkSummary, outputPath } from './outputs.js';
@@ -59,7 +60,7 @@ const stagingDirs = new Set<string>();
 export function abandonAll(): void {
   for (const lock of heldLocks) lock.release();
   heldLocks.clear();
-  for (const dir of stagingDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of stagingDirs) removeDefrostDir(dir);
   stagingDirs.clear();
 }
 
@@ -222,7 +223,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
   } finally {
     capture?.close();
     if (staging) {
-      rmSync(staging, { recursive: true, force: true });
+      removeDefrostDir(staging);
       stagingDirs.delete(staging);
     }
     lock.release();
@@ -237,8 +238,9 @@ const RESERVED = new Set([MANIFEST_FILE, LOG_FILE]);
 async function describeOutputs(staging: string): Promise<ManifestFile[]> {
   const out: ManifestFile[] = [];
   // Loaded here, not with the module: every command imports this module, only publishing walks.
+  // The attempt mark is the engine's, not an output (attempt-mark.ts).
   const { listOutputFiles } = await import('./output-files.js');
-  for (const path of listOutputFiles(staging)) {
+  for (const path of listOutputFiles(staging).filter((p) => p !== ATTEMPT_MARK)) {
     if (RESERVED.has(path)) throw new Error(`the stage wrote ${path}, a name the engine reserves`);
     const full = join(staging, path);
     const bytes = readFileSync(full);
@@ -264,16 +266,19 @@ async function describeOutputs(staging: string): Promise<ManifestFile[]> {
  * a power loss right after it may lose the instance, which the next run then recomputes (same
  * key, same bytes), but can never show a manifest without its files (docs/engine.md). Whatever
  * is at the target is moved aside first: a manifest-less leftover of a dead attempt, or (with
- * --force) the old instance. Called with the key's lock held.
+ * --force) the old instance, is deleted; anything not provably defrost's is quarantined
+ * (attempt-mark.ts). Called with the key's lock held.
  */
 function publish(store: Store, dir: string, staging: string, manifest: Manifest): void {
   writeFileDurable(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   fsyncPath(staging);
   mkdirSync(dirname(dir), { recursive: true });
   if (existsSync(dir)) {
-    const aside = join(store.tmpRoot, `replaced-${manifest.stage}-${manifest.key}-${uniqueSuffix()}`);
-    renameSync(dir, aside);
-    rmSync(aside, { recursive: true, force: true });
+    if (isDefrostAttempt(dir, manifest.stage, manifest.key)) {
+      const aside = join(store.tmpRoot, `replaced-${manifest.stage}-${manifest.key}-${uniqueSuffix()}`);
+      renameSync(dir, aside);
+      removeDefrostDir(aside);
+    } else quarantine(store, manifest.stage, manifest.key, dir, "found where the instance is published; not provably defrost's");
   }
   renameSync(staging, dir);
 }

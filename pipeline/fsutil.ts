@@ -2,7 +2,19 @@
  * Small durable-filesystem helpers. Publishing must survive a crash at any instant: data is
  * fsynced before the rename that makes it visible, and the directory is fsynced after it.
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  mkdirSync,
+  lstatSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -40,19 +52,21 @@ export class NotRegularFileError extends Error {
 }
 
 /** What a path is, in words, from its (l)stat mode. */
-function kindOf(stat: {
+export function kindOf(stat: {
   isSymbolicLink(): boolean;
   isFIFO(): boolean;
   isCharacterDevice(): boolean;
   isBlockDevice(): boolean;
   isSocket(): boolean;
   isDirectory(): boolean;
+  isFile(): boolean;
 }): string {
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
   if (stat.isSocket()) return 'a socket';
   if (stat.isDirectory()) return 'a directory';
+  if (stat.isFile()) return 'a regular file';
   return 'not a regular file';
 }
 
@@ -134,4 +148,32 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw error;
   }
   fsyncPath(dirname(path));
+}
+
+/**
+ * Why a path the user gave for a file defrost writes (`export --out`) must not be written, or
+ * null: checked with lstat, a symbolic link (which could lead into the store, or anywhere) or
+ * anything but a regular file is refused, never written through.
+ */
+export function outputFileRefusal(path: string): string | null {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return null; // a new file
+  }
+  if (stat.isSymbolicLink()) return `${path} is a symbolic link; defrost never writes through one (remove the link or choose another path)`;
+  if (!stat.isFile()) return `${path} is ${kindOf(stat)}, not a regular file; choose another path`;
+  return null;
+}
+
+/**
+ * Writes a file whose path the user gave: refused as `outputFileRefusal` says (returned, for the
+ * caller to raise as a usage error), else written to a temp file in the same directory and renamed
+ * over the name — so even a hard link to a published file only loses its name here, never its bytes.
+ */
+export function writeOutputFile(path: string, data: string | Uint8Array): string | null {
+  const refused = outputFileRefusal(path);
+  if (refused === null) writeFileAtomic(path, data);
+  return refused;
 }

@@ -9,15 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { uniqueSuffix } from './fsutil.js';
 import { isSafeRelativePath, type Manifest } from './manifest.js';
+import { isWithin } from './store-dirs.js';
 import type { Store } from './store.js';
-
-function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
 
 /** One problem with one file of an instance. */
 export interface FileDamage {

@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ATTEMPT_MARK } from './attempt-mark.js';
 import { StageFailure } from './errors.js';
 import type { z } from 'zod';
 import type { AnyStage, JsonObject, OutputDecls } from './stage.js';
@@ -50,7 +51,7 @@ export async function checkOutputs(staging: string, stage: AnyStage): Promise<vo
   const declared = Object.entries(stage.outputs);
   const tops = new Set(declared.map(([, d]) => d.file.split('/')[0]));
   for (const entry of readdirSync(staging))
-    if (!tops.has(entry))
+    if (!tops.has(entry) && entry !== ATTEMPT_MARK)
       throw new StageFailure(
         `stage ${stage.name} wrote ${entry}, which is not one of its declared outputs (${declared.map(([, d]) => d.file).join(', ')})`,
       );

@@ -9,7 +9,7 @@
  */
 import type { PlannedInstance } from './dag.js';
 import { descendantsOf } from './dag.js';
-import { StoreError } from './errors.js';
+import { StoreLayoutError } from './errors.js';
 import type { ExecResult, Executor, WorkerInfo } from './executor.js';
 import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
 import { newOwner, tryAcquire } from './lock.js';
@@ -65,7 +65,7 @@ export function findCached(store: Store, instances: readonly PlannedInstance[]):
       dir = store.instanceDir(inst.stage, inst.key);
     } catch (error) {
       // A symlink planted under the key: not a result (the run's cleanup moves it aside).
-      if (error instanceof StoreError) continue;
+      if (error instanceof StoreLayoutError) continue;
       throw error;
     }
     if (publishedManifest(dir, inst.key)) cached.add(inst.id);

@@ -5,22 +5,22 @@
  * project folder by mistake can never cost a file (docs/reliability.md, "The store mark").
  *
  * A store is marked when defrost creates it: the directory does not exist yet or is empty. A
- * directory made by a defrost older than the mark is recognised by its layout (every entry a
- * stage directory of key-named instance directories, or one of the engine's dot directories)
- * and adopted: the mark is written and a notice says so. Anything else is refused, naming the
- * directory and how to start a store.
+ * directory made by a defrost older than the mark is adopted only on positive evidence: its
+ * layout is defrost's (every entry a stage directory of key-named instance directories, or one of
+ * the engine's dot directories) *and* at least one instance carries a manifest that a defrost
+ * publish sealed (its integrity digest matches). A layout alone proves nothing: `projects/<16 hex
+ * digits>/thesis.tex` has it. The mark is written and a notice says so. Anything else is refused,
+ * naming the directory and how to start a store.
  */
 import { lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { readRegularText, writeFileAtomic } from './fsutil.js';
+import { hasSealedManifest } from './attempt-mark.js';
+import { INTERNAL_DIRS, MARK_FILE } from './store-dirs.js';
 
-export const MARK_FILE = '.defrost-store';
 /** Layout version of the store; a newer one is refused (its layout may differ). */
 export const STORE_FORMAT = 1;
-
-/** The engine's own dot directories (see `store.ts`). */
-export const INTERNAL_DIRS = ['.plans', '.locks', '.logs', '.tmp', '.runs', '.quarantine', '.reports', '.run-records'] as const;
 
 const STAGE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const KEY = /^[0-9a-f]{16}$/;
@@ -74,15 +74,17 @@ function readMark(root: string): boolean {
 }
 
 /**
- * Placeholder files that keep an empty directory in git: the repository ships `artifacts/` (the
- * default store) holding only `.gitkeep`, so a fresh clone's store must count as empty.
+ * Files that leave a directory empty for our purpose: git's placeholder (the repository ships
+ * `artifacts/`, the default store, holding only `.gitkeep`, so a fresh clone's store must count
+ * as empty), and the temp file of a mark whose write was killed (`writeFileAtomic`'s naming).
  */
-const PLACEHOLDERS = ['.gitkeep'];
+const isPlaceholder = (name: string): boolean =>
+  name === '.gitkeep' || (name.startsWith(`${MARK_FILE}.tmp-`) && /-\d+-[0-9a-f]{8}$/.test(name));
 
 /** Why an entry of an unmarked directory is not part of an older defrost store's layout, or null. */
 function legacyEntryProblem(root: string, name: string): string | null {
   const path = join(root, name);
-  if (PLACEHOLDERS.includes(name)) return lstatSync(path).isFile() ? null : `${name} is not a plain file`;
+  if (isPlaceholder(name)) return lstatSync(path).isFile() ? null : `${name} is not a plain file`;
   if ((INTERNAL_DIRS as readonly string[]).includes(name))
     return isDir(path) ? null : isSymlink(path) ? `${name} is a symbolic link (never followed)` : `${name} is not a plain directory`;
   if (!STAGE_NAME.test(name) || !isDir(path)) return `${name} is not a stage directory`;
@@ -103,11 +105,16 @@ export function markState(root: string): MarkState {
   if (!stat.isDirectory()) return { kind: 'foreign', why: 'it is not a directory' };
   if (readMark(root)) return { kind: 'marked' };
   const entries = readdirSync(root);
-  if (entries.every((name) => PLACEHOLDERS.includes(name) && lstatSync(join(root, name)).isFile())) return { kind: 'empty' };
+  if (entries.every((name) => isPlaceholder(name) && lstatSync(join(root, name)).isFile())) return { kind: 'empty' };
   for (const name of entries) {
     const problem = legacyEntryProblem(root, name);
     if (problem !== null) return { kind: 'foreign', why: problem };
   }
+  const evidence = entries.some(
+    (stage) =>
+      !stage.startsWith('.') && readdirSync(join(root, stage)).some((key) => hasSealedManifest(join(root, stage, key), stage, key)),
+  );
+  if (!evidence) return { kind: 'foreign', why: 'no instance in it carries a manifest sealed by defrost' };
   return { kind: 'legacy' };
 }
 
@@ -144,7 +151,7 @@ export function ensureMarked(root: string, notice: (text: string) => void): void
       return;
     case 'legacy':
       writeMark(root);
-      notice(`${root}: store made by an older defrost (no ${MARK_FILE}); its layout was recognised and the mark written`);
+      notice(`${root}: store made by an older defrost (no ${MARK_FILE}); its layout and manifests were recognised and the mark written`);
       return;
     case 'foreign':
       throw notAStoreError(root, state.why);

@@ -16,15 +16,17 @@
  * below the root may be a symbolic link, and nothing is written or deleted in a directory that
  * does not carry the store mark.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { StoreError, UsageError } from './errors.js';
-import { checkInstanceFiles, describeDamage } from './integrity.js';
+import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
 import { NotRegularFileError, readRegularText, writeFileAtomic, uniqueSuffix } from './fsutil.js';
 import { instanceKey } from './hash.js';
-import { MARK_FILE, ensureMarked, markState } from './store-mark.js';
+import { ATTEMPT_MARK, isDefrostAttempt, removeDefrostDir, writeAttemptMark } from './attempt-mark.js';
+import { ensureMarked, markState } from './store-mark.js';
+import { MARK_FILE, checkDotEntries, internalPath, isWithin, storePath, type InternalDir } from './store-dirs.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { STORE_DIR_NAME, findProjectRoot, projectRootOrCwd } from './project-root.js';
 import type { Coords, JsonObject } from './stage.js';
@@ -96,17 +98,13 @@ export class Store {
     this.root = resolve(root);
   }
 
+  /** A path in the store below the root (checked: see store-dirs.ts). */
   private inside(...parts: string[]): string {
-    const path = resolve(this.root, ...parts);
-    if (!isWithin(this.root, path)) throw new UsageError(`path ${path} is outside the store ${this.root}`);
-    const link = symlinkBelow(this.root, path);
-    if (link !== null)
-      throw new StoreError(
-        `${link} is a symbolic link planted in the store ${this.root}; defrost never follows links inside a store (move it away; see docs/reliability.md)`,
-      );
-    // No component below the root is a symlink, and the path is lexically inside: it cannot
-    // resolve outside the store (`escapesBySymlink` is kept for callers judging outside paths).
-    return path;
+    return storePath(this.root, ...parts);
+  }
+  /** A path in one of the store's dot-folders: the one checked accessor (store-dirs.ts). */
+  internal(name: InternalDir, ...rest: string[]): string {
+    return internalPath(this.root, name, ...rest);
   }
 
   private marked = false;
@@ -117,6 +115,7 @@ export class Store {
   ensureMarked(notice: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): void {
     if (this.marked) return;
     ensureMarked(this.root, notice);
+    checkDotEntries(this.root);
     this.marked = true;
   }
   /** Every write, move or delete goes through this: never in a directory without the mark. */
@@ -125,6 +124,7 @@ export class Store {
     const state = markState(this.root);
     if (state.kind !== 'marked')
       throw new StoreError(`${this.root} has no ${MARK_FILE} mark; refusing to write or delete there (see docs/reliability.md)`);
+    checkDotEntries(this.root);
     this.marked = true;
   }
 
@@ -139,55 +139,57 @@ export class Store {
   }
   planPath(stage: string, key: string): string {
     this.checkStageKey(stage, key);
-    return this.inside('.plans', stage, `${key}.json`);
+    return this.internal('.plans', stage, `${key}.json`);
   }
   lockPath(key: string): string {
     if (!KEY.test(key)) throw new UsageError(`"${key}" is not an instance key`);
-    return this.inside('.locks', `${key}.lock`);
+    return this.internal('.locks', `${key}.lock`);
   }
   logPath(stage: string, key: string): string {
     this.checkStageKey(stage, key);
-    return this.inside('.logs', stage, `${key}.log`);
+    return this.internal('.logs', stage, `${key}.log`);
   }
   get tmpRoot(): string {
-    return this.inside('.tmp');
+    return this.internal('.tmp');
   }
   get locksDir(): string {
-    return this.inside('.locks');
+    return this.internal('.locks');
   }
   /** `<store>/.runs`: records of running `run`s, `exec`s and exported-Makefile builds. */
   get runsDir(): string {
-    return this.inside('.runs');
+    return this.internal('.runs');
   }
   /** `<store>/.results/<stage>/<key>.json`: how `defrost exec` last ended the instance (exec-record.ts). */
   execRecordPath(stage: string, key: string): string {
     this.checkStageKey(stage, key);
-    return this.inside('.results', stage, `${key}.json`);
+    return this.internal('.results', stage, `${key}.json`);
   }
   /** `<store>/.logs/slurm-jobs.jsonl`: which Slurm job ran which instances. */
   get slurmJobsPath(): string {
-    return this.inside('.logs', 'slurm-jobs.jsonl');
+    return this.internal('.logs', 'slurm-jobs.jsonl');
   }
   /** `<store>/.logs/workers.log`: what local worker processes said outside any instance. */
   get workersLogPath(): string {
-    return this.inside('.logs', 'workers.log');
+    return this.internal('.logs', 'workers.log');
   }
   /** `<store>/.quarantine`: damaged instances moved aside (never deleted). */
   get quarantineDir(): string {
-    return this.inside('.quarantine');
+    return this.internal('.quarantine');
   }
   /** `<store>/.reports/partial-<key>`: a report built from an incomplete run. */
   partialReportDir(key: string): string {
     if (!KEY.test(key)) throw new UsageError(`"${key}" is not an instance key`);
     this.ensureMarked();
-    return this.inside('.reports', `partial-${key}`);
+    return this.internal('.reports', `partial-${key}`);
   }
   /** A fresh staging directory for one attempt at an instance. */
   stagingDir(stage: string, key: string): string {
     this.checkStageKey(stage, key);
     this.assertMarked();
-    const dir = this.inside('.tmp', `${stage}-${key}-${uniqueSuffix()}`);
+    const dir = this.internal('.tmp', `${stage}-${key}-${uniqueSuffix()}`);
     mkdirSync(dir, { recursive: true });
+    // What later proves the directory (and the instance it becomes) is defrost's to delete.
+    writeAttemptMark(dir, stage, key);
     return dir;
   }
 
@@ -262,7 +264,7 @@ export class Store {
 
   /** Stage directories under `.plans` (plain directories only). */
   planStages(): { stage: string }[] {
-    const plans = this.inside('.plans');
+    const plans = this.internal('.plans');
     if (!existsSync(plans)) return [];
     return readdirSync(plans, { withFileTypes: true })
       .filter((e) => e.isDirectory() && STAGE_NAME.test(e.name))
@@ -271,17 +273,17 @@ export class Store {
   }
   planStageDir(stage: string): string {
     if (!STAGE_NAME.test(stage)) throw new UsageError(`"${stage}" is not a stage name`);
-    return this.inside('.plans', stage);
+    return this.internal('.plans', stage);
   }
 
   /** Every plan record file in the store, as stage and key (names that are not keys are skipped). */
   planRecords(): { stage: string; key: string }[] {
     const out: { stage: string; key: string }[] = [];
-    const plans = this.inside('.plans');
+    const plans = this.internal('.plans');
     if (!existsSync(plans)) return out;
     for (const stage of readdirSync(plans).sort()) {
       if (!STAGE_NAME.test(stage)) continue;
-      const dir = this.inside('.plans', stage);
+      const dir = this.internal('.plans', stage);
       if (!lstatSync(dir).isDirectory()) continue;
       for (const name of readdirSync(dir).sort()) {
         const m = /^([0-9a-f]{16})\.json$/.exec(name);
@@ -381,24 +383,52 @@ export class Store {
     return inst;
   }
 
-  /** Removes a directory inside the store (never anything outside it). */
+  /**
+   * Disposes of a leftover directory at `stage`/`key` (an unfinished instance, a staging dir):
+   * deleted if it provably is defrost's (attempt-mark.ts) or empty, otherwise moved to
+   * `.quarantine/` with a note — never deleted (docs/reliability.md, "What defrost deletes").
+   */
+  disposeLeftover(
+    stage: string,
+    key: string,
+    dir: string,
+    reason: string,
+  ): { removed: true } | { removed: false; to: string; why: string } {
+    if (isDefrostAttempt(dir, stage, key)) {
+      this.remove(dir);
+      return { removed: true };
+    }
+    try {
+      rmdirSync(this.inside(relative(this.root, resolve(dir)))); // only an empty directory: it holds nothing of anybody's
+      return { removed: true };
+    } catch {
+      // not empty (or not a directory): keep it, out of the way
+    }
+    const why = `${reason}; not provably defrost's (no ${ATTEMPT_MARK} mark, no sealed manifest), so moved here, never deleted`;
+    return { removed: false, to: quarantine(this, stage, key, dir, why), why };
+  }
+
+  /** Removes a directory of defrost's inside the store (never anything outside it), its evidence last. */
   remove(dir: string): void {
     this.assertMarked();
     const path = this.inside(relative(this.root, resolve(dir)));
     if (path === this.root) throw new Error('refusing to remove the store itself');
-    // rmSync removes a symlink itself, never what it points to, and does not follow links below.
-    rmSync(path, { recursive: true, force: true });
+    // Evidence last (attempt-mark.ts); a symlink is removed itself, never what it points to.
+    removeDefrostDir(path);
   }
 
-  /** Staging directories: `{dir, host, pid}` parsed from their names. */
-  stagingDirs(): { dir: string; key: string; host: string; pid: number }[] {
+  /**
+   * Staging directories (and instances moved aside by a publish, `replaced-<stage>-...`):
+   * `{dir, stage, key, host, pid}` parsed from their names.
+   */
+  stagingDirs(): { dir: string; stage: string; key: string; host: string; pid: number }[] {
     if (!existsSync(this.tmpRoot)) return [];
-    const out: { dir: string; key: string; host: string; pid: number }[] = [];
+    const out: { dir: string; stage: string; key: string; host: string; pid: number }[] = [];
     for (const name of readdirSync(this.tmpRoot)) {
       // <stage>-<key>-<host>-<pid>-<rand>; host may contain '-', so parse from both ends.
-      const m = /^(.+)-([0-9a-f]{16})-(.+)-(\d+)-([0-9a-f]{8})$/.exec(name);
+      const m = /^(?:replaced-)?(.+)-([0-9a-f]{16})-(.+)-(\d+)-([0-9a-f]{8})$/.exec(name);
       if (!m) continue;
-      out.push({ dir: join(this.tmpRoot, name), key: m[2], host: m[3], pid: Number(m[4]) });
+      out.push({ dir: join(this.tmpRoot, name), stage: m[1], key: m[2], host: m[3], pid: Number(m[4]) });
     }
     return out;
   }
@@ -420,60 +450,5 @@ function isSymlink(path: string): boolean {
     return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-/**
- * The first existing component of `path` strictly below `root` that is a symbolic link, or null.
- * (The root itself may be a link: a store kept on another disk.)
- */
-export function symlinkBelow(root: string, path: string): string | null {
-  const rel = relative(root, path);
-  if (rel === '') return null;
-  let probe = root;
-  for (const part of rel.split(sep)) {
-    probe = join(probe, part);
-    try {
-      if (lstatSync(probe).isSymbolicLink()) return probe;
-    } catch {
-      return null; // does not exist: nothing below it does either
-    }
-  }
-  return null;
-}
-
-/** True if `path` is `root` or below it, lexically. */
-export function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
-/**
- * True if following symlinks, `path` (below `root`) ends up outside the store: its deepest
- * existing ancestor resolves outside `realpath(root)`, or a component is a dangling symlink
- * (writing through one would create its target wherever it points).
- */
-export function escapesBySymlink(root: string, path: string): boolean {
-  let realRoot: string;
-  try {
-    realRoot = realpathSync(root);
-  } catch {
-    return false; // no store yet: nothing in it can be a symlink
-  }
-  for (let probe = path; ;) {
-    try {
-      return !isWithin(realRoot, realpathSync(probe));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return true; // ELOOP and the like: refuse
-      try {
-        if (lstatSync(probe).isSymbolicLink()) return true; // dangling symlink
-      } catch {
-        // does not exist at all: look at the parent
-      }
-      const parent = dirname(probe);
-      if (parent === probe || !isWithin(root, parent)) return false;
-      probe = parent;
-    }
   }
 }

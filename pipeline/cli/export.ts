@@ -12,7 +12,7 @@ import type { Table } from 'apache-arrow';
 import { resolveAddress } from '../address.js';
 import { UsageError } from '../errors.js';
 import { unknownName } from '../nearest-name.js';
-import { isWithin } from '../store.js';
+import { isWithin } from '../store-dirs.js';
 import { act, addStoreOption, requireOptions, storeFrom, type CliContext } from './context.js';
 
 interface ExportOptions {

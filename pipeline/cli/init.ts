@@ -4,7 +4,8 @@
  * is refused, naming the entry that is not defrost's (docs/reliability.md, "The store mark").
  */
 import type { Command } from 'commander';
-import { MARK_FILE, markState } from '../store-mark.js';
+import { markState } from '../store-mark.js';
+import { MARK_FILE } from '../store-dirs.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 
 export function registerInitCommand(program: Command, ctx: CliContext): void {

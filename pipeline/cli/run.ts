@@ -272,7 +272,7 @@ export async function executePlan(ctx: CliContext, instances: readonly PlannedIn
   // (a scan of every manifest) only when there is work to do.
   const { removed, quarantined } = storeWrite(store.root, () => cleanupLeftovers(store, { leftovers: needsWork }));
   if (removed.length > 0) human(`removed ${removed.length} unfinished leftover(s) of earlier runs`);
-  for (const q of quarantined) human(`damaged instance moved to ${q.to}: ${q.reason}`);
+  for (const q of quarantined) human(`moved ${q.from} to ${q.to}: ${q.reason}`);
 
   const env: Record<string, string> = backend ? { DEFROST_BACKEND: backend } : {};
   const threads = threadsPerJob(jobs);

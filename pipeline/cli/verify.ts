@@ -6,9 +6,11 @@
  * without a manifest are unfinished attempts (never results) and are only reported.
  */
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { INTERNAL_DIRS } from '../store-mark.js';
+import { StoreLayoutError } from '../errors.js';
+import { kindOf } from '../fsutil.js';
+import { INTERNAL_DIRS } from '../store-dirs.js';
 import { checkInstanceFiles } from '../integrity.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 
@@ -42,32 +44,29 @@ export function registerVerifyCommand(program: Command, ctx: CliContext): void {
       }
       // The engine's own directories: plain directories, never links out of the store.
       for (const name of INTERNAL_DIRS) {
-        const path = join(store.root, name);
-        let stat;
         try {
-          stat = lstatSync(path);
-        } catch {
-          continue;
+          store.internal(name);
+        } catch (error) {
+          if (!(error instanceof StoreLayoutError)) throw error;
+          const stat = lstatSync(join(store.root, name));
+          damaged.push({ stage: '', key: '', file: name, problem: `is ${kindOf(stat)} (never followed or written through)` });
         }
-        if (!stat.isDirectory())
-          damaged.push({
-            stage: '',
-            key: '',
-            file: name,
-            problem: stat.isSymbolicLink() ? 'is a symbolic link (never followed)' : 'is not a directory',
-          });
       }
       for (const stage of store.stageNames())
         if (lstatSync(join(store.root, stage)).isSymbolicLink())
           damaged.push({ stage, key: '', file: stage, problem: 'stage directory is a symbolic link (never followed)' });
       // Plan records: what `exec` would run must hash to the key it runs under.
       let plans = 0;
-      if (!damaged.some((d) => d.file === '.plans'))
+      try {
         for (const { stage, key } of store.planRecords()) {
           plans++;
           const checked = store.checkPlanRecord(stage, key);
-          if (!checked.ok) damaged.push({ stage, key, file: `.plans/${stage}/${key}.json`, problem: checked.problem });
+          if (!checked.ok) damaged.push({ stage, key, file: relative(store.root, store.planPath(stage, key)), problem: checked.problem });
         }
+      } catch (error) {
+        // A planted plans folder (or stage folder in it) is reported above, never read through.
+        if (!(error instanceof StoreLayoutError)) throw error;
+      }
       let ok = 0;
       for (const p of published) {
         const damage = checkInstanceFiles(p.dir, p.manifest);

@@ -203,7 +203,9 @@ export class LocalExecutor implements Executor {
 function removeStagingOf(req: ExecRequest, pid: number): void {
   try {
     const store = new Store(req.store);
-    for (const staging of store.stagingDirs()) if (staging.pid === pid && staging.host === thisHost) store.remove(staging.dir);
+    for (const staging of store.stagingDirs())
+      if (staging.pid === pid && staging.host === thisHost)
+        store.disposeLeftover(staging.stage, staging.key, staging.dir, 'a dead worker left it');
   } catch {
     // Best effort: the next run removes staging directories of dead processes anyway.
   }

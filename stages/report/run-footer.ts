@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../pipeline/fsutil.js';
+import { internalPath } from '../../pipeline/store-dirs.js';
 import type { RunListing } from '../../pipeline/run-records.js';
 
 function escapeHtml(text: string): string {
@@ -43,7 +44,8 @@ export function writeRunReport(storeRoot: string, aggregateDir: string, run: Run
   const withFooter = html.includes('</main>')
     ? html.replace('</main>', `${footer}\n</main>`)
     : html.replace('</body>', `${footer}\n</body>`);
-  const out = join(storeRoot, '.reports', `run-${run.id}`, 'report.html');
+  // Through the store's checked accessor: a planted `.reports` link or file is refused (exit 2).
+  const out = internalPath(storeRoot, '.reports', `run-${run.id}`, 'report.html');
   writeFileAtomic(out, withFooter);
   return out;
 }
