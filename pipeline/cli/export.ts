@@ -5,7 +5,8 @@
  * (one column: a plain array; several: a structured array; see `npy.ts`). `--column C` picks one
  * column.
  */
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { outputFileRefusal, writeOutputFile } from '../fsutil.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Table } from 'apache-arrow';
@@ -49,6 +50,8 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
         refuseInsideStore(store.root, options.out);
         const dir = dirname(resolve(options.out));
         if (!existsSync(dir)) throw new UsageError(`--out: the directory ${dir} does not exist; create it first (mkdir -p ${dir})`);
+        const refused = outputFileRefusal(options.out);
+        if (refused !== null) throw new UsageError(`--out: ${refused}`);
       }
       const inst = resolveAddress(store, ref);
       const tables = inst.manifest.files.filter((f) => f.path.endsWith('.arrow')).map((f) => f.path);
@@ -85,8 +88,12 @@ export function registerExportCommand(program: Command, ctx: CliContext): void {
                 // A column the user picked is an error if npy cannot hold it; of a whole table it is left out, said.
                 leaveOut: options.column === undefined && options.columns === undefined,
               });
-      if (options.out) writeFileSync(options.out, data);
-      else process.stdout.write(data);
+      if (options.out) {
+        // lstat-checked, temp file + rename: never through a symlink, never in place (fsutil.ts).
+        refuseInsideStore(store.root, options.out);
+        const refused = writeOutputFile(options.out, data);
+        if (refused !== null) throw new UsageError(`--out: ${refused}`);
+      } else process.stdout.write(data);
       return 0;
     }),
   );
