@@ -7,17 +7,25 @@
  *
  * A record is plain JSON (no integrity seal: it describes results, it is not one). Ids sort by
  * date: `20261130-061502-3f2a` (UTC date, time, 4 random hex digits).
+ *
+ * A record may have been edited by anyone who can write the store, so it is read like any
+ * outside input: a regular file of bounded size (fsutil.readRegularFile), validated in full by
+ * the schema below; one that fails is *damaged* — listed, never obeyed, never deleted by the
+ * engine — and `gc` then keeps everything (it cannot know what that run needed). Its text is
+ * shown escaped (cli/terminal-text.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { StoreError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { nearestName } from './nearest-name.js';
-import { writeFileAtomic } from './fsutil.js';
+import { readRegularText, writeFileAtomic } from './fsutil.js';
+import { internalPath } from './store-dirs.js';
 import type { JsonObject, JsonValue } from './stage.js';
 
-export const RUN_RECORDS_DIR = '.run-records';
+/** A record above this size is damaged, not read (one of a 100,000-instance study is ~5 MB). */
+export const RUN_RECORD_MAX_BYTES = 64 * 1024 * 1024;
 
 const ID = /^\d{8}-\d{6}-[0-9a-f]{4}$/;
 /** What `run --name` accepts: something a shell and a file system take without quoting. */
@@ -27,11 +35,14 @@ const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
 );
 
+/** `stage/key` of an instance. */
+const INSTANCE_ID = /^[a-z0-9][a-z0-9_-]*\/[0-9a-f]{16}$/;
+
 export const runRecordSchema = z.object({
   id: z.string().regex(ID),
-  name: z.string().nullable(),
+  name: z.string().regex(NAME).nullable(),
   /** ISO date of the run's start. */
-  date: z.string(),
+  date: z.iso.datetime(),
   /**
    * The config path as given, and absolute. A command that plans without a config file
    * (`recommend`) records its command line in `config` and '' in `config_path`.
@@ -66,9 +77,9 @@ export const runRecordSchema = z.object({
    */
   plausible: z.record(z.string(), z.array(z.number())).nullable().optional(),
   /** `stage/key` of every instance the run planned: what it needs, and what `gc` keeps. */
-  instances: z.array(z.string()),
+  instances: z.array(z.string().regex(INSTANCE_ID)),
   /** `stage/key` of the instances this run computed. */
-  executed_instances: z.array(z.string()),
+  executed_instances: z.array(z.string().regex(INSTANCE_ID)),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
@@ -76,8 +87,9 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 /** A record without what only the store needs: what `runs --json` prints. */
 export type RunListing = Omit<RunRecord, 'instances' | 'executed_instances' | 'params' | 'config_path'>;
 
-export function runRecordsDir(storeRoot: string): string {
-  return join(storeRoot, RUN_RECORDS_DIR);
+/** `<store>/.run-records[/<name>]`, through the store's checked accessor (store-dirs.ts). */
+export function runRecordsDir(storeRoot: string, ...name: string[]): string {
+  return internalPath(storeRoot, '.run-records', ...name);
 }
 
 /** A new run id for a run that started at `date`. */
@@ -115,11 +127,8 @@ export function checkNameFree(
 }
 
 export function writeRunRecord(storeRoot: string, record: RunRecord): string {
-  const dir = runRecordsDir(storeRoot);
-  // Never write through a planted symlink out of the store.
-  if (existsSync(dir) && !lstatSync(dir).isDirectory())
-    throw new StoreError(`${dir} is not a plain directory; the run record was not written`);
-  const path = join(dir, `${record.id}.json`);
+  // The accessor refuses a planted symlink or file as `.run-records` (exit 2).
+  const path = runRecordsDir(storeRoot, `${record.id}.json`);
   writeFileAtomic(path, `${JSON.stringify(record, null, 1)}\n`);
   return path;
 }
@@ -135,24 +144,23 @@ export function readRunRecords(storeRoot: string): ReadRecords {
   const dir = runRecordsDir(storeRoot);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    names = readdirSync(dir);
   } catch {
     return { records: [], damaged: [] };
   }
   const records: RunRecord[] = [];
   const damaged: string[] = [];
   for (const name of names.sort()) {
+    const path = join(dir, name);
+    // Temp files of a record being written are not records (nor damage).
+    if (!name.endsWith('.json')) continue;
     try {
-      // A regular file only: a planted symlink or FIFO is not a record (and must not be read).
-      if (!lstatSync(join(dir, name)).isFile()) {
-        damaged.push(join(dir, name));
-        continue;
-      }
-      const parsed = runRecordSchema.safeParse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+      // A regular file of bounded size only: a planted symlink, FIFO or /dev/zero is never read.
+      const parsed = runRecordSchema.safeParse(JSON.parse(readRegularText(path, RUN_RECORD_MAX_BYTES)));
       if (parsed.success && `${parsed.data.id}.json` === name) records.push(parsed.data);
-      else damaged.push(join(dir, name));
+      else damaged.push(path);
     } catch {
-      damaged.push(join(dir, name));
+      damaged.push(path);
     }
   }
   records.sort((a, b) => (a.date === b.date ? a.id.localeCompare(b.id) : a.date.localeCompare(b.date)));
@@ -196,7 +204,7 @@ export function recordedLine(record: RunRecord): string {
 }
 
 export function forgetRun(storeRoot: string, record: RunRecord): void {
-  rmSync(join(runRecordsDir(storeRoot), `${record.id}.json`), { force: true });
+  rmSync(runRecordsDir(storeRoot, `${record.id}.json`), { force: true });
 }
 
 export function listingOf(record: RunRecord): RunListing {

@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import { instancesInUse } from '../active-runs.js';
 import { isLockHeld } from '../lock.js';
 import { formatSeconds } from '../progress.js';
-import { readRunRecords, type RunRecord } from '../run-records.js';
+import { readRunRecords, runRecordsDir, type RunRecord } from '../run-records.js';
 import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { resolveConfigPath } from '../project-root.js';
 import { confirm } from './confirm.js';
@@ -66,7 +66,29 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       // gc deletes: only in a marked store (an older defrost's store is adopted; anything else refused).
       if (!options.dryRun) store.ensureMarked(ctx.err);
       const { records, damaged } = readRunRecords(store.root);
-      for (const path of damaged) ctx.err(`not a valid run record (its instances are not protected): ${path}`);
+      // A record that cannot be read may have protected anything: with one, nothing is provably
+      // unneeded, so gc keeps every instance (and says which records and what to do).
+      for (const path of damaged) ctx.err(`not a valid run record (damaged or edited): ${path}`);
+      if (damaged.length > 0) {
+        ctx.err(
+          `kept everything: ${damaged.length} run record(s) cannot be read, so what their runs needed is unknown and nothing is ` +
+            `provably unneeded. Restore them, or move them out of ${runRecordsDir(store.root)} if those runs need nothing, then run gc again.`,
+        );
+        if (options.json)
+          ctx.out(
+            JSON.stringify({
+              dry_run: Boolean(options.dryRun),
+              confirmed: false,
+              deleted: [],
+              would_delete: [],
+              kept: store.scan().published.length,
+              locked: [],
+              compute_s: 0,
+              damaged_records: damaged,
+            }),
+          );
+        return 0;
+      }
       const runs = protectedRuns(records, keepLast);
       const keep = new Set<string>();
       for (const r of runs) for (const id of r.instances) keep.add(id);
@@ -78,7 +100,8 @@ export function registerGcCommand(program: Command, ctx: CliContext): void {
       // Instances a running `run` planned (it may be reading them) are kept like recorded ones
       // (and a running `exec`, and a Makefile build exported by `defrost make`: see active-runs.ts).
       const inUse = instancesInUse(store, { removeStale: !options.dryRun });
-      const doomed = published.filter((p) => !keep.has(`${p.stage}/${p.key}`));
+      // Only what a defrost publish sealed is defrost's to delete (docs/reliability.md).
+      const doomed = published.filter((p) => !keep.has(`${p.stage}/${p.key}`) && p.manifest.integrity !== undefined);
       const locked: string[] = [];
       const candidates: typeof doomed = [];
       for (const p of doomed) {

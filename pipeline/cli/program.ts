@@ -20,6 +20,7 @@ import { registerVerifyCommand } from './verify.js';
 import { registerInitCommand } from './init.js';
 import { registerRunsCommand } from './runs.js';
 import { checkSetArguments } from './set-hints.js';
+import { escapeControl } from './terminal-text.js';
 
 export interface CliOptions {
   /** URL of the project module (`stages/project.js` for defrost). */
@@ -149,13 +150,4 @@ function filesystemErrorMessage(error: unknown): string | null {
   if (e.code === undefined || !(e.code in FS_ERRORS)) return null;
   const where = e.path ? ` ${e.path}` : '';
   return `cannot ${e.syscall ?? 'access'}${where}: ${FS_ERRORS[e.code]} (${e.code})`;
-}
-
-/**
- * Control characters from user input (a config key with an escape sequence) are shown escaped,
- * never sent raw to the terminal; newlines and tabs of the message itself are kept.
- */
-export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

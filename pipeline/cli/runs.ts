@@ -2,6 +2,11 @@
  * `defrost runs [--json]`, `runs show RUN...`, `runs diff A B`, `runs forget RUN...`: the run
  * records of the store (run-records.ts) as a table, side by side, as a difference, or dropped
  * (so that `gc` may collect what only that run needed).
+ *
+ * A record is outside input (anyone who can write the store can edit it), so the human output is
+ * bounded and escaped: every value goes through `cell` (control characters escaped, at most
+ * `MAX_CELL` characters), and a section prints at most `MAX_ROWS` rows, saying how many more there
+ * are (`--json` prints everything).
  */
 import type { Command } from 'commander';
 import { runningRuns, type RunIdentity } from '../active-runs.js';
@@ -13,6 +18,24 @@ import { act, addStoreOption, storeFrom, type CliContext } from './context.js';
 import { wrapWords } from '../terminal-width.js';
 import { fitTable, foldTable, formatTable } from './table.js';
 import { canAsk, confirm } from './confirm.js';
+import { terminalText } from './terminal-text.js';
+
+/** Longest value shown in a table cell. */
+const MAX_CELL = 200;
+/** Most rows a section of `runs show` / `runs diff` prints. */
+const MAX_ROWS = 500;
+
+/** A value from a record, ready for the terminal: escaped and bounded. */
+function cell(text: string): string {
+  const safe = terminalText(text);
+  return safe.length > MAX_CELL ? `${safe.slice(0, MAX_CELL - 3)}...` : safe;
+}
+
+/** At most MAX_ROWS rows, and a line saying what was left out. */
+function bounded<T>(rows: readonly T[], what: string): { rows: readonly T[]; more: string | null } {
+  if (rows.length <= MAX_ROWS) return { rows, more: null };
+  return { rows: rows.slice(0, MAX_ROWS), more: `  ... and ${rows.length - MAX_ROWS} more ${what} (\`--json\` prints them all)` };
+}
 
 interface StoreOptions {
   store?: string;
@@ -35,6 +58,10 @@ function overridesText(overrides: readonly string[]): string {
 
 /** Everything about a run that is not a config param or an answer, as rows. */
 function facts(record: RunRecord): [string, string][] {
+  return factsOf(record).map(([label, value]) => [label, cell(value)]);
+}
+
+function factsOf(record: RunRecord): [string, string][] {
   return [
     ['id', record.id],
     ['name', record.name ?? '-'],
@@ -74,7 +101,7 @@ function registerList(runs: Command, ctx: CliContext): void {
       const { records, damaged } = readRunRecords(store.root);
       const running = runningRuns(store).filter((r) => !records.some((done) => done.id === r.id));
       const elapsed = (r: RunIdentity): number => Math.max(0, (Date.now() - Date.parse(r.date)) / 1000);
-      for (const path of damaged) ctx.err(`not a valid run record (left in place): ${path}`);
+      for (const path of damaged) ctx.err(`not a valid run record (left in place): ${cell(path)}`);
       if (options.json) {
         for (const r of records) ctx.out(JSON.stringify(listingOf(r)));
         for (const r of running)
@@ -98,23 +125,27 @@ function registerList(runs: Command, ctx: CliContext): void {
         ...running.map((r) => ({ ...r, executed: '-', cached: '-', failed: '-', wall: formatSeconds(elapsed(r)), status: 'running' })),
       ];
       if (options.wide) {
-        const rows = listed.map((r) => [
-          r.id,
-          r.name ?? '-',
-          shortDate(r.date),
-          r.config,
-          overridesText(r.overrides),
-          r.executed,
-          r.cached,
-          r.failed,
-          r.wall,
-          r.status,
-        ]);
+        const rows = listed.map((r) =>
+          [
+            r.id,
+            r.name ?? '-',
+            shortDate(r.date),
+            r.config,
+            overridesText(r.overrides),
+            r.executed,
+            r.cached,
+            r.failed,
+            r.wall,
+            r.status,
+          ].map(cell),
+        );
         ctx.out(formatTable(['ID', 'NAME', 'DATE (UTC)', 'CONFIG', 'OVERRIDES', 'EXECUTED', 'CACHED', 'FAILED', 'WALL', 'STATUS'], rows));
         return 0;
       }
       // The id holds the date and time; the failed count is in the status (`3 failed`).
-      const rows = listed.map((r) => [r.id, r.name ?? '-', r.config, overridesText(r.overrides), r.executed, r.cached, r.wall, r.status]);
+      const rows = listed.map((r) =>
+        [r.id, r.name ?? '-', r.config, overridesText(r.overrides), r.executed, r.cached, r.wall, r.status].map(cell),
+      );
       ctx.out(
         fitTable(['ID', 'NAME', 'CONFIG', 'OVERRIDES', 'RAN', 'CACHED', 'WALL', 'STATUS'], rows, { 1: 'start', 2: 'end', 3: 'start' }),
       );
@@ -140,17 +171,21 @@ function registerShow(runs: Command, ctx: CliContext): void {
         return 0;
       }
       const header = ['', ...chosen.map((r) => r.name ?? r.id)];
-      // Long values (a list of measures, a path) fold within their column: no line over 100 columns.
-      const table = (rows: string[][]): string =>
-        foldTable(
+      // Long values (a list of measures, a path) fold within their column: no line over 100 columns;
+      // at most MAX_ROWS rows a section.
+      const table = (rows: string[][], what: string): string => {
+        const shown = bounded(markDiffering(rows, chosen.length), what);
+        const text = foldTable(
           header,
-          markDiffering(rows, chosen.length),
+          shown.rows,
           chosen.map((_, i) => i + 1),
         );
+        return shown.more === null ? text : `${text}\n${shown.more}`;
+      };
       const factRows = facts(chosen[0]!).map(([label], i) => [label, ...chosen.map((r) => facts(r)[i]![1])]);
-      ctx.out(table(factRows));
+      ctx.out(table(factRows, 'facts'));
       ctx.out('\nparams');
-      ctx.out(table(sideBySide(chosen.map((r) => flattenParams(r.params)))));
+      ctx.out(table(sideBySide(chosen.map((r) => flattenParams(r.params))), 'params'));
       ctx.out('\nanswer');
       // A chosen depth with its plausible set: `1 {0,1,2}`.
       const answers = chosen.map((r) =>
@@ -162,7 +197,7 @@ function registerShow(runs: Command, ctx: CliContext): void {
         ),
       );
       if (answers.every((a) => Object.keys(a).length === 0)) ctx.out('  (no answer recorded)');
-      else ctx.out(table(sideBySide(answers)));
+      else ctx.out(table(sideBySide(answers), 'answer values'));
       return 0;
     }),
   );
@@ -171,7 +206,7 @@ function registerShow(runs: Command, ctx: CliContext): void {
 /** One row per key present in any map; a column per map. */
 function sideBySide(maps: readonly Record<string, JsonValue>[]): string[][] {
   const keys = [...new Set(maps.flatMap((m) => Object.keys(m)))];
-  return keys.map((k) => [k, ...maps.map((m) => show(m[k]))]);
+  return keys.map((k) => [cell(k), ...maps.map((m) => cell(show(m[k])))]);
 }
 
 /** Prefixes `* ` to the label of rows whose values differ between runs (with several runs). */
@@ -223,8 +258,8 @@ export function diffRuns(a: RunRecord, b: RunRecord): { facts: RunDifference[]; 
       .filter((k) => show(x[k]) !== show(y[k]))
       .map((k) => ({ field: k, a: show(x[k]), b: show(y[k]) }));
   const ignore = new Set(['id', 'name', 'date', 'wall time', 'instances']);
-  const fa = facts(a);
-  const fb = facts(b);
+  const fa = factsOf(a);
+  const fb = factsOf(b);
   return {
     facts: fa.map(([label, v], i) => ({ field: label, a: v, b: fb[i]![1] })).filter((d) => !ignore.has(d.field) && d.a !== d.b),
     params: compare(flattenParams(a.params), flattenParams(b.params)),
@@ -261,10 +296,16 @@ function registerDiff(runs: Command, ctx: CliContext): void {
           return;
         }
         ctx.out(`${title}:`);
-        for (const r of rows)
+        const shown = bounded(rows, 'differences');
+        for (const r of shown.rows)
           ctx.out(
-            wrapWords(`${r.field}: ${r.a} -> ${r.b}${r.judgement === undefined ? '' : `, ${r.judgement}`}`, '  ', '      ').join('\n'),
+            wrapWords(
+              `${cell(r.field)}: ${cell(r.a)} -> ${cell(r.b)}${r.judgement === undefined ? '' : `, ${cell(r.judgement)}`}`,
+              '  ',
+              '      ',
+            ).join('\n'),
           );
+        if (shown.more !== null) ctx.out(shown.more);
       };
       section('run', d.facts, 'same config, overrides, code and backend');
       section('params', d.params, 'identical');

@@ -4,7 +4,8 @@ import { foldAtCommas, TERMINAL_WIDTH, widestPiece } from '../terminal-width.js'
 /** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  // A loop, not Math.max(...cells): a spread of 200,000 rows overflows the call stack.
+  const widths = header.map((_, c) => all.reduce((w, r) => Math.max(w, (r[c] ?? '').length), 0));
   return all
     .map((r) =>
       r
