@@ -10,16 +10,46 @@
  *                      refuse; a foreign directory inside a stage directory must be left alone;
  *   symlinked dir      one of the store's own directories replaced by a symlink out of it (to a
  *                      sentinel directory holding look-alike records): refused, never followed;
- *   FIFO               a FIFO as a published manifest, as a run record and as a lock: nothing blocks.
+ *   FIFO               a FIFO as a published manifest, as a run record and as a lock: nothing blocks;
+ *   look-alike store   (issue 27) a directory with a store's layout but nothing of defrost's
+ *                      (`projects/<16 hex>/thesis.tex`) given as the store: refused, untouched; the
+ *                      same planted under a stage of the real store: moved aside, never deleted;
+ *   export via link    `export --out` naming a symlink to a published file or to the store mark:
+ *                      refused; a hard link to a published file: replaced, the published bytes kept;
+ *   damaged run record a truncated run record: `gc --yes` keeps every instance;
+ *   tampered run record escape sequences and 200,000 params in a run record: `runs`, `runs show`,
+ *                      `runs diff` print it escaped and bounded.
+ * The symlinked internal directories include `.run-records`, `.results` and a dot-folder no
+ * defrost uses yet.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BIN, type Sandbox } from '../../test/engine-helpers.js';
-import { SMALL_SWEEP, SWEEP_CONFIG } from '../../test/reliability-helpers.js';
+import { entries, SMALL_SWEEP, SWEEP_CONFIG } from '../../test/reliability-helpers.js';
 
-export const SHAPES = ['edited plan', 'foreign directory', 'symlinked internal dir', 'FIFO'] as const;
+export const SHAPES = [
+  'edited plan',
+  'foreign directory',
+  'symlinked internal dir',
+  'FIFO',
+  'look-alike store',
+  'export via link',
+  'damaged run record',
+  'tampered run record',
+] as const;
 export type Shape = (typeof SHAPES)[number];
 
 /** What a planted shape needs undone or checked once the cycle's final run is over. */
@@ -79,6 +109,9 @@ export function plantHostile(
   pick: <T>(items: readonly T[]) => T,
   record: Recorder,
 ): Planted {
+  // A cycle's run may have been killed before it made the store: start it, so that what is
+  // planted lands in a store (planted into a bare directory, it would rightly make it foreign).
+  if (!existsSync(join(store, '.defrost-store'))) command(box, ['init', '--store', store], record);
   sentinel(outside);
   const outsideBefore = snapshot(outside);
   const escapes = (): string[] => (snapshot(outside) === outsideBefore ? [] : [`something outside the store changed under ${outside}`]);
@@ -137,7 +170,7 @@ export function plantHostile(
       return { shape, detail: foreign, after: escapes };
     }
     case 'symlinked internal dir': {
-      const name = pick(['.runs', '.quarantine', '.reports', '.logs', '.plans', '.locks', '.tmp']);
+      const name = pick(['.runs', '.quarantine', '.reports', '.logs', '.plans', '.locks', '.tmp', '.run-records', '.results', '.future']);
       const link = join(store, name);
       const aside = join(store, `${name}-aside`);
       mkdirSync(store, { recursive: true });
@@ -175,6 +208,87 @@ export function plantHostile(
       probe();
       command(box, ['ls', '--store', store], record);
       return { shape, detail: `${victims.length > 0 ? 'manifest, ' : ''}run record, lock`, after: escapes };
+    }
+    case 'look-alike store': {
+      const home = `${outside}-lookalike`;
+      mkdirSync(join(home, 'projects', '0123456789abcdef'), { recursive: true });
+      writeFileSync(join(home, 'projects', '0123456789abcdef', 'thesis.tex'), '\\chapter{One}\n');
+      const before = snapshot(home);
+      for (const args of [runArgs(home), ['gc', '--yes', '--store', home], ['init', '--store', home]]) {
+        const r = command(box, args, record);
+        record('hostile: look-alike store refused', r.code === 2 && /not a defrost store/.test(r.out), `${args[0]}: exit ${r.code}`);
+      }
+      record('hostile: look-alike store untouched', snapshot(home) === before, home);
+      const planted = join(store, 'square', '0123456789abcdef');
+      mkdirSync(planted, { recursive: true });
+      writeFileSync(join(planted, 'thesis.tex'), 'keep me\n');
+      command(box, runArgs(store), record);
+      const quarantined = entries(store, '.quarantine').filter((n) => n.startsWith('square-0123456789abcdef-'));
+      const kept =
+        existsSync(join(planted, 'thesis.tex')) || quarantined.some((n) => existsSync(join(store, '.quarantine', n, 'thesis.tex')));
+      record("hostile: a directory not defrost's is never deleted", kept, planted);
+      rmSync(planted, { recursive: true, force: true });
+      return { shape, detail: home, after: escapes };
+    }
+    case 'export via link': {
+      const dir = `${outside}-export`;
+      mkdirSync(dir, { recursive: true });
+      const keys = publishedOf(store, 'square');
+      if (keys.length === 0) return { shape, detail: 'nothing published yet', after: escapes };
+      const key = pick(keys);
+      const published = join(store, 'square', key, 'out.arrow');
+      const mark = join(store, '.defrost-store');
+      const bytes = (path: string): string => (existsSync(path) ? readFileSync(path).toString('base64') : '');
+      const before = [bytes(published), bytes(mark)];
+      symlinkSync(published, join(dir, 'result.csv'));
+      symlinkSync(mark, join(dir, 'mark.csv'));
+      for (const name of ['result.csv', 'mark.csv']) {
+        const r = command(box, ['export', key, '--format', 'csv', '--out', join(dir, name), '--store', store], record);
+        record('hostile: export never writes through a link', r.code === 2 && /symbolic link/.test(r.out), `${name}: exit ${r.code}`);
+      }
+      linkSync(published, join(dir, 'hard.csv'));
+      const hard = command(box, ['export', key, '--format', 'csv', '--out', join(dir, 'hard.csv'), '--store', store], record);
+      record('hostile: export replaces a hard link', hard.code === 0, `exit ${hard.code}: ${hard.out.slice(0, 200)}`);
+      const problems = [bytes(published), bytes(mark)].join() === before.join() ? [] : ['export changed a published file or the mark'];
+      return { shape, detail: key, after: () => [...problems, ...escapes()] };
+    }
+    case 'damaged run record': {
+      command(box, runArgs(store), record);
+      const records = entries(store, '.run-records').filter((n) => n.endsWith('.json'));
+      if (records.length === 0) return { shape, detail: 'no run record', after: escapes };
+      const file = join(store, '.run-records', pick(records));
+      const saved = readFileSync(file);
+      truncateSync(file, Math.floor(saved.length / 3));
+      const before = ['make-numbers', 'square', 'sum'].flatMap((s) => publishedOf(store, s));
+      const gc = command(box, ['gc', '--yes', '--store', store], record);
+      const after = ['make-numbers', 'square', 'sum'].flatMap((s) => publishedOf(store, s));
+      record(
+        'hostile: damaged run record protects everything',
+        after.join() === before.join() && /kept everything/.test(gc.out),
+        gc.out.slice(0, 300),
+      );
+      writeFileSync(file, saved);
+      return { shape, detail: file, after: escapes };
+    }
+    case 'tampered run record': {
+      command(box, runArgs(store), record);
+      const records = entries(store, '.run-records').filter((n) => n.endsWith('.json'));
+      if (records.length === 0) return { shape, detail: 'no run record', after: escapes };
+      const real = JSON.parse(readFileSync(join(store, '.run-records', pick(records)), 'utf8')) as Record<string, unknown>;
+      const evil = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\r';
+      const params: Record<string, string> = { [`key${evil}`]: evil };
+      for (let i = 0; i < 200_000; i++) params[`p${i}`] = `${i}`;
+      const id = '20000101-000000-0bad';
+      const file = join(store, '.run-records', `${id}.json`);
+      writeFileSync(file, JSON.stringify({ ...real, id, date: '2000-01-01T00:00:00.000Z', config: `x${evil}`, overrides: [evil], params }));
+      for (const args of [['runs'], ['runs', 'show', id], ['runs', 'diff', id, 'last']]) {
+        const r = command(box, [...args, '--store', store], record);
+        // eslint-disable-next-line no-control-regex
+        const clean = r.code === 0 && !/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.out) && r.out.split('\n').length < 2000;
+        record('hostile: run record text escaped and bounded', clean, `${args.join(' ')}: exit ${r.code}`);
+      }
+      rmSync(file);
+      return { shape, detail: id, after: escapes };
     }
   }
 }
