@@ -111,7 +111,7 @@ test('rejects bad input with a UsageError naming the problem', async () => {
     ['empty', () => compareFiles(A, file('empty.csv', 'a,b\n')), /empty/],
     ['k >= N', () => compareFiles(A, A, { k: 40 }), /--k: got 40; allowed: an integer from 1 to N - 1 = 39/],
     ['unknown measure', () => compareFiles(A, A, { measures: 'cka,svcca' }), /--measures: got "svcca"; allowed: cka, /],
-    ['missing file', () => compareFiles(A, join(dir, 'missing.npy')), /cannot read the file \(no such file\)/],
+    ['missing file', () => compareFiles(A, join(dir, 'missing.npy')), /missing\.npy: no such file or directory/],
     ['not npy', () => compareFiles(A, file('junk.npy', 'hello')), /not a .npy file/],
     ['not arrow', () => compareFiles(A, file('junk.arrow', 'hello')), /not a readable Arrow IPC file/],
     ['text in csv', () => compareFiles(A, file('text.csv', '1,2\n3,x\n')), /line 2, column 2: "x" is not a number/],

@@ -10,12 +10,18 @@ import { imageTaskIssues } from './image-catalog.js';
 import { sampleShapeIssues } from './shape-issues.js';
 import { sourceModelIssues } from './source-model-issues.js';
 import { studyImageOptions } from './study-images.js';
+import { imageSizeProblem } from '../lib/formats/read-images.js';
 
 export function checkStudyConfig(config: DefrostConfig): ConfigIssue[] {
   // A source_model that cannot be used leaves L unknown: report it, and the rest without L.
   const sourceIssues = sourceModelIssues(config, modelSchema.parse({}));
   if (sourceIssues.some((i) => i.key === 'source_model' || i.key === 'source_blocks')) return sourceIssues;
   const issues = [...sourceIssues, ...checkConfig(config)];
+  // An image size beyond the pixel limit is refused before any image is looked at.
+  const size = config.task.kind === 'image' ? config.task.images.size : null;
+  const sizeProblem = size === null ? null : imageSizeProblem(size);
+  if (sizeProblem !== null)
+    return [...issues, { key: 'task.images.size', value: size, allowed: `at most the pixel limit: ${sizeProblem}` }];
   if (config.task.kind === 'image') {
     // The data itself: dataset installed/readable, classes present, sizes within the class subsets.
     const reported = new Set(issues.map((i) => i.key));

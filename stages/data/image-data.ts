@@ -4,8 +4,8 @@
  * packages ship one JSON file per class), as bytes 0..255; scaling to [0, 1] happens when the
  * dataset table is built. Splits follow `image-catalog.ts`.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readInputFile } from '../lib/formats/input-file.js';
 import {
   classCounts,
   DatasetUnavailable,
@@ -91,7 +91,7 @@ function readNpmClass(dataset: 'fashion-mnist' | 'mnist', id: number): Uint8Arra
   const file = dataset === 'fashion-mnist' ? join(dir, 'src', 'clothes', `${id}.json`) : join(dir, 'src', 'digits', `${id}.json`);
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readInputFile(file).bytes;
   } catch (error) {
     throw new DatasetUnavailable(`cannot read class ${id} of ${dataset} from ${file}: ${(error as Error).message}`);
   }

@@ -20,7 +20,8 @@ import {
 } from '../lib/models/transfer-modes/registry.js';
 import { classCounts, FEW_PER_CLASS, smallestFoldParts } from '../lib/tasks/folds.js';
 import { inputStatsOf, rangeNote, readInputStats } from '../lib/models/input-stats.js';
-import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
+import { fileFormatOf, readFileDataset } from '../lib/formats/read.js';
+import { imageSizeProblem } from '../lib/formats/read-images.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import {
   deriveBlocks,
@@ -109,6 +110,8 @@ function imageOptions(options: RecommendOptions, inputShape: readonly number[]):
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
       throw new UsageError(`--image-size: got ${JSON.stringify(options.imageSize)}; allowed: HEIGHTxWIDTH, e.g. 28x28`);
     size = [Number(m[1]), Number(m[2])];
+    const problem = imageSizeProblem(size);
+    if (problem !== null) throw new UsageError(`--image-size: ${problem}`);
   }
   if (options.channels !== undefined) {
     if (options.channels !== '1' && options.channels !== '3')
@@ -197,7 +200,19 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
   const dataPath = resolve(options.data);
   const spec = { path: dataPath, ...(options.labelColumn === undefined ? {} : { label_column: options.labelColumn }) };
   const images = imageOptions(options, model.topology.inputShape);
-  const { train: data } = await readFileDataset(spec, images);
+  // Images resized to a size the network cannot take are refused before one is decoded.
+  if (images.size !== null && fileFormatOf(dataPath) === 'images') {
+    const size = images.size;
+    const fits = (images.channels === null ? [1, 3] : [images.channels]).some((c) =>
+      inputShapeFits([size[0], size[1], c], model.topology.inputShape),
+    );
+    if (!fits)
+      throw new UsageError(
+        `--image-size ${size[0]}x${size[1]}: images of that size do not fit the network ${modelPath}, which takes inputs of shape ` +
+          `[${model.topology.inputShape}]; give the network's size (or leave --image-size out)`,
+      );
+  }
+  const { train: data, sha256: dataSha256 } = await readFileDataset(spec, images);
   if (!inputShapeFits(data.shape, model.topology.inputShape))
     throw new UsageError(
       `${dataPath}: samples of shape [${data.shape}] do not fit the network ${modelPath}, which takes inputs of shape [${model.topology.inputShape}]` +
@@ -212,7 +227,7 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
     );
   return {
     request: {
-      data: { spec, sha256: await fingerprintFileDataset(spec), images, label: options.data },
+      data: { spec, sha256: dataSha256, images, label: options.data },
       model: { path: modelPath, sha256: fingerprintSourceModel(model), blocks: named, label: options.model },
       folds,
       blocks: L,

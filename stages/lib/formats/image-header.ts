@@ -5,23 +5,12 @@
  * or without alpha) is 1, anything else 3. Null when the header is not one this reader knows;
  * the decoder then reports the file when `generate-data` reads it.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readInputHead } from './input-file.js';
 
 export interface ImageHeader {
   readonly height: number;
   readonly width: number;
   readonly channels: 1 | 3;
-}
-
-/** The first `bytes` bytes of a file (fewer when it is shorter). */
-function head(file: string, bytes: number): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -55,6 +44,6 @@ function jpegHeader(bytes: Buffer): ImageHeader | null {
 
 /** The header of a PNG or JPEG file, or null when it is neither (or its frame header lies beyond 64 KiB). */
 export function readImageHeader(file: string): ImageHeader | null {
-  const bytes = head(file, 64 * 1024);
+  const bytes = readInputHead(file, 64 * 1024);
   return pngHeader(bytes) ?? jpegHeader(bytes);
 }

@@ -12,9 +12,10 @@
  * files, so a bad one is bad usage (exit 2), never a stack trace. Apache Arrow is imported
  * dynamically, and only for `.arrow` files.
  */
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UsageError } from '../../../pipeline/errors.js';
+import { csvRecords, UnclosedQuote } from './csv-records.js';
+import { readInputFile } from './input-file.js';
 import { parseNpyArray } from './npy.js';
 import { parseCsvNumber } from './read-csv.js';
 import type { Matrix } from '../measures/matrix.js';
@@ -28,21 +29,8 @@ export async function readMatrix(path: string): Promise<Matrix> {
   if (!(MATRIX_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`${path}: unsupported file type "${format || '(none)'}"; allowed: ${MATRIX_FORMATS.join(', ')}`);
   }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : String((error as Error).message);
-    throw new UsageError(`${path}: cannot read the file (${why})`);
-  }
+  // A regular file of bounded size, read once (input-file.ts): a FIFO or /dev/zero is refused.
+  const { bytes } = readInputFile(path, { text: format === '.csv' });
   if (format === '.npy') return parseNpy(bytes, path);
   if (format === '.csv') return parseCsv(bytes.toString('utf8'), path);
   return parseArrow(bytes, path);
@@ -69,15 +57,18 @@ export function parseNpy(bytes: Buffer, path = '(npy)'): Matrix {
  * `Infinity` parse (and are then rejected by the comparison with their position).
  */
 export function parseCsv(text: string, path = '(csv)'): Matrix {
-  const lines = text.split(/\r?\n/);
+  let records;
+  try {
+    records = csvRecords(text);
+  } catch (error) {
+    if (error instanceof UnclosedQuote) throw new UsageError(`${path}: ${error.message}`);
+    throw error;
+  }
   const values: number[] = [];
   let cols = -1;
   let rows = 0;
   let first = true;
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln].trim();
-    if (line.length === 0) continue;
-    const fields = line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+  for (const { fields, line } of records) {
     const numbers = fields.map(parseCsvNumber);
     if (first) {
       first = false;
@@ -89,12 +80,12 @@ export function parseCsv(text: string, path = '(csv)'): Matrix {
     const bad = numbers.findIndex((v) => v === null);
     if (bad >= 0) {
       throw new UsageError(
-        `${path}: line ${ln + 1}, column ${bad + 1}: "${fields[bad]}" is not a number; allowed: numeric values only (plus one optional header line)`,
+        `${path}: line ${line}, column ${bad + 1}: ${JSON.stringify(fields[bad])} is not a number; allowed: numeric values only (plus one optional header line)`,
       );
     }
     if (cols === -1) cols = fields.length;
     else if (fields.length !== cols) {
-      throw new UsageError(`${path}: line ${ln + 1} has ${fields.length} fields, expected ${cols} like the lines before`);
+      throw new UsageError(`${path}: line ${line} has ${fields.length} fields, expected ${cols} like the lines before`);
     }
     for (const v of numbers) values.push(v as number);
     rows++;

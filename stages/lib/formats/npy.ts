@@ -52,8 +52,12 @@ function parseHeader(bytes: Buffer, file: string): Header {
   return { descr, shape, dataStart: start + length };
 }
 
-/** Parses `.npy` bytes; `file` names the file in messages. */
-export function parseNpyArray(bytes: Buffer, file: string): NpyArray {
+/**
+ * Parses `.npy` bytes; `file` names the file in messages. With `exactIntegers`, 64-bit integers
+ * come as decimal strings (a double holds them exactly only up to 2^53: 2^53 and 2^53 + 1 would
+ * be one value).
+ */
+export function parseNpyArray(bytes: Buffer, file: string, options: { exactIntegers?: boolean } = {}): NpyArray {
   const { descr, shape, dataStart } = parseHeader(bytes, file);
   const count = shape.reduce((a, b) => a * b, 1);
   const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
@@ -87,6 +91,11 @@ export function parseNpyArray(bytes: Buffer, file: string): NpyArray {
       }
       values[i] = s;
     }
+    return { shape, kind: 'string', values };
+  }
+  if (options.exactIntegers && (code === 'i' || code === 'u') && size === 8) {
+    const values: string[] = new Array<string>(count);
+    for (let i = 0; i < count; i++) values[i] = (code === 'i' ? bytes.readBigInt64LE(at(i)) : bytes.readBigUInt64LE(at(i))).toString();
     return { shape, kind: 'string', values };
   }
   return { shape, kind: 'number', values: numberValues(bytes, dataStart, count, code, size, read), integer: code !== 'f' };

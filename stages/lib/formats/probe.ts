@@ -7,8 +7,8 @@
  * first image's header (image-header.ts); an Arrow table is left to `generate-data` (null: not
  * known yet).
  */
-import { statSync } from 'node:fs';
 import { readImageHeader } from './image-header.js';
+import { inputPathKind } from './input-file.js';
 import { sortedClassNames } from './labels.js';
 import { DataFileError } from './problem.js';
 import { finishDataset } from './raw-dataset.js';
@@ -38,7 +38,7 @@ function probePath(path: string, images: ImageOptions, labelColumn: string | und
       return { classes, shape: size !== null && channels !== null ? [size[0], size[1], channels] : null };
     }
     case 'npy': {
-      const data = finishDataset(readNpyDataset(path, statSync(path).isDirectory()));
+      const data = finishDataset(readNpyDataset(path, inputPathKind(path) === 'directory'));
       return { classes: data.classes, shape: data.shape };
     }
     case 'csv': {

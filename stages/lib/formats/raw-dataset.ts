@@ -8,6 +8,12 @@ import type { Dataset } from '../tables/dataset-table.js';
 import { indexLabels, sortedClassNames, type RawLabel } from './labels.js';
 import { DataFileError } from './problem.js';
 
+/** One file a dataset was read from, and the sha256 of the bytes read. */
+export interface ReadFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
 export interface RawDataset {
   /** The file (or folder) the data came from, for messages. */
   readonly file: string;
@@ -19,6 +25,8 @@ export interface RawDataset {
   readonly labels: RawLabel[];
   /** Class names in a declared order (an Arrow table's metadata); otherwise the sorted labels. */
   readonly classes?: string[];
+  /** Every file read, with the sha256 of the bytes the data came from (read.ts fingerprints them). */
+  readonly files: readonly ReadFile[];
   /** Where row `i` is, in words (`row 3`, `line 4`, `image cat/01.png`), and in which file. */
   readonly describeRow: (row: number) => { file: string; where: string };
 }

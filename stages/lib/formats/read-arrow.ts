@@ -6,7 +6,7 @@
  * - a flat table, as pandas writes one (`df.to_feather`): one numeric column per feature and a
  *   label column found by the rule of label-column.ts, like a CSV file.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input-file.js';
 import { labelColumnOf } from './label-column.js';
 import { DataFileError } from './problem.js';
 import type { RawDataset } from './raw-dataset.js';
@@ -14,9 +14,10 @@ import type { RawLabel } from './labels.js';
 
 export async function readArrowDataset(file: string, labelColumnName?: string): Promise<RawDataset> {
   const { tableFromIPC, DataType } = await import('apache-arrow');
+  const { bytes, sha256 } = readInputFile(file);
   let table;
   try {
-    table = tableFromIPC(readFileSync(file));
+    table = tableFromIPC(bytes);
   } catch (error) {
     throw new DataFileError(file, `not an Arrow IPC file (${(error as Error).message.split('\n')[0]})`);
   }
@@ -27,7 +28,7 @@ export async function readArrowDataset(file: string, labelColumnName?: string): 
         file,
         `--label-column ${labelColumnName}: a table in defrost's layout (a features column) keeps its labels in "label"`,
       );
-    return readDefrostLayout(file);
+    return readDefrostLayout(file, bytes, sha256);
   }
   const names = fields.map((f) => f.name);
   const labelIndex = labelColumnOf(file, names, labelColumnName);
@@ -54,14 +55,23 @@ export async function readArrowDataset(file: string, labelColumnName?: string): 
     if (v === null || v === undefined) throw new DataFileError(file, `row ${r}: empty label`);
     labels.push(typeof v === 'bigint' ? v.toString() : typeof v === 'number' ? v : String(v));
   }
-  return { file, features, rows, shape: [width], labels, describeRow: (row) => ({ file, where: `row ${row}` }) };
+  return {
+    file,
+    features,
+    rows,
+    shape: [width],
+    labels,
+    files: [{ path: file, sha256 }],
+    describeRow: (row) => ({ file, where: `row ${row}` }),
+  };
 }
 
-async function readDefrostLayout(file: string): Promise<RawDataset> {
-  const { readDataset } = await import('../tables/dataset-table.js');
+/** A table in defrost's layout, from the bytes already read (and hashed). */
+async function readDefrostLayout(file: string, bytes: Buffer, sha256: string): Promise<RawDataset> {
+  const { datasetFromBytes } = await import('../tables/dataset-table.js');
   let data;
   try {
-    data = readDataset(file);
+    data = datasetFromBytes(bytes, file);
   } catch (error) {
     const message = (error as Error).message.replace(`${file} is not a defrost dataset table: `, '');
     throw new DataFileError(file, `not a defrost dataset table (features FixedSizeList<Float32>, label Int32): ${message}`);
@@ -76,6 +86,7 @@ async function readDefrostLayout(file: string): Promise<RawDataset> {
     shape: data.shape,
     labels: Array.from(data.labels, (y) => classes[y]),
     classes,
+    files: [{ path: file, sha256 }],
     describeRow: (row) => ({ file, where: `row ${row}` }),
   };
 }

@@ -1,17 +1,16 @@
 /**
  * `.csv` datasets (docs/your-data.md): a header line, then one sample per line. The label column
  * follows the rule of label-column.ts (`--label-column`, else a column called label, labels,
- * target, y or class); every other column is a numeric feature.
- * Fields may be quoted; NaN/Inf parse so that they are refused with their line and column.
+ * target, y or class); every other column is a numeric feature. Fields may be quoted as RFC 4180
+ * and Python's csv module write them (csv-records.ts); NaN/Inf parse so that they are refused
+ * with their line and column. The file is read once, through input-file.ts (a regular file of
+ * bounded size), and its sha256 comes with the data.
  */
-import { readFileSync } from 'node:fs';
+import { csvRecords, UnclosedQuote } from './csv-records.js';
+import { readInputText } from './input-file.js';
 import { labelColumnOf } from './label-column.js';
 import { DataFileError } from './problem.js';
 import type { RawDataset } from './raw-dataset.js';
-
-function splitFields(line: string): string[] {
-  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-}
 
 /** A CSV field as a number: NaN and Inf spelt out are numbers (rejected later, by name); null if not a number. */
 export function parseCsvNumber(field: string): number | null {
@@ -23,37 +22,37 @@ export function parseCsvNumber(field: string): number | null {
 }
 
 export function readCsvDataset(file: string, labelColumnName?: string): RawDataset {
-  let text: string;
+  const { text, sha256 } = readInputText(file);
+  let records;
   try {
-    text = readFileSync(file, 'utf8');
+    records = csvRecords(text);
   } catch (error) {
-    throw new DataFileError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    if (error instanceof UnclosedQuote) throw new DataFileError(file, error.message);
+    throw error;
   }
-  const lines = text.split(/\r?\n/);
-  const headerLine = lines.findIndex((l) => l.trim().length > 0);
-  if (headerLine < 0) throw new DataFileError(file, 'empty file (expected a header line, then one sample per line)');
-  const header = splitFields(lines[headerLine]);
+  if (records.length === 0) throw new DataFileError(file, 'empty file (expected a header line, then one sample per line)');
+  const [headerRecord, ...rowRecords] = records;
+  const header = headerRecord.fields;
   const labelColumn = labelColumnOf(file, header, labelColumnName);
   const width = header.length - 1;
-  if (width < 1) throw new DataFileError(file, `line ${headerLine + 1}: the header has no feature column besides the label`);
+  if (width < 1) throw new DataFileError(file, `line ${headerRecord.line}: the header has no feature column besides the label`);
   const values: number[] = [];
   const labels: (string | number)[] = [];
   const lineOfRow: number[] = [];
-  for (let ln = headerLine + 1; ln < lines.length; ln++) {
-    if (lines[ln].trim().length === 0) continue;
-    const fields = splitFields(lines[ln]);
+  for (const { fields, line } of rowRecords) {
     if (fields.length !== header.length)
-      throw new DataFileError(file, `line ${ln + 1}: ${fields.length} fields, but the header has ${header.length} (ragged rows)`);
+      throw new DataFileError(file, `line ${line}: ${fields.length} fields, but the header has ${header.length} (ragged rows)`);
     fields.forEach((field, c) => {
       if (c === labelColumn) return;
       const v = parseCsvNumber(field);
-      if (v === null) throw new DataFileError(file, `line ${ln + 1}, column "${header[c]}": "${field}" is not a number`);
+      if (v === null)
+        throw new DataFileError(file, `line ${line}, column ${JSON.stringify(header[c])}: ${JSON.stringify(field)} is not a number`);
       values.push(v);
     });
     const label = fields[labelColumn];
-    if (label.length === 0) throw new DataFileError(file, `line ${ln + 1}: empty label`);
+    if (label.length === 0) throw new DataFileError(file, `line ${line}: empty label`);
     labels.push(label);
-    lineOfRow.push(ln + 1);
+    lineOfRow.push(line);
   }
   return {
     file,
@@ -61,6 +60,7 @@ export function readCsvDataset(file: string, labelColumnName?: string): RawDatas
     rows: labels.length,
     shape: [width],
     labels,
+    files: [{ path: file, sha256 }],
     describeRow: (row) => ({ file, where: `line ${lineOfRow[row]}` }),
   };
 }

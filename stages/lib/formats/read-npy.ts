@@ -5,11 +5,12 @@
  * `X.npy` with `X.labels.npy` (a directory holding any `.npy` file is an npy dataset, never an
  * image folder: read.ts). (N, H, W) features are images of one channel: samples (H, W, 1).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseNpyArray, type NpyArray } from './npy.js';
 import { DataFileError } from './problem.js';
-import type { RawDataset } from './raw-dataset.js';
+import { readInputFile } from './input-file.js';
+import type { RawDataset, ReadFile } from './raw-dataset.js';
 
 /** The features and labels files of an npy dataset path (file or directory). */
 export function npyFiles(path: string, isDirectory: boolean): { features: string; labels: string } {
@@ -37,20 +38,18 @@ export function npyFiles(path: string, isDirectory: boolean): { features: string
   return { features: path, labels };
 }
 
-function readNpy(file: string): NpyArray {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new DataFileError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return parseNpyArray(bytes, file);
+function readNpy(file: string, read: ReadFile[], options: { exactIntegers?: boolean } = {}): NpyArray {
+  const { bytes, sha256 } = readInputFile(file);
+  read.push({ path: file, sha256 });
+  return parseNpyArray(bytes, file, options);
 }
 
 export function readNpyDataset(path: string, isDirectory: boolean): RawDataset {
   const files = npyFiles(path, isDirectory);
-  const x = readNpy(files.features);
-  const y = readNpy(files.labels);
+  const read: ReadFile[] = [];
+  const x = readNpy(files.features, read);
+  // Labels keep their exact value: int64 labels beyond 2^53 must not merge (labels.ts).
+  const y = readNpy(files.labels, read, { exactIntegers: true });
   if (x.kind !== 'number') throw new DataFileError(files.features, 'features must be numbers, not strings');
   if (x.shape.length < 2)
     throw new DataFileError(
@@ -78,6 +77,7 @@ export function readNpyDataset(path: string, isDirectory: boolean): RawDataset {
     // (N, H, W): grey images, one channel, as a network taking (H, W, 1) expects them.
     shape: x.shape.length === 3 ? [...x.shape.slice(1), 1] : x.shape.slice(1),
     labels,
+    files: read,
     describeRow: (row) => ({ file: files.features, where: `row ${row}` }),
   };
 }

@@ -98,7 +98,12 @@ function parseJsonList(file: string, key: string, text: string | undefined): unk
  * training set of that size). The returned arrays may be views of one buffer holding the file.
  */
 export function readDataset(file: string, limit?: number): Dataset {
-  const table = tableFromIPC(readFileSync(file));
+  return datasetFromBytes(readFileSync(file), file, limit);
+}
+
+/** `readDataset` of bytes already read (a user's file, read through stages/lib/formats/input-file.ts); `file` names them. */
+export function datasetFromBytes(bytes: Uint8Array, file: string, limit?: number): Dataset {
+  const table = tableFromIPC(bytes);
   const featureField = table.schema.fields.find((f) => f.name === FEATURES_COLUMN);
   const labelField = table.schema.fields.find((f) => f.name === LABEL_COLUMN);
   if (!featureField || !(featureField.type instanceof FixedSizeList))
