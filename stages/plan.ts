@@ -39,7 +39,7 @@ import {
   type DefrostConfig,
   type SyntheticTaskConfig,
 } from './config/schema.js';
-import { fileSpecOf, fingerprintFileDatasetSync, type NamedDataset } from './lib/formats/read.js';
+import { fileSpecOf, fingerprintFileDataset, type NamedDataset } from './lib/formats/read.js';
 import type { ImageOptions } from './lib/formats/read-images.js';
 import { generateDataStage, type GenerateDataStageParams } from './data/generate-data.js';
 import { importSourceStage } from './data/import-source.js';
@@ -68,7 +68,7 @@ function filesParams(dataset: NamedDataset, images: ImageOptions): Pick<Generate
   return spec === null
     ? {}
     : {
-        data_sha256: fingerprintFileDatasetSync(spec),
+        data_sha256: fingerprintFileDataset(spec),
         images: { size: images.size === null ? null : [images.size[0], images.size[1]], channels: images.channels },
       };
 }

@@ -7,7 +7,7 @@
  * built-in datasets' one-in-seven test split. A `{train, test}` pair brings its own test split.
  */
 import type { Dataset } from '../lib/tables/dataset-table.js';
-import { readFileDataset, type FileDatasetSpec } from '../lib/formats/read.js';
+import { readFileDataset, readPlannedFileDataset, type FileDatasetSpec } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import { DatasetUnavailable } from './image-catalog.js';
 import type { ClassSamples, ClassSubsetImages } from './image-data.js';
@@ -46,8 +46,11 @@ export async function loadFileClassSubset(
   spec: FileDatasetSpec,
   classes: readonly number[],
   images: ImageOptions = { size: null, channels: null },
+  planned: string | null = null,
 ): Promise<ClassSubsetImages> {
-  const { train: data, test: testData } = await readFileDataset(spec, images);
+  // The bytes read must be those the plan keyed (`data_sha256`): data edited since are refused.
+  const { train: data, test: testData } =
+    planned === null ? await readFileDataset(spec, images) : await readPlannedFileDataset(spec, images, planned);
   const name = 'path' in spec ? spec.path : spec.train;
   const dim = data.shape.reduce((a, b) => a * b, 1);
   const train: ClassSamples[] = [];

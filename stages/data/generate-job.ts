@@ -226,7 +226,7 @@ export async function loadFileSamples(params: GenerateDataParams): Promise<Class
   if (task.kind !== 'image') return undefined;
   const subset = subsetOf(task);
   const spec = fileSpecOf(subset.dataset);
-  return spec === null ? undefined : loadFileClassSubset(spec, subset.classes, params.images);
+  return spec === null ? undefined : loadFileClassSubset(spec, subset.classes, params.images, params.data_sha256 ?? null);
 }
 
 /** A RangeError naming the dataset when a split holds fewer samples than the config asks for. */

@@ -12,7 +12,7 @@ import type { JsonObject } from '../../pipeline/stage.js';
 import { writeDataset } from '../lib/tables/dataset-table.js';
 import { saveNetwork } from '../lib/models/models.js';
 import { classCounts } from '../lib/tasks/folds.js';
-import { fingerprintFileDataset, readFileDataset } from '../lib/formats/read.js';
+import { readPlannedFileDataset } from '../lib/formats/read.js';
 import type { z } from 'zod';
 import type { ImportDataContext, importDataSummary } from './import-data.js';
 import type { ImportSourceContext } from './import-source.js';
@@ -21,9 +21,11 @@ import { deriveBlocks, fingerprintSourceModel, readSourceModel } from '../lib/mo
 
 export async function importData(ctx: ImportDataContext): Promise<z.input<typeof importDataSummary>> {
   const params = ctx.params;
-  if ((await fingerprintFileDataset(params.dataset)) !== params.sha256)
-    throw new StageFailure('the data files changed since this run was planned; run the command again');
-  const { train, test } = await readFileDataset(params.dataset, { size: params.images.size, channels: params.images.channels });
+  const { train, test } = await readPlannedFileDataset(
+    params.dataset,
+    { size: params.images.size, channels: params.images.channels },
+    params.sha256,
+  );
   const provenance = (split: string): JsonObject => ({ generator: 'defrost import-data', split, sha256: params.sha256 });
   writeDataset(ctx.output('train'), { ...train, provenance: provenance('train') });
   if (test) writeDataset(ctx.output('test'), { ...test, provenance: provenance('test') });

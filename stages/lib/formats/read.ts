@@ -11,14 +11,16 @@
  * `fingerprintFileDataset` hashes the bytes of every file read: it is what enters cache keys.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, relative, resolve } from 'node:path';
 import type { Dataset } from '../tables/dataset-table.js';
 import { sortedClassNames } from './labels.js';
 import { DataFileError } from './problem.js';
-import { finishDataset, type RawDataset } from './raw-dataset.js';
-import { imageDecoderVersion, listImageFolder, readImageFolder, type ImageOptions } from './read-images.js';
+import { StageFailure } from '../../../pipeline/errors.js';
+import { hashInputFile, inputPathKind } from './input-file.js';
+import { finishDataset, type RawDataset, type ReadFile } from './raw-dataset.js';
+import { listImageFolder, readImageFolder, type ImageOptions } from './read-images.js';
 import { npyFiles, readNpyDataset } from './read-npy.js';
 
 export const FILES_PREFIX = 'files:';
@@ -57,12 +59,8 @@ export function datasetLabel(dataset: NamedDataset): string {
 }
 
 function statOrFail(path: string): { directory: boolean } {
-  try {
-    return { directory: statSync(path).isDirectory() };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataFileError(path, code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? (error as Error).message})`);
-  }
+  // A FIFO, device or socket named as a dataset is refused here, before anything opens it.
+  return { directory: inputPathKind(path) === 'directory' };
 }
 
 /** The format of a dataset path, from what is there. */
@@ -113,10 +111,16 @@ async function readRaw(path: string, images: ImageOptions, labelColumn?: string)
   }
 }
 
-/** The labelled data of a file dataset: `test` is null when only one path was given. */
+/**
+ * The labelled data of a file dataset: `test` is null when only one path was given. `sha256` is
+ * the dataset's fingerprint (`fingerprintFileDataset`) computed from the very bytes the data
+ * were parsed from, so a caller holding the planned fingerprint knows whether these are the
+ * data it planned with.
+ */
 export interface FileDataset {
   readonly train: Dataset;
   readonly test: Dataset | null;
+  readonly sha256: string;
 }
 
 function splitPaths(spec: FileDatasetSpec): { train: string; test: string | null } {
@@ -128,7 +132,7 @@ export async function readFileDataset(spec: FileDatasetSpec, images: ImageOption
   const paths = splitPaths(spec);
   const trainRaw = await readRaw(paths.train, images, spec.label_column);
   const train = finishDataset(trainRaw);
-  if (paths.test === null) return { train, test: null };
+  if (paths.test === null) return { train, test: null, sha256: fingerprintOf(spec, [...trainRaw.files]) };
   // The test part is brought to the training part's image size and channels.
   const sameImages: ImageOptions =
     train.shape.length === 3 ? { size: [train.shape[0], train.shape[1]], channels: train.shape[2] === 1 ? 1 : 3 } : images;
@@ -137,7 +141,23 @@ export async function readFileDataset(spec: FileDatasetSpec, images: ImageOption
     throw new DataFileError(paths.test, `samples of shape [${testRaw.shape}] but the training data ${paths.train} has [${train.shape}]`);
   checkPairClasses({ train: paths.train, test: paths.test }, train.classes, testRaw.classes ?? sortedClassNames(testRaw.labels));
   const test = finishDataset(testRaw, train.classes);
-  return { train, test };
+  return { train, test, sha256: fingerprintOf(spec, [...trainRaw.files, ...testRaw.files]) };
+}
+
+/**
+ * Reads a file dataset that a plan keyed by `planned` (its fingerprint then): data whose bytes
+ * changed since are refused, naming what to do, instead of being computed under a key that
+ * promises the old ones (docs/reliability.md, "Your files").
+ */
+export async function readPlannedFileDataset(spec: FileDatasetSpec, images: ImageOptions, planned: string): Promise<FileDataset> {
+  const data = await readFileDataset(spec, images);
+  if (data.sha256 !== planned)
+    throw new StageFailure(
+      `the data files of ${'path' in spec ? spec.path : `${spec.train} and ${spec.test}`} changed since this instance was planned ` +
+        `(planned sha256 ${planned.slice(0, 12)}..., read ${data.sha256.slice(0, 12)}...); nothing was computed from them. ` +
+        'Plan again with the data as they are now (`defrost run`, or `defrost make` for a Makefile)',
+    );
+  return data;
 }
 
 /**
@@ -175,31 +195,28 @@ export function filesOf(path: string): string[] {
 }
 
 /**
- * sha256 over every file's path (relative to the dataset path) and bytes, plus the image decoder
- * version for image folders: two datasets with the same fingerprint decode to the same samples.
+ * sha256 over every file's path (relative to the dataset path) and the sha256 of its bytes, plus
+ * the image decoder (the installed sharp package's version) for image folders: two datasets with
+ * the same fingerprint decode to the same samples. At plan time every file is stream-hashed
+ * (input-file.ts), never read whole; a reader's `files` give the same value from the bytes it
+ * parsed (`readFileDataset`).
  */
-export async function fingerprintFileDataset(spec: FileDatasetSpec): Promise<string> {
-  const paths = splitPaths(spec);
-  const images = [paths.train, paths.test].some((path) => path !== null && fileFormatOf(path) === 'images');
-  return fingerprintWithDecoder(spec, images ? await imageDecoderVersion() : '');
+export function fingerprintFileDataset(spec: FileDatasetSpec): string {
+  return fingerprintOf(spec, []);
 }
 
-/**
- * The same fingerprint, synchronously, for planners (a study's `generate-data` key): the image
- * decoder is named by the version of the installed sharp package rather than by loading it.
- */
-export function fingerprintFileDatasetSync(spec: FileDatasetSpec): string {
-  let decoder = 'sharp not installed';
+function imageDecoder(): string {
   try {
     const version = (createRequire(import.meta.url)('sharp/package.json') as { version?: string }).version;
-    decoder = `sharp ${version ?? 'unknown'} (package)`;
+    return `sharp ${version ?? 'unknown'} (package)`;
   } catch {
-    // Not installed: image folders fail when read, with their own message.
+    return 'sharp not installed'; // image folders then fail when read, with their own message
   }
-  return fingerprintWithDecoder(spec, decoder);
 }
 
-function fingerprintWithDecoder(spec: FileDatasetSpec, decoder: string): string {
+/** The fingerprint of `spec`, taking each file's sha256 from `read` (what a reader parsed) or else hashing it. */
+function fingerprintOf(spec: FileDatasetSpec, read: readonly ReadFile[]): string {
+  const known = new Map(read.map((f) => [f.path, f.sha256]));
   const hash = createHash('sha256');
   const paths = splitPaths(spec);
   for (const [part, path] of [
@@ -208,11 +225,12 @@ function fingerprintWithDecoder(spec: FileDatasetSpec, decoder: string): string 
   ] as const) {
     if (path === null) continue;
     const root = statOrFail(path).directory ? path : resolve(path, '..');
-    hash.update(`${part}\u0000${fileFormatOf(path)}\u0000`);
-    if (fileFormatOf(path) === 'images') hash.update(`${decoder}\u0000`);
+    const format = fileFormatOf(path);
+    hash.update(`${part}\u0000${format}\u0000`);
+    if (format === 'images') hash.update(`${imageDecoder()}\u0000`);
     for (const file of filesOf(path)) {
       hash.update(`${relative(root, file)}\u0000`);
-      hash.update(createHash('sha256').update(readFileSync(file)).digest('hex'));
+      hash.update(known.get(file) ?? hashInputFile(file));
       hash.update('\n');
     }
   }
