@@ -7,14 +7,13 @@
  *
  * Heavy (TensorFlow.js, Arrow): the stage module imports it inside `run`.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import { readDataset } from '../lib/tables/dataset-table.js';
 import { loadNetwork } from '../lib/models/models.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
-import { deriveBlocks, fingerprintSourceModel, readSourceModel } from '../lib/models/source-network/topology.js';
+import { deriveBlocks, fingerprintSourceModel, readSourceFiles, readSourceModel } from '../lib/models/source-network/topology.js';
 import { writeFineTuned } from '../lib/models/source-network/write-back.js';
 import { evaluateNetwork, rowsOf, trainNetwork } from '../lib/models/training.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
@@ -62,7 +61,7 @@ export async function runFineTune(ctx: FineTuneContext): Promise<JsonObject> {
     const fit = evaluateNetwork(model, train, classes);
     const dir = ctx.output('model');
     await mkdir(dir, { recursive: true });
-    const files = await writeFineTuned(model, sourceFile, readFileSync(params.source.model), blocks, classes, dir);
+    const files = await writeFineTuned(model, sourceFile, readSourceFiles(sourceFile)[0], blocks, classes, dir);
     const record = {
       l_star: params.depth,
       mode: params.mode,

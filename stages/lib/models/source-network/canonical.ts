@@ -9,14 +9,13 @@
  *
  * Imports TensorFlow.js statically: load it with `await import(...)` from stage code.
  */
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject } from '../../../../pipeline/stage.js';
 import { Rng } from '../../random.js';
 import '../layers/register.js';
 import type { LayerSpec } from '../onnx/import.js';
 import { functionalTopology, layersArtifacts } from '../onnx/layers-artifacts.js';
-import type { SourceBlocks, SourceModelFile } from './topology.js';
+import { readSourceFiles, type SourceBlocks, type SourceModelFile } from './topology.js';
 
 const RECTIFIERS = new Set(['relu', 'relu6', 'elu', 'selu', 'swish', 'gelu']);
 
@@ -59,15 +58,19 @@ function canonicalTopology(model: SourceModelFile, blocks: SourceBlocks): JsonOb
   return functionalTopology('defrost_source', layers, 'readout');
 }
 
-/** Loads the network as its author saved it (for its weights). */
+/**
+ * Loads the network as its author saved it (for its weights). An ONNX network was imported from
+ * the bytes its sha256 names; a model.json and its weights are read again, and must be the bytes
+ * topology.ts checked (`readSourceFiles`), else nothing is loaded.
+ */
 async function loadOriginal(model: SourceModelFile): Promise<tf.LayersModel> {
   if (model.format === 'onnx') {
     const { modelTopology, weightSpecs, weightData } = layersArtifacts(model.network);
     return tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData }));
   }
-  const json = JSON.parse(await readFile(model.path, 'utf8')) as tf.io.ModelJSON;
+  const [jsonBytes, ...shards] = readSourceFiles(model);
+  const json = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
   const specs = json.weightsManifest.flatMap((group) => group.weights);
-  const shards = await Promise.all(model.weightFiles.map((f) => readFile(f)));
   const joined = Buffer.concat(shards);
   const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
   // The graph as topology.ts read it (Keras 3 spellings normalised), with the author's layer names.

@@ -1,7 +1,10 @@
 /**
  * A TensorFlow.js layers `model.json` (docs/your-data.md#your-network) read without TensorFlow.js:
  * its layer graph (Sequential, or functional with branches: `Add`, `Concatenate`...), its input
- * shape and its weight files, checked. The layers come out in the form the rest of defrost uses
+ * shape and its weight files, checked against what the layers must hold (layer-weights.ts): the
+ * manifest lists exactly those weights, by name and shape, float32, and its files lie inside the
+ * model's folder and hold exactly their bytes (topology.ts then reads them, checking every value
+ * is finite). The layers come out in the form the rest of defrost uses
  * for every network (topology.ts), written the way TensorFlow.js's own loader understands, so a
  * model.json written by Keras 3 loads too: its input's `batch_shape`, its dtype policies and its
  * inbound nodes (`{args, kwargs}` with `keras_history`) are turned into TensorFlow.js's forms.
@@ -9,13 +12,24 @@
  * fresh ones from its own seeded streams (canonical.ts).
  */
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { JsonObject } from '../../../../pipeline/stage.js';
+import { checkInsideFolder, inputPathKind } from '../../formats/input-file.js';
+import { DataFileError } from '../../formats/problem.js';
+import { expectedWeights } from './layer-weights.js';
 import type { SourceLayer, SourceTopology } from './topology.js';
+
+/** One weight as the manifest lists it, in the order its values lie in the weight files. */
+export interface ManifestWeight {
+  readonly name: string;
+  /** Number of float32 values. */
+  readonly size: number;
+}
 
 export interface LayersModelFile {
   readonly topology: SourceTopology;
   readonly weightFiles: string[];
+  readonly weights: ManifestWeight[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -119,8 +133,9 @@ function graphOf(top: Record<string, unknown>, fail: (problem: string) => never)
 }
 
 /**
- * Reads a parsed model.json (`json`, from file `modelJson`): its graph and its weight files
- * (present, float32, not quantized, as large as the weights need). `fail` names the file.
+ * Reads a parsed model.json (`json`, from file `modelJson`): its graph of supported layers and its
+ * weight files: present, inside the model's folder, listing exactly the weights the layers hold
+ * (names and shapes), float32, not quantized, as large as the weights need. `fail` names the file.
  */
 export function readLayersModelJson(json: unknown, modelJson: string, fail: (problem: string) => never): LayersModelFile {
   if (!isObject(json)) return fail('not a TensorFlow.js layers model (not a JSON object)');
@@ -136,28 +151,59 @@ export function readLayersModelJson(json: unknown, modelJson: string, fail: (pro
   const top = isObject(json.modelTopology.model_config) ? json.modelTopology.model_config : json.modelTopology;
   const topology = graphOf(top, fail);
 
+  const expected = expectedWeights(topology, fail);
+
+  const folder = dirname(modelJson);
   const manifest = Array.isArray(json.weightsManifest) ? json.weightsManifest : fail('no "weightsManifest"');
   const weightFiles: string[] = [];
-  let needBytes = 0;
+  const weights: ManifestWeight[] = [];
   for (const group of manifest) {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) return fail('malformed "weightsManifest"');
-    for (const p of group.paths) weightFiles.push(join(dirname(modelJson), String(p)));
+    for (const p of group.paths) {
+      if (typeof p !== 'string' || p.length === 0 || isAbsolute(p) || p.includes('\0'))
+        return fail(`weights path ${JSON.stringify(p)} is not a file name relative to the model's folder`);
+      const file = resolve(folder, p);
+      const rel = relative(folder, file);
+      if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`))
+        return fail(`weights path ${JSON.stringify(p)} leads out of the model's folder ${folder}; weight files must lie beside model.json`);
+      weightFiles.push(file);
+    }
     for (const w of group.weights) {
-      if (!isObject(w) || !Array.isArray(w.shape)) return fail('malformed weight entry in "weightsManifest"');
+      if (!isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) return fail('malformed weight entry in "weightsManifest"');
       if (w.dtype !== undefined && w.dtype !== 'float32')
-        return fail(`weight ${String(w.name)} has dtype ${String(w.dtype)}; only float32 weights are supported`);
-      if (w.quantization !== undefined) return fail(`weight ${String(w.name)} is quantized; convert the model without quantization`);
-      needBytes += 4 * w.shape.reduce((a: number, b: unknown) => a * Number(b), 1);
+        return fail(`weight ${w.name} has dtype ${String(w.dtype)}; only float32 weights are supported`);
+      if (w.quantization !== undefined) return fail(`weight ${w.name} is quantized; convert the model without quantization`);
+      const want = expected.get(w.name);
+      if (want === undefined)
+        return fail(
+          weights.some((s) => s.name === w.name)
+            ? `weight ${w.name} is listed twice in "weightsManifest"`
+            : `weight ${w.name} belongs to no layer of the network (expected: ${[...expected.keys()].slice(0, 12).join(', ')})`,
+        );
+      const shape = w.shape.map(Number);
+      if (shape.join(',') !== want.join(','))
+        return fail(
+          `weight ${w.name} has shape [${w.shape.join(', ')}], but its layer needs [${want.join(', ')}] (transposed, or another layer's?)`,
+        );
+      expected.delete(w.name);
+      weights.push({ name: w.name, size: shape.reduce((a, b) => a * b, 1) });
     }
   }
+  if (expected.size > 0) fail(`"weightsManifest" lacks the weights ${[...expected.keys()].join(', ')}`);
   let haveBytes = 0;
   for (const f of weightFiles) {
     try {
-      haveBytes += statSync(f).size;
-    } catch {
-      return fail(`names the weights file ${f}, which is missing`);
+      // A link may not lead out of the folder; the file must be a regular one (not a FIFO...).
+      checkInsideFolder(folder, f);
+      if (inputPathKind(f) === 'directory') fail(`names the weights file ${f}, which is a directory`);
+    } catch (error) {
+      if (error instanceof DataFileError && error.problem === 'no such file or directory')
+        return fail(`names the weights file ${f}, which is missing`);
+      throw error;
     }
+    haveBytes += statSync(f).size;
   }
+  const needBytes = 4 * weights.reduce((a, w) => a + w.size, 0);
   if (haveBytes !== needBytes) fail(`the weight files hold ${haveBytes} bytes but the weights need ${needBytes}`);
-  return { topology, weightFiles };
+  return { topology, weightFiles, weights };
 }

@@ -4,7 +4,6 @@
  * anything runs), and its sha256 keys the `import-source` instance that replaces every
  * `train-source`. Light (node built-ins and topology.ts): config.ts and the planner use it.
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { deriveBlocks, fingerprintSourceModel, readSourceModel, type SourceBlocks, type SourceModelFile } from './topology.js';
 
@@ -19,31 +18,24 @@ export interface StudySource {
   readonly path: string;
   readonly model: SourceModelFile;
   readonly blocks: SourceBlocks;
-  /** sha256 of model.json and its weights: the network's identity in cache keys. */
+  /** sha256 of the network's files (model.json and its weights, or the .onnx): its identity in cache keys. */
   readonly sha256: string;
 }
 
-/** One read per file state: the checks, the run count and the planner all ask. */
+/** One derivation per network state and blocks: the checks, the run count and the planner all ask. */
 const memo = new Map<string, StudySource>();
-
-function stamp(files: readonly string[]): string {
-  return files
-    .map((f) => {
-      const s = statSync(f);
-      return `${f}:${s.size}:${s.mtimeMs}`;
-    })
-    .join('|');
-}
 
 /**
  * The study's network, or null without `source_model`. Throws a DataFileError (exit 2) naming the
- * file when it cannot be used (unreadable, not a chain, `source_blocks` naming unknown layers...).
+ * file when it cannot be used (unreadable, an unsupported layer, weights that do not match their
+ * layers, `source_blocks` naming unknown layers...).
  */
 export function studySourceOf(config: SourceModelKeys): StudySource | null {
   if (config.source_model === null) return null;
   const path = resolve(config.source_model);
+  // Validated in full (topology.ts), once per state of its files.
   const model = readSourceModel(path);
-  const id = `${stamp(model.files)}#${JSON.stringify(config.source_blocks)}`;
+  const id = `${model.sha256}#${path}#${JSON.stringify(config.source_blocks)}`;
   const known = memo.get(id);
   if (known) return known;
   const blocks = deriveBlocks(path, model.topology, config.source_blocks);
