@@ -12,32 +12,10 @@ import { join } from 'node:path';
 import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { defrostProject } from '../stages/project.js';
 import { loadFileClassSubset } from '../stages/data/file-data.js';
-import { writeBlobsCsv } from './file-data-fixtures.js';
 import { scratchDir } from './stage-rig.js';
+import { studyConfig, writeBlobsCsv } from './file-data-fixtures.js';
 
 const root = defrostProject.codeRoot;
-
-function studyConfig(dataset: string): string {
-  return [
-    'seed: 0',
-    'task:',
-    '  kind: image',
-    `  source: {dataset: "files:${dataset}", classes: [0, 1]}`,
-    `  target: {dataset: "files:${dataset}", classes: [2, 3]}`,
-    '  source_size: 120',
-    '  target_pool: 60',
-    '  target_sizes: [20, 60]',
-    '  target_reference_size: 60',
-    '  test_size: 40',
-    '  validation_size: 40',
-    'model: {kind: mlp, hidden: [8, 8]}',
-    'train: {batch_size: 16, epochs: 2, min_steps: 10, early_stopping: {patience: 2, max_epochs: 4, monitor: val_accuracy, check_steps: 10}}',
-    'transfer: {modes: [defrost], depths: all}',
-    'seeds: [0]',
-    'similarity: {probe_size: 30, k: 3}',
-    'prediction: {enabled: false}',
-  ].join('\n');
-}
 
 function defrostRun(config: string, store: string) {
   return spawnSync(process.execPath, [join(root, 'bin', 'defrost.js'), 'run', config, '--store', store, '--json'], {

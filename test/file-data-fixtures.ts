@@ -1,6 +1,7 @@
 /**
  * Test helper (no tests here): the user's own data files the tests write — a CSV of Gaussian blobs
- * and folders of small grey images told apart by brightness and a stripe.
+ * and folders of small grey images told apart by brightness and a stripe — and a tiny study
+ * config on such a CSV (docs/your-data.md), whose source and target are class subsets of it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,4 +41,27 @@ export async function writeGreyImages(dir: string, classes: readonly GreyClass[]
       await (i % 3 === 0 ? img.jpeg({ quality: 95 }).toFile(join(dir, name, `${i}.jpg`)) : img.png().toFile(join(dir, name, `${i}.png`)));
     }
   }
+}
+
+/** A tiny study on `dataset` (the blobs CSV): source classes 0 and 1, target classes 2 and 3. */
+export function studyConfig(dataset: string): string {
+  return [
+    'seed: 0',
+    'task:',
+    '  kind: image',
+    `  source: {dataset: "files:${dataset}", classes: [0, 1]}`,
+    `  target: {dataset: "files:${dataset}", classes: [2, 3]}`,
+    '  source_size: 120',
+    '  target_pool: 60',
+    '  target_sizes: [20, 60]',
+    '  target_reference_size: 60',
+    '  test_size: 40',
+    '  validation_size: 40',
+    'model: {kind: mlp, hidden: [8, 8]}',
+    'train: {batch_size: 16, epochs: 2, min_steps: 10, early_stopping: {patience: 2, max_epochs: 4, monitor: val_accuracy, check_steps: 10}}',
+    'transfer: {modes: [defrost], depths: all}',
+    'seeds: [0]',
+    'similarity: {probe_size: 30, k: 3}',
+    'prediction: {enabled: false}',
+  ].join('\n');
 }

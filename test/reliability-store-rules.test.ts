@@ -18,11 +18,12 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, publishedKeys, ROOT, type CliResult, type Sandbox } from './engine-helpers.js';
+import { defrost, lastJson, publishedKeys, type CliResult, type Sandbox } from './engine-helpers.js';
 import { reliabilitySandbox, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
+import { sourceLines } from './source-scan.js';
 import { StoreLayoutError } from '../pipeline/errors.js';
 import { INTERNAL_DIRS, MARK_FILE } from '../pipeline/store-dirs.js';
 import { writeRunReport } from '../stages/report/run-footer.js';
@@ -264,26 +265,13 @@ test('defect 12: text from a tampered run record reaches the terminal escaped', 
 });
 
 test('rule: every store dot-folder is reached through the one checked accessor (store-dirs.ts)', () => {
-  // Sources (not dist) of the engine and the stages: a dot-folder's name appears only as the
-  // argument of `internalPath(...)` / `store.internal(...)`, or in store-dirs.ts itself.
+  // A dot-folder's name appears only as the argument of `internalPath(...)` / `store.internal(...)`,
+  // or in store-dirs.ts itself.
   const names = [...INTERNAL_DIRS, MARK_FILE];
   const offenders: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) walk(path);
-      else if (e.name.endsWith('.ts') && e.name !== 'store-dirs.ts')
-        readFileSync(path, 'utf8')
-          .split('\n')
-          .forEach((line, i) => {
-            if (/^\s*(\/\*|\*|\/\/)/.test(line)) return; // comments name them freely
-            for (const name of names)
-              for (const m of line.matchAll(new RegExp(`['"\`]${name.replace('.', '\\.')}['"\`/]`, 'g')))
-                if (!/(internalPath\([^,]+,|\.internal\()\s*$/.test(line.slice(0, m.index)))
-                  offenders.push(`${relative(ROOT, path)}:${i + 1}: ${line.trim()}`);
-          });
-    }
-  };
-  for (const top of ['pipeline', 'stages']) walk(join(ROOT, top));
+  for (const { where, text } of sourceLines(['pipeline', 'stages'], (f) => f === 'store-dirs.ts'))
+    for (const name of names)
+      for (const m of text.matchAll(new RegExp(`['"\`]${name.replace('.', '\\.')}['"\`/]`, 'g')))
+        if (!/(internalPath\([^,]+,|\.internal\()\s*$/.test(text.slice(0, m.index))) offenders.push(`${where}: ${text.trim()}`);
   assert.deepEqual(offenders, []);
 });
