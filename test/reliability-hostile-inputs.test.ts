@@ -5,12 +5,22 @@
  * test per defect (numbers as in the issue) and per "partial" finding. FIFOs and devices are
  * tried through the CLI only: on code that reads them blocking, an in-process test would hang.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BIN, ROOT } from './engine-helpers.js';
+import { ROOT } from './engine-helpers.js';
+import {
+  editedNetwork,
+  FEATURES_KERNEL_AT,
+  layerOf,
+  measuredCli,
+  STACK_TRACE,
+  weightOf,
+  type Measured,
+  type ModelJson,
+} from './hostile-input-kit.js';
 import { fixture, type Fixture } from './recommend-fixture.js';
 import { sourceLines } from './source-scan.js';
 import { studyConfig, writeBlobsCsv } from './file-data-fixtures.js';
@@ -20,48 +30,18 @@ import { readFileDataset } from '../stages/lib/formats/read.js';
 import { readSourceModel } from '../stages/lib/models/source-network/topology.js';
 
 let f: Fixture;
-/** A preload that reports the peak resident memory of a CLI process on stderr when it exits. */
-let maxRss: string;
 before(async () => {
   f = await fixture();
-  maxRss = join(f.dir, 'maxrss.cjs');
-  writeFileSync(maxRss, "process.on('exit', () => process.stderr.write(`\\nmaxrss_kb=${process.resourceUsage().maxRSS}\\n`));\n");
 });
 after(() => rmSync(f.dir, { recursive: true, force: true }));
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-  /** Peak resident memory of the process, in MB. */
-  readonly peakMb: number;
-}
-
-/** The CLI in the fixture's folder, killed after 30 s (a hang shows as code null). */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Result {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, ['--require', maxRss, BIN, ...args], {
-    cwd: f.dir,
-    encoding: 'utf8',
-    env: { ...process.env, DEFROST_UNSAFE_NO_FSYNC: '1', ...env },
-    timeout: 30_000,
-  });
-  const peak = /maxrss_kb=(\d+)/.exec(r.stderr ?? '');
-  return {
-    code: r.status,
-    stdout: r.stdout ?? '',
-    stderr: r.stderr ?? '',
-    seconds: (Date.now() - started) / 1000,
-    peakMb: peak ? Number(peak[1]) / 1024 : Number.NaN,
-  };
-}
+const cli = (args: readonly string[]): Measured => measuredCli(f.dir, args);
 
 /** Exit 2, no stack trace, ended on its own, and the message says `what`. */
-function refused(r: Result, what: RegExp, label: string): void {
+function refused(r: Measured, what: RegExp, label: string): void {
   assert.notEqual(r.code, null, `${label}: killed after ${r.seconds} s (hung)`);
   assert.equal(r.code, 2, `${label}: exit ${r.code}\n${r.stderr.slice(0, 1500)}`);
-  assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/, `${label}: a stack trace`);
+  assert.doesNotMatch(r.stderr, STACK_TRACE, `${label}: a stack trace`);
   assert.match(r.stderr, what, label);
 }
 
@@ -84,25 +64,10 @@ function storeUntouched(): void {
   assert.deepEqual(entries, [], 'a refused command wrote to the store');
 }
 
-interface ModelJson {
-  modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
-  weightsManifest: { paths: string[]; weights: { name: string; shape: number[] }[] }[];
-}
-
-/** A copy of the fixture's network under `name`, its model.json edited by `edit`; returns model.json's path. */
-function network(name: string, edit: (json: ModelJson, dir: string) => void = () => {}): string {
-  const dir = join(f.dir, 'nets', name);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(join(f.model, '..'), dir, { recursive: true });
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson;
-  edit(json, dir);
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-  return join(dir, 'model.json');
-}
-const layer = (json: ModelJson, name: string): { class_name: string; config: Record<string, unknown> } =>
-  json.modelTopology.config.layers.find((l) => l.config.name === name)!;
-const weight = (json: ModelJson, name: string): { name: string; shape: number[] } =>
-  json.weightsManifest[0].weights.find((w) => w.name === name)!;
+const network = (name: string, edit?: (json: ModelJson, dir: string) => void): string =>
+  editedNetwork(f.model, join(f.dir, 'nets', name), edit);
+const layer = layerOf;
+const weight = weightOf;
 
 const dataError = (pattern: RegExp) => (error: unknown) => error instanceof DataFileError && pattern.test(error.message);
 
@@ -178,8 +143,7 @@ test('defect 8: a NaN or an Inf among the weights is refused, naming the weight'
     const model = network(name, (json, dir) => {
       const shard = join(dir, json.weightsManifest[0].paths[0]);
       const bytes = readFileSync(shard);
-      // stem_conv/kernel (36), stem_conv/bias (4), mid_conv/kernel (216), mid_conv/bias (6), then features/kernel.
-      bytes.writeFloatLE(value, 4 * (36 + 4 + 216 + 6 + 10));
+      bytes.writeFloatLE(value, 4 * (FEATURES_KERNEL_AT + 10));
       writeFileSync(shard, bytes);
     });
     assert.throws(() => readSourceModel(model), dataError(new RegExp(`weight features/kernel holds ${value}`)), name);
@@ -224,7 +188,7 @@ test('defect 10: a dangling link in an image folder, a huge --image-size, 1e9 un
     weight(json, 'features/bias').shape = [1e9];
     weight(json, 'probabilities/kernel').shape = [1e9, 3];
     const shard = join(dir, json.weightsManifest[0].paths[0]);
-    truncateSync(shard, 4 * (36 + 4 + 216 + 6 + 96e9 + 1e9 + 3e9 + 3));
+    truncateSync(shard, 4 * (FEATURES_KERNEL_AT + 96e9 + 1e9 + 3e9 + 3));
   });
   const r = cli(recommendArgs(huge, f.images));
   refused(r, /more than the 100000000 allowed; raise the limit with DEFROST_MAX_NETWORK_PARAMS/, '1e9 units');
@@ -286,7 +250,7 @@ test('partial: a 3 GB CSV, a 2 GB model.json and a 30000x30000 image size are re
     studyConfig(join(dir, 'blobs.csv')).replace('  source_size:', '  images: {size: [30000, 30000]}\n  source_size:'),
   );
   writeBlobsCsv(join(dir, 'blobs.csv'), 10);
-  const results: [string, Result, RegExp][] = [
+  const results: [string, Measured, RegExp][] = [
     [
       '3 GB CSV',
       cli(recommendArgs(f.model, join(dir, 'big.csv'))),
