@@ -23,8 +23,12 @@
  * on it ends within 30 s without a stack trace, and, after the final run, that nothing outside the
  * store changed and no result differs from the reference (params and inputs of every manifest).
  *
+ * Last, hostile user inputs go through the CLI once (`hostile-inputs.ts`: special files, broken
+ * networks, inputs past the size limits, data edited between planning and running).
+ *
  * Environment: CHAOS_CYCLES (default 50), CHAOS_SEED (default 1), CHAOS_CLI_CONFIGS (default 200),
- * CHAOS_FUZZ_CONFIGS (default 4000), CHAOS_HOSTILE (default 1; 0 leaves the hostile shapes out).
+ * CHAOS_FUZZ_CONFIGS (default 4000), CHAOS_HOSTILE (default 1; 0 leaves the hostile shapes out),
+ * CHAOS_INPUTS (default 1; 0 leaves the hostile user inputs out).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +38,7 @@ import { defrostProject } from '../../stages/project.js';
 import { defrost, defrostAsync, lastJson, ROOT, sandbox, type CliResult, type Sandbox } from '../../test/engine-helpers.js';
 import { hostileCases } from '../../test/reliability-fuzz-cases.js';
 import { plantHostile, poisoned, SHAPES, type Planted } from './hostile.js';
+import { hostileInputs } from './hostile-inputs.js';
 import {
   childPids,
   compareFingerprints,
@@ -52,6 +57,8 @@ const CLI_CONFIGS = Number(process.env.CHAOS_CLI_CONFIGS ?? '200');
 const FUZZ_CONFIGS = Number(process.env.CHAOS_FUZZ_CONFIGS ?? '4000');
 /** CHAOS_HOSTILE=0 leaves out the hostile store shapes (bench/chaos/hostile.ts). */
 const HOSTILE = process.env.CHAOS_HOSTILE !== '0';
+/** CHAOS_INPUTS=0 leaves out the hostile user inputs (bench/chaos/hostile-inputs.ts). */
+const INPUTS = process.env.CHAOS_INPUTS !== '0';
 let state = Number(process.env.CHAOS_SEED ?? '1') >>> 0 || 1;
 /** xorshift32: the soak's own seeded choices. */
 function random(): number {
@@ -302,6 +309,7 @@ async function main(): Promise<void> {
     );
   }
   await fuzzConfigs();
+  const inputLines = INPUTS ? await hostileInputs(join(box.dir, 'inputs'), record) : [];
 
   const rows = [...tally].map(([kind, t]) => ({ kind, injected: t.injected, survived: t.survived }));
   const width = Math.max(...rows.map((r) => r.kind.length));
@@ -311,6 +319,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${'fault'.padEnd(width)}  injected  survived\n`);
   for (const r of rows)
     process.stdout.write(`${r.kind.padEnd(width)}  ${String(r.injected).padStart(8)}  ${String(r.survived).padStart(8)}\n`);
+  if (inputLines.length > 0) process.stdout.write(`\nlarge or impossible inputs (targets: < 5 s, < 500 MB):\n${inputLines.join('\n')}\n`);
   for (const p of problems.slice(0, 20)) process.stdout.write(`NOT SURVIVED ${p}\n`);
   process.stdout.write(`${JSON.stringify({ cycles: CYCLES, instances: reference.size, faults: rows, problems: problems.length })}\n`);
   if (problems.length === 0) box.cleanup();
