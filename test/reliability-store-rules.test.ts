@@ -10,6 +10,7 @@ import {
   cpSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -27,6 +28,8 @@ import { sourceLines } from './source-scan.js';
 import { StoreLayoutError } from '../pipeline/errors.js';
 import { INTERNAL_DIRS, MARK_FILE } from '../pipeline/store-dirs.js';
 import { writeRunReport } from '../stages/report/run-footer.js';
+import { defineTable } from '../stages/lib/tables/define-table.js';
+import { writeTable } from '../stages/lib/tables/arrow-io.js';
 import type { RunRecord } from '../pipeline/run-records.js';
 
 let box: Sandbox;
@@ -125,7 +128,7 @@ test('defect 1: export --out never writes through a symlink or into a published 
   assert.equal(on(store, ['run', SWEEP_CONFIG, ...SMALL_SWEEP]).code, 0, 'the store lost its mark');
 });
 
-test('defect 3: a symlinked .reports (or any store dot-folder, present or future) is refused with exit 2', () => {
+test('defect 3: a symlinked .reports (or any store dot-folder, present or future) is refused with exit 2', async () => {
   const outside = join(box.dir, 'outside3');
   mkdirSync(outside, { recursive: true });
   const before3 = snapshot(outside);
@@ -153,6 +156,13 @@ test('defect 3: a symlinked .reports (or any store dot-folder, present or future
     assert.match(r.stderr, new RegExp(`${name.replace('.', '\\.')} is a symbolic link planted in the store`));
     noTrace(r);
   }
+  // Inside `.reports/partial-<key>/`, files are written by rename: a planted link is replaced.
+  const partial = join(box.dir, 'partial3');
+  mkdirSync(partial, { recursive: true });
+  symlinkSync(join(outside, 'victim.arrow'), join(partial, 'results.arrow'));
+  const probe = defineTable('results.arrow', { x: { type: 'Int32', doc: 'a probe' } }, { doc: 'a probe table' });
+  await writeTable(probe, join(partial, 'results.arrow'), [{ x: 1 }]);
+  assert.equal(lstatSync(join(partial, 'results.arrow')).isFile(), true);
   assert.equal(snapshot(outside), before3, 'something was written outside the store');
 });
 

@@ -4,7 +4,8 @@
  * and `defrost report` on a partial sweep (some runs missing) call this, so both produce the
  * same files. Heavy libraries (apache-arrow, vega) load here, never in the scheduler.
  */
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../../pipeline/fsutil.js';
 import { join } from 'node:path';
 import { StageFailure } from '../../pipeline/errors.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
@@ -127,8 +128,9 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     log(built.text);
   }
   const text = [wrapWords(tables.basis).join('\n'), formatOptimalDepthTable(tables.optimal, tables.depth), ...answers].join('\n');
-  await writeFile(join(options.outDir, REPORT_FILES.text), text);
+  // Temp file + rename: a link planted in `.reports/partial-<key>/` is replaced, never followed.
+  writeFileAtomic(join(options.outDir, REPORT_FILES.text), text);
   const htmlPath = join(options.outDir, REPORT_FILES.html);
-  await writeFile(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial, sections }));
+  writeFileAtomic(htmlPath, reportHtml({ tables, charts, subtitle: options.subtitle, partial: options.partial, sections }));
   return { tables, text, htmlPath };
 }

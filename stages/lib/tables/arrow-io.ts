@@ -8,7 +8,8 @@
  * field nullable), no metadata. So a table reads the same from pyarrow, pandas or polars
  * whatever its values happen to be, and the same rows give the same bytes.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../../pipeline/fsutil.js';
 import {
   Bool,
   Field,
@@ -98,12 +99,16 @@ export function tableBytes<C extends Columns>(decl: TableDecl<C>, rows: readonly
   return tableToIPC(table, 'file');
 }
 
+/**
+ * Writes a table by temp file and rename (pipeline/fsutil.ts): a partial report is rewritten in
+ * the same folder of `.reports/`, and a link planted there is replaced, never written through.
+ */
 export async function writeTable<C extends Columns>(
   decl: TableDecl<C>,
   path: string,
   rows: readonly RowOf<{ columns: C }>[],
 ): Promise<void> {
-  await writeFile(path, tableBytes(decl, rows));
+  writeFileAtomic(path, tableBytes(decl, rows));
 }
 
 /** Plain JS value of an Arrow cell of a declared type. */
