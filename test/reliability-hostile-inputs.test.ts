@@ -27,7 +27,9 @@ import { studyConfig, writeBlobsCsv } from './file-data-fixtures.js';
 import { encodeNpyArray } from '../stages/lib/formats/npy.js';
 import { DataFileError } from '../stages/lib/formats/problem.js';
 import { readFileDataset } from '../stages/lib/formats/read.js';
-import { readSourceModel } from '../stages/lib/models/source-network/topology.js';
+import { readSourceFiles, readSourceModel } from '../stages/lib/models/source-network/topology.js';
+import { StageFailure } from '../pipeline/errors.js';
+import { editedFixture, fixtureBytes } from './onnx-fixtures.js';
 
 let f: Fixture;
 before(async () => {
@@ -195,6 +197,53 @@ test('defect 10: a dangling link in an image folder, a huge --image-size, 1e9 un
   storeUntouched();
 });
 
+test('the network rules hold for ONNX too (special files, size, NaN, the weight limit); either format is verified when read again', () => {
+  const dir = join(f.dir, 'onnx27');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mkfifo', [join(dir, 'fifo.onnx')]);
+  refused(cli(recommendArgs(join(dir, 'fifo.onnx'), f.images)), /fifo\.onnx: is a FIFO/, 'recommend FIFO .onnx');
+  writeFileSync(join(dir, 'huge.onnx'), '');
+  truncateSync(join(dir, 'huge.onnx'), 2 * 2 ** 30);
+  assert.throws(() => readSourceModel(join(dir, 'huge.onnx')), dataError(/huge\.onnx: is 2048 MB, more than the 1024 MB/));
+  const nan = editedFixture('mobile-opset13.onnx', (m) => {
+    const bias = m.graph?.initializer?.find((t) => t.rawData && t.rawData.length >= 4 && t.dims?.length === 1);
+    if (bias?.rawData) {
+      const raw = Buffer.from(bias.rawData);
+      raw.writeFloatLE(Number.NaN, 0);
+      bias.rawData = raw;
+    }
+  });
+  writeFileSync(join(dir, 'nan.onnx'), nan);
+  assert.throws(() => readSourceModel(join(dir, 'nan.onnx')), dataError(/weight \S+ holds NaN \(value 0\); .* \(ONNX tensor "/));
+  const resnet = join(dir, 'resnet8.onnx');
+  writeFileSync(resnet, fixtureBytes('resnet8-opset13.onnx'));
+  process.env.DEFROST_MAX_NETWORK_PARAMS = '1000';
+  try {
+    assert.throws(() => readSourceModel(resnet), dataError(/more than the 1000 allowed; raise the limit with DEFROST_MAX_NETWORK_PARAMS/));
+  } finally {
+    delete process.env.DEFROST_MAX_NETWORK_PARAMS;
+  }
+  // Checked, then replaced: the stages that read it again (import-source, fine-tune) refuse it.
+  const model = readSourceModel(resnet);
+  assert.equal(readSourceFiles(model)[0].length, fixtureBytes('resnet8-opset13.onnx').length);
+  writeFileSync(resnet, fixtureBytes('resnet8-opset17.onnx'));
+  assert.throws(
+    () => readSourceFiles(model),
+    (e: unknown) => e instanceof StageFailure && /changed since they were checked/.test(e.message),
+  );
+  // A model.json's weights, likewise.
+  const layersModel = readSourceModel(network('reread'));
+  const shard = layersModel.files[1];
+  const bytes = readFileSync(shard);
+  bytes.writeFloatLE(0.5, 0);
+  writeFileSync(shard, bytes);
+  assert.throws(
+    () => readSourceFiles(layersModel),
+    (e: unknown) => e instanceof StageFailure && /changed since they were checked/.test(e.message),
+  );
+  storeUntouched();
+});
+
 test('defect 11: integer labels beyond 2^53 stay distinct; 1 and 01 are one class, as documented', async () => {
   const dir = join(f.dir, 'labels11');
   mkdirSync(dir, { recursive: true });
@@ -292,7 +341,10 @@ test('partial: an image-folder symlink loop exits 2; an image size the network c
 
 test('rule: user files are read only through input-file.ts (opened once, checked before reading)', () => {
   // The readers of datasets, networks and compare matrices, and the stages that call them.
-  const offenders = sourceLines(['stages/lib/formats', 'stages/lib/models/source-network', 'stages/data'], (f) => f === 'input-file.ts')
+  const offenders = sourceLines(
+    ['stages/lib/formats', 'stages/lib/models/source-network', 'stages/lib/models/onnx', 'stages/data'],
+    (f) => f === 'input-file.ts',
+  )
     .filter((l) => /\b(readFileSync|readFile|createReadStream|openSync)\s*\(/.test(l.text))
     .map((l) => `${l.where}: ${l.text.trim()}`);
   assert.deepEqual(offenders, []);

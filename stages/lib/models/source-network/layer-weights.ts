@@ -328,13 +328,18 @@ export function layerShapes(name: string, className: string, config: Config, inp
   }
 }
 
+/** The most weights a source network may hold (DEFROST_MAX_NETWORK_PARAMS, default 100 M). */
+export function networkParamsLimit(): number {
+  return envLimit(NETWORK_PARAMS_ENV, DEFAULT_NETWORK_PARAMS);
+}
+
 /**
  * The weights every layer of `graph` must hold (`<layer>/<weight>` -> shape), in the graph's
  * order, at most DEFROST_MAX_NETWORK_PARAMS of them. `refuse` names the file.
  */
 export function expectedWeights(graph: NetworkGraph, refuse: (problem: string) => never): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  const limit = envLimit(NETWORK_PARAMS_ENV, DEFAULT_NETWORK_PARAMS);
+  const limit = networkParamsLimit();
   const shapes = new Map<string, readonly number[]>([[graph.inputName, graph.inputShape]]);
   let params = 0;
   for (const layer of graph.layers) {

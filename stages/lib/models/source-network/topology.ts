@@ -25,7 +25,7 @@ import { DataFileError } from '../../formats/problem.js';
 import { importOnnx, type ImportedNetwork } from '../onnx/import.js';
 import { decodeOnnx, OnnxError } from '../onnx/proto.js';
 import { graphBlocks, type GraphBlocks, type GraphLayer } from './graph-blocks.js';
-import { expectedWeights } from './layer-weights.js';
+import { expectedWeights, networkParamsLimit } from './layer-weights.js';
 import { readLayersModelJson, type ManifestWeight } from './layers-json.js';
 
 /** One layer of the network (Keras-style snake_case config, as model.json has it). */
@@ -73,7 +73,7 @@ const FORMATS =
   'defrost reads ONNX files (torch.onnx.export(model.eval(), x, "net.onnx")) and TensorFlow.js layers model.json files ' +
   '(model.save() in TensorFlow.js, or tensorflowjs_converter --output_format tfjs_layers_model)';
 
-/** Networks already checked: model.json's sha256 and its weight files' state, or the .onnx's sha256. */
+/** Networks already checked: model.json's sha256 and its weight files' state, or the .onnx's sha256 and the weight limit. */
 const checked = new Map<string, SourceModelFile>();
 
 /** The state of files by their identity, size and time (weight files are not re-read while it holds). */
@@ -145,7 +145,7 @@ function readModelJson(path: string, fail: (problem: string) => never): SourceMo
  */
 function readOnnx(path: string, ext: string, fail: (problem: string) => never): SourceModelFile {
   const { bytes, sha256: digest } = readInputFile(path);
-  const id = `${digest}#${path}`;
+  const id = `${digest}#${path}#${networkParamsLimit()}`;
   const known = checked.get(id);
   if (known) return known;
   let network: ImportedNetwork;
