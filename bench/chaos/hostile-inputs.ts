@@ -2,8 +2,9 @@
  * Hostile user inputs for `make chaos` (issue 27; docs/reliability.md, "Your files"), run once per
  * soak through the real CLI on defrost's own project: special files (FIFOs, a link to /dev/zero,
  * dangling links and link loops in an image folder), broken networks (an LSTM, a transposed kernel,
- * a NaN weight, weights from outside the model's folder, 1e9 units over a sparse 400 GB file),
- * sizes past the limits (a sparse 3 GB CSV and 2 GB model.json, 20000x20000 and 30000x30000 image
+ * a NaN weight, weights from outside the model's folder, 1e9 units over a sparse 400 GB file; an
+ * ONNX FIFO and an ONNX network with a NaN initializer), sizes past the limits (a sparse 3 GB CSV,
+ * 2 GB model.json and 2 GB .onnx, 20000x20000 and 30000x30000 image
  * sizes, a 4000x4000 size the network cannot take), and a study whose data are edited between
  * `defrost make` and `defrost exec`. Every command must end within 30 s without a stack trace,
  * refused with exit 2 (the edited data: the instance fails, exit 1, and nothing is published:
@@ -24,6 +25,7 @@ import {
   weightOf,
   type Measured,
 } from '../../test/hostile-input-kit.js';
+import { editedFixture } from '../../test/onnx-fixtures.js';
 import { snapshot } from './hostile.js';
 
 type Recorder = (kind: string, ok: boolean, detail: string) => void;
@@ -90,6 +92,20 @@ export async function hostileInputs(dir: string, record: Recorder): Promise<stri
   mkdirSync(join(dir, 'big-net'));
   writeFileSync(join(dir, 'big-net', 'model.json'), '{');
   truncateSync(join(dir, 'big-net', 'model.json'), 2 * 2 ** 30);
+  execFileSync('mkfifo', [join(dir, 'fifo.onnx')]);
+  writeFileSync(join(dir, 'big.onnx'), '');
+  truncateSync(join(dir, 'big.onnx'), 2 * 2 ** 30);
+  writeFileSync(
+    join(dir, 'nan.onnx'),
+    editedFixture('mobile-opset13.onnx', (m) => {
+      const bias = m.graph?.initializer?.find((t) => t.rawData && t.rawData.length >= 4 && t.dims?.length === 1);
+      if (bias?.rawData) {
+        const raw = Buffer.from(bias.rawData);
+        raw.writeFloatLE(Number.NaN, 0);
+        bias.rawData = raw;
+      }
+    }),
+  );
 
   const shapes: Shape[] = [
     { name: 'FIFO as a compare input', args: ['compare', join(dir, 'fifo.csv'), good], exit: 2 },
@@ -182,6 +198,9 @@ export async function hostileInputs(dir: string, record: Recorder): Promise<stri
       exit: 2,
       measured: true,
     },
+    { name: 'FIFO as an .onnx', args: recommend(join(dir, 'fifo.onnx'), f.images), exit: 2 },
+    { name: 'NaN in an ONNX initializer', args: recommend(join(dir, 'nan.onnx'), f.images), exit: 2 },
+    { name: '2 GB .onnx', args: recommend(join(dir, 'big.onnx'), f.images), exit: 2, measured: true },
     { name: '3 GB CSV', args: recommend(f.model, join(dir, 'big.csv')), exit: 2, measured: true },
     { name: '2 GB model.json', args: recommend(join(dir, 'big-net', 'model.json'), f.images), exit: 2, measured: true },
     { name: 'task.images.size 30000x30000', args: ['status', join(dir, 'huge-images.yaml'), '--store', store], exit: 2, measured: true },

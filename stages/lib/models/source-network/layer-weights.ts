@@ -10,6 +10,7 @@
  * found by TensorFlow.js halfway through a run.
  */
 import { envLimit } from '../../formats/input-file.js';
+import type { GraphLayer } from './graph-blocks.js';
 
 /** One weight a layer holds. */
 export interface ExpectedWeight {
@@ -26,19 +27,11 @@ export interface LayerShapes {
 /** A layer config as model.json has it (Keras-style snake_case). */
 type Config = Readonly<Record<string, unknown>>;
 
-/** One layer of a network graph: its inputs are the outputs of the layers named in `inbound`. */
-export interface GraphLayerSpec {
-  readonly name: string;
-  readonly className: string;
-  readonly config: Config;
-  readonly inbound: readonly string[];
-}
-
 /** A network graph: its input layer and the layers after it, each after the layers it takes. */
 export interface NetworkGraph {
   readonly inputName: string;
   readonly inputShape: readonly number[];
-  readonly layers: readonly GraphLayerSpec[];
+  readonly layers: readonly (GraphLayer & { readonly config: Config })[];
 }
 
 /** Environment variable raising the size limit of a source network, in weights (parameters). */
