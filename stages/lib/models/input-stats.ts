@@ -5,7 +5,8 @@
  * (docs/your-data.md): frozen blocks fed pixels on 0..16 by a network trained on 0..1 see inputs
  * they never saw, and the answer silently loses accuracy.
  */
-import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { readInputText } from '../formats/input-file.js';
 
 /** Summary statistics of every input value a network was trained on. */
 export interface InputStats {
@@ -49,8 +50,10 @@ function isStats(value: unknown): value is InputStats {
 
 /** The input statistics recorded in a model.json, or null (a network defrost did not train, or an older one). */
 export function readInputStats(modelJson: string): InputStats | null {
+  if (extname(modelJson).toLowerCase() === '.onnx') return null; // no such record in ONNX
   try {
-    const json = JSON.parse(readFileSync(modelJson, 'utf8')) as { userDefinedMetadata?: Record<string, unknown> };
+    // A user's file: through input-file.ts like every other (regular, bounded; docs/reliability.md).
+    const json = JSON.parse(readInputText(modelJson).text) as { userDefinedMetadata?: Record<string, unknown> };
     const stats = json.userDefinedMetadata?.[INPUT_STATS_KEY];
     return isStats(stats) ? stats : null;
   } catch {
