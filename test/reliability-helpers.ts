@@ -5,9 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, sandbox, TOY_CONFIG, type Sandbox } from './engine-helpers.js';
+import { defrost, ROOT, sandbox, TOY_CONFIG, type CliResult, type Sandbox } from './engine-helpers.js';
 
 export const RELIABILITY_MODULE = join(ROOT, 'dist', 'test', 'reliability-project.js');
 
@@ -104,3 +106,48 @@ export function manifestlessDirs(store: string): string[] {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A finished small sweep's store, copied afresh for each test that damages it. */
+export interface FinishedStoreRig {
+  /** The sandbox whose store holds the finished sweep (valid inside tests). */
+  readonly box: Sandbox;
+  /** A fresh copy of the finished store at `<box>/<name>`. */
+  copyStore(name: string): string;
+  /** defrost with `args` on the store at `store`. */
+  on(store: string, args: readonly string[]): CliResult;
+  /** Fails when the command printed a stack trace or an internal error. */
+  noTrace(r: CliResult): void;
+}
+
+/**
+ * Registers the hooks that run the small sweep once per test file and keep a pristine copy of its
+ * store (the store-rule and hostile-store tests share this rig).
+ */
+export function finishedStoreRig(): FinishedStoreRig {
+  let box: Sandbox | null = null;
+  let pristine = '';
+  before(() => {
+    box = reliabilitySandbox();
+    assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
+    pristine = join(box.dir, 'pristine');
+    cpSync(box.store, pristine, { recursive: true });
+  });
+  after(() => box?.cleanup());
+  const sandboxOf = (): Sandbox => {
+    if (box === null) throw new Error('the finished-store rig is used before its before() hook ran');
+    return box;
+  };
+  return {
+    get box() {
+      return sandboxOf();
+    },
+    copyStore(name) {
+      const dir = join(sandboxOf().dir, name);
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(pristine, dir, { recursive: true });
+      return dir;
+    },
+    on: (store, args) => defrost(sandboxOf(), [...args, '--store', store]),
+    noTrace: (r) => assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/, r.stderr),
+  };
+}

@@ -20,34 +20,16 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, publishedKeys, type CliResult, type Sandbox } from './engine-helpers.js';
-import { reliabilitySandbox, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
+import { defrost, lastJson, publishedKeys } from './engine-helpers.js';
+import { finishedStoreRig, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
 import { NotRegularFileError, readRegularFile } from '../pipeline/fsutil.js';
 import { newOwner, readOwner, tryAcquire } from '../pipeline/lock.js';
 import { partialReportDir } from '../stages/report/after-run.js';
 
-let box: Sandbox;
-/** A pristine copy of the finished store; each test works on its own copy. */
-let pristine: string;
-before(() => {
-  box = reliabilitySandbox();
-  assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
-  pristine = join(box.dir, 'pristine');
-  cpSync(box.store, pristine, { recursive: true });
-});
-after(() => box.cleanup());
-
-/** A fresh copy of the finished store at `<box>/<name>`. */
-function copyStore(name: string): string {
-  const dir = join(box.dir, name);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(pristine, dir, { recursive: true });
-  return dir;
-}
-const on = (store: string, args: readonly string[]): CliResult => defrost(box, [...args, '--store', store]);
-const noTrace = (r: CliResult): void => assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/, r.stderr);
+const rig = finishedStoreRig();
+const { copyStore, on, noTrace } = rig;
 const firstKey = (store: string, stage: string): string => readdirSync(join(store, stage)).sort()[0];
 const manifestOf = (store: string, stage: string, key: string): { params: unknown } =>
   JSON.parse(readFileSync(join(store, stage, key, 'manifest.json'), 'utf8')) as { params: unknown };
@@ -79,7 +61,7 @@ test('1. an edited plan record is refused, reported by verify, and rewritten fro
 });
 
 test('2. a directory that is not a store is never written to or deleted from; an older store is adopted', () => {
-  const home = join(box.dir, 'home');
+  const home = join(rig.box.dir, 'home');
   mkdirSync(join(home, 'notes', '0123456789abcdef'), { recursive: true });
   writeFileSync(join(home, 'thesis.tex'), 'chapter 1\n');
   writeFileSync(join(home, 'notes', '0123456789abcdef', 'draft.txt'), 'keep me\n');
@@ -94,7 +76,7 @@ test('2. a directory that is not a store is never written to or deleted from; an
     assert.match(r.stderr, /empty directory|defrost init/);
     noTrace(r);
   }
-  const env = defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP], { DEFROST_STORE: home });
+  const env = defrost(rig.box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP], { DEFROST_STORE: home });
   assert.equal(env.code, 2);
   assert.equal(listing(), beforeList, 'something in the foreign directory changed');
 
@@ -108,7 +90,7 @@ test('2. a directory that is not a store is never written to or deleted from; an
   assert.ok(existsSync(join(legacy, '.defrost-store')));
 
   // A fresh clone's artifacts/ holds only git's placeholder: it is an empty store, not a foreign directory.
-  const clone = join(box.dir, 'clone-artifacts');
+  const clone = join(rig.box.dir, 'clone-artifacts');
   mkdirSync(clone);
   writeFileSync(join(clone, '.gitkeep'), '');
   const fresh = on(clone, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--json']);
@@ -121,7 +103,7 @@ test('3. a planted plan record of the gathering stage (sum) with a traversing ke
   const store = copyStore('s3');
   const key = firstKey(store, 'sum');
   const real = JSON.parse(readFileSync(join(store, '.plans', 'sum', `${key}.json`), 'utf8')) as { inputs: Record<string, unknown> };
-  const outside = join(box.dir, 'outside3');
+  const outside = join(rig.box.dir, 'outside3');
   for (const name of ['0000000000000000.json', 'evil.json'])
     writeFileSync(join(store, '.plans', 'sum', name), JSON.stringify({ ...real, key: `x/../../../../${outside}/pwned` }));
   // The end-of-run hook takes the plan and the outcomes from the engine (`afterRun`), never from
@@ -138,7 +120,7 @@ test('3. a planted plan record of the gathering stage (sum) with a traversing ke
 
 test('4. internal directories symlinked out of the store are refused: nothing written, moved or deleted outside', () => {
   const store = copyStore('s4');
-  const outside = join(box.dir, 'outside4');
+  const outside = join(rig.box.dir, 'outside4');
   for (const name of ['.runs', '.quarantine', '.reports', '.logs']) {
     mkdirSync(join(outside, name), { recursive: true });
     rmSync(join(store, name), { recursive: true, force: true });
@@ -201,13 +183,13 @@ test('5. FIFOs and devices are refused without blocking: every command ends', ()
     if (args[0] === 'verify') assert.match(r.stdout, /FIFO/);
   }
   assert.throws(() => readRegularFile('/dev/zero'), NotRegularFileError);
-  const st = defrost(box, ['status', '/dev/zero']);
+  const st = defrost(rig.box, ['status', '/dev/zero']);
   assert.equal(st.code, 2, st.stderr);
   assert.match(st.stderr, /device|not a regular file/);
 });
 
 test('7. locks of unrelated live processes or other hosts expire; kills and disk-full leave nothing the next run keeps', () => {
-  const dir = join(box.dir, 'locks7');
+  const dir = join(rig.box.dir, 'locks7');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'k.lock');
   const old = new Date(Date.now() - 3600_000);
@@ -269,7 +251,7 @@ test('7. locks of unrelated live processes or other hosts expire; kills and disk
 
 test('9. gc keeps an exported Makefile build and a running exec; fails before deleting anything', () => {
   const store = copyStore('s9');
-  const other = join(box.dir, 'other.yaml');
+  const other = join(rig.box.dir, 'other.yaml');
   writeFileSync(other, readFileSync(SWEEP_CONFIG, 'utf8').replace(/^ {2}values: .*$/m, '  values: [70]'));
   assert.match(readFileSync(other, 'utf8'), /values: \[70\]/);
   // `defrost make` of the sweep: its instances are a build in progress, not garbage.
@@ -282,7 +264,7 @@ test('9. gc keeps an exported Makefile build and a running exec; fails before de
 
   // A symlinked .plans: gc refuses before it deletes a single instance.
   const s2 = copyStore('s9b');
-  const outside = join(box.dir, 'plans9');
+  const outside = join(rig.box.dir, 'plans9');
   cpSync(join(s2, '.plans'), outside, { recursive: true });
   rmSync(join(s2, '.plans'), { recursive: true });
   symlinkSync(outside, join(s2, '.plans'));
@@ -294,7 +276,7 @@ test('9. gc keeps an exported Makefile build and a running exec; fails before de
 });
 
 test('10. no stack traces: --store FILE, a corrupted Arrow file, export into the store, control characters', () => {
-  const file = join(box.dir, 'a-file');
+  const file = join(rig.box.dir, 'a-file');
   writeFileSync(file, 'not a store\n');
   for (const args of [['ls'], ['verify'], ['run', SWEEP_CONFIG, ...SMALL_SWEEP], ['gc', SWEEP_CONFIG]]) {
     const r = on(file, args);
@@ -323,7 +305,7 @@ test('10. no stack traces: --store FILE, a corrupted Arrow file, export into the
   assert.equal(ex.code, 2, ex.stderr);
   assert.match(ex.stderr, /inside the store/);
   assert.deepEqual(readFileSync(published), was);
-  const ctl = defrost(box, ['status', SWEEP_CONFIG, '--set', 'numbers.\u001b[31mevil\u0007=1']);
+  const ctl = defrost(rig.box, ['status', SWEEP_CONFIG, '--set', 'numbers.\u001b[31mevil\u0007=1']);
   assert.equal(ctl.code, 2);
   // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(ctl.stderr, /[\u0000-\u0008\u000b-\u001f\u007f]/, 'control characters echoed raw');

@@ -20,10 +20,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defrost, lastJson, publishedKeys, type CliResult, type Sandbox } from './engine-helpers.js';
-import { reliabilitySandbox, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
+import { defrost, lastJson, publishedKeys } from './engine-helpers.js';
+import { finishedStoreRig, SMALL_SWEEP, SWEEP_CONFIG } from './reliability-helpers.js';
 import { sourceLines } from './source-scan.js';
 import { StoreLayoutError } from '../pipeline/errors.js';
 import { INTERNAL_DIRS, MARK_FILE } from '../pipeline/store-dirs.js';
@@ -32,24 +32,8 @@ import { defineTable } from '../stages/lib/tables/define-table.js';
 import { writeTable } from '../stages/lib/tables/arrow-io.js';
 import type { RunRecord } from '../pipeline/run-records.js';
 
-let box: Sandbox;
-let pristine: string;
-before(() => {
-  box = reliabilitySandbox();
-  assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP, '--jobs', '2']).code, 0);
-  pristine = join(box.dir, 'pristine');
-  cpSync(box.store, pristine, { recursive: true });
-});
-after(() => box.cleanup());
-
-function copyStore(name: string): string {
-  const dir = join(box.dir, name);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(pristine, dir, { recursive: true });
-  return dir;
-}
-const on = (store: string, args: readonly string[]): CliResult => defrost(box, [...args, '--store', store]);
-const noTrace = (r: CliResult): void => assert.doesNotMatch(r.stderr, /internal error|\n\s+at \S+ \(/, r.stderr);
+const rig = finishedStoreRig();
+const { copyStore, on, noTrace } = rig;
 const keysOf = (store: string, stage: string): string[] => readdirSync(join(store, stage)).sort();
 /** Every path under `dir` with its size and content hash: what must not change. */
 const snapshot = (dir: string): string =>
@@ -62,7 +46,7 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 test("defect 0: a directory that merely looks like an old store is refused; only what is provably defrost's is deleted", () => {
   // `$HOME/x/projects/0123456789abcdef/thesis.tex`: the layout of a store, but nothing of defrost's.
-  const home = join(box.dir, 'home0');
+  const home = join(rig.box.dir, 'home0');
   mkdirSync(join(home, 'projects', '0123456789abcdef'), { recursive: true });
   writeFileSync(join(home, 'projects', '0123456789abcdef', 'thesis.tex'), '\\chapter{One}\n');
   const before0 = snapshot(home);
@@ -72,7 +56,7 @@ test("defect 0: a directory that merely looks like an old store is refused; only
     assert.match(r.stderr, /not a defrost store.*no instance in it carries a manifest sealed by defrost/s);
     noTrace(r);
   }
-  assert.equal(defrost(box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP], { DEFROST_STORE: home }).code, 2);
+  assert.equal(defrost(rig.box, ['run', SWEEP_CONFIG, ...SMALL_SWEEP], { DEFROST_STORE: home }).code, 2);
   assert.equal(snapshot(home), before0, 'the look-alike directory changed');
 
   // In a real store, a key-named directory defrost did not write is moved aside, never deleted;
@@ -99,7 +83,7 @@ test('defect 1: export --out never writes through a symlink or into a published 
   const key = keysOf(store, 'sum')[0];
   const published = join(store, 'make-numbers', keysOf(store, 'make-numbers')[0], 'out.arrow');
   const was = readFileSync(published);
-  const out = join(box.dir, 'out1');
+  const out = join(rig.box.dir, 'out1');
   mkdirSync(out, { recursive: true });
   for (const [name, target] of [
     ['to-result.csv', published],
@@ -129,14 +113,14 @@ test('defect 1: export --out never writes through a symlink or into a published 
 });
 
 test('defect 3: a symlinked .reports (or any store dot-folder, present or future) is refused with exit 2', async () => {
-  const outside = join(box.dir, 'outside3');
+  const outside = join(rig.box.dir, 'outside3');
   mkdirSync(outside, { recursive: true });
   const before3 = snapshot(outside);
   // The run's report copy goes through the store's accessor.
   const store = copyStore('s3');
   rmSync(join(store, '.reports'), { recursive: true, force: true });
   symlinkSync(outside, join(store, '.reports'));
-  const aggregate = join(box.dir, 'aggregate3');
+  const aggregate = join(rig.box.dir, 'aggregate3');
   mkdirSync(aggregate, { recursive: true });
   writeFileSync(join(aggregate, 'report.html'), '<html><body><main></main></body></html>');
   const record = JSON.parse(readFileSync(recordFiles(store)[0], 'utf8')) as RunRecord;
@@ -157,7 +141,7 @@ test('defect 3: a symlinked .reports (or any store dot-folder, present or future
     noTrace(r);
   }
   // Inside `.reports/partial-<key>/`, files are written by rename: a planted link is replaced.
-  const partial = join(box.dir, 'partial3');
+  const partial = join(rig.box.dir, 'partial3');
   mkdirSync(partial, { recursive: true });
   symlinkSync(join(outside, 'victim.arrow'), join(partial, 'results.arrow'));
   const probe = defineTable('results.arrow', { x: { type: 'Int32', doc: 'a probe' } }, { doc: 'a probe table' });
@@ -167,7 +151,7 @@ test('defect 3: a symlinked .reports (or any store dot-folder, present or future
 });
 
 test('defect 4: a symlinked or planted .run-records is refused: no record deleted outside, no run without its record, no gc', () => {
-  const outside = join(box.dir, 'outside4');
+  const outside = join(rig.box.dir, 'outside4');
   const store = copyStore('s4');
   cpSync(join(store, '.run-records'), outside, { recursive: true });
   rmSync(join(store, '.run-records'), { recursive: true });
@@ -184,7 +168,7 @@ test('defect 4: a symlinked or planted .run-records is refused: no record delete
   assert.deepEqual(publishedKeys(store), published, 'run worked without being able to record it');
   assert.equal(snapshot(outside), before4, 'a file outside the store changed');
   // An empty target protects nothing: gc must refuse, not delete every instance.
-  const empty = join(box.dir, 'empty4');
+  const empty = join(rig.box.dir, 'empty4');
   mkdirSync(empty);
   rmSync(join(store, '.run-records'));
   symlinkSync(empty, join(store, '.run-records'));
