@@ -13,27 +13,17 @@
 import type * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
-import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import { readDataset } from '../lib/tables/dataset-table.js';
 import { CV_METRICS } from '../lib/tables/recommend-tables.js';
 import { loadNetwork } from '../lib/models/models.js';
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
-import { evaluateNetwork, trainNetwork, type LabelledData } from '../lib/models/training.js';
+import { epochReporter } from '../lib/models/epoch-reporter.js';
+import { evaluateNetwork, rowsOf, trainNetwork } from '../lib/models/training.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
 import { describeSchedule, type TrainingPhase } from '../lib/models/transfer-modes/mode.js';
 import type { CvTrainContext } from './cv-train.js';
 import { foldRows, stratifiedFolds, validationSplit } from '../lib/tasks/folds.js';
-
-function rowsOf(data: Dataset, rows: Int32Array): LabelledData {
-  const dim = data.shape.reduce((a, b) => a * b, 1);
-  const features = new Float32Array(rows.length * dim);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((row, i) => {
-    features.set(data.features.subarray(row * dim, (row + 1) * dim), i * dim);
-    labels[i] = data.labels[row];
-  });
-  return { features, labels, rows: rows.length };
-}
 
 /** Readable instance label for messages: `cv-train[mode=defrost,depth=2,fold=0]`. */
 function labelOf(ctx: CvTrainContext): string {
@@ -47,11 +37,12 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   const label = labelOf(ctx);
   const data = readDataset(ctx.inputs.data.path('train'));
   const classes = data.classes.length;
+  const dim = data.shape.reduce((a, b) => a * b, 1);
   const fold = stratifiedFolds(data.labels, classes, params.folds, params.seed);
   const split = validationSplit(data.labels, classes, foldRows(fold, params.fold, false), params.fold, params.seed);
-  const train = rowsOf(data, split.fit);
-  const validation = rowsOf(data, split.validation);
-  const held = rowsOf(data, foldRows(fold, params.fold, true));
+  const train = rowsOf(data, split.fit, dim);
+  const validation = rowsOf(data, split.validation, dim);
+  const held = rowsOf(data, foldRows(fold, params.fold, true), dim);
   let source: tf.LayersModel;
   try {
     source = await loadNetwork(ctx.inputs.source.path('model'));
@@ -80,12 +71,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       label,
       schedule,
       signal: ctx.signal,
-      onEpoch: (r, planned) => {
-        ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
-        ctx.log(
-          `epoch ${r.epoch}/${planned} loss ${r.loss.toFixed(5)}${r.val_loss === null ? '' : ` val_acc ${r.val_accuracy?.toFixed(4)}`}`,
-        );
-      },
+      onEpoch: epochReporter(ctx),
     });
     const evaluation = evaluateNetwork(model, held, classes);
     const kept = result.validation;

@@ -15,6 +15,7 @@ import { loadNetwork } from '../lib/models/models.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { deriveBlocks, fingerprintSourceModel, readSourceFiles, readSourceModel } from '../lib/models/source-network/topology.js';
 import { writeFineTuned } from '../lib/models/source-network/write-back.js';
+import { epochReporter } from '../lib/models/epoch-reporter.js';
 import { evaluateNetwork, rowsOf, trainNetwork } from '../lib/models/training.js';
 import { prepareTransfer } from '../lib/models/transfer.js';
 import { validationSplit } from '../lib/tasks/folds.js';
@@ -51,12 +52,7 @@ export async function runFineTune(ctx: FineTuneContext): Promise<JsonObject> {
       classes,
       label,
       signal: ctx.signal,
-      onEpoch: (r, planned) => {
-        ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
-        ctx.log(
-          `epoch ${r.epoch}/${planned} loss ${r.loss.toFixed(5)}${r.val_loss === null ? '' : ` val_acc ${r.val_accuracy?.toFixed(4)}`}`,
-        );
-      },
+      onEpoch: epochReporter(ctx),
     });
     const fit = evaluateNetwork(model, train, classes);
     const dir = ctx.output('model');

@@ -41,7 +41,8 @@ import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
 import type { TrainScratchContext } from './train-scratch.js';
 import type { TrainSourceContext } from './train-source.js';
-import { evaluateNetwork, rowsOf, trainNetwork, type EpochRecord, type TrainingResult } from '../lib/models/training.js';
+import { epochReporter } from '../lib/models/epoch-reporter.js';
+import { evaluateNetwork, rowsOf, trainNetwork, type TrainingResult } from '../lib/models/training.js';
 import type { TRAINING_OUTPUTS } from './training-stage.js';
 import type { TransferContext } from './transfer.js';
 
@@ -107,13 +108,7 @@ async function trainAndRecord(
     label,
     schedule,
     signal: ctx.signal,
-    onEpoch: (r: EpochRecord, planned: number) => {
-      ctx.progress({ epoch: r.epoch, epochs: planned, loss: r.loss });
-      ctx.log(
-        `epoch ${r.epoch}/${planned} loss ${r.loss.toFixed(5)} train_acc ${r.train_accuracy.toFixed(4)}` +
-          (r.val_loss === null ? '' : ` val_loss ${r.val_loss.toFixed(5)} val_acc ${(r.val_accuracy ?? 0).toFixed(4)}`),
-      );
-    },
+    onEpoch: epochReporter(ctx),
   });
   const evaluation = evaluateNetwork(model, test, classes);
   // Scored once, on the kept weights, after training: the selection set never steers training.
