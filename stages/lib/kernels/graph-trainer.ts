@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { PLAIN_LAYER, type LayerTuning, type NativeOptimizer } from './native-trainer.js';
+import { OneCallTrainer, type TrainerCalls } from './one-call-trainer.js';
 import type { GraphTrainerHandle, TorchAddon } from './torch-addon.js';
 
 /** Operation codes of native/torch/src/graph-trainer.h. */
@@ -196,16 +197,24 @@ function draft(layer: tf.layers.Layer, inputs: readonly number[], shapes: readon
 }
 
 /** A network graph translated into a libtorch trainer, with its weights copied in. */
-export class GraphTrainer {
-  private readonly out = new Float64Array(2);
-
+export class GraphTrainer extends OneCallTrainer {
   private constructor(
-    private readonly addon: TorchAddon,
-    private readonly handle: GraphTrainerHandle,
-    private readonly weighted: readonly tf.layers.Layer[],
-    readonly inputSize: number,
-    readonly classes: number,
-  ) {}
+    addon: TorchAddon,
+    handle: GraphTrainerHandle,
+    weighted: readonly tf.layers.Layer[],
+    anchors: readonly (readonly Float32Array[] | null)[],
+    inputSize: number,
+    classes: number,
+  ) {
+    const calls: TrainerCalls = {
+      setParam: (index, values) => addon.graphSetParam(handle, index, values),
+      getParam: (index, out) => addon.graphGetParam(handle, index, out),
+      setAnchor: (index, values) => addon.graphSetAnchor(handle, index, values),
+      step: (x, labels, rows, out) => addon.graphStep(handle, x, labels, rows, out),
+      forward: (x, rows, logits) => addon.graphForward(handle, x, rows, logits),
+    };
+    super(calls, weighted, anchors, inputSize, classes);
+  }
 
   /**
    * Translates `model` for `addon`, or returns why it cannot be (a layer or setting the trainer
@@ -303,46 +312,6 @@ export class GraphTrainer {
     const weights = weighted.flatMap((layer) => layer.getWeights());
     if (weights.length !== sizes.length || weights.some((w, i) => w.size !== sizes[i]))
       return 'weights the libtorch step lays out differently';
-    let index = 0;
-    weighted.forEach((layer, l) => {
-      const anchor = anchors[l];
-      layer.getWeights().forEach((weight, w) => {
-        if (anchor !== null) addon.graphSetAnchor(handle, index, anchor[w]);
-        addon.graphSetParam(handle, index++, weight.dataSync() as Float32Array);
-      });
-    });
-    return new GraphTrainer(addon, handle, weighted, dims[0] * dims[1] * dims[2], shapes[output][0]);
-  }
-
-  /** One optimizer step on `rows` samples (x: rows x inputSize values); loss and hits before it. */
-  step(x: Float32Array, labels: Int32Array, rows: number): { loss: number; hits: number } {
-    this.addon.graphStep(this.handle, x, labels, rows, this.out);
-    return { loss: this.out[0], hits: this.out[1] };
-  }
-
-  /** Logits of `rows` samples, rows x classes (BatchNorm in inference mode). */
-  forward(x: Float32Array, rows: number): Float32Array {
-    const logits = new Float32Array(rows * this.classes);
-    this.addon.graphForward(this.handle, x, rows, logits);
-    return logits;
-  }
-
-  /** Copies the trained weights and BatchNorm statistics into the network (trainable layers only). */
-  sync(): void {
-    let index = 0;
-    for (const layer of this.weighted) {
-      const weights = layer.getWeights();
-      if (!layer.trainable) {
-        index += weights.length;
-        continue;
-      }
-      const values = weights.map((weight) => {
-        const data = new Float32Array(weight.size);
-        this.addon.graphGetParam(this.handle, index++, data);
-        return tf.tensor(data, weight.shape, 'float32');
-      });
-      layer.setWeights(values);
-      tf.dispose(values);
-    }
+    return new GraphTrainer(addon, handle, weighted, anchors, dims[0] * dims[1] * dims[2], shapes[output][0]);
   }
 }

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeKernels, NativeTrainerHandle } from './native-addon.js';
+import { OneCallTrainer, type TrainerCalls } from './one-call-trainer.js';
 
 /** The optimizer settings the trainer applies (the config's `train` section). */
 export interface NativeOptimizer {
@@ -108,35 +109,24 @@ function translateLayer(layer: tf.layers.Layer): Translated | string {
   }
 }
 
-/** A network translated into a native trainer, with its weights copied in. */
-export class NativeTrainer {
-  private readonly handle: NativeTrainerHandle;
-  private readonly weighted: tf.layers.Layer[];
-  private readonly out = new Float64Array(2);
-  readonly inputSize: number;
-  readonly classes: number;
-
+/** A network translated into the chain trainer, with its weights copied in. */
+export class NativeTrainer extends OneCallTrainer {
   private constructor(
-    private readonly addon: NativeKernels,
-    words: number[],
-    scalars: number[],
-    weighted: tf.layers.Layer[],
-    anchors: (readonly Float32Array[] | null)[],
+    addon: NativeKernels,
+    handle: NativeTrainerHandle,
+    weighted: readonly tf.layers.Layer[],
+    anchors: readonly (readonly Float32Array[] | null)[],
     inputSize: number,
     classes: number,
   ) {
-    this.handle = addon.trainerCreate(Int32Array.from(words), Float32Array.from(scalars));
-    this.weighted = weighted;
-    this.inputSize = inputSize;
-    this.classes = classes;
-    let index = 0;
-    weighted.forEach((layer, l) => {
-      const anchor = anchors[l];
-      layer.getWeights().forEach((weight, w) => {
-        if (anchor !== null) addon.trainerSetAnchor(this.handle, index, anchor[w]);
-        addon.trainerSetParam(this.handle, index++, weight.dataSync() as Float32Array);
-      });
-    });
+    const calls: TrainerCalls = {
+      setParam: (index, values) => addon.trainerSetParam(handle, index, values),
+      getParam: (index, out) => addon.trainerGetParam(handle, index, out),
+      setAnchor: (index, values) => addon.trainerSetAnchor(handle, index, values),
+      step: (x, labels, rows, out) => addon.trainerStep(handle, x, labels, rows, out),
+      forward: (x, rows, logits) => addon.trainerForward(handle, x, rows, logits),
+    };
+    super(calls, weighted, anchors, inputSize, classes);
   }
 
   /**
@@ -192,38 +182,7 @@ export class NativeTrainer {
     const layerCount = words.length / 6;
     const spec = [h, w, c, OPTIMIZER[optimizer.kind], layerCount, ...words];
     const scalars = [optimizer.learningRate, ADAM_BETA1, ADAM_BETA2, tf.backend().epsilon(), optimizer.momentum, ...layerScalars];
-    return new NativeTrainer(addon, spec, scalars, weighted, anchors, h * w * c, classes);
-  }
-
-  /** One optimizer step on `rows` samples (x: rows x inputSize values); loss and hits before it. */
-  step(x: Float32Array, labels: Int32Array, rows: number): { loss: number; hits: number } {
-    this.addon.trainerStep(this.handle, x, labels, rows, this.out);
-    return { loss: this.out[0], hits: this.out[1] };
-  }
-
-  /** Logits of `rows` samples, rows x classes. */
-  forward(x: Float32Array, rows: number): Float32Array {
-    const logits = new Float32Array(rows * this.classes);
-    this.addon.trainerForward(this.handle, x, rows, logits);
-    return logits;
-  }
-
-  /** Copies the trained weights into the network's variables (trainable layers only). */
-  sync(): void {
-    let index = 0;
-    for (const layer of this.weighted) {
-      const weights = layer.getWeights();
-      if (!layer.trainable) {
-        index += weights.length;
-        continue;
-      }
-      const values = weights.map((weight) => {
-        const data = new Float32Array(weight.size);
-        this.addon.trainerGetParam(this.handle, index++, data);
-        return tf.tensor(data, weight.shape, 'float32');
-      });
-      layer.setWeights(values);
-      tf.dispose(values);
-    }
+    const handle = addon.trainerCreate(Int32Array.from(spec), Float32Array.from(scalars));
+    return new NativeTrainer(addon, handle, weighted, anchors, h * w * c, classes);
   }
 }

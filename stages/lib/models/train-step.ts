@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { installedBlasAddon } from '../kernels/register.js';
 import { GraphTrainer } from '../kernels/graph-trainer.js';
+import type { OneCallTrainer } from '../kernels/one-call-trainer.js';
 import { NativeTrainer, PLAIN_LAYER, type LayerTuning, type NativeOptimizer } from '../kernels/native-trainer.js';
 import { loadTorchAddon } from '../kernels/torch-addon.js';
 import { trainableVariables } from './models.js';
@@ -185,9 +186,6 @@ class TfjsStepper implements TrainStepper {
     tf.dispose(this.variables.flatMap((v) => (v.anchor === null ? [] : [v.anchor])));
   }
 }
-
-/** What the native steps share: a step, a forward pass and copying the weights back. */
-type OneCallTrainer = Pick<NativeTrainer, 'step' | 'forward' | 'sync' | 'inputSize' | 'classes'>;
 
 class NativeStepper implements TrainStepper {
   constructor(
