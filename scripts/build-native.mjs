@@ -42,8 +42,9 @@ const addons = [
     library: 'libtorch',
     aptPackage: 'libtorch-dev',
     dir: join(nativeDir, 'torch'),
-    // adam.cc is shared with the OpenBLAS addon (the same update formulas).
-    sources: ['binding.gyp', 'src/**', '../src/adam.*'],
+    // Shared with the OpenBLAS addon: adam.cc (the same update formulas) and the trainer calls'
+    // argument checks (napi-args.h, napi-trainer-args.h).
+    sources: ['binding.gyp', 'src/**', '../src/adam.*', '../src/napi-*.h'],
     file: join(nativeDir, 'torch', 'build', 'Release', 'defrost_torch.node'),
     present: () => hasLibrary('libtorch_cpu.so') && existsSync('/usr/include/ATen/ATen.h'),
     without: "imported network graphs will train on TensorFlow.js's step (several times slower)",

@@ -12,6 +12,7 @@
 #include "adam.h"
 #include "blas.h"
 #include "kernels.h"
+#include "napi-args.h"
 #include "pooling.h"
 #include "trainer-napi.h"
 
@@ -44,22 +45,14 @@ bool ReadArgs(napi_env env, napi_callback_info info, size_t minParams, Args* out
   if (!isArrayBuffer || napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) {
     return Fail(env, "heap must be an ArrayBuffer");
   }
-  napi_typedarray_type type;
   size_t length = 0;
-  void* params = nullptr;
-  napi_value backing;
-  size_t offset = 0;
-  bool isTyped = false;
-  napi_is_typedarray(env, argv[1], &isTyped);
-  if (!isTyped ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &params, &backing, &offset) !=
-          napi_ok ||
-      type != napi_int32_array || length < minParams) {
+  int32_t* params = nullptr;
+  if (!defrost::Typed(env, argv[1], napi_int32_array, &params, &length) || length < minParams) {
     return Fail(env, "params must be an Int32Array of the expected length");
   }
   out->heap = static_cast<float*>(data);
   out->heapFloats = bytes / sizeof(float);
-  out->p = static_cast<const int32_t*>(params);
+  out->p = params;
   out->count = length;
   if (argc >= 3) napi_get_value_double(env, argv[2], &out->scalar);
   return true;

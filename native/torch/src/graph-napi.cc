@@ -1,17 +1,12 @@
-// The libtorch addon (defrost_torch.node, built by scripts/build-native-torch.mjs): a graph
+// The libtorch addon (defrost_torch.node, built by scripts/build-native.mjs): a graph
 // trainer (graph-trainer.h) in a JS external, freed with it. Arrays cross as typed arrays and are
 // copied. libtorch reports errors as C++ exceptions; every entry point turns them into a JS
 // error, so a bad spec never takes the process down.
 //
 //   info() -> { torch: "1.13.0", threads: 1 }
-//   graphCreate(spec: Int32Array, scalars: Float32Array) -> handle
-//     spec: inH, inW, inC, optimizer, nodeCount, then kNodeWords words per node
-//     scalars: learningRate, beta1, beta2, epsilon, momentum, then kNodeScalars per node
 //   graphParamSizes(handle) -> Float64Array (element count of each parameter)
-//   graphSetParam(handle, index, values)  graphGetParam(handle, index, out)
-//   graphSetAnchor(handle, index, values)
-//   graphStep(handle, x: Float32Array, labels: Int32Array, rows, out: Float64Array [loss, hits])
-//   graphForward(handle, x: Float32Array, rows, logits: Float32Array)
+// and the trainer calls of native/src/napi-trainer-args.h with the prefix "graph" (the chain
+// trainer's arguments): kNodeWords spec words and kNodeScalars scalars per node.
 #include <ATen/Parallel.h>
 #include <malloc.h>
 #include <node_api.h>
@@ -21,42 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "../../src/napi-trainer-args.h"
 #include "graph-trainer.h"
 
 namespace defrost {
 namespace {
 
-napi_value Throw(napi_env env, const std::string& message) {
-  napi_throw_error(env, "DEFROST_TORCH", message.c_str());
-  return nullptr;
-}
-
-template <typename T>
-bool Typed(napi_env env, napi_value value, napi_typedarray_type want, T** data, size_t* length) {
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  if (!isTyped) return false;
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  napi_value backing;
-  size_t offset = 0;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &backing, &offset) != napi_ok ||
-      type != want)
-    return false;
-  *data = static_cast<T*>(raw);
-  return true;
-}
-
-bool Args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
-  size_t argc = want;
-  return napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok && argc >= want;
-}
-
-GraphTrainer* HandleOf(napi_env env, napi_value value) {
-  void* data = nullptr;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return nullptr;
-  return static_cast<GraphTrainer*>(data);
-}
+const NapiGlue kGlue{"DEFROST_TORCH", "graph", "node"};
 
 // Runs `body`, turning a C++ exception (libtorch's c10::Error among them) into a JS error.
 template <typename F>
@@ -64,7 +30,7 @@ napi_value Guarded(napi_env env, const char* what, F body) {
   try {
     return body();
   } catch (const std::exception& error) {
-    return Throw(env, std::string(what) + ": " + error.what());
+    return Throw(env, kGlue, std::string(what) + ": " + error.what());
   }
 }
 
@@ -93,22 +59,14 @@ napi_value Info(napi_env env, napi_callback_info) {
 }
 
 napi_value Create(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int32_t* spec = nullptr;
-  float* scalars = nullptr;
-  size_t specLength = 0, scalarCount = 0;
-  if (!Args(env, info, 2, argv) || !Typed(env, argv[0], napi_int32_array, &spec, &specLength) ||
-      !Typed(env, argv[1], napi_float32_array, &scalars, &scalarCount) || specLength < 5 ||
-      scalarCount < 5)
-    return Throw(env, "graphCreate: expected (spec: Int32Array, scalars: Float32Array)");
-  const int32_t count = spec[4];
-  if (count < 1 || specLength != size_t(5 + kNodeWords * count) ||
-      scalarCount != size_t(5 + kNodeScalars * count))
-    return Throw(env, "graphCreate: the spec's or the scalars' length does not match its node count");
+  CreateArgs args;
+  if (!ReadCreate(env, info, kGlue, kNodeWords, kNodeScalars, &args)) return nullptr;
+  const int32_t* spec = args.spec;
+  const float* scalars = args.scalars;
   std::vector<NodeSpec> nodes;
-  for (int32_t i = 0; i < count; ++i) {
-    const int32_t* n = spec + 5 + kNodeWords * i;
-    const float* f = scalars + 5 + kNodeScalars * i;
+  for (int32_t i = 0; i < args.count; ++i) {
+    const int32_t* n = args.Words(i, kNodeWords);
+    const float* f = args.Scalars(i, kNodeScalars);
     NodeSpec node{n[0], n[1], n[2], n[3] != 0, n[4], n[5] != 0, {}, f[0], f[1], f[2], f[3]};
     for (int k = 0; k < 12; ++k) node.attr[k] = n[6 + k];
     nodes.push_back(node);
@@ -118,19 +76,15 @@ napi_value Create(napi_env env, napi_callback_info info) {
     KeepFreedMemory();
     std::string error;
     GraphTrainer* trainer = GraphTrainer::Create(spec[0], spec[1], spec[2], nodes, optimizer, &error);
-    if (trainer == nullptr) return Throw(env, "graphCreate: " + error);
-    napi_value handle;
-    napi_create_external(
-        env, trainer, [](napi_env, void* data, void*) { delete static_cast<GraphTrainer*>(data); },
-        nullptr, &handle);
-    return handle;
+    if (trainer == nullptr) return Throw(env, kGlue, "graphCreate: " + error);
+    return NewHandle(env, trainer);
   });
 }
 
 napi_value ParamSizes(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  GraphTrainer* trainer = Args(env, info, 1, argv) ? HandleOf(env, argv[0]) : nullptr;
-  if (trainer == nullptr) return Throw(env, "graphParamSizes: expected (handle)");
+  GraphTrainer* trainer = Args(env, info, 1, argv) ? HandleOf<GraphTrainer>(env, argv[0]) : nullptr;
+  if (trainer == nullptr) return Throw(env, kGlue, "graphParamSizes: expected (handle)");
   napi_value buffer, array;
   void* data = nullptr;
   const size_t count = size_t(trainer->ParamCount());
@@ -144,20 +98,12 @@ napi_value ParamSizes(napi_env env, napi_callback_info info) {
 enum class ParamAccess { kGet, kSet, kSetAnchor };
 
 napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
-  napi_value argv[3];
-  int32_t index = -1;
-  float* values = nullptr;
-  size_t length = 0;
-  GraphTrainer* trainer = Args(env, info, 3, argv) ? HandleOf(env, argv[0]) : nullptr;
-  if (trainer == nullptr || napi_get_value_int32(env, argv[1], &index) != napi_ok ||
-      !Typed(env, argv[2], napi_float32_array, &values, &length))
-    return Throw(env, "graph param: expected (handle, index, Float32Array)");
-  if (index < 0 || index >= trainer->ParamCount() || int64_t(length) != trainer->ParamSize(index))
-    return Throw(env, "graph param: no parameter of that index and size");
+  ParamArgs<GraphTrainer> args;
+  if (!ReadParam(env, info, kGlue, &args)) return nullptr;
   return Guarded(env, "graph param", [&]() -> napi_value {
-    if (access == ParamAccess::kGet) trainer->GetParam(index, values);
-    else if (access == ParamAccess::kSet) trainer->SetParam(index, values);
-    else trainer->SetAnchor(index, values);
+    if (access == ParamAccess::kGet) args.trainer->GetParam(args.index, args.values);
+    else if (access == ParamAccess::kSet) args.trainer->SetParam(args.index, args.values);
+    else args.trainer->SetAnchor(args.index, args.values);
     return nullptr;
   });
 }
@@ -169,49 +115,23 @@ napi_value SetAnchor(napi_env env, napi_callback_info info) {
 }
 
 napi_value Step(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  float* x = nullptr;
-  int32_t* labels = nullptr;
-  double* out = nullptr;
-  size_t xLength = 0, labelCount = 0, outLength = 0;
-  int32_t rows = 0;
-  GraphTrainer* trainer = Args(env, info, 5, argv) ? HandleOf(env, argv[0]) : nullptr;
-  if (trainer == nullptr || !Typed(env, argv[1], napi_float32_array, &x, &xLength) ||
-      !Typed(env, argv[2], napi_int32_array, &labels, &labelCount) ||
-      napi_get_value_int32(env, argv[3], &rows) != napi_ok ||
-      !Typed(env, argv[4], napi_float64_array, &out, &outLength) || outLength < 2)
-    return Throw(env, "graphStep: expected (handle, x, labels, rows, out)");
-  if (rows < 1 || xLength < size_t(rows) * trainer->InputSize() || labelCount < size_t(rows))
-    return Throw(env, "graphStep: the batch is smaller than its row count");
-  for (int32_t r = 0; r < rows; ++r)
-    if (labels[r] < 0 || labels[r] >= trainer->Classes())
-      return Throw(env, "graphStep: a label is outside 0..classes-1");
+  StepArgs<GraphTrainer> args;
+  if (!ReadStep(env, info, kGlue, &args)) return nullptr;
   return Guarded(env, "graphStep", [&]() -> napi_value {
     double loss = 0;
     int32_t hits = 0;
-    trainer->Step(x, labels, rows, &loss, &hits);
-    out[0] = loss;
-    out[1] = hits;
+    args.trainer->Step(args.x, args.labels, args.rows, &loss, &hits);
+    args.out[0] = loss;
+    args.out[1] = hits;
     return nullptr;
   });
 }
 
 napi_value Forward(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  float* x = nullptr;
-  float* logits = nullptr;
-  size_t xLength = 0, logitCount = 0;
-  int32_t rows = 0;
-  GraphTrainer* trainer = Args(env, info, 4, argv) ? HandleOf(env, argv[0]) : nullptr;
-  if (trainer == nullptr || !Typed(env, argv[1], napi_float32_array, &x, &xLength) ||
-      napi_get_value_int32(env, argv[2], &rows) != napi_ok ||
-      !Typed(env, argv[3], napi_float32_array, &logits, &logitCount))
-    return Throw(env, "graphForward: expected (handle, x, rows, logits)");
-  if (rows < 1 || xLength < size_t(rows) * trainer->InputSize() ||
-      logitCount < size_t(rows) * trainer->Classes())
-    return Throw(env, "graphForward: arrays smaller than the row count");
+  ForwardArgs<GraphTrainer> args;
+  if (!ReadForward(env, info, kGlue, &args)) return nullptr;
   return Guarded(env, "graphForward", [&]() -> napi_value {
-    trainer->Forward(x, rows, logits);
+    args.trainer->Forward(args.x, args.rows, args.logits);
     return nullptr;
   });
 }
