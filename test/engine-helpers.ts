@@ -5,11 +5,13 @@
  * tests do not move with the science. `sandbox({ DEFROST_PROJECT_MODULE: undefined })` runs
  * defrost's own project instead (for tests of its config messages; nothing is trained there).
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../pipeline/cli/run.js';
+import type { RunListing } from '../pipeline/run-records.js';
 import { scratchDir } from './stage-rig.js';
 import { TOY_STAGES } from './toy-project/project.js';
 
@@ -112,4 +114,21 @@ export function publishedKeys(store: string): string[] {
       if (existsSync(join(store, stage, key, 'manifest.json'))) out.push(`${stage}/${key}`);
   }
   return out.sort();
+}
+
+/**
+ * The records `defrost runs --json` printed, one a line, after checking that it exited 0 and that
+ * every line has the fields docs/engine.md documents for every record.
+ */
+export function runListings(result: CliResult): RunListing[] {
+  assert.equal(result.code, 0, result.stderr);
+  const listings = result.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as RunListing);
+  for (const listing of listings)
+    for (const field of ['id', 'name', 'date', 'config', 'overrides', 'executed', 'cached', 'failed', 'wall_s'])
+      assert.ok(field in listing, `runs --json lacks ${field}`);
+  return listings;
 }

@@ -6,7 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOY_CONFIG, defrost, lastJson, publishedKeys, toySandbox, type Sandbox } from './engine-helpers.js';
+import type { RunListing } from '../pipeline/run-records.js';
+import { TOY_CONFIG, defrost, lastJson, publishedKeys, runListings, toySandbox, type Sandbox } from './engine-helpers.js';
 
 let box: Sandbox;
 before(() => {
@@ -14,29 +15,7 @@ before(() => {
 });
 after(() => box.cleanup());
 
-interface Listing {
-  id: string;
-  name: string | null;
-  date: string;
-  config: string;
-  overrides: string[];
-  executed: number;
-  cached: number;
-  failed: number;
-  wall_s: number;
-  config_hash: string;
-  status: string;
-}
-
-function runs(): Listing[] {
-  const r = defrost(box, ['runs', '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Listing);
-}
+const runs = (): RunListing[] => runListings(defrost(box, ['runs', '--json']));
 
 test('every run is recorded; runs --json prints one object per line with the documented fields', () => {
   assert.deepEqual(runs(), []);
@@ -48,8 +27,6 @@ test('every run is recorded; runs --json prints one object per line with the doc
 
   const list = runs();
   assert.equal(list.length, 2);
-  for (const field of ['id', 'name', 'date', 'config', 'overrides', 'executed', 'cached', 'failed', 'wall_s'])
-    assert.ok(field in list[0]!, `runs --json lacks ${field}`);
   assert.equal(list[0]!.name, null);
   assert.equal(list[1]!.name, 'k7');
   assert.equal(list[0]!.id, lastJson<{ run: string }>(first).run);

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { SCRATCH_MODE } from '../stages/lib/models/transfer-modes/registry.js';
 import { recommendation, recommendationJson, recommendationText, type FoldResult } from '../stages/recommend/answer.js';
 import { pairedDifferenceInterval } from '../stages/lib/statistics.js';
+import { ANSWER_KEYS, VERSUS_KEYS } from './recommend-fixture.js';
 
 const FOLDS = 5;
 const WHAT = { data: 'imgs/', model: 'net/model.json', rows: 300, classes: 5 };
@@ -59,20 +60,9 @@ test('l* cannot be separated from l = 0: versus holds the paired gains and the v
 
   // --json: exactly the documented keys.
   const json = JSON.parse(recommendationJson(r)) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(json), [
-    'l_star',
-    'plausible',
-    'accuracy',
-    'scratch_accuracy',
-    'depths',
-    'folds',
-    'versus',
-    'verdict',
-    'stopped_by',
-    'eliminated',
-  ]);
+  assert.deepEqual(Object.keys(json), ANSWER_KEYS);
   assert.equal(json.eliminated, null, 'every fold trained: nothing was eliminated');
-  assert.deepEqual(Object.keys(json.versus as object), ['fine_tune_all', 'freeze_all', 'scratch']);
+  assert.deepEqual(Object.keys(json.versus as object), VERSUS_KEYS);
   assert.equal(json.verdict, r.verdict);
 });
 

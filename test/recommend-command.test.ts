@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { encodeNpyArray } from '../stages/lib/formats/npy.js';
-import { executedByStage, fixture, recommend } from './recommend-fixture.js';
+import { ANSWER_KEYS, executedByStage, fixture, recommend, VERSUS_KEYS } from './recommend-fixture.js';
 
 test('recommend: the answer as documented; a new depth or mode runs only its folds', async () => {
   const f = await fixture();
@@ -20,23 +20,12 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
     assert.deepEqual(executedByStage(first.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 12, recommend: 1 });
     const lines = first.stdout.trim().split('\n');
     const answer = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(answer), [
-      'l_star',
-      'plausible',
-      'accuracy',
-      'scratch_accuracy',
-      'depths',
-      'folds',
-      'versus',
-      'verdict',
-      'stopped_by',
-      'eliminated',
-    ]);
+    assert.deepEqual(Object.keys(answer), ANSWER_KEYS);
     assert.equal(answer.folds, 3);
     assert.deepEqual(answer.eliminated, [], 'three folds are one round: nothing to race');
     // The paired gains over the defaults (3 blocks, depths 0-2 trained: l = L = 3 was not) and the verdict that reads them.
     const versus = answer.versus as Record<string, [number | null, number, number | null] | null>;
-    assert.deepEqual(Object.keys(versus), ['fine_tune_all', 'freeze_all', 'scratch']);
+    assert.deepEqual(Object.keys(versus), VERSUS_KEYS);
     assert.equal(versus.freeze_all, null, 'l = 3 was not trained');
     const zero = versus.fine_tune_all;
     assert.ok(zero !== null && versus.scratch !== null);

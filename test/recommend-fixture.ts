@@ -1,7 +1,8 @@
 /**
  * The tiny `defrost recommend` fixture the recommend tests share: an image folder of 27 8x8 grey
  * images in three classes and a source network built with plain TensorFlow.js (its own layer
- * names), and the command run on it with a short recipe in a store of its own.
+ * names), and the command run on it with a short recipe in a store of its own; and the keys its
+ * `--json` answer documents.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,23 @@ import { join } from 'node:path';
 import { BIN } from './engine-helpers.js';
 import { writeGreyImages, type GreyClass } from './file-data-fixtures.js';
 import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
+
+/** The keys of the `--json` answer, in order (docs/your-data.md; `protocol` follows with `--protocols`). */
+export const ANSWER_KEYS: readonly string[] = [
+  'l_star',
+  'plausible',
+  'accuracy',
+  'scratch_accuracy',
+  'depths',
+  'folds',
+  'versus',
+  'verdict',
+  'stopped_by',
+  'eliminated',
+];
+
+/** The keys of the answer's `versus`: l*'s paired gains over the two defaults and scratch. */
+export const VERSUS_KEYS: readonly string[] = ['fine_tune_all', 'freeze_all', 'scratch'];
 
 export interface CommandResult {
   readonly code: number | null;

@@ -9,33 +9,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runListings } from './engine-helpers.js';
 import { defrostOn, executedByStage, fixture, FIXTURE_SETS, recommend, type CommandResult } from './recommend-fixture.js';
 
-interface Listing {
-  id: string;
-  name: string | null;
-  date: string;
-  config: string;
-  overrides: string[];
-  executed: number;
-  cached: number;
-  failed: number;
-  wall_s: number;
-  status: string;
-  backend: string | null;
-  answer: { l_star: number; plausible: number[]; accuracy: number[] } | null;
-}
-
 const lastLine = (r: CommandResult): string => r.stdout.trim().split('\n').pop() ?? '';
-
-function listed(r: CommandResult): Listing[] {
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Listing);
-}
 
 function wouldDelete(f: Parameters<typeof defrostOn>[0]): number {
   const gc = defrostOn(f, ['gc', '--dry-run', '--json']);
@@ -58,10 +35,8 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
     const answer = JSON.parse(lastLine(first)) as { l_star: number; plausible: number[]; accuracy: number[] };
     assert.match(first.stderr, /Run \d{8}-\d{6}-[0-9a-f]{4} \(shoes\) recorded: `defrost runs show shoes`/);
 
-    const [record, ...more] = listed(defrostOn(f, ['runs', '--json']));
+    const [record, ...more] = runListings(defrostOn(f, ['runs', '--json']));
     assert.deepEqual(more, []);
-    for (const field of ['id', 'name', 'date', 'config', 'overrides', 'executed', 'cached', 'failed', 'wall_s'])
-      assert.ok(field in record!, `runs --json lacks ${field}`);
     assert.match(first.stderr, new RegExp(`run summary: .*"run":"${record!.id}"`));
     assert.equal(record!.name, 'shoes');
     assert.match(record!.config, /^recommend --model \S+model\.json --data \S+images --folds 2 --modes defrost --depths 0 --seed 0$/);
@@ -86,7 +61,7 @@ test('recommend writes a run record: runs --json lists it with its answer, runs 
     // Asked again: nothing executes, and it is a second record.
     const again = recommend(f, args);
     assert.equal(again.code, 0, again.stderr);
-    const both = listed(defrostOn(f, ['runs', '--json']));
+    const both = runListings(defrostOn(f, ['runs', '--json']));
     assert.deepEqual([both.length, both[1]!.executed, both[1]!.cached, both[1]!.name], [2, 0, 7, null]);
 
     // gc keeps what a recorded recommend planned, until every record that planned it is forgotten.
