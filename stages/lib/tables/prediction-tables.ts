@@ -3,11 +3,11 @@
  * for its cell (correlation, n), and what `aggregate` writes for the study. Every field is marked
  * nullable, as these tables always were; `nullable` says which values can be missing.
  */
+import { CELL_COLUMNS, CORRELATION_COLUMN } from './cell-columns.js';
 import { defineTable, type RowOf } from './define-table.js';
 
 const PREDICTION_COLUMNS = {
-  correlation: { type: 'Float64', nullable: true, doc: 'null for image tasks' },
-  n: { type: 'Int32', doc: 'target training samples' },
+  ...CELL_COLUMNS,
   predictor: { type: 'Utf8', doc: '`similarity_band`, `logme` or `nearest_centroid`' },
   depth: { type: 'Int32', doc: 'the transfer depth l scored' },
   score: { type: 'Float64', nullable: true, doc: 'the predictor’s score of depth l (higher is better); null when it cannot be computed' },
@@ -37,7 +37,7 @@ export type StudyPredictionRow = RowOf<typeof STUDY_PREDICTION>;
 export const BAND = defineTable(
   'band.arrow',
   {
-    correlation: { type: 'Float64', nullable: true, doc: 'null for image tasks' },
+    correlation: CORRELATION_COLUMN,
     block: { type: 'Int32', doc: 'the block, 1..L' },
     measure: { type: 'Utf8', doc: 'the similarity value name' },
     value: { type: 'Float64', doc: 'source network vs target reference network' },
@@ -56,8 +56,7 @@ export type BandRow = RowOf<typeof BAND>;
 export const PREDICTION_SCORES = defineTable(
   'prediction_scores.arrow',
   {
-    correlation: { type: 'Float64', nullable: true, doc: 'null for image tasks' },
-    n: { type: 'Int32', doc: 'target training samples' },
+    ...CELL_COLUMNS,
     mode: { type: 'Utf8', doc: 'the transfer mode whose measured l* the prediction is scored against' },
     predictor: { type: 'Utf8', doc: 'the predictor' },
     predicted_depth: { type: 'Int32', nullable: true, doc: 'its l*' },

@@ -4,6 +4,7 @@
  * beyond the frozen prefix: per cell, each mode's best setting on selection and its paired test
  * gains (stages/lib/report/protocol-table.ts computes it).
  */
+import { CELL_COLUMNS } from './cell-columns.js';
 import { defineTable, type RowOf } from './define-table.js';
 
 const gain = (over: string) =>
@@ -19,8 +20,7 @@ const PREFIX = gain('the best prefix depth (defrost at its l*, chosen on selecti
 export const PROTOCOL_CHOICES = defineTable(
   'protocols.arrow',
   {
-    correlation: { type: 'Float64', nullable: true, doc: 'null for image tasks' },
-    n: { type: 'Int32', doc: 'target training samples' },
+    ...CELL_COLUMNS,
     mode: { type: 'Utf8', doc: 'the transfer mode (a prefix mode or a protocol)' },
     symbol: { type: 'Utf8', doc: 'how its setting is named: `l`, `b`, `γ`, `α`' },
     setting: { type: 'Float64', doc: 'its best setting on selection accuracy (ties: the earlier in tie order)' },

@@ -4,6 +4,7 @@
  * set and gains (docs/report.md, docs/protocol.md). Every field is marked nullable, as these
  * tables always were; `nullable` says which values can be missing.
  */
+import { CELL_COLUMNS } from './cell-columns.js';
 import { defineTable, type RowOf } from './define-table.js';
 import { TRAINING_METRICS } from './training-tables.js';
 
@@ -12,12 +13,7 @@ const RUN = TRAINING_METRICS.columns;
 export const RESULTS = defineTable(
   'results.arrow',
   {
-    correlation: {
-      type: 'Float64',
-      nullable: true,
-      doc: 'the task pair’s correlation; null for image tasks, which have no correlation sweep',
-    },
-    n: { type: 'Int32', doc: 'target training samples' },
+    ...CELL_COLUMNS,
     mode: { type: 'Utf8', doc: '`scratch`, or the transfer mode (`defrost`, `reinit`, or a protocol: `surgical`, `lp-ft`, ...)' },
     depth: {
       type: 'Int32',
@@ -56,8 +52,7 @@ export type ResultRow = RowOf<typeof RESULTS>;
 export const OPTIMAL_DEPTH = defineTable(
   'optimal_depth.arrow',
   {
-    correlation: { type: 'Float64', nullable: true, doc: 'null for image tasks' },
-    n: { type: 'Int32', doc: 'target training samples' },
+    ...CELL_COLUMNS,
     mode: { type: 'Utf8', doc: 'the transfer mode' },
     optimal_depth: {
       type: 'Int32',
