@@ -8,7 +8,7 @@
 // worked example's source network and training recipe (experiments/example-your-data.yaml).
 // Every fold run of a recommend with elimination is a fold run of the exhaustive one (same key),
 // so the race is replayed on the exhaustive fold accuracies with the command's own rule
-// (stages/recommend/race.ts) and answered with its own answer (stages/recommend/answer.ts): the
+// (stages/lib/race.ts) and answered with its own answer (stages/recommend/answer.ts): the
 // recommendation elimination gives, exactly, without training twice. Checked per draw: l* with
 // elimination lies in the exhaustive plausible set, and every eliminated depth lies outside it.
 // The cost is the sum of the fold runs' own durations (manifests), exhaustive against the runs the

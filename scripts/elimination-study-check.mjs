@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Early elimination replayed on a study's cells (docs/your-data.md#early-elimination): in every
-// cell (correlation, n, mode) the depths and scratch race over the replicates (task instance x
-// seed, interleaved by task so that every round holds every task: (t0,s0), (t1,s0), (t2,s0),
-// (t0,s1), ...) with recommend's rule (stages/recommend/race.ts) on selection accuracy; l* is the
+// Early elimination replayed on a study's cells (docs/protocol.md#early-elimination-in-a-study,
+// what `transfer.eliminate` does): in every cell (correlation, n, mode) the depths (not scratch)
+// race over the replicates (task instance x seed, interleaved by task so that every round holds
+// every task: (t0,s0), (t1,s0), (t2,s0), (t0,s1), ...) with recommend's rule (stages/lib/race.ts) on selection accuracy; l* is the
 // study's rule (stages/lib/statistics.ts, tasks as the unit) among the depths that finish. Checked
 // per cell: that l* lies in the study's own plausible set (optimal_depth.arrow) and every
 // eliminated depth outside it; the cost is the runs' own seconds, all against those the race trains.
@@ -21,7 +21,7 @@ if (dir === undefined) {
   process.stderr.write('elimination-study-check: give the aggregate instance directory of a finished study\n');
   process.exit(2);
 }
-const { replayRace, raceCandidates, candidateKey } = await import(join(root, 'dist', 'stages', 'recommend', 'race.js'));
+const { replayRace, candidateKey } = await import(join(root, 'dist', 'stages', 'recommend', 'race.js'));
 const { bestDepth } = await import(join(root, 'dist', 'stages', 'lib', 'statistics.js'));
 const rowsOf = (file) =>
   tableFromIPC(readFileSync(join(dir, file)))
@@ -45,7 +45,7 @@ for (const cell of answers) {
   const depths = [...new Set(runs.filter((r) => r.mode === cell.mode).map((r) => r.depth))].sort((a, b) => a - b);
   const taskOf = Array.from({ length: units }, (_, i) => tasks[i % tasks.length]);
   // With task instances, the race tests over them (as the study's final test does); else over seeds.
-  const { eliminated, trainedFolds } = replayRace(raceResults, raceCandidates([cell.mode], depths), cell.mode, units, byTask ? taskOf : null);
+  const { eliminated, trainedFolds } = replayRace(raceResults, depths.map((depth) => ({ mode: cell.mode, depth })), cell.mode, units, byTask ? taskOf : null);
   const stopped = new Set(eliminated.filter((e) => e.depth !== null).map((e) => e.depth));
   const byDepth = new Map(
     depths

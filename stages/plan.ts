@@ -49,6 +49,7 @@ import { studySourceOf, type StudySource } from './lib/models/source-network/stu
 import { studyImageOptions } from './data/study-images.js';
 import { trainScratchStage } from './training/train-scratch.js';
 import { trainSourceStage } from './training/train-source.js';
+import { planRaces } from './training/race-plan.js';
 
 /** Readable instance ids (`stage[k=v,...]`); kept here for the report's fixtures. */
 export { instanceId };
@@ -238,6 +239,9 @@ export function planDefrost(config: DefrostConfig): InstanceSpec[] {
         runs.push(...section.plan({ plan, config, correlation, data, source: sourceOf, scratch, similarity }));
     }
   }
+
+  // The looks of early elimination read every task instance's transfers: planned after them all.
+  planRaces(plan, config, depths);
 
   plan.add(
     aggregateStage,

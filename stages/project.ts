@@ -27,6 +27,7 @@ import { reportAfterRun } from './report/after-run.js';
 import { runAnswer } from './report/run-answer.js';
 import { similarityStage } from './similarity/similarity.js';
 import { prefixStage } from './training/prefix.js';
+import { raceStage } from './training/race-stage.js';
 import { trainScratchStage } from './training/train-scratch.js';
 import { trainSourceStage } from './training/train-source.js';
 import { transferStage } from './training/transfer.js';
@@ -47,6 +48,7 @@ export const STAGES = [
   trainSourceStage,
   trainScratchStage,
   prefixStage,
+  raceStage,
   transferStage,
   similarityStage,
   baselineStage,

@@ -1,5 +1,5 @@
 /**
- * Early elimination in `recommend` (stages/recommend/race.ts, docs/your-data.md#early-elimination):
+ * Early elimination in `recommend` (stages/lib/race.ts, docs/your-data.md#early-elimination):
  * the rounds over folds, the stricter level of each look, which candidates stop and when, the
  * replay the `recommend` stage does, what the answer makes of the stopped candidates, and the plan
  * of each round.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SCRATCH_MODE } from '../stages/lib/models/transfer-modes/registry.js';
 import { recommendation, recommendationJson, recommendationText, type FoldResult } from '../stages/recommend/answer.js';
-import { eliminationLevel, eliminationsAfter, raceCandidates, raceRounds, replayRace } from '../stages/recommend/race.js';
+import { eliminationLevel, eliminationsAfter, raceCandidates, raceRounds, replayRace } from '../stages/lib/race.js';
 import { planRecommendRuns, type RecommendRequest } from '../stages/recommend/plan.js';
 import { meanInterval, pairedDifferences } from '../stages/lib/statistics.js';
 

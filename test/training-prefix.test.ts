@@ -166,7 +166,7 @@ test('prefix stage: depth 2 from depth 1; a transfer reading it matches one with
   const transfer = async (prefix: RigInput[]): Promise<Record<string, unknown>> => {
     const rig = stageContext(transferStage, {
       params,
-      inputs: { data: { dir: data, stage: 'generate-data' }, source: { dir: sourceDir, stage: 'train-source' }, prefix },
+      inputs: { data: { dir: data, stage: 'generate-data' }, source: { dir: sourceDir, stage: 'train-source' }, prefix, race: [] },
     });
     const outcome = await runTransfer(rig.ctx);
     return { ...outcome.summary, log: rig.lines.join('\n') };

@@ -119,7 +119,7 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   for (let i = 0; i < 2; i++) {
     const t = stageContext(transferStage, {
       params: transferParams,
-      inputs: { data: { dir: targetData }, source: { dir: src.outDir }, prefix: [] },
+      inputs: { data: { dir: targetData }, source: { dir: src.outDir }, prefix: [], race: [] },
       outDir: outDir(),
     });
     runs.push({ out: await runTransfer(t.ctx), dir: t.outDir });
@@ -132,7 +132,7 @@ test('train-source, train-scratch and transfer write their outputs and summaries
   // reinit at depth 0 is training from scratch: the same network, the same result
   const reinit0 = stageContext(transferStage, {
     params: { ...transferParams, mode: 'reinit' as const, depth: 0 },
-    inputs: { data: { dir: targetData }, source: { dir: src.outDir }, prefix: [] },
+    inputs: { data: { dir: targetData }, source: { dir: src.outDir }, prefix: [], race: [] },
     outDir: outDir(),
   });
   assert.deepEqual(await runTransfer(reinit0.ctx), scratchOut);
@@ -205,7 +205,7 @@ test('with model null (source_model), scratch and transfer take the imported net
   // reinit at depth 0 is that scratch network: the same architecture and init streams.
   const reinit0 = await runStage(transferStage, {
     params: { ...params, mode: 'reinit' as const, depth: 0 },
-    inputs: { data: { dir: targetData }, source: { dir: network }, prefix: [] },
+    inputs: { data: { dir: targetData }, source: { dir: network }, prefix: [], race: [] },
     outDir: outDir(),
   });
   assert.deepEqual(reinit0.outcome.summary, scratch.outcome.summary);
@@ -214,7 +214,7 @@ test('with model null (source_model), scratch and transfer take the imported net
   await assert.rejects(
     runStage(transferStage, {
       params: { ...params, mode: 'defrost' as const, depth: 1 },
-      inputs: { data: { dir: targetData }, source: { dir: misfit }, prefix: [] },
+      inputs: { data: { dir: targetData }, source: { dir: misfit }, prefix: [], race: [] },
       outDir: outDir(),
     }),
     (e: unknown) => e instanceof StageFailure && e.message.includes(`shape [${DIM}]`) && e.message.includes(`shape [${DIM + 1}]`),

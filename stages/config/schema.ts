@@ -193,6 +193,12 @@ export const transferSchema = z.strictObject({
     .describe(
       'largest frozen-prefix activation artifact cached, in GB: over it a transfer computes the prefix every step; 0 turns caching off (docs/performance.md#frozen-prefix-activations)',
     ),
+  eliminate: z
+    .boolean()
+    .default(false)
+    .describe(
+      "early elimination: each cell's depths race over the replicates and a depth already significantly worse stops training (docs/protocol.md#early-elimination-in-a-study)",
+    ),
   protocols: z
     .strictObject(Object.fromEntries(PROTOCOLS.map((mode) => [mode, protocolSchema(mode).optional()])))
     .default({})

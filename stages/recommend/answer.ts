@@ -6,7 +6,7 @@
  * l*'s and scratch's mean accuracy with their 95% Student t intervals over folds; the paired
  * gains of l* over the two defaults (fine-tuning everything, l = 0; freezing every block, l = L)
  * and over training from scratch; and the verdict in words (stages/lib/report/verdict.ts).
- * With early elimination (race.ts), the candidates the race stopped take no part in l* and the
+ * With early elimination (stages/lib/race.ts), the candidates the race stopped take no part in l* and the
  * plausible set (they were shown worse than a depth at a stricter level than the set's own);
  * their means, and gains over them, rest on the folds they trained.
  *
@@ -19,7 +19,7 @@ import { accuracyInterval, bestDepth, pairedDifferenceInterval, plausibleSet, ty
 import { DEFAULT_TRANSFER_MODE } from '../lib/models/transfer-modes/registry.js';
 import { bestOfMode, chooseProtocol, inTieOrder, symbolOf, type Candidate, type ProtocolBest } from '../lib/report/protocol-choice.js';
 import type { CvResultRow } from '../lib/tables/recommend-tables.js';
-import { eliminationLevel, type Elimination } from './race.js';
+import { eliminationLevel, type Elimination } from '../lib/race.js';
 
 /**
  * One finished fold run: a depth of a mode, a protocol's setting (`setting`, when it is not a

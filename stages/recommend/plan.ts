@@ -9,7 +9,7 @@
  * what it reads, so asking for another depth or mode adds only its folds (and the `recommend`
  * that gathers them); the data and the network enter every key through their bytes.
  * `planRecommendRuns` takes the depths to train, so a faster strategy can plan a subset, and the
- * folds each candidate has trained so far, so early elimination (race.ts) can plan round by round.
+ * folds each candidate has trained so far, so early elimination (stages/lib/race.ts) can plan round by round.
  */
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
@@ -23,7 +23,7 @@ import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { fineTuneStage } from './fine-tune.js';
 import { recommendStage } from './recommend.js';
-import { candidateKey, type Candidate } from './race.js';
+import { candidateKey, type Candidate } from '../lib/race.js';
 
 /** Everything `recommend` plans from: checked files with their fingerprints, and the protocol. */
 export interface RecommendRequest {
@@ -40,7 +40,7 @@ export interface RecommendRequest {
 }
 
 /**
- * How far a race has gone (race.ts): the folds each candidate trains (folds 0..n-1, by
+ * How far a race has gone (stages/lib/race.ts): the folds each candidate trains (folds 0..n-1, by
  * `candidateKey`), and whether the answer is planned yet (after the last round).
  */
 export interface RacePlan {
@@ -109,7 +109,7 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
     }
   };
   const modes = [...request.modes, ...request.protocols.filter((p) => !request.modes.includes(p))];
-  // A race (race.ts) trains a depth or scratch only on the folds it has reached; protocol settings train every fold.
+  // A race (stages/lib/race.ts) trains a depth or scratch only on the folds it has reached; protocol settings train every fold.
   const trains = (candidate: Candidate, fold: number): boolean => fold < (race?.trainedFolds.get(candidateKey(candidate)) ?? folds);
   for (let fold = 0; fold < folds; fold++) {
     if (trains({ mode: SCRATCH_MODE, depth: null }, fold)) add(SCRATCH_MODE, null, fold);

@@ -1,6 +1,6 @@
 /**
  * The rounds of early elimination as `defrost recommend` runs them (docs/your-data.md#early-elimination;
- * the rule is race.ts): each round executes the plan of the folds reached so far, reads the fold
+ * the rule is stages/lib/race.ts): each round executes the plan of the folds reached so far, reads the fold
  * accuracies from the published manifests, stops the candidates that trail, and plans the next
  * fold of the survivors; the last round adds the `recommend` stage, which replays the same race on
  * the runs it gathers. The rounds are one recommend: one execution (every instance a round
@@ -14,7 +14,15 @@ import type { Store } from '../../pipeline/store.js';
 import { wrapWords } from '../../pipeline/terminal-width.js';
 import { SCRATCH_MODE, transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { planRecommendRuns, type RecommendRequest } from './plan.js';
-import { candidateKey, eliminationsAfter, raceCandidates, raceRounds, type Candidate, type Elimination, type RaceResult } from './race.js';
+import {
+  candidateKey,
+  eliminationsAfter,
+  raceCandidates,
+  raceRounds,
+  type Candidate,
+  type Elimination,
+  type RaceResult,
+} from '../lib/race.js';
 import { cvTrainStage } from './cv-train.js';
 
 /** What the rounds need from the command: executing a plan, the store, where to say what stopped. */

@@ -19,7 +19,7 @@ export interface RecordedDepths {
   readonly fastTop: number | null;
   /** The depths cross-validated (all requested ones, or the top of the ranking with `--fast`). */
   readonly trained: readonly number[];
-  /** `--exhaustive`: every depth trained every fold (else early elimination, race.ts). */
+  /** `--exhaustive`: every depth trained every fold (else early elimination, stages/lib/race.ts). */
   readonly exhaustive: boolean;
 }
 

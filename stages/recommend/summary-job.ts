@@ -12,7 +12,7 @@ import { importDataSummary } from '../data/import-data.js';
 import { CV_METRICS, CV_RESULTS } from '../lib/tables/recommend-tables.js';
 import type { RecommendContext } from './recommend.js';
 import { recommendation, recommendationText, type FoldResult } from './answer.js';
-import { candidateKey, raceCandidates, replayRace, type Elimination } from './race.js';
+import { candidateKey, raceCandidates, replayRace, type Elimination } from '../lib/race.js';
 
 /**
  * The race's eliminations, replayed on the fold runs gathered; a candidate whose folds are not

@@ -18,6 +18,7 @@ import { collectRuns, compareCorrelation } from '../lib/report/results.js';
 import { answerPlace } from './answer-stages.js';
 import { REPORT_SECTIONS, SECTION_OUTPUTS } from './sections.js';
 import { formatOptimalDepthTable } from '../lib/report/text-table.js';
+import { eliminationLines, eliminationsOf } from '../lib/report/eliminations.js';
 import type { ReportTables, RunRecord } from '../lib/report/types.js';
 import { answerBasis, type ValidationBasis } from '../lib/report/basis.js';
 import { OPTIMAL_DEPTH, RESULTS } from '../lib/tables/report-tables.js';
@@ -127,7 +128,10 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     if (built.answer !== undefined) answers.push(built.answer);
     log(built.text);
   }
-  const text = [wrapWords(tables.basis).join('\n'), formatOptimalDepthTable(tables.optimal, tables.depth), ...answers].join('\n');
+  const stopped = eliminationLines(eliminationsOf(tables.results)).map((line) => wrapWords(line, '', '  ').join('\n'));
+  const text = [wrapWords(tables.basis).join('\n'), formatOptimalDepthTable(tables.optimal, tables.depth), ...stopped, ...answers].join(
+    '\n',
+  );
   // Temp file + rename: a link planted in `.reports/partial-<key>/` is replaced, never followed.
   writeFileAtomic(join(options.outDir, REPORT_FILES.text), text);
   const htmlPath = join(options.outDir, REPORT_FILES.html);

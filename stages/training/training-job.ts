@@ -32,11 +32,12 @@ import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
 import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
-import { TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
+import { ELIMINATED, TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
 import { blockCount, buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
 import { inputStatsOf } from '../lib/models/input-stats.js';
 import { suffixNetwork } from '../lib/models/prefix-split.js';
 import { prefixSummaryOf } from './prefix.js';
+import { raceSummaryOf } from './race-stage.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
 import type { TrainScratchContext } from './train-scratch.js';
@@ -270,11 +271,47 @@ function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number;
 }
 
 /** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
+/**
+ * A transfer whose depth the cell's race has stopped (docs/protocol.md#early-elimination-in-a-study):
+ * it trains nothing, and its metrics row says so (`stopped_by` `eliminated`, no accuracy, no step),
+ * a function of the look it read like any output.
+ */
+async function recordEliminated(ctx: TransferContext, depth: number): Promise<StageOutcome | null> {
+  const look = ctx.inputs.race[0];
+  if (look === undefined) return null;
+  const race = raceSummaryOf(look.summary);
+  if (race === null) throw new StageFailure(`${labelOf(ctx)}: ${look.id} has no race summary`);
+  if (race.alive.includes(depth)) return null;
+  const stop = race.eliminated.find((e) => e.depth === depth);
+  ctx.log(
+    `eliminated by ${look.id}: depth ${depth} stopped after ${stop?.after_replicates ?? '?'} replicates, ` +
+      `behind depth ${stop?.leader ?? '?'} in selection accuracy; nothing trained`,
+  );
+  await TRAINING_CURVE.write(ctx.output('curve'), []);
+  const metrics: TrainingMetricsRow = {
+    test_accuracy: Number.NaN,
+    test_loss: Number.NaN,
+    validation_accuracy: Number.NaN,
+    validation_loss: Number.NaN,
+    selection_accuracy: Number.NaN,
+    selection_loss: Number.NaN,
+    train_steps: 0,
+    epochs: 0,
+    best_epoch: 0,
+    learning_rate: Number.NaN,
+    stopped_by: ELIMINATED,
+  };
+  await TRAINING_METRICS.write(ctx.output('metrics'), [metrics]);
+  return { summary: TRAINING_METRICS.json(metrics) };
+}
+
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, validation } = ctx.params;
   const setting = ctx.params.depth ?? ctx.params.setting;
   if (setting === undefined) throw new StageFailure(`${labelOf(c)}: a transfer needs its depth or setting`);
+  const eliminated = await recordEliminated(ctx, setting);
+  if (eliminated !== null) return eliminated;
   const prefix = cachedPrefix(ctx);
   const data = readTarget(c, prefix?.tables ?? ctx.inputs.data, n, seed, validation);
   // The network takes the task's inputs; with a cached prefix the tables hold block-l outputs.

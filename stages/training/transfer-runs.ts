@@ -11,6 +11,7 @@ import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { coordNumber } from '../lib/report/results.js';
 import type { AnswerStage } from './answer-stage.js';
 import { planPrefix } from './prefix-plan.js';
+import { raceInput } from './race-plan.js';
 import { transferStage } from './transfer.js';
 
 /**
@@ -41,7 +42,13 @@ export const transferRuns: AnswerStage<typeof transferStage> = {
           transferStage,
           { ...task, correlation, n, mode, [coordinate]: value, seed },
           { ...training, correlation, n, mode, [coordinate]: value, ...options, seed },
-          { data, source, prefix: planPrefix(cell, cachedDepth(definition, value, depthOf(config), modeOptions)) },
+          {
+            data,
+            source,
+            prefix: planPrefix(cell, cachedDepth(definition, value, depthOf(config), modeOptions)),
+            // Early elimination races the depths of a prefix mode (docs/protocol.md#early-elimination-in-a-study).
+            race: coordinate === 'depth' ? raceInput(config, task, correlation, n, mode, seed) : [],
+          },
         ),
       );
     });

@@ -8,6 +8,7 @@ import { input, inputs, type ContextOf } from '../../pipeline/stage.js';
 import { generateDataStage } from '../data/generate-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { prefixStage } from './prefix.js';
+import { raceStage } from './race-stage.js';
 import { trainSourceStage } from './train-source.js';
 import { TRAINING_OUTPUTS, trainingStage, transferParams } from './training-stage.js';
 
@@ -26,6 +27,12 @@ const declaration = {
      * readout run, on them. Empty at l = 0 or with `transfer.prefix_cache_gb: 0`.
      */
     prefix: inputs(prefixStage),
+    /**
+     * The cell's early-elimination look before this replicate (`transfer.eliminate`,
+     * docs/protocol.md#early-elimination-in-a-study): when it has stopped this depth, the transfer
+     * trains nothing and records so. Empty without elimination and for the first replicates.
+     */
+    race: inputs(raceStage),
   },
   outputs: TRAINING_OUTPUTS,
 } as const;

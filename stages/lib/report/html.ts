@@ -4,6 +4,7 @@
  * Nothing time-dependent goes in (no dates): the same tables give the same bytes.
  */
 import { sourceNetworkWords } from './charts.js';
+import { eliminationLines, eliminationsOf } from './eliminations.js';
 import { compareMode } from './results.js';
 import { cellLabel, gainOf, modeHeading, rowVerdict } from './text-table.js';
 import type { OptimalDepthRow } from '../tables/report-tables.js';
@@ -172,6 +173,17 @@ function optimalTable(rows: readonly OptimalDepthRow[], L: number): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** The depths early elimination stopped (docs/protocol.md#early-elimination-in-a-study); nothing without any. */
+function eliminationNote(tables: ReportTables): string {
+  const lines = eliminationLines(eliminationsOf(tables.results));
+  if (lines.length === 0) return '';
+  return (
+    '<p class="caption">Early elimination (<code>transfer.eliminate</code>) stopped these depths once they trailed the leading depth ' +
+    'significantly, at a stricter level than the plausible set’s; they are neither l* nor plausible, and their runs after that ' +
+    `trained nothing (<code>stopped_by</code> <code>eliminated</code> in <code>results.arrow</code>):</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`
+  );
+}
+
 function missingSection(missing: readonly MissingRun[], missingSimilarity: readonly (number | null)[]): string {
   if (missing.length === 0 && missingSimilarity.length === 0) return '';
   const shown = missing.slice(0, 200);
@@ -269,7 +281,7 @@ standard error (sample standard deviation / √seeds; none with one seed). Gains
 with their paired Student t 95% interval in brackets (none with one seed); l* itself is not compared with itself. The same numbers, as
 fractions, are in <code>optimal_depth.arrow</code>; every run is in <code>results.arrow</code>, the similarity measures in
 <code>similarity.arrow</code>.</p>
-<div class="card chart">${optimalTable(tables.optimal, L)}</div></section>
+<div class="card chart">${optimalTable(tables.optimal, L)}</div>${eliminationNote(tables)}</section>
 </main>
 </body>
 </html>

@@ -10,6 +10,8 @@
  *   modes of a cell, so every comparison is paired; with two or more task instances the task is
  *   the unit of replication (`stages/lib/statistics.ts`); missing runs are left out (never counted
  *   as zero) and counted in `missing_runs`;
+ * - a depth early elimination stopped (eliminations.ts) is neither l* nor plausible: the race
+ *   showed it worse than the leader; its means and the gains over it rest on the runs it trained;
  * - ties of the mean go to the deeper l: it freezes more and trains less;
  * - standard errors use the sample standard deviation (n - 1) / sqrt(seeds), null for one seed.
  */
@@ -26,6 +28,7 @@ import {
   type Tasks,
 } from '../statistics.js';
 import type { OptimalDepthRow, ResultRow } from '../tables/report-tables.js';
+import { eliminatedDepths, eliminationsOf } from './eliminations.js';
 import { compareCorrelation, compareMode, isDepthMode, SCRATCH_MODE } from './results.js';
 import type { MissingRun } from './types.js';
 
@@ -135,6 +138,7 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
   const sortedCells = [...cells.values()].sort((a, b) => compareCorrelation(a.correlation, b.correlation) || a.n - b.n);
   const sortedModes = [...modes].sort(compareMode);
 
+  const eliminations = eliminationsOf(results);
   const rows: OptimalDepthRow[] = [];
   for (const { correlation, n } of sortedCells) {
     const replicates = replicatesOfCell(results, correlation, n);
@@ -144,7 +148,10 @@ export function computeOptimalDepth(results: readonly ResultRow[], missing: read
     const scratch = intervalOrNull(() => accuracyInterval(scratchTest, 0.95, tasks));
     const scratchMissing = missing.filter((m) => m.correlation === correlation && m.n === n && m.mode === SCRATCH_MODE).length;
     for (const mode of sortedModes) {
-      const selection = scoresByDepth(results, correlation, n, mode, replicates, 'selection_accuracy');
+      const stopped = eliminatedDepths(eliminations, correlation, n, mode);
+      const selection = new Map(
+        [...scoresByDepth(results, correlation, n, mode, replicates, 'selection_accuracy')].filter(([depth]) => !stopped.has(depth)),
+      );
       const test = scoresByDepth(results, correlation, n, mode, replicates, 'test_accuracy');
       const best = bestDepth(selection, tasks);
       const atBest = best === null ? [] : (test.get(best) ?? []);

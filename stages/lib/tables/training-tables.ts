@@ -25,13 +25,20 @@ export const TRAINING_METRICS = defineTable(
     best_epoch: { type: 'Int32', doc: 'the epoch whose weights were kept (best validation check, or the last epoch)' },
     learning_rate: { type: 'Float64', doc: 'learning rate of the kept weights (chosen on validation when several were tried)' },
     // Marked nullable since the first metrics.arrow; training always says why it stopped.
-    stopped_by: { type: 'Utf8', nullable: true, doc: '`patience` (early stopping ended training) or `budget` (the epoch budget did)' },
+    stopped_by: {
+      type: 'Utf8',
+      nullable: true,
+      doc: '`patience` (early stopping ended training), `budget` (the epoch budget did), or `eliminated` (a transfer early elimination stopped before it trained: docs/protocol.md#early-elimination-in-a-study)',
+    },
   },
   {
     doc: 'One row: how the kept weights of a training run do on test and validation, and how training ended. The same row is the run’s manifest summary.',
   },
 );
 export type TrainingMetricsRow = RowOf<typeof TRAINING_METRICS>;
+
+/** `stopped_by` of a transfer early elimination stopped: it trained nothing (docs/protocol.md#early-elimination-in-a-study). */
+export const ELIMINATED = 'eliminated';
 
 /** What a training stage declares as its summary: its metrics row as JSON. */
 export const TRAINING_SUMMARY = TRAINING_METRICS.jsonSchema;

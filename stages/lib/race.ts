@@ -1,6 +1,7 @@
 /**
- * Early elimination in `recommend` (docs/your-data.md#early-elimination): the depths race over
- * the folds. Round 1 trains every candidate (each depth of each mode, and scratch) on the first
+ * Early elimination (docs/your-data.md#early-elimination): the depths race over the folds of
+ * `recommend`, or over a study's replicates with `transfer.eliminate`
+ * (docs/protocol.md#early-elimination-in-a-study, stages/training/race-stage.ts). Round 1 trains every candidate (each depth of each mode, and scratch) on the first
  * `FIRST_ROUND_FOLDS` folds; each later round trains the survivors on one more fold, until the
  * last fold. After every round but the last, a candidate whose paired fold difference from the
  * current best depth of the first mode (the current l*) is significantly negative at the
@@ -15,10 +16,11 @@
  * (scripts/elimination-check.mjs).
  *
  * Pure: the command decides the rounds with it, and the `recommend` stage replays it on the fold
- * runs it gathers to name the eliminated candidates.
+ * runs it gathers to name the eliminated candidates; a study's `race` instances replay it on the
+ * replicates trained so far.
  */
-import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
-import { bestDepth, pairedDifferenceInterval, type Interval, type Tasks } from '../lib/statistics.js';
+import { SCRATCH_MODE } from './models/transfer-modes/registry.js';
+import { bestDepth, pairedDifferenceInterval, type Interval, type Tasks } from './statistics.js';
 
 /** Folds of round 1: the fewest that give a paired t-test two degrees of freedom. */
 export const FIRST_ROUND_FOLDS = 3;
@@ -118,7 +120,8 @@ export function raceCandidates(modes: readonly string[], depths: readonly number
 /**
  * Replays the race on fold results (all of a race's runs, or an exhaustive recommend's): the
  * candidates eliminated, in order, and the folds each candidate is trained on. Results past a
- * candidate's elimination are ignored, as the race would never have trained them.
+ * candidate's elimination are ignored, as the race would never have trained them. `reached`: replay
+ * only the looks made with at most that many folds trained (a race still under way).
  */
 export function replayRace(
   results: readonly RaceResult[],
@@ -126,12 +129,13 @@ export function replayRace(
   primaryMode: string,
   folds: number,
   tasks: Tasks = null,
+  reached: number = folds,
 ): { eliminated: Elimination[]; trainedFolds: Map<string, number> } {
   const rounds = raceRounds(folds);
   const trainedFolds = new Map(candidates.map((c) => [candidateKey(c), folds]));
   const eliminated: Elimination[] = [];
   let alive = [...candidates];
-  for (const done of rounds.slice(0, -1)) {
+  for (const done of rounds.slice(0, -1).filter((d) => d <= reached)) {
     const out = eliminationsAfter(results, alive, primaryMode, done, folds, tasks);
     for (const e of out) trainedFolds.set(candidateKey(e), done);
     eliminated.push(...out);
