@@ -3,7 +3,8 @@
  * whose paired differences are known: `versus` holds the paired fold gains of l* over fine-tuning
  * everything, freezing every block and scratch; the verdict says "cannot be told apart" when l*
  * cannot be separated from l = 0, and the printed report starts with it, within 100 columns; the
- * `--json` line has exactly the keys docs/your-data.md documents.
+ * `--json` line has exactly the keys docs/your-data.md documents; a significant gain over scratch is
+ * said with the defaults l* beats; folds that agree exactly read as agreement of that many folds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,7 +48,11 @@ test('l* cannot be separated from l = 0: versus holds the paired gains and the v
     r.verdict,
     /^freeze 1 of 3 blocks \(0, 1 as good\): \+\d+\.\d points \[.*\] over freezing all 3, .* over fine-tuning everything — /,
   );
-  assert.match(r.verdict, /better than freezing all 3; cannot be told apart from fine-tuning everything with this much data\.$/);
+  // l* beats freezing all 3 and scratch: both are said, scratch with its gain.
+  assert.match(
+    r.verdict,
+    / — better than freezing all 3 and than training from scratch \(\+\d+\.\d \[\+\d+\.\d, \+\d+\.\d\]\); cannot be told apart from fine-tuning everything with this much data\.$/,
+  );
   assert.deepEqual(r.stopped_by, { budget: 4, patience: 21 }, 'fold 0 of each depth hit the budget, scratch never');
 
   // The printed report leads with the verdict, every line within 100 columns.
@@ -79,4 +84,26 @@ test('l* = L: freeze_all is exactly zero and the verdict does not compare l* wit
   assert.equal(p.versus.fine_tune_all, null);
   assert.equal(p.versus.freeze_all, null);
   assert.match(p.verdict, /freezing all 3 and fine-tuning everything not run, so not compared\.$/);
+});
+
+test('folds that agree exactly read as agreement of that many folds, not as an interval of no width', () => {
+  // l* = 1 beats l = 3 by exactly 25 points on every fold (dyadic accuracies: the differences are exact).
+  const d1 = [0.75, 0.5, 0.625, 0.875, 0.5];
+  const d3 = d1.map((v) => v - 0.25);
+  const results = folds([[0.7, 0.45, 0.6, 0.8, 0.5], d1, [0.6, 0.4, 0.5, 0.7, 0.45], d3], [0.5, 0.3, 0.45, 0.6, 0.35]);
+  const r = recommendation(results, ['defrost'], FOLDS, 3);
+  assert.deepEqual(r.versus.freeze_all, [0.25, 0.25, 0.25], 'the JSON keeps the interval as computed');
+  assert.equal(
+    r.verdict,
+    'freeze 1 of 3 blocks: +25.0 points (all 5 folds agree) over freezing all 3, +4.0 [+0.5, +7.5] over fine-tuning everything — ' +
+      'better than freezing all 3, than fine-tuning everything and than training from scratch (+21.0 [+14.6, +27.4]).',
+  );
+  // A candidate that trained fewer folds (stopped early): the agreement counts the folds it pairs.
+  const fewer = recommendation(
+    results.filter((f) => !(f.depth === 3 && f.fold >= 2)),
+    ['defrost'],
+    FOLDS,
+    3,
+  );
+  assert.match(fewer.verdict, /^freeze 1 of 3 blocks: \+25\.0 points \(all 2 folds agree\) over freezing all 3, /);
 });

@@ -118,6 +118,11 @@ function gainOver(a: readonly number[], b: readonly number[] | undefined): Inter
   }
 }
 
+/** Folds where both `a` and `b` have a result: what a paired gain rests on. */
+function pairedFolds(a: readonly number[], b: readonly number[] | undefined): number {
+  return b === undefined ? 0 : a.filter((v, i) => Number.isFinite(v) && Number.isFinite(b[i])).length;
+}
+
 /** The answer across `protocols` (the modes trained for it) from the fold results; null when none has a result. */
 export function protocolAnswer(
   results: readonly FoldResult[],
@@ -202,6 +207,12 @@ export function recommendation(
     vsScratch: versus.scratch,
     replicates: atBest.filter((v) => Number.isFinite(v)).length,
     unit: 'fold',
+    paired: {
+      freezeAll: pairedFolds(atBest, primary.get(blocks)),
+      fineTuneAll: pairedFolds(atBest, primary.get(0)),
+      scratch: pairedFolds(atBest, scratch),
+    },
+    sayScratchWin: true,
   });
   return {
     l_star: lStar,
@@ -288,7 +299,7 @@ export function recommendationText(r: Recommendation, what: { data: string; mode
 }
 
 const pairText = (p: ProtocolPair): string => `${p.mode} ${p.symbol}=${p.setting}`;
-const gainText = (iv: Interval | null): string => (iv === null ? 'not trained' : formatGainPoints(iv));
+const gainText = (iv: Interval | null): string => (iv === null ? 'not trained' : formatGainPoints(iv, '', { unit: 'fold' }));
 
 /** The answer across protocols, within 100 columns: the best pair, its gains, its plausible set, each protocol's best. */
 function protocolLines(p: ProtocolAnswer): string[] {

@@ -12,11 +12,14 @@
  * - with one seed (or fold) there is no interval: the sentence says intervals need two, instead
  *   of printing a bare estimate as if it were measured;
  * - a plausible set with a gap ({1, 3}) is flagged: accuracy varies smoothly with depth, so the
- *   gap is noise of the per-depth tests, not a depth to avoid.
+ *   gap is noise of the per-depth tests, not a depth to avoid;
+ * - an interval of no width is every replicate giving the same gain: it reads `+33.3 (all 3
+ *   folds agree)`, agreement of that many replicates, never `[+33.3, +33.3]`, which reads as a
+ *   measured certainty.
  *
  * Pure: numbers in, words out.
  */
-import { excludesZero } from '../statistics.js';
+import { excludesZero, TIE_TOLERANCE } from '../statistics.js';
 import { knownTransferMode } from '../models/transfer-modes/registry.js';
 
 /** A gain of l* over an alternative in accuracy (a fraction): `[low, mean, high]`, bounds null with one replicate. */
@@ -39,6 +42,24 @@ export interface CellAnswer {
   /** Seeds (a study) or folds (`recommend`) behind the gains. */
   readonly replicates: number;
   readonly unit: 'seed' | 'fold';
+  /**
+   * The replicates each gain pairs, where known (`recommend`: early elimination stops a candidate
+   * after fewer folds than l* trained). Absent, an interval of no width says its replicates agree
+   * without counting them (a study's replicates may be task instances rather than seeds).
+   */
+  readonly paired?: { readonly freezeAll: number; readonly fineTuneAll: number; readonly scratch: number };
+  /**
+   * Name a significant gain over training from scratch as well (`recommend`: whether transfer
+   * helps at all is the first question about one's own data). Absent, scratch is named only when
+   * transfer is not significantly better than it (the study reports that gain in its own column).
+   */
+  readonly sayScratchWin?: boolean;
+}
+
+/** Replicates whose gains agree exactly: their unit and, where known, how many. */
+export interface Agreement {
+  readonly unit: 'seed' | 'fold';
+  readonly count?: number;
 }
 
 /** How l* compares with an alternative on the paired interval of its gain. */
@@ -56,11 +77,17 @@ export function signedPoints(value: number): string {
   return value >= 0 ? `+${text}` : text.startsWith('-') ? text : `-${text}`;
 }
 
-/** `+4.1 [+2.0, +6.2]` (points), or `+4.1` alone when the interval is unknown. */
-export function formatGainPoints(gain: Gain, unit = ''): string {
+/**
+ * `+4.1 [+2.0, +6.2]` (points), or `+4.1` alone when the interval is unknown. Given what the
+ * replicates are, an interval of no width (every replicate the same gain, to summation noise)
+ * reads `+33.3 (all 3 folds agree)`.
+ */
+export function formatGainPoints(gain: Gain, unit = '', agreement?: Agreement): string {
   const [low, mean, high] = gain;
-  const bounds = low === null || high === null ? '' : ` [${signedPoints(low)}, ${signedPoints(high)}]`;
-  return `${signedPoints(mean)}${unit}${bounds}`;
+  if (low === null || high === null) return `${signedPoints(mean)}${unit}`;
+  if (agreement !== undefined && high - low <= TIE_TOLERANCE)
+    return `${signedPoints(mean)}${unit} (all ${agreement.count === undefined ? '' : `${agreement.count} `}${agreement.unit}s agree)`;
+  return `${signedPoints(mean)}${unit} [${signedPoints(low)}, ${signedPoints(high)}]`;
 }
 
 /** Depths missing between the smallest and largest of a plausible set ({1, 3} -> [2]). */
@@ -153,18 +180,19 @@ export function verdictSentence(answer: CellAnswer): string {
   const gains: string[] = [];
   const verdicts: string[] = [];
   const untested: string[] = [];
-  const compare = (gain: Gain | null, name: string, isItself: boolean): void => {
+  const agreement = (count: number | undefined): Agreement => ({ unit: answer.unit, count });
+  const compare = (gain: Gain | null, name: string, isItself: boolean, count: number | undefined): void => {
     if (isItself) return;
     if (gain === null) {
       untested.push(name);
       return;
     }
-    gains.push(`${formatGainPoints(gain, gains.length === 0 ? ' points' : '')} over ${name}`);
+    gains.push(`${formatGainPoints(gain, gains.length === 0 ? ' points' : '', agreement(count))} over ${name}`);
     const verdict = verdictOn(compareGain(gain), name);
     if (verdict !== null) verdicts.push(verdict);
   };
-  compare(answer.vsFreezeAll, freezeAll, lStar === blocks);
-  compare(answer.vsFineTuneAll, fineTuneAll, lStar === 0);
+  compare(answer.vsFreezeAll, freezeAll, lStar === blocks, answer.paired?.freezeAll);
+  compare(answer.vsFineTuneAll, fineTuneAll, lStar === 0, answer.paired?.fineTuneAll);
 
   // Two "cannot be told apart" read better as one.
   const apart = verdicts.filter((v) => v.startsWith('cannot be told apart from '));
@@ -182,12 +210,16 @@ export function verdictSentence(answer: CellAnswer): string {
 
   // In a mode whose l = 0 is training from scratch, the scratch comparison was made above.
   const scratch = answer.vsScratch === null || !copiesAtZero(mode, blocks) ? 'unknown' : compareGain(answer.vsScratch);
-  if (answer.vsScratch !== null && (scratch === 'same' || scratch === 'worse'))
-    verdicts.push(
-      scratch === 'same'
-        ? `no better than training from scratch (${formatGainPoints(answer.vsScratch)})`
-        : `training from scratch did better (${formatGainPoints(answer.vsScratch)})`,
-    );
+  const scratchGain = answer.vsScratch === null ? '' : formatGainPoints(answer.vsScratch, '', agreement(answer.paired?.scratch));
+  if (scratch === 'same') verdicts.push(`no better than training from scratch (${scratchGain})`);
+  if (scratch === 'worse') verdicts.push(`training from scratch did better (${scratchGain})`);
+  if (scratch === 'better' && answer.sayScratchWin === true) {
+    // Joined to the defaults l* beats: `better than freezing all 4 and than training from scratch (...)`.
+    const win = `training from scratch (${scratchGain})`;
+    const better = verdicts.findIndex((v) => v.startsWith('better than '));
+    if (better === -1) verdicts.push(`better than ${win}`);
+    else verdicts[better] = `${verdicts[better].replace(' and than ', ', than ')} and than ${win}`;
+  }
   const note = intervalsNote(answer.unit, answer.replicates);
   if (note !== null) verdicts.push(`no verdict: ${note}`);
   if (untested.length > 0) verdicts.push(`${untested.join(' and ')} not run, so not compared`);
