@@ -57,7 +57,8 @@ A config is a YAML file (see \`experiments/\`). Every key is optional unless mar
 a missing key takes its default. Any key can be overridden on the command line with
 \`--set key.path=value\` (values are YAML: \`--set 'task.target_sizes=[20,100]'\`). An unknown key,
 a wrong type or an impossible value is rejected before anything runs (exit 2) with a message
-naming the key, the value and what is allowed. Cross-field rules (a depth beyond L, n larger than
+naming the key, the value (and whether it is a default), what is allowed and, for a typo, the
+nearest known key. Cross-field rules (a depth beyond L, n larger than
 the pool, \`similarity.k\` not below \`similarity.probe_size\`...) are checked too.
 `;
 
