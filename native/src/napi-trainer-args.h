@@ -83,6 +83,16 @@ inline bool ReadCreate(napi_env env, napi_callback_info info, const NapiGlue& gl
   return true;
 }
 
+// What a <prefix>SetParam / GetParam / SetAnchor call does with its array.
+enum class ParamAccess { kGet, kSet, kSetAnchor };
+
+// The entry point of one access, from a glue file's `Param(env, info, access)`:
+// `ParamEntry<Param, ParamAccess::kSet>` is <prefix>SetParam.
+template <napi_value (*Param)(napi_env, napi_callback_info, ParamAccess), ParamAccess access>
+napi_value ParamEntry(napi_env env, napi_callback_info info) {
+  return Param(env, info, access);
+}
+
 template <typename Trainer>
 struct ParamArgs {
   Trainer* trainer = nullptr;
@@ -142,6 +152,16 @@ bool ReadStep(napi_env env, napi_callback_info info, const NapiGlue& glue, StepA
       return false;
     }
   return true;
+}
+
+// Runs the step of checked arguments, writing [mean loss, correct predictions] into `out`.
+template <typename Trainer>
+void RunStep(const StepArgs<Trainer>& args) {
+  double loss = 0;
+  int32_t hits = 0;
+  args.trainer->Step(args.x, args.labels, args.rows, &loss, &hits);
+  args.out[0] = loss;
+  args.out[1] = hits;
 }
 
 template <typename Trainer>

@@ -39,8 +39,6 @@ napi_value Create(napi_env env, napi_callback_info info) {
   return NewHandle(env, trainer);
 }
 
-enum class ParamAccess { kGet, kSet, kSetAnchor };
-
 napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
   ParamArgs<Trainer> args;
   if (!ReadParam(env, info, kGlue, &args)) return nullptr;
@@ -51,20 +49,10 @@ napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
   return nullptr;
 }
 
-napi_value SetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kSet); }
-napi_value GetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kGet); }
-napi_value SetAnchor(napi_env env, napi_callback_info info) {
-  return Param(env, info, ParamAccess::kSetAnchor);
-}
-
 napi_value Step(napi_env env, napi_callback_info info) {
   StepArgs<Trainer> args;
   if (!ReadStep(env, info, kGlue, &args)) return nullptr;
-  double loss = 0;
-  int32_t hits = 0;
-  args.trainer->Step(args.x, args.labels, args.rows, &loss, &hits);
-  args.out[0] = loss;
-  args.out[1] = hits;
+  RunStep(args);
   return nullptr;
 }
 
@@ -80,9 +68,9 @@ napi_value Forward(napi_env env, napi_callback_info info) {
 void RegisterTrainer(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"trainerCreate", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"trainerSetParam", nullptr, SetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"trainerGetParam", nullptr, GetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"trainerSetAnchor", nullptr, SetAnchor, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerSetParam", nullptr, ParamEntry<Param, ParamAccess::kSet>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerGetParam", nullptr, ParamEntry<Param, ParamAccess::kGet>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"trainerSetAnchor", nullptr, ParamEntry<Param, ParamAccess::kSetAnchor>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerForward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -95,8 +95,6 @@ napi_value ParamSizes(napi_env env, napi_callback_info info) {
   return array;
 }
 
-enum class ParamAccess { kGet, kSet, kSetAnchor };
-
 napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
   ParamArgs<GraphTrainer> args;
   if (!ReadParam(env, info, kGlue, &args)) return nullptr;
@@ -108,21 +106,11 @@ napi_value Param(napi_env env, napi_callback_info info, ParamAccess access) {
   });
 }
 
-napi_value SetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kSet); }
-napi_value GetParam(napi_env env, napi_callback_info info) { return Param(env, info, ParamAccess::kGet); }
-napi_value SetAnchor(napi_env env, napi_callback_info info) {
-  return Param(env, info, ParamAccess::kSetAnchor);
-}
-
 napi_value Step(napi_env env, napi_callback_info info) {
   StepArgs<GraphTrainer> args;
   if (!ReadStep(env, info, kGlue, &args)) return nullptr;
   return Guarded(env, "graphStep", [&]() -> napi_value {
-    double loss = 0;
-    int32_t hits = 0;
-    args.trainer->Step(args.x, args.labels, args.rows, &loss, &hits);
-    args.out[0] = loss;
-    args.out[1] = hits;
+    RunStep(args);
     return nullptr;
   });
 }
@@ -144,9 +132,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphCreate", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphParamSizes", nullptr, ParamSizes, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"graphSetParam", nullptr, SetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"graphGetParam", nullptr, GetParam, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"graphSetAnchor", nullptr, SetAnchor, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphSetParam", nullptr, ParamEntry<Param, ParamAccess::kSet>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphGetParam", nullptr, ParamEntry<Param, ParamAccess::kGet>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphSetAnchor", nullptr, ParamEntry<Param, ParamAccess::kSetAnchor>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphStep", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphForward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
