@@ -15,7 +15,11 @@
 // race trains.
 //
 // Usage: node scripts/elimination-check.mjs --model NET/model.json [--draws 20] [--first 0]
-//          [--out DIR] [--jobs 2] [--defrost bin/defrost.js]
+//          [--out DIR] [--jobs 2] [--defrost bin/defrost.js] [--per-class 60] [--depths LIST]
+//          [--set train.key=value]...
+// --per-class N takes the first N images per class of each draw (13: the n = 50-equivalent folds
+// of docs/protocol.md#recommend-at-small-n), --depths is recommend's, and each --set comes after
+// the worked example's recipe (e.g. --set train.min_steps=2000, recommend's own default).
 // The network: `node scripts/example-your-data.mjs --out DIR` leaves it in DIR/network/model.json.
 // Prints a table per draw and one JSON line last: {"draws":N,"l_star_in_plausible":k,
 // "eliminated_outside":k,"cost_ratio":r,...}.
@@ -43,7 +47,8 @@ const jobs = option('--jobs', '2');
 const defrostBin = resolve(option('--defrost', join(root, 'bin', 'defrost.js')));
 // A defrost from before early elimination trains every depth without being asked to.
 const exhaustiveFlag = args.includes('--before-elimination') ? [] : ['--exhaustive'];
-const perClass = 60;
+const perClass = Number(option('--per-class', '60'));
+const depthsFlag = option('--depths', null) === null ? [] : ['--depths', option('--depths', null)];
 const classes = [5, 6, 7, 8, 9];
 
 const { Rng } = await import(join(root, 'dist', 'stages', 'lib', 'random.js'));
@@ -56,7 +61,10 @@ const flatten = (prefix, value) =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
     ? Object.entries(value).flatMap(([k, v]) => flatten(`${prefix}.${k}`, v))
     : [`${prefix}=${JSON.stringify(value)}`];
-const sets = flatten('train', recipe).flatMap((s) => ['--set', s]);
+const sets = [
+  ...flatten('train', recipe),
+  ...args.filter((a, i) => args[i - 1] === '--set'),
+].flatMap((s) => ['--set', s]);
 
 function writeDraw(draw, dir) {
   if (existsSync(join(dir, 'labels.npy'))) return;
@@ -82,7 +90,7 @@ function recommend(dir, store, extra) {
   const started = performance.now();
   const r = spawnSync(
     process.execPath,
-    [defrostBin, 'recommend', '--model', resolve(model), '--data', dir, '--folds', '5', '--store', store, '--jobs', jobs, '--json', ...sets, ...extra],
+    [defrostBin, 'recommend', '--model', resolve(model), '--data', dir, '--folds', '5', '--store', store, '--jobs', jobs, '--json', ...sets, ...depthsFlag, ...extra],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (r.status !== 0) {
@@ -113,6 +121,8 @@ const { replayRace, raceCandidates, candidateKey } = await import(join(root, 'di
 const { recommendation } = await import(join(root, 'dist', 'stages', 'recommend', 'answer.js'));
 
 const rows = [];
+/** Per candidate over all draws: fold runs, how many the budget ended, the mean held-out accuracy. */
+const candidates = new Map();
 for (let draw = first; draw < first + draws; draw++) {
   const dir = join(out, `draw-${draw}`);
   const data = join(dir, 'data');
@@ -123,6 +133,11 @@ for (let draw = first; draw < first + draws; draw++) {
     writeFileSync(resultFile, `${JSON.stringify({ answer, wall, runs: foldRuns(join(dir, 'store')) })}\n`);
   }
   const { answer: exhaustive, runs } = JSON.parse(readFileSync(resultFile, 'utf8'));
+  for (const r of runs) {
+    const name = r.depth === null ? 'scratch' : `${r.mode} l=${r.depth}`;
+    const c = candidates.get(name) ?? { runs: 0, budget: 0, accuracy: 0 };
+    candidates.set(name, { runs: c.runs + 1, budget: c.budget + (r.stoppedBy === 'budget' ? 1 : 0), accuracy: c.accuracy + r.accuracy });
+  }
   const depths = Object.keys(exhaustive.depths).map(Number);
   const blocks = Math.max(...depths);
   const { eliminated, trainedFolds } = replayRace(runs, raceCandidates(['defrost'], depths), 'defrost', 5);
@@ -145,6 +160,8 @@ for (let draw = first; draw < first + draws; draw++) {
       `{${answer.plausible}}, stopped ${named}; fold-run seconds ${row.seconds.exhaustive.toFixed(0)} -> ${row.seconds.elimination.toFixed(0)}\n`,
   );
 }
+for (const [name, c] of [...candidates.entries()].sort())
+  process.stdout.write(`${name}: ${c.budget} of ${c.runs} fold runs ended by the budget; mean held-out accuracy ${((100 * c.accuracy) / c.runs).toFixed(1)}%\n`);
 const total = (key) => rows.reduce((sum, r) => sum + r.seconds[key], 0);
 process.stdout.write(
   `${JSON.stringify({
