@@ -28,9 +28,10 @@ import { ATTEMPT_MARK, isDefrostAttempt, removeDefrostDir } from './attempt-mark
 import { checkInstanceFiles, describeDamage, quarantine } from './integrity.js';
 import { LOG_FILE, MANIFEST_FILE, MANIFEST_FORMAT, publishedManifest, sealManifest, type Manifest, type ManifestFile } from './manifest.js';
 import type { AnyProject, RuntimeInfo } from './project.js';
-import { checkOutputs, checkSummary, outputPath } from './outputs.js';
+import { checkOutputs, checkSummary, outputDigest, outputPath } from './outputs.js';
 import type { InputArtifact, ProgressUpdate, StageContext } from './stage.js';
 import type { Store } from './store.js';
+import { workerMemo, type WorkerMemo } from './worker-memo.js';
 
 export interface ExecOptions {
   readonly project: AnyProject;
@@ -49,6 +50,8 @@ export interface ExecOptions {
   readonly onWait?: () => void;
   /** Also show the stage's output on stderr. */
   readonly echo?: boolean;
+  /** Values made from inputs, kept across this process's instances (default: the process's own, worker-memo.ts). */
+  readonly memo?: WorkerMemo;
 }
 
 /** Locks held by this process, released if it exits (or is told to stop) mid-instance. */
@@ -65,7 +68,7 @@ export function abandonAll(): void {
 }
 
 export async function execInstance(options: ExecOptions): Promise<ExecResult> {
-  const { project, store, stage, key, force = false } = options;
+  const { project, store, stage, key, force = false, memo = workerMemo() } = options;
   const record = store.readPlanRecord(stage, key);
   const definition = project.stages[stage];
   if (!definition) throw new UsageError(`unknown stage ${stage} (known: ${Object.keys(project.stages).join(', ')})`);
@@ -133,6 +136,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
         summary: manifest.summary,
         durationSeconds: manifest.duration_s,
         path: (output) => outputPath(inputDir, producer, output),
+        digest: (output) => outputDigest(manifest.files, producer, output),
       };
       const slot = inputs[name];
       if (Array.isArray(slot)) slot.push(artifact);
@@ -162,6 +166,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       log: (line) => log.line(line),
       progress: (update) => options.onProgress?.(update),
       signal: controller.signal,
+      memo,
     };
     const runStart = performance.now();
     let summary;
@@ -221,6 +226,8 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     staging = null;
     return { status: 'executed', seconds: (performance.now() - started) / 1000 };
   } finally {
+    // Between instances only: what this one got from the memo stayed valid while it ran.
+    memo.trim();
     capture?.close();
     if (staging) {
       removeDefrostDir(staging);

@@ -5,6 +5,7 @@
  * has its declared form. A stage that breaks its declaration fails (nothing is published), so
  * consumers can rely on it.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTEMPT_MARK } from './attempt-mark.js';
@@ -18,6 +19,31 @@ export function outputPath(dir: string, stage: { readonly name: string; readonly
   if (!decl)
     throw new StageFailure(`stage ${stage.name} declares no output "${name}" (it declares ${Object.keys(stage.outputs).join(', ')})`);
   return join(dir, decl.file);
+}
+
+/**
+ * The content digest of output `name` of a published instance from its manifest's `files`:
+ * `sha256:<hex>` of a file as recorded, or of a directory's files (sha256 over each one's path
+ * relative to the directory and its sha256, in path order). Same bytes, same digest.
+ */
+export function outputDigest(
+  files: readonly { readonly path: string; readonly sha256: string }[],
+  stage: { readonly name: string; readonly outputs: OutputDecls },
+  name: string,
+): string {
+  const decl = stage.outputs[name];
+  if (!decl)
+    throw new StageFailure(`stage ${stage.name} declares no output "${name}" (it declares ${Object.keys(stage.outputs).join(', ')})`);
+  if (decl.kind !== 'dir') {
+    const entry = files.find((f) => f.path === decl.file);
+    if (entry === undefined) throw new StageFailure(`the ${stage.name} instance has no ${decl.file} in its manifest`);
+    return `sha256:${entry.sha256}`;
+  }
+  const inside = files.filter((f) => f.path.startsWith(`${decl.file}/`)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (inside.length === 0) throw new StageFailure(`the ${stage.name} instance has no files under ${decl.file}/ in its manifest`);
+  const hash = createHash('sha256');
+  for (const f of inside) hash.update(`${f.path.slice(decl.file.length + 1)}\u0000${f.sha256}\n`);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 function summaryIssues(error: z.ZodError): string {

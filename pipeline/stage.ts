@@ -14,6 +14,7 @@
  * A project (see `project.ts`) plans instances with `PlanBuilder.add` (`plan-builder.ts`).
  */
 import type { z } from 'zod';
+import type { Memo } from './worker-memo.js';
 
 /** A JSON value: everything params, coordinates and manifests are made of. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -130,6 +131,12 @@ export interface InputArtifact<O extends OutputDecls = OutputDecls> {
   readonly durationSeconds: number;
   /** Absolute path of one of the producer's declared outputs. */
   path(output: keyof O & string): string;
+  /**
+   * The content digest of one of the producer's outputs, `sha256:<hex>`: of the file, or of a
+   * directory's files (their paths and sha256s). From the input's manifest, whose files `exec`
+   * verified before the instance ran: what the worker memo keys on (worker-memo.ts).
+   */
+  digest(output: keyof O & string): string;
 }
 
 type ArtifactOf<D> = D extends InputDecl<string, infer O, boolean> ? InputArtifact<O> : InputArtifact;
@@ -179,6 +186,11 @@ export interface StageContext<P = JsonObject, I extends InputDecls = InputDecls,
   progress(update: ProgressUpdate): void;
   /** Aborted when the run is interrupted; long loops should check it between steps. */
   readonly signal: AbortSignal;
+  /**
+   * Values made from inputs' bytes, kept for the later instances of this process, keyed by the
+   * inputs' digests (worker-memo.ts). Never change a value it gives.
+   */
+  readonly memo: Memo;
 }
 
 /** What a stage returns; recorded in the manifest. Output files are checked against `outputs`. */

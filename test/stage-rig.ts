@@ -4,11 +4,14 @@
  * declared outputs, outputs checked against the stage's declaration after `run`), from plain
  * directories instead of a store. `runStage(stage, { params, inputs })` is the one-liner.
  */
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { listOutputFiles } from '../pipeline/output-files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { checkOutputs, checkSummary, outputPath } from '../pipeline/outputs.js';
+import { checkOutputs, checkSummary, outputDigest, outputPath } from '../pipeline/outputs.js';
+import { NO_MEMO, type Memo } from '../pipeline/worker-memo.js';
 import type {
   Coords,
   InputArtifact,
@@ -47,11 +50,23 @@ export interface RigOptions<S extends ParamsSchema, I extends InputDecls> {
   readonly key?: string;
   readonly threads?: number;
   readonly signal?: AbortSignal;
+  /** Default: a memo that keeps nothing (each test makes its values afresh). */
+  readonly memo?: Memo;
 }
 
 /** A fresh temporary directory for a test (one prefix for every test's scratch space). */
 export function scratchDir(label = 'test'): string {
   return mkdtempSync(join(tmpdir(), `defrost-${label}-`));
+}
+
+/** Every file under `dir` with its sha256, as a manifest lists them (what a rigged input's digest reads). */
+function filesOf(dir: string): { path: string; sha256: string }[] {
+  return listOutputFiles(dir).map((path) => ({
+    path,
+    sha256: createHash('sha256')
+      .update(readFileSync(join(dir, path)))
+      .digest('hex'),
+  }));
 }
 
 export interface Rigged<P, I extends InputDecls, O extends OutputDecls> {
@@ -84,6 +99,7 @@ export function stageContext<N extends string, S extends ParamsSchema, I extends
       summary: given.summary ?? {},
       durationSeconds: given.durationSeconds ?? 0,
       path: (output) => outputPath(given.dir, { name: producer, outputs }, output),
+      digest: (output) => outputDigest(filesOf(given.dir), { name: producer, outputs }, output),
     };
   };
   const inputs: Record<string, InputArtifact | InputArtifact[]> = {};
@@ -101,6 +117,7 @@ export function stageContext<N extends string, S extends ParamsSchema, I extends
     log: (line) => lines.push(line),
     progress: (update) => progress.push(update),
     signal: options.signal ?? new AbortController().signal,
+    memo: options.memo ?? NO_MEMO,
   };
   return { ctx, outDir, lines, progress };
 }
