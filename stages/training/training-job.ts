@@ -31,9 +31,10 @@ import { describeSchedule, frozenPrefix, settingOf, type TrainingPhase } from '.
 import { transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { heldOutParts } from '../lib/tasks/held-out.js';
 import { trainingSubsetOrder } from '../lib/tasks/subsets.js';
-import { readDataset, type Dataset } from '../lib/tables/dataset-table.js';
+import type { Dataset } from '../lib/tables/dataset-table.js';
 import { ELIMINATED, TRAINING_CURVE, TRAINING_METRICS, type TrainingMetricsRow } from '../lib/tables/training-tables.js';
-import { blockCount, buildNetwork, loadNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
+import { blockCount, buildNetwork, saveNetwork, type NetworkSpec } from '../lib/models/models.js';
+import { memoisedDataset, memoisedNetwork, type DigestedInput } from '../lib/models/input-memo.js';
 import { inputStatsOf } from '../lib/models/input-stats.js';
 import { suffixNetwork } from '../lib/models/prefix-split.js';
 import { prefixSummaryOf } from './prefix.js';
@@ -50,9 +51,7 @@ import type { TransferContext } from './transfer.js';
 /** What the shared steps read: any training stage's context. */
 type TrainingContext = StageContext<unknown, InputDecls, typeof TRAINING_OUTPUTS>;
 /** Where a target run's tables are: the `data` input (generate-data), or a cached `prefix`'s activations of it. */
-interface DataInput {
-  path(name: 'train' | 'validation' | 'selection' | 'test'): string;
-}
+type DataInput = DigestedInput<'train' | 'validation' | 'selection' | 'test'>;
 
 /** Readable instance label for messages: `transfer[correlation=0.8,n=50,...]`. */
 function labelOf(ctx: TrainingContext): string {
@@ -60,11 +59,12 @@ function labelOf(ctx: TrainingContext): string {
   return coords.length ? `${ctx.stage}[${coords.join(',')}]` : ctx.stage;
 }
 
-function readTable(ctx: TrainingContext, file: string, limit?: number): Dataset {
+/** Table `name` of an input, parsed once per worker for its bytes (input-memo.ts); shared, never changed. */
+async function readTable<N extends string>(ctx: TrainingContext, input: DigestedInput<N>, name: N): Promise<Dataset> {
   try {
-    return readDataset(file, limit);
+    return await memoisedDataset(ctx.memo, input, name);
   } catch (error) {
-    throw new StageFailure(`${labelOf(ctx)}: cannot read ${file}: ${(error as Error).message}`);
+    throw new StageFailure(`${labelOf(ctx)}: cannot read ${input.path(name)}: ${(error as Error).message}`);
   }
 }
 
@@ -151,10 +151,10 @@ async function trainAndRecord(
 /** `train-source`: the source network, trained from scratch on the whole source pool. */
 export async function runTrainSource(ctx: TrainSourceContext): Promise<StageOutcome> {
   const data: TaskData = {
-    train: readTable(ctx, ctx.inputs.data.path('train')),
-    validation: readTable(ctx, ctx.inputs.data.path('validation')),
+    train: await readTable(ctx, ctx.inputs.data, 'train'),
+    validation: await readTable(ctx, ctx.inputs.data, 'validation'),
     selection: null,
-    test: readTable(ctx, ctx.inputs.data.path('test')),
+    test: await readTable(ctx, ctx.inputs.data, 'test'),
   };
   const { model: modelConfig, train: recipe, seed } = ctx.params;
   const model = buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'source/init');
@@ -180,13 +180,13 @@ interface TaskData {
  * A target run's data: its seed's n pool samples, and with `validation: external` the task's
  * stopping and selection sets; with `held_out` both carved out of the n samples (docs/protocol.md).
  */
-function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number, scheme: ValidationScheme): TaskData {
-  const pool = readTable(ctx, data.path('train'));
+async function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: number, scheme: ValidationScheme): Promise<TaskData> {
+  const pool = await readTable(ctx, data, 'train');
   if (pool.rows < n)
     throw new StageFailure(`${labelOf(ctx)}: task.target_sizes asks for n = ${n} but the target pool holds ${pool.rows} samples`);
   const dim = pool.shape.reduce((a, b) => a * b, 1);
   const subset = rowsOf(pool, trainingSubsetOrder(pool.rows, seed).subarray(0, n), dim);
-  const test = readTable(ctx, data.path('test'));
+  const test = await readTable(ctx, data, 'test');
   if (scheme === 'held_out') {
     const parts = heldOutParts(subset.labels);
     if (parts.stopping.length === 0)
@@ -198,8 +198,8 @@ function readTarget(ctx: TrainingContext, data: DataInput, n: number, seed: numb
   }
   return {
     train: { ...pool, ...subset },
-    validation: readTable(ctx, data.path('validation')),
-    selection: readTable(ctx, data.path('selection')),
+    validation: await readTable(ctx, data, 'validation'),
+    selection: await readTable(ctx, data, 'selection'),
     test,
   };
 }
@@ -218,11 +218,12 @@ async function targetLikeSource(ctx: TrainingContext, source: tf.LayersModel, da
   return targetNetworkLike(source, data.train.classes.length, seed, 'target/init');
 }
 
-async function loadSource(ctx: TrainingContext, dir: string): Promise<tf.LayersModel> {
+/** The source network of an input, loaded once per worker for its bytes (input-memo.ts): read it, never train or dispose it. */
+async function loadSource(ctx: TrainingContext, input: DigestedInput<'model'>): Promise<tf.LayersModel> {
   try {
-    return await loadNetwork(dir);
+    return await memoisedNetwork(ctx.memo, input, 'model');
   } catch (error) {
-    throw new StageFailure(`${labelOf(ctx)}: cannot load the source network from ${dir}: ${(error as Error).message}`);
+    throw new StageFailure(`${labelOf(ctx)}: cannot load the source network from ${input.path('model')}: ${(error as Error).message}`);
   }
 }
 
@@ -233,18 +234,13 @@ async function scratchNetwork(ctx: TrainScratchContext, data: TaskData): Promise
     return buildNetwork(networkSpecOf(modelConfig, data.train.shape, data.train.classes.length), seed, 'target/init');
   const template = ctx.inputs.architecture[0];
   if (template === undefined) throw new StageFailure(`${labelOf(ctx)}: model is null but no source network gives the architecture`);
-  const source = await loadSource(ctx, template.path('model'));
-  try {
-    return await targetLikeSource(ctx, source, data, seed);
-  } finally {
-    source.dispose();
-  }
+  return targetLikeSource(ctx, await loadSource(ctx, template), data, seed);
 }
 
 /** `train-scratch`: a network trained from scratch on the first n target samples. */
 export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOutcome> {
   const { train: recipe, seed, n, validation } = ctx.params;
-  const data = readTarget(ctx, ctx.inputs.data, n, seed, validation);
+  const data = await readTarget(ctx, ctx.inputs.data, n, seed, validation);
   const model = await scratchNetwork(ctx, data);
   try {
     return await trainAndRecord(ctx, model, data, seed, recipe, ctx.output('model'));
@@ -313,28 +309,20 @@ export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const eliminated = await recordEliminated(ctx, setting);
   if (eliminated !== null) return eliminated;
   const prefix = cachedPrefix(ctx);
-  const data = readTarget(c, prefix?.tables ?? ctx.inputs.data, n, seed, validation);
+  const data = await readTarget(c, prefix?.tables ?? ctx.inputs.data, n, seed, validation);
   // The network takes the task's inputs; with a cached prefix the tables hold block-l outputs.
   const inputs: TaskData = prefix === null ? data : { ...data, train: { ...data.train, shape: prefix.inputShape } };
-  const source = await loadSource(c, ctx.inputs.source.path('model'));
-  let model: tf.LayersModel;
-  try {
-    model =
-      modelConfig === null
-        ? await targetLikeSource(c, source, inputs, seed)
-        : buildNetwork(networkSpecOf(modelConfig, inputs.train.shape, data.train.classes.length), seed, 'target/init');
-  } catch (error) {
-    source.dispose();
-    throw error;
-  }
+  const source = await loadSource(c, ctx.inputs.source);
+  const model =
+    modelConfig === null
+      ? await targetLikeSource(c, source, inputs, seed)
+      : buildNetwork(networkSpecOf(modelConfig, inputs.train.shape, data.train.classes.length), seed, 'target/init');
   try {
     let schedule: TrainingPhase[];
     try {
       schedule = prepareTransfer(model, source, mode, setting, ctx.params.options);
     } catch (error) {
       throw new StageFailure(`${labelOf(c)}: cannot transfer from the source network: ${(error as Error).message}`);
-    } finally {
-      source.dispose();
     }
     ctx.log(`mode ${mode} at ${settingOf(transferModeOf(mode)).symbol} = ${setting}: ${describeSchedule(schedule)}`);
     if (prefix === null) return await trainAndRecord(c, model, data, seed, recipe, null, schedule);
