@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { DefrostError, UsageError } from './errors.js';
 import type { ExecResult } from './executor.js';
 import { fingerprintStage } from './fingerprint.js';
-import { fsyncPath, syncFd, uniqueSuffix, writeFileDurable } from './fsutil.js';
+import { endSyncOnPublish, fsyncPath, syncFd, syncOnPublish, uniqueSuffix, writeFileDurable } from './fsutil.js';
 import { acquireOrWait, newOwner, type HeldLock } from './lock.js';
 import { LogCapture } from './log-capture.js';
 import { ATTEMPT_MARK, isDefrostAttempt, removeDefrostDir } from './attempt-mark.js';
@@ -148,6 +148,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     mkdirSync(dirname(logPath), { recursive: true });
     staging = store.stagingDir(stage, key);
     stagingDirs.add(staging);
+    syncOnPublish(staging);
     capture = new LogCapture(logPath, options.echo ?? false);
     const log = capture;
     log.line(`# ${record.id} (${stage} ${key}), ${options.threads} thread(s), backend ${options.runtime.backend}`);
@@ -223,6 +224,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       return { status: 'failed', reason: publishFailure(error), logPath };
     }
     stagingDirs.delete(staging);
+    endSyncOnPublish(staging);
     staging = null;
     return { status: 'executed', seconds: (performance.now() - started) / 1000 };
   } finally {
@@ -232,6 +234,7 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
     if (staging) {
       removeDefrostDir(staging);
       stagingDirs.delete(staging);
+      endSyncOnPublish(staging);
     }
     lock.release();
     heldLocks.delete(lock);

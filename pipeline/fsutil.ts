@@ -128,8 +128,35 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
   }
 }
 
-/** Writes `path` atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+/**
+ * Directories this process makes durable itself, later and all at once: an instance's staging
+ * directory, whose publish (exec.ts) fsyncs every file in it and then the directory, before the
+ * rename that makes them visible (docs/engine.md, "What a crash can cost"). A file written into
+ * one by `writeFileAtomic` (a stage's output tables) skips its own fsyncs, which would only
+ * repeat those: 2 fewer per table (docs/performance.md, "Per-instance overhead").
+ */
+const syncedOnPublish = new Set<string>();
+
+/** From now until `endSyncOnPublish`, files written atomically under `dir` are fsynced by its publish, not one by one. */
+export function syncOnPublish(dir: string): void {
+  syncedOnPublish.add(dir);
+}
+
+export function endSyncOnPublish(dir: string): void {
+  syncedOnPublish.delete(dir);
+}
+
+function isSyncedOnPublish(path: string): boolean {
+  for (const dir of syncedOnPublish) if (path.startsWith(`${dir}/`)) return true;
+  return false;
+}
+
+/**
+ * Writes `path` atomically: temp file in the same directory, fsync, rename, fsync the directory
+ * (the fsyncs left to the publish inside a staging directory, `syncOnPublish`).
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const durable = !isSyncedOnPublish(path);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${uniqueSuffix()}`;
   // O_EXCL|O_NOFOLLOW: never write through something planted under the temp name.
@@ -137,7 +164,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      syncFd(fd);
+      if (durable) syncFd(fd);
     } finally {
       closeSync(fd);
     }
@@ -147,7 +174,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw error;
   }
-  fsyncPath(dirname(path));
+  if (durable) fsyncPath(dirname(path));
 }
 
 /**
