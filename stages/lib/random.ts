@@ -8,10 +8,24 @@
  */
 import { createHash } from 'node:crypto';
 
+/**
+ * Derived seeds already computed in this process: a training run makes a stream per epoch (its
+ * shuffle), 2,000 of them for a small n, and the same ones again for every run of that n and seed;
+ * three sha256 each were ~1% of a fixed-budget study's worker time (docs/performance.md,
+ * "Per-instance overhead"). A pure function's results, so bounded by simply starting over.
+ */
+const derived = new Map<string, number>();
+const DERIVED_LIMIT = 1 << 16;
+
 /** 32-bit seed from any seed and a stream name, through sha256 (stable, well mixed). */
 export function deriveSeed(seed: number | string, name: string): number {
-  const digest = createHash('sha256').update(`${seed}\u0000${name}`).digest();
-  return digest.readUInt32LE(0);
+  const text = `${seed}\u0000${name}`;
+  const known = derived.get(text);
+  if (known !== undefined) return known;
+  const value = createHash('sha256').update(text).digest().readUInt32LE(0);
+  if (derived.size >= DERIVED_LIMIT) derived.clear();
+  derived.set(text, value);
+  return value;
 }
 
 /**
