@@ -8,7 +8,7 @@
  * `generate-data` instances of the store, exported with `defrost export --format npy`, and the
  * params recorded in the training stages' manifests (model, recipe, seeds, sizes, modes, depths).
  *
- *   node dist/bench/sweep.js [--config experiments/default.yaml] [--jobs 1,2] [--json]
+ *   node dist/bench/sweep.js [--config experiments/default.yaml] [--jobs 1,2] [--set key=value ...] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,8 @@ export interface Timed {
 export interface SweepRow {
   readonly config: string;
   readonly jobs: number;
+  /** Config overrides both sides ran with (`--set`), e.g. `train.early_stopping=null` for the fixed budget. */
+  readonly sets: readonly string[];
   readonly defrost: Timed & { readonly executed: number | null };
   readonly pytorch: (Timed & { readonly runs: number; readonly mean_test_accuracy: number }) | null;
   /** PyTorch wall time / defrost wall time: above 1, defrost is faster. */
@@ -167,15 +169,29 @@ export function findTorchPython(): string | null {
   return null;
 }
 
-/** One study at `jobs` workers (one thread each), then the PyTorch reference at as many processes. */
-export function benchSweep(config: string, jobs: number, python: string | null): SweepRow {
+/**
+ * One study at `jobs` workers (one thread each), then the PyTorch reference at as many processes.
+ * `sets` are config overrides (`defrost run --set`); the PyTorch side reads the protocol they
+ * give from the store's manifests, so both sides run the same one.
+ */
+export function benchSweep(config: string, jobs: number, python: string | null, sets: readonly string[] = []): SweepRow {
   mkdirSync(outDir, { recursive: true });
-  const store = join(outDir, `store-${jobs}`);
+  const store = join(outDir, sets.length === 0 ? `store-${jobs}` : `store-${jobs}-set`);
   rmSync(store, { recursive: true, force: true });
   const env = { ...process.env, DEFROST_THREADS: '1' };
   const run = timed(
     process.execPath,
-    [join(root, 'bin', 'defrost.js'), 'run', config, '--jobs', String(jobs), '--store', store, '--json'],
+    [
+      join(root, 'bin', 'defrost.js'),
+      'run',
+      config,
+      '--jobs',
+      String(jobs),
+      ...sets.flatMap((set) => ['--set', set]),
+      '--store',
+      store,
+      '--json',
+    ],
     env,
   );
   const summary = lastJson<{ executed?: number; failed?: number }>(run.stdout);
@@ -196,6 +212,7 @@ export function benchSweep(config: string, jobs: number, python: string | null):
   return {
     config,
     jobs,
+    sets,
     defrost: { ...run, executed: summary.executed ?? null },
     pytorch,
     speed_ratio: pytorch ? pytorch.wall_s / run.wall_s : null,
@@ -210,8 +227,9 @@ function argument(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const config = argument('--config', 'experiments/default.yaml');
   const jobList = argument('--jobs', '1,2').split(',').map(Number);
+  const sets = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--set' ? [a] : []));
   const python = findTorchPython();
-  const rows = jobList.map((jobs) => benchSweep(config, jobs, python));
+  const rows = jobList.map((jobs) => benchSweep(config, jobs, python, sets));
   if (process.argv.includes('--json')) {
     process.stdout.write(
       `${JSON.stringify({ load: loadavg(), rows: rows.map(({ defrost, pytorch, ...r }) => ({ ...r, defrost: { ...defrost, stdout: undefined }, pytorch: pytorch && { ...pytorch, stdout: undefined } })) })}\n`,

@@ -10,6 +10,10 @@
 //    same training protocol on the same exported data in N single-threaded processes
 //    (BENCH_SWEEP_JOBS, default 1,2; BENCH_SWEEP=0 skips it). Target: jobs 1 at least 1.0x
 //    PyTorch's speed, system time under 10% of the wall time.
+// 3. The same study with a fixed budget at --jobs 1 (`--set train.early_stopping=null` on both
+//    sides: every run trains its whole budget, as issue 28 measures per-instance overhead), target
+//    at least 1.5x PyTorch. BENCH_SWEEP_FIXED sets the overrides (';'-separated, default
+//    train.early_stopping=null); BENCH_SWEEP_FIXED=0 skips it.
 //
 //   BENCH_SECONDS=5     seconds measured per throughput run after warm-up (default 5)
 //   BENCH_ROUNDS=3      throughput runs per side, alternating defrost and PyTorch; the best rate
@@ -31,6 +35,7 @@ const seconds = process.env.BENCH_SECONDS ?? '5';
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? '3') || 1);
 const sweepConfig = process.env.BENCH_SWEEP_CONFIG ?? 'experiments/default.yaml';
 const sweepJobs = (process.env.BENCH_SWEEP_JOBS ?? '1,2').split(',').map(Number).filter((n) => n > 0);
+const fixedSets = (process.env.BENCH_SWEEP_FIXED ?? 'train.early_stopping=null').split(';').filter((s) => s !== '' && s !== '0');
 const targets = { mlp: 1.2, cnn: 1.0 };
 const { benchSweep, findTorchPython } = await import(join(root, 'dist', 'bench', 'sweep.js'));
 
@@ -113,17 +118,23 @@ if (process.env.BENCH_SWEEP !== '0') {
   console.log('');
   console.log(`sweep: ${sweepConfig} from an empty store, one thread per worker / process; load average ${load()}`);
   console.log('jobs  defrost wall   cpu (sys %wall)   runs  | pytorch wall   cpu      runs  | speed ratio  cpu ratio  target');
-  for (const jobs of sweepJobs) {
-    const r = benchSweep(sweepConfig, jobs, python);
+  const variants = [
+    ...sweepJobs.map((jobs) => ({ jobs, sets: [], target: jobs === 1 ? 1.0 : null })),
+    ...(fixedSets.length > 0 ? [{ jobs: 1, sets: fixedSets, target: 1.5 }] : []),
+  ];
+  for (const { jobs, sets, target } of variants) {
+    const r = benchSweep(sweepConfig, jobs, python, sets);
     sweeps.push(r);
     const cpu = (t) => (t.user_s == null ? null : t.user_s + t.sys_s);
     const sysShare = r.defrost.sys_s == null ? null : (100 * r.defrost.sys_s) / r.defrost.wall_s;
     const cpuRatio = r.pytorch && cpu(r.pytorch) != null && cpu(r.defrost) ? cpu(r.pytorch) / cpu(r.defrost) : null;
     const verdict =
-      jobs !== 1 || r.speed_ratio == null ? '' : `>= 1.0x, sys < 10%: ${r.speed_ratio >= 1 && (sysShare ?? 0) < 10 ? 'ok' : 'BELOW'}`;
+      target == null || r.speed_ratio == null
+        ? ''
+        : `>= ${target.toFixed(1)}x, sys < 10%: ${r.speed_ratio >= target && (sysShare ?? 0) < 10 ? 'ok' : 'BELOW'}`;
     console.log(
       [
-        String(jobs).padStart(4),
+        `${jobs}${sets.length ? ` (--set ${sets.join(' --set ')})` : ''}`.padStart(4),
         `${fmt(r.defrost.wall_s, 1)} s`.padStart(13),
         `${fmt(cpu(r.defrost), 1)} s (${fmt(sysShare, 1)}%)`.padStart(17),
         String(r.defrost.executed ?? '-').padStart(6),
