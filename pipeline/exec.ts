@@ -111,7 +111,8 @@ export async function execInstance(options: ExecOptions): Promise<ExecResult> {
       // Never compute from damaged inputs: the result would be cached under a key that promises
       // the undamaged ones. (`run` re-executes damaged inputs before dispatching; this catches
       // damage that happened since, and `defrost exec` run by hand or by make.)
-      const damage = checkInstanceFiles(inputDir, manifest);
+      // In full, except files this process hashed already and that are unchanged since (integrity.ts).
+      const damage = checkInstanceFiles(inputDir, manifest, { remember: true });
       if (damage.length > 0)
         return {
           status: 'failed',

@@ -22,10 +22,13 @@ export interface FileDamage {
   readonly problem: string;
 }
 
+/** The one read buffer of `sha256File` (synchronous, so never shared by two reads at once). */
+let hashBuffer: Buffer | null = null;
+
 /** sha256 (hex) of a file, streamed in 1 MiB chunks so large tables do not need their size in memory. */
 function sha256File(fd: number): string {
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(1 << 20);
+  const buffer = (hashBuffer ??= Buffer.allocUnsafe(1 << 20));
   for (;;) {
     const n = readSync(fd, buffer, 0, buffer.length, null);
     if (n === 0) break;
@@ -35,11 +38,47 @@ function sha256File(fd: number): string {
 }
 
 /**
+ * Files this process hashed and found as their manifest says: path -> the sha256 and the device,
+ * inode, size, mtime and ctime the file had (docs/performance.md, "Per-instance overhead"). `exec`
+ * checks every input of every instance in full, and a worker's transfers read the same tables
+ * over and over. Every write to a file moves its ctime, which no user can set, so a file with the
+ * same inode, size and times has the same bytes and is not hashed again. A file changed less than
+ * `RACY_NS` before it was hashed is not remembered: a write in the same tick of the file system's
+ * clock could leave its times unchanged (git's "racy clean" rule).
+ */
+const hashedFiles = new Map<string, { readonly sha256: string; readonly stat: string }>();
+const HASHED_FILES_LIMIT = 1 << 14;
+const RACY_NS = 2_000_000_000n;
+
+function statSignature(fd: number): { signature: string; ctimeNs: bigint } {
+  const st = fstatSync(fd, { bigint: true });
+  return { signature: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, ctimeNs: st.ctimeNs };
+}
+
+/** Whether the open file `fd` at `path` has the bytes whose sha256 is `sha256`, hashing it unless `remember` knows it unchanged. */
+function hasSha256(fd: number, path: string, sha256: string, remember: boolean): boolean {
+  if (!remember) return sha256File(fd) === sha256;
+  const before = statSignature(fd);
+  const known = hashedFiles.get(path);
+  if (known !== undefined && known.sha256 === sha256 && known.stat === before.signature) return true;
+  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  if (sha256File(fd) !== sha256) return false;
+  if (startedNs - before.ctimeNs > RACY_NS && statSignature(fd).signature === before.signature) {
+    if (hashedFiles.size >= HASHED_FILES_LIMIT) hashedFiles.clear();
+    hashedFiles.set(path, { sha256, stat: before.signature });
+  }
+  return true;
+}
+
+/**
  * Every listed file must be a regular file (not a symlink) with the recorded size and sha256.
  * `deep: false` checks only presence, type and size (fast enough for every cached input).
+ * `remember`: a file this process already hashed, unchanged since (see `hashedFiles`), is not
+ * hashed again.
  */
-export function checkInstanceFiles(dir: string, manifest: Manifest, options: { deep?: boolean } = {}): FileDamage[] {
+export function checkInstanceFiles(dir: string, manifest: Manifest, options: { deep?: boolean; remember?: boolean } = {}): FileDamage[] {
   const deep = options.deep ?? true;
+  const remember = options.remember ?? false;
   const damage: FileDamage[] = [];
   if (manifest.integrity === undefined)
     damage.push({ file: 'manifest.json', problem: 'no integrity digest (not written by a defrost publish)' });
@@ -60,7 +99,7 @@ export function checkInstanceFiles(dir: string, manifest: Manifest, options: { d
         try {
           const size = fstatSync(fd).size;
           if (size !== f.bytes) problem = `size ${size}, manifest says ${f.bytes}`;
-          else if (deep && sha256File(fd) !== f.sha256) problem = 'sha256 differs from the manifest';
+          else if (deep && !hasSha256(fd, path, f.sha256, remember)) problem = 'sha256 differs from the manifest';
         } finally {
           closeSync(fd);
         }
