@@ -117,7 +117,7 @@ function positive(value: unknown, what: string): number {
 }
 
 /** A per-axis setting: one number for every axis, or a list of `rank` numbers. */
-function perAxis(value: unknown, rank: number, what: string, fallback?: number): number[] {
+export function perAxis(value: unknown, rank: number, what: string, fallback?: number): number[] {
   if ((value === undefined || value === null) && fallback !== undefined) return Array.from({ length: rank }, () => fallback);
   if (typeof value === 'number') return Array.from({ length: rank }, () => positive(value, what));
   if (Array.isArray(value) && value.length === rank) return value.map((v, i) => positive(v, `${what}[${i}]`));
@@ -225,9 +225,8 @@ function reshape(config: Config, input: readonly number[]): LayerShapes {
   return { weights: [], output: target.map((t) => (t === -1 || t === null ? whole / size(known) : Number(t))) };
 }
 
-function zeroPadding(config: Config, input: readonly number[]): LayerShapes {
-  expectRank(input, 3, '2D images with channels');
-  channelsLast(config);
+/** ZeroPadding2D's `padding` as [[top, bottom], [left, right]]. */
+export function zeroPaddingPairs(config: Config): number[][] {
   const p = config.padding ?? 1;
   const pairs: number[][] =
     typeof p === 'number'
@@ -240,6 +239,13 @@ function zeroPadding(config: Config, input: readonly number[]): LayerShapes {
         : [[NaN, NaN]];
   if (pairs.length !== 2 || pairs.flat().some((v) => !Number.isSafeInteger(v) || v < 0))
     fail(`padding ${JSON.stringify(p)} is not a valid padding`);
+  return pairs;
+}
+
+function zeroPadding(config: Config, input: readonly number[]): LayerShapes {
+  expectRank(input, 3, '2D images with channels');
+  channelsLast(config);
+  const pairs = zeroPaddingPairs(config);
   return { weights: [], output: [input[0] + pairs[0][0] + pairs[0][1], input[1] + pairs[1][0] + pairs[1][1], input[2]] };
 }
 

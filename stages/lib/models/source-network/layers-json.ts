@@ -82,8 +82,11 @@ function inboundOf(raw: Record<string, unknown>, name: string, fail: (problem: s
   return fail(`layer "${name}": malformed inbound nodes`);
 }
 
-/** The layer graph of a Sequential or functional topology; anything else is refused. */
-function graphOf(top: Record<string, unknown>, fail: (problem: string) => never): SourceTopology {
+/**
+ * The layer graph of a Sequential or functional topology (a model.json's `modelTopology`, or what
+ * a TensorFlow.js model's `toJSON` gives); anything else is refused.
+ */
+export function layersGraphOf(top: Record<string, unknown>, fail: (problem: string) => never): SourceTopology {
   const className = String(top.class_name);
   const config = top.config;
   const rawLayers = Array.isArray(config) ? config : isObject(config) && Array.isArray(config.layers) ? config.layers : null;
@@ -149,7 +152,7 @@ export function readLayersModelJson(json: unknown, modelJson: string, fail: (pro
       'not a TensorFlow.js layers model (no "modelTopology"); defrost reads ONNX files and TensorFlow.js layers model.json files',
     );
   const top = isObject(json.modelTopology.model_config) ? json.modelTopology.model_config : json.modelTopology;
-  const topology = graphOf(top, fail);
+  const topology = layersGraphOf(top, fail);
 
   const expected = expectedWeights(topology, fail);
 

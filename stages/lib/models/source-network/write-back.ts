@@ -5,7 +5,8 @@
  * - an ONNX source as ONNX (../onnx/export.ts: the original file with the fine-tuned weights, the
  *   readout resized to the target classes, logits out), `model.onnx`;
  * - a TensorFlow.js source as a TensorFlow.js layers model (`model.json` + `weights.bin`) with
- *   its own layer names, the readout linear (anything after it dropped, as in training).
+ *   its own layer names, the readout linear (anything after it dropped, as in training), and the
+ *   same network as ONNX (`model.onnx`, onnx-writer.ts), for onnxruntime and PyTorch.
  *
  * Imports TensorFlow.js statically: load with `await import(...)` from stage code.
  */
@@ -15,7 +16,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { JsonObject } from '../../../../pipeline/stage.js';
 import { saveNetwork } from '../models.js';
 import { exportOnnx } from '../onnx/export.js';
+import { OnnxError } from '../onnx/proto.js';
 import { canonicalNames } from './canonical.js';
+import { layersGraphOf } from './layers-json.js';
+import { layersToOnnx } from './onnx-writer.js';
 import type { SourceBlocks, SourceModelFile } from './topology.js';
 
 /** The fine-tuned values of every weight, by the user's layer name and the weight's own name. */
@@ -24,10 +28,25 @@ function weightsByOriginalName(model: tf.LayersModel, blocks: SourceBlocks): Map
   for (const [original, canonical] of canonicalNames(blocks)) {
     const layer = model.getLayer(canonical);
     const values = new Map<string, Float32Array>();
-    for (const w of layer.weights) values.set(w.originalName.split('/').pop() ?? w.originalName, w.read().dataSync() as Float32Array);
+    for (const w of layer.weights) values.set(ownName(w), w.read().dataSync() as Float32Array);
     out.set(original, values);
   }
   return out;
+}
+
+/** The weight's own name: `kernel` of `block1_conv/kernel`. */
+const ownName = (w: tf.LayerVariable): string => w.originalName.split('/').pop() ?? w.originalName;
+
+/** `model` (a TensorFlow.js layers network) as ONNX (onnx-writer.ts); throws OnnxError naming a layer it cannot write. */
+export function layersModelToOnnx(model: tf.LayersModel): Uint8Array {
+  const topology = model.toJSON(null, false) as JsonObject;
+  const graph = layersGraphOf(topology, (problem) => {
+    throw new OnnxError(problem);
+  });
+  return layersToOnnx({ ...graph, output: model.outputs[0].sourceLayer.name }, (layer, weight) => {
+    const variable = model.getLayer(layer).weights.find((w) => ownName(w) === weight);
+    return variable === undefined ? undefined : (variable.read().dataSync() as Float32Array);
+  });
 }
 
 /** The files written into `dir`. */
@@ -66,8 +85,9 @@ export async function writeFineTuned(
       if (weights.length > 0) layer.setWeights(weights);
     }
     await saveNetwork(renamed, dir);
+    await writeFile(join(dir, 'model.onnx'), layersModelToOnnx(renamed));
   } finally {
     renamed.dispose();
   }
-  return ['model.json', 'weights.bin'];
+  return ['model.json', 'weights.bin', 'model.onnx'];
 }
