@@ -2,13 +2,14 @@
  * ONNX through the command line (docs/your-data.md): `defrost blocks` lists a ResNet's blocks;
  * `recommend --model net.onnx --save-model DIR` answers and writes the fine-tuned network as ONNX
  * whose logits onnxruntime and defrost agree on (1e-4), frozen blocks' initializers unchanged,
- * with defrost.json; a TensorFlow.js source comes back as TensorFlow.js with its own layer names;
+ * with defrost.json; a TensorFlow.js source (a CNN, a dense network) comes back as TensorFlow.js
+ * with its own layer names and as ONNX whose logits onnxruntime computes as TensorFlow.js does;
  * an unsupported op, a PyTorch checkpoint and a graph model.json exit 2 naming the problem.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -16,13 +17,14 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import '../stages/lib/models/layers/register.js';
 import { selectBackend } from '../stages/lib/models/backend.js';
+import { loadNetwork } from '../stages/lib/models/models.js';
 import { importOnnx } from '../stages/lib/models/onnx/import.js';
 import { layersArtifacts } from '../stages/lib/models/onnx/layers-artifacts.js';
 import { decodeOnnx } from '../stages/lib/models/onnx/proto.js';
 import { Rng } from '../stages/lib/random.js';
 import { BIN } from './engine-helpers.js';
 import { editedFixture, fixtureBytes, fixtureData, FIXTURES, maxAbsDiff, toNhwc } from './onnx-fixtures.js';
-import { foreignCnn, saveLayersModel } from './source-network-fixture.js';
+import { foreignMlp, saveLayersModel, stridedCnn } from './source-network-fixture.js';
 
 function defrost(dir: string, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -166,49 +168,95 @@ test(
   },
 );
 
+/**
+ * `recommend --save-model` with the TensorFlow.js network `net`: the saved model.json keeps the
+ * network's own layer names (`names`), and onnxruntime's logits for the saved model.onnx equal
+ * TensorFlow.js's for the saved model.json on a batch of 16 images (docs/your-data.md#the-model-out).
+ * `args` are added to the command.
+ */
+async function savedTfjsAgrees(t: TestContext, net: tf.LayersModel, names: readonly string[], args: readonly string[] = []): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-onnx-'));
+  try {
+    const model = await saveLayersModel(net, join(dir, 'net'));
+    await images(join(dir, 'imgs'), 3, 6, 8, 1);
+    const r = defrost(dir, [
+      'recommend',
+      '--model',
+      model,
+      '--data',
+      'imgs',
+      '--depths',
+      '0,2',
+      '--store',
+      'store',
+      '--save-model',
+      'out',
+      ...quick,
+      ...args,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(readFileSync(join(dir, 'out', 'defrost.json'), 'utf8')) as { files: string[]; source: { format: string } };
+    assert.equal(record.source.format, 'tfjs-layers');
+    assert.deepEqual(record.files, ['model.json', 'weights.bin', 'model.onnx']);
+    const json = JSON.parse(readFileSync(join(dir, 'out', 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { name: string }[] } };
+    };
+    const layers = json.modelTopology.config.layers.map((l) => l.name);
+    for (const name of names) assert.ok(layers.includes(name), layers.join(', '));
+
+    await selectBackend('cpu', 1);
+    const loaded = await loadNetwork(join(dir, 'out'));
+    assert.deepEqual(loaded.outputs[0].shape, [null, 3]);
+    const rng = new Rng(11, 'onnx-command-batch');
+    const shape = [16, ...(loaded.inputs[0].shape.slice(1) as number[])];
+    const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform());
+    const expected = tf.tidy(() => (loaded.predict(tf.tensor(x, shape)) as tf.Tensor).dataSync());
+    loaded.dispose();
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'out', 'model.onnx')));
+    const logits = (await session.run({ input: new ort.Tensor('float32', x, shape) })).logits;
+    assert.deepEqual(logits.dims, [16, 3]);
+    const diff = maxAbsDiff(logits.data as Float32Array, expected);
+    t.diagnostic(`max abs diff onnxruntime vs TensorFlow.js on the saved network: ${diff.toExponential(2)}`);
+    assert.ok(diff < 1e-4, `onnxruntime vs TensorFlow.js: max abs diff ${diff}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test(
-  'recommend --save-model with a TensorFlow.js network writes a TensorFlow.js layers model with its own layer names',
+  'recommend --save-model with a TensorFlow.js CNN (strided, BatchNorm, pooling): TensorFlow.js layers with its own names, and ONNX whose logits onnxruntime computes as TensorFlow.js does',
   { timeout: 600_000 },
-  async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'defrost-onnx-'));
-    try {
-      const model = await saveLayersModel(foreignCnn(), join(dir, 'net'));
-      await images(join(dir, 'imgs'), 3, 6, 8, 1);
-      const r = defrost(dir, [
-        'recommend',
-        '--model',
-        model,
-        '--data',
-        'imgs',
-        '--depths',
-        '0,3',
-        '--store',
-        'store',
-        '--save-model',
-        'out',
-        ...quick,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      const json = JSON.parse(readFileSync(join(dir, 'out', 'model.json'), 'utf8')) as {
-        modelTopology: { config: { layers: { name: string }[] } };
-      };
-      const names = json.modelTopology.config.layers.map((l) => l.name);
-      assert.ok(names.includes('stem_conv') && names.includes('probabilities'), names.join(', '));
-      await selectBackend('cpu', 1);
-      const loaded = await tf.loadLayersModel(
-        tf.io.fromMemory({
-          modelTopology: json.modelTopology as unknown as tf.io.ModelJSON['modelTopology'],
-          weightSpecs: (JSON.parse(readFileSync(join(dir, 'out', 'model.json'), 'utf8')) as tf.io.ModelJSON).weightsManifest[0].weights,
-          weightData: new Uint8Array(readFileSync(join(dir, 'out', 'weights.bin'))).buffer,
-        }),
-      );
-      assert.deepEqual(loaded.outputs[0].shape, [null, 3]);
-      loaded.dispose();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  (t) => savedTfjsAgrees(t, stridedCnn(), ['stem_conv', 'stem_bn', 'mid_conv', 'flat', 'probabilities']),
 );
+
+test(
+  'recommend --save-model with a TensorFlow.js dense network: ONNX whose logits onnxruntime computes as TensorFlow.js does',
+  { timeout: 600_000 },
+  (t) => savedTfjsAgrees(t, foreignMlp(), ['hidden1', 'hidden2', 'probabilities'], ['--channels', '1']),
+);
+
+test('recommend --save-model with a TensorFlow.js layer that has no ONNX form exits 2 naming it, before anything trains', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'defrost-onnx-'));
+  try {
+    const net = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [64], units: 8, name: 'hidden' }),
+        tf.layers.softmax({ axis: 0, name: 'over_batch' }),
+        tf.layers.dense({ units: 3, name: 'readout' }),
+      ],
+    });
+    const model = await saveLayersModel(net, join(dir, 'net'));
+    const r = defrost(dir, ['recommend', '--model', model, '--data', 'imgs', '--store', 'store', '--save-model', 'out']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /layer "over_batch" \(Softmax\) cannot be written as ONNX: .*batch axis.*--save-model writes the network as ONNX/,
+    );
+    assert.ok(!existsSync(join(dir, 'store')) && !existsSync(join(dir, 'out')), 'nothing ran, nothing was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('an unsupported op, a PyTorch checkpoint and a graph model.json exit 2 naming the problem and the formats', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'defrost-onnx-'));

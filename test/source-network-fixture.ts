@@ -44,3 +44,44 @@ export function foreignCnn(inputShape: [number, number, number] = [8, 8, 1], cla
     ],
   });
 }
+
+/**
+ * A CNN for 8x8x1 images with the settings a PyTorch export has too: a strided 'same' convolution,
+ * BatchNorm, a 'valid' convolution, average and max pooling, flatten, dense, softmax readout.
+ */
+export function stridedCnn(classes = 3): tf.LayersModel {
+  return tf.sequential({
+    name: 'my_strided_cnn',
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: 'stem_conv',
+      }),
+      tf.layers.batchNormalization({ name: 'stem_bn' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 2, padding: 'valid', activation: 'relu', name: 'mid_conv' }),
+      tf.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same', name: 'mid_avg' }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 1, name: 'mid_max' }),
+      tf.layers.flatten({ name: 'flat' }),
+      tf.layers.dense({ units: 8, activation: 'tanh', name: 'features' }),
+      tf.layers.dense({ units: classes, activation: 'softmax', name: 'probabilities' }),
+    ],
+  });
+}
+
+/** A dense network for 64 features (8x8 images, flattened): two hidden layers, softmax readout. */
+export function foreignMlp(classes = 3): tf.LayersModel {
+  return tf.sequential({
+    name: 'my_mlp',
+    layers: [
+      tf.layers.dense({ inputShape: [64], units: 16, activation: 'relu', name: 'hidden1' }),
+      tf.layers.dropout({ rate: 0.2, name: 'drop' }),
+      tf.layers.dense({ units: 8, activation: 'relu', name: 'hidden2' }),
+      tf.layers.dense({ units: classes, activation: 'softmax', name: 'probabilities' }),
+    ],
+  });
+}

@@ -30,6 +30,8 @@ import {
   networkImageOptions,
   readSourceModel,
 } from '../lib/models/source-network/topology.js';
+import { onnxWriteProblem } from '../lib/models/source-network/onnx-writer.js';
+import { DataFileError } from '../lib/formats/problem.js';
 import type { RecommendRequest } from './plan.js';
 
 /** The command line's options, as text. */
@@ -47,6 +49,8 @@ export interface RecommendOptions {
   readonly sourceBlocks?: string;
   readonly labelColumn?: string;
   readonly set?: readonly string[];
+  /** `--save-model DIR`: the network must then be one the model out can write (checked here). */
+  readonly saveModel?: string;
 }
 
 function wholeNumber(option: string, text: string, min: number): number {
@@ -182,6 +186,12 @@ export async function prepareRecommend(options: RecommendOptions): Promise<Prepa
   const model = readSourceModel(modelPath);
   const named = parseSourceBlocks(options.sourceBlocks);
   const blocks = deriveBlocks(modelPath, model.topology, named);
+  // The model out writes a TensorFlow.js network as ONNX too: a layer it cannot write is refused
+  // now, before the folds train, rather than after them (docs/your-data.md#the-model-out).
+  if (options.saveModel !== undefined && model.format === 'tfjs-layers') {
+    const problem = onnxWriteProblem({ ...model.topology, output: blocks.readout });
+    if (problem !== null) throw new DataFileError(modelPath, `${problem}; --save-model writes the network as ONNX`);
+  }
   const L = blocks.blocks.length;
   const depths =
     options.depths === undefined || options.depths === 'all'
