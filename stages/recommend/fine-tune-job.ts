@@ -3,7 +3,7 @@
  * transferred at (mode, depth) as in every fold (fresh readout and seeded weights from
  * `target/init`, blocks 1..depth frozen), trained on all the data with early stopping on a
  * stratified validation split (`recommend/validation/fold<K>` with K the number of folds: a
- * stream no fold uses), then written back in the source's format with defrost.json.
+ * stream no fold uses), then written back as ONNX and in the source's format with defrost.json.
  *
  * Heavy (TensorFlow.js, Arrow): the stage module imports it inside `run`.
  */

@@ -2,9 +2,9 @@
  * `fine-tune` (docs/your-data.md#the-model-out): the network `recommend --save-model` hands back:
  * the source network transferred at the recommended depth and mode and trained on all the data
  * with the recipe of the folds (early stopping on a stratified validation split, as inside each
- * fold), written in the source's own format (`model/`: `model.onnx`, or `model.json` +
- * `weights.bin`) with `defrost.json` (l*, the blocks kept frozen, the data's fingerprint, the
- * recipe). Cached like any stage: its key covers the data, the network, the depth, mode, seed and
+ * fold), written as ONNX and in the source's own format (`model/`: `model.onnx`, and for a
+ * TensorFlow.js source `model.json` + `weights.bin` too) with `defrost.json` (l*, the blocks kept
+ * frozen, the data's fingerprint, the recipe). Cached like any stage: its key covers the data, the network, the depth, mode, seed and
  * recipe. The work is in fine-tune-job.ts, loaded inside `run`.
  */
 import { z } from 'zod';
@@ -31,7 +31,7 @@ export const fineTuneParams = z.strictObject({
 
 const declaration = {
   name: 'fine-tune',
-  description: 'the source network transferred at l* and trained on all the data, in its own format',
+  description: 'the source network transferred at l* and trained on all the data, as ONNX and in its own format',
   module: import.meta.url,
   params: fineTuneParams,
   inputs: { data: input(importDataStage), source: input(importSourceStage) },
