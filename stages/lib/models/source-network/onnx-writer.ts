@@ -33,7 +33,7 @@ type AttributeProto = onnxProto.onnx.IAttributeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 
 /** ONNX opset written; IR version 7 is the one that goes with it. */
-export const ONNX_OPSET = 13;
+const ONNX_OPSET = 13;
 const IR_VERSION = 7;
 
 /** A tensor of the graph: its name, its TensorFlow.js shape (no batch), and how it is laid out. */
