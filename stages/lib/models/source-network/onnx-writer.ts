@@ -448,7 +448,8 @@ function writeLayer(
     case 'Softmax': {
       // TensorFlow.js's Softmax layer counts the batch in `axis`, and defaults to 1.
       const axis = sampleAxis(config.axis, input.shape.length, 1);
-      if (axis === null) throw new LayerProblem('takes the softmax over the batch axis, which ONNX models cannot');
+      if (axis === null)
+        throw new LayerProblem('takes its softmax across the batch axis (axis 0), which has no ONNX form sample by sample');
       return { ...input, name: b.node('Softmax', [input.name], name, [attribute('axis', onnxAxis(input, axis))]) };
     }
     case 'Add':
