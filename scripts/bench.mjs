@@ -123,6 +123,7 @@ if (process.env.BENCH_SWEEP !== '0') {
     ...(fixedSets.length > 0 ? [{ jobs: 1, sets: fixedSets, target: 1.5 }] : []),
   ];
   for (const { jobs, sets, target } of variants) {
+    if (sets.length > 0) console.log(`  the next row with --set ${sets.join(' --set ')} on both sides:`);
     const r = benchSweep(sweepConfig, jobs, python, sets);
     sweeps.push(r);
     const cpu = (t) => (t.user_s == null ? null : t.user_s + t.sys_s);
@@ -134,7 +135,7 @@ if (process.env.BENCH_SWEEP !== '0') {
         : `>= ${target.toFixed(1)}x, sys < 10%: ${r.speed_ratio >= target && (sysShare ?? 0) < 10 ? 'ok' : 'BELOW'}`;
     console.log(
       [
-        `${jobs}${sets.length ? ` (--set ${sets.join(' --set ')})` : ''}`.padStart(4),
+        String(jobs).padStart(4),
         `${fmt(r.defrost.wall_s, 1)} s`.padStart(13),
         `${fmt(cpu(r.defrost), 1)} s (${fmt(sysShare, 1)}%)`.padStart(17),
         String(r.defrost.executed ?? '-').padStart(6),
