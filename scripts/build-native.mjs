@@ -94,28 +94,45 @@ function nodeGypScript() {
   }
 }
 
-async function build(addon) {
+/** The addon's system library is there, or was just installed; otherwise it says what to do. */
+async function libraryReady(addon) {
   const say = (message) => console.log(`${addon.label}: ${message}`);
-  if (!addon.present() && !(await install(addon, say))) return;
-  if (existsSync(addon.file) && statSync(addon.file).mtimeMs >= newestSource(addon)) {
-    say(`up to date (${addon.file})`);
-    return;
-  }
-  const gyp = nodeGypScript();
-  if (gyp === null) {
-    say(`node-gyp is not installed (a devDependency: run \`npm install\`); ${addon.without}`);
-    return;
-  }
-  say(`building with node-gyp against the system ${addon.library}`);
-  // Node's headers: npm's nodedir when configured (here /usr), else node-gyp's own lookup.
-  const args = [gyp, 'rebuild', '-C', addon.dir, '--loglevel=warn'];
-  const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
-  if (nodedir) args.push(`--nodedir=${nodedir}`);
-  if ((await $({ cwd: root, stdio: 'inherit', nothrow: true })`${process.execPath} ${args}`).exitCode !== 0) {
-    say(`the build failed (see above); ${addon.without}`);
-    return;
-  }
-  say(`built ${addon.file}`);
+  return addon.present() || (await install(addon, say));
 }
 
-for (const addon of addons) await build(addon);
+/**
+ * node-gyp rebuild of one addon, with `make -j` on every core. Its output is captured and printed
+ * when it ends, under the addon's label, so that two builds running at once stay readable.
+ */
+async function build(addon) {
+  const lines = [];
+  const say = (message) => lines.push(`${addon.label}: ${message}`);
+  try {
+    if (existsSync(addon.file) && statSync(addon.file).mtimeMs >= newestSource(addon)) {
+      say(`up to date (${addon.file})`);
+      return;
+    }
+    const gyp = nodeGypScript();
+    if (gyp === null) {
+      say(`node-gyp is not installed (a devDependency: run \`npm install\`); ${addon.without}`);
+      return;
+    }
+    say(`building with node-gyp against the system ${addon.library}`);
+    // Node's headers: npm's nodedir when configured (here /usr), else node-gyp's own lookup.
+    const args = [gyp, 'rebuild', '-C', addon.dir, '--loglevel=warn', '--jobs=max'];
+    const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
+    if (nodedir) args.push(`--nodedir=${nodedir}`);
+    const result = await $({ cwd: root, quiet: true, nothrow: true })`${process.execPath} ${args}`;
+    if (result.stdout.trim() !== '') lines.push(result.stdout.trimEnd());
+    if (result.stderr.trim() !== '') lines.push(result.stderr.trimEnd());
+    say(result.exitCode === 0 ? `built ${addon.file}` : `the build failed (see above); ${addon.without}`);
+  } finally {
+    console.log(lines.join('\n'));
+  }
+}
+
+// Libraries one at a time (apt-get holds dpkg's lock), then both builds at once: on two cores the
+// libtorch addon's compile, the longest, no longer waits for the kernels'.
+const ready = [];
+for (const addon of addons) if (await libraryReady(addon)) ready.push(addon);
+await Promise.all(ready.map(build));
