@@ -48,10 +48,13 @@ lint: deps
 	npx eslint .
 	npx prettier --check .
 
-# Only the *.test.js files: node --test on a directory would also run every helper module in it.
-# `npm test` runs exactly this target.
-test: setup browser lint
-	$(NODE) --test --test-concurrency=1 dist/test/*.test.js
+# Chromium first (an apt-get install must not race the native build's), then the native build, the
+# TypeScript build and the lint two at a time (a sub-make with -j2, each job's output in one
+# piece): none reads what another writes. Then the suite (scripts/test.mjs: which test files run
+# two at a time and which alone). `npm test` runs exactly this target.
+test: deps browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target native build lint
+	$(NODE) scripts/test.mjs
 
 bench: setup
 	$(NODE) scripts/bench.mjs
