@@ -122,7 +122,10 @@ async function build(addon) {
     const args = [gyp, 'rebuild', '-C', addon.dir, '--loglevel=warn', '--jobs=max'];
     const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
     if (nodedir) args.push(`--nodedir=${nodedir}`);
-    const result = await $({ cwd: root, quiet: true, nothrow: true })`${process.execPath} ${args}`;
+    // Not the flags of a make that runs this (make test's -j2): node-gyp's make gets its own -j.
+    const env = { ...process.env };
+    for (const name of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL']) delete env[name];
+    const result = await $({ cwd: root, env, quiet: true, nothrow: true })`${process.execPath} ${args}`;
     if (result.stdout.trim() !== '') lines.push(result.stdout.trimEnd());
     if (result.stderr.trim() !== '') lines.push(result.stderr.trimEnd());
     say(result.exitCode === 0 ? `built ${addon.file}` : `the build failed (see above); ${addon.without}`);
