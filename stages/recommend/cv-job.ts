@@ -13,9 +13,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
-import { readDataset } from '../lib/tables/dataset-table.js';
 import { CV_METRICS } from '../lib/tables/recommend-tables.js';
-import { loadNetwork } from '../lib/models/models.js';
+import { memoisedDataset, memoisedNetwork } from '../lib/models/input-memo.js';
 import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { epochReporter } from '../lib/models/epoch-reporter.js';
@@ -35,7 +34,8 @@ function labelOf(ctx: CvTrainContext): string {
 export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   const params = ctx.params;
   const label = labelOf(ctx);
-  const data = readDataset(ctx.inputs.data.path('train'));
+  // Both shared by the worker's other folds and depths (input-memo.ts): read, never changed.
+  const data = await memoisedDataset(ctx.memo, ctx.inputs.data, 'train');
   const classes = data.classes.length;
   const dim = data.shape.reduce((a, b) => a * b, 1);
   const fold = stratifiedFolds(data.labels, classes, params.folds, params.seed);
@@ -45,20 +45,16 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   const held = rowsOf(data, foldRows(fold, params.fold, true), dim);
   let source: tf.LayersModel;
   try {
-    source = await loadNetwork(ctx.inputs.source.path('model'));
+    source = await memoisedNetwork(ctx.memo, ctx.inputs.source, 'model');
   } catch (error) {
     throw new StageFailure(`${label}: cannot load the source network: ${(error as Error).message}`);
   }
   let model: tf.LayersModel | null = null;
   let schedule: TrainingPhase[] | undefined;
   try {
-    try {
-      model = await targetNetworkLike(source, classes, params.seed, 'target/init');
-      if (params.mode !== SCRATCH_MODE)
-        schedule = prepareTransfer(model, source, params.mode, params.depth ?? params.setting ?? 0, params.options);
-    } finally {
-      source.dispose();
-    }
+    model = await targetNetworkLike(source, classes, params.seed, 'target/init');
+    if (params.mode !== SCRATCH_MODE)
+      schedule = prepareTransfer(model, source, params.mode, params.depth ?? params.setting ?? 0, params.options);
     ctx.log(
       `fold ${params.fold + 1}/${params.folds}: ${train.rows} training samples, ${held.rows} held out; ` +
         (params.mode === SCRATCH_MODE ? 'from scratch' : `mode ${params.mode}: ${describeSchedule(schedule ?? [])}`),
