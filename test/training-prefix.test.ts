@@ -123,7 +123,7 @@ function writeTarget(dir: string): string {
 async function prefixAt(data: string, source: string, depth: number, limit: number, previous: RigInput[]): Promise<RigInput> {
   const rig = stageContext(prefixStage, {
     params: { depth, limit_bytes: limit },
-    inputs: { data: { dir: data }, source: { dir: source }, previous },
+    inputs: { data: [{ dir: data }], samples: [], source: { dir: source }, previous },
   });
   const outcome = await runPrefix(rig.ctx);
   return {

@@ -15,7 +15,9 @@ import { StageFailure } from '../../pipeline/errors.js';
 import type { JsonObject } from '../../pipeline/stage.js';
 import { CV_METRICS } from '../lib/tables/recommend-tables.js';
 import { memoisedDataset, memoisedNetwork } from '../lib/models/input-memo.js';
-import { SCRATCH_MODE } from '../lib/models/transfer-modes/registry.js';
+import { SCRATCH_MODE, transferModeOf } from '../lib/models/transfer-modes/registry.js';
+import { suffixNetwork } from '../lib/models/prefix-split.js';
+import { prefixSummaryOf } from '../training/prefix.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { epochReporter } from '../lib/models/epoch-reporter.js';
 import { evaluateNetwork, rowsOf, trainNetwork } from '../lib/models/training.js';
@@ -31,18 +33,38 @@ function labelOf(ctx: CvTrainContext): string {
     .join(',')}]`;
 }
 
+/**
+ * The cached block-l outputs this fold run reads (its `prefix` input), or null: none planned, or
+ * not cached (the prefix stage says why; blocks 1..l then run every step).
+ */
+function cachedPrefix(ctx: CvTrainContext): { depth: number; input: CvTrainContext['inputs']['prefix'][number] } | null {
+  const prefix = ctx.inputs.prefix[0];
+  if (prefix === undefined) return null;
+  const summary = prefixSummaryOf(prefix.summary);
+  if (summary === null) throw new StageFailure(`${labelOf(ctx)}: the summary of ${prefix.id} is not a prefix summary`);
+  if (!summary.cached) {
+    ctx.log(`frozen prefix not cached (${summary.reason}): blocks 1..${prefix.params.depth} run every step`);
+    return null;
+  }
+  return { depth: Number(prefix.params.depth), input: prefix };
+}
+
 export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
   const params = ctx.params;
   const label = labelOf(ctx);
   // Both shared by the worker's other folds and depths (input-memo.ts): read, never changed.
   const data = await memoisedDataset(ctx.memo, ctx.inputs.data, 'train');
   const classes = data.classes.length;
-  const dim = data.shape.reduce((a, b) => a * b, 1);
   const fold = stratifiedFolds(data.labels, classes, params.folds, params.seed);
   const split = validationSplit(data.labels, classes, foldRows(fold, params.fold, false), params.fold, params.seed);
-  const train = rowsOf(data, split.fit, dim);
-  const validation = rowsOf(data, split.validation, dim);
-  const held = rowsOf(data, foldRows(fold, params.fold, true), dim);
+  // The same rows, of the samples or of their cached block-l outputs (one row per sample, in order).
+  const prefix = cachedPrefix(ctx);
+  const table = prefix === null ? data : await memoisedDataset(ctx.memo, prefix.input, 'train');
+  if (table.rows !== data.rows) throw new StageFailure(`${label}: ${prefix?.input.id} holds ${table.rows} rows, the data ${data.rows}`);
+  const dim = table.shape.reduce((a, b) => a * b, 1);
+  const train = rowsOf(table, split.fit, dim);
+  const validation = rowsOf(table, split.validation, dim);
+  const held = rowsOf(table, foldRows(fold, params.fold, true), dim);
   let source: tf.LayersModel;
   try {
     source = await memoisedNetwork(ctx.memo, ctx.inputs.source, 'model');
@@ -50,6 +72,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
     throw new StageFailure(`${label}: cannot load the source network: ${(error as Error).message}`);
   }
   let model: tf.LayersModel | null = null;
+  let trained: tf.LayersModel | null = null;
   let schedule: TrainingPhase[] | undefined;
   try {
     model = await targetNetworkLike(source, classes, params.seed, 'target/init');
@@ -59,7 +82,18 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       `fold ${params.fold + 1}/${params.folds}: ${train.rows} training samples, ${held.rows} held out; ` +
         (params.mode === SCRATCH_MODE ? 'from scratch' : `mode ${params.mode}: ${describeSchedule(schedule ?? [])}`),
     );
-    const result = await trainNetwork(model, train, {
+    // Blocks 1..l ran once, in the prefix stage: train the rest on their outputs. Only a mode
+    // without phases of its own reads a prefix (plan.ts), so its one phase is what the rest holds.
+    if (prefix !== null) {
+      if (params.mode === SCRATCH_MODE || transferModeOf(params.mode).schedule !== undefined)
+        throw new StageFailure(`${label}: mode ${params.mode} trains every block or in phases of its own and reads no cached prefix`);
+      trained = suffixNetwork(model, prefix.depth);
+      schedule = undefined;
+      ctx.log(
+        `frozen prefix: block ${prefix.depth} outputs read from ${ctx.inputs.prefix[0]?.id}; training blocks ${prefix.depth + 1}.. on them`,
+      );
+    }
+    const result = await trainNetwork(trained ?? model, train, {
       recipe: params.train,
       validation,
       seed: params.seed,
@@ -69,7 +103,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       signal: ctx.signal,
       onEpoch: epochReporter(ctx),
     });
-    const evaluation = evaluateNetwork(model, held, classes);
+    const evaluation = evaluateNetwork(trained ?? model, held, classes);
     const kept = result.validation;
     ctx.log(
       `held-out accuracy ${evaluation.accuracy} (kept epoch ${result.bestEpoch} of ${result.epochs}, stopped by ${result.stoppedBy})`,
@@ -98,6 +132,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
       held_rows: held.rows,
     };
   } finally {
+    trained?.dispose();
     model?.dispose();
   }
 }

@@ -14,11 +14,12 @@
 import { PlanBuilder, type InstanceRef } from '../../pipeline/plan-builder.js';
 import type { Coords, InstanceSpec } from '../../pipeline/stage.js';
 import type { TrainConfig } from '../lib/models/recipe.js';
-import { optionsOf, settingOf } from '../lib/models/transfer-modes/mode.js';
+import { frozenPrefix, optionsOf, settingOf } from '../lib/models/transfer-modes/mode.js';
 import { SCRATCH_MODE, transferModeOf, type TransferMode } from '../lib/models/transfer-modes/registry.js';
 import type { FileDatasetSpec } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
+import { prefixStage } from '../training/prefix.js';
 import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { fineTuneStage } from './fine-tune.js';
@@ -73,6 +74,40 @@ function sourceParams(request: RecommendRequest): { model: string; blocks: strin
 }
 
 /**
+ * The largest frozen-prefix activations cached for the fold runs, in bytes: the study's default
+ * (`transfer.prefix_cache_gb`, docs/performance.md#frozen-prefix-activations); over it the folds
+ * run the frozen blocks every step.
+ */
+const PREFIX_LIMIT_BYTES = 2e9;
+
+/**
+ * The `prefix` instance a fold run at `depth` of `mode` reads: block l's outputs on every sample,
+ * for a mode without phases of its own that keeps blocks 1..l frozen (depth l of `defrost` and
+ * `reinit`), each depth computed from the one before it; none at l = 0 and for the protocols.
+ */
+function planFoldPrefix(
+  plan: PlanBuilder,
+  mode: TransferMode,
+  depth: number,
+  blocks: number,
+  sources: { data: InstanceRef<'import-data'>; source: InstanceRef<'import-source'> },
+): InstanceRef<'prefix'>[] {
+  const definition = transferModeOf(mode);
+  if (definition.schedule !== undefined) return [];
+  let previous: InstanceRef<'prefix'>[] = [];
+  for (let l = 1; l <= frozenPrefix(definition, depth, blocks, optionsOf(definition)); l++)
+    previous = [
+      plan.add(
+        prefixStage,
+        { depth: l },
+        { depth: l, limit_bytes: PREFIX_LIMIT_BYTES },
+        { data: [], samples: [sources.data], source: sources.source, previous },
+      ),
+    ];
+  return previous;
+}
+
+/**
  * The instances of a recommend over `depths` (plus scratch), gathered by one `recommend`: every
  * fold of every candidate (`race` null: exhaustive), or the folds a race has reached.
  */
@@ -80,10 +115,12 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
   const { data, model, folds, seed, train } = request;
   const plan = new PlanBuilder();
   const { importData, importSource } = addImports(plan, request);
+  const sources = { data: importData, source: importSource };
   const runs: InstanceRef<'cv-train'>[] = [];
   const add = (mode: TransferMode | typeof SCRATCH_MODE, depth: number | null, fold: number): void => {
     const coords: Coords = depth === null ? { mode, fold } : { mode, depth, fold };
-    runs.push(plan.add(cvTrainStage, coords, { folds, fold, mode, depth, seed, train }, { data: importData, source: importSource }));
+    const prefix = depth === null || mode === SCRATCH_MODE ? [] : planFoldPrefix(plan, mode, depth, request.blocks, sources);
+    runs.push(plan.add(cvTrainStage, coords, { folds, fold, mode, depth, seed, train }, { ...sources, prefix }));
   };
   const addSetting = (mode: TransferMode, setting: number, fold: number): void => {
     const definition = transferModeOf(mode);
@@ -94,7 +131,7 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
           cvTrainStage,
           { mode, depth: setting, fold },
           { folds, fold, mode, depth: setting, ...options, seed, train },
-          { data: importData, source: importSource },
+          { ...sources, prefix: [] },
         ),
       );
     } else {
@@ -103,7 +140,7 @@ export function planRecommendRuns(request: RecommendRequest, depths: readonly nu
           cvTrainStage,
           { mode, setting, fold },
           { folds, fold, mode, depth: null, setting, ...options, seed, train },
-          { data: importData, source: importSource },
+          { ...sources, prefix: [] },
         ),
       );
     }

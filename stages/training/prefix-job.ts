@@ -7,13 +7,30 @@ import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import { StageFailure } from '../../pipeline/errors.js';
 import type { StageOutcome } from '../../pipeline/stage.js';
-import { memoisedDataset, memoisedNetwork } from '../lib/models/input-memo.js';
+import { memoisedDataset, memoisedNetwork, type DigestedInput } from '../lib/models/input-memo.js';
 import { activationsOf, blockOutputShape, blocksNetwork, inputShapeOf, splitRefusal } from '../lib/models/prefix-split.js';
 import { widthOf, writeDataset, type Dataset } from '../lib/tables/dataset-table.js';
 import { prefixSummaryOf, type PrefixContext, type PrefixSummary } from './prefix.js';
 
 /** The tables of a target dataset, in the order they are written; `selection` may be absent. */
 const TABLES = ['train', 'validation', 'selection', 'test'] as const;
+
+/** The tables of `recommend`'s imported samples: every sample, and a train/test pair's test part. */
+const SAMPLE_TABLES = ['train', 'test'] as const;
+
+/** The tables of `names` that `input` published, read once per worker (input-memo.ts). */
+async function tablesOf<N extends (typeof TABLES)[number]>(
+  ctx: PrefixContext,
+  input: DigestedInput<N>,
+  names: readonly N[],
+): Promise<{ name: N; table: Dataset }[]> {
+  const present = names.filter((name) => existsSync(input.path(name)));
+  return Promise.all(present.map(async (name) => ({ name, table: await memoisedDataset(ctx.memo, input, name) })));
+}
+
+function fail(message: string): never {
+  throw new StageFailure(message);
+}
 
 /** Bytes for people: GB from one gigabyte up, else MB. */
 function size(bytes: number): string {
@@ -40,9 +57,14 @@ export async function runPrefix(ctx: PrefixContext): Promise<StageOutcome> {
     return outcome({ cached: false, bytes: 0, shape: [], input_shape: inputShape, reason: refusal });
   }
   const shape = blockOutputShape(source, depth);
-  const data = ctx.inputs.data;
-  const present = TABLES.filter((name) => existsSync(data.path(name)));
-  const raw = await Promise.all(present.map(async (name) => ({ name, table: await memoisedDataset(ctx.memo, data, name) })));
+  const study = ctx.inputs.data[0];
+  const samples = ctx.inputs.samples[0];
+  const raw =
+    study !== undefined
+      ? await tablesOf(ctx, study, TABLES)
+      : samples !== undefined
+        ? await tablesOf(ctx, samples, SAMPLE_TABLES)
+        : fail('prefix: neither target data nor imported samples given');
   const bytes = raw.reduce((sum, { table }) => sum + table.rows * widthOf(shape) * 4, 0);
   if (bytes > limit) {
     const reason = `${size(bytes)} of activations is over the limit of ${size(limit)} (transfer.prefix_cache_gb)`;

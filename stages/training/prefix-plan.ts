@@ -21,7 +21,7 @@ export function planPrefix(cell: AnswerCell, depth: number): InstanceRef<'prefix
   for (let l = 1; l <= depth; l++) {
     const coords = { ...cell.task, correlation: cell.correlation, ...(shared ? {} : { seed: cell.seed }), depth: l };
     const params = { depth: l, limit_bytes: Math.round(limit * GB) };
-    previous = [cell.plan.add(prefixStage, coords, params, { data: cell.data, source: cell.source, previous })];
+    previous = [cell.plan.add(prefixStage, coords, params, { data: [cell.data], samples: [], source: cell.source, previous })];
   }
   return previous;
 }

@@ -2,7 +2,8 @@
  * `prefix` (docs/performance.md, "Frozen-prefix activations"): the outputs of hidden block l of a
  * source network for every sample of a target dataset (its pool, stopping, selection and test
  * sets), computed once and read by every transfer that keeps blocks 1..l frozen: every seed that
- * shares the source network, every n, every mode with that frozen prefix. Depth l is computed from
+ * shares the source network, every n, every mode with that frozen prefix; and by every fold of
+ * `recommend` at that depth (`cv-train`, on the imported samples). Depth l is computed from
  * depth l - 1's activations (its `previous` input) when those are cached, else from the inputs.
  *
  * The tables have the dataset layout (lib/tables/dataset-layout.ts) with the block's output shape,
@@ -17,6 +18,7 @@ import { defineStage, input, inputs, type ContextOf } from '../../pipeline/stage
 import { countSchema } from '../config/schema.js';
 import { DATASET } from '../lib/tables/dataset-layout.js';
 import { generateDataStage } from '../data/generate-data.js';
+import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { trainSourceStage } from './train-source.js';
 
@@ -45,7 +47,10 @@ const declaration = {
   module: import.meta.url,
   params: prefixParams,
   inputs: {
-    data: input(generateDataStage),
+    /** A study's target data (its pool, stopping, selection and test sets); or, for `recommend`, ... */
+    data: inputs(generateDataStage),
+    /** ... the imported samples its folds are cut from (one of the two is given). */
+    samples: inputs(importDataStage),
     source: input(trainSourceStage, importSourceStage),
     /** Depth l - 1's activations of the same source and data (empty at l = 1). */
     previous: inputs(PREFIX_PRODUCER),
