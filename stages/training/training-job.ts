@@ -266,7 +266,6 @@ function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number;
   return { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
 }
 
-/** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
 /**
  * A transfer whose depth the cell's race has stopped (docs/protocol.md#early-elimination-in-a-study):
  * it trains nothing, and its metrics row says so (`stopped_by` `eliminated`, no accuracy, no step),
@@ -301,6 +300,7 @@ async function recordEliminated(ctx: TransferContext, depth: number): Promise<St
   return { summary: TRAINING_METRICS.json(metrics) };
 }
 
+/** `transfer`: one (correlation, n, mode, depth, seed) run of the transfer protocol. */
 export async function runTransfer(ctx: TransferContext): Promise<StageOutcome> {
   const c = ctx;
   const { model: modelConfig, train: recipe, seed, n, mode, validation } = ctx.params;
