@@ -17,7 +17,8 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
   try {
     const first = recommend(f, ['--data', f.images, '--folds', '3', '--depths', '0,1,2', '--json']);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(executedByStage(first.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 12, recommend: 1 });
+    // Depths 1 and 2 train on cached block outputs (docs/performance.md#frozen-prefix-activations), one prefix each.
+    assert.deepEqual(executedByStage(first.stderr), { 'import-data': 1, 'import-source': 1, prefix: 2, 'cv-train': 12, recommend: 1 });
     const lines = first.stdout.trim().split('\n');
     const answer = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     assert.deepEqual(Object.keys(answer), ANSWER_KEYS);
@@ -47,7 +48,7 @@ test('recommend: the answer as documented; a new depth or mode runs only its fol
     // Every depth of the foreign network (3 blocks): adding depth 3 trains only its 3 folds.
     const all = recommend(f, ['--data', f.images, '--folds', '3', '--depths', 'all', '--json']);
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(executedByStage(all.stderr), { 'cv-train': 3, recommend: 1 });
+    assert.deepEqual(executedByStage(all.stderr), { prefix: 1, 'cv-train': 3, recommend: 1 });
     assert.deepEqual(Object.keys((JSON.parse(all.stdout.trim().split('\n').pop() ?? '{}') as { depths: object }).depths), [
       '0',
       '1',
@@ -110,7 +111,13 @@ test('recommend races depths over folds: survivors train every fold, --exhaustiv
     const stopped = answer.eliminated.length;
     assert.ok(answer.eliminated.every((e) => e.after_folds === 3));
     assert.ok(answer.eliminated.every((e) => e.depth === null || !answer.plausible.includes(e.depth)));
-    assert.deepEqual(executedByStage(raced.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 9 + (3 - stopped), recommend: 1 });
+    assert.deepEqual(executedByStage(raced.stderr), {
+      'import-data': 1,
+      'import-source': 1,
+      prefix: 3,
+      'cv-train': 9 + (3 - stopped),
+      recommend: 1,
+    });
     assert.equal((answer.stopped_by.patience ?? 0) + (answer.stopped_by.budget ?? 0), 12 - stopped);
 
     const exhaustive = recommend(f, ['--data', f.images, '--folds', '4', '--depths', '0,3', '--exhaustive', '--json']);
@@ -128,7 +135,6 @@ test('recommend --fast: trains only the top-ranked depths plus scratch and says 
     const fast = recommend(f, ['--data', f.images, '--folds', '3', '--fast', '--top', '2', '--json']);
     assert.equal(fast.code, 0, fast.stderr);
     // 4 depths ranked, 2 trained, 3 folds each, plus 3 scratch folds.
-    assert.deepEqual(executedByStage(fast.stderr), { 'import-data': 1, 'import-source': 1, 'cv-train': 9, recommend: 1 });
     const answer = JSON.parse(fast.stdout.trim().split('\n').pop() ?? '{}') as {
       depths: Record<string, number>;
       l_star: number;
@@ -138,6 +144,15 @@ test('recommend --fast: trains only the top-ranked depths plus scratch and says 
     assert.deepEqual([...answer.fast.ranked].sort(), [0, 1, 2, 3]);
     assert.deepEqual(answer.fast.trained, answer.fast.ranked.slice(0, 2));
     assert.deepEqual(Object.keys(answer.depths).map(Number).sort(), [...answer.fast.trained].sort());
+    // The deepest trained depth l reads block l's cached outputs, computed from block 1's up (one prefix per depth).
+    const deepest = Math.max(...answer.fast.trained);
+    assert.deepEqual(executedByStage(fast.stderr), {
+      'import-data': 1,
+      'import-source': 1,
+      ...(deepest > 0 ? { prefix: deepest } : {}),
+      'cv-train': 9,
+      recommend: 1,
+    });
     assert.ok(answer.fast.trained.includes(answer.l_star));
     assert.match(answer.fast.reason, answer.fast.confirmed ? /^confirmed/ : /^could not confirm/);
     assert.match(fast.stderr, new RegExp(`trained depths ${answer.fast.trained.join(', ')} and scratch`));
