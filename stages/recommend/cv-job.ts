@@ -17,7 +17,7 @@ import { CV_METRICS } from '../lib/tables/recommend-tables.js';
 import { memoisedDataset, memoisedNetwork } from '../lib/models/input-memo.js';
 import { SCRATCH_MODE, transferModeOf } from '../lib/models/transfer-modes/registry.js';
 import { suffixNetwork } from '../lib/models/prefix-split.js';
-import { prefixSummaryOf } from '../training/prefix.js';
+import { cachedPrefixSummary } from '../training/prefix.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { epochReporter } from '../lib/models/epoch-reporter.js';
 import { evaluateNetwork, rowsOf, trainNetwork } from '../lib/models/training.js';
@@ -39,14 +39,8 @@ function labelOf(ctx: CvTrainContext): string {
  */
 function cachedPrefix(ctx: CvTrainContext): { depth: number; input: CvTrainContext['inputs']['prefix'][number] } | null {
   const prefix = ctx.inputs.prefix[0];
-  if (prefix === undefined) return null;
-  const summary = prefixSummaryOf(prefix.summary);
-  if (summary === null) throw new StageFailure(`${labelOf(ctx)}: the summary of ${prefix.id} is not a prefix summary`);
-  if (!summary.cached) {
-    ctx.log(`frozen prefix not cached (${summary.reason}): blocks 1..${prefix.params.depth} run every step`);
-    return null;
-  }
-  return { depth: Number(prefix.params.depth), input: prefix };
+  const summary = prefix === undefined ? null : cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line));
+  return prefix === undefined || summary === null ? null : { depth: Number(prefix.params.depth), input: prefix };
 }
 
 export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {

@@ -14,7 +14,8 @@
  * prefix as before, and `run` says so at its end (after-run.ts).
  */
 import { z } from 'zod';
-import { defineStage, input, inputs, type ContextOf } from '../../pipeline/stage.js';
+import { StageFailure } from '../../pipeline/errors.js';
+import { defineStage, input, inputs, type ContextOf, type JsonObject } from '../../pipeline/stage.js';
 import { countSchema } from '../config/schema.js';
 import { DATASET } from '../lib/tables/dataset-layout.js';
 import { generateDataStage } from '../data/generate-data.js';
@@ -78,6 +79,25 @@ export type PrefixSummary = z.output<typeof prefixSummary>;
 export function prefixSummaryOf(summary: unknown): PrefixSummary | null {
   const parsed = prefixSummary.safeParse(summary);
   return parsed.success ? parsed.data : null;
+}
+
+/**
+ * The summary of the `prefix` input a transfer or fold run reads, when its activations are
+ * cached; null when they are not (a log line says why: the run then computes blocks 1..l every
+ * step, as without a cache). A summary that is not a prefix's fails the run, naming `label`.
+ */
+export function cachedPrefixSummary(
+  prefix: { readonly id: string; readonly summary: unknown; readonly params: JsonObject },
+  label: string,
+  log: (line: string) => void,
+): PrefixSummary | null {
+  const summary = prefixSummaryOf(prefix.summary);
+  if (summary === null) throw new StageFailure(`${label}: the summary of ${prefix.id} is not a prefix summary`);
+  if (!summary.cached) {
+    log(`frozen prefix not cached (${summary.reason}): blocks 1..${String(prefix.params.depth)} run every step`);
+    return null;
+  }
+  return summary;
 }
 
 export const prefixStage = defineStage({

@@ -37,7 +37,7 @@ import { blockCount, buildNetwork, saveNetwork, type NetworkSpec } from '../lib/
 import { memoisedDataset, memoisedNetwork, type DigestedInput } from '../lib/models/input-memo.js';
 import { inputStatsOf } from '../lib/models/input-stats.js';
 import { suffixNetwork } from '../lib/models/prefix-split.js';
-import { prefixSummaryOf } from './prefix.js';
+import { cachedPrefixSummary } from './prefix.js';
 import { raceSummaryOf } from './race-stage.js';
 import { targetNetworkLike } from '../lib/models/source-network/canonical.js';
 import { inputShapeFits } from '../lib/models/source-network/topology.js';
@@ -256,14 +256,10 @@ export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOu
  */
 function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number; inputShape: number[] } | null {
   const prefix = ctx.inputs.prefix[0];
-  if (prefix === undefined) return null;
-  const summary = prefixSummaryOf(prefix.summary);
-  if (summary === null) throw new StageFailure(`${labelOf(ctx)}: the summary of ${prefix.id} is not a prefix summary`);
-  if (!summary.cached) {
-    ctx.log(`frozen prefix not cached (${summary.reason}): blocks 1..${prefix.params.depth} run every step`);
-    return null;
-  }
-  return { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
+  const summary = prefix === undefined ? null : cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line));
+  return prefix === undefined || summary === null
+    ? null
+    : { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
 }
 
 /**
