@@ -14,7 +14,7 @@
 // The cost is the sum of the fold runs' own durations (manifests), exhaustive against the runs the
 // race trains.
 //
-// Usage: node scripts/elimination-check.mjs --model NET/model.json [--draws 20] [--first 0]
+// Usage: node scripts/elimination-check.mjs --model NET/model.json [--draws 20] [--first 0] [--min-steps 0]
 //          [--out DIR] [--jobs 2] [--defrost bin/defrost.js] [--per-class 60] [--depths LIST]
 //          [--set train.key=value]...
 // --per-class N takes the first N images per class of each draw (13: the n = 50-equivalent folds
@@ -56,7 +56,8 @@ const { loadClassSubset } = await import(join(root, 'dist', 'stages', 'data', 'i
 const { encodeNpyArray } = await import(join(root, 'dist', 'stages', 'lib', 'formats', 'npy.js'));
 
 // The worked example's recipe, every key spelled out so that recommend's defaults do not enter.
-const recipe = { min_steps: 0, ...parse(readFileSync(join(root, 'experiments', 'example-your-data.yaml'), 'utf8')).train };
+// `--min-steps N`: the budget's floor (0 by default, as before recommend's small-n recipe; 2000 is recommend's default now).
+const recipe = { min_steps: Number(option('--min-steps', '0')), ...parse(readFileSync(join(root, 'experiments', 'example-your-data.yaml'), 'utf8')).train };
 const flatten = (prefix, value) =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
     ? Object.entries(value).flatMap(([k, v]) => flatten(`${prefix}.${k}`, v))
@@ -117,7 +118,7 @@ function foldRuns(store) {
   });
 }
 
-const { replayRace, raceCandidates, candidateKey } = await import(join(root, 'dist', 'stages', 'recommend', 'race.js'));
+const { replayRace, raceCandidates, candidateKey } = await import(join(root, 'dist', 'stages', 'lib', 'race.js'));
 const { recommendation } = await import(join(root, 'dist', 'stages', 'recommend', 'answer.js'));
 
 const rows = [];

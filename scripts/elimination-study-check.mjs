@@ -21,7 +21,7 @@ if (dir === undefined) {
   process.stderr.write('elimination-study-check: give the aggregate instance directory of a finished study\n');
   process.exit(2);
 }
-const { replayRace, candidateKey } = await import(join(root, 'dist', 'stages', 'recommend', 'race.js'));
+const { replayRace, candidateKey } = await import(join(root, 'dist', 'stages', 'lib', 'race.js'));
 const { bestDepth } = await import(join(root, 'dist', 'stages', 'lib', 'statistics.js'));
 const rowsOf = (file) =>
   tableFromIPC(readFileSync(join(dir, file)))
