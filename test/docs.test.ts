@@ -90,3 +90,37 @@ test('code and docs cite docs/ pages, not a specification outside the repository
     }
   }
 });
+
+test("the README's quoted default-study answer agrees with docs/protocol.md's measured l* table", () => {
+  // Both quote one run of experiments/default.yaml; scripts/protocol-check.mjs checks the README's
+  // block line by line against a fresh run (minutes of training), this keeps the two pages one answer.
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = /<!-- default-answer -->\n```\n([\s\S]*?)```\n<!-- \/default-answer -->/.exec(readme)?.[1];
+  assert.ok(block, 'README.md quotes the default study between <!-- default-answer --> markers');
+  const quoted = new Map<string, string>();
+  let mode = '';
+  let sizes: string[] = [];
+  for (const line of block.split('\n')) {
+    const head = /^ {2}mode (\S+)\s+(n=.*)$/.exec(line);
+    if (head)
+      [mode, sizes] = [
+        head[1],
+        head[2]
+          .trim()
+          .split(/\s+/)
+          .map((n) => n.slice(2)),
+      ];
+    const row = /^ {2}ρ=(\S+)\s+(.*)$/.exec(line);
+    if (row && /^\d/.test(row[2]))
+      [...row[2].matchAll(/(\d) \{([\d,]+)\}/g)].forEach((cell, i) =>
+        quoted.set(`${row[1]}|${sizes[i]}|${mode}`, `${cell[1]} {${cell[2]}}`),
+      );
+  }
+  const measured = new Map<string, string>();
+  for (const m of readFileSync(join(root, 'docs', 'protocol.md'), 'utf8').matchAll(
+    /^\| ([\d.]+) \| (\d+) \| (\w+) \| (\d \{[\d,]+\}) \|/gm,
+  ))
+    measured.set(`${m[1]}|${m[2]}|${m[3]}`, m[4]);
+  assert.equal(quoted.size, 24, "the README's l* at a glance has the default study's 24 cells");
+  assert.deepEqual(quoted, measured);
+});
