@@ -16,6 +16,7 @@
  * pads; atoms before the first block join it. The last dense layer is the readout: it and the
  * activations after it (a softmax) are not blocks. Pure (no TensorFlow.js).
  */
+import { CONVOLUTION_LAYERS, isLayerOf } from './layer-families.js';
 
 /** One layer of the graph: its name, its Keras class and the layers it reads. */
 export interface GraphLayer {
@@ -36,12 +37,12 @@ export interface GraphBlocks {
 }
 
 /** Layers with the weights that make a block: a block starts at each of them. */
-export const CORE_LAYER_CLASSES = ['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'GroupedConv2D'] as const;
+export const CORE_LAYER_CLASSES = ['Dense', ...CONVOLUTION_LAYERS] as const;
 
 /** Layers that may follow the readout (and are dropped: the new readout emits logits). */
 const AFTER_READOUT = new Set(['Activation', 'Softmax']);
 
-export const isCoreLayer = (layer: GraphLayer): boolean => (CORE_LAYER_CLASSES as readonly string[]).includes(layer.className);
+export const isCoreLayer = (layer: GraphLayer): boolean => isLayerOf(CORE_LAYER_CLASSES, layer.className);
 
 /** For each layer: whether a block may end after it (one tensor carries everything forward). */
 export function cutPoints(layers: readonly GraphLayer[]): boolean[] {

@@ -11,6 +11,7 @@
  */
 import { envLimit } from '../../formats/input-file.js';
 import type { GraphLayer } from './graph-blocks.js';
+import { CONVOLUTION_LAYERS, ELEMENTWISE_LAYERS, POOLING_LAYERS, TRAINING_ONLY_LAYERS, isLayerOf } from './layer-families.js';
 
 /** One weight a layer holds. */
 export interface ExpectedWeight {
@@ -59,46 +60,23 @@ const ACTIVATIONS = new Set([
 ]);
 
 /** Layers without weights that pass the shape through unchanged. */
-const PASS_THROUGH = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'Activation',
-  'Softmax',
-  'ReLU',
-  'ELU',
-  'LeakyReLU',
-]);
+const PASS_THROUGH = new Set<string>([...TRAINING_ONLY_LAYERS, 'Activation', 'Softmax', 'ReLU', 'ELU', 'LeakyReLU']);
 
-/** Layers that combine inputs of one shape value by value (`Add` joins a residual branch). */
-const ELEMENTWISE = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum']);
+const ELEMENTWISE = new Set<string>(ELEMENTWISE_LAYERS);
 
 /** The layer classes defrost supports in a source network. */
 export const SUPPORTED_LAYERS = [
   'Dense',
-  'Conv1D',
-  'Conv2D',
-  'DepthwiseConv2D',
-  'SeparableConv2D',
-  'GroupedConv2D',
+  ...CONVOLUTION_LAYERS,
   'BatchNormalization',
-  'MaxPooling1D',
-  'MaxPooling2D',
-  'AveragePooling1D',
-  'AveragePooling2D',
-  'GlobalAveragePooling1D',
-  'GlobalAveragePooling2D',
-  'GlobalMaxPooling1D',
-  'GlobalMaxPooling2D',
+  ...POOLING_LAYERS,
   'Flatten',
   'Reshape',
   'ZeroPadding2D',
   ...PASS_THROUGH,
-  ...ELEMENTWISE,
+  ...ELEMENTWISE_LAYERS,
   'Concatenate',
-] as const;
+];
 
 const SUPPORTED = new Set<string>(SUPPORTED_LAYERS);
 
@@ -284,6 +262,8 @@ export function layerShapes(name: string, className: string, config: Config, inp
   if (className === 'Concatenate') return concatenate(config, inputs);
   if (inputs.length !== 1 && SUPPORTED.has(className)) fail(`takes ${inputs.length} inputs; a ${className} layer takes one`);
   const input = inputs[0] ?? [];
+  if (isLayerOf(CONVOLUTION_LAYERS, className)) return convolution(name, className, config, input);
+  if (isLayerOf(POOLING_LAYERS, className)) return pooling(className, config, input);
   switch (className) {
     case 'Dense': {
       activation(config);
@@ -295,21 +275,6 @@ export function layerShapes(name: string, className: string, config: Config, inp
         output: [...input.slice(0, -1), units],
       };
     }
-    case 'Conv1D':
-    case 'Conv2D':
-    case 'GroupedConv2D':
-    case 'DepthwiseConv2D':
-    case 'SeparableConv2D':
-      return convolution(name, className, config, input);
-    case 'MaxPooling1D':
-    case 'MaxPooling2D':
-    case 'AveragePooling1D':
-    case 'AveragePooling2D':
-    case 'GlobalAveragePooling1D':
-    case 'GlobalAveragePooling2D':
-    case 'GlobalMaxPooling1D':
-    case 'GlobalMaxPooling2D':
-      return pooling(className, config, input);
     case 'BatchNormalization':
       return batchNormalization(name, config, input);
     case 'Flatten':

@@ -17,6 +17,7 @@
  */
 import type onnxProto from 'onnx-proto';
 import { encodeOnnxProto, onnxSchema, OnnxError } from '../onnx/proto.js';
+import { CONVOLUTION_LAYERS, ELEMENTWISE_LAYERS, POOLING_LAYERS, TRAINING_ONLY_LAYERS, isLayerOf } from './layer-families.js';
 import { layerShapes, LayerProblem, perAxis, zeroPaddingPairs, type NetworkGraph } from './layer-weights.js';
 
 /** The graph to write: its layers up to `output`, which emits the network's result. */
@@ -391,24 +392,13 @@ function writeLayer(
   output: readonly number[],
 ): Value {
   const input = inputs[0];
+  if (isLayerOf(CONVOLUTION_LAYERS, className)) return convolution(b, name, className, config, input, output);
+  if (isLayerOf(POOLING_LAYERS, className)) return pooling(b, name, className, config, input, output);
+  if (isLayerOf(TRAINING_ONLY_LAYERS, className)) return input; // identities at inference
+  if (isLayerOf(ELEMENTWISE_LAYERS, className) || className === 'Concatenate') return merge(b, name, className, config, inputs, output);
   switch (className) {
     case 'Dense':
       return dense(b, name, config, input, output);
-    case 'Conv1D':
-    case 'Conv2D':
-    case 'GroupedConv2D':
-    case 'DepthwiseConv2D':
-    case 'SeparableConv2D':
-      return convolution(b, name, className, config, input, output);
-    case 'MaxPooling1D':
-    case 'MaxPooling2D':
-    case 'AveragePooling1D':
-    case 'AveragePooling2D':
-    case 'GlobalAveragePooling1D':
-    case 'GlobalAveragePooling2D':
-    case 'GlobalMaxPooling1D':
-    case 'GlobalMaxPooling2D':
-      return pooling(b, name, className, config, input, output);
     case 'BatchNormalization':
       return batchNormalization(b, name, config, input);
     case 'Flatten':
@@ -425,12 +415,6 @@ function writeLayer(
           : [0, top, left, 0, 0, bottom, right, 0];
       return { name: b.node('Pad', [input.name, b.int64s(`${name}.pads`, pads)], name), shape: output, layout: input.layout };
     }
-    case 'Dropout':
-    case 'SpatialDropout1D':
-    case 'SpatialDropout2D':
-    case 'GaussianNoise':
-    case 'GaussianDropout':
-      return input; // identities at inference
     case 'Activation':
       return activate(b, input, config.activation, name);
     case 'ReLU':
@@ -452,14 +436,6 @@ function writeLayer(
         throw new LayerProblem('takes its softmax across the batch axis (axis 0), which has no ONNX form sample by sample');
       return { ...input, name: b.node('Softmax', [input.name], name, [attribute('axis', onnxAxis(input, axis))]) };
     }
-    case 'Add':
-    case 'Subtract':
-    case 'Multiply':
-    case 'Average':
-    case 'Maximum':
-    case 'Minimum':
-    case 'Concatenate':
-      return merge(b, name, className, config, inputs, output);
     default:
       throw new LayerProblem(`is a ${className} layer, which defrost cannot write as ONNX`);
   }
