@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { ATTEMPT_MARK } from './attempt-mark.js';
 import { StageFailure } from './errors.js';
 import type { z } from 'zod';
-import type { AnyStage, JsonObject, OutputDecls } from './stage.js';
+import type { AnyStage, JsonObject, OutputDecl, OutputDecls } from './stage.js';
 
-/** Absolute path of output `name` of a stage (`stage`: its name and outputs) inside instance (or staging) directory `dir`. */
-export function outputPath(dir: string, stage: { readonly name: string; readonly outputs: OutputDecls }, name: string): string {
+/** The declaration of output `name` of a stage (`stage`: its name and outputs); a stage failure if it declares none. */
+function outputDecl(stage: { readonly name: string; readonly outputs: OutputDecls }, name: string): OutputDecl {
   const decl = stage.outputs[name];
   if (!decl)
     throw new StageFailure(`stage ${stage.name} declares no output "${name}" (it declares ${Object.keys(stage.outputs).join(', ')})`);
-  return join(dir, decl.file);
+  return decl;
+}
+
+/** Absolute path of output `name` of a stage (`stage`: its name and outputs) inside instance (or staging) directory `dir`. */
+export function outputPath(dir: string, stage: { readonly name: string; readonly outputs: OutputDecls }, name: string): string {
+  return join(dir, outputDecl(stage, name).file);
 }
 
 /**
@@ -31,9 +36,7 @@ export function outputDigest(
   stage: { readonly name: string; readonly outputs: OutputDecls },
   name: string,
 ): string {
-  const decl = stage.outputs[name];
-  if (!decl)
-    throw new StageFailure(`stage ${stage.name} declares no output "${name}" (it declares ${Object.keys(stage.outputs).join(', ')})`);
+  const decl = outputDecl(stage, name);
   if (decl.kind !== 'dir') {
     const entry = files.find((f) => f.path === decl.file);
     if (entry === undefined) throw new StageFailure(`the ${stage.name} instance has no ${decl.file} in its manifest`);

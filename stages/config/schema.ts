@@ -176,6 +176,9 @@ function protocolSchema(mode: TransferMode) {
   });
 }
 
+/** The default of `transfer.prefix_cache_gb`, also `recommend`'s limit for its folds' prefixes. */
+export const DEFAULT_PREFIX_CACHE_GB = 2;
+
 export const transferSchema = z.strictObject({
   modes: z
     .array(z.enum(TRANSFER_MODES))
@@ -189,7 +192,7 @@ export const transferSchema = z.strictObject({
   prefix_cache_gb: z
     .number()
     .min(0)
-    .default(2)
+    .default(DEFAULT_PREFIX_CACHE_GB)
     .describe(
       'largest frozen-prefix activation artifact cached, in GB: over it a transfer computes the prefix every step; 0 turns caching off (docs/performance.md#frozen-prefix-activations)',
     ),

@@ -39,8 +39,10 @@ function labelOf(ctx: CvTrainContext): string {
  */
 function cachedPrefix(ctx: CvTrainContext): { depth: number; input: CvTrainContext['inputs']['prefix'][number] } | null {
   const prefix = ctx.inputs.prefix[0];
-  const summary = prefix === undefined ? null : cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line));
-  return prefix === undefined || summary === null ? null : { depth: Number(prefix.params.depth), input: prefix };
+  if (prefix === undefined) return null;
+  return cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line)) === null
+    ? null
+    : { depth: Number(prefix.params.depth), input: prefix };
 }
 
 export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
@@ -83,9 +85,7 @@ export async function runCvTrain(ctx: CvTrainContext): Promise<JsonObject> {
         throw new StageFailure(`${label}: mode ${params.mode} trains every block or in phases of its own and reads no cached prefix`);
       trained = suffixNetwork(model, prefix.depth);
       schedule = undefined;
-      ctx.log(
-        `frozen prefix: block ${prefix.depth} outputs read from ${ctx.inputs.prefix[0]?.id}; training blocks ${prefix.depth + 1}.. on them`,
-      );
+      ctx.log(`frozen prefix: block ${prefix.depth} outputs read from ${prefix.input.id}; training blocks ${prefix.depth + 1}.. on them`);
     }
     const result = await trainNetwork(trained ?? model, train, {
       recipe: params.train,

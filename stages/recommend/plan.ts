@@ -19,7 +19,8 @@ import { SCRATCH_MODE, transferModeOf, type TransferMode } from '../lib/models/t
 import type { FileDatasetSpec } from '../lib/formats/read.js';
 import type { ImageOptions } from '../lib/formats/read-images.js';
 import { cvTrainStage } from './cv-train.js';
-import { prefixStage } from '../training/prefix.js';
+import { prefixLimitBytes, prefixStage } from '../training/prefix.js';
+import { DEFAULT_PREFIX_CACHE_GB } from '../config/schema.js';
 import { importDataStage } from '../data/import-data.js';
 import { importSourceStage } from '../data/import-source.js';
 import { fineTuneStage } from './fine-tune.js';
@@ -78,7 +79,7 @@ function sourceParams(request: RecommendRequest): { model: string; blocks: strin
  * (`transfer.prefix_cache_gb`, docs/performance.md#frozen-prefix-activations); over it the folds
  * run the frozen blocks every step.
  */
-const PREFIX_LIMIT_BYTES = 2e9;
+const PREFIX_LIMIT_BYTES = prefixLimitBytes(DEFAULT_PREFIX_CACHE_GB);
 
 /**
  * The `prefix` instance a fold run at `depth` of `mode` reads: block l's outputs on every sample,

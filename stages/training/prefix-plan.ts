@@ -6,10 +6,7 @@
  */
 import type { InstanceRef } from '../../pipeline/plan-builder.js';
 import type { AnswerCell } from './answer-stage.js';
-import { prefixStage } from './prefix.js';
-
-/** Bytes in the config's gigabytes (`transfer.prefix_cache_gb`). */
-const GB = 1e9;
+import { prefixLimitBytes, prefixStage } from './prefix.js';
 
 /** The `prefix` instance of frozen depth `depth` for this cell's source and data, or none (depth 0, or caching off). */
 export function planPrefix(cell: AnswerCell, depth: number): InstanceRef<'prefix'>[] {
@@ -20,7 +17,7 @@ export function planPrefix(cell: AnswerCell, depth: number): InstanceRef<'prefix
   let previous: InstanceRef<'prefix'>[] = [];
   for (let l = 1; l <= depth; l++) {
     const coords = { ...cell.task, correlation: cell.correlation, ...(shared ? {} : { seed: cell.seed }), depth: l };
-    const params = { depth: l, limit_bytes: Math.round(limit * GB) };
+    const params = { depth: l, limit_bytes: prefixLimitBytes(limit) };
     previous = [cell.plan.add(prefixStage, coords, params, { data: [cell.data], samples: [], source: cell.source, previous })];
   }
   return previous;

@@ -100,6 +100,11 @@ export function cachedPrefixSummary(
   return summary;
 }
 
+/** A `prefix` instance's `limit_bytes` for a limit of `gb` gigabytes (`transfer.prefix_cache_gb`). */
+export function prefixLimitBytes(gb: number): number {
+  return Math.round(gb * 1e9);
+}
+
 export const prefixStage = defineStage({
   ...declaration,
   summary: prefixSummary,

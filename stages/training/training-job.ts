@@ -256,10 +256,9 @@ export async function runTrainScratch(ctx: TrainScratchContext): Promise<StageOu
  */
 function cachedPrefix(ctx: TransferContext): { tables: DataInput; depth: number; inputShape: number[] } | null {
   const prefix = ctx.inputs.prefix[0];
-  const summary = prefix === undefined ? null : cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line));
-  return prefix === undefined || summary === null
-    ? null
-    : { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
+  if (prefix === undefined) return null;
+  const summary = cachedPrefixSummary(prefix, labelOf(ctx), (line) => ctx.log(line));
+  return summary === null ? null : { tables: prefix, depth: Number(prefix.params.depth), inputShape: summary.input_shape };
 }
 
 /**
